@@ -1,0 +1,277 @@
+"""The app object: holds the registrations and is itself the handler.
+
+`Chalice(...)` keeps the route table and middleware, exposes the request being
+served (`current_request`, per request via contextvars, so concurrent requests in
+threads or tasks never see each other's), and is callable both as an ASGI app
+(`app(scope, receive, send)`) and as a Lambda handler (`app(event, context)`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any
+
+from . import _context
+from ._cors import CORSConfig, resolve_cors
+from ._errors import ChaliceError, RegistrationError
+from ._http import HttpPipeline
+from ._middleware import EventType
+from ._registry import Blueprint, DecoratorAPI
+from ._request import Request
+from ._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
+
+
+class APIGateway:
+    """API-wide HTTP settings: binary media types and the default CORS setting."""
+
+    _DEFAULT_BINARY_TYPES = (
+        "application/octet-stream", "application/x-tar", "application/zip",
+        "audio/basic", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav",
+        "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif",
+        "video/ogg", "video/mpeg", "video/webm",
+    )  # fmt: skip
+
+    def __init__(self, on_cors_change: Callable[[], None] | None = None) -> None:
+        self.binary_types: list[str] = self.default_binary_types
+        self._cors: bool | CORSConfig = False
+        self._on_cors_change = on_cors_change
+
+    @property
+    def default_binary_types(self) -> list[str]:
+        return list(self._DEFAULT_BINARY_TYPES)
+
+    @property
+    def cors(self) -> bool | CORSConfig:
+        return self._cors
+
+    @cors.setter
+    def cors(self, value: bool | CORSConfig) -> None:
+        resolve_cors(value, False)  # raises a RegistrationError for a wrong type
+        self._cors = value
+        if self._on_cors_change is not None:
+            self._on_cors_change()
+
+
+class Chalice(DecoratorAPI):
+    """A Chalice-compatible app: `app = Chalice(app_name="shop")`."""
+
+    FORMAT_STRING = "%(name)s - %(levelname)s - %(message)s"
+
+    def __init__(
+        self,
+        app_name: str,
+        debug: bool = False,
+        configure_logs: bool = True,
+        env: MutableMapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(app_name, str) or not app_name:
+            raise RegistrationError(f"app_name must be a non-empty string, not {app_name!r}")
+        self.app_name = app_name
+        self.api = APIGateway(on_cors_change=self._apply_api_cors)
+        self.log = logging.getLogger(app_name)
+        self.configure_logs = configure_logs
+        self.env: MutableMapping[str, str] = os.environ if env is None else env
+        self._debug = debug
+        self._route_table = RouteTable()
+        self._cors_given: dict[RouteEntry, object] = {}  # the cors= each route was given
+        self._middleware: list[tuple[EventType, Callable[..., Any]]] = []
+        self._middleware_version = 0
+        self._pipeline: HttpPipeline | None = None
+        self._asgi: Any = None
+        # ASGI servers tell ASGI 3 from ASGI 2 by asking whether `app.__call__` is a
+        # coroutine function. Ours is not, since Lambda calls the same object
+        # synchronously, so the instance answers that question with a coroutine
+        # function; calls still go through the class's __call__.
+        self.__dict__["__call__"] = self._asgi_entry
+        if configure_logs:
+            self._configure_logging()
+
+    # -- state of the request being served ----------------------------------------
+
+    @property
+    def current_request(self) -> Request | None:
+        request: Request | None = _context.current_request.get()
+        return request
+
+    @current_request.setter
+    def current_request(self, request: Request | None) -> None:
+        _context.current_request.set(request)
+
+    @property
+    def lambda_context(self) -> Any:
+        return _context.lambda_context.get()
+
+    @lambda_context.setter
+    def lambda_context(self, context: Any) -> None:
+        _context.lambda_context.set(context)
+
+    @property
+    def routes(self) -> dict[str, dict[str, RouteEntry]]:
+        return self._route_table.routes
+
+    @property
+    def route_table(self) -> RouteTable:
+        return self._route_table
+
+    # -- logging -----------------------------------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = value
+        self._configure_log_level()
+
+    def _configure_logging(self) -> None:
+        # Lambda timestamps each line itself, so the format carries none.
+        if any(
+            isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
+            for h in self.log.handlers
+        ):
+            return
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
+        self.log.propagate = False
+        self.log.addHandler(handler)
+        self._configure_log_level()
+
+    def _configure_log_level(self) -> None:
+        if self.configure_logs:
+            self.log.setLevel(logging.DEBUG if self._debug else logging.ERROR)
+
+    # -- registration --------------------------------------------------------------
+
+    def add_route(
+        self,
+        path: str,
+        view_function: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        authorizer: Any = None,
+        api_key_required: bool | None = None,
+        content_types: Sequence[str] | None = None,
+        cors: Any = None,
+    ) -> None:
+        view_name: str = name or str(getattr(view_function, "__name__", repr(view_function)))
+        method_list = _checked_methods(methods, view_name)
+        type_list = _checked_content_types(content_types, view_name)
+        check_view_signature(view_function, path, view_name)
+        cors_config = resolve_cors(cors, self.api.cors)
+        existing = self.routes.get(path, {})
+        for other in existing.values():
+            if cors_config is not None and other.cors is not None and other.cors != cors_config:
+                raise RegistrationError(
+                    f"Views on {path!r} ({other.view_name!r}, {view_name!r}) have different "
+                    "CORS configurations; API Gateway has one preflight per path, so give "
+                    "them the same CORSConfig"
+                )
+        for method in method_list:
+            entry = RouteEntry(
+                view_function,
+                view_name,
+                path,
+                method,
+                api_key_required=api_key_required,
+                content_types=type_list,
+                cors=cors_config,
+                authorizer=authorizer,
+            )
+            self._route_table.add(entry)
+            self._cors_given[entry] = cors
+
+    def _apply_api_cors(self) -> None:
+        # Chalice reads app.api.cors only for routes declared after it is set; here it
+        # applies to every route that did not choose for itself, whenever it is set.
+        for entry, given in self._cors_given.items():
+            if given is None:
+                entry.cors = resolve_cors(None, self.api.cors)
+
+    def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
+        kind = EventType.parse(event_type)
+        if not callable(func):
+            raise RegistrationError(f"Middleware must be callable, not {func!r}")
+        self._middleware.append((kind, func))
+        self._middleware_version += 1
+
+    def register_blueprint(
+        self, blueprint: Blueprint, name_prefix: str | None = None, url_prefix: str | None = None
+    ) -> None:
+        if not isinstance(blueprint, Blueprint):
+            raise RegistrationError(f"register_blueprint expects a Blueprint, not {blueprint!r}")
+        blueprint.register(self, name_prefix, url_prefix)
+
+    def _middleware_for_http(self) -> list[Callable[..., Any]]:
+        return [f for kind, f in self._middleware if kind in (EventType.ALL, EventType.HTTP)]
+
+    # -- serving ---------------------------------------------------------------------
+
+    @property
+    def http_pipeline(self) -> HttpPipeline:
+        """The pipeline for callers that run async views on their own thread's loop."""
+        if self._pipeline is None:
+            from ._coroutines import run_coroutine
+
+            self._pipeline = HttpPipeline(self, run_coroutine)
+        return self._pipeline
+
+    async def _asgi_entry(self, scope: Any, receive: Any, send: Any) -> None:
+        await self(scope, receive, send)
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) == 3:  # ASGI: (scope, receive, send)
+            if self._asgi is None:
+                from ._asgi import AsgiAdapter
+
+                self._asgi = AsgiAdapter(self)
+            return self._asgi(*args)
+        if len(args) == 2:  # Lambda: (event, context)
+            raise ChaliceError(
+                "This chalicelike version serves HTTP through ASGI only; the Lambda "
+                "entry point (app(event, context)) is not implemented yet"
+            )
+        raise TypeError(
+            f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
+            f"app(event, context) by Lambda; it got {len(args)} arguments"
+        )
+
+
+def _checked_methods(methods: Sequence[str] | None, view_name: str) -> list[str]:
+    if methods is None:
+        return ["GET"]
+    if isinstance(methods, str) or not isinstance(methods, (list, tuple)) or not methods:
+        raise RegistrationError(
+            f"In view {view_name!r}, methods must be a non-empty list such as ['GET', 'POST'], "
+            f"not {methods!r}"
+        )
+    checked: list[str] = []
+    for method in methods:
+        upper = method.upper() if isinstance(method, str) else method
+        if upper not in HTTP_METHODS:
+            raise RegistrationError(
+                f"In view {view_name!r}, {method!r} is not an HTTP method; use one of "
+                f"{', '.join(sorted(HTTP_METHODS))}"
+            )
+        if upper in checked:
+            raise RegistrationError(f"In view {view_name!r}, method {upper!r} is listed twice")
+        checked.append(upper)
+    return checked
+
+
+def _checked_content_types(content_types: Sequence[str] | None, view_name: str) -> list[str]:
+    if content_types is None:
+        return ["application/json"]
+    if not isinstance(content_types, (list, tuple)) or not all(
+        isinstance(c, str) and c for c in content_types
+    ):
+        raise RegistrationError(
+            f'In view function "{view_name}", the content_types value must be a list of '
+            f"media type strings such as ['application/json'], not "
+            f"{type(content_types).__name__}: {content_types!r}"
+        )
+    return list(content_types)

@@ -1,0 +1,51 @@
+"""Reading `.chalice/config.json`: for now, the environment variables of a stage.
+
+Lookup order is Chalice's: top-level values, overridden by the stage's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ._errors import ChaliceError
+
+
+class ConfigError(ChaliceError, ValueError):
+    """The project's config file cannot be used; the message names the file and key."""
+
+
+def load_config(project_dir: str | Path) -> dict[str, Any]:
+    path = Path(project_dir) / ".chalice" / "config.json"
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON: {error}") from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: the top level must be a JSON object")
+    return config
+
+
+def stage_environment(project_dir: str | Path, stage: str) -> dict[str, str]:
+    """The environment variables a stage's functions get (top level, then the stage's)."""
+    config = load_config(project_dir)
+    stage_config = (config.get("stages") or {}).get(stage) or {}
+    merged: dict[str, str] = {}
+    for where, section in (("", config), (f"stages.{stage}.", stage_config)):
+        variables = section.get("environment_variables") or {}
+        if not isinstance(variables, dict):
+            raise ConfigError(
+                f"{Path(project_dir) / '.chalice' / 'config.json'}: "
+                f"{where}environment_variables must be an object of strings"
+            )
+        for name, value in variables.items():
+            if not isinstance(value, str):
+                raise ConfigError(
+                    f"{Path(project_dir) / '.chalice' / 'config.json'}: "
+                    f"{where}environment_variables.{name} must be a string, not {value!r}"
+                )
+            merged[name] = value
+    return merged

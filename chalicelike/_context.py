@@ -1,0 +1,13 @@
+"""Per-request state (the request and Lambda context being served), kept in contextvars.
+
+Chalice keeps these on the app object, so a threaded server mixes up concurrent
+requests; a ContextVar gives every thread and every asyncio task its own value.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+current_request: ContextVar[Any] = ContextVar("chalicelike.current_request", default=None)
+lambda_context: ContextVar[Any] = ContextVar("chalicelike.lambda_context", default=None)

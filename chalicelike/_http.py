@@ -1,0 +1,180 @@
+"""The HTTP pipeline: a matched request in, a checked response out, with no I/O.
+
+The steps are API Gateway's and Chalice's, in order:
+  1. answers API Gateway gives without calling Lambda: 403 for an unknown path,
+     the CORS preflight for OPTIONS on a path with no OPTIONS view;
+  2. middleware (outermost first) around
+  3. 405 for an unrouted method, 415 for an unaccepted Content-Type,
+  4. the view, whose errors become Chalice's {"Code", "Message"} answers,
+  5. CORS headers, then one final check and serialisation (`render`).
+Front doors (ASGI, test client, Lambda) build the Request and choose how an
+async view is awaited; everything else is here, once.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from . import _context
+from ._cors import preflight_headers
+from ._errors import ChaliceUnhandledError, ChaliceViewError, InvalidResponseError
+from ._middleware import Handler, chain
+from ._request import Request
+from ._response import RenderedResponse, Response, error_response, render
+from ._routing import Match, RouteEntry, RouteMatch
+
+if TYPE_CHECKING:
+    from ._app import Chalice
+
+RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+def gateway_answer(match: RouteMatch, method: str, origin: str | None) -> Response | None:
+    """What API Gateway itself answers before any Lambda runs, or None to go on."""
+    if match.kind is Match.NONE:
+        return Response({"message": "Missing Authentication Token"}, status_code=403)
+    if method == "OPTIONS" and match.kind is Match.PARTIAL and match.methods is not None:
+        cors = {name: entry.cors for name, entry in match.methods.items()}
+        return Response("", headers=dict(preflight_headers(cors, origin)), status_code=200)
+    return None
+
+
+class HttpPipeline:
+    """Steps 2-5 for one app; `run_async` says how a front door awaits an async view."""
+
+    def __init__(self, app: Chalice, run_async: RunAsync) -> None:
+        self._app = app
+        self._run_async = run_async
+        self._chain: Handler | None = None
+        self._chain_version = -1
+
+    def handle(self, request: Request) -> RenderedResponse:
+        """Run middleware and the view for a request whose `_route` is set."""
+        app = self._app
+        if self._chain_version != app._middleware_version:
+            self._chain = chain(app._middleware_for_http(), self._dispatch)
+            self._chain_version = app._middleware_version
+        assert self._chain is not None  # set just above
+        token = _context.current_request.set(request)
+        context_token = _context.lambda_context.set(request.lambda_context)
+        try:
+            try:
+                response = self._chain(request)
+            except Exception:
+                response = self._unhandled(request)
+            return self.finish(request, response)
+        finally:
+            _context.lambda_context.reset(context_token)
+            _context.current_request.reset(token)
+
+    async def handle_async_view(self, request: Request) -> RenderedResponse:
+        """The same, for an async view with no middleware: awaited on the caller's loop."""
+        token = _context.current_request.set(request)
+        context_token = _context.lambda_context.set(request.lambda_context)
+        try:
+            return await self._dispatch_async(request)
+        finally:
+            _context.lambda_context.reset(context_token)
+            _context.current_request.reset(token)
+
+    async def _dispatch_async(self, request: Request) -> RenderedResponse:
+        route: RouteMatch = request._route
+        entry = route.entry
+        early = _before_view(request, route)
+        if early is not None or entry is None:
+            return self.finish(request, early or self._unhandled(request))
+        try:
+            result = await entry.view_function(**(route.params or {}))
+            response = result if isinstance(result, Response) else Response(body=result)
+        except ChaliceUnhandledError:
+            response = self._unhandled(request)  # no middleware here to handle it
+        except Exception as error:
+            response = self._view_error(request, error)
+        return self.finish(request, _with_cors(request, entry, response))
+
+    def finish(self, request: Request, response: Any) -> RenderedResponse:
+        """Check and serialise; a response that cannot be sent becomes a logged 500."""
+        if not isinstance(response, Response):
+            response = Response(body=response)
+        try:
+            return render(response)
+        except InvalidResponseError as error:
+            self._app.log.error("Invalid response for path %s: %s", request.path, error)
+            return render(self._internal_error_response(str(error)))
+
+    # -- steps 3 to 5 ------------------------------------------------------------------
+
+    def _dispatch(self, request: Request) -> Response:
+        route: RouteMatch = request._route
+        early = _before_view(request, route)
+        if early is not None:
+            return early
+        entry = route.entry
+        assert entry is not None  # _before_view answers every match without an entry
+        try:
+            result = entry.view_function(**(route.params or {}))
+            if entry.is_async:
+                result = self._run_async(result)
+            response = result if isinstance(result, Response) else Response(body=result)
+        except ChaliceUnhandledError:
+            raise  # for middleware to handle; the outermost handler makes it a 500
+        except Exception as error:
+            response = self._view_error(request, error)
+        return _with_cors(request, entry, response)
+
+    def _view_error(self, request: Request, error: Exception) -> Response:
+        if isinstance(error, ChaliceViewError):
+            return error_response(type(error).__name__, str(error), error.STATUS_CODE)
+        return self._unhandled(request)
+
+    def _unhandled(self, request: Request) -> Response:
+        """A 500 for an exception being handled: logged, internals shown only in debug."""
+        self._app.log.error("Caught exception for path %s", request.path, exc_info=True)
+        if self._app.debug:
+            return Response(
+                "".join(traceback.format_exc()),
+                headers={"Content-Type": "text/plain"},
+                status_code=500,
+            )
+        return self._internal_error_response(None)
+
+    def _internal_error_response(self, detail: str | None) -> Response:
+        message = "An internal server error occurred."
+        if detail is not None and self._app.debug:
+            message = f"{message} {detail}"
+        return error_response("InternalServerError", message, 500)
+
+
+def _before_view(request: Request, route: RouteMatch) -> Response | None:
+    """405 for a method the path does not route, 415 for an unaccepted Content-Type."""
+    entry = route.entry
+    if entry is None:
+        allowed = ", ".join(route.methods or ())
+        return error_response(
+            "MethodNotAllowedError",
+            f"Unsupported method: {request.method}",
+            405,
+            headers={"Allow": allowed},
+        )
+    if entry.content_types and not entry.accepts_any_content_type:
+        content_type = request.headers.get("content-type", "application/json")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type != "*/*" and media_type not in entry.lower_content_types:
+            response = error_response(
+                "UnsupportedMediaType", f"Unsupported media type: {content_type}", 415
+            )
+            return _with_cors(request, entry, response)
+    return None
+
+
+def _with_cors(request: Request, entry: RouteEntry, response: Response) -> Response:
+    """Add the route's CORS headers that the view did not set itself."""
+    if entry.cors is not None:
+        for name, value in entry.cors.get_access_control_headers(
+            request.headers.get("origin")
+        ).items():
+            if name not in response.headers:
+                response.headers[name] = value
+    return response

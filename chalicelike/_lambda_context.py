@@ -1,0 +1,38 @@
+"""A Lambda context object with the attributes and method AWS's Python runtime provides.
+
+Used off Lambda (test client, local server) so that code reading
+`app.lambda_context` behaves as it does on Lambda.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+
+class LambdaContext:
+    """What Lambda passes as `context`: names, memory, request id and the deadline."""
+
+    def __init__(
+        self,
+        function_name: str,
+        memory_size: int = 128,
+        timeout_seconds: float = 60.0,
+        region: str = "us-east-1",
+        account_id: str = "123456789012",
+        function_version: str = "$LATEST",
+        aws_request_id: str | None = None,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
+        self.memory_limit_in_mb = str(memory_size)
+        self.aws_request_id = aws_request_id or str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.identity = None
+        self.client_context = None
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))

@@ -1,0 +1,137 @@
+"""The decorators an app and a blueprint share, each a thin wrapper over an add_* method.
+
+`DecoratorAPI.route(...)` checks its keyword arguments and calls `add_route`;
+`Chalice` stores the route at once, `Blueprint` records the call and replays it
+when the blueprint is registered. Registration is data: no names built from strings.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from ._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROUTE_OPTIONS = frozenset(
+    {"methods", "name", "authorizer", "api_key_required", "content_types", "cors"}
+)
+
+
+def check_options(decorator: str, given: dict[str, Any], allowed: frozenset[str]) -> None:
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise UnknownArgumentError(
+            f"{decorator}() got unexpected keyword arguments: {', '.join(unknown)}; "
+            f"it accepts {', '.join(sorted(allowed))}"
+        )
+
+
+class DecoratorAPI:
+    """Decorators for routes and middleware; subclasses implement the add_* methods."""
+
+    def route(self, path: str, **kwargs: Any) -> Callable[[F], F]:
+        check_options("route", kwargs, ROUTE_OPTIONS)
+
+        def register(view_function: F) -> F:
+            self.add_route(path, view_function, **kwargs)
+            return view_function
+
+        return register
+
+    def middleware(self, event_type: str = "all") -> Callable[[F], F]:
+        def register(func: F) -> F:
+            self.register_middleware(func, event_type)
+            return func
+
+        return register
+
+    def add_route(
+        self,
+        path: str,
+        view_function: Callable[..., Any],
+        *,
+        methods: Sequence[str] | None = None,
+        name: str | None = None,
+        authorizer: Any = None,
+        api_key_required: bool | None = None,
+        content_types: Sequence[str] | None = None,
+        cors: Any = None,
+    ) -> None:
+        raise NotImplementedError
+
+    def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
+        raise NotImplementedError
+
+
+class Blueprint(DecoratorAPI):
+    """A set of routes and middleware registered onto an app later, with optional prefixes."""
+
+    def __init__(self, import_name: str) -> None:
+        self._import_name = import_name
+        self._deferred: list[Callable[[Any, str, str], None]] = []
+        self._current_app: Any = None
+
+    @property
+    def current_app(self) -> Any:
+        if self._current_app is None:
+            raise NotRegisteredError(
+                f"Blueprint {self._import_name!r} has no app yet: call "
+                "app.register_blueprint(...) before using current_app, current_request, "
+                "lambda_context or log"
+            )
+        return self._current_app
+
+    @property
+    def current_request(self) -> Any:
+        return self.current_app.current_request
+
+    @property
+    def lambda_context(self) -> Any:
+        return self.current_app.lambda_context
+
+    @property
+    def log(self) -> logging.Logger:
+        return self.current_app.log  # type: ignore[no-any-return]
+
+    def add_route(
+        self,
+        path: str,
+        view_function: Callable[..., Any],
+        **kwargs: Any,
+    ) -> None:
+        check_options("route", kwargs, ROUTE_OPTIONS)
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise RegistrationError(f"Route path must be a string starting with '/': {path!r}")
+
+        def replay(app: Any, name_prefix: str, url_prefix: str) -> None:
+            options = dict(kwargs)
+            options["name"] = name_prefix + (options.get("name") or view_function.__name__)
+            app.add_route(join_url(url_prefix, path), view_function, **options)
+
+        self._deferred.append(replay)
+
+    def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
+        self._deferred.append(lambda app, _n, _u: app.register_middleware(func, event_type))
+
+    def register(self, app: Any, name_prefix: str | None, url_prefix: str | None) -> None:
+        """Replay every recorded registration onto `app` (called by register_blueprint)."""
+        if url_prefix is not None and (
+            not isinstance(url_prefix, str) or not url_prefix.startswith("/")
+        ):
+            raise RegistrationError(f"url_prefix must start with '/': {url_prefix!r}")
+        self._current_app = app
+        for replay in self._deferred:
+            replay(app, name_prefix or "", url_prefix or "")
+
+
+def join_url(url_prefix: str, path: str) -> str:
+    """'/api' + '/users' -> '/api/users'; '/api' + '/' -> '/api'."""
+    if not url_prefix:
+        return path
+    prefix = url_prefix.rstrip("/")
+    if path == "/":
+        return prefix or "/"
+    return prefix + path

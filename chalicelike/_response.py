@@ -1,0 +1,122 @@
+"""What a view returns, and how it becomes status, header lines and body bytes.
+
+`Response` is Chalice's: a body (str, bytes or anything JSON can encode), headers
+(a list value means the header is sent once per item) and a status code.
+`render` is the one place a response is checked and serialised; every front
+door (ASGI, the test client, Lambda) sends what it returns.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from ._errors import InvalidResponseError
+
+
+class Response:
+    """A view's answer: `Response(body, headers=None, status_code=200)`."""
+
+    def __init__(
+        self,
+        body: Any,
+        headers: dict[str, str | list[str]] | None = None,
+        status_code: int = 200,
+    ) -> None:
+        self.body = body
+        self.headers: dict[str, str | list[str]] = {} if headers is None else headers
+        self.status_code = status_code
+
+    def __repr__(self) -> str:
+        return f"Response(status_code={self.status_code}, headers={self.headers!r})"
+
+
+class RenderedResponse(NamedTuple):
+    """A response ready for the wire: header names as given, values checked."""
+
+    status_code: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def json_default(value: Any) -> Any:
+    """Encode what json cannot: Decimal (as DynamoDB returns numbers), datetimes, mappings."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def encode_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=json_default)
+
+
+def render(response: Response) -> RenderedResponse:
+    """Check and serialise a response; raise InvalidResponseError naming what is wrong."""
+    status = response.status_code
+    if not isinstance(status, int) or not 100 <= status <= 599:
+        raise InvalidResponseError(f"Bad status code {status!r}: it must be an int from 100 to 599")
+    body = response.body
+    if isinstance(body, bytes):
+        body_bytes = body
+    elif isinstance(body, str):
+        body_bytes = body.encode("utf-8")
+    else:
+        try:
+            body_bytes = encode_json(body).encode("utf-8")
+        except (TypeError, ValueError) as error:
+            raise InvalidResponseError(
+                f"Response body cannot be encoded as JSON: {error}"
+            ) from None
+    headers: list[tuple[str, str]] = []
+    has_content_type = False
+    for name, value in response.headers.items():
+        _check_header_name(name)
+        if not has_content_type and name.lower() == "content-type":
+            has_content_type = True
+        if isinstance(value, list):
+            for item in value:
+                headers.append((name, _checked_header(name, item)))
+        else:
+            headers.append((name, _checked_header(name, value)))
+    if not has_content_type:
+        # API Gateway labels a proxy answer without Content-Type as JSON; so do we.
+        headers.append(("Content-Type", "application/json"))
+    return RenderedResponse(status, headers, body_bytes)
+
+
+def _check_header_name(name: Any) -> None:
+    if not isinstance(name, str) or not name or any(c in name for c in " \t\r\n:"):
+        raise InvalidResponseError(f"Bad header name {name!r}: it must be a non-empty token")
+
+
+def _checked_header(name: str, raw_value: Any) -> str:
+    value = raw_value if isinstance(raw_value, str) else str(raw_value)
+    if "\n" in value or "\r" in value:
+        raise InvalidResponseError(
+            f"Bad value for header {name!r}: {value!r}; header values cannot contain CR or LF"
+        )
+    if not value.isascii():
+        try:
+            value.encode("latin-1")
+        except UnicodeEncodeError:
+            raise InvalidResponseError(
+                f"Bad value for header {name!r}: {value!r}; HTTP header values must be "
+                "Latin-1 text (percent- or RFC 8187-encode other characters)"
+            ) from None
+    return value
+
+
+def error_response(
+    code: str, message: str, status_code: int, headers: dict[str, str | list[str]] | None = None
+) -> Response:
+    """A Chalice-shaped error answer: {"Code": ..., "Message": ...}."""
+    return Response({"Code": code, "Message": message}, headers=headers, status_code=status_code)

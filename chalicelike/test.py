@@ -1,0 +1,159 @@
+"""The test client: `chalicelike.test.Client(app)`, as Chalice's `chalice.test.Client`.
+
+HTTP requests run in-process through the same route table and pipeline as the
+ASGI and Lambda front doors, with API Gateway's own answers (403 for an unknown
+path, CORS preflight). Inside `with Client(...)`, the stage's environment
+variables from `.chalice/config.json` are set, and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+from ._app import Chalice
+from ._config import stage_environment
+from ._http import gateway_answer
+from ._lambda_context import LambdaContext
+from ._request import Request
+from ._response import RenderedResponse, render
+from ._structures import CaseInsensitiveMapping
+
+__all__ = ["Client", "HTTPResponse", "TestHTTPClient"]
+
+
+class HTTPResponse:
+    """An answer: `status_code`, `headers` (case-insensitive), `body` bytes, `json_body`."""
+
+    def __init__(self, body: bytes, headers: list[tuple[str, str]], status_code: int) -> None:
+        self.body = body
+        self.status_code = status_code
+        self.header_list = headers  # every header line, repeats included (Set-Cookie)
+        merged: dict[str, str] = {}
+        for name, value in headers:
+            key = name.lower()
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        self.headers = CaseInsensitiveMapping.from_lowercase(merged)
+
+    @property
+    def json_body(self) -> Any:
+        return json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return f"HTTPResponse(status_code={self.status_code}, body={self.body[:80]!r})"
+
+
+class TestHTTPClient:
+    """`client.http.get(path, headers=..., body=...)` and friends."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, app: Chalice, stage_name: str) -> None:
+        self._app = app
+        self._stage_name = stage_name
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | str = b"",
+    ) -> HTTPResponse:
+        rendered = self._handle(method.upper(), path, headers or {}, body)
+        return HTTPResponse(rendered.body, rendered.headers, rendered.status_code)
+
+    def get(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("DELETE", path, **kwargs)
+
+    def head(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("HEAD", path, **kwargs)
+
+    def options(self, path: str, **kwargs: Any) -> HTTPResponse:
+        return self.request("OPTIONS", path, **kwargs)
+
+    def _handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | str
+    ) -> RenderedResponse:
+        if not path.startswith("/"):
+            raise ValueError(f"Request path must start with '/': {path!r}")
+        raw_path, _, query = path.partition("?")
+        match = self._app.route_table.match(method, raw_path)
+        early = gateway_answer(match, method, _find(headers, "origin"))
+        if early is not None:
+            return render(early)
+        body_bytes = body.encode("utf-8") if isinstance(body, str) else body
+        scope = {
+            "type": "http",
+            "method": method,
+            "path": raw_path,
+            "raw_path": raw_path.encode("latin-1"),
+            "query_string": query.encode("latin-1"),
+            "headers": [
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in headers.items()
+            ],
+            "client": ("127.0.0.1", 0),
+            "chalicelike.stage": self._stage_name,
+        }
+        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}")
+        request = Request.from_scope(
+            scope, body_bytes, match.resource or "", match.params or None, context
+        )
+        request._route = match
+        return self._app.http_pipeline.handle(request)
+
+
+def _find(headers: Mapping[str, str], name: str) -> str | None:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return None
+
+
+class Client:
+    """A test client for an app: `with Client(app) as client: client.http.get('/')`."""
+
+    def __init__(self, app: Chalice, stage_name: str = "dev", project_dir: str = ".") -> None:
+        self._app = app
+        self._stage_name = stage_name
+        self._project_dir = project_dir
+        self._saved_environ: dict[str, str | None] = {}
+        self._http = TestHTTPClient(app, stage_name)
+
+    @property
+    def http(self) -> TestHTTPClient:
+        return self._http
+
+    def __enter__(self) -> Client:
+        for name, value in stage_environment(self._project_dir, self._stage_name).items():
+            self._saved_environ.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for name, value in self._saved_environ.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environ.clear()

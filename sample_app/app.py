@@ -1,0 +1,55 @@
+"""A small bookshop API: the sample app the README serves and its tests exercise."""
+
+from chalicelib.reviews import reviews
+from chalicelib.store import BookStore
+
+from chalicelike import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
+
+app = Chalice(app_name="bookshop")
+app.api.cors = CORSConfig(allow_origin="*", max_age=600)
+store = BookStore()
+app.register_blueprint(reviews, url_prefix="/books/{isbn}/reviews", name_prefix="reviews_")
+
+
+@app.route("/")
+def index():
+    return {"service": "bookshop", "books": len(store)}
+
+
+@app.route("/books", methods=["GET"])
+def list_books():
+    params = app.current_request.query_params or {}
+    author = params.get("author")
+    return {"books": store.list(author=author)}
+
+
+@app.route("/books", methods=["POST"])
+def add_book():
+    body = app.current_request.json_body
+    if not isinstance(body, dict):
+        raise BadRequestError("Send a JSON object with isbn, title and author")
+    missing = [field for field in ("isbn", "title", "author") if not body.get(field)]
+    if missing:
+        raise BadRequestError(f"Missing fields: {', '.join(missing)}")
+    book = store.add(body["isbn"], body["title"], body["author"])
+    return Response(body=book, status_code=201, headers={"Location": f"/books/{book['isbn']}"})
+
+
+@app.route("/books/{isbn}", methods=["GET"])
+def get_book(isbn):
+    book = store.get(isbn)
+    if book is None:
+        raise NotFoundError(f"No book with ISBN {isbn}")
+    return book
+
+
+@app.route("/books/{isbn}", methods=["DELETE"])
+def delete_book(isbn):
+    if not store.remove(isbn):
+        raise NotFoundError(f"No book with ISBN {isbn}")
+    return Response(body="", status_code=204)
+
+
+@app.route("/health")
+async def health():
+    return {"ok": True}
