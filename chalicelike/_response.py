@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -45,6 +46,9 @@ class RenderedResponse(NamedTuple):
 def json_default(value: Any) -> Any:
     """Encode what json cannot: Decimal (as DynamoDB returns numbers), datetimes, mappings."""
     if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            # JSON has no NaN or Infinity; json.dumps would write a body no client parses.
+            raise ValueError(f"Decimal {value} is not a finite number")
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
         return value.isoformat()
@@ -56,7 +60,8 @@ def json_default(value: Any) -> Any:
 
 
 def encode_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=json_default)
+    # allow_nan=False: NaN and Infinity are not JSON (RFC 8259), so refuse to write them.
+    return json.dumps(value, separators=(",", ":"), default=json_default, allow_nan=False)
 
 
 def render(response: Response) -> RenderedResponse:
@@ -93,17 +98,29 @@ def render(response: Response) -> RenderedResponse:
     return RenderedResponse(status, headers, body_bytes)
 
 
+# RFC 9110 section 5.6.2: a field name is a token; servers (h11, httptools) refuse others.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Control characters other than HTAB are not allowed in a field value (RFC 9110 5.5).
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def _check_header_name(name: Any) -> None:
-    if not isinstance(name, str) or not name or any(c in name for c in " \t\r\n:"):
-        raise InvalidResponseError(f"Bad header name {name!r}: it must be a non-empty token")
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+        raise InvalidResponseError(
+            f"Bad header name {name!r}: it must be a non-empty token "
+            "(letters, digits and !#$%&'*+-.^_`|~)"
+        )
 
 
 def _checked_header(name: str, raw_value: Any) -> str:
     value = raw_value if isinstance(raw_value, str) else str(raw_value)
-    if "\n" in value or "\r" in value:
+    if _CONTROL.search(value):
+        what = "CR or LF" if "\n" in value or "\r" in value else "control characters"
         raise InvalidResponseError(
-            f"Bad value for header {name!r}: {value!r}; header values cannot contain CR or LF"
+            f"Bad value for header {name!r}: {value!r}; header values cannot contain {what}"
         )
+    # Surrounding whitespace is not part of a field value (RFC 9110 5.5); h11 refuses it.
+    value = value.strip(" \t")
     if not value.isascii():
         try:
             value.encode("latin-1")

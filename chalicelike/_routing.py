@@ -166,16 +166,16 @@ class RouteTable:
         self._static: dict[str, str] = {}  # concrete path -> pattern, for the common case
 
     def add(self, entry: RouteEntry) -> None:
-        methods = self.routes.setdefault(entry.uri_pattern, {})
-        existing = methods.get(entry.method)
+        existing = self.routes.get(entry.uri_pattern, {}).get(entry.method)
         if existing is not None:
             raise RegistrationError(
                 f"Duplicate method: {entry.method!r} detected for route: "
                 f"{entry.uri_pattern!r} between view functions {existing.view_name!r} and "
                 f"{entry.view_name!r}. A method may be routed only once for a path."
             )
-        methods[entry.method] = entry
+        # Into the tree first: a rejected route must leave the table as it was.
         self._insert(entry.segments, entry.uri_pattern)
+        self.routes.setdefault(entry.uri_pattern, {})[entry.method] = entry
 
     def _insert(self, segments: tuple[Segment, ...], pattern: str) -> None:
         if all(s.kind is SegmentKind.LITERAL for s in segments):
