@@ -128,16 +128,17 @@ class Chalice(DecoratorAPI):
         self._configure_log_level()
 
     def _configure_logging(self) -> None:
-        # Lambda timestamps each line itself, so the format carries none.
-        if any(
+        # Lambda timestamps each line itself, so the format carries none. Loggers are
+        # shared by name: a second app of the same name (a test, a reload) reuses the
+        # handler but still gets the level its own `debug` asks for.
+        if not any(
             isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
             for h in self.log.handlers
         ):
-            return
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
-        self.log.propagate = False
-        self.log.addHandler(handler)
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
+            self.log.propagate = False
+            self.log.addHandler(handler)
         self._configure_log_level()
 
     def _configure_log_level(self) -> None:

@@ -110,8 +110,9 @@ def _route_path(scope: Scope) -> str:
     """The request path, still percent-encoded, without the mount point (root_path)."""
     raw: bytes | None = scope.get("raw_path")
     path = raw.decode("latin-1") if raw else scope["path"]
-    root = scope.get("root_path") or ""
-    if root and path.startswith(root):
+    root = (scope.get("root_path") or "").rstrip("/")
+    # Only whole segments: an app mounted at '/api' does not own '/api-docs'.
+    if root and (path == root or path.startswith(root + "/")):
         path = path[len(root) :] or "/"
     return path
 

@@ -14,18 +14,34 @@ from typing import Any
 _local = threading.local()
 
 
+class _ThreadLoop:
+    """One thread's event loop, closed when the thread ends and its locals are freed.
+
+    Without this, every worker thread that ran an async view would leave an open
+    loop (and its self-pipe sockets) behind for the garbage collector.
+    """
+
+    __slots__ = ("loop",)
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+
+    def __del__(self) -> None:
+        if not self.loop.is_running():
+            self.loop.close()
+
+
 def run_coroutine(coro: Coroutine[Any, Any, Any]) -> Any:
     """Run `coro` to completion on this thread's own event loop and return its result."""
     import asyncio
 
-    loop = getattr(_local, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = asyncio.new_event_loop()
-        _local.loop = loop
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return loop.run_until_complete(coro)
+        holder: _ThreadLoop | None = getattr(_local, "holder", None)
+        if holder is None or holder.loop.is_closed():
+            holder = _local.holder = _ThreadLoop(asyncio.new_event_loop())
+        return holder.loop.run_until_complete(coro)
     # Called from inside a running loop (an async test, say): that loop is busy with
     # us, so finish the coroutine on a short-lived thread of its own.
     result: list[Any] = []

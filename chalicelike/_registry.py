@@ -118,7 +118,8 @@ class Blueprint(DecoratorAPI):
 
     def register(self, app: Any, name_prefix: str | None, url_prefix: str | None) -> None:
         """Replay every recorded registration onto `app` (called by register_blueprint)."""
-        if url_prefix is not None and (
+        # None and "" both mean "no prefix", as in Chalice.
+        if url_prefix not in (None, "") and (
             not isinstance(url_prefix, str) or not url_prefix.startswith("/")
         ):
             raise RegistrationError(f"url_prefix must start with '/': {url_prefix!r}")

@@ -136,7 +136,8 @@ class Request:
     @property
     def json_body(self) -> Any:
         """The body parsed as JSON, for application/json requests; otherwise None."""
-        if not self.headers.get("content-type", "").startswith("application/json"):
+        # Media types are case-insensitive (RFC 9110); Chalice compares case-sensitively.
+        if not self.headers.get("content-type", "").lower().startswith("application/json"):
             return None
         if self._json_body is _UNSET:
             try:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote, unquote
 
 from ._app import Chalice
 from ._config import stage_environment
@@ -23,6 +24,9 @@ from ._response import RenderedResponse, render
 from ._structures import CaseInsensitiveMapping
 
 __all__ = ["Client", "HTTPResponse", "TestHTTPClient"]
+
+# Characters a URL may carry as they are (RFC 3986 reserved, plus '%' for escapes).
+_SAFE = "/?#[]@!$&'()*+,;=:%~"
 
 
 class HTTPResponse:
@@ -91,7 +95,9 @@ class TestHTTPClient:
     ) -> RenderedResponse:
         if not path.startswith("/"):
             raise ValueError(f"Request path must start with '/': {path!r}")
-        raw_path, _, query = path.partition("?")
+        # What an HTTP client puts on the wire: non-ASCII text percent-encoded as
+        # UTF-8, escapes already in the path kept as they are.
+        raw_path, _, query = (quote(part, safe=_SAFE) for part in path.partition("?"))
         match = self._app.route_table.match(method, raw_path)
         early = gateway_answer(match, method, _find(headers, "origin"))
         if early is not None:
@@ -100,9 +106,9 @@ class TestHTTPClient:
         scope = {
             "type": "http",
             "method": method,
-            "path": raw_path,
-            "raw_path": raw_path.encode("latin-1"),
-            "query_string": query.encode("latin-1"),
+            "path": unquote(raw_path),
+            "raw_path": raw_path.encode("ascii"),
+            "query_string": query.encode("ascii"),
             "headers": [
                 (name.lower().encode("latin-1"), value.encode("latin-1"))
                 for name, value in headers.items()

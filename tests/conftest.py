@@ -70,7 +70,10 @@ def _via_client(app: Chalice) -> Iterator[Requester]:
     with Client(app) as client:
 
         def request(
-            method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes | str = b""
+            method: str,
+            path: str,
+            headers: Mapping[str, str] | None = None,
+            body: bytes | str = b"",
         ) -> Answer:
             r = client.http.request(method, path, headers=headers, body=body)
             return Answer(r.status_code, r.headers, r.body, r.header_list)
@@ -82,7 +85,10 @@ def _via_server(app: Chalice) -> Iterator[Requester]:
     with serve(app) as base_url, requests.Session() as session:
 
         def request(
-            method: str, path: str, headers: Mapping[str, str] | None = None, body: bytes | str = b""
+            method: str,
+            path: str,
+            headers: Mapping[str, str] | None = None,
+            body: bytes | str = b"",
         ) -> Answer:
             r = session.request(method, base_url + path, headers=dict(headers or {}), data=body)
             raw = r.raw._original_response.msg  # keeps repeated header lines apart
@@ -93,7 +99,9 @@ def _via_server(app: Chalice) -> Iterator[Requester]:
 
 
 @pytest.fixture(params=["test_client", "uvicorn"])
-def front_door(request: pytest.FixtureRequest) -> Callable[[Chalice], contextlib.AbstractContextManager[Requester]]:
+def front_door(
+    request: pytest.FixtureRequest,
+) -> Callable[[Chalice], contextlib.AbstractContextManager[Requester]]:
     """`with front_door(app) as http: http("GET", "/")` through the client or a real server."""
     factory = _via_client if request.param == "test_client" else _via_server
     return contextlib.contextmanager(factory)

@@ -46,7 +46,9 @@ def test_reviews_blueprint_under_prefix(sample_app):
         assert listed == {"isbn": "978-0", "reviews": [review]}
         bad = client.http.post("/books/978-0/reviews", headers=JSON, body='{"stars": 9}')
         assert bad.status_code == 400
-    assert "reviews_list_reviews" in {e.view_name for e in sample_app.routes["/books/{isbn}/reviews"].values()}
+    assert "reviews_list_reviews" in {
+        e.view_name for e in sample_app.routes["/books/{isbn}/reviews"].values()
+    }
 
 
 def test_cors_and_preflight(sample_app):
