@@ -1,0 +1,264 @@
+"""One app, written once against Chalice's API, run on Chalice 1.34 and on chalicelike.
+
+The app is built twice from the same code, once with `chalice` and once with
+`chalicelike` as the framework module; every request is sent through each
+framework's own test client and the answers must be the same, route by route.
+Where chalicelike deliberately differs (a Chalice gap it closes), the case says so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import types
+from typing import Any
+
+import pytest
+
+import chalicelike
+import chalicelike.test
+
+chalice = pytest.importorskip("chalice")
+chalice_test = pytest.importorskip("chalice.test")
+
+ERROR_NAMES = (
+    "BadRequestError",
+    "UnauthorizedError",
+    "ForbiddenError",
+    "NotFoundError",
+    "MethodNotAllowedError",
+    "RequestTimeoutError",
+    "ConflictError",
+    "UnprocessableEntityError",
+    "TooManyRequestsError",
+    "ChaliceViewError",
+)
+FRAMEWORKS = {"chalice": (chalice, chalice_test), "chalicelike": (chalicelike, chalicelike.test)}
+
+
+def build_app(fw: types.ModuleType) -> Any:
+    """A Chalice app using the features chalicelike promises, with `fw` as `chalice`."""
+    app = fw.Chalice(app_name="compat")
+    bp = fw.Blueprint(__name__)
+
+    @app.route("/")
+    def index():
+        return {"hello": "world"}
+
+    @app.route("/users/{user_id}", methods=["GET", "PUT"])
+    def user(user_id):
+        request = app.current_request
+        return {"id": user_id, "method": request.method, "path": request.path}
+
+    @app.route("/users/{user_id}/orders/{order_id}")
+    def order(user_id, order_id):
+        return {"user": user_id, "order": order_id}
+
+    @app.route("/static/literal")
+    def literal():
+        return {"route": "literal"}
+
+    @app.route("/static/{name}")
+    def param(name):
+        return {"route": "param", "name": name}
+
+    @app.route("/files/{proxy+}")
+    def files(proxy):
+        return {"proxy": proxy}
+
+    @app.route("/query")
+    def query():
+        params = app.current_request.query_params
+        if params is None:
+            return {"params": None}
+        return {"params": {key: params.getlist(key) for key in params}}
+
+    @app.route("/headers")
+    def headers():
+        return {"agent": app.current_request.headers.get("X-Agent")}
+
+    @app.route("/json", methods=["POST"])
+    def post_json():
+        return {"got": app.current_request.json_body}
+
+    @app.route("/form", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+    def form():
+        return {"raw": app.current_request.raw_body.decode()}
+
+    @app.route("/response")
+    def custom_response():
+        return fw.Response(
+            body="made", headers={"Content-Type": "text/plain", "X-Custom": "1"}, status_code=201
+        )
+
+    @app.route("/none")
+    def none():
+        return None
+
+    @app.route("/crash")
+    def crash():
+        raise RuntimeError("do not leak this")
+
+    @app.route("/cors", methods=["GET", "POST"], cors=True)
+    def cors():
+        return {"cors": True}
+
+    @app.route(
+        "/cors-config",
+        cors=fw.CORSConfig(
+            allow_origin="https://a.example",
+            allow_headers=["X-Special"],
+            expose_headers=["X-Exposed"],
+            max_age=600,
+            allow_credentials=True,
+        ),
+    )
+    def cors_config():
+        return {}
+
+    for error in ERROR_NAMES:
+        app.route(f"/errors/{error}", name=error)(_raiser(_error_class(fw, error)))
+
+    @bp.route("/ping")
+    def bp_ping():
+        return {"pong": bp.current_request.path}
+
+    @bp.route("/")
+    def bp_root():
+        return {"root": True}
+
+    app.register_blueprint(bp, url_prefix="/bp", name_prefix="bp_")
+
+    @app.middleware("http")
+    def add_header(event, get_response):
+        response = get_response(event)
+        response.headers["X-Middleware"] = "yes"
+        return response
+
+    return app
+
+
+def _error_class(fw: types.ModuleType, name: str) -> type:
+    # Chalice exports some of its view errors only from chalice.app; chalicelike exports all.
+    found = getattr(fw, name, None) or getattr(importlib.import_module(f"{fw.__name__}.app"), name)
+    assert isinstance(found, type)
+    return found
+
+
+def _raiser(error_class: type) -> Any:
+    def view():
+        raise error_class(f"{error_class.__name__} raised")
+
+    return view
+
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+CASES: list[tuple[str, str, dict[str, str], str]] = [
+    ("GET", "/", {}, ""),
+    ("GET", "/users/42", {}, ""),
+    ("PUT", "/users/42", {}, ""),
+    ("DELETE", "/users/42", {}, ""),  # 405 with Allow
+    ("GET", "/users/7/orders/99", {}, ""),
+    ("GET", "/static/literal", {}, ""),
+    ("GET", "/static/other", {}, ""),
+    ("GET", "/files/a/b/c.txt", {}, ""),
+    ("GET", "/query?a=1&a=2&b=", {}, ""),
+    ("GET", "/query", {}, ""),
+    ("GET", "/headers", {"x-agent": "007"}, ""),
+    ("POST", "/json", JSON_HEADERS, '{"n": [1, 2]}'),
+    ("POST", "/json", JSON_HEADERS, "{broken"),
+    ("POST", "/json", {"Content-Type": "text/plain"}, "hi"),  # 415
+    ("POST", "/json", {"Content-Type": "application/json; charset=utf-8"}, "[]"),
+    ("POST", "/form", {"Content-Type": "application/x-www-form-urlencoded"}, "a=1&b=2"),
+    ("GET", "/response", {}, ""),
+    ("GET", "/none", {}, ""),
+    ("GET", "/crash", {}, ""),
+    ("GET", "/cors", {}, ""),
+    ("OPTIONS", "/cors", {}, ""),
+    ("GET", "/cors-config", {}, ""),
+    ("OPTIONS", "/cors-config", {}, ""),
+    ("GET", "/bp/ping", {}, ""),
+    ("GET", "/bp", {}, ""),
+    *[("GET", f"/errors/{name}", {}, "") for name in ERROR_NAMES],
+]
+
+COMPARED_HEADERS = (
+    "content-type",
+    "allow",
+    "x-custom",
+    "x-middleware",
+    "access-control-allow-origin",
+    "access-control-allow-headers",
+    "access-control-allow-methods",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "access-control-allow-credentials",
+)
+
+
+def answer(name: str, method: str, path: str, headers: dict[str, str], body: str) -> dict[str, Any]:
+    fw, fw_test = FRAMEWORKS[name]
+    app = build_app(fw)
+    app.log.disabled = True  # the crash case logs a traceback by design
+    with fw_test.Client(app) as client:
+        response = client.http.request(method, path, headers=headers, body=body.encode())
+    lower = {k.lower(): v for k, v in response.headers.items()}
+    # Chalice's client leaves out the Content-Type that API Gateway puts on the wire when
+    # a Lambda answer has none (application/json); chalicelike's client shows the wire.
+    lower.setdefault("content-type", "application/json")
+    try:
+        parsed: Any = json.loads(response.body) if response.body else None
+    except ValueError:
+        parsed = response.body
+    return {
+        "status": response.status_code,
+        "body": parsed,
+        "headers": {h: lower.get(h) for h in COMPARED_HEADERS},
+    }
+
+
+# Chalice gaps chalicelike closes: what Chalice's test client does, and what we answer.
+GAPS: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+    ("GET", "/files/a/b/c.txt"): (
+        "Chalice's local matcher compares segment counts, so a greedy {proxy+} never matches",
+        {"status": 200, "body": {"proxy": "a/b/c.txt"}},
+    ),
+    ("OPTIONS", "/cors"): (
+        "Chalice's test client crashes on the preflight answer (its body is None)",
+        {"status": 200, "body": None},
+    ),
+    ("OPTIONS", "/cors-config"): (
+        "Chalice's test client crashes on the preflight answer (its body is None)",
+        {"status": 200, "body": None},
+    ),
+}
+
+
+@pytest.mark.parametrize(("method", "path", "headers", "body"), CASES)
+def test_same_answer_as_chalice(method: str, path: str, headers: dict[str, str], body: str) -> None:
+    ours = answer("chalicelike", method, path, headers, body)
+    gap = GAPS.get((method, path))
+    if gap is None:
+        assert ours == answer("chalice", method, path, headers, body)
+        return
+    _reason, expected = gap
+    assert {key: ours[key] for key in expected} == expected
+    try:
+        theirs: Any = answer("chalice", method, path, headers, body)
+    except Exception as error:  # the gap is a crash in Chalice's client
+        theirs = error
+    assert theirs != ours  # if Chalice ever closes the gap, compare in full again
+
+
+def test_preflight_headers_match_chalice_local_gateway() -> None:
+    """Chalice's client cannot show its preflight, so compare with its LocalGateway's output."""
+    from chalice.config import Config
+    from chalice.local import LocalGateway
+
+    fw_app = build_app(chalice)
+    gateway = LocalGateway(fw_app, Config())
+    theirs = gateway.handle_request("OPTIONS", "/cors-config", {}, b"")
+    ours = answer("chalicelike", "OPTIONS", "/cors-config", {}, "")
+    assert theirs["statusCode"] == ours["status"] == 200
+    expected = {k.lower(): v for k, v in theirs["headers"].items()}
+    assert {k: v for k, v in ours["headers"].items() if k in expected} == expected
