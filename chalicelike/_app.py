@@ -19,7 +19,7 @@ from ._cors import CORSConfig, resolve_cors
 from ._errors import ChaliceError, RegistrationError
 from ._http import HttpPipeline
 from ._middleware import EventType
-from ._registry import Blueprint, DecoratorAPI
+from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 from ._request import Request
 from ._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
 
@@ -50,9 +50,13 @@ class APIGateway:
     @cors.setter
     def cors(self, value: bool | CORSConfig) -> None:
         resolve_cors(value, False)  # raises a RegistrationError for a wrong type
-        self._cors = value
+        previous, self._cors = self._cors, value
         if self._on_cors_change is not None:
-            self._on_cors_change()
+            try:
+                self._on_cors_change()
+            except RegistrationError:
+                self._cors = previous  # refused: leave every route as it was
+                raise
 
 
 class Chalice(DecoratorAPI):
@@ -158,22 +162,18 @@ class Chalice(DecoratorAPI):
         api_key_required: bool | None = None,
         content_types: Sequence[str] | None = None,
         cors: Any = None,
+        **unknown: Any,
     ) -> None:
+        check_options("add_route", unknown, ROUTE_OPTIONS)
         view_name: str = name or str(getattr(view_function, "__name__", repr(view_function)))
         method_list = _checked_methods(methods, view_name)
         type_list = _checked_content_types(content_types, view_name)
         check_view_signature(view_function, path, view_name)
         cors_config = resolve_cors(cors, self.api.cors)
         existing = self.routes.get(path, {})
-        for other in existing.values():
-            if cors_config is not None and other.cors is not None and other.cors != cors_config:
-                raise RegistrationError(
-                    f"Views on {path!r} ({other.view_name!r}, {view_name!r}) have different "
-                    "CORS configurations; API Gateway has one preflight per path, so give "
-                    "them the same CORSConfig"
-                )
-        for method in method_list:
-            entry = RouteEntry(
+        _check_same_cors(path, [*existing.values()], cors_config, view_name)
+        entries = [
+            RouteEntry(
                 view_function,
                 view_name,
                 path,
@@ -183,15 +183,23 @@ class Chalice(DecoratorAPI):
                 cors=cors_config,
                 authorizer=authorizer,
             )
-            self._route_table.add(entry)
+            for method in method_list
+        ]
+        self._route_table.add(*entries)
+        for entry in entries:
             self._cors_given[entry] = cors
 
     def _apply_api_cors(self) -> None:
         # Chalice reads app.api.cors only for routes declared after it is set; here it
         # applies to every route that did not choose for itself, whenever it is set.
+        inherited = resolve_cors(None, self.api.cors)
+        for path, entries in self.routes.items():
+            chosen = [e for e in entries.values() if self._cors_given.get(e) is not None]
+            if any(self._cors_given.get(e) is None for e in entries.values()):
+                _check_same_cors(path, chosen, inherited, "app.api.cors")
         for entry, given in self._cors_given.items():
             if given is None:
-                entry.cors = resolve_cors(None, self.api.cors)
+                entry.cors = inherited
 
     def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
         kind = EventType.parse(event_type)
@@ -242,6 +250,21 @@ class Chalice(DecoratorAPI):
         )
 
 
+def _check_same_cors(
+    path: str, others: list[RouteEntry], cors: CORSConfig | None, newcomer: str
+) -> None:
+    """API Gateway has one preflight per path, so all CORS-enabled views on it must agree."""
+    if cors is None:
+        return
+    for other in others:
+        if other.cors is not None and other.cors != cors:
+            raise RegistrationError(
+                f"Views on {path!r} ({other.view_name!r}, {newcomer!r}) have different "
+                "CORS configurations; API Gateway has one preflight per path, so give "
+                "them the same CORSConfig"
+            )
+
+
 def _checked_methods(methods: Sequence[str] | None, view_name: str) -> list[str]:
     if methods is None:
         return ["GET"]
@@ -252,7 +275,7 @@ def _checked_methods(methods: Sequence[str] | None, view_name: str) -> list[str]
         )
     checked: list[str] = []
     for method in methods:
-        upper = method.upper() if isinstance(method, str) else method
+        upper = method.upper() if isinstance(method, str) else ""
         if upper not in HTTP_METHODS:
             raise RegistrationError(
                 f"In view {view_name!r}, {method!r} is not an HTTP method; use one of "

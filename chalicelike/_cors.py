@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._errors import RegistrationError
+
 _REQUIRED_HEADERS = (
     "Content-Type",
     "X-Amz-Date",
@@ -77,20 +79,21 @@ def resolve_cors(value: object, api_default: object) -> CORSConfig | None:
         return None
     if isinstance(value, CORSConfig):
         return value
-    from ._errors import RegistrationError
-
     raise RegistrationError(f"cors must be True, False or a CORSConfig, not {value!r}")
 
 
 def preflight_headers(
     cors_by_method: dict[str, CORSConfig | None], request_origin: str | None
-) -> dict[str, str]:
-    """What API Gateway's generated OPTIONS method answers for one resource."""
-    methods = [method for method, cors in cors_by_method.items() if cors is not None]
-    if not methods:
-        return {"Access-Control-Allow-Methods": "OPTIONS"}
-    config = cors_by_method[methods[0]]
-    assert config is not None  # filtered above; for the type checker
-    headers = config.get_access_control_headers(request_origin)
-    headers["Access-Control-Allow-Methods"] = ",".join([*methods, "OPTIONS"])
+) -> dict[str, str | list[str]]:
+    """What API Gateway's generated OPTIONS method answers for one resource.
+
+    The views of a path share one CORS configuration (checked at registration), so
+    the first one found speaks for all; a path with none gets only the OPTIONS method.
+    """
+    enabled = {method: cors for method, cors in cors_by_method.items() if cors is not None}
+    headers: dict[str, str | list[str]] = {}
+    for config in enabled.values():
+        headers.update(config.get_access_control_headers(request_origin))
+        break
+    headers["Access-Control-Allow-Methods"] = ",".join([*enabled, "OPTIONS"])
     return headers

@@ -37,7 +37,10 @@ def gateway_answer(match: RouteMatch, method: str, origin: str | None) -> Respon
         return Response({"message": "Missing Authentication Token"}, status_code=403)
     if method == "OPTIONS" and match.kind is Match.PARTIAL and match.methods is not None:
         cors = {name: entry.cors for name, entry in match.methods.items()}
-        return Response("", headers=dict(preflight_headers(cors, origin)), status_code=200)
+        # API Gateway only has an OPTIONS method where CORS is enabled; elsewhere an
+        # OPTIONS request is just an unrouted method (405 here, as for any other).
+        if any(config is not None for config in cors.values()):
+            return Response("", headers=preflight_headers(cors, origin), status_code=200)
     return None
 
 
@@ -62,8 +65,16 @@ class HttpPipeline:
         try:
             try:
                 response = self._chain(request)
+            except ChaliceViewError as error:
+                # Raised by middleware (an auth check, say): the client gets its status,
+                # where Chalice answers 500.
+                response = self._view_error(request, error)
             except Exception:
                 response = self._unhandled(request)
+            entry = request._route.entry
+            if entry is not None and isinstance(response, Response):
+                # Also for answers middleware made itself, so browsers can read them.
+                response = _with_cors(request, entry, response)
             return self.finish(request, response)
         finally:
             _context.lambda_context.reset(context_token)

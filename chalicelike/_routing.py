@@ -165,17 +165,21 @@ class RouteTable:
         self._root = _Node()
         self._static: dict[str, str] = {}  # concrete path -> pattern, for the common case
 
-    def add(self, entry: RouteEntry) -> None:
-        existing = self.routes.get(entry.uri_pattern, {}).get(entry.method)
-        if existing is not None:
-            raise RegistrationError(
-                f"Duplicate method: {entry.method!r} detected for route: "
-                f"{entry.uri_pattern!r} between view functions {existing.view_name!r} and "
-                f"{entry.view_name!r}. A method may be routed only once for a path."
-            )
+    def add(self, *entries: RouteEntry) -> None:
+        """Add routes (one per method, usually of one view); all are added or none."""
+        for entry in entries:
+            existing = self.routes.get(entry.uri_pattern, {}).get(entry.method)
+            if existing is not None:
+                raise RegistrationError(
+                    f"Duplicate method: {entry.method!r} detected for route: "
+                    f"{entry.uri_pattern!r} between view functions {existing.view_name!r} and "
+                    f"{entry.view_name!r}. A method may be routed only once for a path."
+                )
         # Into the tree first: a rejected route must leave the table as it was.
-        self._insert(entry.segments, entry.uri_pattern)
-        self.routes.setdefault(entry.uri_pattern, {})[entry.method] = entry
+        for entry in entries:
+            self._insert(entry.segments, entry.uri_pattern)
+        for entry in entries:
+            self.routes.setdefault(entry.uri_pattern, {})[entry.method] = entry
 
     def _insert(self, segments: tuple[Segment, ...], pattern: str) -> None:
         if all(s.kind is SegmentKind.LITERAL for s in segments):

@@ -417,3 +417,25 @@ def test_current_request_is_per_request_in_async_views_through_the_test_client()
         with ThreadPoolExecutor(max_workers=10) as pool:
             answers = list(pool.map(ask, range(30)))
     assert answers == [{"n": str(i), "uri": str(i), "q": f"q{i}"} for i in range(30)]
+
+
+def test_add_route_is_all_or_nothing_across_methods() -> None:
+    app = Chalice(app_name="atomic", configure_logs=False)
+    app.add_route("/x", lambda: {}, methods=["POST"], name="first")
+    with pytest.raises(RegistrationError, match="Duplicate method: 'POST'"):
+        app.add_route("/x", lambda: {}, methods=["GET", "POST"], name="second")
+    assert list(app.routes["/x"]) == ["POST"]
+
+
+def test_add_route_rejects_unknown_keywords_like_the_decorator() -> None:
+    app = Chalice(app_name="unknown-kw", configure_logs=False)
+    with pytest.raises(
+        UnknownArgumentError, match="add_route\\(\\) got unexpected keyword arguments: method"
+    ):
+        app.add_route("/x", lambda: {}, method="GET")
+
+
+def test_methods_must_be_strings() -> None:
+    app = Chalice(app_name="method-types", configure_logs=False)
+    with pytest.raises(RegistrationError, match="is not an HTTP method"):
+        app.add_route("/x", lambda: {}, methods=[["GET"]])

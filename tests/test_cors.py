@@ -338,7 +338,10 @@ def test_api_cors_true_then_false(front_door: Any) -> None:
 
     with front_door(app) as http:
         assert cors_lines(http("GET", "/a").header_list) == {}
-        assert http("OPTIONS", "/a").headers["access-control-allow-methods"] == "OPTIONS"
+        # No CORS on the path: no generated OPTIONS method, so OPTIONS is unrouted.
+        unrouted = http("OPTIONS", "/a")
+        assert unrouted.status_code == 405
+        assert unrouted.headers["allow"] == "GET"
 
 
 def test_origin_list_through_both_front_doors(front_door: Any) -> None:
@@ -389,3 +392,20 @@ def test_unsupported_media_type_answer_carries_cors_headers(front_door: Any) -> 
             "access-control-allow-origin": "*",
             "access-control-allow-headers": REQUIRED_ALLOW_HEADERS,
         }
+
+
+def test_api_cors_that_would_split_a_path_is_refused_and_changes_nothing() -> None:
+    app = Chalice(app_name="cors-api-conflict", configure_logs=False)
+
+    @app.route("/x", methods=["GET"])
+    def read() -> dict[str, bool]:
+        return {}
+
+    @app.route("/x", methods=["POST"], cors=CORSConfig(allow_origin="https://a.example"))
+    def write() -> dict[str, bool]:
+        return {}
+
+    with pytest.raises(RegistrationError, match=r"'/x'.*have different CORS configurations"):
+        app.api.cors = True
+    assert app.api.cors is False
+    assert app.routes["/x"]["GET"].cors is None

@@ -18,6 +18,7 @@ from chalicelike import (
     RegistrationError,
     Request,
     Response,
+    UnauthorizedError,
 )
 from chalicelike._middleware import EventType, chain
 
@@ -428,3 +429,42 @@ def test_chain_composes_in_registration_order() -> None:
     handler = chain([tag("a"), tag("b")], lambda event: [*event, "view"])
     assert handler([]) == ["a", "b", "view", "b", "a"]
     assert chain([], lambda event: event)("same") == "same"
+
+
+def test_view_error_raised_by_middleware_keeps_its_status_and_gets_cors(front_door) -> None:  # type: ignore[no-untyped-def]
+    # Chalice answers 500 here; an auth middleware raising UnauthorizedError means 401.
+    app = Chalice(app_name="mw-view-error", configure_logs=False)
+
+    @app.middleware("http")
+    def require_token(event: Request, get_response: Callable[[Request], Response]) -> Response:
+        if "authorization" not in event.headers:
+            raise UnauthorizedError("Send a token")
+        return get_response(event)
+
+    @app.route("/private", cors=True)
+    def private() -> dict[str, bool]:
+        return {"ok": True}
+
+    with front_door(app) as http:
+        denied = http("GET", "/private")
+        assert denied.status_code == 401
+        assert denied.json_body == {"Code": "UnauthorizedError", "Message": "Send a token"}
+        assert denied.headers["access-control-allow-origin"] == "*"
+        assert http("GET", "/private", headers={"Authorization": "t"}).status_code == 200
+
+
+def test_short_circuit_answer_gets_the_routes_cors_headers(front_door) -> None:  # type: ignore[no-untyped-def]
+    app = Chalice(app_name="mw-short-cors", configure_logs=False)
+
+    @app.middleware("http")
+    def maintenance(event: Request, get_response: Callable[[Request], Response]) -> Response:
+        return Response({"down": True}, status_code=503)
+
+    @app.route("/thing", cors=True)
+    def thing() -> dict[str, bool]:
+        return {}
+
+    with front_door(app) as http:
+        answer = http("GET", "/thing")
+        assert answer.status_code == 503
+        assert answer.headers["access-control-allow-origin"] == "*"
