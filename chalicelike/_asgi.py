@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ._http import HttpPipeline, gateway_answer
+from ._lambda_context import LambdaContext
 from ._request import Request
 from ._response import RenderedResponse, render
 
@@ -37,7 +39,10 @@ class AsgiAdapter:
     def __init__(self, app: Chalice) -> None:
         self._app = app
         self._executor: ThreadPoolExecutor | None = None
-        self._pipelines: dict[asyncio.AbstractEventLoop, HttpPipeline] = {}
+        # Weak keys: an app driven by many asyncio.run() calls must not keep dead loops.
+        self._pipelines: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, HttpPipeline] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -61,7 +66,14 @@ class AsgiAdapter:
             await _send(send, render(early))
             return
         body = await _read_body(receive)
-        request = Request.from_scope(scope, body, match.resource or "", match.params or None)
+        if body is None:
+            return  # the client went away mid-body: no view runs on half a request
+        # Under Lambda (through Mangum) the scope carries the real context; off Lambda
+        # a stand-in named as Chalice names the API function for its default stage.
+        context = scope.get("aws.context") or LambdaContext(f"{app.app_name}-dev")
+        request = Request.from_scope(
+            scope, body, match.resource or "", match.params or None, context
+        )
         request._route = match
         entry = match.entry
         pipeline = self._pipeline()
@@ -124,12 +136,13 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
     return None
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None if the client disconnected before sending it."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break

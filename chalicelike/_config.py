@@ -49,3 +49,16 @@ def stage_environment(project_dir: str | Path, stage: str) -> dict[str, str]:
                 )
             merged[name] = value
     return merged
+
+
+def api_gateway_stage(project_dir: str | Path, stage: str) -> str:
+    """The API Gateway stage name a Chalice stage deploys to ('api' unless configured)."""
+    config = load_config(project_dir)
+    stage_config = (config.get("stages") or {}).get(stage) or {}
+    value = stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api"))
+    if not isinstance(value, str) or not value:
+        raise ConfigError(
+            f"{Path(project_dir) / '.chalice' / 'config.json'}: api_gateway_stage must be a "
+            f"non-empty string, not {value!r}"
+        )
+    return value

@@ -29,10 +29,20 @@ class LambdaContext:
         self.memory_limit_in_mb = str(memory_size)
         self.aws_request_id = aws_request_id or str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex
+        self.log_stream_name = _log_stream_name()
         self.identity = None
         self.client_context = None
         self._deadline = time.monotonic() + timeout_seconds
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+_LOG_STREAM: list[str] = []
+
+
+def _log_stream_name() -> str:
+    # Lambda gives each execution environment one log stream; a process is ours.
+    if not _LOG_STREAM:
+        _LOG_STREAM.append(time.strftime("%Y/%m/%d/[$LATEST]") + uuid.uuid4().hex)
+    return _LOG_STREAM[0]

@@ -108,7 +108,13 @@ class Blueprint(DecoratorAPI):
 
         def replay(app: Any, name_prefix: str, url_prefix: str) -> None:
             options = dict(kwargs)
-            options["name"] = name_prefix + (options.get("name") or view_function.__name__)
+            view_name = options.get("name") or getattr(view_function, "__name__", "")
+            if not view_name:
+                raise RegistrationError(
+                    f"Route {path!r} in blueprint {self._import_name!r}: the view has no "
+                    "__name__ (a functools.partial?); pass name=..."
+                )
+            options["name"] = name_prefix + view_name
             app.add_route(join_url(url_prefix, path), view_function, **options)
 
         self._deferred.append(replay)

@@ -8,11 +8,12 @@ door (ASGI, the test client, Lambda) sends what it returns.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import decimal
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ._errors import InvalidResponseError
@@ -33,6 +34,54 @@ class Response:
 
     def __repr__(self) -> str:
         return f"Response(status_code={self.status_code}, headers={self.headers!r})"
+
+    def to_dict(self, binary_types: Sequence[str] | None = None) -> dict[str, Any]:
+        """This response as an API Gateway REST (payload 1.0) proxy answer, as in Chalice.
+
+        A body whose Content-Type is one of `binary_types` is base64-encoded; so is any
+        body that is not UTF-8 text, which Chalice would hand to Lambda as raw bytes.
+        """
+        rendered = render(self)
+        list_names = {name for name, value in self.headers.items() if isinstance(value, list)}
+        single: dict[str, str] = {}
+        multi: dict[str, list[str]] = {}
+        content_type = ""
+        for name, value in rendered.headers:
+            if name in list_names:
+                multi.setdefault(name, []).append(value)
+            else:
+                single[name] = value
+                if name.lower() == "content-type":
+                    content_type = value
+        answer: dict[str, Any] = {
+            "headers": single,
+            "multiValueHeaders": multi,
+            "statusCode": rendered.status_code,
+        }
+        body = rendered.body
+        text: str | None = None
+        if not (binary_types and media_type_matches(content_type, binary_types)):
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+        if text is None:
+            answer["body"] = base64.b64encode(body).decode("ascii")
+            answer["isBase64Encoded"] = True
+        else:
+            answer["body"] = text
+        return answer
+
+
+def media_type_matches(content_type: str, media_types: Sequence[str]) -> bool:
+    """Whether a Content-Type value is one of `media_types` ('*/*' and 'type/*' allowed)."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    family = media_type.split("/", 1)[0] + "/*"
+    for candidate in media_types:
+        candidate = candidate.lower()
+        if candidate in ("*/*", media_type, family):
+            return True
+    return False
 
 
 class RenderedResponse(NamedTuple):

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ._app import Chalice
-from ._config import stage_environment
+from ._config import api_gateway_stage, stage_environment
 from ._http import gateway_answer
 from ._lambda_context import LambdaContext
 from ._request import Request
@@ -55,9 +55,10 @@ class TestHTTPClient:
 
     __test__ = False  # not a pytest test class, whatever its name
 
-    def __init__(self, app: Chalice, stage_name: str) -> None:
+    def __init__(self, app: Chalice, stage_name: str, api_stage: str = "api") -> None:
         self._app = app
         self._stage_name = stage_name
+        self.api_stage = api_stage  # requestContext.stage: the API Gateway stage
 
     def request(
         self,
@@ -114,7 +115,7 @@ class TestHTTPClient:
                 for name, value in headers.items()
             ],
             "client": ("127.0.0.1", 0),
-            "chalicelike.stage": self._stage_name,
+            "chalicelike.stage": self.api_stage,
         }
         context = LambdaContext(f"{self._app.app_name}-{self._stage_name}")
         request = Request.from_scope(
@@ -146,6 +147,7 @@ class Client:
         return self._http
 
     def __enter__(self) -> Client:
+        self._http.api_stage = api_gateway_stage(self._project_dir, self._stage_name)
         for name, value in stage_environment(self._project_dir, self._stage_name).items():
             self._saved_environ.setdefault(name, os.environ.get(name))
             os.environ[name] = value

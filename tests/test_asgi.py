@@ -404,3 +404,57 @@ def test_sync_views_do_not_block_the_loop() -> None:
                 future.result().close()
     assert pong.text == "pong"
     assert ping_time < 0.2
+
+
+def test_client_gone_mid_body_runs_no_view() -> None:
+    app = make_app()
+    calls: list[bytes] = []
+
+    @app.route("/upload", methods=["POST"], content_types=["application/octet-stream"])
+    def upload() -> dict[str, Any]:
+        calls.append(app.current_request.raw_body)
+        return {}
+
+    incoming: list[Message] = [
+        {"type": "http.request", "body": b"half", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    headers = [(b"content-type", b"application/octet-stream")]
+
+    async def main() -> list[Message]:
+        try:
+            return await _call(app, http_scope("/upload", "POST", headers=headers), incoming)
+        finally:
+            await _shutdown(app)
+
+    assert asyncio.run(main()) == []
+    assert calls == []
+
+
+def test_views_served_over_asgi_see_a_lambda_context() -> None:
+    app = make_app()
+
+    @app.route("/ctx")
+    def ctx() -> dict[str, Any]:
+        context = app.lambda_context
+        return {
+            "name": context.function_name,
+            "has_time_left": context.get_remaining_time_in_millis() > 0,
+        }
+
+    with serve(app) as base_url:
+        answer = requests.get(base_url + "/ctx", timeout=5).json()
+    assert answer == {"name": f"{app.app_name}-dev", "has_time_left": True}
+
+
+def test_a_lambda_context_in_the_scope_wins() -> None:
+    app = make_app()
+    given = object()
+
+    @app.route("/ctx")
+    def ctx() -> dict[str, Any]:
+        return {"same": app.lambda_context is given}
+
+    scope = http_scope("/ctx")
+    scope["aws.context"] = given
+    assert status_and_body(drive(app, scope)) == (200, b'{"same":true}')

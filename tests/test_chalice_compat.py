@@ -262,3 +262,32 @@ def test_preflight_headers_match_chalice_local_gateway() -> None:
     assert theirs["statusCode"] == ours["status"] == 200
     expected = {k.lower(): v for k, v in theirs["headers"].items()}
     assert {k: v for k, v in ours["headers"].items() if k in expected} == expected
+
+
+TO_DICT_CASES: list[tuple[Any, dict[str, Any], int, list[str] | None]] = [
+    ({"a": [1, 2]}, {}, 200, None),
+    ("text", {"Content-Type": "text/plain"}, 201, None),
+    ("", {"Set-Cookie": ["a=1", "b=2"], "X-One": "1"}, 204, None),
+    (b"\x89PNG\x00", {"Content-Type": "image/png"}, 200, ["image/png"]),
+    ({"n": 1}, {"Content-Type": "application/json"}, 200, ["application/json"]),
+]
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "binary_types"), TO_DICT_CASES)
+def test_response_to_dict_matches_chalice(
+    body: Any, headers: dict[str, Any], status: int, binary_types: list[str] | None
+) -> None:
+    ours = chalicelike.Response(body, headers=dict(headers), status_code=status)
+    theirs = chalice.Response(body, headers=dict(headers), status_code=status)
+    ours_dict = ours.to_dict(binary_types)
+    theirs_dict = theirs.to_dict(binary_types)
+    # On the wire API Gateway labels an answer without Content-Type as JSON; ours says so.
+    theirs_dict["headers"].setdefault("Content-Type", "application/json")
+    assert ours_dict == theirs_dict
+
+
+def test_response_to_dict_never_hands_lambda_raw_bytes() -> None:
+    # Chalice returns bytes in "body" here, which Lambda cannot serialise to JSON.
+    answer = chalicelike.Response(b"\xff\xfe", headers={"Content-Type": "text/x-odd"}).to_dict()
+    assert answer["body"] == "//4="
+    assert answer["isBase64Encoded"] is True

@@ -288,3 +288,21 @@ def test_blueprint_route_options_reach_the_app(app: Chalice) -> None:
 )
 def test_join_url(prefix: str, path: str, joined: str) -> None:
     assert join_url(prefix, path) == joined
+
+
+def test_a_view_without_a_name_needs_name_argument() -> None:
+    import functools
+
+    def view(greeting: str) -> dict[str, str]:
+        return {"greeting": greeting}
+
+    blueprint = Blueprint(__name__)
+    blueprint.route("/hi")(functools.partial(view, "hi"))
+    app = Chalice(app_name="partial-view", configure_logs=False)
+    with pytest.raises(RegistrationError, match=r"'/hi'.*has no __name__.*pass name="):
+        app.register_blueprint(blueprint)
+
+    named = Blueprint(__name__)
+    named.route("/hi", name="hello")(functools.partial(view, "hi"))
+    app.register_blueprint(named, name_prefix="bp_")
+    assert app.routes["/hi"]["GET"].view_name == "bp_hello"

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, InvalidResponseError, Response
-from chalicelike._response import RenderedResponse, error_response, render
+from chalicelike._response import RenderedResponse, error_response, media_type_matches, render
 
 
 def test_response_defaults() -> None:
@@ -282,3 +282,36 @@ def test_unsendable_responses_are_500s_through_both_front_doors(front_door: Any)
         for path in ("/nul", "/name", "/infinite", "/status"):
             answer = http("GET", path)
             assert (path, answer.status_code, answer.json_body) == (path, 500, internal)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "media_types", "expected"),
+    [
+        ("image/png", ["image/png"], True),
+        ("IMAGE/PNG; q=1", ["image/png"], True),
+        ("image/gif", ["image/*"], True),
+        ("text/plain", ["*/*"], True),
+        ("text/plain", ["image/*", "application/octet-stream"], False),
+        ("", ["image/png"], False),
+    ],
+)
+def test_media_type_matches(content_type: str, media_types: list[str], expected: bool) -> None:
+    assert media_type_matches(content_type, media_types) is expected
+
+
+def test_to_dict_base64_for_binary_types_and_keeps_multi_value_headers() -> None:
+    response = Response(
+        b"\x00\x01", headers={"Content-Type": "image/gif", "Set-Cookie": ["a=1", "b=2"]}
+    )
+    assert response.to_dict(["image/*"]) == {
+        "headers": {"Content-Type": "image/gif"},
+        "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+        "statusCode": 200,
+        "body": "AAE=",
+        "isBase64Encoded": True,
+    }
+
+
+def test_to_dict_checks_the_response_like_render() -> None:
+    with pytest.raises(InvalidResponseError, match="X-Bad"):
+        Response("x", headers={"X-Bad": "a\r\nb"}).to_dict()

@@ -274,8 +274,24 @@ def test_request_context_names_the_stage(app: Chalice) -> None:
         context = app.current_request.context
         return {"stage": context["stage"], "resourcePath": context["resourcePath"]}
 
+    # requestContext.stage is the API Gateway stage: 'api' unless the config names one.
     with Client(app, stage_name="prod") as client:
-        assert client.http.get("/ctx").json_body == {"stage": "prod", "resourcePath": "/ctx"}
+        assert client.http.get("/ctx").json_body == {"stage": "api", "resourcePath": "/ctx"}
+
+
+def test_request_context_stage_comes_from_api_gateway_stage(app: Chalice, tmp_path: Any) -> None:
+    @app.route("/ctx")
+    def ctx() -> dict[str, Any]:
+        return {"stage": app.current_request.context["stage"]}
+
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(
+        '{"api_gateway_stage": "v1", "stages": {"prod": {"api_gateway_stage": "live"}}}'
+    )
+    with Client(app, stage_name="prod", project_dir=str(tmp_path)) as client:
+        assert client.http.get("/ctx").json_body == {"stage": "live"}
+    with Client(app, stage_name="dev", project_dir=str(tmp_path)) as client:
+        assert client.http.get("/ctx").json_body == {"stage": "v1"}
 
 
 def test_paths_are_sent_percent_encoded_as_http_clients_do(app: Chalice) -> None:
