@@ -181,3 +181,36 @@ def test_parser_defaults() -> None:
         ["--project-dir", "/p", "local", "--host", "0.0.0.0", "--port", "9", "--stage", "prod"]
     )
     assert (args.project_dir, args.host, args.port, args.stage) == ("/p", "0.0.0.0", 9, "prod")
+
+
+def test_syntax_error_in_app_points_at_the_line_without_our_frames(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "from chalicelike import Chalice\napp = Chalice('x')\ndef f(:\n"
+    )
+    result = run_cli("--project-dir", str(tmp_path), "local", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"chalicelike: error: importing {tmp_path / 'app.py'} failed:")
+    assert f'File "{tmp_path / "app.py"}", line 3' in result.stderr
+    assert result.stderr.rstrip().endswith("SyntaxError: invalid syntax")
+    assert "chalicelike/cli.py" not in result.stderr and "<frozen" not in result.stderr
+
+
+def test_exception_in_app_shows_the_users_frame(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("import os\napp = None\nvalue = os.environ['NO_SUCH_VAR_X']\n")
+    result = run_cli("--project-dir", str(tmp_path), "local", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert f'File "{tmp_path / "app.py"}", line 3, in <module>' in result.stderr
+    assert result.stderr.rstrip().endswith("KeyError: 'NO_SUCH_VAR_X'")
+
+
+def test_registration_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "from chalicelike import Chalice\napp = Chalice('x')\n\n@app.route('nope')\ndef f():\n"
+        "    return {}\n"
+    )
+    result = run_cli("--project-dir", str(tmp_path), "local", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"chalicelike: error: {tmp_path / 'app.py'}, line 4: "
+        "Route path must start with '/': 'nope'\n"
+    )
