@@ -8,7 +8,7 @@ when the blueprint is registered. Registration is data: no names built from stri
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
@@ -48,18 +48,8 @@ class DecoratorAPI:
 
         return register
 
-    def add_route(
-        self,
-        path: str,
-        view_function: Callable[..., Any],
-        *,
-        methods: Sequence[str] | None = None,
-        name: str | None = None,
-        authorizer: Any = None,
-        api_key_required: bool | None = None,
-        content_types: Sequence[str] | None = None,
-        cors: Any = None,
-    ) -> None:
+    def add_route(self, path: str, view_function: Callable[..., Any], **options: Any) -> None:
+        """Register a view; `options` are route()'s keyword arguments."""
         raise NotImplementedError
 
     def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
