@@ -16,7 +16,7 @@ from typing import Any
 
 from . import _context
 from ._cors import CORSConfig, resolve_cors
-from ._errors import ChaliceError, RegistrationError
+from ._errors import RegistrationError
 from ._http import HttpPipeline
 from ._middleware import EventType
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
@@ -85,6 +85,7 @@ class Chalice(DecoratorAPI):
         self._middleware_version = 0
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
+        self._lambda_http: Any = None
         # ASGI servers tell ASGI 3 from ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Ours is not, since Lambda calls the same object
         # synchronously, so the instance answers that question with a coroutine
@@ -240,10 +241,11 @@ class Chalice(DecoratorAPI):
                 self._asgi = AsgiAdapter(self)
             return self._asgi(*args)
         if len(args) == 2:  # Lambda: (event, context)
-            raise ChaliceError(
-                "This chalicelike version serves HTTP through ASGI only; the Lambda "
-                "entry point (app(event, context)) is not implemented yet"
-            )
+            if self._lambda_http is None:
+                from ._lambda_http import LambdaHttpHandler
+
+                self._lambda_http = LambdaHttpHandler(self)
+            return self._lambda_http(*args)
         raise TypeError(
             f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
             f"app(event, context) by Lambda; it got {len(args)} arguments"

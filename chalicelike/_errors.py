@@ -16,6 +16,7 @@
     ├── RegistrationError (ValueError) a decorator was used wrongly: raised at import time
     │   └── UnknownArgumentError (TypeError)
     ├── InvalidResponseError           a view returned something that cannot be sent
+    ├── InvalidEventError (ValueError) a Lambda event is not what the handler serves
     └── NotRegisteredError (RuntimeError) a blueprint used before register_blueprint
 
 The view errors, their status codes and the JSON body they produce are Chalice's.
@@ -115,3 +116,10 @@ class InvalidResponseError(ChaliceError):
 
 class NotRegisteredError(ChaliceError, RuntimeError):
     """A blueprint was asked for app state before it was registered to an app."""
+
+
+class InvalidEventError(ChaliceError, ValueError):
+    """A Lambda event the handler cannot serve: not an HTTP event, or a malformed one.
+
+    The message names the handler's expectation and what the event held instead.
+    """

@@ -133,7 +133,7 @@ class HttpPipeline:
             raise  # for middleware to handle; the outermost handler makes it a 500
         except Exception as error:
             response = self._view_error(request, error)
-        return _with_cors(request, entry, response)
+        return response  # handle() adds the route's CORS headers
 
     def _view_error(self, request: Request, error: Exception) -> Response:
         if isinstance(error, ChaliceViewError):
@@ -169,8 +169,14 @@ def _before_view(request: Request, route: RouteMatch) -> Response | None:
             405,
             headers={"Allow": allowed},
         )
-    if entry.content_types and not entry.accepts_any_content_type:
-        content_type = request.headers.get("content-type", "application/json")
+    # Content-Type describes a body: a request without one has nothing to refuse
+    # (Chalice answers 415 to a body-less GET that names an unlisted type).
+    if entry.content_types and not entry.accepts_any_content_type and request.raw_body:
+        content_type = request.headers.get("content-type")
+        if content_type is None:
+            if entry.accepts_no_content_type:
+                return None
+            content_type = "application/json"
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "*/*" and media_type not in entry.lower_content_types:
             response = error_response(

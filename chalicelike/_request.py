@@ -13,11 +13,14 @@ import json
 import time
 import uuid
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from ._errors import BadRequestError
 from ._routing import RouteMatch
+
+if TYPE_CHECKING:
+    from ._http_events import HttpEvent
 from ._structures import CaseInsensitiveMapping, MultiDict
 
 _UNSET: Any = object()
@@ -37,7 +40,10 @@ class Request:
         self._query_params: MultiDict | None = (
             None if multi_query is None else MultiDict(multi_query)
         )
-        self.headers = CaseInsensitiveMapping(event_dict.get("headers") or {})
+        self._headers: CaseInsensitiveMapping | None = CaseInsensitiveMapping(
+            event_dict.get("headers") or {}
+        )
+        self._http_event: HttpEvent | None = None
         self.uri_params: dict[str, str] | None = event_dict.get("pathParameters")
         context = event_dict.get("requestContext") or {}
         self.method: str = context.get("httpMethod") or event_dict.get("httpMethod", "")
@@ -55,6 +61,7 @@ class Request:
         self._json_body: Any = _UNSET
         self._event_dict: dict[str, Any] | None = event_dict
         self._scope: MutableMapping[str, Any] | None = None
+        self._raw_query = ""
 
     @classmethod
     def from_scope(
@@ -74,7 +81,8 @@ class Request:
             if name in headers:  # a repeated header is one comma-joined value (RFC 9110)
                 value = headers[name] + ("; " if name == "cookie" else ",") + value
             headers[name] = value
-        request.headers = CaseInsensitiveMapping.from_lowercase(headers)
+        request._headers = CaseInsensitiveMapping.from_lowercase(headers)
+        request._http_event = None
         request.method = scope["method"]
         request.path = resource
         request.uri_params = uri_params
@@ -86,18 +94,59 @@ class Request:
         request._stage_vars = _UNSET
         request._event_dict = scope.get("aws.event")
         request._scope = scope
+        request._raw_query = scope["query_string"].decode("latin-1")
+        return request
+
+    @classmethod
+    def from_http_event(
+        cls,
+        http: HttpEvent,
+        event: dict[str, Any],
+        lambda_context: Any,
+        resource: str,
+        uri_params: dict[str, str] | None,
+    ) -> Request:
+        """Build a request from any of Lambda's HTTP front doors (the Lambda hot path)."""
+        request = cls.__new__(cls)
+        request._headers = None  # built from the event on first read
+        request._http_event = http
+        request.method = http.method
+        request.path = resource
+        request.uri_params = uri_params
+        request.lambda_context = lambda_context
+        request._raw_body = http.body
+        request._json_body = _UNSET
+        if http.query is None:
+            request._query_params = _UNSET
+            request._raw_query = http.query_string
+        else:  # REST and ALB give the query already split and decoded
+            request._query_params = MultiDict(http.query) if http.query else None
+            request._raw_query = ""
+        request._context = _UNSET
+        request._stage_vars = _UNSET
+        request._event_dict = event
+        request._scope = None
         return request
 
     # -- lazily built fields ------------------------------------------------------------
 
     @property
+    def headers(self) -> CaseInsensitiveMapping:
+        if self._headers is None:
+            assert self._http_event is not None  # the only way _headers is left unset
+            self._headers = CaseInsensitiveMapping.from_lowercase(self._http_event.headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: CaseInsensitiveMapping) -> None:
+        self._headers = value
+
+    @property
     def query_params(self) -> MultiDict | None:
         if self._query_params is _UNSET:
-            raw = self._scope["query_string"] if self._scope else b""
+            raw = self._raw_query
             self._query_params = (
-                MultiDict.from_pairs(parse_qsl(raw.decode("latin-1"), keep_blank_values=True))
-                if raw
-                else None
+                MultiDict.from_pairs(parse_qsl(raw, keep_blank_values=True)) if raw else None
             )
         return self._query_params
 
@@ -109,7 +158,7 @@ class Request:
     def context(self) -> dict[str, Any]:
         if self._context is _UNSET:
             if self._event_dict is not None:
-                self._context = self._event_dict.get("requestContext") or {}
+                self._context = _request_context(self._event_dict)
             else:
                 self._context = self._synthesized_context()
         return self._context
@@ -210,3 +259,15 @@ class Request:
             "body": text_body,
             "isBase64Encoded": is_base64,
         }
+
+
+def _request_context(event: dict[str, Any]) -> dict[str, Any]:
+    """requestContext of API Gateway, ALB and Function URL events; Lambda@Edge's cf.config."""
+    context = event.get("requestContext")
+    if isinstance(context, dict):
+        return context
+    try:
+        config = event["Records"][0]["cf"]["config"]
+    except (KeyError, IndexError, TypeError):
+        return {}
+    return config if isinstance(config, dict) else {}

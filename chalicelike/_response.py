@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime
 import decimal
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -75,13 +76,30 @@ class Response:
 
 def media_type_matches(content_type: str, media_types: Sequence[str]) -> bool:
     """Whether a Content-Type value is one of `media_types` ('*/*' and 'type/*' allowed)."""
+    return media_type_in(content_type, lowered_media_types(media_types))
+
+
+def media_type_in(content_type: str, accepted: frozenset[str]) -> bool:
+    """The same test against a set made once by lowered_media_types."""
+    if not accepted:
+        return False
     media_type = content_type.split(";", 1)[0].strip().lower()
-    family = media_type.split("/", 1)[0] + "/*"
-    for candidate in media_types:
-        candidate = candidate.lower()
-        if candidate in ("*/*", media_type, family):
-            return True
-    return False
+    return (
+        media_type in accepted
+        or "*/*" in accepted
+        or media_type.split("/", 1)[0] + "/*" in accepted
+    )
+
+
+def lowered_media_types(media_types: Sequence[str]) -> frozenset[str]:
+    """Media types as a lower-case set, cached by content: appends to the list still count."""
+    return _lowered(tuple(media_types))
+
+
+@functools.lru_cache(maxsize=32)
+def _lowered(media_types: tuple[str, ...]) -> frozenset[str]:
+    # Keyed by the list's contents, so appending to app.api.binary_types still counts.
+    return frozenset(m.lower() for m in media_types)
 
 
 class RenderedResponse(NamedTuple):
@@ -108,9 +126,26 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def _make_encoder() -> Any:
+    """A compact JSON encoder built once; NaN and Infinity refused (they are not JSON)."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # no C accelerator: the pure-Python encoder, same output
+        encoder = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False)
+        return lambda value: encoder.encode(value)
+    # json.dumps builds this C encoder again on every call; building it once halves the
+    # cost of a small body. No circular-reference markers: a cycle ends in RecursionError.
+    iterencode = c_make_encoder(
+        None, json_default, json.encoder.encode_basestring_ascii, None,
+        ":", ",", False, False, False,
+    )  # fmt: skip
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_encode = _make_encoder()
+
+
 def encode_json(value: Any) -> str:
-    # allow_nan=False: NaN and Infinity are not JSON (RFC 8259), so refuse to write them.
-    return json.dumps(value, separators=(",", ":"), default=json_default, allow_nan=False)
+    return _encode(value)  # type: ignore[no-any-return]
 
 
 def render(response: Response) -> RenderedResponse:
@@ -126,6 +161,11 @@ def render(response: Response) -> RenderedResponse:
     else:
         try:
             body_bytes = encode_json(body).encode("utf-8")
+        except RecursionError:
+            raise InvalidResponseError(
+                "Response body cannot be encoded as JSON: it refers to itself "
+                "(a circular reference) or is nested too deeply"
+            ) from None
         except (TypeError, ValueError) as error:
             raise InvalidResponseError(
                 f"Response body cannot be encoded as JSON: {error}"
@@ -153,16 +193,27 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
+# Names already checked: an app sends the same few header names again and again.
+_GOOD_NAMES: set[str] = set()
+
+
 def _check_header_name(name: Any) -> None:
+    if name in _GOOD_NAMES:
+        return
     if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise InvalidResponseError(
             f"Bad header name {name!r}: it must be a non-empty token "
             "(letters, digits and !#$%&'*+-.^_`|~)"
         )
+    if len(_GOOD_NAMES) < 1024:
+        _GOOD_NAMES.add(name)
 
 
 def _checked_header(name: str, raw_value: Any) -> str:
     value = raw_value if isinstance(raw_value, str) else str(raw_value)
+    # The common case in two C calls: printable ASCII with no space at either end.
+    if value.isascii() and value.isprintable() and value.strip(" ") == value:
+        return value
     if _CONTROL.search(value):
         what = "CR or LF" if "\n" in value or "\r" in value else "control characters"
         raise InvalidResponseError(

@@ -12,7 +12,7 @@ import enum
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from ._errors import RegistrationError
@@ -126,14 +126,17 @@ class RouteEntry:
         # Lower-cased once here so each request compares without allocating.
         self.accepts_any_content_type = "*/*" in self.content_types
         self.lower_content_types = frozenset(c.lower() for c in self.content_types)
+        # A request without Content-Type counts as application/json (Chalice's rule).
+        self.accepts_no_content_type = (
+            self.accepts_any_content_type or "application/json" in self.lower_content_types
+        )
 
     def __repr__(self) -> str:
         return f"RouteEntry({self.method} {self.uri_pattern} -> {self.view_name})"
 
 
-@dataclass
-class RouteMatch:
-    """The answer of RouteTable.match for one request."""
+class RouteMatch(NamedTuple):
+    """The answer of RouteTable.match for one request (a tuple: built on every request)."""
 
     kind: Match
     resource: str | None = None  # the matched path pattern, e.g. '/orders/{id}'

@@ -37,6 +37,11 @@ class MultiDict(MutableMapping[str, str]):
     def __delitem__(self, key: str) -> None:
         del self._dict[key]
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get would go through __getitem__ and an exception; views call this a lot.
+        values = self._dict.get(key)
+        return values[-1] if values else default
+
     def getlist(self, key: str) -> list[str]:
         return list(self._dict[key])
 

@@ -104,7 +104,7 @@ def test_non_finite_numbers_are_refused_not_sent_as_invalid_json(body: Any) -> N
 def test_circular_body_is_an_invalid_response() -> None:
     body: dict[str, Any] = {}
     body["self"] = body
-    with pytest.raises(InvalidResponseError, match="Circular reference"):
+    with pytest.raises(InvalidResponseError, match="circular reference"):
         render(Response(body))
 
 

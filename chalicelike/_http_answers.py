@@ -1,0 +1,180 @@
+"""A checked response, written in the shape the invoking front door expects.
+
+REST APIs take single and multi-value headers; HTTP APIs and Function URLs take
+comma-joined headers plus a `cookies` list for Set-Cookie; an ALB wants a
+`statusDescription` and multi-value headers exactly when its request had them;
+Lambda@Edge wants a string status, lower-case header lists and `bodyEncoding`.
+Bodies that are not text travel base64-encoded.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from ._http_events import HttpEvent, HttpEventSource
+from ._response import RenderedResponse, lowered_media_types, media_type_in
+
+
+def answer_for(
+    event: HttpEvent, response: RenderedResponse, binary_types: Sequence[str]
+) -> dict[str, Any]:
+    """The dict Lambda returns to `event.source` for this response."""
+    return _WRITERS[event.source](event, response, lowered_media_types(binary_types))
+
+
+def encode_body(
+    response: RenderedResponse, content_type: str, binary: frozenset[str]
+) -> tuple[str, bool]:
+    """(body, is_base64): base64 for binary media types and for bytes that are not UTF-8."""
+    body = response.body
+    if not body:
+        return "", False
+    if content_type == "application/json" and content_type not in binary:
+        is_binary = False  # the usual answer, decided without parsing the header
+    else:
+        is_binary = bool(content_type) and media_type_in(content_type, binary)
+    if not is_binary:
+        try:
+            return body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            pass
+    return base64.b64encode(body).decode("ascii"), True
+
+
+def _content_type(response: RenderedResponse) -> str:
+    for name, value in response.headers:
+        if name.lower() == "content-type":
+            return value
+    return ""
+
+
+def _split_headers(response: RenderedResponse) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Headers sent once, and headers sent more than once (REST's two fields)."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        if name in multi:
+            multi[name].append(value)
+        elif name in single:
+            multi[name] = [single.pop(name), value]
+        else:
+            single[name] = value
+    return single, multi
+
+
+def _rest(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+    single, multi = _split_headers(response)
+    body, is_base64 = encode_body(response, _content_type(response), binary)
+    return {
+        "statusCode": response.status_code,
+        "headers": single,
+        "multiValueHeaders": multi,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _v2(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+    # Payload 2.0 has no multi-value headers: repeats are comma-joined, except
+    # Set-Cookie, which cannot be joined and travels in `cookies`.
+    headers: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in response.headers:
+        lower = name.lower()
+        if lower == "set-cookie":
+            cookies.append(value)
+        elif lower in headers:
+            headers[lower] = f"{headers[lower]},{value}"
+        else:
+            headers[lower] = value
+    body, is_base64 = encode_body(response, headers.get("content-type", ""), binary)
+    answer: dict[str, Any] = {
+        "statusCode": response.status_code,
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if cookies:
+        answer["cookies"] = cookies
+    return answer
+
+
+def _alb(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+    body, is_base64 = encode_body(response, _content_type(response), binary)
+    answer: dict[str, Any] = {
+        "statusCode": response.status_code,
+        "statusDescription": f"{response.status_code} {_reason(response.status_code)}".strip(),
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+    if event.multi_value:
+        multi: dict[str, list[str]] = {}
+        for name, value in response.headers:
+            multi.setdefault(name, []).append(value)
+        answer["multiValueHeaders"] = multi
+    else:
+        answer["headers"] = _alb_single_headers(response.headers)
+    return answer
+
+
+def _alb_single_headers(lines: list[tuple[str, str]]) -> dict[str, str]:
+    """Without multi-value headers an ALB takes one value per name: repeats are joined.
+
+    Set-Cookie cannot be joined; the load balancer treats header names without regard
+    to case, so each repeat goes out under a differently cased name and arrives intact.
+    """
+    headers: dict[str, str] = {}
+    cookie_names = _case_variants("set-cookie")
+    for name, value in lines:
+        if name.lower() == "set-cookie":
+            headers[next(cookie_names)] = value
+        elif name in headers:
+            headers[name] = f"{headers[name]},{value}"
+        else:
+            headers[name] = value
+    return headers
+
+
+def _case_variants(name: str) -> Any:
+    letters = [i for i, c in enumerate(name) if c.isalpha()]
+    for mask in range(2 ** len(letters)):
+        chars = list(name)
+        for bit, index in enumerate(letters):
+            if mask >> bit & 1:
+                chars[index] = chars[index].upper()
+        yield "".join(chars)
+
+
+def _edge(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+    headers: dict[str, list[dict[str, str]]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name.lower(), []).append({"key": name, "value": value})
+    body, is_base64 = encode_body(response, _content_type(response), binary)
+    return {
+        "status": str(response.status_code),
+        "statusDescription": _reason(response.status_code),
+        "headers": headers,
+        "body": body,
+        "bodyEncoding": "base64" if is_base64 else "text",
+    }
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+_WRITERS: dict[
+    HttpEventSource, Callable[[HttpEvent, RenderedResponse, frozenset[str]], dict[str, Any]]
+] = {
+    HttpEventSource.REST_API: _rest,
+    HttpEventSource.HTTP_API: _v2,
+    HttpEventSource.FUNCTION_URL: _v2,
+    HttpEventSource.ALB: _alb,
+    HttpEventSource.LAMBDA_EDGE: _edge,
+}

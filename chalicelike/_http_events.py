@@ -1,0 +1,360 @@
+"""Lambda's HTTP front doors: which one sent an event, and what the request in it is.
+
+API Gateway REST (payload 1.0), HTTP APIs (payload 2.0), Function URLs (2.0 as
+well), ALB target groups and Lambda@Edge each put the same HTTP request in a
+different shape. `parse_http_event` reads any of them into one `HttpEvent`, and
+raises InvalidEventError naming the problem for anything else. No I/O, no
+dependencies: this runs on every warm invoke.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote_plus
+
+from ._errors import InvalidEventError
+
+
+class HttpEventSource(enum.Enum):
+    """The service that invoked the function, which also decides the answer's shape."""
+
+    REST_API = "API Gateway REST API (payload 1.0)"
+    HTTP_API = "API Gateway HTTP API (payload 2.0)"
+    FUNCTION_URL = "Lambda Function URL"
+    ALB = "Application Load Balancer"
+    LAMBDA_EDGE = "Lambda@Edge"
+
+
+class HttpEvent:
+    """The HTTP request inside a Lambda event, whatever its source."""
+
+    __slots__ = (
+        "_header_source",
+        "_headers",
+        "body",
+        "method",
+        "multi_value",
+        "path_params",
+        "query",
+        "query_string",
+        "resource",
+        "root_path",
+        "route_path",
+        "source",
+    )
+
+    def __init__(
+        self,
+        source: HttpEventSource,
+        method: str,
+        route_path: str,
+        headers: dict[str, str] | Callable[[], dict[str, str]],
+        body: bytes,
+        root_path: str = "",
+        query: dict[str, list[str]] | None = None,
+        query_string: str = "",
+        resource: str | None = None,
+        path_params: dict[str, str] | None = None,
+        multi_value: bool = False,
+    ) -> None:
+        self.source = source
+        self.method = method
+        self.route_path = route_path  # as the app routes it: without the stage prefix
+        self.root_path = root_path  # HTTP API: the named stage before the path, if any
+        # Lower-case names, repeats joined; REST builds them only when first read.
+        self._headers = None if callable(headers) else headers
+        self._header_source = headers if callable(headers) else None
+        self.body = body
+        self.query = query  # decoded values, when the source gives them decoded
+        self.query_string = query_string  # the raw query, when the source gives it raw
+        self.resource = resource  # REST only: the route API Gateway matched
+        self.path_params = path_params  # REST only: its parameters
+        self.multi_value = multi_value  # ALB: the target group sends and wants multiValue*
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if self._headers is None:
+            assert self._header_source is not None  # set whenever _headers is not
+            self._headers = self._header_source()
+        return self._headers
+
+
+def identify_source(event: object) -> HttpEventSource:
+    """Which front door sent `event`, or InvalidEventError saying what it looks like."""
+    if not isinstance(event, dict):
+        raise InvalidEventError(
+            f"An HTTP handler takes a JSON object event, not {type(event).__name__}"
+        )
+    context = event.get("requestContext")
+    if type(context) is dict and "resource" in event and "elb" not in context:
+        return HttpEventSource.REST_API  # the common case first: only REST has `resource`
+    if isinstance(context, dict):
+        if "elb" in context:
+            return HttpEventSource.ALB
+        if event.get("version") == "2.0" or isinstance(context.get("http"), dict):
+            domain = context.get("domainName")
+            if isinstance(domain, str) and ".lambda-url." in domain:
+                return HttpEventSource.FUNCTION_URL
+            return HttpEventSource.HTTP_API
+        if "httpMethod" in event or "resource" in event:
+            return HttpEventSource.REST_API
+        if "routeKey" in context and "connectionId" in context:
+            raise InvalidEventError(
+                "This is an API Gateway websocket event; websocket routes have their own "
+                "handlers (@app.on_ws_connect / on_ws_message / on_ws_disconnect)"
+            )
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        if "cf" in records[0]:
+            return HttpEventSource.LAMBDA_EDGE
+        origin = records[0].get("eventSource") or records[0].get("EventSource")
+        raise InvalidEventError(
+            f"This is a {origin or 'Records'} event, not an HTTP request; give its event "
+            "source a handler of its own (an @app.on_... function), not the HTTP handler"
+        )
+    keys = ", ".join(sorted(str(k) for k in event)[:8]) or "no keys"
+    raise InvalidEventError(
+        "Not an HTTP event from API Gateway (REST or HTTP API), a Function URL, an ALB or "
+        f"Lambda@Edge: its top-level keys are {keys}"
+    )
+
+
+def parse_http_event(event: Any) -> HttpEvent:
+    """Read the HTTP request out of a Lambda event from any of Lambda's front doors."""
+    source = identify_source(event)
+    try:
+        return _PARSERS[source](event, source)
+    except InvalidEventError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        raise InvalidEventError(f"Malformed {source.value} event: {_describe(error)}") from None
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"missing field {error.args[0]!r}"
+    return str(error)
+
+
+# -- the five shapes ---------------------------------------------------------------------
+
+
+def _parse_rest(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
+    # The hot path of every REST invoke: few calls, each field checked once.
+    method, path, resource = event["httpMethod"], event["path"], event.get("resource")
+    if type(method) is not str or type(path) is not str:
+        raise InvalidEventError("fields 'httpMethod' and 'path' must be strings")
+    multi_query = event.get("multiValueQueryStringParameters")
+    if multi_query is None and event.get("queryStringParameters"):
+        multi_query = {k: [v] for k, v in _mapping(event, "queryStringParameters").items()}
+    body = event.get("body")
+    return HttpEvent(
+        source,
+        method.upper(),
+        path,
+        _rest_headers(event.get("headers"), event.get("multiValueHeaders")),
+        _body(body, event.get("isBase64Encoded")) if body else b"",
+        "",
+        _checked_multi(multi_query, "multiValueQueryStringParameters"),
+        "",
+        resource if type(resource) is str else None,
+        _optional_mapping(event, "pathParameters"),
+    )
+
+
+def _parse_v2(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
+    context = event["requestContext"]
+    http = context["http"]
+    raw_path = _text(event, "rawPath") if "rawPath" in event else _text(http, "path")
+    # A named stage shows in rawPath ('/dev/orders'); the app's routes do not have it.
+    stage = context.get("stage")
+    root_path = ""
+    if isinstance(stage, str) and stage != "$default":
+        prefix = "/" + stage
+        if raw_path == prefix or raw_path.startswith(prefix + "/"):
+            root_path, raw_path = prefix, raw_path[len(prefix) :] or "/"
+    headers = _headers_from(event.get("headers"), None)
+    cookies = event.get("cookies")
+    if cookies:
+        if not isinstance(cookies, list) or not all(isinstance(c, str) for c in cookies):
+            raise InvalidEventError(f"Malformed {source.value} event: cookies must be strings")
+        headers["cookie"] = "; ".join(cookies)
+    query_string = event.get("rawQueryString") or ""
+    if not isinstance(query_string, str):
+        raise InvalidEventError(f"Malformed {source.value} event: rawQueryString is not text")
+    return HttpEvent(
+        source,
+        _text(http, "method").upper(),
+        raw_path,
+        headers,
+        _body(event.get("body"), event.get("isBase64Encoded")),
+        root_path=root_path,
+        query_string=query_string,
+    )
+
+
+def _parse_alb(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
+    multi_value = "multiValueHeaders" in event
+    headers = _headers_from(event.get("headers"), event.get("multiValueHeaders"))
+    # "If the query parameters are URL-encoded, the load balancer does not decode them."
+    raw_query = event.get("multiValueQueryStringParameters")
+    if raw_query is None:
+        single = _optional_mapping(event, "queryStringParameters") or {}
+        raw_query = {k: [v] for k, v in single.items()}
+    query = {
+        unquote_plus(key): [unquote_plus(v) for v in values]
+        for key, values in (_checked_multi(raw_query, "query string") or {}).items()
+    }
+    return HttpEvent(
+        source,
+        _text(event, "httpMethod").upper(),
+        _text(event, "path") or "/",
+        headers,
+        _body(event.get("body"), event.get("isBase64Encoded")),
+        query=query,
+        multi_value=multi_value,
+    )
+
+
+def _parse_edge(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
+    request = event["Records"][0]["cf"]["request"]
+    headers: dict[str, str] = {}
+    for name, entries in _mapping(request, "headers").items():
+        if not isinstance(entries, list):
+            raise InvalidEventError(f"header {name!r} must be a list of key/value objects")
+        values = [_text(entry, "value") for entry in entries]
+        headers[name.lower()] = _join(name.lower(), values)
+    body_field = request.get("body") or {}
+    data = body_field.get("data") if isinstance(body_field, dict) else None
+    return HttpEvent(
+        source,
+        _text(request, "method").upper(),
+        _text(request, "uri") or "/",
+        headers,
+        _body(data, body_field.get("encoding") == "base64" if data else False),
+        query_string=request.get("querystring") or "",
+    )
+
+
+_PARSERS = {
+    HttpEventSource.REST_API: _parse_rest,
+    HttpEventSource.HTTP_API: _parse_v2,
+    HttpEventSource.FUNCTION_URL: _parse_v2,
+    HttpEventSource.ALB: _parse_alb,
+    HttpEventSource.LAMBDA_EDGE: _parse_edge,
+}
+
+
+# -- small readers that say what is wrong ------------------------------------------------
+
+
+def _text(container: Any, key: str) -> str:
+    value = container[key]
+    if not isinstance(value, str):
+        raise InvalidEventError(f"field {key!r} must be a string, not {type(value).__name__}")
+    return value
+
+
+def _mapping(container: dict[str, Any], key: str) -> dict[str, Any]:
+    value = container[key]
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"field {key!r} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _optional_mapping(container: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = container.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise InvalidEventError(f"field {key!r} must be an object, not {type(value).__name__}")
+    return value
+
+
+def _checked_multi(value: Any, what: str) -> dict[str, list[str]] | None:
+    if value is None:
+        return None
+    if type(value) is not dict:
+        raise InvalidEventError(f"{what} must map names to lists of strings")
+    for key, values in value.items():
+        if type(key) is not str or type(values) is not list:
+            raise InvalidEventError(f"{what} must map names to lists of strings")
+        for item in values:
+            if type(item) is not str:
+                raise InvalidEventError(f"{what}[{key!r}] holds a {type(item).__name__}")
+    return value
+
+
+def _headers_from(single: Any, multi: Any) -> dict[str, str]:
+    """Lower-case header names; multi-value headers win and are comma-joined."""
+    headers: dict[str, str] = {}
+    if multi:
+        for name, values in (_checked_multi(multi, "multiValueHeaders") or {}).items():
+            lower = name.lower()
+            headers[lower] = values[0] if len(values) == 1 else _join(lower, values)
+        return headers
+    if single:
+        if type(single) is not dict:
+            raise InvalidEventError("headers must be an object")
+        for name, value in single.items():
+            if type(name) is not str or type(value) is not str:
+                raise InvalidEventError(f"header {name!r} must be a string")
+            headers[name.lower()] = value
+    return headers
+
+
+def _rest_headers(single: Any, multi: Any) -> dict[str, str] | Callable[[], dict[str, str]]:
+    """REST events carry each header twice: `headers` (last value) and `multiValueHeaders`.
+
+    In the usual event both hold the same headers once each: that is checked here in C
+    loops, and the lower-cased dict is built only if something reads a header (a GET
+    whose view reads none never pays for it). Other events are read in full at once.
+    """
+    if not (type(single) is dict and type(multi) is dict and len(single) == len(multi) > 0):
+        return _headers_from(single, multi)
+    try:
+        "".join(single)  # every name is a string
+        "".join(single.values())  # every value is a string
+        repeated = sum(map(len, multi.values())) != len(multi)
+    except TypeError:
+        raise InvalidEventError("header names and values must be strings") from None
+    if repeated:
+        return _headers_from(None, multi)
+    return lambda: {name.lower(): value for name, value in single.items()}
+
+
+def _join(lower_name: str, values: list[str]) -> str:
+    # Repeats of one header are one comma-separated value (RFC 9110), but cookies
+    # are separated by '; ' (RFC 6265).
+    return ("; " if lower_name == "cookie" else ",").join(values)
+
+
+def _body(body: Any, is_base64: Any) -> bytes:
+    if body is None or body == "":
+        return b""
+    if not isinstance(body, str):
+        raise InvalidEventError(f"body must be a string, not {type(body).__name__}")
+    if is_base64:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidEventError("isBase64Encoded is true but body is not base64") from None
+    return body.encode("utf-8", "surrogatepass")
+
+
+def rest_root_path(event: dict[str, Any]) -> str:
+    """The stage prefix of a REST request: requestContext.path '/dev/orders', path '/orders'."""
+    context = event.get("requestContext")
+    full_path = context.get("path") if isinstance(context, dict) else None
+    return _prefix_before(full_path, str(event.get("path") or ""))
+
+
+def _prefix_before(full_path: Any, path: str) -> str:
+    if isinstance(full_path, str) and full_path != path and full_path.endswith(path):
+        prefix = full_path[: len(full_path) - len(path)].rstrip("/")
+        return prefix if prefix.startswith("/") else ""
+    return ""

@@ -1,0 +1,66 @@
+"""The app as Lambda's HTTP handler: `app(event, context)` for every HTTP front door.
+
+The app's own routes need no ASGI hop on Lambda: the event is read straight into
+a Request (`_http_events`), runs through the same route table and pipeline as
+every other front door, and the checked response is written in the source's own
+shape (`_http_answers`). That hop would cost more than the whole invoke budget
+(docs/lambda-adapter.md has the numbers); Mangum does translate events for the
+ASGI and WSGI apps chalicelike hosts (`_asgi_apps`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._http import gateway_answer
+from ._http_answers import answer_for
+from ._http_events import HttpEvent, HttpEventSource, parse_http_event
+from ._request import Request
+from ._response import Response, render
+from ._routing import Match, RouteMatch
+
+if TYPE_CHECKING:
+    from ._app import Chalice
+
+
+class LambdaHttpHandler:
+    """Serves one app's routes to REST APIs, HTTP APIs, Function URLs, ALBs and Lambda@Edge."""
+
+    def __init__(self, app: Chalice) -> None:
+        self._app = app
+        self._pipeline = app.http_pipeline
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        http = parse_http_event(event)  # InvalidEventError for anything else
+        match = self._match(http)
+        early = self._gateway_answer(http, match)
+        if early is not None:
+            rendered = render(early)
+        else:
+            request = Request.from_http_event(
+                http, event, context, match.resource or "", match.params or None
+            )
+            request._route = match
+            rendered = self._pipeline.handle(request)
+        return answer_for(http, rendered, self._app.api.binary_types)
+
+    def _match(self, http: HttpEvent) -> RouteMatch:
+        # A REST API has already matched the route: trust it, as Chalice does, unless it
+        # is not one of ours (a catch-all '/{proxy+}' in front of the app, say).
+        if http.resource is not None:
+            methods = self._app.routes.get(http.resource)
+            if methods is not None:
+                entry = methods.get(http.method)
+                kind = Match.FULL if entry is not None else Match.PARTIAL
+                return RouteMatch(kind, http.resource, entry, http.path_params or {}, methods)
+        return self._app.route_table.match(http.method, http.route_path)
+
+    @staticmethod
+    def _gateway_answer(http: HttpEvent, match: RouteMatch) -> Response | None:
+        if match.kind is Match.FULL:
+            return None  # the usual case, decided without reading a header
+        if match.kind is Match.NONE and http.source is not HttpEventSource.REST_API:
+            # Where the app routes for itself, an unknown path is what an HTTP API answers
+            # when no route matches; API Gateway REST's answer is a 403 (gateway_answer).
+            return Response({"message": "Not Found"}, status_code=404)
+        return gateway_answer(match, http.method, http.headers.get("origin"))
