@@ -14,6 +14,7 @@ from ._errors import (
     ChaliceViewError,
     ConflictError,
     ForbiddenError,
+    InvalidEventError,
     InvalidResponseError,
     MethodNotAllowedError,
     NotFoundError,
@@ -26,6 +27,7 @@ from ._errors import (
     UnprocessableEntityError,
     WebsocketDisconnectedError,
 )
+from ._hosted_apps import asgi_handler, wsgi_handler
 from ._middleware import ConvertToMiddleware
 from ._registry import Blueprint
 from ._request import Request
@@ -48,6 +50,7 @@ __all__ = [
     "ConflictError",
     "ConvertToMiddleware",
     "ForbiddenError",
+    "InvalidEventError",
     "InvalidResponseError",
     "MethodNotAllowedError",
     "MultiDict",
@@ -62,4 +65,6 @@ __all__ = [
     "UnknownArgumentError",
     "UnprocessableEntityError",
     "WebsocketDisconnectedError",
+    "asgi_handler",
+    "wsgi_handler",
 ]

@@ -83,6 +83,7 @@ class Chalice(DecoratorAPI):
         self._cors_given: dict[RouteEntry, object] = {}  # the cors= each route was given
         self._middleware: list[tuple[EventType, Callable[..., Any]]] = []
         self._middleware_version = 0
+        self._mounts: list[tuple[str, Any]] = []
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
@@ -209,6 +210,39 @@ class Chalice(DecoratorAPI):
         self._middleware.append((kind, func))
         self._middleware_version += 1
 
+    def mount(self, path: str, asgi_app: Any) -> None:
+        """Serve another ASGI app (FastAPI, Starlette) under `path`, beside this app's routes.
+
+        Requests whose path matches none of this app's routes and starts with `path`
+        go to `asgi_app`, with `path` added to its ASGI root_path: under an ASGI
+        server, on Lambda (through Mangum) and in the test client alike.
+        """
+        if not isinstance(path, str) or not path.startswith("/") or path == "/":
+            raise RegistrationError(f"Mount path must start with '/' and not be '/': {path!r}")
+        if path.endswith("/") or "{" in path or "}" in path:
+            raise RegistrationError(
+                f"Mount path must be a plain prefix without a trailing slash or parameters: "
+                f"{path!r}"
+            )
+        if not callable(asgi_app):
+            raise RegistrationError(f"mount() needs an ASGI application, not {asgi_app!r}")
+        if any(prefix == path for prefix, _ in self._mounts):
+            raise RegistrationError(f"Something is already mounted at {path!r}")
+        self._mounts.append((path, asgi_app))
+        self._mounts.sort(key=lambda mounted: len(mounted[0]), reverse=True)  # longest first
+
+    @property
+    def mounts(self) -> list[tuple[str, Any]]:
+        """The mounted ASGI apps as (path, app), longest path first."""
+        return list(self._mounts)
+
+    def mounted_app(self, path: str) -> tuple[str, Any] | None:
+        """The (prefix, app) mounted over a request path, if any."""
+        for prefix, asgi_app in self._mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                return prefix, asgi_app
+        return None
+
     def register_blueprint(
         self, blueprint: Blueprint, name_prefix: str | None = None, url_prefix: str | None = None
     ) -> None:
@@ -225,9 +259,7 @@ class Chalice(DecoratorAPI):
     def http_pipeline(self) -> HttpPipeline:
         """The pipeline for callers that run async views on their own thread's loop."""
         if self._pipeline is None:
-            from ._coroutines import run_coroutine
-
-            self._pipeline = HttpPipeline(self, run_coroutine)
+            self._pipeline = HttpPipeline(self, _run_on_thread_loop)
         return self._pipeline
 
     async def _asgi_entry(self, scope: Any, receive: Any, send: Any) -> None:
@@ -301,3 +333,10 @@ def _checked_content_types(content_types: Sequence[str] | None, view_name: str) 
             f"{type(content_types).__name__}: {content_types!r}"
         )
     return list(content_types)
+
+
+def _run_on_thread_loop(coro: Any) -> Any:
+    # Imported on the first async view only: a sync app's cold start never pays for it.
+    from ._coroutines import run_coroutine
+
+    return run_coroutine(coro)

@@ -20,6 +20,7 @@ from ._http import HttpPipeline, gateway_answer
 from ._lambda_context import LambdaContext
 from ._request import Request
 from ._response import RenderedResponse, render
+from ._routing import Match
 
 if TYPE_CHECKING:
     from ._app import Chalice
@@ -59,7 +60,16 @@ class AsgiAdapter:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app
         method: str = scope["method"]
-        match = app.route_table.match(method, _route_path(scope))
+        path = _route_path(scope)
+        match = app.route_table.match(method, path)
+        if match.kind is Match.NONE:
+            mounted = app.mounted_app(path)
+            if mounted is not None:
+                prefix, asgi_app = mounted
+                child = dict(scope)  # ASGI: path keeps the prefix, root_path gains it
+                child["root_path"] = (scope.get("root_path") or "") + prefix
+                await asgi_app(child, receive, send)
+                return
         headers = scope["headers"]
         early = gateway_answer(match, method, _header(headers, b"origin"))
         if early is not None:
@@ -105,17 +115,73 @@ class AsgiAdapter:
         return self._executor
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        # Mounted apps get their own lifespan (FastAPI apps open pools there), which
+        # Starlette's Mount does not give them.
+        mounted = [_MountedLifespan(asgi_app) for _, asgi_app in self._app.mounts]
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                try:
+                    for lifespan in mounted:
+                        await lifespan.startup()
+                except _LifespanFailed as failure:
+                    await send({"type": "lifespan.startup.failed", "message": str(failure)})
+                    return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for lifespan in reversed(mounted):
+                    await lifespan.shutdown()
                 if self._executor is not None:
                     self._executor.shutdown(wait=False)
                     self._executor = None
                 self._pipelines.clear()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+class _LifespanFailed(Exception):
+    pass
+
+
+class _MountedLifespan:
+    """Drives one mounted app's lifespan protocol from the parent's (ASGI 'auto' mode)."""
+
+    def __init__(self, asgi_app: Any) -> None:
+        self._app = asgi_app
+        self._inbox: asyncio.Queue[Message] = asyncio.Queue()
+        self._reply: asyncio.Future[Message] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def startup(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self._task = asyncio.ensure_future(self._app(scope, self._inbox.get, self._send))
+        reply = await self._exchange({"type": "lifespan.startup"})
+        if reply.get("type") == "lifespan.startup.failed":
+            raise _LifespanFailed(reply.get("message") or f"{self._app!r} failed to start")
+
+    async def shutdown(self) -> None:
+        if self._task is not None and not self._task.done():
+            await self._exchange({"type": "lifespan.shutdown"})
+
+    async def _exchange(self, message: Message) -> Message:
+        assert self._task is not None  # startup() made it
+        reply: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self._reply = reply
+        await self._inbox.put(message)
+        waiting: set[asyncio.Future[Any]] = {reply, self._task}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        if reply.done():
+            answer: Message = reply.result()
+            return answer
+        # The app returned or raised instead of answering: it has no lifespan support,
+        # which 'auto' mode (uvicorn's default) accepts.
+        if not self._task.cancelled():
+            self._task.exception()  # retrieved, so asyncio does not report it as lost
+        return {"type": "lifespan.unsupported"}
+
+    async def _send(self, message: Message) -> None:
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_result(message)
 
 
 def _route_path(scope: Scope) -> str:

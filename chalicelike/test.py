@@ -17,10 +17,12 @@ from urllib.parse import quote, unquote
 
 from ._app import Chalice
 from ._config import api_gateway_stage, stage_environment
+from ._coroutines import run_coroutine
 from ._http import gateway_answer
 from ._lambda_context import LambdaContext
 from ._request import Request
 from ._response import RenderedResponse, render
+from ._routing import Match
 from ._structures import CaseInsensitiveMapping
 
 __all__ = ["Client", "HTTPResponse", "TestHTTPClient"]
@@ -100,11 +102,12 @@ class TestHTTPClient:
         # UTF-8, escapes already in the path kept as they are.
         raw_path, _, query = (quote(part, safe=_SAFE) for part in path.partition("?"))
         match = self._app.route_table.match(method, raw_path)
-        early = gateway_answer(match, method, _find(headers, "origin"))
+        body_bytes = body.encode("utf-8") if isinstance(body, str) else body
+        mounted = self._app.mounted_app(raw_path) if match.kind is Match.NONE else None
+        early = None if mounted else gateway_answer(match, method, _find(headers, "origin"))
         if early is not None:
             return render(early)
-        body_bytes = body.encode("utf-8") if isinstance(body, str) else body
-        scope = {
+        scope: dict[str, Any] = {
             "type": "http",
             "method": method,
             "path": unquote(raw_path),
@@ -117,12 +120,43 @@ class TestHTTPClient:
             "client": ("127.0.0.1", 0),
             "chalicelike.stage": self.api_stage,
         }
+        if mounted is not None:
+            prefix, asgi_app = mounted
+            scope.update(http_version="1.1", scheme="http", root_path=prefix, server=None)
+            scope["asgi"] = {"version": "3.0"}
+            answer: RenderedResponse = run_coroutine(_call_asgi(asgi_app, scope, body_bytes))
+            return answer
         context = LambdaContext(f"{self._app.app_name}-{self._stage_name}")
         request = Request.from_scope(
             scope, body_bytes, match.resource or "", match.params or None, context
         )
         request._route = match
         return self._app.http_pipeline.handle(request)
+
+
+async def _call_asgi(asgi_app: Any, scope: dict[str, Any], body: bytes) -> RenderedResponse:
+    """One request through a mounted ASGI app, in-process: what a server would do."""
+    inbox: list[dict[str, Any]] = [{"type": "http.request", "body": body, "more_body": False}]
+    status = 500
+    headers: list[tuple[str, str]] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers.extend(
+                (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
+                for k, v in message.get("headers", [])
+            )
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await asgi_app(scope, receive, send)
+    return RenderedResponse(status, headers, b"".join(chunks))
 
 
 def _find(headers: Mapping[str, str], name: str) -> str | None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 import requests
+from fastapi import FastAPI, Request
 
 from chalicelike import (
     APIGateway,
@@ -439,3 +443,97 @@ def test_methods_must_be_strings() -> None:
     app = Chalice(app_name="method-types", configure_logs=False)
     with pytest.raises(RegistrationError, match="is not an HTTP method"):
         app.add_route("/x", lambda: {}, methods=[["GET"]])
+
+
+# -- mounting an ASGI app ------------------------------------------------------------------
+
+
+def make_mounted_api(events: list[str] | None = None) -> Any:
+    # FastAPI resolves the (string) annotations in this module's globals: imports live there.
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> Any:
+        if events is not None:
+            events.append("startup")
+        yield
+        if events is not None:
+            events.append("shutdown")
+
+    api = FastAPI(lifespan=lifespan)
+
+    @api.get("/items/{item_id}")
+    def item(item_id: str, request: Request) -> dict[str, Any]:
+        return {
+            "item": item_id,
+            "root_path": request.scope["root_path"],
+            "url": str(request.url_for("item", item_id=item_id)),
+        }
+
+    return api
+
+
+def make_app_with_mount(events: list[str] | None = None) -> Chalice:
+    app = Chalice(app_name="mounts", configure_logs=False)
+
+    @app.route("/api/health")
+    def health() -> dict[str, str]:
+        return {"from": "chalicelike"}
+
+    @app.route("/orders")
+    def orders() -> dict[str, str]:
+        return {"from": "orders"}
+
+    app.mount("/api", make_mounted_api(events))
+    return app
+
+
+def test_mounted_app_serves_its_prefix_beside_the_routes(front_door: Any) -> None:
+    app = make_app_with_mount()
+    with front_door(app) as http:
+        item = http("GET", "/api/items/7")
+        assert item.status_code == 200
+        assert item.json_body["item"] == "7"
+        assert item.json_body["root_path"] == "/api"
+        assert item.json_body["url"].endswith("/api/items/7")
+        assert http("GET", "/api/health").json_body == {"from": "chalicelike"}  # routes first
+        assert http("GET", "/orders").json_body == {"from": "orders"}
+        assert http("GET", "/api/nothing").status_code == 404  # FastAPI's own answer
+        assert http("GET", "/apiary").status_code == 403  # a prefix is whole segments
+
+
+def test_mounted_app_lifespan_runs_under_uvicorn() -> None:
+    from tests.conftest import serve
+
+    events: list[str] = []
+    with serve(make_app_with_mount(events)) as base_url:
+        assert requests.get(base_url + "/api/items/1", timeout=5).status_code == 200
+        assert events == ["startup"]
+    assert events == ["startup", "shutdown"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("api", "must start with '/'"),
+        ("/", "must start with '/' and not be '/'"),
+        ("/api/", "without a trailing slash"),
+        ("/api/{id}", "without a trailing slash or parameters"),
+    ],
+)
+def test_bad_mount_paths_are_named(path: str, message: str) -> None:
+    app = Chalice(app_name="bad-mount", configure_logs=False)
+    with pytest.raises(RegistrationError, match=re.escape(message)):
+        app.mount(path, make_mounted_api())
+
+
+def test_mount_needs_an_app_and_a_free_path() -> None:
+    app = Chalice(app_name="mount-twice", configure_logs=False)
+    with pytest.raises(RegistrationError, match="needs an ASGI application"):
+        app.mount("/api", "nope")
+    app.mount("/api", make_mounted_api())
+    with pytest.raises(RegistrationError, match="already mounted at '/api'"):
+        app.mount("/api", make_mounted_api())
+    app.mount("/api/v2", make_mounted_api())
+    assert [prefix for prefix, _ in app.mounts] == ["/api/v2", "/api"]  # longest first
+    assert app.mounted_app("/api/v2/items/1")[0] == "/api/v2"
+    assert app.mounted_app("/api/items/1")[0] == "/api"
+    assert app.mounted_app("/other") is None

@@ -1,0 +1,169 @@
+"""Any ASGI app (FastAPI, Starlette) or WSGI app (Flask, Django) as a Lambda handler.
+
+Mangum translates the event into an ASGI scope and runs the app's HTTP cycle;
+around it, chalicelike mends what Mangum 0.22 gets wrong:
+  - lifespan startup ran on every invocation: here it runs once per cold start;
+  - HTTP API paths lost their trailing slash: the path comes from `rawPath`;
+  - `root_path` was always empty: it is the stage ('/dev') plus any mount prefix;
+  - `exclude_headers` was ignored for payload 2.0 and versioned REST events;
+  - a non-HTTP event crashed with a RuntimeError: it raises InvalidEventError;
+  - a body without Content-Length (API Gateway often drops it) reached WSGI apps
+    as an empty body: the header is added;
+  - ALB answers had no `statusDescription`, Lambda@Edge answers had an int status,
+    no `bodyEncoding` and lost repeated headers: answers are written by the same
+    code as the app's own (`_http_answers`).
+Mangum, asyncio and a2wsgi are imported only when such a handler is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping, Sequence
+from typing import Any
+from urllib.parse import unquote
+
+from ._errors import ChaliceError
+from ._http_answers import answer_for
+from ._http_events import HttpEvent, HttpEventSource, parse_http_event, rest_root_path
+from ._response import RenderedResponse
+
+# Chalice's default binary media types: answers of these types travel base64-encoded.
+_DEFAULT_BINARY_TYPES = (
+    "application/octet-stream", "application/x-tar", "application/zip",
+    "audio/basic", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav",
+    "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif",
+    "video/ogg", "video/mpeg", "video/webm",
+)  # fmt: skip
+_LIFESPAN_MODES = ("auto", "on", "off")
+
+
+class AsgiLambdaHandler:
+    """`handler(event, context)` for an ASGI app, behind any of Lambda's HTTP front doors."""
+
+    def __init__(
+        self,
+        asgi_app: Any,
+        *,
+        lifespan: str = "auto",
+        binary_types: Sequence[str] | None = None,
+        exclude_headers: Iterable[str] = (),
+    ) -> None:
+        if lifespan not in _LIFESPAN_MODES:
+            allowed = ", ".join(_LIFESPAN_MODES)
+            raise ChaliceError(f"lifespan must be one of {allowed}, not {lifespan!r}")
+        if not callable(asgi_app):
+            raise ChaliceError(f"asgi_handler needs an ASGI application, not {asgi_app!r}")
+        from mangum import Mangum
+
+        self.app = asgi_app
+        self.binary_types = list(_DEFAULT_BINARY_TYPES if binary_types is None else binary_types)
+        self._excluded = frozenset(name.lower() for name in exclude_headers)
+        self._lifespan_mode = lifespan
+        self._lifespan: Any = None  # started on the first invocation, never stopped
+        # lifespan="off": Mangum would run startup and shutdown around every invocation.
+        self._mangum = Mangum(asgi_app, lifespan="off")
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        http = parse_http_event(event)  # InvalidEventError where Mangum would crash
+        return self.handle(http, event, context)
+
+    def handle(
+        self, http: HttpEvent, event: dict[str, Any], context: Any, mount_prefix: str = ""
+    ) -> dict[str, Any]:
+        """Serve an already parsed event; `mount_prefix` is where a chalicelike app mounted us."""
+        from mangum.protocols import HTTPCycle
+
+        handler = self._mangum.infer(event, context)
+        scope = handler.scope
+        body = handler.body
+        _mend_paths(scope, http, event, mount_prefix)
+        if body and not any(
+            bytes(name).lower() == b"content-length" for name, _ in scope["headers"]
+        ):
+            # API Gateway often drops Content-Length; WSGI apps read no body without it.
+            scope["headers"].append([b"content-length", str(len(body)).encode("ascii")])
+        state = self._start_lifespan()
+        if state is not None:
+            scope["state"] = dict(state)
+        cycle = HTTPCycle(scope, body)
+        response = cycle(self.app)
+        rendered = RenderedResponse(
+            response["status"],
+            [
+                (bytes(name).decode("latin-1"), bytes(value).decode("latin-1"))
+                for name, value in response["headers"]
+                if bytes(name).decode("latin-1").lower() not in self._excluded
+            ],
+            response["body"] or b"",
+        )
+        return answer_for(http, rendered, self.binary_types)
+
+    def close(self) -> None:
+        """Run the app's lifespan shutdown: for tests and local servers (Lambda never does)."""
+        if self._lifespan is not None:
+            self._lifespan.__exit__(None, None, None)
+            self._lifespan = None
+
+    def _start_lifespan(self) -> dict[str, Any] | None:
+        """Run the app's lifespan startup once per process, as a cold start would."""
+        if self._lifespan_mode == "off":
+            return None
+        if self._lifespan is None:
+            from mangum.protocols import LifespanCycle
+
+            self._lifespan = LifespanCycle(self.app, self._lifespan_mode)  # type: ignore[arg-type]
+            # Entered and never exited: a Lambda process is frozen or killed, not shut down.
+            self._lifespan.__enter__()
+        state: dict[str, Any] = self._lifespan.lifespan_state
+        return state
+
+
+def _mend_paths(
+    scope: MutableMapping[str, Any], http: HttpEvent, event: dict[str, Any], mount: str
+) -> None:
+    """ASGI paths as the spec has them: `path` includes `root_path` (the stage and mount).
+
+    The raw path keeps its percent-escapes and, for HTTP APIs, its trailing slash.
+    """
+    stage = rest_root_path(event) if http.source is HttpEventSource.REST_API else http.root_path
+    raw = http.route_path if http.route_path.startswith("/") else "/" + http.route_path
+    scope["root_path"] = stage + mount
+    scope["path"] = stage + unquote(raw)
+    scope["raw_path"] = (stage + raw).encode("utf-8")
+
+
+def asgi_handler(
+    asgi_app: Any,
+    *,
+    lifespan: str = "auto",
+    binary_types: Sequence[str] | None = None,
+    exclude_headers: Iterable[str] = (),
+) -> AsgiLambdaHandler:
+    """A Lambda handler for an ASGI app: `handler = asgi_handler(fastapi_app)`."""
+    return AsgiLambdaHandler(
+        asgi_app, lifespan=lifespan, binary_types=binary_types, exclude_headers=exclude_headers
+    )
+
+
+def wsgi_handler(
+    wsgi_app: Any,
+    *,
+    binary_types: Sequence[str] | None = None,
+    exclude_headers: Iterable[str] = (),
+) -> AsgiLambdaHandler:
+    """A Lambda handler for a WSGI app: `handler = wsgi_handler(flask_app)`."""
+    try:
+        from a2wsgi import WSGIMiddleware
+    except ImportError:
+        raise ChaliceError(
+            "wsgi_handler needs a2wsgi: pip install 'chalicelike[wsgi]' "
+            "(and add a2wsgi to the app's requirements.txt)"
+        ) from None
+    if not callable(wsgi_app):
+        raise ChaliceError(f"wsgi_handler needs a WSGI application, not {wsgi_app!r}")
+    # WSGI apps have no lifespan; a2wsgi runs each request on its own thread pool.
+    return AsgiLambdaHandler(
+        WSGIMiddleware(wsgi_app),
+        lifespan="off",
+        binary_types=binary_types,
+        exclude_headers=exclude_headers,
+    )
