@@ -17,9 +17,9 @@ Mangum, asyncio and a2wsgi are imported only when such a handler is made.
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
-from urllib.parse import unquote
 
 from ._errors import ChaliceError
 from ._http_answers import answer_for
@@ -34,6 +34,9 @@ _DEFAULT_BINARY_TYPES = (
     "video/ogg", "video/mpeg", "video/webm",
 )  # fmt: skip
 _LIFESPAN_MODES = ("auto", "on", "off")
+# Started lifespans live as long as the process, as on Lambda. Holding them here keeps
+# their pending tasks from being garbage-collected (and reported) when a handler is.
+_RUNNING_LIFESPANS: list[Any] = []
 
 
 class AsgiLambdaHandler:
@@ -101,6 +104,7 @@ class AsgiLambdaHandler:
         """Run the app's lifespan shutdown: for tests and local servers (Lambda never does)."""
         if self._lifespan is not None:
             self._lifespan.__exit__(None, None, None)
+            _RUNNING_LIFESPANS.remove(self._lifespan)
             self._lifespan = None
 
     def _start_lifespan(self) -> dict[str, Any] | None:
@@ -113,8 +117,17 @@ class AsgiLambdaHandler:
             self._lifespan = LifespanCycle(self.app, self._lifespan_mode)  # type: ignore[arg-type]
             # Entered and never exited: a Lambda process is frozen or killed, not shut down.
             self._lifespan.__enter__()
+            if not _RUNNING_LIFESPANS:
+                atexit.register(_shut_down_lifespans)
+            _RUNNING_LIFESPANS.append(self._lifespan)
         state: dict[str, Any] = self._lifespan.lifespan_state
         return state
+
+
+def _shut_down_lifespans() -> None:
+    """At interpreter exit (tests, local servers; a Lambda process is killed instead)."""
+    while _RUNNING_LIFESPANS:
+        _RUNNING_LIFESPANS.pop().__exit__(None, None, None)
 
 
 def _mend_paths(
@@ -124,6 +137,8 @@ def _mend_paths(
 
     The raw path keeps its percent-escapes and, for HTTP APIs, its trailing slash.
     """
+    from urllib.parse import unquote
+
     stage = rest_root_path(event) if http.source is HttpEventSource.REST_API else http.root_path
     raw = http.route_path if http.route_path.startswith("/") else "/" + http.route_path
     scope["root_path"] = stage + mount

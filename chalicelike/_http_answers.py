@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Sequence
-from http import HTTPStatus
 from typing import Any
 
 from ._http_events import HttpEvent, HttpEventSource
@@ -32,7 +31,7 @@ def encode_body(
     body = response.body
     if not body:
         return "", False
-    if content_type == "application/json" and content_type not in binary:
+    if content_type == "application/json" and _JSON_MATCHES.isdisjoint(binary):
         is_binary = False  # the usual answer, decided without parsing the header
     else:
         is_binary = bool(content_type) and media_type_in(content_type, binary)
@@ -42,6 +41,10 @@ def encode_body(
         except UnicodeDecodeError:
             pass
     return base64.b64encode(body).decode("ascii"), True
+
+
+# The binary types that make a plain "application/json" binary: itself and its wildcards.
+_JSON_MATCHES = frozenset({"application/json", "application/*", "*/*"})
 
 
 def _content_type(response: RenderedResponse) -> str:
@@ -124,17 +127,17 @@ def _alb_single_headers(lines: list[tuple[str, str]]) -> dict[str, str]:
     """Without multi-value headers an ALB takes one value per name: repeats are joined.
 
     Set-Cookie cannot be joined; the load balancer treats header names without regard
-    to case, so each repeat goes out under a differently cased name and arrives intact.
+    to case, so each repeat goes out under a differently cased name and arrives intact
+    (past the 512 casings of 'set-cookie', the rest are joined onto the last one).
     """
     headers: dict[str, str] = {}
     cookie_names = _case_variants("set-cookie")
+    cookie_name = "set-cookie"
     for name, value in lines:
         if name.lower() == "set-cookie":
-            headers[next(cookie_names)] = value
-        elif name in headers:
-            headers[name] = f"{headers[name]},{value}"
-        else:
-            headers[name] = value
+            cookie_name = next(cookie_names, cookie_name)
+            name = cookie_name
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
     return headers
 
 
@@ -164,6 +167,8 @@ def _edge(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) 
 
 def _reason(status: int) -> str:
     try:
+        from http import HTTPStatus  # ALB and Edge answers only; not every cold start
+
         return HTTPStatus(status).phrase
     except ValueError:
         return ""

@@ -21,6 +21,7 @@ from ._routing import Match, RouteMatch
 
 if TYPE_CHECKING:
     from ._app import Chalice
+    from ._hosted_apps import AsgiLambdaHandler
 
 
 class LambdaHttpHandler:
@@ -29,10 +30,15 @@ class LambdaHttpHandler:
     def __init__(self, app: Chalice) -> None:
         self._app = app
         self._pipeline = app.http_pipeline
+        self._mounted: dict[str, AsgiLambdaHandler] = {}
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         http = parse_http_event(event)  # InvalidEventError for anything else
         match = self._match(http)
+        if match.kind is Match.NONE and self._app.mounts:
+            mounted = self._app.mounted_app(http.route_path)
+            if mounted is not None:
+                return self._hosted(*mounted).handle(http, event, context, mount_prefix=mounted[0])
         early = self._gateway_answer(http, match)
         if early is not None:
             rendered = render(early)
@@ -43,6 +49,17 @@ class LambdaHttpHandler:
             request._route = match
             rendered = self._pipeline.handle(request)
         return answer_for(http, rendered, self._app.api.binary_types)
+
+    def _hosted(self, prefix: str, asgi_app: Any) -> AsgiLambdaHandler:
+        """The Mangum-backed handler of a mounted ASGI app, made on its first request."""
+        handler = self._mounted.get(prefix)
+        if handler is None:
+            from ._hosted_apps import AsgiLambdaHandler
+
+            handler = self._mounted[prefix] = AsgiLambdaHandler(
+                asgi_app, binary_types=self._app.api.binary_types
+            )
+        return handler
 
     def _match(self, http: HttpEvent) -> RouteMatch:
         # A REST API has already matched the route: trust it, as Chalice does, unless it

@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from ._errors import BadRequestError
 from ._routing import RouteMatch
@@ -145,9 +143,7 @@ class Request:
     def query_params(self) -> MultiDict | None:
         if self._query_params is _UNSET:
             raw = self._raw_query
-            self._query_params = (
-                MultiDict.from_pairs(parse_qsl(raw, keep_blank_values=True)) if raw else None
-            )
+            self._query_params = MultiDict.from_pairs(_parse_query(raw)) if raw else None
         return self._query_params
 
     @query_params.setter
@@ -229,7 +225,7 @@ class Request:
             "httpMethod": self.method,
             "path": self._request_path(),
             "stage": scope.get("chalicelike.stage", "api"),
-            "requestId": str(uuid.uuid4()),
+            "requestId": _request_id(),
             "requestTimeEpoch": int(time.time() * 1000),
             "protocol": "HTTP/" + str(scope.get("http_version", "1.1")),
             "domainName": self.headers.get("host", "localhost"),
@@ -271,3 +267,17 @@ def _request_context(event: dict[str, Any]) -> dict[str, Any]:
     except (KeyError, IndexError, TypeError):
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def _request_id() -> str:
+    # uuid (and the platform module it pulls in) only off Lambda, where ids are invented.
+    import uuid
+
+    return str(uuid.uuid4())
+
+
+def _parse_query(raw: str) -> list[tuple[str, str]]:
+    # Imported when a raw query string is first parsed: REST events arrive pre-split.
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(raw, keep_blank_values=True)

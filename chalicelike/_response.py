@@ -9,8 +9,6 @@ door (ASGI, the test client, Lambda) sends what it returns.
 from __future__ import annotations
 
 import base64
-import datetime
-import decimal
 import functools
 import json
 import re
@@ -112,6 +110,11 @@ class RenderedResponse(NamedTuple):
 
 def json_default(value: Any) -> Any:
     """Encode what json cannot: Decimal (as DynamoDB returns numbers), datetimes, mappings."""
+    # Imported here, not at the top: json calls this only for values JSON cannot encode,
+    # and datetime + decimal cost a Lambda cold start ~6 ms.
+    import datetime
+    import decimal
+
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             # JSON has no NaN or Infinity; json.dumps would write a body no client parses.

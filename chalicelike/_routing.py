@@ -9,11 +9,9 @@ the depth of its path, not on how many routes the app has. Static paths (no
 from __future__ import annotations
 
 import enum
-import inspect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from types import FunctionType, MethodType
 from typing import Any, NamedTuple
-from urllib.parse import unquote
 
 from ._errors import RegistrationError
 
@@ -34,8 +32,7 @@ class SegmentKind(enum.Enum):
     GREEDY = "greedy"  # {name+}: one or more segments, always last
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     kind: SegmentKind
     text: str  # the literal, or the parameter's name
 
@@ -122,7 +119,7 @@ class RouteEntry:
         self.view_args: list[str] = [
             s.text for s in self.segments if s.kind is not SegmentKind.LITERAL
         ]
-        self.is_async = inspect.iscoroutinefunction(view_function)
+        self.is_async = is_coroutine_function(view_function)
         # Lower-cased once here so each request compares without allocating.
         self.accepts_any_content_type = "*/*" in self.content_types
         self.lower_content_types = frozenset(c.lower() for c in self.content_types)
@@ -223,7 +220,7 @@ class RouteTable:
         if resource is None:
             if not raw_path.startswith("/"):
                 return _NO_MATCH
-            segments = [unquote(s) if "%" in s else s for s in raw_path[1:].split("/")]
+            segments = [_unquote(s) if "%" in s else s for s in raw_path[1:].split("/")]
             resource = _walk(self._root, segments, 0, params)
             if resource is None:
                 return _NO_MATCH
@@ -232,6 +229,12 @@ class RouteTable:
         if entry is None:
             return RouteMatch(Match.PARTIAL, resource, None, params, methods)
         return RouteMatch(Match.FULL, resource, entry, params, methods)
+
+
+def _unquote(segment: str) -> str:
+    from urllib.parse import unquote  # only for paths with escapes: not on every cold start
+
+    return unquote(segment)
 
 
 def _walk(node: _Node, segments: list[str], index: int, params: dict[str, str]) -> str | None:
@@ -258,15 +261,35 @@ def _walk(node: _Node, segments: list[str], index: int, params: dict[str, str]) 
     return None
 
 
+# Code flags (the `inspect` module's CO_* values): reading them directly keeps `inspect`,
+# which costs a Lambda cold start ~10 ms, off the import path of every app.
+_CO_VARKEYWORDS = 0x08
+_CO_COROUTINE = 0x80
+
+
+def is_coroutine_function(function: Any) -> bool:
+    """inspect.iscoroutinefunction, without importing inspect for plain functions."""
+    plain = function.__func__ if isinstance(function, MethodType) else function
+    if type(plain) is FunctionType:
+        return bool(plain.__code__.co_flags & _CO_COROUTINE)
+    import inspect
+
+    return inspect.iscoroutinefunction(function)
+
+
 def check_view_signature(view_function: Callable[..., Any], path: str, view_name: str) -> None:
     """Fail at import time when a view cannot take its path's parameters as keywords."""
     if not callable(view_function):
         raise RegistrationError(f"View {view_name!r} for {path!r} is not callable")
+    params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
+    if _takes_keywords(view_function, params):
+        return  # the usual case, decided from the code object alone
+    import inspect
+
     try:
         signature = inspect.signature(view_function)
     except (TypeError, ValueError):
         return  # builtins and some C callables have no signature to check
-    params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
     try:
         signature.bind(**dict.fromkeys(params, ""))
     except TypeError as error:
@@ -276,3 +299,28 @@ def check_view_signature(view_function: Callable[..., Any], path: str, view_name
             f"(one keyword argument per path parameter) but its signature "
             f"{view_name}{signature} does not accept that: {error}"
         ) from None
+
+
+def _takes_keywords(function: Any, names: list[str]) -> bool:
+    """True when a plain function surely accepts exactly these keyword arguments.
+
+    False means "not sure": the caller asks `inspect`, which also explains a refusal.
+    """
+    skip = 0
+    if isinstance(function, MethodType):
+        function, skip = function.__func__, 1
+    if type(function) is not FunctionType:
+        return False
+    code = function.__code__
+    varnames = code.co_varnames
+    positional_end = code.co_argcount
+    keyword_only = varnames[positional_end : positional_end + code.co_kwonlyargcount]
+    by_keyword = {*varnames[max(code.co_posonlyargcount, skip) : positional_end], *keyword_only}
+    given = set(names)
+    if not code.co_flags & _CO_VARKEYWORDS and not given <= by_keyword:
+        return False
+    required = varnames[skip : positional_end - len(function.__defaults__ or ())]
+    keyword_defaults = function.__kwdefaults__ or {}
+    return all(name in given for name in required) and all(
+        name in given or name in keyword_defaults for name in keyword_only
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -23,6 +24,7 @@ from chalicelike import (
 )
 from chalicelike._lambda_context import LambdaContext
 from chalicelike.test import Client
+from tests import lambda_events
 from tests.conftest import serve
 
 # The list Chalice 1.34 starts `app.api.binary_types` with.
@@ -537,3 +539,20 @@ def test_mount_needs_an_app_and_a_free_path() -> None:
     assert app.mounted_app("/api/v2/items/1")[0] == "/api/v2"
     assert app.mounted_app("/api/items/1")[0] == "/api"
     assert app.mounted_app("/other") is None
+
+
+@pytest.mark.parametrize("source", sorted(lambda_events.BUILDERS))
+def test_mounted_app_on_every_lambda_front_door(source: str) -> None:
+    app = make_app_with_mount()
+    build = lambda_events.BUILDERS[source]
+    status, _headers, body = lambda_events.read_answer(
+        app(build("GET", "/api/items/7"), lambda_events.Context())
+    )
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["item"] == "7"
+    stage = "/dev" if source == "rest" else ""
+    assert answer["root_path"] == f"{stage}/api"
+    assert answer["url"].endswith(f"{stage}/api/items/7")
+    routed = lambda_events.read_answer(app(build("GET", "/orders"), lambda_events.Context()))
+    assert json.loads(routed[2]) == {"from": "orders"}

@@ -60,3 +60,82 @@ def test_importing_the_package_imports_no_server_or_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+# A Lambda cold start pays for every module the first event imports: a sync view behind a
+# REST API must load no server, SDK, CLI, ASGI adapter or coroutine runner.
+COLD_PATH_SCRIPT = """
+import json, sys, types
+from chalicelike import Chalice
+
+app = Chalice(app_name="cold")
+
+
+@app.route("/items/{item_id}")
+def get_item(item_id):
+    return {"id": item_id}
+
+
+event = {
+    "resource": "/items/{item_id}",
+    "path": "/items/7",
+    "httpMethod": "GET",
+    "headers": {"Accept": "application/json"},
+    "multiValueHeaders": {"Accept": ["application/json"]},
+    "queryStringParameters": None,
+    "multiValueQueryStringParameters": None,
+    "pathParameters": {"item_id": "7"},
+    "stageVariables": None,
+    "requestContext": {
+        "resourcePath": "/items/{item_id}",
+        "httpMethod": "GET",
+        "path": "/dev/items/7",
+        "stage": "dev",
+        "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+        "identity": {"sourceIp": "203.0.113.9"},
+        "accountId": "123456789012",
+        "apiId": "abc123",
+    },
+    "body": None,
+    "isBase64Encoded": False,
+}
+context = types.SimpleNamespace(
+    function_name="cold-dev",
+    aws_request_id="8f5e1c2a-1111-2222-3333-444455556666",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:cold-dev",
+    memory_limit_in_mb="128",
+    get_remaining_time_in_millis=lambda: 3000,
+)
+answer = app(event, context)
+loaded = [name for name in sys.argv[1:] if name in sys.modules]
+print(json.dumps({"status": answer["statusCode"], "body": answer["body"], "loaded": loaded}))
+"""
+COLD_PATH_FORBIDDEN = (
+    "asyncio",
+    "starlette",
+    "uvicorn",
+    "boto3",
+    "botocore",
+    "click",
+    "mangum",
+    "chalicelike.cli",
+    "chalicelike.test",
+    "chalicelike._asgi",
+    "chalicelike._coroutines",
+)
+
+
+def test_lambda_event_for_a_sync_view_imports_no_server_sdk_or_adapter() -> None:
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", COLD_PATH_SCRIPT, *COLD_PATH_FORBIDDEN],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outcome = json.loads(result.stdout)
+    assert (outcome["status"], json.loads(outcome["body"])) == (200, {"id": "7"})
+    assert outcome["loaded"] == []

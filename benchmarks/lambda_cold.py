@@ -1,0 +1,275 @@
+"""Lambda cold start of one REST API GET, chalicelike beside its anchors, in one run.
+
+    python benchmarks/lambda_cold.py [--runs 15] [--no-source]
+
+A cold start is timed from this process around `subprocess.run`: a fresh interpreter
+starts, imports the stack's app from benchmarks/apps/ and handles one event from
+events.py, printing nothing. Runs are interleaved across stacks (in a rotating order),
+so drift on the machine hits all alike; the median and p90 count.
+
+The child runs with `-I -S` and a fixed Lambda-like environment: no user site, no
+PYTHON* variables, and no site-packages `.pth` hooks. Lambda puts the function's
+directory on sys.path without an editable-install finder; the venv's finder would
+import pathlib, re and urllib.parse at startup for every stack and hide them from the
+stacks that need them. sys.path is set to the apps, the project root and site-packages.
+
+Two modes: "pyc" with the bytecode cache warmed by a first run of each app (what a
+deployment that ships .pyc files, or a reused sandbox, pays), and "source" with no
+bytecode read or written outside the standard library (what a plain zip pays: Lambda
+zips normally ship without .pyc files, so every module of the app and its
+dependencies is compiled on a cold start).
+
+Then, for chalicelike alone, the modules its cold path imports beyond the bare
+handler's, from `-X importtime`, and a check that it imports no server, SDK or CLI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from events import EXPECTED_BODY  # noqa: E402
+
+STACKS = {
+    "bare handler": "bare",
+    "chalicelike": "chalicelike_app",
+    "chalice 1.34": "chalice_app",
+    "powertools": "powertools_app",
+    "mangum+starlette": "mangum_starlette_app",
+    "mangum+fastapi": "mangum_fastapi_app",
+}
+ANCHORS = ["bare handler", "chalice 1.34", "powertools", "mangum+starlette", "mangum+fastapi"]
+MODES = ("pyc", "source")
+
+# Never on chalicelike's Lambda path for a sync view: each is a server, an SDK, a CLI or an
+# adapter that only other front doors (ASGI, local server, test client, async views) need.
+FORBIDDEN = (
+    "asyncio",
+    "boto3",
+    "botocore",
+    "chalicelike._asgi",
+    "chalicelike._coroutines",
+    "chalicelike.cli",
+    "chalicelike.test",
+    "click",
+    "mangum",
+    "starlette",
+    "uvicorn",
+)
+
+# The child: argv is [paths, module, mode, stdlib, action]. "source" mode makes
+# cache_from_source refuse every path outside the stdlib, so importlib compiles those
+# modules from source and writes nothing (it treats NotImplementedError as "no cache").
+CHILD = """\
+import sys
+paths, module_name, mode, stdlib, action = sys.argv[1:]
+sys.path[:0] = paths.split(":")
+if mode == "source":
+    import _frozen_importlib_external as _bootstrap
+
+    _cache_from_source = _bootstrap.cache_from_source
+
+    def _stdlib_only(path, debug_override=None, *, optimization=None):
+        if not path.startswith(stdlib):
+            raise NotImplementedError
+        return _cache_from_source(path, debug_override, optimization=optimization)
+
+    _bootstrap.cache_from_source = _stdlib_only
+module = __import__(module_name)
+from events import LambdaContext, fresh_event
+
+answer = module.handler(fresh_event(), LambdaContext())
+if action == "check":
+    print(answer["statusCode"], answer["body"])
+elif action == "modules":
+    print(" ".join(sorted(sys.modules)))
+elif answer["statusCode"] != 200:
+    raise SystemExit(3)
+"""
+
+# What the Lambda runtime sets that these apps could read; nothing from this shell leaks in.
+ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "TZ": ":UTC",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench-dev",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "LAMBDA_TASK_ROOT": str(HERE / "apps"),
+}
+
+
+def child_command(module: str, mode: str, action: str, *flags: str) -> list[str]:
+    paths = [str(HERE / "apps"), str(HERE), str(ROOT), sysconfig.get_paths()["purelib"]]
+    stdlib = sysconfig.get_paths()["stdlib"]
+    return [
+        sys.executable,
+        "-I",
+        "-S",
+        *flags,
+        "-c",
+        CHILD,
+        ":".join(paths),
+        module,
+        mode,
+        stdlib,
+        action,
+    ]
+
+
+def run_child(module: str, mode: str, action: str, *flags: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        child_command(module, mode, action, *flags),
+        env=ENVIRONMENT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
+
+
+def check(name: str, module: str) -> None:
+    """Run the app once: it must answer correctly, and this run warms its .pyc cache."""
+    result = run_child(module, "pyc", "check")
+    status, _, body = result.stdout.strip().partition(" ")
+    if result.returncode != 0 or status != "200" or json.loads(body) != EXPECTED_BODY:
+        raise SystemExit(f"{name} answered wrongly:\n{result.stdout}{result.stderr}")
+
+
+def time_cold_starts(runs: int, modes: tuple[str, ...]) -> dict[str, dict[str, list[float]]]:
+    """ms per cold start, per mode and stack; each round starts with a different stack."""
+    samples: dict[str, dict[str, list[float]]] = {m: {n: [] for n in STACKS} for m in modes}
+    names = list(STACKS)
+    for round_ in range(runs):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            for mode in modes:
+                command = child_command(STACKS[name], mode, "time")
+                start = time.perf_counter()
+                result = subprocess.run(
+                    command, env=ENVIRONMENT, stdin=subprocess.DEVNULL, capture_output=True
+                )
+                elapsed = (time.perf_counter() - start) * 1e3
+                if result.returncode != 0:
+                    raise SystemExit(f"{name} failed:\n{result.stderr.decode()}")
+                samples[mode][name].append(elapsed)
+    return samples
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1]
+
+
+def print_table(samples: dict[str, list[float]]) -> None:
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    header = f"{'stack':<18} {'median ms':>10} {'p90 ms':>8}  " + "  ".join(
+        f"{'÷ ' + a:>18}" for a in ANCHORS
+    )
+    print(header)
+    for name, values in samples.items():
+        ratios = "  ".join(f"{medians[name] / medians[a]:>17.2f}x" for a in ANCHORS)
+        print(f"{name:<18} {medians[name]:>10.1f} {p90(values):>8.1f}  {ratios}")
+
+
+def parse_importtime(stderr: str) -> dict[str, tuple[float, float, str]]:
+    """Per module of one `-X importtime` log: (self ms, cumulative ms, importing module)."""
+    entries = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative_us, name = line[len("import time:") :].split("|")
+        depth = (len(name) - len(name.lstrip()) - 1) // 2
+        entries.append((name.strip(), int(self_us) / 1e3, int(cumulative_us) / 1e3, depth))
+    # The log lists a module after the modules it imported: read backwards, a module's
+    # importer is the last one seen one level up.
+    parsed: dict[str, tuple[float, float, str]] = {}
+    importers: dict[int, str] = {-1: "-"}
+    for name, self_ms, cumulative_ms, depth in reversed(entries):
+        importers[depth] = name
+        parsed[name] = (self_ms, cumulative_ms, importers.get(depth - 1, "?"))
+    return parsed
+
+
+def import_times(module: str, repeats: int) -> tuple[dict[str, tuple[float, float, str]], set]:
+    """Per module (median self ms, median cumulative ms, importer), and all of sys.modules."""
+    runs = []
+    modules: set[str] = set()
+    for _ in range(repeats):
+        result = run_child(module, "pyc", "modules", "-X", "importtime")
+        modules = set(result.stdout.split())
+        runs.append(parse_importtime(result.stderr))
+    times = {}
+    for name, (_, _, importer) in runs[0].items():
+        entries = [run[name] for run in runs if name in run]
+        self_ms = statistics.median(entry[0] for entry in entries)
+        times[name] = (self_ms, statistics.median(entry[1] for entry in entries), importer)
+    return times, modules
+
+
+def report_imports(top: int, repeats: int) -> bool:
+    """Print what chalicelike imports beyond the bare handler; False if a forbidden one is."""
+    bare, _ = import_times(STACKS["bare handler"], repeats)
+    ours, loaded = import_times(STACKS["chalicelike"], repeats)
+    extra = {name: times for name, times in ours.items() if name not in bare}
+    print(
+        f"chalicelike imports {len(extra)} modules beyond the bare handler's, "
+        f"{sum(t[0] for t in extra.values()):.1f} ms of self time "
+        f"(-X importtime, median of {repeats} runs, pyc warm):\n"
+    )
+    print(f"{'module':<28} {'cumulative ms':>14} {'self ms':>8}  imported by")
+    ranked = sorted(extra.items(), key=lambda item: item[1][1], reverse=True)
+    for name, (self_ms, cumulative_ms, importer) in ranked[:top]:
+        print(f"{name:<28} {cumulative_ms:>14.1f} {self_ms:>8.1f}  {importer}")
+    found = [name for name in FORBIDDEN if name in loaded]
+    print()
+    if found:
+        print(f"FAIL: chalicelike's cold path imports {', '.join(found)}")
+        return False
+    print(f"ok: chalicelike's cold path imports none of {', '.join(FORBIDDEN)}")
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="cold starts per stack and mode")
+    parser.add_argument("--no-source", action="store_true", help="skip the no-.pyc mode")
+    parser.add_argument("--top", type=int, default=15, help="modules listed for chalicelike")
+    parser.add_argument("--importtime-runs", type=int, default=5)
+    args = parser.parse_args()
+    if args.runs < 2:
+        parser.error("--runs must be at least 2 (a p90 needs two samples)")
+    modes = MODES[:1] if args.no_source else MODES
+    for name, module in STACKS.items():
+        check(name, module)
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs} cold starts "
+        f"per stack and mode, interleaved\n"
+    )
+    samples = time_cold_starts(args.runs, modes)
+    for mode in modes:
+        caption = {
+            "pyc": "pyc: bytecode cache warm",
+            "source": "source: no .pyc outside the stdlib, as from a plain zip",
+        }
+        print(f"{caption[mode]}\n")
+        print_table(samples[mode])
+        print()
+    if not report_imports(args.top, args.importtime_runs):
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
