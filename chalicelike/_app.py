@@ -266,18 +266,19 @@ class Chalice(DecoratorAPI):
         await self(scope, receive, send)
 
     def __call__(self, *args: Any) -> Any:
+        if len(args) == 2:  # Lambda: (event, context), the hot path, tested first
+            handler = self._lambda_http
+            if handler is None:
+                from ._lambda_http import LambdaHttpHandler
+
+                handler = self._lambda_http = LambdaHttpHandler(self)
+            return handler(args[0], args[1])
         if len(args) == 3:  # ASGI: (scope, receive, send)
             if self._asgi is None:
                 from ._asgi import AsgiAdapter
 
                 self._asgi = AsgiAdapter(self)
             return self._asgi(*args)
-        if len(args) == 2:  # Lambda: (event, context)
-            if self._lambda_http is None:
-                from ._lambda_http import LambdaHttpHandler
-
-                self._lambda_http = LambdaHttpHandler(self)
-            return self._lambda_http(*args)
         raise TypeError(
             f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
             f"app(event, context) by Lambda; it got {len(args)} arguments"

@@ -72,7 +72,7 @@ class HttpPipeline:
             except Exception:
                 response = self._unhandled(request)
             entry = request._route.entry
-            if entry is not None and isinstance(response, Response):
+            if entry is not None and entry.cors is not None and isinstance(response, Response):
                 # Also for answers middleware made itself, so browsers can read them.
                 response = _with_cors(request, entry, response)
             return self.finish(request, response)
@@ -119,10 +119,12 @@ class HttpPipeline:
 
     def _dispatch(self, request: Request) -> Response:
         route: RouteMatch = request._route
-        early = _before_view(request, route)
-        if early is not None:
-            return early
         entry = route.entry
+        # 405 and 415 checks, skipped in the usual case: a routed method, no body.
+        if entry is None or (entry.content_types and request._raw_body):
+            early = _before_view(request, route)
+            if early is not None:
+                return early
         assert entry is not None  # _before_view answers every match without an entry
         try:
             result = entry.view_function(**(route.params or {}))

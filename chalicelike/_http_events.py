@@ -127,6 +127,8 @@ def parse_http_event(event: Any) -> HttpEvent:
     """Read the HTTP request out of a Lambda event from any of Lambda's front doors."""
     source = identify_source(event)
     try:
+        if source is HttpEventSource.REST_API:
+            return _parse_rest(event, source)  # the common case, without a table lookup
         return _PARSERS[source](event, source)
     except InvalidEventError as error:  # raised naming the field; say which event it was
         raise InvalidEventError(f"Malformed {source.value} event: {error}") from None

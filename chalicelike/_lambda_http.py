@@ -30,6 +30,7 @@ class LambdaHttpHandler:
     def __init__(self, app: Chalice) -> None:
         self._app = app
         self._pipeline = app.http_pipeline
+        self._routes = app.route_table.routes  # the table's own dict: later routes show
         self._mounted: dict[str, AsgiLambdaHandler] = {}
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
@@ -39,7 +40,7 @@ class LambdaHttpHandler:
             mounted = self._app.mounted_app(http.route_path)
             if mounted is not None:
                 return self._hosted(*mounted).handle(http, event, context, mount_prefix=mounted[0])
-        early = self._gateway_answer(http, match)
+        early = None if match.kind is Match.FULL else self._gateway_answer(http, match)
         if early is not None:
             rendered = render(early)
         else:
@@ -65,7 +66,7 @@ class LambdaHttpHandler:
         # A REST API has already matched the route: trust it, as Chalice does, unless it
         # is not one of ours (a catch-all '/{proxy+}' in front of the app, say).
         if http.resource is not None:
-            methods = self._app.routes.get(http.resource)
+            methods = self._routes.get(http.resource)
             if methods is not None:
                 entry = methods.get(http.method)
                 kind = Match.FULL if entry is not None else Match.PARTIAL
