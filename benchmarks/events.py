@@ -53,6 +53,18 @@ REST_GET: dict[str, Any] = {
 
 EXPECTED_BODY = {"id": "42", "expand": "items", "total": 12.5}
 
+# The stacks every Lambda benchmark compares (name -> module in benchmarks/apps/), and
+# the anchors each is divided by.
+STACKS = {
+    "bare handler": "bare",
+    "chalicelike": "chalicelike_app",
+    "chalice 1.34": "chalice_app",
+    "powertools": "powertools_app",
+    "mangum+starlette": "mangum_starlette_app",
+    "mangum+fastapi": "mangum_fastapi_app",
+}
+ANCHORS = ["bare handler", "chalice 1.34", "powertools", "mangum+starlette", "mangum+fastapi"]
+
 
 class LambdaContext:
     """The attributes and method AWS's Python runtime gives a handler's context."""

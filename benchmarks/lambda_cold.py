@@ -39,17 +39,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from events import EXPECTED_BODY  # noqa: E402
+from events import ANCHORS, EXPECTED_BODY, STACKS  # noqa: E402
 
-STACKS = {
-    "bare handler": "bare",
-    "chalicelike": "chalicelike_app",
-    "chalice 1.34": "chalice_app",
-    "powertools": "powertools_app",
-    "mangum+starlette": "mangum_starlette_app",
-    "mangum+fastapi": "mangum_fastapi_app",
-}
-ANCHORS = ["bare handler", "chalice 1.34", "powertools", "mangum+starlette", "mangum+fastapi"]
 MODES = ("pyc", "source")
 
 # Never on chalicelike's Lambda path for a sync view: each is a server, an SDK, a CLI or an

@@ -22,17 +22,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from events import EXPECTED_BODY, LambdaContext, fresh_event  # noqa: E402
-
-STACKS = {
-    "bare handler": "bare",
-    "chalicelike": "chalicelike_app",
-    "chalice 1.34": "chalice_app",
-    "powertools": "powertools_app",
-    "mangum+starlette": "mangum_starlette_app",
-    "mangum+fastapi": "mangum_fastapi_app",
-}
-ANCHORS = ["bare handler", "chalice 1.34", "powertools", "mangum+starlette", "mangum+fastapi"]
+from events import ANCHORS, EXPECTED_BODY, STACKS, LambdaContext, fresh_event  # noqa: E402
 
 
 def load_handler(module_name: str) -> Any:

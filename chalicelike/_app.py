@@ -21,18 +21,14 @@ from ._http import HttpPipeline
 from ._middleware import EventType
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 from ._request import Request
+from ._response import DEFAULT_BINARY_TYPES
 from ._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
 
 
 class APIGateway:
     """API-wide HTTP settings: binary media types and the default CORS setting."""
 
-    _DEFAULT_BINARY_TYPES = (
-        "application/octet-stream", "application/x-tar", "application/zip",
-        "audio/basic", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav",
-        "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif",
-        "video/ogg", "video/mpeg", "video/webm",
-    )  # fmt: skip
+    _DEFAULT_BINARY_TYPES = DEFAULT_BINARY_TYPES
 
     def __init__(self, on_cors_change: Callable[[], None] | None = None) -> None:
         self.binary_types: list[str] = self.default_binary_types

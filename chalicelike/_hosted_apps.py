@@ -24,15 +24,8 @@ from typing import Any
 from ._errors import ChaliceError
 from ._http_answers import answer_for
 from ._http_events import HttpEvent, HttpEventSource, parse_http_event, rest_root_path
-from ._response import RenderedResponse
+from ._response import DEFAULT_BINARY_TYPES, RenderedResponse
 
-# Chalice's default binary media types: answers of these types travel base64-encoded.
-_DEFAULT_BINARY_TYPES = (
-    "application/octet-stream", "application/x-tar", "application/zip",
-    "audio/basic", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav",
-    "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif",
-    "video/ogg", "video/mpeg", "video/webm",
-)  # fmt: skip
 _LIFESPAN_MODES = ("auto", "on", "off")
 # Started lifespans live as long as the process, as on Lambda. Holding them here keeps
 # their pending tasks from being garbage-collected (and reported) when a handler is.
@@ -58,7 +51,7 @@ class AsgiLambdaHandler:
         from mangum import Mangum
 
         self.app = asgi_app
-        self.binary_types = list(_DEFAULT_BINARY_TYPES if binary_types is None else binary_types)
+        self.binary_types = list(DEFAULT_BINARY_TYPES if binary_types is None else binary_types)
         self._excluded = frozenset(name.lower() for name in exclude_headers)
         self._lifespan_mode = lifespan
         self._lifespan: Any = None  # started on the first invocation, never stopped

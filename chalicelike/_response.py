@@ -17,6 +17,15 @@ from typing import Any, NamedTuple
 
 from ._errors import InvalidResponseError
 
+# Chalice's default binary media types: answers of these types travel base64-encoded
+# through API Gateway (which must list them as the API's binary media types).
+DEFAULT_BINARY_TYPES = (
+    "application/octet-stream", "application/x-tar", "application/zip",
+    "audio/basic", "audio/ogg", "audio/mp4", "audio/mpeg", "audio/wav",
+    "audio/webm", "image/png", "image/jpg", "image/jpeg", "image/gif",
+    "video/ogg", "video/mpeg", "video/webm",
+)  # fmt: skip
+
 
 class Response:
     """A view's answer: `Response(body, headers=None, status_code=200)`."""
