@@ -230,7 +230,7 @@ def test_defect_root_path_was_always_empty(event: dict[str, Any], root: str) -> 
 
 
 @pytest.mark.parametrize(
-    "event", [http_api("GET", "/orders/1"), rest("GET", "/orders/1", version=True)]
+    "event", [http_api("GET", "/orders/1"), rest("GET", "/orders/1", version="1.0")]
 )
 def test_defect_exclude_headers_was_ignored(event: dict[str, Any]) -> None:
     theirs = Mangum(make_fastapi(), lifespan="off", exclude_headers=["content-length"])
