@@ -32,6 +32,7 @@ from ._middleware import ConvertToMiddleware
 from ._registry import Blueprint
 from ._request import Request
 from ._response import Response
+from ._schedules import Cron, Rate
 from ._structures import CaseInsensitiveMapping, MultiDict
 
 __version__ = "0.1.0"
@@ -49,6 +50,7 @@ __all__ = [
     "ChaliceViewError",
     "ConflictError",
     "ConvertToMiddleware",
+    "Cron",
     "ForbiddenError",
     "InvalidEventError",
     "InvalidResponseError",
@@ -56,6 +58,7 @@ __all__ = [
     "MultiDict",
     "NotFoundError",
     "NotRegisteredError",
+    "Rate",
     "RegistrationError",
     "Request",
     "RequestTimeoutError",

@@ -17,6 +17,7 @@ from typing import Any
 from . import _context
 from ._cors import CORSConfig, resolve_cors
 from ._errors import RegistrationError
+from ._event_sources import EventHandler, EventSource, event_class_for
 from ._http import HttpPipeline
 from ._middleware import EventType
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
@@ -80,6 +81,7 @@ class Chalice(DecoratorAPI):
         self._middleware: list[tuple[EventType, Callable[..., Any]]] = []
         self._middleware_version = 0
         self._mounts: list[tuple[str, Any]] = []
+        self._event_handlers: dict[str, EventHandler] = {}
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
@@ -247,7 +249,42 @@ class Chalice(DecoratorAPI):
         blueprint.register(self, name_prefix, url_prefix)
 
     def _middleware_for_http(self) -> list[Callable[..., Any]]:
-        return [f for kind, f in self._middleware if kind in (EventType.ALL, EventType.HTTP)]
+        return self._middleware_for(EventType.HTTP)
+
+    def _middleware_for(self, event_type: EventType) -> list[Callable[..., Any]]:
+        return [f for kind, f in self._middleware if kind in (EventType.ALL, event_type)]
+
+    def add_event_source(
+        self,
+        kind: EventType,
+        func: Callable[..., Any],
+        name: str | None,
+        settings: dict[str, Any],
+        per_record: bool = False,
+    ) -> EventHandler:
+        handler_name = getattr(func, "__name__", "")
+        function_name = name or handler_name
+        if not function_name:
+            raise RegistrationError(f"{func!r} has no __name__: pass name=... to the decorator")
+        if function_name in self._event_handlers:
+            raise RegistrationError(
+                f"Two event handlers are named {function_name!r}; Lambda function names must "
+                "be unique within an app: pass name=... to one of them"
+            )
+        source = EventSource(kind, function_name, handler_name, dict(settings), per_record)
+        handler = EventHandler(self, func, event_class_for(kind), source)
+        self._event_handlers[function_name] = handler
+        return handler
+
+    @property
+    def event_sources(self) -> list[EventSource]:
+        """Every registered event handler's source, in registration order (for packaging)."""
+        return [handler.source for handler in self._event_handlers.values()]
+
+    @property
+    def handlers(self) -> dict[str, EventHandler]:
+        """The event handlers by Lambda function name (the test client invokes these)."""
+        return dict(self._event_handlers)
 
     # -- serving ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
+from ._event_decorators import EventDecorators
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,8 +30,8 @@ def check_options(decorator: str, given: dict[str, Any], allowed: frozenset[str]
         )
 
 
-class DecoratorAPI:
-    """Decorators for routes and middleware; subclasses implement the add_* methods."""
+class DecoratorAPI(EventDecorators):
+    """Decorators for routes, middleware and events; subclasses implement the add_* methods."""
 
     def route(self, path: str, **kwargs: Any) -> Callable[[F], F]:
         check_options("route", kwargs, ROUTE_OPTIONS)
@@ -112,6 +113,23 @@ class Blueprint(DecoratorAPI):
     def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
         self._deferred.append(lambda app, _n, _u: app.register_middleware(func, event_type))
 
+    def add_event_source(
+        self,
+        kind: Any,
+        func: Callable[..., Any],
+        name: str | None,
+        settings: dict[str, Any],
+        per_record: bool = False,
+    ) -> BlueprintEventHandler:
+        handler = BlueprintEventHandler(self._import_name, func)
+
+        def replay(app: Any, name_prefix: str, _url_prefix: str) -> None:
+            function_name = name_prefix + (name or func.__name__)
+            handler.bind(app.add_event_source(kind, func, function_name, settings, per_record))
+
+        self._deferred.append(replay)
+        return handler
+
     def register(self, app: Any, name_prefix: str | None, url_prefix: str | None) -> None:
         """Replay every recorded registration onto `app` (called by register_blueprint)."""
         # None and "" both mean "no prefix", as in Chalice.
@@ -122,6 +140,28 @@ class Blueprint(DecoratorAPI):
         self._current_app = app
         for replay in self._deferred:
             replay(app, name_prefix or "", url_prefix or "")
+
+
+class BlueprintEventHandler:
+    """What a blueprint's event decorator returns: the app's handler once registered."""
+
+    def __init__(self, blueprint_name: str, func: Callable[..., Any]) -> None:
+        self.func = func
+        self._blueprint_name = blueprint_name
+        self._handler: Callable[[Any, Any], Any] | None = None
+        self.__name__ = getattr(func, "__name__", "handler")
+        self.__doc__ = getattr(func, "__doc__", None)
+
+    def bind(self, handler: Callable[[Any, Any], Any]) -> None:
+        self._handler = handler
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        if self._handler is None:
+            raise NotRegisteredError(
+                f"{self.__name__!r} belongs to blueprint {self._blueprint_name!r}, which is not "
+                "registered to an app yet: call app.register_blueprint(...)"
+            )
+        return self._handler(event, context)
 
 
 def join_url(url_prefix: str, path: str) -> str:

@@ -11,10 +11,8 @@ PENDING = {
     "AuthResponse",
     "AuthRoute",
     "CognitoUserPoolAuthorizer",
-    "Cron",
     "CustomAuthorizer",
     "IAMAuthorizer",
-    "Rate",
 }
 # Module-level names of Chalice's that are not part of an app's API.
 NOT_API = {"app", "chalice_version"}

@@ -1,0 +1,193 @@
+"""The event decorators (`on_s3_event`, `on_sqs_message`, `schedule`, ...): app and blueprint.
+
+Each checks its settings at import time, with a message naming the setting and what
+is allowed (a bad batch size fails here, not at deploy), then calls the plain method
+`add_event_source`. Signatures are Chalice's, plus `per_record=` on the batch sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._errors import RegistrationError
+from ._middleware import EventType
+
+
+class EventDecorators:
+    """Decorators for non-HTTP event sources; subclasses implement add_event_source."""
+
+    def on_s3_event(
+        self,
+        bucket: str,
+        events: Sequence[str] | None = None,
+        prefix: str | None = None,
+        suffix: str | None = None,
+        name: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        _text("on_s3_event", "bucket", bucket)
+        event_names = list(events or ["s3:ObjectCreated:*"])
+        for event_name in event_names:
+            if not isinstance(event_name, str) or not event_name.startswith("s3:"):
+                raise RegistrationError(
+                    f"on_s3_event events must be S3 event names like 's3:ObjectCreated:*', "
+                    f"not {event_name!r}"
+                )
+        for label, value in (("prefix", prefix), ("suffix", suffix)):
+            if value is not None:
+                _text("on_s3_event", label, value)
+        settings = {"bucket": bucket, "events": event_names, "prefix": prefix, "suffix": suffix}
+        return self._event_decorator(EventType.S3, name, settings)
+
+    def on_sns_message(
+        self, topic: str, name: str | None = None
+    ) -> Callable[[Callable[..., Any]], Any]:
+        _text("on_sns_message", "topic", topic)
+        return self._event_decorator(EventType.SNS, name, {"topic": topic})
+
+    def on_sqs_message(
+        self,
+        queue: str | None = None,
+        batch_size: int = 1,
+        name: str | None = None,
+        queue_arn: str | None = None,
+        maximum_batching_window_in_seconds: int = 0,
+        maximum_concurrency: int | None = None,
+        per_record: bool = False,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        if (queue is None) == (queue_arn is None):
+            raise RegistrationError("on_sqs_message needs exactly one of queue= or queue_arn=")
+        _text("on_sqs_message", "queue" if queue is not None else "queue_arn", queue or queue_arn)
+        window = _whole("on_sqs_message", "maximum_batching_window_in_seconds",
+                        maximum_batching_window_in_seconds, 0, 300)  # fmt: skip
+        # AWS: up to 10 messages per batch, or 10,000 with a batching window.
+        _whole("on_sqs_message", "batch_size", batch_size, 1, 10_000 if window else 10)
+        if maximum_concurrency is not None:
+            _whole("on_sqs_message", "maximum_concurrency", maximum_concurrency, 2, 1000)
+        settings = {
+            "queue": queue,
+            "queue_arn": queue_arn,
+            "batch_size": batch_size,
+            "maximum_batching_window_in_seconds": window,
+            "maximum_concurrency": maximum_concurrency,
+        }
+        return self._event_decorator(EventType.SQS, name, settings, per_record)
+
+    def on_kinesis_record(
+        self,
+        stream: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        name: str | None = None,
+        maximum_batching_window_in_seconds: int = 0,
+        per_record: bool = False,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        _text("on_kinesis_record", "stream", stream)
+        settings = _stream_settings(
+            "on_kinesis_record", batch_size, starting_position, maximum_batching_window_in_seconds
+        )
+        settings["stream"] = stream
+        return self._event_decorator(EventType.KINESIS, name, settings, per_record)
+
+    def on_dynamodb_record(
+        self,
+        stream_arn: str,
+        batch_size: int = 100,
+        starting_position: str = "LATEST",
+        name: str | None = None,
+        maximum_batching_window_in_seconds: int = 0,
+        per_record: bool = False,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        _text("on_dynamodb_record", "stream_arn", stream_arn)
+        if not stream_arn.startswith("arn:") or "/stream/" not in stream_arn:
+            raise RegistrationError(
+                f"on_dynamodb_record stream_arn must be a DynamoDB stream ARN "
+                f"(arn:aws:dynamodb:...:table/NAME/stream/LABEL), not {stream_arn!r}"
+            )
+        settings = _stream_settings(
+            "on_dynamodb_record", batch_size, starting_position, maximum_batching_window_in_seconds
+        )
+        settings["stream_arn"] = stream_arn
+        return self._event_decorator(EventType.DYNAMODB, name, settings, per_record)
+
+    def on_cw_event(
+        self, event_pattern: dict[str, Any], name: str | None = None, bus: str | None = None
+    ) -> Callable[[Callable[..., Any]], Any]:
+        if not isinstance(event_pattern, dict) or not event_pattern:
+            raise RegistrationError(
+                f"on_cw_event event_pattern must be a non-empty dict such as "
+                f"{{'source': ['aws.ec2']}}, not {event_pattern!r}"
+            )
+        if bus is not None:
+            _text("on_cw_event", "bus", bus)
+        settings = {"event_pattern": event_pattern, "bus": bus}
+        return self._event_decorator(EventType.CLOUDWATCH, name, settings)
+
+    def schedule(
+        self, expression: Any, name: str | None = None, description: str = ""
+    ) -> Callable[[Callable[..., Any]], Any]:
+        from ._schedules import parse_schedule
+
+        settings = {"expression": parse_schedule(expression), "description": description}
+        return self._event_decorator(EventType.SCHEDULED, name, settings)
+
+    def lambda_function(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+        return self._event_decorator(EventType.PURE_LAMBDA, name, {})
+
+    # -- the plain method behind them --------------------------------------------------
+
+    def _event_decorator(
+        self, kind: EventType, name: str | None, settings: dict[str, Any], per_record: bool = False
+    ) -> Callable[[Callable[..., Any]], Any]:
+        if name is not None:
+            _text(f"{kind.value} handler", "name", name)
+        if not isinstance(per_record, bool):
+            raise RegistrationError(f"per_record must be True or False, not {per_record!r}")
+
+        def register(func: Callable[..., Any]) -> Any:
+            if not callable(func):
+                raise RegistrationError(f"{func!r} is not a function to register")
+            return self.add_event_source(kind, func, name, settings, per_record)
+
+        return register
+
+    def add_event_source(
+        self,
+        kind: EventType,
+        func: Callable[..., Any],
+        name: str | None,
+        settings: dict[str, Any],
+        per_record: bool = False,
+    ) -> Any:
+        """Register an event handler; return what Lambda will call as app.<name>."""
+        raise NotImplementedError
+
+
+def _text(decorator: str, setting: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise RegistrationError(f"{decorator} {setting} must be a non-empty string, not {value!r}")
+
+
+def _whole(decorator: str, setting: str, value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise RegistrationError(
+            f"{decorator} {setting} must be a whole number from {low} to {high}, not {value!r}"
+        )
+    return value
+
+
+def _stream_settings(
+    decorator: str, batch_size: Any, starting_position: Any, window: Any
+) -> dict[str, Any]:
+    if starting_position not in ("LATEST", "TRIM_HORIZON"):
+        raise RegistrationError(
+            f"{decorator} starting_position must be 'LATEST' or 'TRIM_HORIZON', "
+            f"not {starting_position!r}"
+        )
+    return {
+        "batch_size": _whole(decorator, "batch_size", batch_size, 1, 10_000),
+        "starting_position": starting_position,
+        "maximum_batching_window_in_seconds": _whole(
+            decorator, "maximum_batching_window_in_seconds", window, 0, 300
+        ),
+    }

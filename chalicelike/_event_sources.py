@@ -1,0 +1,162 @@
+"""Event handlers: what `@app.on_s3_event` and friends register, and the Lambda handler they return.
+
+Registration is data (an `EventSource`: kind, function name, settings) that packaging
+reads later; the decorated name becomes an `EventHandler`, the object Lambda calls as
+`app.<name>`. It turns the raw event into its typed class, runs the middleware for its
+kind, calls the function and, for SQS, Kinesis and DynamoDB streams, reports partial
+batch failures in AWS's format so the source retries exactly what failed.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import _context
+from ._errors import InvalidEventError
+from ._middleware import EventType, chain
+
+if TYPE_CHECKING:
+    from ._app import Chalice
+
+# Sources whose batches can be partly retried (ReportBatchItemFailures): the record id AWS
+# wants back, and whether a failure ends the batch (streams keep order: Lambda restarts
+# from the first failed sequence number; SQS retries each failed message on its own).
+_BATCH_SOURCES: dict[EventType, tuple[str, bool]] = {
+    EventType.SQS: ("message_id", False),
+    EventType.KINESIS: ("sequence_number", True),
+    EventType.DYNAMODB: ("sequence_number", True),
+}
+
+
+@dataclass
+class EventSource:
+    """One registered event handler: what packaging turns into a trigger."""
+
+    kind: EventType
+    name: str  # the Lambda function's name within the app (name_prefix applied)
+    handler_name: str  # the attribute Lambda calls: app.<handler_name>
+    settings: dict[str, Any] = field(default_factory=dict)
+    per_record: bool = False
+
+
+class EventHandler:
+    """The Lambda handler an event decorator returns: `handler(event, context)`.
+
+    Calling it with the typed event's function arguments is still possible through
+    `.func`, as Chalice's EventSourceHandler allows.
+    """
+
+    def __init__(
+        self,
+        app: Chalice,
+        func: Callable[..., Any],
+        event_class: Callable[[Any, Any], Any] | None,
+        source: EventSource,
+    ) -> None:
+        self.func = func
+        self.source = source
+        self._app = app
+        self._event_class = event_class
+        self._chain: Callable[[Any], Any] | None = None
+        self._chain_version = -1
+        functools.update_wrapper(self, func)
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        typed = event if self._event_class is None else self._typed(event, context)
+        token = _context.lambda_context.set(context)
+        try:
+            return self._middleware_chain()(typed)
+        finally:
+            _context.lambda_context.reset(token)
+
+    def _typed(self, event: Any, context: Any) -> Any:
+        assert self._event_class is not None  # checked by the caller
+        try:
+            return self._event_class(event, context)
+        except InvalidEventError as error:
+            raise InvalidEventError(f"Handler {self.source.handler_name!r}: {error}") from None
+
+    def _middleware_chain(self) -> Callable[[Any], Any]:
+        version = self._app._middleware_version
+        if self._chain is None or self._chain_version != version:
+            self._chain = chain(self._app._middleware_for(self.source.kind), self._invoke)
+            self._chain_version = version
+        return self._chain
+
+    def _invoke(self, event: Any) -> Any:
+        if isinstance(event, LambdaFunctionEvent):  # @app.lambda_function: func(event, context)
+            return self.func(event.event, event.context)
+        batch = _BATCH_SOURCES.get(self.source.kind)
+        if batch is None:
+            return self.func(event)
+        if self.source.per_record:
+            return _report(_each_record(self.func, event, *batch))
+        return _normalise_failures(self.func(event), *batch)
+
+
+class LambdaFunctionEvent:
+    """What middleware sees for a pure Lambda function: the raw event and its context."""
+
+    def __init__(self, event: Any, context: Any) -> None:
+        self.event = event
+        self.context = context
+
+    def to_dict(self) -> Any:
+        return self.event
+
+    def to_original_event(self) -> Any:
+        return self.event
+
+
+def event_class_for(kind: EventType) -> Callable[[Any, Any], Any]:
+    """The typed event a handler of `kind` receives (imported only by apps that use it)."""
+    if kind is EventType.PURE_LAMBDA:
+        return LambdaFunctionEvent
+    from ._events import CloudWatchEvent, S3Event, SNSEvent
+    from ._stream_events import DynamoDBEvent, KinesisEvent, SQSEvent
+
+    classes: dict[EventType, Callable[[Any, Any], Any]] = {
+        EventType.S3: S3Event,
+        EventType.SNS: SNSEvent,
+        EventType.SQS: SQSEvent,
+        EventType.KINESIS: KinesisEvent,
+        EventType.DYNAMODB: DynamoDBEvent,
+        EventType.CLOUDWATCH: CloudWatchEvent,
+        EventType.SCHEDULED: CloudWatchEvent,
+    }
+    return classes[kind]
+
+
+def _each_record(
+    func: Callable[[Any], Any], event: Iterable[Any], id_field: str, stop_at_first: bool
+) -> list[str]:
+    """Run `func` on every record; the ids of those that raised (streams: from the first on)."""
+    failed: list[str] = []
+    records = list(event)
+    for record in records:
+        try:
+            func(record)
+        except Exception:
+            failed.append(str(getattr(record, id_field)))
+            if stop_at_first:
+                # A stream's checkpoint is its first failure: Lambda retries from that record
+                # on, so the later ones are left for the retry rather than run twice.
+                return failed
+    return failed
+
+
+def _normalise_failures(result: Any, id_field: str, stop_at_first: bool) -> Any:
+    """A handler may return failed records, their ids, or AWS's dict: answer AWS's dict."""
+    if result is None or isinstance(result, dict):
+        return result
+    if isinstance(result, (list, tuple, set)):
+        ids = [item if isinstance(item, str) else str(getattr(item, id_field)) for item in result]
+        return _report(ids[:1] if stop_at_first else ids)
+    return result
+
+
+def _report(failed_ids: list[str]) -> dict[str, list[dict[str, str]]]:
+    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed_ids]}

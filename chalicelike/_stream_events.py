@@ -1,0 +1,404 @@
+"""The batches Lambda polls for a function: SQS messages, Kinesis and DynamoDB stream records.
+
+Each event iterates over its records, as Chalice's do. What costs something is
+done on first use only: a message's JSON body, a Kinesis record's base64 data,
+a DynamoDB image turned into Python values (the way boto3's TypeDeserializer
+does it, without importing boto3 on the cold path). Malformed events raise
+InvalidEventError through the helpers in `_events`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from ._errors import InvalidEventError
+from ._events import BaseLambdaEvent, field, invalid, records_of
+
+if TYPE_CHECKING:
+    import datetime
+
+SQS_EXPECTED = "an SQS event (Records[].body)"
+KINESIS_EXPECTED = "a Kinesis event (Records[].kinesis)"
+DYNAMODB_EXPECTED = "a DynamoDB stream event (Records[].dynamodb)"
+
+_UNSET: Any = object()
+
+
+def _utc_datetime(seconds: float) -> datetime.datetime:
+    """A naive datetime in UTC, as Chalice gives these timestamps."""
+    import datetime
+
+    aware = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    return aware.replace(tzinfo=None)
+
+
+# -- SQS --------------------------------------------------------------------------------
+
+
+class SQSRecord(BaseLambdaEvent):
+    """One queue message. `message_id` is what a partial batch response names."""
+
+    __slots__ = (
+        "_json_body",
+        "attributes",
+        "body",
+        "event_source_arn",
+        "message_attributes",
+        "message_id",
+        "receipt_handle",
+    )
+
+    def __init__(
+        self, event_dict: dict[str, Any], context: Any = None, *, _where: str = "the record"
+    ) -> None:
+        super().__init__(event_dict, context)
+        self.body: str = field(event_dict, "body", str, SQS_EXPECTED, _where)
+        self.message_id: str = field(event_dict, "messageId", str, SQS_EXPECTED, _where)
+        self.receipt_handle: str = field(event_dict, "receiptHandle", str, SQS_EXPECTED, _where)
+        # System attributes: ApproximateReceiveCount, SentTimestamp, MessageGroupId (FIFO)...
+        attributes = field(event_dict, "attributes", dict, SQS_EXPECTED, _where, False)
+        self.attributes: dict[str, str] = attributes if attributes is not None else {}
+        # The sender's: {"name": {"dataType": "String", "stringValue": "..."}}.
+        custom = field(event_dict, "messageAttributes", dict, SQS_EXPECTED, _where, False)
+        self.message_attributes: dict[str, Any] = custom if custom is not None else {}
+        self.event_source_arn: str = event_dict.get("eventSourceARN", "")
+        self._json_body: Any = _UNSET
+
+    @property
+    def json_body(self) -> Any:
+        """The body parsed as JSON, on first use; InvalidEventError if it is not JSON."""
+        if self._json_body is _UNSET:
+            try:
+                self._json_body = json.loads(self.body)
+            except ValueError as error:
+                raise InvalidEventError(
+                    f"The body of SQS message {self.message_id!r} is not JSON: {error}"
+                ) from error
+        return self._json_body
+
+    def __repr__(self) -> str:
+        return f"SQSRecord(message_id={self.message_id!r})"
+
+
+class SQSEvent(BaseLambdaEvent):
+    """A batch of SQS messages (up to 10, or 10,000 with a batching window)."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
+        super().__init__(event_dict, context)
+        raw = records_of(event_dict, SQS_EXPECTED, "aws:sqs", "body")
+        self.records: tuple[SQSRecord, ...] = tuple(
+            SQSRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
+        )
+
+    def __iter__(self) -> Iterator[SQSRecord]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+# -- Kinesis Data Streams ---------------------------------------------------------------
+
+
+class KinesisRecord(BaseLambdaEvent):
+    """One stream record; `data` is the producer's bytes, base64-decoded on first use."""
+
+    __slots__ = (
+        "_arrival",
+        "_data",
+        "_encoded",
+        "_timestamp",
+        "event_source_arn",
+        "partition_key",
+        "schema_version",
+        "sequence_number",
+    )
+
+    def __init__(
+        self, event_dict: dict[str, Any], context: Any = None, *, _where: str = "the record"
+    ) -> None:
+        super().__init__(event_dict, context)
+        kinesis = field(event_dict, "kinesis", dict, KINESIS_EXPECTED, _where)
+        where = f"{_where}.kinesis"
+        self._encoded: str = field(kinesis, "data", str, KINESIS_EXPECTED, where)
+        self.sequence_number: str = field(kinesis, "sequenceNumber", str, KINESIS_EXPECTED, where)
+        self.partition_key: str = field(kinesis, "partitionKey", str, KINESIS_EXPECTED, where)
+        # Seconds since the epoch, with milliseconds: 1545084650.987.
+        self._arrival: float = field(
+            kinesis, "approximateArrivalTimestamp", (int, float), KINESIS_EXPECTED, where
+        )
+        self.schema_version: str = kinesis.get("kinesisSchemaVersion", "")
+        self.event_source_arn: str = event_dict.get("eventSourceARN", "")
+        self._data: bytes | None = None
+        self._timestamp: datetime.datetime | None = None
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            try:
+                self._data = base64.b64decode(self._encoded, validate=True)
+            except binascii.Error as error:
+                raise InvalidEventError(
+                    f"The data of Kinesis record {self.sequence_number!r} is not base64: {error}"
+                ) from error
+        return self._data
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """When the record reached the stream (approximateArrivalTimestamp), naive UTC."""
+        if self._timestamp is None:
+            self._timestamp = _utc_datetime(self._arrival)
+        return self._timestamp
+
+    def __repr__(self) -> str:
+        return f"KinesisRecord(sequence_number={self.sequence_number!r})"
+
+
+class KinesisEvent(BaseLambdaEvent):
+    """A batch of Kinesis Data Streams records from one shard."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
+        super().__init__(event_dict, context)
+        raw = records_of(event_dict, KINESIS_EXPECTED, "aws:kinesis", "kinesis")
+        self.records: tuple[KinesisRecord, ...] = tuple(
+            KinesisRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
+        )
+
+    def __iter__(self) -> Iterator[KinesisRecord]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+# -- DynamoDB Streams -------------------------------------------------------------------
+
+
+class _BadAttribute(Exception):
+    """A DynamoDB JSON value that cannot be read; `path` grows as it unwinds."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.path: list[str] = []
+
+
+def _deserialize(value: object) -> Any:
+    """One DynamoDB JSON attribute value as boto3's TypeDeserializer reads it.
+
+    Strings stay str, numbers become Decimal, binaries bytes (the stream sends
+    them base64-encoded; boto3 would wrap them in its Binary type), and the
+    three sets become Python sets.
+    """
+    if not isinstance(value, dict) or len(value) != 1:
+        raise _BadAttribute(
+            f'is {_describe_value(value)}, not a DynamoDB value like {{"S": "text"}}'
+        )
+    ((tag, inner),) = value.items()
+    if tag == "S" and isinstance(inner, str):
+        return inner
+    if tag == "N" and isinstance(inner, str):
+        return _number(inner)
+    if tag == "BOOL" and isinstance(inner, bool):
+        return inner
+    if tag == "NULL" and inner is True:
+        return None
+    if tag == "M" and isinstance(inner, dict):
+        return _deserialize_map(inner)
+    if tag == "L" and isinstance(inner, list):
+        items = []
+        for index, item in enumerate(inner):
+            try:
+                items.append(_deserialize(item))
+            except _BadAttribute as error:
+                error.path.append(f"[{index}]")
+                raise
+        return items
+    if tag == "B" and isinstance(inner, str):
+        return _binary(inner)
+    if tag in ("SS", "NS", "BS") and isinstance(inner, list):
+        if not all(isinstance(item, str) for item in inner):
+            raise _BadAttribute(f"is a {tag} set holding something other than strings")
+        if tag == "SS":
+            return set(inner)
+        convert = _number if tag == "NS" else _binary
+        return {convert(item) for item in inner}
+    known = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
+    if tag in known:
+        raise _BadAttribute(f"has {tag!r} holding {_describe_value(inner)}")
+    raise _BadAttribute(f"has the unknown DynamoDB type {tag!r}")
+
+
+def _deserialize_map(image: dict[str, Any]) -> dict[str, Any]:
+    result = {}
+    for name, value in image.items():
+        try:
+            result[name] = _deserialize(value)
+        except _BadAttribute as error:
+            error.path.append(f".{name}")
+            raise
+    return result
+
+
+def _number(text: str) -> Any:
+    from decimal import Decimal, InvalidOperation  # only DynamoDB handlers pay for it
+
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise _BadAttribute(f"has the number {text!r}, which is not a number") from None
+
+
+def _binary(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise _BadAttribute(f"has the binary {text[:40]!r}, which is not base64") from None
+
+
+def _describe_value(value: object) -> str:
+    if isinstance(value, dict):
+        return f"an object with keys {sorted(str(k) for k in value)[:4]}"
+    return repr(value)[:40]
+
+
+def deserialize_image(image: dict[str, Any], where: str) -> dict[str, Any]:
+    """A DynamoDB JSON item ({"id": {"S": "1"}}) as plain Python values ({"id": "1"})."""
+    try:
+        return _deserialize_map(image)
+    except _BadAttribute as error:
+        path = "".join(reversed(error.path))
+        raise invalid(DYNAMODB_EXPECTED, f"{where}{path} {error.problem}") from None
+
+
+class DynamoDBRecord(BaseLambdaEvent):
+    """One change to a table item.
+
+    `keys`, `new_image` and `old_image` are DynamoDB JSON, as Chalice gives them;
+    `key`, `new_item` and `old_item` are the same as Python values. Which images
+    are present depends on the stream's `stream_view_type` and the `event_name`
+    (INSERT has no old image, REMOVE no new one).
+    """
+
+    __slots__ = (
+        "_arrival",
+        "_items",
+        "_path",
+        "_timestamp",
+        "aws_region",
+        "event_id",
+        "event_name",
+        "event_source_arn",
+        "event_version",
+        "keys",
+        "new_image",
+        "old_image",
+        "sequence_number",
+        "size_bytes",
+        "stream_view_type",
+    )
+
+    def __init__(
+        self, event_dict: dict[str, Any], context: Any = None, *, _where: str = "the record"
+    ) -> None:
+        super().__init__(event_dict, context)
+        dynamodb = field(event_dict, "dynamodb", dict, DYNAMODB_EXPECTED, _where)
+        where = f"{_where}.dynamodb"
+        self._path = where
+        self.keys: dict[str, Any] = field(dynamodb, "Keys", dict, DYNAMODB_EXPECTED, where)
+        self.new_image: dict[str, Any] | None = field(
+            dynamodb, "NewImage", dict, DYNAMODB_EXPECTED, where, False
+        )
+        self.old_image: dict[str, Any] | None = field(
+            dynamodb, "OldImage", dict, DYNAMODB_EXPECTED, where, False
+        )
+        # The identifier a partial batch response names for a stream record.
+        self.sequence_number: str = field(dynamodb, "SequenceNumber", str, DYNAMODB_EXPECTED, where)
+        self.size_bytes: int = field(dynamodb, "SizeBytes", int, DYNAMODB_EXPECTED, where)
+        # KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
+        self.stream_view_type: str = field(
+            dynamodb, "StreamViewType", str, DYNAMODB_EXPECTED, where
+        )
+        # Epoch seconds; Lambda's stream events send a number, not the API's ISO string.
+        self._arrival: float = field(
+            dynamodb, "ApproximateCreationDateTime", (int, float), DYNAMODB_EXPECTED, where
+        )
+        self.event_name: str = field(event_dict, "eventName", str, DYNAMODB_EXPECTED, _where)
+        self.event_id: str = event_dict.get("eventID", "")
+        self.event_version: str = event_dict.get("eventVersion", "")
+        self.event_source_arn: str = event_dict.get("eventSourceARN", "")
+        self.aws_region: str = event_dict.get("awsRegion", "")
+        self._timestamp: datetime.datetime | None = None
+        self._items: dict[str, dict[str, Any] | None] = {}
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """When the change was made (ApproximateCreationDateTime), naive UTC."""
+        if self._timestamp is None:
+            self._timestamp = _utc_datetime(self._arrival)
+        return self._timestamp
+
+    @property
+    def table_name(self) -> str:
+        """The table, from arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>."""
+        parts = self.event_source_arn.split(":", 5)
+        if len(parts) != 6:
+            return ""
+        resource = parts[5].split("/")
+        if len(resource) >= 2 and resource[0] == "table":
+            return resource[1]
+        return ""
+
+    def _item(self, name: str, image: dict[str, Any] | None) -> dict[str, Any] | None:
+        if name not in self._items:
+            self._items[name] = (
+                None if image is None else deserialize_image(image, f"{self._path}.{name}")
+            )
+        return self._items[name]
+
+    @property
+    def key(self) -> dict[str, Any]:
+        item = self._item("Keys", self.keys)
+        assert item is not None  # Keys is required in __init__
+        return item
+
+    @property
+    def new_item(self) -> dict[str, Any] | None:
+        return self._item("NewImage", self.new_image)
+
+    @property
+    def old_item(self) -> dict[str, Any] | None:
+        return self._item("OldImage", self.old_image)
+
+    def __repr__(self) -> str:
+        return (
+            f"DynamoDBRecord(event_name={self.event_name!r}, "
+            f"sequence_number={self.sequence_number!r})"
+        )
+
+
+class DynamoDBEvent(BaseLambdaEvent):
+    """A batch of DynamoDB stream records from one shard."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
+        super().__init__(event_dict, context)
+        raw = records_of(event_dict, DYNAMODB_EXPECTED, "aws:dynamodb", "dynamodb")
+        self.records: tuple[DynamoDBRecord, ...] = tuple(
+            DynamoDBRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
+        )
+
+    def __iter__(self) -> Iterator[DynamoDBRecord]:
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)

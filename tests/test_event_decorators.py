@@ -1,0 +1,131 @@
+"""The event decorators check their settings at import time and record them for packaging."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from chalicelike import Blueprint, Chalice, Cron, Rate, RegistrationError
+from chalicelike._middleware import EventType
+
+
+def make_app() -> Chalice:
+    return Chalice(app_name="events", configure_logs=False)
+
+
+def test_settings_are_recorded_per_source() -> None:
+    app = make_app()
+
+    @app.on_s3_event(bucket="uploads", suffix=".csv")
+    def ingest(event: Any) -> None: ...
+
+    @app.on_sqs_message(queue="jobs", batch_size=50, maximum_batching_window_in_seconds=5)
+    def work(event: Any) -> None: ...
+
+    @app.on_kinesis_record(stream="clicks", starting_position="TRIM_HORIZON", per_record=True)
+    def clicks(record: Any) -> None: ...
+
+    @app.schedule(Rate(5, unit=Rate.MINUTES), name="sweeper")
+    def sweep(event: Any) -> None: ...
+
+    @app.on_cw_event({"source": ["aws.ec2"]}, bus="ops")
+    def ec2(event: Any) -> None: ...
+
+    sources = {source.name: source for source in app.event_sources}
+    assert list(sources) == ["ingest", "work", "clicks", "sweeper", "ec2"]
+    assert sources["ingest"].kind is EventType.S3
+    assert sources["ingest"].settings == {
+        "bucket": "uploads",
+        "events": ["s3:ObjectCreated:*"],
+        "prefix": None,
+        "suffix": ".csv",
+    }
+    assert sources["work"].settings["batch_size"] == 50
+    assert sources["clicks"].per_record is True
+    assert sources["clicks"].settings["starting_position"] == "TRIM_HORIZON"
+    assert sources["sweeper"].settings["expression"] == "rate(5 minutes)"
+    assert sources["sweeper"].handler_name == "sweep"
+    assert sources["ec2"].settings == {"event_pattern": {"source": ["aws.ec2"]}, "bus": "ops"}
+
+
+def test_schedule_takes_cron_and_raw_strings() -> None:
+    app = make_app()
+    app.schedule(Cron(0, 10, "*", "*", "?", "*"))(lambda event: None)
+    app.schedule("rate(1 hour)", name="hourly")(lambda event: None)
+    expressions = [source.settings["expression"] for source in app.event_sources]
+    assert expressions == ["cron(0 10 * * ? *)", "rate(1 hour)"]
+
+
+@pytest.mark.parametrize(
+    ("register", "message"),
+    [
+        (lambda app: app.on_s3_event(bucket=""), "on_s3_event bucket must be a non-empty string"),
+        (
+            lambda app: app.on_s3_event(bucket="b", events=["ObjectCreated"]),
+            "on_s3_event events must be S3 event names like 's3:ObjectCreated:*'",
+        ),
+        (lambda app: app.on_sqs_message(), "needs exactly one of queue= or queue_arn="),
+        (
+            lambda app: app.on_sqs_message(queue="q", batch_size=11),
+            "on_sqs_message batch_size must be a whole number from 1 to 10, not 11",
+        ),
+        (
+            lambda app: app.on_sqs_message(queue="q", maximum_concurrency=1),
+            "maximum_concurrency must be a whole number from 2 to 1000, not 1",
+        ),
+        (
+            lambda app: app.on_kinesis_record(stream="s", starting_position="NOW"),
+            "starting_position must be 'LATEST' or 'TRIM_HORIZON', not 'NOW'",
+        ),
+        (
+            lambda app: app.on_kinesis_record(stream="s", batch_size=True),
+            "batch_size must be a whole number from 1 to 10000, not True",
+        ),
+        (
+            lambda app: app.on_dynamodb_record(stream_arn="orders"),
+            "stream_arn must be a DynamoDB stream ARN",
+        ),
+        (lambda app: app.on_cw_event({}), "event_pattern must be a non-empty dict"),
+        (lambda app: app.schedule("every 5 minutes"), "every 5 minutes"),
+        (lambda app: app.lambda_function(name=""), "name must be a non-empty string"),
+        (
+            lambda app: app.on_sqs_message(queue="q", per_record="yes"),
+            "per_record must be True or False",
+        ),
+    ],
+)
+def test_bad_settings_fail_at_import_time(register: Any, message: str) -> None:
+    with pytest.raises(RegistrationError, match=re.escape(message)):
+        register(make_app())
+
+
+def test_sqs_batches_over_ten_need_a_window() -> None:
+    app = make_app()
+    app.on_sqs_message(queue="q", batch_size=500, maximum_batching_window_in_seconds=1)(print)
+    assert app.event_sources[0].settings["batch_size"] == 500
+
+
+def test_function_names_are_unique() -> None:
+    app = make_app()
+
+    @app.lambda_function()
+    def task(event: Any, context: Any) -> None: ...
+
+    with pytest.raises(RegistrationError, match="Two event handlers are named 'task'"):
+        app.lambda_function(name="task")(lambda event, context: None)
+
+
+def test_blueprint_event_handlers_get_the_name_prefix() -> None:
+    blueprint = Blueprint(__name__)
+
+    @blueprint.on_sns_message(topic="alerts")
+    def alert(event: Any) -> str:
+        return f"got {event.message}"
+
+    app = make_app()
+    app.register_blueprint(blueprint, name_prefix="ops_")
+    assert [source.name for source in app.event_sources] == ["ops_alert"]
+    assert app.event_sources[0].handler_name == "alert"
+    assert "ops_alert" in app.handlers

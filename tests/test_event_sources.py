@@ -1,0 +1,291 @@
+"""Event handlers as Lambda calls them: typed events, middleware, partial batch failures."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from chalicelike import Blueprint, Chalice, InvalidEventError, NotRegisteredError
+from tests.lambda_events import Context
+
+REGION = "eu-west-1"
+QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:jobs"
+STREAM_ARN = f"arn:aws:kinesis:{REGION}:123456789012:stream/clicks"
+TABLE_STREAM_ARN = (
+    f"arn:aws:dynamodb:{REGION}:123456789012:table/orders/stream/2026-11-23T17:00:00.000"
+)
+
+
+def s3_event(*keys: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": "2026-11-23T17:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": "uploads", "arn": "arn:aws:s3:::uploads"},
+                    "object": {"key": key, "size": 10, "eTag": "abc", "sequencer": "0A1B"},
+                },
+            }
+            for key in keys
+        ]
+    }
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "messageId": f"msg-{index}",
+                "receiptHandle": f"handle-{index}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795453200000",
+                    "SenderId": "AIDAEXAMPLE",
+                    "ApproximateFirstReceiveTimestamp": "1795453200001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": QUEUE_ARN,
+                "awsRegion": REGION,
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+
+
+def kinesis_event(*payloads: bytes) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": f"key-{index}",
+                    "sequenceNumber": f"4959{index:04d}",
+                    "data": base64.b64encode(payload).decode(),
+                    "approximateArrivalTimestamp": 1795453200.5,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:4959{index:04d}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda",
+                "awsRegion": REGION,
+                "eventSourceARN": STREAM_ARN,
+            }
+            for index, payload in enumerate(payloads)
+        ]
+    }
+
+
+def dynamodb_event(*order_ids: str) -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventID": f"event-{index}",
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1795453200,
+                    "Keys": {"id": {"S": order_id}},
+                    "NewImage": {"id": {"S": order_id}, "total": {"N": "12.5"}},
+                    "SequenceNumber": f"1110{index:04d}",
+                    "SizeBytes": 26,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": TABLE_STREAM_ARN,
+            }
+            for index, order_id in enumerate(order_ids)
+        ]
+    }
+
+
+def make_app() -> Chalice:
+    return Chalice(app_name="events", configure_logs=False)
+
+
+def test_s3_handler_sees_every_record_and_the_context() -> None:
+    app = make_app()
+    seen: list[Any] = []
+
+    @app.on_s3_event(bucket="uploads")
+    def ingest(event: Any) -> list[str]:
+        seen.append(app.lambda_context)
+        return [record.key for record in event]
+
+    context = Context()
+    assert ingest(s3_event("a.csv", "dir/b+c%20d.csv"), context) == ["a.csv", "dir/b c d.csv"]
+    assert seen == [context]
+    assert app.lambda_context is None  # reset after the invocation
+
+
+def test_sqs_per_record_reports_each_failed_message() -> None:
+    app = make_app()
+    done: list[str] = []
+
+    @app.on_sqs_message(queue="jobs", batch_size=10, per_record=True)
+    def work(record: Any) -> None:
+        if record.body == "bad":
+            raise ValueError("cannot do this one")
+        done.append(record.body)
+
+    answer = work(sqs_event("a", "bad", "c", "bad"), Context())
+    assert answer == {
+        "batchItemFailures": [{"itemIdentifier": "msg-1"}, {"itemIdentifier": "msg-3"}]
+    }
+    assert done == ["a", "c"]
+    assert work(sqs_event("x"), Context()) == {"batchItemFailures": []}
+
+
+def test_sqs_handler_may_return_its_failures() -> None:
+    app = make_app()
+
+    @app.on_sqs_message(queue="jobs", batch_size=10)
+    def work(event: Any) -> list[Any]:
+        return [record for record in event if json.loads(record.body)["ok"] is False]
+
+    event = sqs_event('{"ok": true}', '{"ok": false}')
+    assert work(event, Context()) == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+
+
+def test_sqs_handler_returning_nothing_is_a_success() -> None:
+    app = make_app()
+    app.on_sqs_message(queue="jobs")(lambda event: None)
+    assert app.handlers["<lambda>"](sqs_event("a"), Context()) is None
+
+
+@pytest.mark.parametrize("source", ["kinesis", "dynamodb"])
+def test_streams_stop_at_the_first_failure(source: str) -> None:
+    app = make_app()
+    done: list[str] = []
+
+    if source == "kinesis":
+
+        @app.on_kinesis_record(stream="clicks", per_record=True)
+        def handler(record: Any) -> None:
+            if record.data == b"bad":
+                raise ValueError("no")
+            done.append(record.data.decode())
+
+        event = kinesis_event(b"one", b"bad", b"three")
+        failed = "49590001"
+    else:
+
+        @app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, per_record=True)
+        def handler(record: Any) -> None:
+            if record.new_item["id"] == "bad":
+                raise ValueError("no")
+            done.append(record.new_item["id"])
+
+        event = dynamodb_event("one", "bad", "three")
+        failed = "11100001"
+
+    answer = handler(event, Context())
+    # The checkpoint is the failed record: the third is left for Lambda's retry.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": failed}]}
+    assert done == ["one"]
+
+
+def test_middleware_runs_for_its_event_type_and_all() -> None:
+    app = make_app()
+    calls: list[str] = []
+
+    @app.middleware("all")
+    def everywhere(event: Any, get_response: Any) -> Any:
+        calls.append(f"all:{type(event).__name__}")
+        return get_response(event)
+
+    @app.middleware("sqs")
+    def only_sqs(event: Any, get_response: Any) -> Any:
+        calls.append("sqs")
+        return get_response(event)
+
+    @app.middleware("http")
+    def only_http(event: Any, get_response: Any) -> Any:
+        calls.append("http")
+        return get_response(event)
+
+    @app.on_sqs_message(queue="jobs")
+    def work(event: Any) -> str:
+        calls.append("handler")
+        return "ok"
+
+    @app.lambda_function()
+    def task(event: Any, context: Any) -> dict[str, Any]:
+        calls.append("task")
+        return {"echo": event}
+
+    assert work(sqs_event("a"), Context()) == "ok"
+    assert task({"n": 1}, Context()) == {"echo": {"n": 1}}
+    assert calls == ["all:SQSEvent", "sqs", "handler", "all:LambdaFunctionEvent", "task"]
+
+
+def test_middleware_can_short_circuit_an_event() -> None:
+    app = make_app()
+
+    @app.middleware("s3")
+    def skip_tmp(event: Any, get_response: Any) -> Any:
+        if event.key.startswith("tmp/"):
+            return "skipped"
+        return get_response(event)
+
+    app.on_s3_event(bucket="uploads", name="ingest")(lambda event: "ingested")
+    assert app.handlers["ingest"](s3_event("tmp/x"), Context()) == "skipped"
+    assert app.handlers["ingest"](s3_event("data/x"), Context()) == "ingested"
+
+
+def test_schedule_and_cw_handlers_get_the_eventbridge_event() -> None:
+    app = make_app()
+
+    @app.schedule("rate(5 minutes)")
+    def sweep(event: Any) -> tuple[str, str]:
+        return event.detail_type, event.source
+
+    scheduled = {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-23T17:00:00Z",
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:123456789012:rule/sweep"],
+        "detail": {},
+    }
+    assert sweep(scheduled, Context()) == ("Scheduled Event", "aws.events")
+
+
+def test_malformed_event_names_the_handler() -> None:
+    app = make_app()
+
+    @app.on_sqs_message(queue="jobs")
+    def work(event: Any) -> None: ...
+
+    with pytest.raises(InvalidEventError, match="Handler 'work': "):
+        work(s3_event("a"), Context())
+
+
+def test_blueprint_handler_before_and_after_registration() -> None:
+    blueprint = Blueprint(__name__)
+
+    @blueprint.lambda_function()
+    def ping(event: Any, context: Any) -> str:
+        return "pong"
+
+    with pytest.raises(NotRegisteredError, match=r"blueprint .* is not registered"):
+        ping({}, Context())
+    app = make_app()
+    app.register_blueprint(blueprint, name_prefix="bp_")
+    assert ping({}, Context()) == "pong"
+    assert app.handlers["bp_ping"]({}, Context()) == "pong"
