@@ -41,6 +41,7 @@ __all__ = [
     "ALL_ERRORS",
     "APIGateway",
     "BadRequestError",
+    "BaseLambdaEvent",
     "Blueprint",
     "CORSConfig",
     "CaseInsensitiveMapping",
@@ -48,12 +49,17 @@ __all__ = [
     "ChaliceError",
     "ChaliceUnhandledError",
     "ChaliceViewError",
+    "CloudWatchEvent",
     "ConflictError",
     "ConvertToMiddleware",
     "Cron",
+    "DynamoDBEvent",
+    "DynamoDBRecord",
     "ForbiddenError",
     "InvalidEventError",
     "InvalidResponseError",
+    "KinesisEvent",
+    "KinesisRecord",
     "MethodNotAllowedError",
     "MultiDict",
     "NotFoundError",
@@ -63,6 +69,12 @@ __all__ = [
     "Request",
     "RequestTimeoutError",
     "Response",
+    "S3Event",
+    "S3Record",
+    "SNSEvent",
+    "SNSRecord",
+    "SQSEvent",
+    "SQSRecord",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnknownArgumentError",
@@ -71,3 +83,31 @@ __all__ = [
     "asgi_handler",
     "wsgi_handler",
 ]
+
+# The typed event classes load on first use (PEP 562): an HTTP-only function's cold start
+# never pays for them, yet `from chalicelike import SQSEvent` works as usual.
+_LAZY = {
+    "BaseLambdaEvent": "._events",
+    "CloudWatchEvent": "._events",
+    "S3Event": "._events",
+    "S3Record": "._events",
+    "SNSEvent": "._events",
+    "SNSRecord": "._events",
+    "DynamoDBEvent": "._stream_events",
+    "DynamoDBRecord": "._stream_events",
+    "KinesisEvent": "._stream_events",
+    "KinesisRecord": "._stream_events",
+    "SQSEvent": "._stream_events",
+    "SQSRecord": "._stream_events",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chalicelike' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

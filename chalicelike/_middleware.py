@@ -78,6 +78,8 @@ class ConvertToMiddleware:
 
 
 def _original_event_and_context(event: Any) -> tuple[Any, Any]:
-    if hasattr(event, "to_original_event"):
-        return event.to_original_event(), getattr(event, "lambda_context", None)
+    if hasattr(event, "lambda_context"):  # a Request: its `.context` is the requestContext
+        return event.to_original_event(), event.lambda_context
+    if hasattr(event, "to_original_event"):  # a typed event: `.context` is Lambda's context
+        return event.to_original_event(), getattr(event, "context", None)
     return getattr(event, "_event_dict", event), getattr(event, "context", None)

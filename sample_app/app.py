@@ -3,7 +3,7 @@
 from chalicelib.reviews import reviews
 from chalicelib.store import BookStore
 
-from chalicelike import BadRequestError, Chalice, CORSConfig, NotFoundError, Response
+from chalicelike import BadRequestError, Chalice, CORSConfig, NotFoundError, Rate, Response
 
 app = Chalice(app_name="bookshop")
 app.api.cors = CORSConfig(allow_origin="*", max_age=600)
@@ -53,3 +53,31 @@ def delete_book(isbn):
 @app.route("/health")
 async def health():
     return {"ok": True}
+
+
+# -- events: the same project handles more than HTTP -------------------------------------
+
+
+@app.on_s3_event(bucket="bookshop-imports", suffix=".csv")
+def import_catalogue(event):
+    """Each uploaded CSV names books to add; the file itself is fetched with boto3 in a real app."""
+    imported = []
+    for record in event:
+        isbn = record.key.rsplit("/", 1)[-1].removesuffix(".csv")
+        store.add(isbn, f"Imported from {record.bucket}", "unknown")
+        imported.append(isbn)
+    return imported
+
+
+@app.on_sqs_message(queue="bookshop-orders", batch_size=10, per_record=True)
+def take_order(record):
+    """One order per message; a bad one is retried alone, the others are not lost."""
+    order = record.json_body
+    if store.get(order.get("isbn", "")) is None:
+        raise NotFoundError(f"Order {record.message_id} is for an unknown book")
+    app.log.info("order %s for %s", record.message_id, order["isbn"])
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS))
+def hourly_report(event):
+    return {"books": len(store), "at": event.time}

@@ -25,7 +25,7 @@ from chalicelike import (
 from chalicelike._lambda_context import LambdaContext
 from chalicelike.test import Client
 from tests import lambda_events
-from tests.conftest import serve
+from tests.servers import serve
 
 # The list Chalice 1.34 starts `app.api.binary_types` with.
 CHALICE_BINARY_TYPES = [
@@ -503,7 +503,7 @@ def test_mounted_app_serves_its_prefix_beside_the_routes(front_door: Any) -> Non
 
 
 def test_mounted_app_lifespan_runs_under_uvicorn() -> None:
-    from tests.conftest import serve
+    from tests.servers import serve
 
     events: list[str] = []
     with serve(make_app_with_mount(events)) as base_url:

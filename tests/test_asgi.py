@@ -19,7 +19,7 @@ import requests
 import uvicorn
 
 from chalicelike import Chalice, Request, Response
-from tests.conftest import serve
+from tests.servers import serve
 
 Message = dict[str, Any]
 

@@ -289,3 +289,23 @@ def test_blueprint_handler_before_and_after_registration() -> None:
     app.register_blueprint(blueprint, name_prefix="bp_")
     assert ping({}, Context()) == "pong"
     assert app.handlers["bp_ping"]({}, Context()) == "pong"
+
+
+def test_convert_to_middleware_gets_the_original_event_and_context() -> None:
+    from chalicelike import ConvertToMiddleware
+
+    app = make_app()
+    seen: list[Any] = []
+
+    def lambda_decorator(handler: Any) -> Any:
+        def wrapped(event: Any, context: Any) -> Any:
+            seen.append((event["Records"][0]["messageId"], context))
+            return handler(event, context)
+
+        return wrapped
+
+    app.register_middleware(ConvertToMiddleware(lambda_decorator), "sqs")
+    app.on_sqs_message(queue="jobs", name="work")(lambda event: "done")
+    context = Context()
+    assert app.handlers["work"](sqs_event("a"), context) == "done"
+    assert seen == [("msg-0", context)]

@@ -71,7 +71,7 @@ def test_stage_environment_from_config(sample_app, monkeypatch):
 
 
 def test_served_by_uvicorn(sample_app):
-    from tests.conftest import serve
+    from tests.servers import serve
 
     with serve(sample_app) as base_url:
         assert requests.get(base_url + "/health", timeout=5).json() == {"ok": True}
