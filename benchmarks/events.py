@@ -1,12 +1,14 @@
-"""The event every Lambda benchmark sends: a REST API (payload 1.0) GET, as AWS documents it.
+"""The events the Lambda benchmarks send, as AWS documents them, and how each answer is checked.
 
-GET /orders/42?expand=items through API Gateway's 'dev' stage, with the headers a
-browser-less client sends; the route is /orders/{order_id}.
+HTTP: GET /orders/42?expand=items, a REST API (payload 1.0) event through API Gateway's
+'dev' stage with the headers a browser-less client sends; the route is /orders/{order_id}.
+Events: a batch of three SQS messages with JSON bodies, for a handler of queue 'jobs'.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 _HEADERS = {
@@ -83,3 +85,95 @@ class LambdaContext:
 
 def fresh_event() -> dict[str, Any]:
     return copy.deepcopy(REST_GET)
+
+
+def http_problem(app_module: Any, answer: Any) -> str:
+    """What is wrong with an HTTP stack's answer to REST_GET; '' if nothing."""
+    if (
+        not isinstance(answer, dict)
+        or answer.get("statusCode") != 200
+        or json.loads(answer.get("body") or "null") != EXPECTED_BODY
+    ):
+        return f"expected 200 with {EXPECTED_BODY}, got {answer!r}"
+    return ""
+
+
+# -- SQS: three messages from a standard queue, as Lambda's event source mapping sends them --
+
+_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs"
+
+
+def _sqs_record(message_id: str, body: str, md5_of_body: str, sent_ms: int) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"AQEB{message_id.replace('-', '')}Lx9Qm2vU0pQ3KZ5w==",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(sent_ms),
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": str(sent_ms + 2),
+        },
+        "messageAttributes": {
+            "tenant": {
+                "stringValue": "acme",
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "String",
+            }
+        },
+        "md5OfBody": md5_of_body,
+        "eventSource": "aws:sqs",
+        "eventSourceARN": _QUEUE_ARN,
+        "awsRegion": "us-east-1",
+    }
+
+
+SQS_BATCH: dict[str, Any] = {
+    "Records": [
+        _sqs_record(
+            "059f36b4-87a3-44ab-83d2-661975830a7d",
+            '{"order_id": "42", "action": "ship", "items": 3}',
+            "c14427dec13295dbb5bda4e44f12bd69",
+            1795453200000,
+        ),
+        _sqs_record(
+            "2e1424d4-f796-459a-8184-9c92662be6da",
+            '{"order_id": "43", "action": "refund", "items": 1}',
+            "56e9e36df80ca0f386ee947a95fe5ff2",
+            1795453200104,
+        ),
+        _sqs_record(
+            "7c3e5a1b-4d2f-4b8e-9a6c-0f1e2d3c4b5a",
+            '{"order_id": "44", "action": "ship", "items": 2}',
+            "517fdab0f9aea36e28898c12359a1866",
+            1795453200230,
+        ),
+    ]
+}
+
+# What every SQS app's `processed` list holds after the batch: each body, parsed.
+EXPECTED_MESSAGES = [json.loads(record["body"]) for record in SQS_BATCH["Records"]]
+
+# The event-handler stacks (an SQS consumer, `handle_jobs` in each module) and their anchors.
+SQS_STACKS = {
+    "bare handler": "bare_sqs",
+    "chalicelike": "chalicelike_sqs_app",
+    "chalice 1.34": "chalice_sqs_app",
+}
+SQS_ANCHORS = ["bare handler", "chalice 1.34"]
+
+
+def fresh_sqs_event() -> dict[str, Any]:
+    return copy.deepcopy(SQS_BATCH)
+
+
+def sqs_problem(app_module: Any, answer: Any) -> str:
+    """What is wrong after an SQS stack handled SQS_BATCH; '' if nothing.
+
+    The consumer returns nothing (no partial batch failure) and has parsed every body.
+    """
+    processed = getattr(app_module, "processed", None)
+    if answer is not None or processed != EXPECTED_MESSAGES:
+        return f"expected None and {EXPECTED_MESSAGES}, got {answer!r} and {processed!r}"
+    return ""

@@ -1,11 +1,16 @@
-"""Lambda cold start of one REST API GET, chalicelike beside its anchors, in one run.
+"""Lambda cold starts, chalicelike beside its anchors, in one run: HTTP, then event handlers.
 
-    python benchmarks/lambda_cold.py [--runs 15] [--no-source]
+    python benchmarks/lambda_cold.py [--runs 15] [--no-source] [--part all|http|events]
+
+Two parts, each its own set of stacks (apps in benchmarks/apps/, events in events.py):
+"http", one REST API GET through six stacks' HTTP handlers; "events", one batch of three
+SQS messages through an SQS consumer (bare, chalicelike, Chalice), the function a
+non-HTTP trigger calls. Both are measured and reported the same way.
 
 A cold start is timed from this process around `subprocess.run`: a fresh interpreter
-starts, imports the stack's app from benchmarks/apps/ and handles one event from
-events.py, printing nothing. Runs are interleaved across stacks (in a rotating order),
-so drift on the machine hits all alike; the median and p90 count.
+starts, imports the stack's app and handles one event, printing nothing. Runs are
+interleaved across a part's stacks (in a rotating order), so drift on the machine hits
+all alike; the median and p90 count.
 
 The child runs with `-I -S` and a fixed Lambda-like environment: no user site, no
 PYTHON* variables, and no site-packages `.pth` hooks. Lambda puts the function's
@@ -19,14 +24,14 @@ bytecode read or written outside the standard library (what a plain zip pays: La
 zips normally ship without .pyc files, so every module of the app and its
 dependencies is compiled on a cold start).
 
-Then, for chalicelike alone, the modules its cold path imports beyond the bare
-handler's, from `-X importtime`, and a check that it imports no server, SDK or CLI.
+Then, in each part, for chalicelike alone, the modules its cold path imports beyond
+the bare handler's, from `-X importtime`, and a check that it imports no server, SDK or
+CLI (FORBIDDEN below).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -34,17 +39,48 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from events import ANCHORS, EXPECTED_BODY, STACKS  # noqa: E402
+from events import ANCHORS, SQS_ANCHORS, SQS_STACKS, STACKS  # noqa: E402
 
+
+class Part(NamedTuple):
+    """One set of stacks, timed and compared together, and the event each is sent."""
+
+    title: str
+    stacks: dict[str, str]  # name -> module in benchmarks/apps/
+    anchors: list[str]  # the stacks every other is divided by
+    handler: str  # the attribute of each app module that Lambda calls
+    event: str  # in events.py: makes a fresh copy of the event
+    check: str  # in events.py: (app module, answer) -> what is wrong, or ''
+
+
+PARTS = {
+    "http": Part(
+        "HTTP: one REST API GET", STACKS, ANCHORS, "handler", "fresh_event", "http_problem"
+    ),
+    "events": Part(
+        "Events: an SQS consumer, one batch of 3 messages",
+        SQS_STACKS,
+        SQS_ANCHORS,
+        "handle_jobs",
+        "fresh_sqs_event",
+        "sqs_problem",
+    ),
+}
 MODES = ("pyc", "source")
+CAPTIONS = {
+    "pyc": "pyc: bytecode cache warm",
+    "source": "source: no .pyc outside the stdlib, as from a plain zip",
+}
 
-# Never on chalicelike's Lambda path for a sync view: each is a server, an SDK, a CLI or an
-# adapter that only other front doors (ASGI, local server, test client, async views) need.
+# Never on chalicelike's Lambda path for a sync view or an event handler: each is a server,
+# an SDK, a CLI or an adapter that only other front doors (ASGI, local server, test client,
+# async views, hosted ASGI apps) need.
 FORBIDDEN = (
     "asyncio",
     "boto3",
@@ -59,12 +95,13 @@ FORBIDDEN = (
     "uvicorn",
 )
 
-# The child: argv is [paths, module, mode, stdlib, action]. "source" mode makes
-# cache_from_source refuse every path outside the stdlib, so importlib compiles those
-# modules from source and writes nothing (it treats NotImplementedError as "no cache").
+# The child: argv is [paths, module, handler, event, check, mode, stdlib, action]. "source"
+# mode makes cache_from_source refuse every path outside the stdlib, so importlib compiles
+# those modules from source and writes nothing (it treats NotImplementedError as "no cache").
+# A wrong answer exits non-zero with the problem on stderr; "modules" prints sys.modules.
 CHILD = """\
 import sys
-paths, module_name, mode, stdlib, action = sys.argv[1:]
+paths, module_name, handler_name, event_name, check_name, mode, stdlib, action = sys.argv[1:]
 sys.path[:0] = paths.split(":")
 if mode == "source":
     import _frozen_importlib_external as _bootstrap
@@ -78,15 +115,15 @@ if mode == "source":
 
     _bootstrap.cache_from_source = _stdlib_only
 module = __import__(module_name)
-from events import LambdaContext, fresh_event
+import events
 
-answer = module.handler(fresh_event(), LambdaContext())
-if action == "check":
-    print(answer["statusCode"], answer["body"])
-elif action == "modules":
+answer = getattr(module, handler_name)(getattr(events, event_name)(), events.LambdaContext())
+if action == "modules":
     print(" ".join(sorted(sys.modules)))
-elif answer["statusCode"] != 200:
-    raise SystemExit(3)
+else:
+    problem = getattr(events, check_name)(module, answer)
+    if problem:
+        raise SystemExit(problem)
 """
 
 # What the Lambda runtime sets that these apps could read; nothing from this shell leaks in.
@@ -104,7 +141,7 @@ ENVIRONMENT = {
 }
 
 
-def child_command(module: str, mode: str, action: str, *flags: str) -> list[str]:
+def child_command(part: Part, module: str, mode: str, action: str, *flags: str) -> list[str]:
     paths = [str(HERE / "apps"), str(HERE), str(ROOT), sysconfig.get_paths()["purelib"]]
     stdlib = sysconfig.get_paths()["stdlib"]
     return [
@@ -116,15 +153,20 @@ def child_command(module: str, mode: str, action: str, *flags: str) -> list[str]
         CHILD,
         ":".join(paths),
         module,
+        part.handler,
+        part.event,
+        part.check,
         mode,
         stdlib,
         action,
     ]
 
 
-def run_child(module: str, mode: str, action: str, *flags: str) -> subprocess.CompletedProcess:
+def run_child(
+    part: Part, module: str, mode: str, action: str, *flags: str
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        child_command(module, mode, action, *flags),
+        child_command(part, module, mode, action, *flags),
         env=ENVIRONMENT,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -132,23 +174,25 @@ def run_child(module: str, mode: str, action: str, *flags: str) -> subprocess.Co
     )
 
 
-def check(name: str, module: str) -> None:
-    """Run the app once: it must answer correctly, and this run warms its .pyc cache."""
-    result = run_child(module, "pyc", "check")
-    status, _, body = result.stdout.strip().partition(" ")
-    if result.returncode != 0 or status != "200" or json.loads(body) != EXPECTED_BODY:
-        raise SystemExit(f"{name} answered wrongly:\n{result.stdout}{result.stderr}")
+def check(part: Part) -> None:
+    """Run each app once: it must answer correctly, and this run warms its .pyc cache."""
+    for name, module in part.stacks.items():
+        result = run_child(part, module, "pyc", "run")
+        if result.returncode != 0:
+            raise SystemExit(f"{name} answered wrongly:\n{result.stdout}{result.stderr}")
 
 
-def time_cold_starts(runs: int, modes: tuple[str, ...]) -> dict[str, dict[str, list[float]]]:
+def time_cold_starts(
+    part: Part, runs: int, modes: tuple[str, ...]
+) -> dict[str, dict[str, list[float]]]:
     """ms per cold start, per mode and stack; each round starts with a different stack."""
-    samples: dict[str, dict[str, list[float]]] = {m: {n: [] for n in STACKS} for m in modes}
-    names = list(STACKS)
+    names = list(part.stacks)
+    samples: dict[str, dict[str, list[float]]] = {m: {n: [] for n in names} for m in modes}
     for round_ in range(runs):
         shift = round_ % len(names)
         for name in names[shift:] + names[:shift]:
             for mode in modes:
-                command = child_command(STACKS[name], mode, "time")
+                command = child_command(part, part.stacks[name], mode, "run")
                 start = time.perf_counter()
                 result = subprocess.run(
                     command, env=ENVIRONMENT, stdin=subprocess.DEVNULL, capture_output=True
@@ -164,14 +208,14 @@ def p90(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[-1]
 
 
-def print_table(samples: dict[str, list[float]]) -> None:
+def print_table(samples: dict[str, list[float]], anchors: list[str]) -> None:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     header = f"{'stack':<18} {'median ms':>10} {'p90 ms':>8}  " + "  ".join(
-        f"{'÷ ' + a:>18}" for a in ANCHORS
+        f"{'÷ ' + a:>18}" for a in anchors
     )
     print(header)
     for name, values in samples.items():
-        ratios = "  ".join(f"{medians[name] / medians[a]:>17.2f}x" for a in ANCHORS)
+        ratios = "  ".join(f"{medians[name] / medians[a]:>17.2f}x" for a in anchors)
         print(f"{name:<18} {medians[name]:>10.1f} {p90(values):>8.1f}  {ratios}")
 
 
@@ -194,12 +238,14 @@ def parse_importtime(stderr: str) -> dict[str, tuple[float, float, str]]:
     return parsed
 
 
-def import_times(module: str, repeats: int) -> tuple[dict[str, tuple[float, float, str]], set]:
+def import_times(
+    part: Part, module: str, repeats: int
+) -> tuple[dict[str, tuple[float, float, str]], set]:
     """Per module (median self ms, median cumulative ms, importer), and all of sys.modules."""
     runs = []
     modules: set[str] = set()
     for _ in range(repeats):
-        result = run_child(module, "pyc", "modules", "-X", "importtime")
+        result = run_child(part, module, "pyc", "modules", "-X", "importtime")
         modules = set(result.stdout.split())
         runs.append(parse_importtime(result.stderr))
     times = {}
@@ -210,10 +256,10 @@ def import_times(module: str, repeats: int) -> tuple[dict[str, tuple[float, floa
     return times, modules
 
 
-def report_imports(top: int, repeats: int) -> bool:
+def report_imports(part: Part, top: int, repeats: int) -> bool:
     """Print what chalicelike imports beyond the bare handler; False if a forbidden one is."""
-    bare, _ = import_times(STACKS["bare handler"], repeats)
-    ours, loaded = import_times(STACKS["chalicelike"], repeats)
+    bare, _ = import_times(part, part.stacks["bare handler"], repeats)
+    ours, loaded = import_times(part, part.stacks["chalicelike"], repeats)
     extra = {name: times for name, times in ours.items() if name not in bare}
     print(
         f"chalicelike imports {len(extra)} modules beyond the bare handler's, "
@@ -233,32 +279,37 @@ def report_imports(top: int, repeats: int) -> bool:
     return True
 
 
+def run_part(part: Part, args: argparse.Namespace, modes: tuple[str, ...]) -> bool:
+    """Time and print one part's tables, then its import report; False if that fails."""
+    print(f"== {part.title} ==\n")
+    samples = time_cold_starts(part, args.runs, modes)
+    for mode in modes:
+        print(f"{CAPTIONS[mode]}\n")
+        print_table(samples[mode], part.anchors)
+        print()
+    return report_imports(part, args.top, args.importtime_runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="cold starts per stack and mode")
     parser.add_argument("--no-source", action="store_true", help="skip the no-.pyc mode")
     parser.add_argument("--top", type=int, default=15, help="modules listed for chalicelike")
     parser.add_argument("--importtime-runs", type=int, default=5)
+    parser.add_argument("--part", choices=["all", *PARTS], default="all", help="default: all")
     args = parser.parse_args()
     if args.runs < 2:
         parser.error("--runs must be at least 2 (a p90 needs two samples)")
     modes = MODES[:1] if args.no_source else MODES
-    for name, module in STACKS.items():
-        check(name, module)
+    parts = list(PARTS.values()) if args.part == "all" else [PARTS[args.part]]
+    for part in parts:
+        check(part)
     print(
         f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, {args.runs} cold starts "
         f"per stack and mode, interleaved\n"
     )
-    samples = time_cold_starts(args.runs, modes)
-    for mode in modes:
-        caption = {
-            "pyc": "pyc: bytecode cache warm",
-            "source": "source: no .pyc outside the stdlib, as from a plain zip",
-        }
-        print(f"{caption[mode]}\n")
-        print_table(samples[mode])
-        print()
-    if not report_imports(args.top, args.importtime_runs):
+    passed = [run_part(part, args, modes) for part in parts]
+    if not all(passed):
         raise SystemExit(1)
 
 

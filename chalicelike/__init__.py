@@ -27,12 +27,9 @@ from ._errors import (
     UnprocessableEntityError,
     WebsocketDisconnectedError,
 )
-from ._hosted_apps import asgi_handler, wsgi_handler
 from ._middleware import ConvertToMiddleware
 from ._registry import Blueprint
-from ._request import Request
 from ._response import Response
-from ._schedules import Cron, Rate
 from ._structures import CaseInsensitiveMapping, MultiDict
 
 __version__ = "0.1.0"
@@ -40,24 +37,32 @@ __version__ = "0.1.0"
 __all__ = [
     "ALL_ERRORS",
     "APIGateway",
+    "AuthRequest",
+    "AuthResponse",
+    "AuthRoute",
     "BadRequestError",
     "BaseLambdaEvent",
     "Blueprint",
     "CORSConfig",
     "CaseInsensitiveMapping",
     "Chalice",
+    "ChaliceAuthorizer",
     "ChaliceError",
     "ChaliceUnhandledError",
     "ChaliceViewError",
     "CloudWatchEvent",
+    "CognitoUserPoolAuthorizer",
     "ConflictError",
     "ConvertToMiddleware",
     "Cron",
+    "CustomAuthorizer",
     "DynamoDBEvent",
     "DynamoDBRecord",
     "ForbiddenError",
+    "IAMAuthorizer",
     "InvalidEventError",
     "InvalidResponseError",
+    "JWTAuthorizer",
     "KinesisEvent",
     "KinesisRecord",
     "MethodNotAllowedError",
@@ -79,14 +84,32 @@ __all__ = [
     "UnauthorizedError",
     "UnknownArgumentError",
     "UnprocessableEntityError",
+    "WebsocketAPI",
     "WebsocketDisconnectedError",
+    "WebsocketEvent",
     "asgi_handler",
     "wsgi_handler",
 ]
 
-# The typed event classes load on first use (PEP 562): an HTTP-only function's cold start
-# never pays for them, yet `from chalicelike import SQSEvent` works as usual.
+# These load on first use (PEP 562): a function's cold start pays only for what it uses
+# (an HTTP function never loads the event classes, an event function never the ASGI
+# hosting), yet `from chalicelike import SQSEvent, asgi_handler` works as usual.
 _LAZY = {
+    "AuthResponse": "._auth_policy",
+    "AuthRoute": "._auth_policy",
+    "AuthRequest": "._authorizers",
+    "CognitoUserPoolAuthorizer": "._authorizers",
+    "CustomAuthorizer": "._authorizers",
+    "IAMAuthorizer": "._authorizers",
+    "JWTAuthorizer": "._authorizers",
+    "ChaliceAuthorizer": "._authorizers",
+    "WebsocketEvent": "._websockets",
+    "WebsocketAPI": "._websockets",
+    "Cron": "._schedules",
+    "Rate": "._schedules",
+    "Request": "._request",
+    "asgi_handler": "._hosted_apps",
+    "wsgi_handler": "._hosted_apps",
     "BaseLambdaEvent": "._events",
     "CloudWatchEvent": "._events",
     "S3Event": "._events",

@@ -12,18 +12,22 @@ import logging
 import os
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _context
 from ._cors import CORSConfig, resolve_cors
 from ._errors import RegistrationError
 from ._event_sources import EventHandler, EventSource, event_class_for
-from ._http import HttpPipeline
 from ._middleware import EventType
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
-from ._request import Request
 from ._response import DEFAULT_BINARY_TYPES
 from ._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
+
+if TYPE_CHECKING:
+    # The HTTP pipeline is imported when the first request arrives: a function that only
+    # handles events never loads it.
+    from ._http import HttpPipeline
+    from ._request import Request
 
 
 class APIGateway:
@@ -82,6 +86,8 @@ class Chalice(DecoratorAPI):
         self._middleware_version = 0
         self._mounts: list[tuple[str, Any]] = []
         self._event_handlers: dict[str, EventHandler] = {}
+        self._websocket_api: Any = None
+        self._authorizers: dict[str, Any] = {}
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
@@ -271,10 +277,44 @@ class Chalice(DecoratorAPI):
                 f"Two event handlers are named {function_name!r}; Lambda function names must "
                 "be unique within an app: pass name=... to one of them"
             )
+        route_key = settings.get("route_key") if kind is EventType.WEBSOCKET else None
+        if route_key is not None and any(
+            other.source.settings.get("route_key") == route_key
+            for other in self._event_handlers.values()
+            if other.source.kind is EventType.WEBSOCKET
+        ):
+            raise RegistrationError(f"A websocket handler for {route_key!r} is already registered")
         source = EventSource(kind, function_name, handler_name, dict(settings), per_record)
         handler = EventHandler(self, func, event_class_for(kind), source)
         self._event_handlers[function_name] = handler
         return handler
+
+    def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
+        from ._authorizers import ChaliceAuthorizer
+
+        if name in self._authorizers:
+            raise RegistrationError(f"Two authorizers are named {name!r}: pass name=... to one")
+        authorizer = ChaliceAuthorizer(name, func, **options)
+        self._authorizers[name] = authorizer
+        return authorizer
+
+    @property
+    def authorizers(self) -> dict[str, Any]:
+        """The app's own Lambda authorizers by name (each also its own Lambda function)."""
+        return dict(self._authorizers)
+
+    @property
+    def websocket_api(self) -> Any:
+        """Sends to websocket connections (boto3, imported on the first send)."""
+        if self._websocket_api is None:
+            from ._websockets import WebsocketAPI
+
+            self._websocket_api = WebsocketAPI(self.env)
+        return self._websocket_api
+
+    @websocket_api.setter
+    def websocket_api(self, value: Any) -> None:
+        self._websocket_api = value
 
     @property
     def event_sources(self) -> list[EventSource]:
@@ -292,6 +332,8 @@ class Chalice(DecoratorAPI):
     def http_pipeline(self) -> HttpPipeline:
         """The pipeline for callers that run async views on their own thread's loop."""
         if self._pipeline is None:
+            from ._http import HttpPipeline
+
             self._pipeline = HttpPipeline(self, _run_on_thread_loop)
         return self._pipeline
 

@@ -134,6 +134,42 @@ class EventDecorators:
     def lambda_function(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
         return self._event_decorator(EventType.PURE_LAMBDA, name, {})
 
+    def on_ws_connect(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+        return self._event_decorator(EventType.WEBSOCKET, name, {"route_key": "$connect"})
+
+    def on_ws_message(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+        return self._event_decorator(EventType.WEBSOCKET, name, {"route_key": "$default"})
+
+    def on_ws_disconnect(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:
+        return self._event_decorator(EventType.WEBSOCKET, name, {"route_key": "$disconnect"})
+
+    def authorizer(
+        self,
+        ttl_seconds: int = 300,
+        execution_role: str | None = None,
+        name: str | None = None,
+        header: str = "Authorization",
+        authorizer_type: str = "TOKEN",
+        identity_sources: Sequence[str] | None = None,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """A Lambda authorizer: TOKEN (Chalice's) or REQUEST (headers, query, context)."""
+        options = {
+            "ttl_seconds": ttl_seconds,
+            "execution_role": execution_role,
+            "header": header,
+            "authorizer_type": authorizer_type,
+            "identity_sources": identity_sources,
+        }
+
+        def register(func: Callable[..., Any]) -> Any:
+            return self.add_authorizer(name or str(getattr(func, "__name__", "")), func, options)
+
+        return register
+
+    def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
+        """Register an authorizer function; return the authorizer routes refer to."""
+        raise NotImplementedError
+
     # -- the plain method behind them --------------------------------------------------
 
     def _event_decorator(

@@ -130,6 +130,13 @@ class Blueprint(DecoratorAPI):
         self._deferred.append(replay)
         return handler
 
+    def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
+        authorizer = _BlueprintAuthorizer(name, func, options)
+        self._deferred.append(
+            lambda app, prefix, _u: app.add_authorizer(prefix + name, func, options)
+        )
+        return authorizer
+
     def register(self, app: Any, name_prefix: str | None, url_prefix: str | None) -> None:
         """Replay every recorded registration onto `app` (called by register_blueprint)."""
         # None and "" both mean "no prefix", as in Chalice.
@@ -140,6 +147,21 @@ class Blueprint(DecoratorAPI):
         self._current_app = app
         for replay in self._deferred:
             replay(app, name_prefix or "", url_prefix or "")
+
+
+class _BlueprintAuthorizer:
+    """A blueprint's authorizer: usable in its routes now, its function bound on registration."""
+
+    def __init__(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> None:
+        from ._authorizers import ChaliceAuthorizer
+
+        self._authorizer = ChaliceAuthorizer(name, func, **options)  # validates now
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._authorizer, attribute)
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        return self._authorizer(event, context)
 
 
 class BlueprintEventHandler:

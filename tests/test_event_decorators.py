@@ -9,6 +9,7 @@ import pytest
 
 from chalicelike import Blueprint, Chalice, Cron, Rate, RegistrationError
 from chalicelike._middleware import EventType
+from tests.lambda_events import Context
 
 
 def make_app() -> Chalice:
@@ -129,3 +130,43 @@ def test_blueprint_event_handlers_get_the_name_prefix() -> None:
     assert [source.name for source in app.event_sources] == ["ops_alert"]
     assert app.event_sources[0].handler_name == "alert"
     assert "ops_alert" in app.handlers
+
+
+def test_authorizer_decorator_makes_a_lambda_authorizer_routes_can_use() -> None:
+    from chalicelike import AuthResponse
+
+    app = make_app()
+
+    @app.authorizer(ttl_seconds=60)
+    def check_token(auth_request: Any) -> Any:
+        allowed = ["/orders/*"] if auth_request.token == "allow" else []
+        return AuthResponse(routes=allowed, principal_id="user-1", context={"tier": "gold"})
+
+    @app.route("/orders/{order_id}", authorizer=check_token)
+    def order(order_id: str) -> dict[str, str]:
+        return {"id": order_id}
+
+    assert app.routes["/orders/{order_id}"]["GET"].authorizer is check_token
+    assert app.authorizers == {"check_token": check_token}
+    arn = "arn:aws:execute-api:eu-west-1:123456789012:abc123/dev/GET/orders/7"
+    answer = check_token(
+        {"type": "TOKEN", "authorizationToken": "allow", "methodArn": arn}, Context()
+    )
+    assert answer["principalId"] == "user-1"
+    assert answer["context"] == {"tier": "gold"}
+    statement = answer["policyDocument"]["Statement"][0]
+    assert statement["Effect"] == "Allow"
+
+
+def test_request_authorizer_and_bad_settings() -> None:
+    app = make_app()
+
+    @app.authorizer(authorizer_type="REQUEST", identity_sources=["header.X-Api-Key"])
+    def by_key(auth_request: Any) -> dict[str, Any]:
+        return {"principalId": "k", "policyDocument": {"Version": "2012-10-17", "Statement": []}}
+
+    assert by_key.identity_source == "method.request.header.X-Api-Key"
+    with pytest.raises(RegistrationError, match="ttl_seconds"):
+        app.authorizer(ttl_seconds=99999, name="slow")(lambda request: None)
+    with pytest.raises(RegistrationError, match="Two authorizers are named 'by_key'"):
+        app.authorizer(name="by_key")(lambda request: None)

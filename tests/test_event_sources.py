@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike import Blueprint, Chalice, InvalidEventError, NotRegisteredError
+from chalicelike import Blueprint, Chalice, InvalidEventError, NotRegisteredError, RegistrationError
 from tests.lambda_events import Context
 
 REGION = "eu-west-1"
@@ -309,3 +309,55 @@ def test_convert_to_middleware_gets_the_original_event_and_context() -> None:
     context = Context()
     assert app.handlers["work"](sqs_event("a"), context) == "done"
     assert seen == [("msg-0", context)]
+
+
+def websocket_event(route_key: str, body: str | None = None) -> dict[str, Any]:
+    event_type = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route_key, "MESSAGE")
+    event: dict[str, Any] = {
+        "requestContext": {
+            "routeKey": route_key,
+            "eventType": event_type,
+            "extendedRequestId": "XYZ=",
+            "requestTime": "23/Nov/2026:17:00:00 +0000",
+            "messageDirection": "IN",
+            "stage": "prod",
+            "connectedAt": 1795453200000,
+            "requestTimeEpoch": 1795453200100,
+            "identity": {"sourceIp": "203.0.113.9"},
+            "requestId": "XYZ-1",
+            "domainName": "ws123.execute-api.eu-west-1.amazonaws.com",
+            "connectionId": "conn-1=",
+            "apiId": "ws123",
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def test_websocket_handlers_answer_200_and_know_where_to_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_REGION", REGION)
+    app = make_app()
+    seen: list[Any] = []
+
+    @app.on_ws_connect()
+    def connect(event: Any) -> None:
+        seen.append((event.connection_id, event.event_type))
+
+    @app.on_ws_message()
+    def message(event: Any) -> dict[str, Any]:
+        seen.append(event.json_body)
+        return {"body": "ack"}
+
+    assert connect(websocket_event("$connect"), Context()) == {"statusCode": 200}
+    assert message(websocket_event("$default", '{"say": "hi"}'), Context()) == {
+        "statusCode": 200,
+        "body": "ack",
+    }
+    assert seen == [("conn-1=", "CONNECT"), {"say": "hi"}]
+    assert app.websocket_api.endpoint == "https://ws123.execute-api.eu-west-1.amazonaws.com/prod"
+    with pytest.raises(RegistrationError, match="'\\$default' is already registered"):
+        app.on_ws_message(name="again")(lambda event: None)

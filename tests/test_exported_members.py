@@ -6,14 +6,8 @@ import pytest
 
 import chalicelike
 
-# Chalice names that arrive with the event handlers and authorizers (issue 4).
-PENDING = {
-    "AuthResponse",
-    "AuthRoute",
-    "CognitoUserPoolAuthorizer",
-    "CustomAuthorizer",
-    "IAMAuthorizer",
-}
+# Chalice names not yet provided (none: every name Chalice exports is here).
+PENDING: set[str] = set()
 # Module-level names of Chalice's that are not part of an app's API.
 NOT_API = {"app", "chalice_version"}
 
@@ -137,3 +131,63 @@ def test_lambda_event_for_a_sync_view_imports_no_server_sdk_or_adapter() -> None
     outcome = json.loads(result.stdout)
     assert (outcome["status"], json.loads(outcome["body"])) == (200, {"id": "7"})
     assert outcome["loaded"] == []
+
+
+# A function that handles only non-HTTP events pays for even less: its cold path must not
+# load the ASGI adapter or Mangum (chalicelike's __init__ imports _hosted_apps, which must
+# import Mangum only when a hosted app's handler is made).
+EVENT_COLD_PATH_SCRIPT = """
+import json, sys, types
+from chalicelike import Chalice
+
+app = Chalice(app_name="cold")
+received = []
+
+
+@app.on_sqs_message(queue="jobs")
+def handle_jobs(event):
+    for record in event:
+        received.append(json.loads(record.body))
+
+
+event = {
+    "Records": [
+        {
+            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+            "body": '{"order_id": "42"}',
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795453200000"},
+            "messageAttributes": {},
+            "md5OfBody": "e9150e94aa1ec1fd99aa5c4577b5bc5f",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jobs",
+            "awsRegion": "us-east-1",
+        }
+    ]
+}
+context = types.SimpleNamespace(
+    function_name="cold-dev-handle_jobs",
+    aws_request_id="8f5e1c2a-1111-2222-3333-444455556666",
+    invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:cold-dev-handle_jobs",
+    memory_limit_in_mb="128",
+    get_remaining_time_in_millis=lambda: 3000,
+)
+answer = handle_jobs(event, context)
+loaded = [name for name in sys.argv[1:] if name in sys.modules]
+print(json.dumps({"answer": answer, "received": received, "loaded": loaded}))
+"""
+
+
+def test_sqs_handler_imports_no_server_sdk_or_adapter() -> None:
+    import json
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", EVENT_COLD_PATH_SCRIPT, *COLD_PATH_FORBIDDEN],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outcome = json.loads(result.stdout)
+    assert outcome == {"answer": None, "received": [{"order_id": "42"}], "loaded": []}

@@ -1,0 +1,12 @@
+import json
+
+from chalice import Chalice
+
+app = Chalice(app_name="bench")
+processed = []
+
+
+@app.on_sqs_message(queue="jobs")
+def handle_jobs(event):
+    for record in event:
+        processed.append(json.loads(record.body))
