@@ -2,8 +2,10 @@
 
 HTTP requests run in-process through the same route table and pipeline as the
 ASGI and Lambda front doors, with API Gateway's own answers (403 for an unknown
-path, CORS preflight). Inside `with Client(...)`, the stage's environment
-variables from `.chalice/config.json` are set, and restored afterwards.
+path, CORS preflight). `client.lambda_.invoke(name, payload)` calls an event handler
+or pure Lambda function with a Lambda context, and `client.events` builds the events
+AWS would send it (in `_test_events`). Inside `with Client(...)`, the stage's
+environment variables from `.chalice/config.json` are set, and restored afterwards.
 """
 
 from __future__ import annotations
@@ -18,14 +20,24 @@ from urllib.parse import quote, unquote
 from ._app import Chalice
 from ._config import api_gateway_stage, stage_environment
 from ._coroutines import run_coroutine
+from ._errors import ChaliceError
 from ._http import gateway_answer
 from ._lambda_context import LambdaContext
 from ._request import Request
 from ._response import RenderedResponse, render
 from ._routing import Match
 from ._structures import CaseInsensitiveMapping
+from ._test_events import TestEventsClient
 
-__all__ = ["Client", "HTTPResponse", "TestHTTPClient"]
+__all__ = [
+    "Client",
+    "FunctionNotFoundError",
+    "HTTPResponse",
+    "InvokeResponse",
+    "TestEventsClient",
+    "TestHTTPClient",
+    "TestLambdaClient",
+]
 
 # Characters a URL may carry as they are (RFC 3986 reserved, plus '%' for escapes).
 _SAFE = "/?#[]@!$&'()*+,;=:%~"
@@ -166,6 +178,56 @@ def _find(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+class FunctionNotFoundError(ChaliceError, LookupError):
+    """`client.lambda_.invoke(name)` names no Lambda function of the app."""
+
+
+class InvokeResponse:
+    """What `client.lambda_.invoke` answers: `payload`, what the handler returned."""
+
+    def __init__(self, payload: Any) -> None:
+        self.payload = payload
+
+    def __repr__(self) -> str:
+        return f"InvokeResponse(payload={self.payload!r:.80})"
+
+
+class TestLambdaClient:
+    """`client.lambda_.invoke(name, payload)`: run one Lambda function of the app in-process.
+
+    `name` is the function's name in the app (`app.handlers`: the decorator's `name=`,
+    else the function's, with a blueprint's `name_prefix`). Its handler gets `payload`
+    as the event, `{}` when it is None (what Lambda passes for an empty payload), and a
+    LambdaContext named `<app_name>-<stage>-<name>`, as Chalice names deployed functions.
+    An exception the handler raises propagates, as in Chalice's test client: on Lambda
+    it would be a function error, here `pytest.raises` can catch it.
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, app: Chalice, stage_name: str) -> None:
+        self._app = app
+        self._stage_name = stage_name
+
+    def invoke(self, name: str, payload: Any = None) -> InvokeResponse:
+        handlers = self._app.handlers
+        handler = handlers.get(name)
+        if handler is None:
+            raise FunctionNotFoundError(_unknown_function(self._app.app_name, name, handlers))
+        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}-{name}")
+        return InvokeResponse(handler({} if payload is None else payload, context))
+
+
+def _unknown_function(app_name: str, name: str, known: Mapping[str, Any]) -> str:
+    if not known:
+        return (
+            f"No Lambda function named {name!r}: app {app_name!r} has no event handlers "
+            "or @app.lambda_function functions"
+        )
+    names = ", ".join(repr(known_name) for known_name in sorted(known))
+    return f"No Lambda function named {name!r} in app {app_name!r}; its functions: {names}"
+
+
 class Client:
     """A test client for an app: `with Client(app) as client: client.http.get('/')`."""
 
@@ -175,10 +237,20 @@ class Client:
         self._project_dir = project_dir
         self._saved_environ: dict[str, str | None] = {}
         self._http = TestHTTPClient(app, stage_name)
+        self._lambda = TestLambdaClient(app, stage_name)
+        self._events = TestEventsClient()
 
     @property
     def http(self) -> TestHTTPClient:
         return self._http
+
+    @property
+    def lambda_(self) -> TestLambdaClient:
+        return self._lambda
+
+    @property
+    def events(self) -> TestEventsClient:
+        return self._events
 
     def __enter__(self) -> Client:
         self._http.api_stage = api_gateway_stage(self._project_dir, self._stage_name)
