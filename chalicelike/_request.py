@@ -220,7 +220,7 @@ class Request:
     def _synthesized_context(self) -> dict[str, Any]:
         scope = self._scope or {}
         client = scope.get("client") or ("127.0.0.1", 0)
-        return {
+        context = {
             "resourcePath": self.path,
             "httpMethod": self.method,
             "path": self._request_path(),
@@ -231,6 +231,9 @@ class Request:
             "domainName": self.headers.get("host", "localhost"),
             "identity": {"sourceIp": client[0], "userAgent": self.headers.get("user-agent")},
         }
+        if "chalicelike.authorizer" in scope:  # what a local authorizer decided
+            context["authorizer"] = scope["chalicelike.authorizer"]
+        return context
 
     def _synthesized_event(self) -> dict[str, Any]:
         query = self.query_params

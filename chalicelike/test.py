@@ -139,11 +139,36 @@ class TestHTTPClient:
             answer: RenderedResponse = run_coroutine(_call_asgi(asgi_app, scope, body_bytes))
             return answer
         context = LambdaContext(f"{self._app.app_name}-{self._stage_name}")
+        entry = match.entry
+        if entry is not None and entry.authorizer is not None:
+            denied = self._authorize(entry.authorizer, method, scope, match)
+            if denied is not None:
+                return render(denied)
         request = Request.from_scope(
             scope, body_bytes, match.resource or "", match.params or None, context
         )
         request._route = match
         return self._app.http_pipeline.handle(request)
+
+    def _authorize(self, authorizer: Any, method: str, scope: dict[str, Any], match: Any) -> Any:
+        """API Gateway's authorizer step: its 401/403, or the context the view will see."""
+        from ._gateway_auth import GatewayRequest, authorize
+        from ._request import _parse_query
+
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        query: dict[str, list[str]] = {}
+        for name, value in _parse_query(scope["query_string"].decode("ascii")):
+            query.setdefault(name, []).append(value)
+        gateway_request = GatewayRequest(
+            method, scope["path"], match.resource or "", headers, query,
+            match.params or {}, self.api_stage,
+        )  # fmt: skip
+        name = getattr(authorizer, "name", "authorizer")
+        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}-{name}")
+        outcome = authorize(authorizer, gateway_request, context)
+        if outcome.context is not None:
+            scope["chalicelike.authorizer"] = outcome.context
+        return outcome.answer
 
 
 async def _call_asgi(asgi_app: Any, scope: dict[str, Any], body: bytes) -> RenderedResponse:

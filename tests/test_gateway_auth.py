@@ -1,0 +1,140 @@
+"""API Gateway's authorizer step, as the test client runs it: 401, 403, or the context."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+
+from chalicelike import (
+    AuthResponse,
+    AuthRoute,
+    Chalice,
+    CognitoUserPoolAuthorizer,
+    IAMAuthorizer,
+    JWTAuthorizer,
+)
+from chalicelike.test import Client
+
+POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Abc123"
+POOL_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123"
+
+
+def jwt(claims: dict[str, Any]) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def make_app() -> Chalice:
+    app = Chalice(app_name="authz", configure_logs=False)
+
+    @app.authorizer()
+    def token_auth(auth_request: Any) -> AuthResponse:
+        if auth_request.token == "boom":
+            raise RuntimeError("the authorizer itself failed")
+        if auth_request.token == "nope":
+            raise Exception("Unauthorized")
+        routes: list[Any] = ["/orders/*"] if auth_request.token == "allow" else []
+        if auth_request.token == "read-only":
+            routes = [AuthRoute("/orders/*", ["GET"])]
+        return AuthResponse(routes=routes, principal_id="user-7", context={"tier": "gold"})
+
+    @app.authorizer(authorizer_type="REQUEST", identity_sources=["header.X-Api-Key"])
+    def key_auth(auth_request: Any) -> AuthResponse:
+        ok = auth_request.headers.get("x-api-key") == "k-123"
+        return AuthResponse(routes=["*"] if ok else [], principal_id="key")
+
+    def echo() -> dict[str, Any]:
+        return {"authorizer": app.current_request.context.get("authorizer")}
+
+    app.route("/orders/{order_id}", methods=["GET", "DELETE"], authorizer=token_auth)(
+        lambda order_id: echo()
+    )
+    app.route("/keys", authorizer=key_auth)(echo)
+    cognito = CognitoUserPoolAuthorizer("pool", provider_arns=[POOL_ARN])
+    app.route("/profile", authorizer=cognito)(echo)
+    http_jwt = JWTAuthorizer("jwt", issuer="https://issuer.example", audience="shop")
+    app.route("/jwt", authorizer=http_jwt)(echo)
+    app.route("/signed", authorizer=IAMAuthorizer())(echo)
+    app.route("/open")(echo)
+    return app
+
+
+@pytest.fixture
+def client() -> Any:
+    with Client(make_app()) as test_client:
+        yield test_client
+
+
+def test_token_authorizer_allows_and_injects_context(client: Any) -> None:
+    answer = client.http.get("/orders/7", headers={"Authorization": "allow"})
+    assert answer.status_code == 200
+    assert answer.json_body == {"authorizer": {"principalId": "user-7", "tier": "gold"}}
+
+
+def test_missing_token_is_401_without_calling_the_authorizer(client: Any) -> None:
+    answer = client.http.get("/orders/7")
+    assert (answer.status_code, answer.json_body) == (401, {"message": "Unauthorized"})
+
+
+@pytest.mark.parametrize(
+    ("token", "method", "status"),
+    [
+        ("deny", "GET", 403),
+        ("read-only", "GET", 200),
+        ("read-only", "DELETE", 403),
+        ("nope", "GET", 401),
+        ("boom", "GET", 500),
+    ],
+)
+def test_authorizer_outcomes(client: Any, token: str, method: str, status: int) -> None:
+    answer = client.http.request(method, "/orders/7", headers={"Authorization": token})
+    assert answer.status_code == status
+    if status == 403:
+        assert answer.json_body == {"Message": "User is not authorized to access this resource"}
+
+
+def test_request_authorizer_needs_its_identity_source(client: Any) -> None:
+    assert client.http.get("/keys").status_code == 401
+    assert client.http.get("/keys", headers={"X-Api-Key": "wrong"}).status_code == 403
+    allowed = client.http.get("/keys", headers={"X-Api-Key": "k-123"})
+    assert allowed.json_body == {"authorizer": {"principalId": "key"}}
+
+
+def test_cognito_claims_reach_the_view(client: Any) -> None:
+    claims = {"iss": POOL_ISSUER, "sub": "abc", "exp": time.time() + 600, "token_use": "id"}
+    answer = client.http.get("/profile", headers={"Authorization": jwt(claims)})
+    assert answer.status_code == 200
+    assert answer.json_body["authorizer"]["claims"]["sub"] == "abc"
+    expired = {**claims, "exp": time.time() - 1}
+    assert client.http.get("/profile", headers={"Authorization": jwt(expired)}).status_code == 401
+    other_pool = {**claims, "iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}
+    assert (
+        client.http.get("/profile", headers={"Authorization": jwt(other_pool)}).status_code == 401
+    )
+    assert client.http.get("/profile", headers={"Authorization": "not-a-jwt"}).status_code == 401
+
+
+def test_jwt_authorizer_checks_issuer_and_audience(client: Any) -> None:
+    good = {"iss": "https://issuer.example", "aud": "shop", "exp": time.time() + 60}
+    answer = client.http.get("/jwt", headers={"Authorization": f"Bearer {jwt(good)}"})
+    assert answer.status_code == 200
+    assert answer.json_body["authorizer"]["jwt"]["claims"]["aud"] == "shop"
+    wrong_audience = {**good, "aud": "admin"}
+    headers = {"Authorization": f"Bearer {jwt(wrong_audience)}"}
+    assert client.http.get("/jwt", headers=headers).status_code == 401
+
+
+def test_iam_routes_need_a_signature_header(client: Any) -> None:
+    assert client.http.get("/signed").status_code == 403
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261123/eu-west-1/..."}
+    assert client.http.get("/signed", headers=signed).status_code == 200
+
+
+def test_routes_without_authorizer_are_untouched(client: Any) -> None:
+    assert client.http.get("/open").json_body == {"authorizer": None}
