@@ -175,6 +175,12 @@ class Chalice(DecoratorAPI):
         method_list = _checked_methods(methods, view_name)
         type_list = _checked_content_types(content_types, view_name)
         check_view_signature(view_function, path, view_name)
+        if authorizer is not None and not hasattr(authorizer, "with_scopes"):
+            raise RegistrationError(
+                f"In view {view_name!r}, authorizer must be an authorizer (@app.authorizer, "
+                f"CognitoUserPoolAuthorizer, IAMAuthorizer, CustomAuthorizer, JWTAuthorizer), "
+                f"not {authorizer!r}"
+            )
         cors_config = resolve_cors(cors, self.api.cors)
         existing = self.routes.get(path, {})
         _check_same_cors(path, [*existing.values()], cors_config, view_name)

@@ -133,7 +133,9 @@ class Blueprint(DecoratorAPI):
     def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
         authorizer = _BlueprintAuthorizer(name, func, options)
         self._deferred.append(
-            lambda app, prefix, _u: app.add_authorizer(prefix + name, func, options)
+            lambda app, prefix, _u: authorizer.bind(
+                app.add_authorizer(prefix + name, func, options)
+            )
         )
         return authorizer
 
@@ -150,12 +152,16 @@ class Blueprint(DecoratorAPI):
 
 
 class _BlueprintAuthorizer:
-    """A blueprint's authorizer: usable in its routes now, its function bound on registration."""
+    """A blueprint's authorizer: usable in its routes now; once the blueprint is registered
+    it is the app's authorizer (with the name prefix), so routes and app agree."""
 
     def __init__(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> None:
         from ._authorizers import ChaliceAuthorizer
 
         self._authorizer = ChaliceAuthorizer(name, func, **options)  # validates now
+
+    def bind(self, authorizer: Any) -> None:
+        self._authorizer = authorizer
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._authorizer, attribute)

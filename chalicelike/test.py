@@ -236,7 +236,7 @@ class TestLambdaClient:
 
     def invoke(self, name: str, payload: Any = None) -> InvokeResponse:
         handlers = self._app.handlers
-        handler = handlers.get(name)
+        handler = handlers.get(name) or self._app.authorizers.get(name)
         if handler is None:
             raise FunctionNotFoundError(_unknown_function(self._app.app_name, name, handlers))
         context = LambdaContext(f"{self._app.app_name}-{self._stage_name}-{name}")

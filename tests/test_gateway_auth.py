@@ -138,3 +138,29 @@ def test_iam_routes_need_a_signature_header(client: Any) -> None:
 
 def test_routes_without_authorizer_are_untouched(client: Any) -> None:
     assert client.http.get("/open").json_body == {"authorizer": None}
+
+
+def test_blueprint_authorizer_is_the_apps_once_registered() -> None:
+    from chalicelike import Blueprint, RegistrationError
+
+    blueprint = Blueprint(__name__)
+
+    @blueprint.authorizer()
+    def bp_auth(auth_request: Any) -> AuthResponse:
+        return AuthResponse(routes=["*"], principal_id="bp")
+
+    @blueprint.route("/admin", authorizer=bp_auth)
+    def admin() -> dict[str, Any]:
+        return {"who": blueprint.current_request.context["authorizer"]["principalId"]}
+
+    app = Chalice(app_name="bp-authz", configure_logs=False)
+    app.register_blueprint(blueprint, name_prefix="ops_")
+    assert list(app.authorizers) == ["ops_bp_auth"]
+    assert bp_auth.name == "ops_bp_auth"
+    with Client(app) as client:
+        assert client.http.get("/admin", headers={"Authorization": "t"}).json_body == {"who": "bp"}
+        arn = "arn:aws:execute-api:us-east-1:123456789012:local/api/GET/admin"
+        event = {"type": "TOKEN", "authorizationToken": "t", "methodArn": arn}
+        assert client.lambda_.invoke("ops_bp_auth", event).payload["principalId"] == "bp"
+    with pytest.raises(RegistrationError, match="authorizer must be an authorizer"):
+        app.route("/x", authorizer="junk")(lambda: {})
