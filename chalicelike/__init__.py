@@ -51,6 +51,7 @@ __all__ = [
     "ChaliceUnhandledError",
     "ChaliceViewError",
     "CloudWatchEvent",
+    "CognitoEvent",
     "CognitoUserPoolAuthorizer",
     "ConflictError",
     "ConvertToMiddleware",
@@ -76,6 +77,8 @@ __all__ = [
     "Response",
     "S3Event",
     "S3Record",
+    "SESEvent",
+    "SESRecord",
     "SNSEvent",
     "SNSRecord",
     "SQSEvent",
@@ -95,6 +98,9 @@ __all__ = [
 # (an HTTP function never loads the event classes, an event function never the ASGI
 # hosting), yet `from chalicelike import SQSEvent, asgi_handler` works as usual.
 _LAZY = {
+    "SESEvent": "._trigger_events",
+    "SESRecord": "._trigger_events",
+    "CognitoEvent": "._trigger_events",
     "AuthResponse": "._auth_policy",
     "AuthRoute": "._auth_policy",
     "AuthRequest": "._authorizers",

@@ -24,8 +24,13 @@ class EventDecorators:
         prefix: str | None = None,
         suffix: str | None = None,
         name: str | None = None,
+        via_eventbridge: bool = False,
     ) -> Callable[[Callable[..., Any]], Any]:
         _text("on_s3_event", "bucket", bucket)
+        if not isinstance(via_eventbridge, bool):
+            raise RegistrationError(
+                f"on_s3_event via_eventbridge must be True or False, not {via_eventbridge!r}"
+            )
         event_names = list(events or ["s3:ObjectCreated:*"])
         for event_name in event_names:
             if not isinstance(event_name, str) or not event_name.startswith("s3:"):
@@ -36,8 +41,50 @@ class EventDecorators:
         for label, value in (("prefix", prefix), ("suffix", suffix)):
             if value is not None:
                 _text("on_s3_event", label, value)
-        settings = {"bucket": bucket, "events": event_names, "prefix": prefix, "suffix": suffix}
+        settings = {
+            "bucket": bucket,
+            "events": event_names,
+            "prefix": prefix,
+            "suffix": suffix,
+            # Delivered by an EventBridge rule instead of a bucket notification (beyond
+            # Chalice): several functions can then react to one bucket's events.
+            "via_eventbridge": via_eventbridge,
+        }
         return self._event_decorator(EventType.S3, name, settings)
+
+    def on_ses_email(
+        self,
+        recipients: Sequence[str] | None = None,
+        rule_set: str | None = None,
+        name: str | None = None,
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """Mail received by SES (a receipt rule's Lambda action); recipients are addresses
+        or domains the rule matches, all of the rule set's mail when None."""
+        addresses = list(recipients or [])
+        for address in addresses:
+            _text("on_ses_email", "recipients item", address)
+        if rule_set is not None:
+            _text("on_ses_email", "rule_set", rule_set)
+        return self._event_decorator(
+            EventType.SES, name, {"recipients": addresses, "rule_set": rule_set}
+        )
+
+    def on_cognito_trigger(
+        self, user_pool: str, triggers: Sequence[str], name: str | None = None
+    ) -> Callable[[Callable[..., Any]], Any]:
+        """A Cognito user pool trigger; the handler may edit `event.response`, and Lambda
+        returns the event, as Cognito requires."""
+        _text("on_cognito_trigger", "user_pool", user_pool)
+        names = [triggers] if isinstance(triggers, str) else list(triggers)
+        unknown = [t for t in names if t not in COGNITO_TRIGGERS]
+        if not names or unknown:
+            raise RegistrationError(
+                f"on_cognito_trigger triggers must be some of {', '.join(COGNITO_TRIGGERS)}, "
+                f"not {unknown or names!r}"
+            )
+        return self._event_decorator(
+            EventType.COGNITO, name, {"user_pool": user_pool, "triggers": names}
+        )
 
     def on_sns_message(
         self, topic: str, name: str | None = None
@@ -197,6 +244,14 @@ class EventDecorators:
     ) -> Any:
         """Register an event handler; return what Lambda will call as app.<name>."""
         raise NotImplementedError
+
+
+# The trigger sources Cognito user pools invoke Lambda for (LambdaConfig's keys).
+COGNITO_TRIGGERS = (
+    "PreSignUp", "PostConfirmation", "PreAuthentication", "PostAuthentication",
+    "PreTokenGeneration", "CustomMessage", "DefineAuthChallenge", "CreateAuthChallenge",
+    "VerifyAuthChallengeResponse", "UserMigration", "CustomEmailSender", "CustomSMSSender",
+)  # fmt: skip
 
 
 def _text(decorator: str, setting: str, value: Any) -> None:

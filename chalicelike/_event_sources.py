@@ -90,7 +90,11 @@ class EventHandler:
             result = self._middleware_chain()(typed)
         finally:
             _context.lambda_context.reset(token)
-        return _websocket_answer(result) if websocket else result
+        if websocket:
+            return _websocket_answer(result)
+        if self.source.kind is EventType.COGNITO and result is None:
+            return typed.to_answer()  # Cognito wants its event back, response filled in
+        return result
 
     def _typed(self, event: Any, context: Any) -> Any:
         assert self._event_class is not None  # checked by the caller
@@ -139,6 +143,13 @@ def event_class_for(kind: EventType) -> Callable[[Any, Any], Any]:
         from ._websockets import WebsocketEvent
 
         return WebsocketEvent
+    if kind in (EventType.SES, EventType.COGNITO):
+        from ._trigger_events import CognitoEvent, SESEvent
+
+        trigger_class: Callable[[Any, Any], Any] = (
+            SESEvent if kind is EventType.SES else CognitoEvent
+        )
+        return trigger_class
     from ._events import CloudWatchEvent, S3Event, SNSEvent
     from ._stream_events import DynamoDBEvent, KinesisEvent, SQSEvent
 

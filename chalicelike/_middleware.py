@@ -31,6 +31,8 @@ class EventType(str, enum.Enum):
     DYNAMODB = "dynamodb"
     WEBSOCKET = "websocket"
     PURE_LAMBDA = "pure_lambda"
+    SES = "ses"  # beyond Chalice: SES receipt rules
+    COGNITO = "cognito"  # beyond Chalice: Cognito user pool triggers
 
     @classmethod
     def parse(cls, value: object) -> EventType:

@@ -9,6 +9,7 @@ the same events on every run. Not on the Lambda path: only `chalicelike.test` im
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import math
@@ -16,6 +17,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
+
+from ._event_decorators import COGNITO_TRIGGERS
+from ._trigger_events import cognito_trigger
 
 __all__ = ["TestEventsClient", "dynamodb_value"]
 
@@ -28,6 +32,26 @@ ISO_SECONDS = "2024-05-01T12:00:00Z"  # EventBridge envelopes
 SOURCE_IP = "203.0.113.10"  # TEST-NET-3: an address that is never anyone's
 OBJECT_SIZE = 1024
 OBJECT_ETAG = "0123456789abcdef0123456789abcdef"
+MAIL_DATE = "Wed, 01 May 2024 12:00:00 +0000"  # the same instant, as a Date: header
+
+# What a trigger's request carries besides userAttributes, and the response Cognito sends
+# for the handler to fill in (null where the handler may give a value).
+_COGNITO_REQUESTS: dict[str, dict[str, Any]] = {
+    "PreSignUp": {"validationData": {}, "clientMetadata": {}},
+    "PreAuthentication": {"validationData": {}},
+    "PreTokenGeneration": {
+        "groupConfiguration": {
+            "groupsToOverride": [],
+            "iamRolesToOverride": [],
+            "preferredRole": None,
+        }
+    },
+}
+_COGNITO_RESPONSES: dict[str, dict[str, Any]] = {
+    "PreSignUp": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    "PreTokenGeneration": {"claimsOverrideDetails": None},
+}
+_WEBSOCKET_EVENT_TYPES = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
 
 
 class TestEventsClient:
@@ -305,6 +329,161 @@ class TestEventsClient:
             "detail": detail,
         }
 
+    # -- SES email receiving ----------------------------------------------------------
+
+    def generate_ses_event(
+        self,
+        recipients: Sequence[str],
+        source: str = "sender@example.com",
+        subject: str | None = "Hello",
+        message_id: str | None = None,
+    ) -> dict[str, Any]:
+        """What a receipt rule's Lambda action sends for one message: headers, no body."""
+        to = _batch("generate_ses_event", "recipients", recipients, (str,))
+        number = self._next()
+        message_id = message_id or f"{number:040x}"  # SES's ids: 40 lowercase letters/digits
+        headers, common = _mail_headers(source, to, subject, message_id)
+        passed = {"status": "PASS"}
+        record = {
+            "eventSource": "aws:ses",
+            "eventVersion": "1.0",
+            "ses": {
+                "mail": {
+                    "timestamp": ISO_MILLIS,
+                    "source": source,
+                    "messageId": message_id,
+                    "destination": list(to),
+                    "headersTruncated": False,
+                    "headers": headers,
+                    "commonHeaders": common,
+                },
+                "receipt": {
+                    "timestamp": ISO_MILLIS,
+                    "processingTimeMillis": 500,
+                    "recipients": list(to),
+                    "spamVerdict": dict(passed),
+                    "virusVerdict": dict(passed),
+                    "spfVerdict": dict(passed),
+                    "dkimVerdict": dict(passed),
+                    "dmarcVerdict": dict(passed),
+                    "action": {
+                        "type": "Lambda",
+                        "functionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:ses",
+                        "invocationType": "Event",
+                    },
+                },
+            },
+        }
+        return {"Records": [record]}
+
+    # -- Cognito user pool triggers ---------------------------------------------------
+
+    def generate_cognito_event(
+        self,
+        trigger_source: str = "PreSignUp_SignUp",
+        user_name: str = "user",
+        user_attributes: Mapping[str, str] | None = None,
+        user_pool_id: str = "us-east-1_Example",
+        client_id: str = "example-client",
+    ) -> dict[str, Any]:
+        """A user pool trigger event with the request and default response its trigger has.
+
+        Attributes default to an email for `user_name` (and a `sub` once the user exists,
+        after sign-up). The region is the user pool id's prefix, as in Cognito's ids.
+        """
+        trigger = cognito_trigger(trigger_source)
+        if "_" not in trigger_source or trigger not in COGNITO_TRIGGERS:
+            raise ValueError(
+                f"generate_cognito_event trigger_source {trigger_source!r} is no Cognito "
+                "trigger source; they look like 'PreSignUp_SignUp', "
+                "'PostConfirmation_ConfirmSignUp' or 'TokenGeneration_Authentication'"
+            )
+        if user_attributes is None:
+            attributes = {"email": f"{user_name}@example.com"}
+            if trigger != "PreSignUp":
+                attributes = {"sub": self._uuid(), **attributes}
+        else:
+            attributes = dict(user_attributes)
+            for name, value in attributes.items():
+                if not isinstance(value, str):
+                    raise TypeError(
+                        f"generate_cognito_event user attribute {name!r} must be a str "
+                        f"(Cognito sends every attribute as text), not {value!r:.60}"
+                    )
+        request: dict[str, Any] = {
+            "userAttributes": attributes,
+            **_COGNITO_REQUESTS.get(trigger, {}),
+        }
+        region = user_pool_id.partition("_")[0] if "_" in user_pool_id else REGION
+        return {
+            "version": "1",
+            "triggerSource": trigger_source,
+            "region": region,
+            "userPoolId": user_pool_id,
+            "userName": user_name,
+            "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": client_id},
+            "request": copy.deepcopy(request),
+            "response": copy.deepcopy(_COGNITO_RESPONSES.get(trigger, {})),
+        }
+
+    # -- API Gateway websockets -------------------------------------------------------
+
+    def generate_websocket_event(
+        self,
+        route_key: str = "$default",
+        body: str | bytes | None = None,
+        connection_id: str | None = None,
+        stage: str = "api",
+        api_id: str = "abcd1234",
+        region: str = "us-east-1",
+    ) -> dict[str, Any]:
+        """What API Gateway sends a websocket route's Lambda: a connect, a message or a
+        disconnect, after the route key. A bytes body is a binary frame (base64-encoded)."""
+        event_type = _WEBSOCKET_EVENT_TYPES.get(route_key, "MESSAGE")
+        if body is not None and event_type != "MESSAGE":
+            raise ValueError(
+                f"generate_websocket_event: API Gateway sends no body on {route_key}; "
+                "a body is for $default or a custom route"
+            )
+        number = self._next()
+        if connection_id is None:
+            # API Gateway's connection ids: 16 characters of base64 ending in "=".
+            connection_id = base64.b64encode(b"chl" + number.to_bytes(8, "big")).decode()
+        request_id = base64.b64encode(b"req" + number.to_bytes(8, "big")).decode()
+        domain = f"{api_id}.execute-api.{region}.amazonaws.com"
+        context: dict[str, Any] = {
+            "routeKey": route_key,
+            "eventType": event_type,
+            "extendedRequestId": request_id,
+            "requestTime": "01/May/2024:12:00:00 +0000",
+            "messageDirection": "IN",
+            "stage": stage,
+            "connectedAt": EPOCH_SECONDS * 1000,
+            "requestTimeEpoch": EPOCH_SECONDS * 1000,
+            "identity": {"sourceIp": SOURCE_IP},
+            "requestId": request_id,
+            "domainName": domain,
+            "connectionId": connection_id,
+            "apiId": api_id,
+        }
+        event: dict[str, Any] = {}
+        if event_type == "MESSAGE":
+            context["messageId"] = base64.b64encode(b"msg" + number.to_bytes(8, "big")).decode()
+        else:  # the handshake's headers come with $connect and $disconnect
+            event["headers"] = {"Host": domain, "X-Forwarded-For": SOURCE_IP}
+            event["multiValueHeaders"] = {"Host": [domain], "X-Forwarded-For": [SOURCE_IP]}
+        if event_type == "DISCONNECT":
+            context.update(disconnectStatusCode=1000, disconnectReason="")
+        event["requestContext"] = context
+        if isinstance(body, (bytes, bytearray)):
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+        else:
+            if event_type == "MESSAGE":  # a message always has a body, if only ""
+                event["body"] = body or ""
+            event["isBase64Encoded"] = False
+        return event
+
 
 # -- helpers ------------------------------------------------------------------------------
 
@@ -345,6 +524,43 @@ def _sns_attribute(name: str, value: Any) -> dict[str, str]:
         f"SNS message attribute {name!r} must be a str, number, bytes or list "
         f"(or {{'Type': ..., 'Value': ...}}), not {value!r:.60}"
     )
+
+
+def _mail_headers(
+    source: str, to: list[str], subject: str | None, message_id: str
+) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    """The headers SES lists for a plain message, and the commonHeaders it parses from them."""
+    domain = source.rpartition("@")[2] or "example.com"
+    header_message_id = f"<{message_id}@{domain}>"
+    received = (
+        f"from mail.{domain} (mail.{domain} [{SOURCE_IP}]) by inbound-smtp.{REGION}"
+        f".amazonaws.com with SMTP id {message_id} for {to[0]}; {MAIL_DATE} (UTC)"
+    )
+    headers = [
+        {"name": "Return-Path", "value": f"<{source}>"},
+        {"name": "Received", "value": received},
+        {"name": "X-SES-Spam-Verdict", "value": "PASS"},
+        {"name": "X-SES-Virus-Verdict", "value": "PASS"},
+        {"name": "From", "value": source},
+        {"name": "To", "value": ", ".join(to)},
+    ]
+    common: dict[str, Any] = {
+        "returnPath": source,
+        "from": [source],
+        "date": MAIL_DATE,
+        "to": list(to),
+        "messageId": header_message_id,
+    }
+    if subject is not None:  # a message without a Subject header has no "subject"
+        headers.append({"name": "Subject", "value": subject})
+        common["subject"] = subject
+    headers += [
+        {"name": "Date", "value": MAIL_DATE},
+        {"name": "Message-ID", "value": header_message_id},
+        {"name": "MIME-Version", "value": "1.0"},
+        {"name": "Content-Type", "value": "text/plain; charset=UTF-8"},
+    ]
+    return headers, common
 
 
 def _key_of(image: Mapping[str, Any], key_names: Sequence[str]) -> dict[str, Any]:

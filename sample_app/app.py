@@ -1,9 +1,19 @@
 """A small bookshop API: the sample app the README serves and its tests exercise."""
 
+import os
+
 from chalicelib.reviews import reviews
 from chalicelib.store import BookStore
 
-from chalicelike import BadRequestError, Chalice, CORSConfig, NotFoundError, Rate, Response
+from chalicelike import (
+    AuthResponse,
+    BadRequestError,
+    Chalice,
+    CORSConfig,
+    NotFoundError,
+    Rate,
+    Response,
+)
 
 app = Chalice(app_name="bookshop")
 app.api.cors = CORSConfig(allow_origin="*", max_age=600)
@@ -43,7 +53,15 @@ def get_book(isbn):
     return book
 
 
-@app.route("/books/{isbn}", methods=["DELETE"])
+@app.authorizer()
+def staff_only(auth_request):
+    """Staff tokens may delete books; anyone else may only read (a real app checks a JWT)."""
+    if auth_request.token != os.environ.get("SHOP_STAFF_TOKEN", "staff-secret"):
+        return AuthResponse(routes=[], principal_id="anonymous")
+    return AuthResponse(routes=["/books/*"], principal_id="staff", context={"role": "staff"})
+
+
+@app.route("/books/{isbn}", methods=["DELETE"], authorizer=staff_only)
 def delete_book(isbn):
     if not store.remove(isbn):
         raise NotFoundError(f"No book with ISBN {isbn}")

@@ -42,6 +42,7 @@ def test_settings_are_recorded_per_source() -> None:
         "events": ["s3:ObjectCreated:*"],
         "prefix": None,
         "suffix": ".csv",
+        "via_eventbridge": False,
     }
     assert sources["work"].settings["batch_size"] == 50
     assert sources["clicks"].per_record is True

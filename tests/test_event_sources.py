@@ -361,3 +361,122 @@ def test_websocket_handlers_answer_200_and_know_where_to_send(
     assert app.websocket_api.endpoint == "https://ws123.execute-api.eu-west-1.amazonaws.com/prod"
     with pytest.raises(RegistrationError, match="'\\$default' is already registered"):
         app.on_ws_message(name="again")(lambda event: None)
+
+
+def ses_event() -> dict[str, Any]:
+    return {
+        "Records": [
+            {
+                "eventSource": "aws:ses",
+                "eventVersion": "1.0",
+                "ses": {
+                    "mail": {
+                        "timestamp": "2026-11-23T17:00:00.000Z",
+                        "source": "alice@example.com",
+                        "messageId": "o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1",
+                        "destination": ["orders@shop.example"],
+                        "headersTruncated": False,
+                        "headers": [{"name": "Subject", "value": "Order 7"}],
+                        "commonHeaders": {
+                            "returnPath": "alice@example.com",
+                            "from": ["Alice <alice@example.com>"],
+                            "date": "Mon, 23 Nov 2026 17:00:00 +0000",
+                            "to": ["orders@shop.example"],
+                            "messageId": "<abc@example.com>",
+                            "subject": "Order 7",
+                        },
+                    },
+                    "receipt": {
+                        "timestamp": "2026-11-23T17:00:00.000Z",
+                        "processingTimeMillis": 574,
+                        "recipients": ["orders@shop.example"],
+                        "spamVerdict": {"status": "PASS"},
+                        "virusVerdict": {"status": "PASS"},
+                        "spfVerdict": {"status": "PASS"},
+                        "dkimVerdict": {"status": "PASS"},
+                        "dmarcVerdict": {"status": "PASS"},
+                        "action": {
+                            "type": "Lambda",
+                            "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:x",
+                            "invocationType": "Event",
+                        },
+                    },
+                },
+            }
+        ]
+    }
+
+
+def cognito_event() -> dict[str, Any]:
+    return {
+        "version": "1",
+        "region": REGION,
+        "userPoolId": f"{REGION}_Abc123",
+        "userName": "alice",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "client-1"},
+        "triggerSource": "PreSignUp_SignUp",
+        "request": {"userAttributes": {"email": "alice@shop.example"}, "validationData": None},
+        "response": {"autoConfirmUser": False, "autoVerifyEmail": False, "autoVerifyPhone": False},
+    }
+
+
+def test_ses_handler_reads_the_mail() -> None:
+    app = make_app()
+
+    @app.on_ses_email(recipients=["orders@shop.example"])
+    def mail(event: Any) -> tuple[str, str]:
+        return event.source, event.subject
+
+    assert mail(ses_event(), Context()) == ("alice@example.com", "Order 7")
+    assert app.event_sources[0].settings == {
+        "recipients": ["orders@shop.example"],
+        "rule_set": None,
+    }
+
+
+def test_cognito_trigger_returns_the_event_with_its_response() -> None:
+    app = make_app()
+
+    @app.on_cognito_trigger(user_pool="shop-users", triggers=["PreSignUp"])
+    def pre_sign_up(event: Any) -> None:
+        if event.user_attributes["email"].endswith("@shop.example"):
+            event.response["autoConfirmUser"] = True
+
+    answer = pre_sign_up(cognito_event(), Context())
+    assert answer["userName"] == "alice"
+    assert answer["response"] == {
+        "autoConfirmUser": True,
+        "autoVerifyEmail": False,
+        "autoVerifyPhone": False,
+    }
+    with pytest.raises(RegistrationError, match="triggers must be some of PreSignUp"):
+        app.on_cognito_trigger(user_pool="p", triggers=["SignUp"])(lambda event: None)
+
+
+def test_s3_via_eventbridge_is_recorded_and_read() -> None:
+    app = make_app()
+
+    @app.on_s3_event(bucket="uploads", via_eventbridge=True)
+    def ingest(event: Any) -> list[str]:
+        return [record.key for record in event]
+
+    assert app.event_sources[0].settings["via_eventbridge"] is True
+    eventbridge = {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-23T17:00:00Z",
+        "region": REGION,
+        "resources": ["arn:aws:s3:::uploads"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": "uploads"},
+            "object": {"key": "data/a.csv", "size": 5, "etag": "e", "sequencer": "01"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+    assert ingest(eventbridge, Context()) == ["data/a.csv"]

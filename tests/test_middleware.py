@@ -189,7 +189,8 @@ def test_unknown_event_type_names_the_allowed_values() -> None:
 
     assert str(caught.value) == (
         "Unknown middleware event type 'htttp'; use one of 'all', 'http', 's3', 'sns', "
-        "'sqs', 'cloudwatch', 'scheduled', 'kinesis', 'dynamodb', 'websocket', 'pure_lambda'"
+        "'sqs', 'cloudwatch', 'scheduled', 'kinesis', 'dynamodb', 'websocket', 'pure_lambda', "
+        "'ses', 'cognito'"
     )
     with pytest.raises(RegistrationError, match="Unknown middleware event type 'HTTP'"):
         app.register_middleware(lambda event, get_response: get_response(event), "HTTP")

@@ -797,3 +797,172 @@ def test_lambda_client_types(worker_app: Chalice) -> None:
     assert repr(InvokeResponse({"a": 1})) == "InvokeResponse(payload={'a': 1})"
     context = LambdaContext("worker-dev-add")
     assert context.function_name == "worker-dev-add"
+
+
+# -- client.events: SES, Cognito and websocket events -------------------------------------
+# Imported here, not at the top, so that these tests stay a block appended to the file.
+
+
+def test_ses_event(events: TestEventsClient) -> None:
+    from chalicelike._trigger_events import SESEvent
+
+    raw = events.generate_ses_event(["orders@shop.example", "sales@shop.example"])
+    record = raw["Records"][0]
+    assert (record["eventSource"], record["eventVersion"]) == ("aws:ses", "1.0")
+    assert record["ses"]["receipt"]["action"]["type"] == "Lambda"
+    assert "content" not in record["ses"]  # the Lambda action never sends the body
+    event = SESEvent(raw)
+    assert (event.source, event.subject) == ("sender@example.com", "Hello")
+    assert event.destination == event.recipients == ["orders@shop.example", "sales@shop.example"]
+    assert event.to == ["orders@shop.example", "sales@shop.example"]
+    assert event.from_ == ["sender@example.com"]
+    assert event.verdicts == dict.fromkeys(("spam", "virus", "spf", "dkim", "dmarc"), "PASS")
+    assert event.timestamp == "2024-05-01T12:00:00.000Z"
+    assert event.header("subject") == "Hello"
+    assert event.header("Message-ID") == f"<{event.message_id}@example.com>"
+    assert len(event.message_id) == 40
+
+
+def test_ses_event_with_chosen_id_and_no_subject(events: TestEventsClient) -> None:
+    from chalicelike._trigger_events import SESEvent
+
+    raw = events.generate_ses_event(
+        ("a@shop.example",), source="bob@example.org", subject=None, message_id="m-1"
+    )
+    event = SESEvent(raw)
+    assert (event.message_id, event.source, event.subject) == ("m-1", "bob@example.org", None)
+    assert event.header("Subject") is None
+    assert "subject" not in raw["Records"][0]["ses"]["mail"]["commonHeaders"]
+
+
+@pytest.mark.parametrize("recipients", ["a@shop.example", [], [b"a@shop.example"]])
+def test_ses_event_needs_a_list_of_addresses(events: TestEventsClient, recipients: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="generate_ses_event recipients"):
+        events.generate_ses_event(recipients)
+
+
+def test_cognito_event_pre_sign_up(events: TestEventsClient) -> None:
+    from chalicelike._trigger_events import CognitoEvent
+
+    raw = events.generate_cognito_event()
+    assert raw["callerContext"] == {
+        "awsSdkVersion": "aws-sdk-unknown-unknown",
+        "clientId": "example-client",
+    }
+    event = CognitoEvent(raw)
+    assert (event.trigger_source, event.trigger) == ("PreSignUp_SignUp", "PreSignUp")
+    assert (event.user_name, event.user_pool_id, event.region) == (
+        "user",
+        "us-east-1_Example",
+        "us-east-1",
+    )
+    assert (event.client_id, event.version) == ("example-client", "1")
+    assert event.user_attributes == {"email": "user@example.com"}  # no sub before sign-up
+    assert event.response == {
+        "autoConfirmUser": False,
+        "autoVerifyEmail": False,
+        "autoVerifyPhone": False,
+    }
+    event.response["autoConfirmUser"] = True
+    assert event.to_answer()["response"]["autoConfirmUser"] is True
+    assert raw["response"]["autoConfirmUser"] is False
+
+
+def test_cognito_event_for_other_triggers(events: TestEventsClient) -> None:
+    from chalicelike._trigger_events import CognitoEvent
+
+    confirmed = CognitoEvent(
+        events.generate_cognito_event(
+            "PostConfirmation_ConfirmSignUp",
+            user_name="alice",
+            user_pool_id="eu-west-1_Abc123",
+            client_id="app",
+        )
+    )
+    assert confirmed.region == "eu-west-1"
+    assert confirmed.response == {}
+    assert confirmed.user_attributes["email"] == "alice@example.com"
+    sub = confirmed.user_attributes["sub"]
+    assert str(uuid.UUID(sub)) == sub
+    token = CognitoEvent(
+        events.generate_cognito_event(
+            "TokenGeneration_Authentication", user_attributes={"sub": "s-1", "tier": "gold"}
+        )
+    )
+    assert token.trigger == "PreTokenGeneration"
+    assert token.user_attributes == {"sub": "s-1", "tier": "gold"}
+    assert token.response == {"claimsOverrideDetails": None}
+    assert token.request["groupConfiguration"]["groupsToOverride"] == []
+
+
+def test_cognito_event_refuses_what_cognito_never_sends(events: TestEventsClient) -> None:
+    with pytest.raises(ValueError, match="'SignUp' is no Cognito trigger source"):
+        events.generate_cognito_event("SignUp")
+    with pytest.raises(ValueError, match="'PreSignup_SignUp' is no Cognito trigger source"):
+        events.generate_cognito_event("PreSignup_SignUp")
+    with pytest.raises(TypeError, match="user attribute 'age' must be a str"):
+        events.generate_cognito_event(user_attributes={"age": 30})  # type: ignore[dict-item]
+
+
+@pytest.mark.parametrize(
+    ("route_key", "event_type"),
+    [
+        ("$connect", "CONNECT"),
+        ("$default", "MESSAGE"),
+        ("sendMessage", "MESSAGE"),
+        ("$disconnect", "DISCONNECT"),
+    ],
+)
+def test_websocket_event_type_follows_the_route(
+    events: TestEventsClient, route_key: str, event_type: str
+) -> None:
+    from chalicelike._websockets import WebsocketEvent
+
+    raw = events.generate_websocket_event(route_key)
+    assert raw["requestContext"]["eventType"] == event_type
+    event = WebsocketEvent(raw)
+    assert (event.route_key, event.event_type.value) == (route_key, event_type)
+    assert (event.stage, event.api_id) == ("api", "abcd1234")
+    assert event.domain_name == "abcd1234.execute-api.us-east-1.amazonaws.com"
+    assert event.body == ""
+    assert event.connection_id.endswith("=") and len(event.connection_id) == 16
+    assert ("messageId" in raw["requestContext"]) is (event_type == "MESSAGE")
+    assert ("headers" in raw) is (event_type != "MESSAGE")
+
+
+def test_websocket_message_bodies(events: TestEventsClient) -> None:
+    from chalicelike._websockets import WebsocketEvent
+
+    text = WebsocketEvent(
+        events.generate_websocket_event(
+            body='{"say": "hi"}',
+            connection_id="conn-1=",
+            stage="prod",
+            api_id="ws123",
+            region="eu-west-1",
+        )
+    )
+    assert (text.connection_id, text.json_body) == ("conn-1=", {"say": "hi"})
+    assert text.domain_name == "ws123.execute-api.eu-west-1.amazonaws.com"
+    assert text.stage == "prod"
+    raw = events.generate_websocket_event(body=b"\x00\xff")
+    assert raw["isBase64Encoded"] is True
+    assert WebsocketEvent(raw).raw_body == b"\x00\xff"
+    with pytest.raises(ValueError, match=r"sends no body on \$connect"):
+        events.generate_websocket_event("$connect", body="hello")
+
+
+def test_ses_cognito_and_websocket_events_are_the_same_on_every_run() -> None:
+    def batch(client: TestEventsClient) -> list[dict[str, Any]]:
+        return [
+            client.generate_ses_event(["a@shop.example"]),
+            client.generate_cognito_event("PostAuthentication_Authentication"),
+            client.generate_websocket_event("$connect"),
+            client.generate_websocket_event(body="x"),
+        ]
+
+    first, second = batch(TestEventsClient()), batch(TestEventsClient())
+    assert first == second
+    ids = {event["requestContext"]["connectionId"] for event in first[2:]}
+    assert len(ids) == 2
+    assert json.loads(json.dumps(first)) == first

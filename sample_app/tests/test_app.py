@@ -20,7 +20,8 @@ def test_add_get_list_delete_book(sample_app):
         assert client.http.get("/books/978-0").json_body == BOOK
         assert client.http.get("/books?author=Herbert").json_body == {"books": [BOOK]}
         assert client.http.get("/books?author=Nobody").json_body == {"books": []}
-        assert client.http.delete("/books/978-0").status_code == 204
+        staff = {"Authorization": "staff-secret"}
+        assert client.http.delete("/books/978-0", headers=staff).status_code == 204
         missing = client.http.get("/books/978-0")
         assert missing.status_code == 404
         assert missing.json_body == {"Code": "NotFoundError", "Message": "No book with ISBN 978-0"}
@@ -79,3 +80,12 @@ def test_served_by_uvicorn(sample_app):
         assert created.status_code == 201
         assert requests.get(base_url + "/books/978-0", timeout=5).json() == BOOK
         assert requests.get(base_url + "/nope", timeout=5).status_code == 403
+
+
+def test_only_staff_may_delete(sample_app):
+    with Client(sample_app) as client:
+        client.http.post("/books", headers=JSON, body=json.dumps(BOOK))
+        assert client.http.delete("/books/978-0").status_code == 401  # no token
+        denied = client.http.delete("/books/978-0", headers={"Authorization": "guess"})
+        assert denied.status_code == 403
+        assert client.http.get("/books/978-0").status_code == 200  # still there
