@@ -480,3 +480,74 @@ def test_s3_via_eventbridge_is_recorded_and_read() -> None:
         },
     }
     assert ingest(eventbridge, Context()) == ["data/a.csv"]
+
+
+# Every event decorator, through the test client, with middleware for its own type.
+DECORATED: list[tuple[str, str, Any, Any]] = [
+    ("s3", "on_s3_event", {"bucket": "b"}, lambda ev: ev.generate_s3_event("b", "k.txt")),
+    ("sns", "on_sns_message", {"topic": "t"}, lambda ev: ev.generate_sns_event("hi")),
+    ("sqs", "on_sqs_message", {"queue": "q"}, lambda ev: ev.generate_sqs_event(["a"])),
+    ("kinesis", "on_kinesis_record", {"stream": "s"}, lambda ev: ev.generate_kinesis_event(["a"])),
+    (
+        "dynamodb",
+        "on_dynamodb_record",
+        {"stream_arn": TABLE_STREAM_ARN},
+        lambda ev: ev.generate_dynamodb_event(new_images=[{"id": "1"}]),
+    ),
+    (
+        "cloudwatch",
+        "on_cw_event",
+        {"event_pattern": {"source": ["shop"]}},
+        lambda ev: ev.generate_cw_event("shop", "Order", {"id": 1}, []),
+    ),
+    (
+        "scheduled",
+        "schedule",
+        {"expression": "rate(1 day)"},
+        lambda ev: ev.generate_scheduled_event(),
+    ),
+    ("ses", "on_ses_email", {}, lambda ev: ev.generate_ses_event(["orders@shop.example"])),
+    (
+        "cognito",
+        "on_cognito_trigger",
+        {"user_pool": "p", "triggers": ["PreSignUp"]},
+        lambda ev: ev.generate_cognito_event(),
+    ),
+    ("websocket", "on_ws_message", {}, lambda ev: ev.generate_websocket_event("$default", "x")),
+    ("pure_lambda", "lambda_function", {}, lambda ev: {"n": 1}),
+]
+
+
+@pytest.mark.parametrize(("kind", "decorator", "settings", "make_event"), DECORATED)
+def test_each_decorator_through_the_client_with_its_middleware(
+    kind: str, decorator: str, settings: dict[str, Any], make_event: Any
+) -> None:
+    from chalicelike.test import Client
+
+    app = make_app()
+    calls: list[str] = []
+
+    @app.middleware(kind)
+    def own(event: Any, get_response: Any) -> Any:
+        calls.append(f"{kind}:{type(event).__name__}")
+        return get_response(event)
+
+    @app.middleware("http")
+    def never(event: Any, get_response: Any) -> Any:
+        calls.append("http")
+        return get_response(event)
+
+    def handler(*args: Any) -> str:
+        calls.append("handler")
+        return "handled"
+
+    handler.__name__ = f"handle_{kind}"
+    getattr(app, decorator)(**settings)(handler)
+    with Client(app) as client:
+        answer = client.lambda_.invoke(f"handle_{kind}", make_event(client.events)).payload
+    assert calls[1] == "handler" and len(calls) == 2
+    assert calls[0].startswith(f"{kind}:")
+    if kind == "websocket":
+        assert answer == {"statusCode": 200}
+    elif kind != "cognito":
+        assert answer == "handled"
