@@ -71,7 +71,7 @@ class AsgiAdapter:
                 await asgi_app(child, receive, send)
                 return
         headers = scope["headers"]
-        early = gateway_answer(match, method, _header(headers, b"origin"))
+        early = gateway_answer(match, method, lambda: _header(headers, b"origin"))
         if early is not None:
             await _send(send, render(early))
             return

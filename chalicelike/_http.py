@@ -31,8 +31,14 @@ if TYPE_CHECKING:
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
-def gateway_answer(match: RouteMatch, method: str, origin: str | None) -> Response | None:
-    """What API Gateway itself answers before any Lambda runs, or None to go on."""
+def gateway_answer(
+    match: RouteMatch, method: str, origin: Callable[[], str | None]
+) -> Response | None:
+    """What API Gateway itself answers before any Lambda runs, or None to go on.
+
+    `origin` reads the request's Origin header; only a preflight needs it, so the usual
+    routed request is decided without looking at a header.
+    """
     if match.kind is Match.NONE:
         return Response({"message": "Missing Authentication Token"}, status_code=403)
     if method == "OPTIONS" and match.kind is Match.PARTIAL and match.methods is not None:
@@ -40,7 +46,7 @@ def gateway_answer(match: RouteMatch, method: str, origin: str | None) -> Respon
         # API Gateway only has an OPTIONS method where CORS is enabled; elsewhere an
         # OPTIONS request is just an unrouted method (405 here, as for any other).
         if any(config is not None for config in cors.values()):
-            return Response("", headers=preflight_headers(cors, origin), status_code=200)
+            return Response("", headers=preflight_headers(cors, origin()), status_code=200)
     return None
 
 

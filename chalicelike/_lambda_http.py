@@ -40,7 +40,7 @@ class LambdaHttpHandler:
             mounted = self._app.mounted_app(http.route_path)
             if mounted is not None:
                 return self._hosted(*mounted).handle(http, event, context, mount_prefix=mounted[0])
-        early = None if match.kind is Match.FULL else self._gateway_answer(http, match)
+        early = self._gateway_answer(http, match)
         if early is not None:
             rendered = render(early)
         else:
@@ -75,10 +75,8 @@ class LambdaHttpHandler:
 
     @staticmethod
     def _gateway_answer(http: HttpEvent, match: RouteMatch) -> Response | None:
-        if match.kind is Match.FULL:
-            return None  # the usual case, decided without reading a header
         if match.kind is Match.NONE and http.source is not HttpEventSource.REST_API:
             # Where the app routes for itself, an unknown path is what an HTTP API answers
             # when no route matches; API Gateway REST's answer is a 403 (gateway_answer).
             return Response({"message": "Not Found"}, status_code=404)
-        return gateway_answer(match, http.method, http.headers.get("origin"))
+        return gateway_answer(match, http.method, lambda: http.headers.get("origin"))

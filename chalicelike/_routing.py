@@ -163,7 +163,7 @@ class RouteTable:
     def __init__(self) -> None:
         self.routes: dict[str, dict[str, RouteEntry]] = {}
         self._root = _Node()
-        self._static: dict[str, str] = {}  # concrete path -> pattern, for the common case
+        self._static: set[str] = set()  # patterns without parameters: one lookup to match
 
     def add(self, *entries: RouteEntry) -> None:
         """Add routes (one per method, usually of one view); all are added or none."""
@@ -183,7 +183,7 @@ class RouteTable:
 
     def _insert(self, segments: tuple[Segment, ...], pattern: str) -> None:
         if all(s.kind is SegmentKind.LITERAL for s in segments):
-            self._static[pattern] = pattern
+            self._static.add(pattern)
         node = self._root
         for segment in segments:
             if segment.kind is SegmentKind.LITERAL:
@@ -216,7 +216,7 @@ class RouteTable:
         if len(raw_path) > 1 and raw_path.endswith("/"):
             raw_path = raw_path[:-1]  # API Gateway routes '/a/' to '/a'
         params: dict[str, str] = {}
-        resource = self._static.get(raw_path)
+        resource = raw_path if raw_path in self._static else None
         if resource is None:
             if not raw_path.startswith("/"):
                 return _NO_MATCH

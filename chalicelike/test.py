@@ -116,7 +116,7 @@ class TestHTTPClient:
         match = self._app.route_table.match(method, raw_path)
         body_bytes = body.encode("utf-8") if isinstance(body, str) else body
         mounted = self._app.mounted_app(raw_path) if match.kind is Match.NONE else None
-        early = None if mounted else gateway_answer(match, method, _find(headers, "origin"))
+        early = None if mounted else gateway_answer(match, method, lambda: _find(headers, "origin"))
         if early is not None:
             return render(early)
         scope: dict[str, Any] = {
