@@ -1,0 +1,91 @@
+"""The contract between the local gateway, invoke API and CLI and the local Lambda.
+
+`FunctionSpec` says how one function runs (the settings Lambda reads from its
+configuration); `LocalLambda` is anything that can invoke one by name: worker processes
+speaking the Runtime API, or the in-process runner used under a debugger. What comes back
+is an `InvocationResult` carrying exactly what Lambda's Invoke API would.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# Lambda's defaults when the config says nothing (Chalice uses the same).
+DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_MEMORY_MB = 128
+# Lambda refuses synchronous request and response payloads above 6 MB.
+MAX_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function of the app, as its configuration describes it."""
+
+    name: str  # the function's name within the app: 'api_handler', 'ingest', ...
+    resource_name: str  # its deployed name: '<app>-<stage>-<name>' ('<app>-<stage>' for the API)
+    handler: str  # what Lambda imports and calls: 'app.app', 'app.ingest'
+    project_dir: str  # LAMBDA_TASK_ROOT
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    memory_size: int = DEFAULT_MEMORY_MB
+    reserved_concurrency: int | None = None  # None: no reserved limit
+    environment: Mapping[str, str] = field(default_factory=dict)  # the config's variables
+
+
+class InvocationStatus(enum.Enum):
+    """How an invocation ended; every kind but OK is a function error to the caller."""
+
+    OK = "ok"  # the runtime posted a response
+    ERROR = "error"  # the runtime posted an error (the handler raised)
+    TIMEOUT = "timeout"  # killed at the function's timeout
+    OUT_OF_MEMORY = "out_of_memory"  # killed above the function's memory size
+    CRASHED = "crashed"  # the runtime exited, or failed to initialise
+
+
+@dataclass
+class InvocationResult:
+    """What one invocation gave back, as Lambda's Invoke API reports it."""
+
+    request_id: str
+    status: InvocationStatus
+    # The response payload for OK; otherwise Lambda's error document
+    # {"errorMessage", "errorType", "stackTrace"?} as JSON bytes.
+    payload: bytes
+    log: str = ""  # this invocation's log from START to REPORT (what `LogType=Tail` returns)
+    cold_start: bool = False
+    duration_ms: float = 0.0
+
+    @property
+    def function_error(self) -> str | None:
+        """The X-Amz-Function-Error header Lambda sets: 'Unhandled' on any failure."""
+        return None if self.status is InvocationStatus.OK else "Unhandled"
+
+
+def error_payload(message: str, error_type: str) -> bytes:
+    """Lambda's error document for a failure the runtime itself reports."""
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+class UnknownFunction(LookupError):
+    """No function of the app has this name (Lambda's ResourceNotFoundException)."""
+
+
+class Throttled(Exception):
+    """The function's reserved concurrency is in use (Lambda's TooManyRequestsException)."""
+
+
+class LocalLambda(Protocol):
+    """Runs the app's functions; the gateway, invoke API and CLI only need this."""
+
+    def find(self, name: str) -> FunctionSpec | None:
+        """A function by its name, its deployed name or its ARN; None when unknown."""
+        ...
+
+    async def invoke(
+        self, name: str, payload: bytes, *, client_context: str | None = None
+    ) -> InvocationResult:
+        """Run one invocation and wait for it; raises UnknownFunction or Throttled."""
+        ...
