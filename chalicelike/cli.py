@@ -8,53 +8,13 @@ uvicorn with the stage's environment variables applied; the full dev server
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
-import traceback
 from pathlib import Path
-from typing import Any
 
 from ._config import ConfigError, stage_environment
 from ._errors import ChaliceError
-
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
-
-
-def load_app(project_dir: Path) -> Any:
-    """Import `<project_dir>/app.py` and return its `app`, or say clearly why not."""
-    app_file = project_dir / "app.py"
-    if not app_file.is_file():
-        raise ChaliceError(f"No app.py in {project_dir.resolve()}; pass --project-dir")
-    sys.path.insert(0, str(project_dir.resolve()))
-    spec = importlib.util.spec_from_file_location("app", app_file)
-    if spec is None or spec.loader is None:
-        raise ChaliceError(f"Cannot import {app_file}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["app"] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        raise ChaliceError(_import_failure(app_file, error)) from None
-    app = getattr(module, "app", None)
-    if app is None:
-        raise ChaliceError(f"{app_file} defines no variable named 'app'")
-    return app
-
-
-def _import_failure(app_file: Path, error: BaseException) -> str:
-    """Say why importing the user's app failed, pointing into their code, not ours."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if not frame.filename.startswith((_PACKAGE_DIR, "<frozen"))
-    ]
-    detail = "".join(traceback.format_exception_only(error)).strip()
-    if isinstance(error, ChaliceError) and frames:
-        # Our own error (a RegistrationError, say) already says what to fix; add where.
-        last = frames[-1]
-        return f"{last.filename}, line {last.lineno}: {error}"
-    return f"importing {app_file} failed:\n{''.join(traceback.format_list(frames))}{detail}"
+from ._project import load_app
 
 
 def _local(args: argparse.Namespace) -> int:

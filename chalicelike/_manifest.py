@@ -1,0 +1,206 @@
+"""What an app declares, as plain data: its functions, routes, authorizers and event sources.
+
+The dev server reads an app through this (built in a subprocess, so the user's code never
+runs in the server and a syntax error cannot take it down); the packager turns the same
+data into a template. `describe_app` builds it from a live app, `AppManifest.from_json`
+reads it back, and `authorizer_from_spec` rebuilds an authorizer object API Gateway's
+local stand-in can check requests with. Never imported on the Lambda path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+API_FUNCTION = "api_handler"  # Chalice's name for the function behind the REST API
+
+# The authorizer classes by the tag the manifest stores; their constructor arguments
+# are the attributes of the same names.
+_AUTHORIZER_OPTIONS: dict[str, tuple[str, ...]] = {
+    "ChaliceAuthorizer": (
+        "name",
+        "ttl_seconds",
+        "execution_role",
+        "header",
+        "authorizer_type",
+        "identity_sources",
+        "scopes",
+    ),
+    "CognitoUserPoolAuthorizer": ("name", "provider_arns", "header", "scopes"),
+    "IAMAuthorizer": (),
+    "CustomAuthorizer": (
+        "name",
+        "authorizer_uri",
+        "ttl_seconds",
+        "header",
+        "invoke_role_arn",
+        "scopes",
+    ),
+    "JWTAuthorizer": ("name", "issuer", "audience", "scopes", "identity_source"),
+}
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    """A route's authorizer: its class, its constructor arguments and, for the app's own
+    Lambda authorizers, the function that runs it."""
+
+    kind: str  # a key of _AUTHORIZER_OPTIONS
+    options: dict[str, Any]
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """One method of one path, and what API Gateway must know about it."""
+
+    path: str  # '/orders/{order_id}'; '/{proxy+}' for a hosted ASGI app
+    method: str  # 'GET', ...; 'ANY' where the function routes every method itself
+    view_name: str
+    function: str = API_FUNCTION
+    authorizer: AuthorizerSpec | None = None
+    cors: dict[str, Any] | None = None  # CORSConfig's constructor arguments
+    content_types: list[str] = field(default_factory=list)
+    api_key_required: bool = False
+
+
+@dataclass(frozen=True)
+class FunctionEntry:
+    """One Lambda function: its name in the app, the handler Lambda calls, what runs it."""
+
+    name: str
+    handler: str  # 'app.app', 'app.ingest', 'chalicelib.jobs.sweep'
+    kind: str  # 'api', 'authorizer', or an event source kind ('s3', 'sqs', 'schedule', ...)
+    settings: dict[str, Any] = field(default_factory=dict)  # the event source's settings
+
+
+@dataclass(frozen=True)
+class AppManifest:
+    app_name: str
+    functions: list[FunctionEntry]
+    routes: list[RouteSpec]
+    binary_types: list[str]
+    mounts: list[str] = field(default_factory=list)  # paths hosted ASGI apps are mounted at
+
+    def function(self, name: str) -> FunctionEntry | None:
+        return next((entry for entry in self.functions if entry.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> AppManifest:
+        routes = []
+        for route in data["routes"]:
+            auth = route.get("authorizer")
+            routes.append(
+                RouteSpec(**{**route, "authorizer": AuthorizerSpec(**auth) if auth else None})
+            )
+        return cls(
+            app_name=data["app_name"],
+            functions=[FunctionEntry(**entry) for entry in data["functions"]],
+            routes=routes,
+            binary_types=list(data["binary_types"]),
+            mounts=list(data.get("mounts", [])),
+        )
+
+
+def describe_app(app: Any, module_name: str = "app") -> AppManifest:
+    """Read a live app (a Chalice app, or any handler `app.py` exposes as `app`)."""
+    from ._app import Chalice
+
+    api_handler = f"{module_name}.app"
+    if not isinstance(app, Chalice):
+        # A hosted ASGI/WSGI app (asgi_handler): one function routing every request itself.
+        routes = [RouteSpec(p, "ANY", "app") for p in ("/", "/{proxy+}")]
+        return AppManifest("app", [FunctionEntry(API_FUNCTION, api_handler, "api")], routes, [])
+    routes = [_route_spec(entry) for methods in app.routes.values() for entry in methods.values()]
+    mounts = [path for path, _ in app.mounts]
+    for path in mounts:
+        prefix = path.rstrip("/")
+        routes += [RouteSpec(p, "ANY", "mount") for p in (prefix or "/", f"{prefix}/{{proxy+}}")]
+    functions = []
+    if routes:
+        functions.append(FunctionEntry(API_FUNCTION, api_handler, "api"))
+    for name, authorizer in app.authorizers.items():
+        functions.append(FunctionEntry(name, _handler_of(authorizer.func), "authorizer"))
+    for name, handler in app.handlers.items():
+        source = handler.source
+        functions.append(
+            FunctionEntry(
+                name, _handler_of(handler.func), source.kind.value, _plain(source.settings)
+            )
+        )
+    return AppManifest(app.app_name, functions, routes, list(app.api.binary_types), mounts)
+
+
+def _route_spec(entry: Any) -> RouteSpec:
+    cors = entry.cors
+    return RouteSpec(
+        path=entry.uri_pattern,
+        method=entry.method,
+        view_name=entry.view_name,
+        authorizer=_authorizer_spec(entry.authorizer) if entry.authorizer is not None else None,
+        cors=None if cors is None else _cors_options(cors),
+        content_types=list(entry.content_types),
+        api_key_required=bool(entry.api_key_required),
+    )
+
+
+def _authorizer_spec(authorizer: Any) -> AuthorizerSpec:
+    authorizer = getattr(authorizer, "_authorizer", authorizer)  # a blueprint's wrapper
+    kind = type(authorizer).__name__
+    options = {name: _plain(getattr(authorizer, name)) for name in _AUTHORIZER_OPTIONS[kind]}
+    function = authorizer.name if kind == "ChaliceAuthorizer" else None
+    return AuthorizerSpec(kind, options, function)
+
+
+def authorizer_from_spec(spec: AuthorizerSpec) -> Any:
+    """An authorizer object like the app's; a Lambda authorizer's function cannot run here
+    (the local Lambda runs it), so its stand-in refuses to be called."""
+    from . import _authorizers
+
+    cls = getattr(_authorizers, spec.kind)
+    if spec.kind == "ChaliceAuthorizer":
+        options = dict(spec.options)
+        scopes = options.pop("scopes")
+        if options["authorizer_type"] == "TOKEN":
+            options.pop("identity_sources")
+        authorizer = cls(func=_runs_in_a_worker, **options)
+        return authorizer.with_scopes(scopes) if scopes is not None else authorizer
+    return cls(**spec.options)
+
+
+def _runs_in_a_worker(request: Any) -> Any:
+    raise RuntimeError("a Lambda authorizer runs in its own function, not in the gateway")
+
+
+def _cors_options(cors: Any) -> dict[str, Any]:
+    return {
+        "allow_origin": cors.allow_origin,
+        "allow_headers": sorted(cors._allow_headers),
+        "expose_headers": list(cors._expose_headers),
+        "max_age": cors._max_age,
+        "allow_credentials": cors._allow_credentials,
+    }
+
+
+def _handler_of(func: Any) -> str:
+    """The handler string Lambda imports: where the decorated function's name is bound."""
+    return f"{func.__module__}.{func.__name__}"
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able settings: Rate/Cron become their expressions, enums their values."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "to_string"):
+        return value.to_string()
+    if hasattr(value, "value"):
+        return _plain(value.value)
+    return str(value)

@@ -1,0 +1,131 @@
+"""The app the dev server is serving right now, and hot reload when its files change.
+
+`ProjectState.current()` is what every request asks first: the latest manifest, waiting
+for a reload in flight so that a request sent after a save sees the new code, or an
+`AppLoadError` (a syntax error, say) until the files are fixed; the server keeps running
+either way. A change also hands the local Lambda new function specs, which retires the
+workers running the old code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Protocol
+
+from .._config import ConfigError
+from .._manifest import AppManifest
+from ._describe import AppLoadError, describe_project
+from ._functions import function_specs
+from ._invocation import FunctionSpec
+
+logger = logging.getLogger("chalicelike.local")
+
+# Folders whose changes never alter what the app serves.
+_IGNORED_DIRS = frozenset(
+    {".git", "__pycache__", ".venv", "venv", "env", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+)
+_IGNORED_SUFFIXES = (".pyc", ".pyo", ".swp", ".swx", "~", ".tmp")
+
+
+class ReplacesFunctions(Protocol):
+    def replace_functions(self, specs: Iterable[FunctionSpec]) -> None: ...
+
+
+class ProjectState:
+    def __init__(
+        self, project_dir: Path, stage: str, local_lambda: ReplacesFunctions | None = None
+    ) -> None:
+        self.project_dir = project_dir.resolve()
+        self.stage = stage
+        self.local_lambda = local_lambda
+        self.generation = 0  # bumped on every successful (re)load
+        self._manifest: AppManifest | None = None
+        self._specs: list[FunctionSpec] = []
+        self._error: str | None = "the app has not been read yet"
+        self._loading: asyncio.Task[None] | None = None
+
+    @property
+    def specs(self) -> list[FunctionSpec]:
+        return list(self._specs)
+
+    async def current(self) -> AppManifest:
+        """The app as of the last change on disk; AppLoadError while it cannot be read."""
+        if self._loading is not None:
+            await asyncio.shield(self._loading)
+        if self._manifest is None or self._error is not None:
+            raise AppLoadError(self._error or "the app has not been read yet")
+        return self._manifest
+
+    def reload(self) -> asyncio.Task[None]:
+        """Read the app again (after a change); requests wait for the newest read."""
+        previous = self._loading
+        self._loading = asyncio.ensure_future(self._load(previous))
+        return self._loading
+
+    async def _load(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None and not previous.done():
+            previous.cancel()
+        try:
+            manifest = await describe_project(self.project_dir, self.stage)
+            specs = function_specs(manifest, self.project_dir, self.stage)
+        except (AppLoadError, ConfigError) as error:
+            self._error = str(error)
+            logger.error("chalicelike local: the app cannot be served: %s", error)
+            return
+        finally:
+            if self._loading is asyncio.current_task():
+                self._loading = None
+        self._manifest, self._specs, self._error = manifest, specs, None
+        self.generation += 1
+        if self.local_lambda is not None:
+            self.local_lambda.replace_functions(specs)
+
+
+def is_relevant_change(project_dir: Path, path: str) -> bool:
+    """Whether a changed file can change what the app serves: app.py, chalicelib/,
+    vendor/ and .chalice/config.json; never caches, virtualenvs or `.git`."""
+    try:
+        relative = Path(path).resolve().relative_to(project_dir)
+    except ValueError:
+        return False
+    parts = relative.parts
+    if (
+        not parts
+        or any(part in _IGNORED_DIRS for part in parts)
+        or path.endswith(_IGNORED_SUFFIXES)
+    ):
+        return False
+    if parts == ("app.py",) or parts == (".chalice", "config.json"):
+        return True
+    return parts[0] in ("chalicelib", "vendor")
+
+
+async def watch_project(project_dir: Path, on_change: Callable[[], object]) -> None:
+    """Call `on_change` for every batch of relevant changes, until cancelled.
+
+    The project folder itself is watched flat and only chalicelib/, vendor/ and .chalice/
+    recursively: a virtualenv inside the project would cost thousands of inotify watches.
+    """
+    import watchfiles
+
+    project_dir = project_dir.resolve()
+
+    def relevant(change: watchfiles.Change, path: str) -> bool:
+        return is_relevant_change(project_dir, path)
+
+    async def watch(paths: list[Path], recursive: bool) -> None:
+        # step: a batch is reported once files have been quiet for 20 ms, so a save is
+        # seen at once; the default (50 ms quiet, 1.6 s debounce) is felt on every edit.
+        async for _ in watchfiles.awatch(
+            *paths, watch_filter=relevant, step=20, debounce=400, recursive=recursive
+        ):
+            on_change()
+
+    nested = [project_dir / name for name in ("chalicelib", "vendor", ".chalice")]
+    watchers = [watch([project_dir], recursive=False)]
+    if any(path.is_dir() for path in nested):
+        watchers.append(watch([p for p in nested if p.is_dir()], recursive=True))
+    await asyncio.gather(*watchers)
