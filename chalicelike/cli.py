@@ -1,42 +1,29 @@
-"""The `chalicelike` command. Never imported on the Lambda path.
+"""The `chalicelike` command: parses arguments and hands each command to its module.
 
-For now it has one command, `local`, which serves the project's `app.py` on
-uvicorn with the stage's environment variables applied; the full dev server
-(API Gateway events, workers, reload) replaces it later.
+Never imported on the Lambda path. Each command module exposes `register(commands)`,
+which adds its subparser and sets `run`; the modules are imported here, cheaply, and
+import their heavy dependencies (uvicorn, watchfiles, boto3) only when they run.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-from ._config import ConfigError, stage_environment
+from ._config import ConfigError
 from ._errors import ChaliceError
-from ._project import load_app
-
-
-def _local(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    project_dir = Path(args.project_dir)
-    os.environ.update(stage_environment(project_dir, args.stage))
-    app = load_app(project_dir)
-    print(f"Serving {project_dir.resolve()}/app.py on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chalicelike", description=__doc__.splitlines()[0])
+    from .local import _event_samples, _invoke_command, _server
+
+    parser = argparse.ArgumentParser(
+        prog="chalicelike", description="Chalice-compatible apps on AWS Lambda."
+    )
     parser.add_argument("--project-dir", default=".", help="folder holding app.py")
     commands = parser.add_subparsers(dest="command", required=True)
-    local = commands.add_parser("local", help="serve the app on 127.0.0.1 for development")
-    local.add_argument("--host", default="127.0.0.1")
-    local.add_argument("--port", type=int, default=8000)
-    local.add_argument("--stage", default="dev")
-    local.set_defaults(run=_local)
+    for module in (_server, _invoke_command, _event_samples):
+        module.register(commands)
     return parser
 
 
@@ -47,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ChaliceError, ConfigError) as error:
         print(f"chalicelike: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
     return result
 
 

@@ -1,0 +1,129 @@
+"""`chalicelike local --in-process`: handlers run in the server's own process, so a debugger
+attached to it stops at their breakpoints.
+
+It keeps the LocalLambda contract and Lambda's log lines, but not the isolation: all
+functions share one interpreter and one `os.environ`, a timeout is only reported (a thread
+cannot be killed), memory is not limited and a crash takes the server down. A reload drops
+the app's modules so the next invocation imports the new code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import io
+import json
+import math
+import os
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterable
+from contextlib import redirect_stderr, redirect_stdout
+from typing import Any
+
+from .._lambda_context import LambdaContext
+from ._invocation import (
+    FunctionSpec,
+    InvocationResult,
+    InvocationStatus,
+    UnknownFunction,
+    error_payload,
+)
+
+
+class InProcessLambda:
+    def __init__(self, *, log_sink: Callable[[str], None] | None = None) -> None:
+        self._specs: dict[str, FunctionSpec] = {}
+        self._handlers: dict[str, Any] = {}
+        self._log_sink = log_sink or (lambda line: None)
+        # One invocation at a time, the rest wait their turn: output capture and the
+        # environment are process-wide (and a debugger stops the world anyway).
+        self._turn = asyncio.Lock()
+
+    def find(self, name: str) -> FunctionSpec | None:
+        name = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+        return self._specs.get(name) or next(
+            (spec for spec in self._specs.values() if spec.resource_name == name), None
+        )
+
+    def replace_functions(self, specs: Iterable[FunctionSpec]) -> None:
+        self._specs = {spec.name: spec for spec in specs}
+        self._handlers.clear()
+        for module in [m for m in sys.modules if self._is_project_module(m)]:
+            del sys.modules[module]
+
+    def _is_project_module(self, name: str) -> bool:
+        root = name.split(".", 1)[0]
+        return root in ("app", "chalicelib")
+
+    async def invoke(
+        self, name: str, payload: bytes, *, client_context: str | None = None
+    ) -> InvocationResult:
+        spec = self.find(name)
+        if spec is None:
+            raise UnknownFunction(name)
+        async with self._turn:
+            return await asyncio.to_thread(self._run, spec, payload)
+
+    def _run(self, spec: FunctionSpec, payload: bytes) -> InvocationResult:
+        request_id = str(uuid.uuid4())
+        lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        output = io.StringIO()
+        cold = spec.name not in self._handlers
+        started = time.perf_counter()
+        init_ms = 0.0
+        with redirect_stdout(output), redirect_stderr(output):
+            try:
+                handler = self._handler(spec)
+                init_ms = (time.perf_counter() - started) * 1000 if cold else 0.0
+                started = time.perf_counter()
+                context = LambdaContext(
+                    spec.resource_name, spec.memory_size, spec.timeout, aws_request_id=request_id
+                )
+                body = json.dumps(handler(json.loads(payload or b"null"), context)).encode()
+                status = InvocationStatus.OK
+            except Exception as error:
+                traceback.print_exc()
+                body = error_payload(str(error), type(error).__name__)
+                status = InvocationStatus.ERROR
+        duration = (time.perf_counter() - started) * 1000
+        lines += output.getvalue().splitlines()
+        if duration > spec.timeout * 1000:
+            lines.append(
+                f"{request_id} ran {duration / 1000:.2f} s, over its timeout of "
+                f"{spec.timeout:.2f} seconds (not enforced in-process)"
+            )
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {spec.memory_size} MB\t"
+            f"Max Memory Used: {_max_rss_mb()} MB"
+        )
+        if cold:
+            report += f"\tInit Duration: {init_ms:.2f} ms"
+        lines += [f"END RequestId: {request_id}", report]
+        for line in lines:
+            self._log_sink(line)
+        return InvocationResult(request_id, status, body, "\n".join(lines) + "\n", cold, duration)
+
+    def _handler(self, spec: FunctionSpec) -> Any:
+        handler = self._handlers.get(spec.name)
+        if handler is None:
+            os.environ.update(spec.environment)
+            for folder in (os.path.join(spec.project_dir, "vendor"), spec.project_dir):
+                if folder not in sys.path:
+                    sys.path.insert(0, folder)
+            module_name, _, attribute = spec.handler.rpartition(".")
+            handler = getattr(importlib.import_module(module_name), attribute)
+            self._handlers[spec.name] = handler
+        return handler
+
+    async def close(self) -> None:
+        self._handlers.clear()
+
+
+def _max_rss_mb() -> int:
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

@@ -1,0 +1,167 @@
+"""`chalicelike local`: wires the gateway, the invoke API, the local Lambda and hot reload
+into one uvicorn server.
+
+Requests under /2015-03-31/functions/ go to Lambda's Invoke API, everything else to the
+API Gateway stand-in; both hand invocations to the same local Lambda (worker processes,
+or the in-process runner under a debugger).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from .._config import api_gateway_stage
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+INVOKE_API_PREFIX = "/2015-03-31/functions/"
+
+
+def register(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "local", help="serve the app as API Gateway + Lambda on this machine"
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--stage", default="dev")
+    parser.add_argument(
+        "--payload-version",
+        choices=("1.0", "2.0"),
+        default="1.0",
+        help="1.0: a REST API (Chalice's); 2.0: an HTTP API",
+    )
+    parser.add_argument(
+        "--no-autoreload", dest="autoreload", action="store_false", help="do not watch files"
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run handlers in this process (for a debugger): no isolation, timeouts only logged",
+    )
+    parser.set_defaults(run=_run)
+
+
+class LocalServer:
+    """The ASGI app uvicorn serves: dispatch, plus startup and shutdown of the parts."""
+
+    def __init__(
+        self,
+        project_dir: Path,
+        *,
+        stage: str = "dev",
+        payload_version: str = "1.0",
+        autoreload: bool = True,
+        in_process: bool = False,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        from ._gateway import LocalGateway
+        from ._invoke_api import InvokeApi
+        from ._project_state import ProjectState
+
+        self.log = log or _print_line
+        if in_process:
+            from ._in_process import InProcessLambda
+
+            self.local_lambda: Any = InProcessLambda(log_sink=self.log)
+        else:
+            from ._pool import WorkerPool
+
+            self.local_lambda = WorkerPool([], log_sink=self.log)
+        self.state = ProjectState(project_dir, stage, self.local_lambda)
+        self.autoreload = autoreload
+        self.gateway = LocalGateway(
+            self.state,
+            self.local_lambda,
+            stage=stage,
+            api_stage=api_gateway_stage(project_dir, stage),
+            payload_version=payload_version,
+            log=self.log,
+        )
+        self.invoke_api = InvokeApi(self.local_lambda, log=self.log)
+        self._watcher: asyncio.Task[None] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["path"].startswith(INVOKE_API_PREFIX):
+                await self.invoke_api(scope, receive, send)
+            else:
+                await self.gateway(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def start(self) -> None:
+        await self.state.reload()
+        if self.autoreload:
+            from ._project_state import watch_project
+
+            self._watcher = asyncio.ensure_future(
+                watch_project(self.state.project_dir, self._on_change)
+            )
+
+    def _on_change(self) -> None:
+        self.log("chalicelike local: change detected, reloading the app")
+        self.state.reload()
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        await self.invoke_api.close()
+        await self.local_lambda.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _print_line(line: str) -> None:
+    print(line, flush=True)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .._errors import ChaliceError
+
+    project_dir = Path(args.project_dir).resolve()
+    if not (project_dir / "app.py").is_file():
+        raise ChaliceError(f"No app.py in {project_dir}; pass --project-dir")
+    server = LocalServer(
+        project_dir,
+        stage=args.stage,
+        payload_version=args.payload_version,
+        autoreload=args.autoreload,
+        in_process=args.in_process,
+    )
+    print(
+        f"chalicelike local: serving {project_dir}/app.py (stage {args.stage}, payload "
+        f"{args.payload_version}) on http://{args.host}:{args.port}",
+        flush=True,
+    )
+    config = uvicorn.Config(
+        server,
+        host=args.host,
+        port=args.port,
+        http="httptools",
+        lifespan="on",
+        access_log=False,  # the gateway logs each request itself, as API Gateway would
+        log_level="warning",
+    )
+    uvicorn.Server(config).run()
+    return 0

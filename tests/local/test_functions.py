@@ -1,0 +1,70 @@
+"""Function specs: Chalice's deployed names and the config's settings per function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chalicelike._config import ConfigError
+from chalicelike._manifest import AppManifest, FunctionEntry
+from chalicelike.local._functions import function_specs, resource_name
+
+MANIFEST = AppManifest(
+    app_name="shop",
+    functions=[
+        FunctionEntry("api_handler", "app.app", "api"),
+        FunctionEntry("ingest", "app.ingest", "s3", {"bucket": "uploads"}),
+    ],
+    routes=[],
+    binary_types=[],
+)
+
+
+def test_names_are_chalices() -> None:
+    assert resource_name("shop", "dev", "api_handler") == "shop-dev"
+    assert resource_name("shop", "prod", "ingest") == "shop-prod-ingest"
+
+
+def test_defaults_without_config(tmp_path: Path) -> None:
+    api, ingest = function_specs(MANIFEST, tmp_path, "dev")
+    assert (api.resource_name, api.handler, api.timeout, api.memory_size) == (
+        "shop-dev",
+        "app.app",
+        60.0,
+        128,
+    )
+    assert ingest.reserved_concurrency is None
+    assert ingest.project_dir == str(tmp_path.resolve())
+
+
+def test_config_sets_timeout_memory_concurrency_and_environment(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(
+        json.dumps(
+            {
+                "app_name": "renamed",
+                "lambda_timeout": 5,
+                "environment_variables": {"A": "1"},
+                "stages": {
+                    "dev": {
+                        "lambda_functions": {
+                            "ingest": {"reserved_concurrency": 2, "lambda_memory_size": 256}
+                        }
+                    }
+                },
+            }
+        )
+    )
+    api, ingest = function_specs(MANIFEST, tmp_path, "dev")
+    assert api.resource_name == "renamed-dev"
+    assert (ingest.timeout, ingest.memory_size, ingest.reserved_concurrency) == (5.0, 256, 2)
+    assert dict(ingest.environment) == {"A": "1"}
+
+
+def test_a_timeout_above_lambdas_limit_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"lambda_timeout": 901}))
+    with pytest.raises(ConfigError, match="lambda_timeout must be an integer from 1 to 900"):
+        function_specs(MANIFEST, tmp_path, "dev")
