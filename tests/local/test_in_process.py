@@ -1,0 +1,89 @@
+"""The in-process runner: handlers in this interpreter (for a debugger), Lambda's log lines."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chalicelike.local._in_process import InProcessLambda
+from chalicelike.local._invocation import FunctionSpec, InvocationStatus, UnknownFunction
+
+APP = """\
+import os
+from chalicelike import Chalice
+
+app = Chalice(app_name="inproc")
+
+
+@app.lambda_function()
+def echo(event, context):
+    print("echoing", event)
+    return {"event": event, "greeting": os.environ.get("GREETING"), "fn": context.function_name}
+
+
+@app.lambda_function()
+def fails(event, context):
+    raise ValueError("bad input")
+"""
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[tuple[InProcessLambda, list[str]]]:
+    (tmp_path / "app.py").write_text(APP)
+    lines: list[str] = []
+    runner = InProcessLambda(log_sink=lines.append)
+    specs = [
+        FunctionSpec(
+            name,
+            f"inproc-dev-{name}",
+            f"app.{name}",
+            str(tmp_path),
+            timeout=3,
+            environment={"GREETING": "hi"},
+        )
+        for name in ("echo", "fails")
+    ]
+    runner.replace_functions(specs)
+    yield runner, lines
+    runner.replace_functions([])  # drops the test app's modules from sys.modules
+
+
+def test_a_handler_runs_with_context_environment_and_log_lines(
+    runner: tuple[InProcessLambda, list[str]],
+) -> None:
+    local, lines = runner
+    first = asyncio.run(local.invoke("echo", b'{"n": 1}'))
+    assert first.status is InvocationStatus.OK and first.function_error is None
+    assert json.loads(first.payload) == {
+        "event": {"n": 1},
+        "greeting": "hi",
+        "fn": "inproc-dev-echo",
+    }
+    log = first.log.splitlines()
+    assert log[0] == f"START RequestId: {first.request_id} Version: $LATEST"
+    assert "echoing {'n': 1}" in log
+    assert log[-2] == f"END RequestId: {first.request_id}"
+    assert log[-1].startswith(f"REPORT RequestId: {first.request_id}\tDuration: ")
+    assert "\tInit Duration: " in log[-1] and first.cold_start
+    second = asyncio.run(local.invoke("inproc-dev-echo", b"{}"))
+    assert not second.cold_start and "Init Duration" not in second.log
+    assert lines[: len(log)] == log
+
+
+def test_an_exception_is_a_function_error(runner: tuple[InProcessLambda, list[str]]) -> None:
+    local, _ = runner
+    result = asyncio.run(local.invoke("fails", b"{}"))
+    assert result.status is InvocationStatus.ERROR and result.function_error == "Unhandled"
+    assert json.loads(result.payload) == {"errorMessage": "bad input", "errorType": "ValueError"}
+    assert "ValueError: bad input" in result.log
+
+
+def test_an_unknown_function_is_refused(runner: tuple[InProcessLambda, list[str]]) -> None:
+    local, _ = runner
+    assert local.find("arn:aws:lambda:us-east-1:123456789012:function:inproc-dev-echo")
+    with pytest.raises(UnknownFunction):
+        asyncio.run(local.invoke("nope", b"{}"))
