@@ -33,7 +33,7 @@ def test_the_app_is_returned(tmp_path: Path) -> None:
 
 
 def test_a_missing_app_py_says_to_pass_project_dir(tmp_path: Path) -> None:
-    with pytest.raises(ChaliceError, match="No app.py in .*; pass --project-dir"):
+    with pytest.raises(ChaliceError, match=r"No app\.py in .*; pass --project-dir"):
         load_app(tmp_path)
 
 
