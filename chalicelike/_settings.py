@@ -1,0 +1,51 @@
+"""The settings `.chalice/config.json` resolves to, for one stage and one function.
+
+`_config` reads and validates the file (Chalice's keys and lookup order); these two
+classes are what the dev server and the packager consume, with every default applied,
+so neither has to know where a value came from. Never imported on the Lambda path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """What applies to the whole app in one stage."""
+
+    app_name: str
+    stage: str
+    api_gateway_stage: str = "api"
+    api_gateway_endpoint_type: str = "EDGE"  # EDGE | REGIONAL | PRIVATE
+    api_gateway_endpoint_vpce: list[str] = field(default_factory=list)
+    api_gateway_policy_file: str | None = None
+    api_gateway_type: str = "REST"  # REST | HTTP (ours: an HTTP API, payload 2.0)
+    minimum_compression_size: int | None = None
+    websocket_api_stage: str = "api"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """One Lambda function's settings, most specific value first (Chalice's order)."""
+
+    name: str  # the function's name within the app ('api_handler', an event handler, ...)
+    lambda_memory_size: int = 128
+    lambda_timeout: int = 60
+    reserved_concurrency: int | None = None
+    environment_variables: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    layers: list[str] = field(default_factory=list)
+    subnet_ids: list[str] = field(default_factory=list)
+    security_group_ids: list[str] = field(default_factory=list)
+    xray: bool = False
+    autogen_policy: bool = True
+    iam_policy_file: str | None = None
+    iam_role_arn: str | None = None
+    manage_iam_role: bool = True
+    log_retention_in_days: int | None = None
+    lambda_ephemeral_storage: int = 512
+    lambda_architecture: str = "x86_64"  # x86_64 | arm64 (ours)
+    runtime: str = "python3.12"  # python3.10 - python3.13 (ours)
+    function_url: bool = False  # ours: a Lambda Function URL for the API function
