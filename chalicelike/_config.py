@@ -1,23 +1,54 @@
-"""Reading `.chalice/config.json`: for now, the environment variables of a stage.
-
-Lookup order is Chalice's: top-level values, overridden by the stage's.
+"""Reading `.chalice/config.json`: checked whole against `_config_schema` when loaded, then
+resolved with Chalice's lookup order into the `StageConfig`/`FunctionConfig` that `local` and
+`package` both use. Every problem is a `ConfigError` naming the file and the key path.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from ._config_schema import (
+    KEYS,
+    Invalid,
+    Level,
+    default_runtime,
+    describe_levels,
+    keys_at,
+    refuse,
+    suggest,
+    unknown_key,
+)
 from ._errors import ChaliceError
+from ._settings import CustomDomain, FunctionConfig, StageConfig
+
+Section = Mapping[str, Any]
+Chain = list[tuple[str, Section]]  # (key path prefix, section), most specific first
+
+# Lambda: "the total size of all environment variables doesn't exceed 4 KB".
+ENVIRONMENT_LIMIT = 4096
 
 
 class ConfigError(ChaliceError, ValueError):
     """The project's config file cannot be used; the message names the file and key."""
 
 
-def load_config(project_dir: str | Path) -> dict[str, Any]:
-    path = Path(project_dir) / ".chalice" / "config.json"
+def config_path(project_dir: str | Path) -> Path:
+    return Path(project_dir) / ".chalice" / "config.json"
+
+
+def load_config(
+    project_dir: str | Path, function_names: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The config file, checked whole ({} when there is none).
+
+    With the app's `function_names`, a `lambda_functions` entry naming none of them is an
+    error too. Raises ConfigError listing every problem, one line each."""
+    path = config_path(project_dir)
     if not path.is_file():
         return {}
     try:
@@ -26,116 +57,292 @@ def load_config(project_dir: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid JSON: {error}") from None
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: the top level must be a JSON object")
+    walk = _Walk(path.parent, function_names)
+    _raise(path, list(_walk(config, Level.TOP, "", walk)))
+    # Combinations are checked once every value is known to have the right type.
+    _raise(path, list(_file_scope_problems(config, path.parent, function_names).values()))
     return config
+
+
+def resolve_stage_config(project_dir: str | Path, stage: str, app_name: str) -> StageConfig:
+    """What applies to the whole app in `stage`; `app_name` is used unless the file sets one."""
+    path = config_path(project_dir)
+    config = load_config(project_dir)
+    _raise(path, list(_stage_problems(config, stage).values()))
+    chain = _chain(config, stage, None)
+    values = _looked_up(chain, StageConfig)
+    if "api_gateway_policy_file" in values:
+        values["api_gateway_policy_file"] = str(path.parent / values["api_gateway_policy_file"])
+    vpce = values.get("api_gateway_endpoint_vpce")
+    if isinstance(vpce, str):
+        values["api_gateway_endpoint_vpce"] = [vpce]
+    for name in ("api_gateway_custom_domain", "websocket_api_custom_domain"):
+        if name in values:
+            values[name] = CustomDomain(**values[name])
+    # Chalice deploys the websocket API to the REST API's stage; ours may differ.
+    values.setdefault("websocket_api_stage", values.get("api_gateway_stage", "api"))
+    values.setdefault("runtime", default_runtime())
+    return StageConfig(app_name=config.get("app_name") or app_name, stage=stage, **values)
+
+
+def resolve_function_config(
+    project_dir: str | Path,
+    stage: str,
+    function: str,
+    *,
+    function_names: Collection[str] | None = None,
+) -> FunctionConfig:
+    """One function's settings in `stage`: the most specific value of each key, with
+    environment_variables and tags merged from every level."""
+    path = config_path(project_dir)
+    config = load_config(project_dir, function_names)
+    problems = _stage_problems(config, stage)
+    problems.update(_function_problems(config, path.parent, stage, function))
+    _raise(path, list(problems.values()))
+    values = _looked_up(_chain(config, stage, function), FunctionConfig)
+    values.setdefault("runtime", default_runtime())
+    values["iam_policy_file"] = _policy_file(values, path.parent, stage)
+    return FunctionConfig(name=function, **values)
 
 
 def stage_environment(project_dir: str | Path, stage: str) -> dict[str, str]:
     """The environment variables a stage's functions get (top level, then the stage's)."""
-    config = load_config(project_dir)
-    stage_config = (config.get("stages") or {}).get(stage) or {}
-    merged: dict[str, str] = {}
-    for where, section in (("", config), (f"stages.{stage}.", stage_config)):
-        variables = section.get("environment_variables") or {}
-        if not isinstance(variables, dict):
-            raise ConfigError(
-                f"{Path(project_dir) / '.chalice' / 'config.json'}: "
-                f"{where}environment_variables must be an object of strings"
-            )
-        for name, value in variables.items():
-            if not isinstance(value, str):
-                raise ConfigError(
-                    f"{Path(project_dir) / '.chalice' / 'config.json'}: "
-                    f"{where}environment_variables.{name} must be a string, not {value!r}"
-                )
-            merged[name] = value
-    return merged
+    return _merge(_chain(load_config(project_dir), stage, None), "environment_variables")
 
 
 def api_gateway_stage(project_dir: str | Path, stage: str) -> str:
     """The API Gateway stage name a Chalice stage deploys to ('api' unless configured)."""
-    config = load_config(project_dir)
-    stage_config = (config.get("stages") or {}).get(stage) or {}
-    value = stage_config.get("api_gateway_stage", config.get("api_gateway_stage", "api"))
-    if not isinstance(value, str) or not value:
-        raise ConfigError(
-            f"{Path(project_dir) / '.chalice' / 'config.json'}: api_gateway_stage must be a "
-            f"non-empty string, not {value!r}"
+    found = _lookup(_chain(load_config(project_dir), stage, None), "api_gateway_stage")
+    return "api" if found is None else str(found[1])
+
+
+# -- checking the file ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Walk:
+    chalice_dir: Path  # where file names in the config are relative to
+    function_names: Collection[str] | None  # the app's, when the caller knows them
+
+
+def _walk(section: Section, level: Level, prefix: str, walk: _Walk) -> Iterator[str]:
+    for name, value in section.items():
+        path = prefix + name
+        key = KEYS.get(name)
+        if key is None:
+            yield str(unknown_key(path, name, keys_at(level), describe_levels(level)))
+        elif level not in key.levels:
+            yield (
+                f"{path} cannot be set {describe_levels(level)}; {name} may appear "
+                f"{describe_levels(key.levels)}"
+            )
+        elif value is None:
+            continue  # Chalice reads null as "not set here"
+        else:
+            try:
+                key.check.check(value, path)
+            except Invalid as problem:
+                yield str(problem)
+                continue
+            if key.file and not (walk.chalice_dir / value).is_file():
+                yield (
+                    f"{path} names {walk.chalice_dir / value}, which does not exist "
+                    "(file names are relative to .chalice/)"
+                )
+            if name == "stages":
+                yield from _walk_named(value, Level.STAGE, path, walk)
+            elif name == "lambda_functions":
+                inner = Level.FUNCTION if level is Level.TOP else Level.STAGE_FUNCTION
+                yield from _walk_named(value, inner, path, walk)
+
+
+def _walk_named(sections: Section, level: Level, path: str, walk: _Walk) -> Iterator[str]:
+    """The entries of `stages` or `lambda_functions`: a name each, settings inside."""
+    for name, body in sections.items():
+        where = f"{path}.{name}"
+        if level is Level.STAGE and not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+            # The stage is part of every Lambda function's name: <app>-<stage>-<function>.
+            yield f"{where}: a stage name must be letters, digits, hyphens and underscores"
+        names = walk.function_names
+        if level is not Level.STAGE and names is not None and name not in names:
+            yield _unknown_function(where, name, names)
+        if body is None:
+            continue
+        if not isinstance(body, dict):
+            yield str(refuse(where, "an object of settings", body))
+            continue
+        yield from _walk(body, level, where + ".", walk)
+
+
+def _unknown_function(where: str, name: str, names: Collection[str]) -> str:
+    if not names:
+        return f"{where} names no function of the app: the app has none"
+    close = suggest(name, names)
+    hint = f"did you mean {close}? " if close else ""
+    return (
+        f"{where} names no function of the app; {hint}"
+        f"the app's functions: {', '.join(sorted(names))}"
+    )
+
+
+def _file_scope_problems(
+    config: Section, chalice_dir: Path, function_names: Collection[str] | None
+) -> dict[tuple[str, ...], str]:
+    """Combinations checked for every stage the file declares and every function it can
+    apply to; where neither is known, for a stage/function with no section of its own."""
+    stages: list[str | None] = [*(config.get("stages") or {})] or [None]
+    if function_names is not None:
+        functions: list[str | None] = [*sorted(function_names)]
+    else:
+        named = {*(config.get("lambda_functions") or {})}
+        for stage in (config.get("stages") or {}).values():
+            named.update((stage or {}).get("lambda_functions") or {})
+        functions = [None, *sorted(named)]
+    problems: dict[tuple[str, ...], str] = {}
+    for stage in stages:
+        problems.update(_stage_problems(config, stage))
+        for function in functions:
+            for rule, message in _function_problems(config, chalice_dir, stage, function).items():
+                problems.setdefault(rule, message)
+    return problems
+
+
+def _scope_name(stage: str | None, function: str | None) -> str:
+    stage_text = "any stage" if stage is None else f"stage {stage}"
+    return stage_text if function is None else f"function {function} in {stage_text}"
+
+
+def _stage_problems(config: Section, stage: str | None) -> dict[tuple[str, ...], str]:
+    """API Gateway's endpoint rules, as Chalice checks them before deploying."""
+    chain = _chain(config, stage, None)
+    kind = _lookup(chain, "api_gateway_endpoint_type") or ("", "EDGE")
+    vpce = _lookup(chain, "api_gateway_endpoint_vpce")
+    policy = _lookup(chain, "api_gateway_policy_file")
+    where = _scope_name(stage, None)
+    if vpce is not None and not vpce[1]:
+        vpce = None  # an empty list sets nothing
+    if vpce and kind[1] != "PRIVATE":
+        return {("vpce", vpce[0]): f"{vpce[0]} is only allowed with a PRIVATE endpoint type"}
+    if kind[1] == "PRIVATE" and vpce and policy:
+        return {("private", where): f"only one of {vpce[0]} and {policy[0]} may apply to {where}"}
+    if kind[1] == "PRIVATE" and not (vpce or policy):
+        return {
+            ("private", where): f"{kind[0]} is PRIVATE, so api_gateway_endpoint_vpce or "
+            f"api_gateway_policy_file must be set for {where}"
+        }
+    return {}
+
+
+def _function_problems(
+    config: Section, chalice_dir: Path, stage: str | None, function: str | None
+) -> dict[tuple[str, ...], str]:
+    """What Chalice refuses at deploy time for one function, keyed to report each once."""
+    chain = _chain(config, stage, function)
+    where = _scope_name(stage, function)
+    problems = _role_problems(chain, chalice_dir, stage, where)
+    problems.update(_vpc_problems(chain, where))
+    variables = _merge(chain, "environment_variables")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
+    if size > ENVIRONMENT_LIMIT:
+        problems["environment", where] = (
+            f"the environment variables of {where} take {size} bytes; Lambda allows "
+            f"{ENVIRONMENT_LIMIT} in total"
         )
-    return value
+    return problems
 
 
-def _config_path(project_dir: str | Path) -> Path:
-    return Path(project_dir) / ".chalice" / "config.json"
+def _role_problems(
+    chain: Chain, chalice_dir: Path, stage: str | None, where: str
+) -> dict[tuple[str, ...], str]:
+    manage = _lookup(chain, "manage_iam_role")
+    if manage is not None and manage[1] is False:
+        if _lookup(chain, "iam_role_arn") is None:
+            return {("role", manage[0]): f"{manage[0]} is false, so iam_role_arn must be set "
+                    f"for {where} too"}  # fmt: skip
+        return {}  # the role is the user's: no policy is read
+    autogen = _lookup(chain, "autogen_policy")
+    if autogen is None or autogen[1] is not False or stage is None:
+        return {}
+    default = chalice_dir / f"policy-{stage}.json"
+    if _lookup(chain, "iam_policy_file") is None and not default.is_file():
+        return {("policy", autogen[0], stage): f"{autogen[0]} is false and no iam_policy_file "
+                f"applies to {where}, so its policy is read from {default}, which does not "
+                "exist"}  # fmt: skip
+    return {}
 
 
-def _lookup_chain(
-    config: dict[str, Any], stage: str, function: str
-) -> list[tuple[str, dict[str, Any]]]:
-    """Where a function's setting is looked up, most specific first (Chalice's order)."""
-    stage_config = (config.get("stages") or {}).get(stage) or {}
-    return [
-        (
-            f"stages.{stage}.lambda_functions.{function}.",
-            (stage_config.get("lambda_functions") or {}).get(function) or {},
-        ),
-        (f"stages.{stage}.", stage_config),
-        (
-            f"lambda_functions.{function}.",
-            (config.get("lambda_functions") or {}).get(function) or {},
-        ),
-        ("", config),
-    ]
+def _vpc_problems(chain: Chain, where: str) -> dict[tuple[str, ...], str]:
+    found = {name: _lookup(chain, name) for name in ("subnet_ids", "security_group_ids")}
+    present = {name: item[0] for name, item in found.items() if item is not None and item[1]}
+    if len(present) != 1:
+        return {}
+    [(name, path)] = present.items()
+    missing = "security_group_ids" if name == "subnet_ids" else "subnet_ids"
+    return {("vpc", path): f"{path} is set but no {missing} applies to {where}: a VPC needs both"}
 
 
-def function_setting(
-    project_dir: str | Path, config: dict[str, Any], stage: str, function: str, key: str
-) -> tuple[str, Any] | None:
-    """The most specific value of `key` for a function, with the key path it came from."""
-    for where, section in _lookup_chain(config, stage, function):
-        if key in section:
-            return f"{where}{key}", section[key]
+def _raise(path: Path, problems: list[str]) -> None:
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems))
+
+
+# -- resolving values -----------------------------------------------------------------------
+
+
+def _chain(config: Section, stage: str | None, function: str | None) -> Chain:
+    """Where a value is looked up, most specific first (Chalice's order): the function in
+    the stage, the stage, the function at the top level, the top level."""
+    stage_section: Section = {}
+    if stage is not None:
+        stage_section = (config.get("stages") or {}).get(stage) or {}
+    chain: Chain = []
+    if function is not None and stage is not None:
+        in_stage = (stage_section.get("lambda_functions") or {}).get(function) or {}
+        chain.append((f"stages.{stage}.lambda_functions.{function}.", in_stage))
+    if stage is not None:
+        chain.append((f"stages.{stage}.", stage_section))
+    if function is not None:
+        top = (config.get("lambda_functions") or {}).get(function) or {}
+        chain.append((f"lambda_functions.{function}.", top))
+    chain.append(("", config))
+    return chain
+
+
+def _lookup(chain: Chain, name: str) -> tuple[str, Any] | None:
+    """The most specific value of `name` with the key path it came from; null is unset."""
+    for prefix, section in chain:
+        if section.get(name) is not None:
+            return prefix + name, section[name]
     return None
 
 
-def function_environment(
-    project_dir: str | Path, config: dict[str, Any], stage: str, function: str
-) -> dict[str, str]:
-    """A function's environment variables: every level merged, the most specific winning."""
+def _merge(chain: Chain, name: str) -> dict[str, str]:
+    """Every level's mapping merged, the most specific winning each entry."""
     merged: dict[str, str] = {}
-    for where, section in reversed(_lookup_chain(config, stage, function)):
-        variables = section.get("environment_variables") or {}
-        if not isinstance(variables, dict):
-            raise ConfigError(
-                f"{_config_path(project_dir)}: {where}environment_variables must be an "
-                "object of strings"
-            )
-        for name, value in variables.items():
-            if not isinstance(value, str):
-                raise ConfigError(
-                    f"{_config_path(project_dir)}: {where}environment_variables.{name} must "
-                    f"be a string, not {value!r}"
-                )
-            merged[name] = value
+    for _, section in reversed(chain):
+        merged.update(section.get(name) or {})
     return merged
 
 
-def function_number(
-    project_dir: str | Path,
-    config: dict[str, Any],
-    stage: str,
-    function: str,
-    key: str,
-    limits: tuple[int, int],
-) -> int | None:
-    """An integer setting of a function within Lambda's limits, or None when unset."""
-    found = function_setting(project_dir, config, stage, function, key)
-    if found is None:
-        return None
-    where, value = found
-    low, high = limits
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            f"{_config_path(project_dir)}: {where} must be an integer from {low} to {high}, "
-            f"not {value!r}"
-        )
-    return value
+def _looked_up(chain: Chain, settings: type[StageConfig] | type[FunctionConfig]) -> dict[str, Any]:
+    """The values the file sets for the fields of `settings`; defaults are the class's."""
+    values: dict[str, Any] = {}
+    for item in fields(settings):
+        key = KEYS.get(item.name)
+        if key is None or key.levels is Level.TOP:
+            continue  # app_name: the caller's fallback applies
+        if key.merged:
+            values[item.name] = _merge(chain, item.name)
+        elif (found := _lookup(chain, item.name)) is not None:
+            value = found[1]
+            # Copies: the settings must not share lists or dicts with the loaded file.
+            values[item.name] = list(value) if isinstance(value, list) else value
+    return values
+
+
+def _policy_file(values: Mapping[str, Any], chalice_dir: Path, stage: str) -> str | None:
+    if values.get("iam_policy_file") is not None:
+        return str(chalice_dir / values["iam_policy_file"])
+    if values.get("autogen_policy") is False and values.get("manage_iam_role") is not False:
+        return str(chalice_dir / f"policy-{stage}.json")  # Chalice's default
+    return None

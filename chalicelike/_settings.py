@@ -11,6 +11,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class CustomDomain:
+    """`api_gateway_custom_domain` / `websocket_api_custom_domain`: a domain name for an API."""
+
+    domain_name: str
+    certificate_arn: str  # an ACM certificate for domain_name
+    tls_version: str = "TLS_1_2"  # TLS_1_0 | TLS_1_2 (API Gateway's security policies)
+    url_prefix: str | None = None  # the base path mapping; None maps the API at the root
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StageConfig:
     """What applies to the whole app in one stage."""
 
@@ -19,11 +30,16 @@ class StageConfig:
     api_gateway_stage: str = "api"
     api_gateway_endpoint_type: str = "EDGE"  # EDGE | REGIONAL | PRIVATE
     api_gateway_endpoint_vpce: list[str] = field(default_factory=list)
-    api_gateway_policy_file: str | None = None
+    api_gateway_policy_file: str | None = None  # absolute path (written relative to .chalice/)
     api_gateway_type: str = "REST"  # REST | HTTP (ours: an HTTP API, payload 2.0)
+    api_gateway_custom_domain: CustomDomain | None = None
     minimum_compression_size: int | None = None
-    websocket_api_stage: str = "api"
-    tags: dict[str, str] = field(default_factory=dict)
+    websocket_api_stage: str = "api"  # api_gateway_stage unless configured (Chalice uses one)
+    websocket_api_custom_domain: CustomDomain | None = None
+    tags: dict[str, str] = field(default_factory=dict)  # top level and stage, merged
+    automatic_layer: bool = False  # dependencies in a managed layer instead of the zip
+    lambda_architecture: str = "x86_64"  # x86_64 | arm64: one zip per stage, so stage-wide
+    runtime: str = "python3.12"  # python3.10 - python3.13 (ours), stage-wide like the zip
 
 
 @dataclass(frozen=True)
@@ -41,11 +57,13 @@ class FunctionConfig:
     security_group_ids: list[str] = field(default_factory=list)
     xray: bool = False
     autogen_policy: bool = True
+    # The absolute path of the policy file the role gets; when autogen_policy is false and
+    # none is named, Chalice's `.chalice/policy-<stage>.json`.
     iam_policy_file: str | None = None
     iam_role_arn: str | None = None
     manage_iam_role: bool = True
     log_retention_in_days: int | None = None
     lambda_ephemeral_storage: int = 512
-    lambda_architecture: str = "x86_64"  # x86_64 | arm64 (ours)
-    runtime: str = "python3.12"  # python3.10 - python3.13 (ours)
+    lambda_architecture: str = "x86_64"  # x86_64 | arm64: the stage's value
+    runtime: str = "python3.12"  # python3.10 - python3.13 (ours): the stage's value
     function_url: bool = False  # ours: a Lambda Function URL for the API function

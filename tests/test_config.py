@@ -1,4 +1,5 @@
-"""Reading .chalice/config.json: stage environment variables and the API Gateway stage."""
+"""Reading .chalice/config.json: validation of the whole file, Chalice's lookup order and the
+StageConfig / FunctionConfig every stage and function resolves to."""
 
 from __future__ import annotations
 
@@ -8,106 +9,613 @@ from typing import Any
 
 import pytest
 
-from chalicelike._config import ConfigError, api_gateway_stage, load_config, stage_environment
+from chalicelike._config import (
+    ConfigError,
+    api_gateway_stage,
+    load_config,
+    resolve_function_config,
+    resolve_stage_config,
+    stage_environment,
+)
+from chalicelike._config_schema import KEYS, PER_FUNCTION, default_runtime
+from chalicelike._settings import CustomDomain, FunctionConfig, StageConfig
+
+ARN = "arn:aws:iam::123456789012:role/shop"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 
 
-def write_config(project: Path, config: Any) -> Path:
+def write_config(project: Path, config: Any, *files: str) -> Path:
     (project / ".chalice").mkdir(exist_ok=True)
+    for name in files:
+        (project / ".chalice" / name).write_text("{}")
     path = project / ".chalice" / "config.json"
     path.write_text(json.dumps(config) if not isinstance(config, str) else config)
     return path
 
 
-def test_no_config_file_means_nothing_configured(tmp_path: Path) -> None:
+def problem(project: Path, names: list[str] | None = None) -> str:
+    """The one problem load_config reports, without the file name in front."""
+    with pytest.raises(ConfigError) as raised:
+        load_config(project, names)
+    path = project / ".chalice" / "config.json"
+    message = str(raised.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message, message
+    return message.removeprefix(f"{path}: ")
+
+
+# -- the file as a whole ----------------------------------------------------------------------
+
+
+def test_no_config_file_means_every_default(tmp_path: Path) -> None:
     assert load_config(tmp_path) == {}
     assert stage_environment(tmp_path, "dev") == {}
     assert api_gateway_stage(tmp_path, "dev") == "api"
+    stage = resolve_stage_config(tmp_path, "dev", "shop")
+    assert stage == StageConfig(app_name="shop", stage="dev", runtime=default_runtime())
+    function = resolve_function_config(tmp_path, "dev", "api_handler")
+    assert function == FunctionConfig(name="api_handler", runtime=default_runtime())
+    assert (function.lambda_memory_size, function.lambda_timeout) == (128, 60)
 
 
-def test_stage_values_override_top_level(tmp_path: Path) -> None:
-    write_config(
-        tmp_path,
-        {
-            "environment_variables": {"A": "top", "B": "top"},
-            "stages": {"prod": {"environment_variables": {"B": "prod", "C": "prod"}}},
-        },
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{not json", "not valid JSON: "), ("[1, 2]", "the top level must be a JSON object")],
+)
+def test_unreadable_files(tmp_path: Path, text: str, message: str) -> None:
+    write_config(tmp_path, text)
+    assert problem(tmp_path).startswith(message)
+
+
+def test_every_problem_is_reported_one_line_each(tmp_path: Path) -> None:
+    path = write_config(tmp_path, {"lambda_timeout": 0, "xray": "yes", "memory": 1})
+    with pytest.raises(ConfigError) as raised:
+        load_config(tmp_path)
+    lines = str(raised.value).splitlines()
+    assert lines[:2] == [
+        f"{path}: lambda_timeout must be an integer from 1 to 900 seconds, not 0",
+        f"{path}: xray must be true or false, not 'yes'",
+    ]
+    assert lines[2].startswith(f"{path}: memory is not a config key; keys allowed at the top ")
+    assert "lambda_memory_size" in lines[2] and len(lines) == 3
+
+
+# -- every key: its happy path and its refusal --------------------------------------------------
+
+# key, a good value, what the settings hold for it, a bad value, the message's end
+KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
+    ("lambda_memory_size", 1769, 1769, 100, "an integer from 128 to 10240 MB, not 100"),
+    ("lambda_timeout", 900, 900, 901, "an integer from 1 to 900 seconds, not 901"),
+    ("lambda_ephemeral_storage", 10240, 10240, 511, "an integer from 512 to 10240 MB, not 511"),
+    ("reserved_concurrency", 0, 0, -1, "an integer of 0 or more, not -1"),
+    ("layers", ["arn:l:1"], ["arn:l:1"], "arn:l:1", "a list of at most 5 strings, not 'arn:l:1'"),
+    ("subnet_ids", ["sn-1"], ["sn-1"], [1], "[0] must be a non-empty string, not 1"),
+    ("security_group_ids", ["sg-1"], ["sg-1"], ["sg"] * 6, "a list of at most 5 strings"),
+    ("xray", True, True, "true", "true or false, not 'true'"),
+    ("autogen_policy", True, True, 0, "true or false, not 0"),
+    ("iam_role_arn", ARN, ARN, "shop-role", "an ARN (arn:...), not 'shop-role'"),
+    ("manage_iam_role", True, True, "no", "true or false, not 'no'"),
+    ("log_retention_in_days", 14, 14, 10, "one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, "
+     "365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, not 10"),
+    ("function_url", True, True, None, ""),
+    ("environment_variables", {"T": "b"}, {"T": "b"}, {"T": 1}, ".T must be a string, not 1"),
+    ("tags", {"team": "a"}, {"team": "a"}, ["team"], "an object of strings"),
+    ("lambda_architecture", "arm64", "arm64", "aarch64", "one of 'x86_64', 'arm64', not 'aarch64'"),
+    ("runtime", "python3.13", "python3.13", "python3.9",
+     "one of 'python3.10', 'python3.11', 'python3.12', 'python3.13', not 'python3.9'"),
+    ("automatic_layer", True, True, "yes", "true or false, not 'yes'"),
+    ("api_gateway_type", "HTTP", "HTTP", "WEBSOCKET", "one of 'REST', 'HTTP', not 'WEBSOCKET'"),
+    ("api_gateway_stage", "v1", "v1", "v 1", "1 to 128 letters, digits, hyphens and underscores"),
+    ("websocket_api_stage", "ws", "ws", "", "1 to 128 letters, digits, hyphens and underscores"),
+    ("api_gateway_endpoint_type", "REGIONAL", "REGIONAL", "edge",
+     "one of 'EDGE', 'REGIONAL', 'PRIVATE', not 'edge'"),
+    ("minimum_compression_size", 0, 0, 10485761, "an integer from 0 to 10485760 bytes"),
+    ("api_gateway_custom_domain", {"domain_name": "a.example.com", "certificate_arn": CERT},
+     CustomDomain("a.example.com", CERT), {"domain_name": "a.example.com"},
+     ".certificate_arn is missing; required: domain_name, certificate_arn"),
+    ("websocket_api_custom_domain", {"domain_name": "w.example.com", "certificate_arn": CERT,
+     "url_prefix": "ws", "tls_version": "TLS_1_0", "tags": {"a": "b"}},
+     CustomDomain("w.example.com", CERT, "TLS_1_0", "ws", {"a": "b"}), "w.example.com",
+     "an object with domain_name, certificate_arn, tls_version?, url_prefix?, tags?"),
+]  # fmt: skip
+# Keys whose happy path needs another key or a file (tested below), or no settings field.
+OTHER_KEYS = {"version", "app_name", "stages", "lambda_functions", "iam_policy_file",
+              "api_gateway_policy_file", "api_gateway_endpoint_vpce"}  # fmt: skip
+
+
+# What a key's happy path needs beside it.
+COMPANIONS = {
+    "subnet_ids": {"security_group_ids": ["sg-1"]},
+    "security_group_ids": {"subnet_ids": ["sn-1"]},
+}
+
+
+def test_every_key_has_a_case() -> None:
+    assert {case[0] for case in KEY_CASES} | OTHER_KEYS == set(KEYS)
+
+
+@pytest.mark.parametrize(("key", "good", "held", "bad", "message"), KEY_CASES)
+def test_each_key_resolves_from_the_top_level(
+    tmp_path: Path, key: str, good: Any, held: Any, bad: Any, message: str
+) -> None:
+    write_config(tmp_path, {key: good, **COMPANIONS.get(key, {})})
+    settings: Any = resolve_function_config(tmp_path, "dev", "ingest")
+    if key not in {f.name for f in FunctionConfig.__dataclass_fields__.values()}:
+        settings = resolve_stage_config(tmp_path, "dev", "shop")
+    assert getattr(settings, key) == held
+
+
+@pytest.mark.parametrize(
+    ("key", "good", "held", "bad", "message"), [c for c in KEY_CASES if c[3] is not None]
+)
+def test_each_key_refuses_a_bad_value_naming_its_path(
+    tmp_path: Path, key: str, good: Any, held: Any, bad: Any, message: str
+) -> None:
+    if KEYS[key].levels == PER_FUNCTION:
+        config: dict[str, Any] = {"stages": {"dev": {"lambda_functions": {"ingest": {key: bad}}}}}
+        path = f"stages.dev.lambda_functions.ingest.{key}"
+    else:
+        config, path = {"stages": {"dev": {key: bad}}}, f"stages.dev.{key}"
+    write_config(tmp_path, config)
+    found = problem(tmp_path)
+    assert found.startswith(path) and message in found, found
+
+
+def test_function_url_refuses_a_non_boolean(tmp_path: Path) -> None:
+    write_config(tmp_path, {"lambda_functions": {"api_handler": {"function_url": "yes"}}})
+    assert problem(tmp_path) == (
+        "lambda_functions.api_handler.function_url must be true or false, not 'yes'"
     )
-    assert stage_environment(tmp_path, "prod") == {"A": "top", "B": "prod", "C": "prod"}
-    assert stage_environment(tmp_path, "dev") == {"A": "top", "B": "top"}
+
+
+@pytest.mark.parametrize(
+    ("version", "error"), [("2.0", None), ("1.0", None), ("3.0", 'version must be "1.0" or')]
+)
+def test_version(tmp_path: Path, version: str, error: str | None) -> None:
+    write_config(tmp_path, {"version": version})
+    if error is None:
+        assert load_config(tmp_path) == {"version": version}
+    else:
+        assert problem(tmp_path).startswith(error)
+
+
+def test_app_name(tmp_path: Path) -> None:
+    write_config(tmp_path, {"app_name": "book-shop_2"})
+    assert resolve_stage_config(tmp_path, "dev", "ignored").app_name == "book-shop_2"
+    write_config(tmp_path, {"app_name": "book shop"})
+    assert problem(tmp_path) == (
+        "app_name must be letters, digits, hyphens and underscores, not 'book shop'"
+    )
+
+
+# -- where keys may appear ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ("{not json", "not valid JSON"),
-        ("[1, 2]", "the top level must be a JSON object"),
-        ({"environment_variables": ["A"]}, "environment_variables must be an object of strings"),
+        ({"lambda_timout": 5}, "lambda_timout is not a config key; did you mean lambda_timeout?"),
         (
-            {"stages": {"dev": {"environment_variables": {"PORT": 8000}}}},
-            "stages.dev.environment_variables.PORT must be a string, not 8000",
+            {"stages": {"dev": {"enviroment_variables": {}}}},
+            "stages.dev.enviroment_variables is not a config key; did you mean "
+            "environment_variables?",
+        ),
+        (
+            {"lambda_functions": {"f": {"memory_size": 256}}},
+            "lambda_functions.f.memory_size is not a config key; did you mean lambda_memory_size?",
+        ),
+        (
+            {"lambda_functions": {"f": {"api_gateway_stage": "v1"}}},
+            "lambda_functions.f.api_gateway_stage cannot be set in lambda_functions.<function>; "
+            "api_gateway_stage may appear at the top level or in stages.<stage>",
+        ),
+        (
+            {"stages": {"dev": {"lambda_functions": {"f": {"runtime": "python3.12"}}}}},
+            "stages.dev.lambda_functions.f.runtime cannot be set in "
+            "stages.<stage>.lambda_functions.<function>; runtime may appear at the top level "
+            "or in stages.<stage>",
+        ),
+        (
+            {"stages": {"dev": {"app_name": "x"}}},
+            "stages.dev.app_name cannot be set in stages.<stage>; app_name may appear at the "
+            "top level",
+        ),
+        (
+            {"stages": {"dev": {"stages": {}}}},
+            "stages.dev.stages cannot be set in stages.<stage>; stages may appear at the top level",
+        ),
+        (
+            {"lambda_functions": {"f": {"lambda_functions": {}}}},
+            "lambda_functions.f.lambda_functions cannot be set in lambda_functions.<function>; "
+            "lambda_functions may appear at the top level or in stages.<stage>",
+        ),
+        ({"stages": ["dev"]}, "stages must be an object of names to objects of settings"),
+        ({"stages": {"dev": "api"}}, "stages.dev must be an object of settings, not 'api'"),
+        (
+            {"stages": {"my stage": {}}},
+            "stages.my stage: a stage name must be letters, digits, hyphens and underscores",
         ),
     ],
 )
-def test_bad_config_names_the_file_and_key(tmp_path: Path, config: Any, message: str) -> None:
-    path = write_config(tmp_path, config)
-    with pytest.raises(ConfigError) as info:
-        stage_environment(tmp_path, "dev")
-    assert str(info.value).startswith(f"{path}: ")
-    assert message in str(info.value)
+def test_keys_in_the_wrong_place(tmp_path: Path, config: Any, message: str) -> None:
+    write_config(tmp_path, config)
+    assert problem(tmp_path) == message
 
 
-def test_api_gateway_stage_lookup_order(tmp_path: Path) -> None:
-    write_config(
-        tmp_path, {"api_gateway_stage": "v1", "stages": {"prod": {"api_gateway_stage": "live"}}}
+def test_an_unknown_key_without_a_close_match_lists_the_allowed_ones(tmp_path: Path) -> None:
+    write_config(tmp_path, {"lambda_functions": {"f": {"zzz": 1}}})
+    message = problem(tmp_path)
+    assert message.startswith(
+        "lambda_functions.f.zzz is not a config key; keys allowed in lambda_functions.<function>: "
     )
-    assert api_gateway_stage(tmp_path, "prod") == "live"
-    assert api_gateway_stage(tmp_path, "dev") == "v1"
+    assert "lambda_timeout" in message and "api_gateway_stage" not in message
 
 
-def test_bad_api_gateway_stage(tmp_path: Path) -> None:
-    write_config(tmp_path, {"api_gateway_stage": ""})
-    with pytest.raises(ConfigError, match="api_gateway_stage must be a non-empty string"):
-        api_gateway_stage(tmp_path, "dev")
+def test_null_means_not_set_here_as_in_chalice(tmp_path: Path) -> None:
+    write_config(tmp_path, {"lambda_timeout": 30, "stages": {"dev": {"lambda_timeout": None}}})
+    assert resolve_function_config(tmp_path, "dev", "f").lambda_timeout == 30
 
 
-def test_function_settings_follow_chalices_lookup_order(tmp_path: Path) -> None:
-    from chalicelike._config import function_environment, function_number
+def test_lambda_functions_entries_must_name_the_apps_functions(tmp_path: Path) -> None:
+    config = {"stages": {"dev": {"lambda_functions": {"ingset": {"lambda_timeout": 5}}}}}
+    write_config(tmp_path, config)
+    assert load_config(tmp_path) == config  # the app's functions are not known here
+    assert problem(tmp_path, ["api_handler", "ingest"]) == (
+        "stages.dev.lambda_functions.ingset names no function of the app; did you mean "
+        "ingest? the app's functions: api_handler, ingest"
+    )
+    assert problem(tmp_path, ["api_handler"]) == (
+        "stages.dev.lambda_functions.ingset names no function of the app; the app's "
+        "functions: api_handler"
+    )
+    assert problem(tmp_path, []) == (
+        "stages.dev.lambda_functions.ingset names no function of the app: the app has none"
+    )
 
+
+# -- files and combinations Chalice refuses at deploy time --------------------------------------
+
+
+def test_policy_files_must_exist_relative_to_dot_chalice(tmp_path: Path) -> None:
+    config = {"autogen_policy": False, "stages": {"beta": {"iam_policy_file": "beta.json"}}}
+    write_config(tmp_path, config)
+    missing = tmp_path / ".chalice" / "beta.json"
+    assert problem(tmp_path) == (
+        f"stages.beta.iam_policy_file names {missing}, which does not exist "
+        "(file names are relative to .chalice/)"
+    )
+    write_config(tmp_path, config, "beta.json")
+    settings = resolve_function_config(tmp_path, "beta", "api_handler")
+    assert settings.iam_policy_file == str(missing)
+    write_config(tmp_path, {"api_gateway_policy_file": "api.json"})
+    assert problem(tmp_path).startswith("api_gateway_policy_file names ")
+
+
+def test_without_a_policy_file_chalices_default_one_is_read(tmp_path: Path) -> None:
+    write_config(tmp_path, {"autogen_policy": False, "stages": {"dev": {}}})
+    default = tmp_path / ".chalice" / "policy-dev.json"
+    assert problem(tmp_path) == (
+        f"autogen_policy is false and no iam_policy_file applies to stage dev, so its policy "
+        f"is read from {default}, which does not exist"
+    )
+    write_config(tmp_path, {"autogen_policy": False, "stages": {"dev": {}}}, "policy-dev.json")
+    assert resolve_function_config(tmp_path, "dev", "f").iam_policy_file == str(default)
+    # A stage the file does not declare is checked when it is resolved.
+    with pytest.raises(ConfigError, match=r"policy-prod\.json, which does not exist"):
+        resolve_function_config(tmp_path, "prod", "f")
+    assert resolve_function_config(tmp_path, "dev", "f").autogen_policy is False
+
+
+def test_an_unmanaged_role_needs_a_role_arn(tmp_path: Path) -> None:
+    write_config(tmp_path, {"stages": {"prod": {"manage_iam_role": False}}})
+    assert problem(tmp_path) == (
+        "stages.prod.manage_iam_role is false, so iam_role_arn must be set for stage prod too"
+    )
     config = {
-        "lambda_timeout": 10,
-        "environment_variables": {"LEVEL": "top", "TOP": "1"},
-        "lambda_functions": {"sweep": {"lambda_timeout": 20, "environment_variables": {"F": "1"}}},
+        "stages": {"prod": {"lambda_functions": {"bar": {"manage_iam_role": False}}}},
+        "lambda_functions": {"foo": {"iam_role_arn": ARN}},
+    }
+    write_config(tmp_path, config)
+    assert problem(tmp_path) == (
+        "stages.prod.lambda_functions.bar.manage_iam_role is false, so iam_role_arn must be "
+        "set for function bar in stage prod too"
+    )
+    config["lambda_functions"] = {"bar": {"iam_role_arn": ARN}}
+    write_config(tmp_path, config)
+    settings = resolve_function_config(tmp_path, "prod", "bar")
+    assert (settings.manage_iam_role, settings.iam_role_arn) == (False, ARN)
+    assert settings.iam_policy_file is None
+    assert resolve_function_config(tmp_path, "prod", "foo").manage_iam_role is True
+
+
+def test_a_vpc_needs_subnets_and_security_groups(tmp_path: Path) -> None:
+    write_config(tmp_path, {"stages": {"dev": {"lambda_functions": {"f": {"subnet_ids": ["a"]}}}}})
+    assert problem(tmp_path) == (
+        "stages.dev.lambda_functions.f.subnet_ids is set but no security_group_ids applies to "
+        "function f in stage dev: a VPC needs both"
+    )
+    write_config(tmp_path, {"security_group_ids": ["sg-1"]})
+    assert problem(tmp_path) == (
+        "security_group_ids is set but no subnet_ids applies to any stage: a VPC needs both"
+    )
+    write_config(
+        tmp_path,
+        {"subnet_ids": ["sn-1"], "lambda_functions": {"f": {"security_group_ids": ["sg-1"]}}},
+    )
+    assert problem(tmp_path, ["f", "g"]).startswith("subnet_ids is set but no security_group_ids")
+    load_config(tmp_path, ["f"])  # every function of this app has both
+
+
+@pytest.mark.parametrize(
+    ("config", "files", "message"),
+    [
+        (
+            {"api_gateway_endpoint_vpce": "vpce-1"},
+            (),
+            "api_gateway_endpoint_vpce is only allowed with a PRIVATE endpoint type",
+        ),
+        (
+            {"api_gateway_endpoint_type": "PRIVATE"},
+            (),
+            "api_gateway_endpoint_type is PRIVATE, so api_gateway_endpoint_vpce or "
+            "api_gateway_policy_file must be set for any stage",
+        ),
+        (
+            {
+                "api_gateway_endpoint_type": "PRIVATE",
+                "stages": {
+                    "dev": {"api_gateway_endpoint_vpce": ["v"], "api_gateway_policy_file": "p.json"}
+                },
+            },
+            ("p.json",),
+            "only one of stages.dev.api_gateway_endpoint_vpce and "
+            "stages.dev.api_gateway_policy_file may apply to stage dev",
+        ),
+    ],
+)  # fmt: skip
+def test_private_endpoint_rules(
+    tmp_path: Path, config: Any, files: tuple[str, ...], message: str
+) -> None:
+    write_config(tmp_path, config, *files)
+    assert problem(tmp_path) == message
+
+
+def test_private_endpoints_resolve(tmp_path: Path) -> None:
+    write_config(
+        tmp_path, {"api_gateway_endpoint_type": "PRIVATE", "api_gateway_endpoint_vpce": "vpce-1"}
+    )
+    stage = resolve_stage_config(tmp_path, "dev", "shop")
+    assert (stage.api_gateway_endpoint_type, stage.api_gateway_endpoint_vpce) == (
+        "PRIVATE",
+        ["vpce-1"],
+    )
+    config = {"api_gateway_endpoint_type": "PRIVATE", "api_gateway_policy_file": "api.json"}
+    write_config(tmp_path, config, "api.json")
+    stage = resolve_stage_config(tmp_path, "dev", "shop")
+    assert stage.api_gateway_policy_file == str(tmp_path / ".chalice" / "api.json")
+    assert stage.api_gateway_endpoint_vpce == []
+
+
+def test_environment_above_lambdas_4_kb_is_refused(tmp_path: Path) -> None:
+    big = {"environment_variables": {"A": "x" * 3000}}
+    write_config(tmp_path, {**big, "stages": {"dev": {"environment_variables": {"B": "y" * 1200}}}})
+    assert problem(tmp_path) == (
+        "the environment variables of stage dev take 4202 bytes; Lambda allows 4096 in total"
+    )
+
+
+# -- lookup order and merging --------------------------------------------------------------------
+
+LAYERED = {
+    "lambda_timeout": 10,
+    "lambda_memory_size": 256,
+    "environment_variables": {"LEVEL": "top", "TOP": "1"},
+    "tags": {"owner": "top", "team": "shop"},
+    "api_gateway_stage": "v1",
+    "lambda_functions": {
+        "sweep": {
+            "lambda_timeout": 20,
+            "reserved_concurrency": 3,
+            "environment_variables": {"LEVEL": "function", "FN": "1"},
+            "tags": {"owner": "function"},
+        }
+    },
+    "stages": {
+        "prod": {
+            "lambda_memory_size": 512,
+            "api_gateway_stage": "live",
+            "lambda_architecture": "arm64",
+            "environment_variables": {"LEVEL": "stage", "STAGE": "prod"},
+            "tags": {"owner": "stage", "stage": "prod"},
+            "lambda_functions": {
+                "sweep": {
+                    "lambda_memory_size": 1024,
+                    "environment_variables": {"LEVEL": "function-in-stage"},
+                }
+            },
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("stage", "function", "timeout", "memory", "concurrency"),
+    [
+        ("prod", "sweep", 20, 1024, 3),  # the function in the stage, then the function
+        ("prod", "other", 10, 512, None),  # the stage, then the top level
+        ("dev", "sweep", 20, 256, 3),  # the function, then the top level
+        ("dev", "other", 10, 256, None),  # the top level
+    ],
+)
+def test_chalices_lookup_order(
+    tmp_path: Path, stage: str, function: str, timeout: int, memory: int, concurrency: int | None
+) -> None:
+    write_config(tmp_path, LAYERED)
+    settings = resolve_function_config(tmp_path, stage, function)
+    assert (settings.lambda_timeout, settings.lambda_memory_size) == (timeout, memory)
+    assert settings.reserved_concurrency == concurrency
+
+
+def test_a_stage_value_beats_a_functions_top_level_one(tmp_path: Path) -> None:
+    config = {
+        "lambda_functions": {"f": {"lambda_timeout": 20}},
+        "stages": {"prod": {"lambda_timeout": 5}},
+    }
+    write_config(tmp_path, config)
+    assert resolve_function_config(tmp_path, "prod", "f").lambda_timeout == 5
+
+
+def test_environment_and_tags_merge_across_every_level(tmp_path: Path) -> None:
+    write_config(tmp_path, LAYERED)
+    sweep = resolve_function_config(tmp_path, "prod", "sweep")
+    assert sweep.environment_variables == {
+        "LEVEL": "function-in-stage",
+        "TOP": "1",
+        "FN": "1",
+        "STAGE": "prod",
+    }
+    assert sweep.tags == {"owner": "stage", "team": "shop", "stage": "prod"}
+    other = resolve_function_config(tmp_path, "dev", "sweep")
+    assert other.environment_variables == {"LEVEL": "function", "TOP": "1", "FN": "1"}
+    assert stage_environment(tmp_path, "prod") == {"LEVEL": "stage", "TOP": "1", "STAGE": "prod"}
+    assert stage_environment(tmp_path, "dev") == {"LEVEL": "top", "TOP": "1"}
+
+
+def test_stage_wide_values(tmp_path: Path) -> None:
+    write_config(tmp_path, LAYERED)
+    prod = resolve_stage_config(tmp_path, "prod", "shop")
+    assert (prod.api_gateway_stage, prod.websocket_api_stage) == ("live", "live")
+    assert prod.tags == {"owner": "stage", "team": "shop", "stage": "prod"}
+    assert prod.lambda_architecture == "arm64"
+    assert resolve_function_config(tmp_path, "prod", "sweep").lambda_architecture == "arm64"
+    dev = resolve_stage_config(tmp_path, "dev", "shop")
+    assert (dev.api_gateway_stage, dev.lambda_architecture) == ("v1", "x86_64")
+    assert (api_gateway_stage(tmp_path, "prod"), api_gateway_stage(tmp_path, "dev")) == (
+        "live",
+        "v1",
+    )
+    write_config(tmp_path, {"websocket_api_stage": "ws", "api_gateway_stage": "v1"})
+    assert resolve_stage_config(tmp_path, "dev", "shop").websocket_api_stage == "ws"
+
+
+def test_settings_do_not_share_lists_with_each_other(tmp_path: Path) -> None:
+    write_config(tmp_path, {"layers": ["arn:l:1"]})
+    first = resolve_function_config(tmp_path, "dev", "a")
+    first.layers.append("arn:l:2")
+    assert resolve_function_config(tmp_path, "dev", "b").layers == ["arn:l:1"]
+
+
+# -- Chalice's own configs ----------------------------------------------------------------------
+
+# The examples of Chalice's "Configuration File" page (its per-Lambda example without the
+# trailing commas JSON refuses) and a config using every Chalice key.
+CHALICE_DOCS_CONFIGS = [
+    {
+        "version": "2.0",
+        "app_name": "app",
+        "stages": {
+            "dev": {"autogen_policy": True, "api_gateway_stage": "dev"},
+            "beta": {"autogen_policy": False, "iam_policy_file": "beta-app-policy.json"},
+            "prod": {"manage_iam_role": False, "iam_role_arn": "arn:aws:iam::...:role/prod-role"},
+        },
+    },
+    {
+        "version": "2.0",
+        "app_name": "app",
+        "environment_variables": {"SHARED_CONFIG": "foo", "OTHER_CONFIG": "from-top"},
         "stages": {
             "dev": {
-                "lambda_memory_size": 512,
-                "environment_variables": {"LEVEL": "stage"},
+                "environment_variables": {"TABLE_NAME": "dev-table", "OTHER_CONFIG": "dev-value"}
+            },
+            "prod": {
+                "environment_variables": {"TABLE_NAME": "prod-table", "OTHER_CONFIG": "prod-value"}
+            },
+        },
+    },
+    {
+        "stages": {
+            "dev": {
+                "environment_variables": {"OWNER": "dev-team"},
+                "api_gateway_stage": "api",
                 "lambda_functions": {
-                    "sweep": {"lambda_memory_size": 1024, "environment_variables": {"LEVEL": "fn"}}
+                    "foo": {
+                        "subnet_ids": ["sn-1", "sn-2"],
+                        "security_group_ids": ["sg-10", "sg-11"],
+                        "layers": ["layer-arn-1", "layer-arn-2"],
+                    },
+                    "bar": {
+                        "manage_iam_role": False,
+                        "iam_role_arn": "arn:aws:iam::my-role-name",
+                        "environment_variables": {"TABLE_NAME": "mytable"},
+                    },
                 },
             }
         },
-    }
-    limits = (1, 10240)
-    assert function_number(tmp_path, config, "dev", "sweep", "lambda_timeout", limits) == 20
-    assert function_number(tmp_path, config, "dev", "other", "lambda_timeout", limits) == 10
-    assert function_number(tmp_path, config, "dev", "sweep", "lambda_memory_size", limits) == 1024
-    assert function_number(tmp_path, config, "dev", "other", "lambda_memory_size", limits) == 512
-    assert function_number(tmp_path, config, "prod", "x", "lambda_memory_size", limits) is None
-    assert function_environment(tmp_path, config, "dev", "sweep") == {
-        "LEVEL": "fn",
-        "TOP": "1",
-        "F": "1",
-    }
-    assert function_environment(tmp_path, config, "dev", "other") == {"LEVEL": "stage", "TOP": "1"}
+        "version": "2.0",
+        "app_name": "demo",
+    },
+    {
+        "version": "2.0",
+        "app_name": "shop",
+        "automatic_layer": True,
+        "xray": True,
+        "log_retention_in_days": 30,
+        "tags": {"team": "shop"},
+        "lambda_architecture": "arm64",
+        "api_gateway_endpoint_type": "REGIONAL",
+        "minimum_compression_size": 1024,
+        "stages": {
+            "dev": {"api_gateway_stage": "api", "reserved_concurrency": 2},
+            "prod": {
+                "api_gateway_stage": "v1",
+                "api_gateway_custom_domain": {
+                    "domain_name": "api.example.com",
+                    "certificate_arn": CERT,
+                    "url_prefix": "shop",
+                    "tls_version": "TLS_1_2",
+                    "tags": {"env": "prod"},
+                },
+                "websocket_api_custom_domain": {
+                    "domain_name": "ws.example.com",
+                    "certificate_arn": CERT,
+                },
+                "lambda_memory_size": 1024,
+                "lambda_functions": {"api_handler": {"lambda_timeout": 29}},
+            },
+        },
+    },
+]  # fmt: skip
 
 
-def test_a_number_out_of_lambdas_limits_names_the_key_path(tmp_path: Path) -> None:
-    from chalicelike._config import function_number
+@pytest.mark.parametrize("config", CHALICE_DOCS_CONFIGS)
+def test_chalices_documented_configs_load_unchanged(tmp_path: Path, config: Any) -> None:
+    write_config(tmp_path, config, "beta-app-policy.json")
+    assert load_config(tmp_path) == config
 
-    config = {"stages": {"dev": {"lambda_functions": {"f": {"lambda_memory_size": 100}}}}}
-    with pytest.raises(ConfigError) as raised:
-        function_number(tmp_path, config, "dev", "f", "lambda_memory_size", (128, 10240))
-    message = str(raised.value)
-    assert "config.json" in message
-    assert "stages.dev.lambda_functions.f.lambda_memory_size" in message
-    assert "from 128 to 10240" in message and "100" in message
+
+LOOKED_UP_BY_CHALICE = (
+    "lambda_timeout", "lambda_memory_size", "reserved_concurrency", "layers", "subnet_ids",
+    "security_group_ids", "iam_role_arn", "manage_iam_role", "log_retention_in_days",
+    "environment_variables", "lambda_architecture",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("config", CHALICE_DOCS_CONFIGS)
+def test_values_match_chalices_own_config_class(tmp_path: Path, config: Any) -> None:
+    chalice_config = pytest.importorskip("chalice.config")
+    write_config(tmp_path, config, "beta-app-policy.json")
+    names = {"api_handler", "foo", "bar"}
+    for stage in [*config["stages"], "other"]:
+        for function in names:
+            ours = resolve_function_config(tmp_path, stage, function)
+            theirs = chalice_config.Config(stage, function, config_from_disk=config)
+            for key in LOOKED_UP_BY_CHALICE:
+                expected = getattr(theirs, key)
+                if expected is None or expected == {}:
+                    expected = getattr(FunctionConfig(name=function), key)
+                assert getattr(ours, key) == expected, (stage, function, key)
+            assert ours.xray == bool(theirs.xray_enabled)
+            assert ours.autogen_policy == (theirs.autogen_policy is not False)
+            assert set(ours.tags.items()) <= set(theirs.tags.items())
+            stage_config = resolve_stage_config(tmp_path, stage, "x")
+            assert stage_config.api_gateway_stage == (theirs.api_gateway_stage or "api")
+            assert stage_config.automatic_layer == theirs.automatic_layer

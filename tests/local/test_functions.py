@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelike._config import ConfigError
+from chalicelike._config import ConfigError, resolve_function_config
 from chalicelike._manifest import AppManifest, FunctionEntry
 from chalicelike.local._functions import function_specs, resource_name
 
@@ -68,3 +68,33 @@ def test_a_timeout_above_lambdas_limit_is_refused(tmp_path: Path) -> None:
     (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"lambda_timeout": 901}))
     with pytest.raises(ConfigError, match="lambda_timeout must be an integer from 1 to 900"):
         function_specs(MANIFEST, tmp_path, "dev")
+
+
+def test_an_entry_for_a_function_the_app_lacks_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    config = {"lambda_functions": {"ingset": {"lambda_timeout": 5}}}
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match="did you mean ingest"):
+        function_specs(MANIFEST, tmp_path, "dev")
+
+
+def test_local_runs_what_package_deploys(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    config = {
+        "lambda_memory_size": 512,
+        "environment_variables": {"TOP": "1"},
+        "lambda_functions": {"ingest": {"environment_variables": {"FN": "1"}}},
+        "stages": {"prod": {"lambda_functions": {"ingest": {"lambda_timeout": 30}}}},
+    }
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    for stage in ("dev", "prod"):
+        for spec in function_specs(MANIFEST, tmp_path, stage):
+            settings = resolve_function_config(tmp_path, stage, spec.name)
+            assert (spec.timeout, spec.memory_size) == (
+                settings.lambda_timeout,
+                settings.lambda_memory_size,
+            )
+            assert spec.reserved_concurrency == settings.reserved_concurrency
+            assert dict(spec.environment) == settings.environment_variables
+    ingest = function_specs(MANIFEST, tmp_path, "prod")[1]
+    assert (ingest.timeout, dict(ingest.environment)) == (30.0, {"TOP": "1", "FN": "1"})
