@@ -1,0 +1,179 @@
+"""`chalice package` beside chalicelike's build_deployment_zip, on the same copy of sample_app.
+
+    python benchmarks/package.py [--runs 7]
+
+sample_app is copied twice into a temporary folder: as it is for chalicelike, and as a
+Chalice twin (`from chalice import`, chalicelike-only arguments dropped). Both are packaged
+once with an empty cache, then `--runs` times more with a warm one, interleaved, each build
+a fresh process timed around `subprocess.run`, as a user runs it:
+
+  - Chalice: `chalice package --pkg-format terraform OUT` (sample_app's S3 handler is
+    something Chalice cannot express in SAM); the time includes Chalice writing its
+    template, which build_deployment_zip does not do.
+  - chalicelike: `python -c "build_deployment_zip(...)"` with the same runtime as Chalice
+    (the running interpreter's) and x86_64.
+
+Then the zip sizes, ours broken down by what is in it, against Chalice's plus mangum's
+wheel (and plus mangum with what it needs). Targets (issue 6): ours <= Chalice's + mangum;
+warm repeat <= 0.5x Chalice's. Exits non-zero if a build fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_APP = ROOT / "sample_app"
+CHALICE = Path(sys.executable).parent / "chalice"
+RUNTIME = f"python3.{sys.version_info.minor}"  # what `chalice package` builds for
+
+OURS = """
+import json, sys
+from pathlib import Path
+from typing import Any
+from chalicelike.package._archive import build_deployment_zip
+project, out, runtime, cache = sys.argv[1:]
+report = build_deployment_zip(
+    Path(project), Path(out), runtime=runtime, architecture="x86_64", cache_dir=Path(cache)
+)
+print(json.dumps({"wheels": report.wheels, "cache_hit": report.cache_hit}))
+"""
+
+
+def chalice_twin(source: Path, twin: Path) -> None:
+    """sample_app as a Chalice project: same code, Chalice's imports, no chalicelike extras."""
+    shutil.copytree(source, twin, ignore=shutil.ignore_patterns("tests", "__pycache__"))
+    for path in [twin / "app.py", *sorted((twin / "chalicelib").rglob("*.py"))]:
+        text = path.read_text()
+        text = re.sub(r"\b(from|import) chalicelike\b", r"\1 chalice", text)
+        text = re.sub(r",\s*per_record=\w+", "", text)  # Chalice hands SQS handlers the batch
+        path.write_text(text)
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[:3])} failed:\n{done.stderr[-3000:]}")
+    return elapsed, done.stdout
+
+
+def breakdown(archive: Path) -> dict[str, int]:
+    """Compressed bytes of our zip by part: the app, chalicelike's runtime, each wheel."""
+    parts: dict[str, int] = {}
+    with zipfile.ZipFile(archive) as package:
+        for info in package.infolist():
+            top = info.filename.split("/")[0]
+            if top in ("app.py", "chalicelib"):
+                part = "the app (app.py, chalicelib/)"
+            elif top == "chalicelike":
+                part = "chalicelike runtime"
+            else:
+                part = re.split(r"[-.]", top)[0].lower().replace("_", "-")
+            parts[part] = parts.get(part, 0) + info.compress_size + 76 + 2 * len(info.filename)
+    return parts
+
+
+class Builds:
+    """Both builders on their copies of sample_app in `work`; build n writes to its own folder."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.ours_project = work / "ours" / "sample_app"
+        self.chalice_project = work / "chalice" / "sample_app"
+        self.cache = work / "ours-cache"
+        shutil.copytree(SAMPLE_APP, self.ours_project, ignore=shutil.ignore_patterns("__pycache__"))
+        chalice_twin(SAMPLE_APP, self.chalice_project)
+        self.env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
+
+    def chalice(self, n: int) -> float:
+        out = self.work / f"chalice-out-{n}"
+        command = [str(CHALICE), "--project-dir", str(self.chalice_project), "package"]
+        return timed([*command, "--pkg-format", "terraform", str(out)], self.env)[0]
+
+    def ours(self, n: int) -> tuple[float, dict[str, Any]]:
+        out = self.ours_zip(n)
+        command = [sys.executable, "-c", OURS, str(self.ours_project), str(out), RUNTIME]
+        elapsed, stdout = timed([*command, str(self.cache)], self.env)
+        return elapsed, json.loads(stdout)
+
+    def ours_zip(self, n: int) -> Path:
+        return self.work / f"ours-out-{n}" / "deployment.zip"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory(prefix="bench-package-") as scratch:
+        builds = Builds(Path(scratch))
+        chalice_cold = builds.chalice(0)
+        ours_cold, first = builds.ours(0)
+        chalice_warm: list[float] = []
+        ours_warm: list[float] = []
+        for n in range(1, runs + 1):  # interleaved, alternating who goes first
+            if n % 2:
+                chalice_warm.append(builds.chalice(n))
+            elapsed, answer = builds.ours(n)
+            if not answer["cache_hit"]:
+                sys.exit("a warm build of ours missed its cache")
+            ours_warm.append(elapsed)
+            if not n % 2:
+                chalice_warm.append(builds.chalice(n))
+
+        ours_zip = builds.ours_zip(1)
+        same = all(builds.ours_zip(n).read_bytes() == ours_zip.read_bytes() for n in range(runs))
+        wheels = {name: next(builds.cache.rglob(name)).stat().st_size for name in first["wheels"]}
+        chalice_zip = builds.work / "chalice-out-1" / "deployment.zip"
+        report(chalice_zip, ours_zip, wheels, breakdown(ours_zip), same)
+        print()
+        print(f"Build time, {RUNTIME} x86_64, {runs} warm runs each (median of fresh processes):")
+        print(
+            f"  cold (empty cache)  chalice {chalice_cold:6.2f} s   chalicelike {ours_cold:6.2f} s"
+        )
+        c, o = statistics.median(chalice_warm), statistics.median(ours_warm)
+        print(f"  warm repeat         chalice {c:6.2f} s   chalicelike {o:6.2f} s")
+        verdict = "meets" if o <= 0.5 * c else "MISSES"
+        print(f"  ratio chalicelike / chalice (warm): {o / c:.2f}  ({verdict} the 0.5x target)")
+
+
+def report(
+    chalice_zip: Path, ours_zip: Path, wheels: dict[str, int], parts: dict[str, int], same: bool
+) -> None:
+    chalice_size, ours_size = chalice_zip.stat().st_size, ours_zip.stat().st_size
+    mangum = sum(size for name, size in wheels.items() if name.startswith("mangum-"))
+    with_deps = sum(wheels.values())
+    print(f"deployment.zip for sample_app ({RUNTIME}, x86_64):")
+    print(f"  chalice package                  {chalice_size:8,d} bytes")
+    print(
+        f"  chalicelike                      {ours_size:8,d} bytes  (same bytes every run: {same})"
+    )
+    for part, size in sorted(parts.items(), key=lambda item: -item[1]):
+        print(f"    {part:<31}{size:8,d}")
+    print("  wheels the runtime brings:")
+    for name, size in sorted(wheels.items()):
+        print(f"    {name:<45}{size:8,d}")
+    for label, allowance in (
+        ("Chalice's + mangum's wheel", mangum),
+        ("Chalice's + mangum + what it needs", with_deps),
+    ):
+        limit = chalice_size + allowance
+        verdict = "meets" if ours_size <= limit else "MISSES"
+        print(f"  ours / ({label} = {limit:,d}): {ours_size / limit:.2f}  ({verdict})")
+
+
+if __name__ == "__main__":
+    main()

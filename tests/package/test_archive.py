@@ -1,0 +1,300 @@
+"""deployment.zip: what goes in, what never does, that it runs, and that it is reproducible.
+
+Each package is unzipped and its app called with a REST API event in a clean interpreter
+(`python -I -S`, only the unzipped folder added to sys.path), as Lambda runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import zipfile
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from chalicelike.package._archive import (
+    LAMBDA_UNZIPPED_LIMIT,
+    LAMBDA_ZIPPED_LIMIT,
+    ArchiveReport,
+    PackagingError,
+    build_deployment_zip,
+    check_zipped_size,
+)
+from chalicelike.package._wheels import PipRunner
+from tests.lambda_events import rest
+from tests.package.package_support import (
+    HOST_ARCHITECTURE,
+    HOST_RUNTIME,
+    PROJECTS,
+    SAMPLE_APP,
+    invoke_packaged,
+    unzip,
+)
+
+
+def build(project: Path, out: Path, cache: Path, **target: str) -> ArchiveReport:
+    target = {"runtime": HOST_RUNTIME, "architecture": HOST_ARCHITECTURE, **target}
+    return build_deployment_zip(project, out, cache_dir=cache, **target)
+
+
+def names_in(archive: Path) -> list[str]:
+    with zipfile.ZipFile(archive) as package:
+        return package.namelist()
+
+
+# -- it runs ------------------------------------------------------------------------------
+
+
+def test_the_sample_app_runs_from_its_package(tmp_path: Path, wheel_cache: Path) -> None:
+    report = build(SAMPLE_APP, tmp_path / "deployment.zip", wheel_cache)
+    names = names_in(report.path)
+    assert {
+        "app.py",
+        "chalicelib/store.py",
+        "chalicelike/__init__.py",
+        "mangum/__init__.py",
+    } <= set(names)
+    assert report.file_count == len(names)
+    assert report.zipped_bytes == report.path.stat().st_size
+    assert report.unzipped_bytes == sum(
+        i.file_size for i in zipfile.ZipFile(report.path).infolist()
+    )
+    assert any(wheel.startswith("mangum-") for wheel in report.wheels)
+
+    task_root = unzip(report.path, tmp_path / "task")
+    answer = invoke_packaged(task_root, rest("GET", "/books", resource="/books"))
+    assert answer["statusCode"] == 200, answer
+    assert answer["body"] == '{"books":[]}'
+
+
+def test_only_the_runtime_of_chalicelike_ships(tmp_path: Path, wheel_cache: Path) -> None:
+    report = build(SAMPLE_APP, tmp_path / "deployment.zip", wheel_cache)
+    ours = {name for name in names_in(report.path) if name.startswith("chalicelike/")}
+    assert "chalicelike/_app.py" in ours and "chalicelike/_lambda_http.py" in ours
+    for tooling in ("cli.py", "test.py", "_project.py", "_config.py", "_settings.py"):
+        assert f"chalicelike/{tooling}" not in ours
+    assert not any(name.startswith(("chalicelike/local/", "chalicelike/package/")) for name in ours)
+
+
+def test_binary_wheels_for_this_machine_load_from_the_package(
+    tmp_path: Path, wheel_cache: Path
+) -> None:
+    report = build(PROJECTS / "binary_wheels", tmp_path / "deployment.zip", wheel_cache)
+    task_root = unzip(report.path, tmp_path / "task")
+    answer = invoke_packaged(task_root, rest("GET", "/escape", resource="/escape"))
+    assert answer["statusCode"] == 200, answer
+    assert answer["body"] == '{"escaped":"&lt;b&gt;&amp;&lt;/b&gt;","native":true}'
+
+
+def test_a_pure_python_sdist_is_built_into_the_package(tmp_path: Path, wheel_cache: Path) -> None:
+    report = build(PROJECTS / "sdist_only", tmp_path / "deployment.zip", wheel_cache)
+    assert "docopt.py" in names_in(report.path)
+    task_root = unzip(report.path, tmp_path / "task")
+    answer = invoke_packaged(task_root, rest("GET", "/parse", resource="/parse"))
+    assert answer["statusCode"] == 200, answer
+    assert answer["body"] == '{"<name>":"world"}'
+
+
+def test_a_dependency_lambda_cannot_load_stops_the_build(tmp_path: Path) -> None:
+    # test_wheels asks PyPI about this project; here pip answers as PyPI did.
+    pip = mock.create_autospec(PipRunner, instance=True)
+    pip.run.return_value = mock.Mock(
+        returncode=1, stderr="ERROR: No matching distribution found for pywin32==306\n"
+    )
+    out = tmp_path / "deployment.zip"
+    with pytest.raises(PackagingError, match=r"^pywin32: no wheel for python3\.12 on x86_64"):
+        build_deployment_zip(
+            PROJECTS / "unsatisfiable",
+            out,
+            runtime="python3.12",
+            architecture="x86_64",
+            cache_dir=tmp_path / "cache",
+            pip=pip,
+        )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("architecture", "machine"), [("x86_64", "x86_64"), ("arm64", "aarch64")])
+def test_each_architecture_gets_its_own_binaries(
+    architecture: str, machine: str, tmp_path: Path, wheel_cache: Path
+) -> None:
+    out = tmp_path / "deployment.zip"
+    build(
+        PROJECTS / "binary_wheels",
+        out,
+        wheel_cache,
+        runtime="python3.12",
+        architecture=architecture,
+    )
+    with zipfile.ZipFile(out) as package:
+        names = package.namelist()
+        [wheel_file] = [
+            n for n in names if n.lower().startswith("markupsafe-") and n.endswith("/WHEEL")
+        ]
+        tags = [line for line in package.read(wheel_file).decode().splitlines() if "Tag:" in line]
+    [extension] = [name for name in names if name.endswith(".so")]
+    assert extension == f"markupsafe/_speedups.cpython-312-{machine}-linux-gnu.so"
+    assert tags and all(tag.endswith(f"_{machine}") and "cp312" in tag for tag in tags)
+
+
+# -- what never ships ---------------------------------------------------------------------
+
+SECRET = "AKIA-NEVER-IN-THE-ZIP"
+
+
+def make_project(root: Path) -> Path:
+    """A project with everything that must stay out of the zip, and vendor/ code that goes in."""
+    files = {
+        "app.py": "from chalicelike import Chalice\napp = Chalice(app_name='p')\n",
+        "requirements.txt": "",
+        "chalicelib/__init__.py": "",
+        "chalicelib/logic.py": "VALUE = 1\n",
+        "chalicelib/__pycache__/logic.cpython-312.pyc": "bytecode",
+        "chalicelib/tests/test_logic.py": "",
+        "chalicelib/.env": SECRET,
+        "vendor/mylib/__init__.py": "NAME = 'mylib'\n",
+        "vendor/mylib/stale.pyc": "bytecode",
+        "vendor/.hidden/config": SECRET,
+        "vendor/env/pyvenv.cfg": "home = /usr/bin\n",
+        "vendor/env/lib/site.py": SECRET,
+        "vendor/tool.sh": "#!/bin/sh\necho hi\n",
+        ".env": f"AWS_SECRET_ACCESS_KEY={SECRET}\n",
+        ".env.production": SECRET,
+        ".git/config": SECRET,
+        ".chalice/config.json": "{}",
+        ".chalice/deployed/dev.json": SECRET,
+        "tests/test_app.py": SECRET,
+        "venv/pyvenv.cfg": "",
+        "__pycache__/app.cpython-312.pyc": SECRET,
+        "notes.md": SECRET,
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    (root / "vendor" / "tool.sh").chmod(0o755)
+    return root
+
+
+def test_secrets_tests_bytecode_and_virtualenvs_stay_out(tmp_path: Path, wheel_cache: Path) -> None:
+    project = make_project(tmp_path / "project")
+    report = build(project, tmp_path / "deployment.zip", wheel_cache)
+    names = names_in(report.path)
+    mine = sorted(n for n in names if not n.startswith(("chalicelike/", "mangum", "typing_ext")))
+    assert mine == [
+        "app.py",
+        "chalicelib/__init__.py",
+        "chalicelib/logic.py",
+        "mylib/__init__.py",  # vendor/ content sits at the root, as Chalice puts it
+        "tool.sh",
+    ]
+    with zipfile.ZipFile(report.path) as package:
+        assert not any(SECRET.encode() in package.read(name) for name in names)
+        assert not any(name.endswith(".pyc") or "__pycache__" in name for name in names)
+
+
+def test_the_project_wins_over_its_dependencies(tmp_path: Path, wheel_cache: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "vendor" / "typing_extensions.py").write_text("# patched copy\n")
+    report = build(project, tmp_path / "deployment.zip", wheel_cache)
+    with zipfile.ZipFile(report.path) as package:
+        assert package.read("typing_extensions.py") == b"# patched copy\n"
+
+
+# -- reproducible -------------------------------------------------------------------------
+
+
+def test_packaging_twice_gives_the_same_bytes(tmp_path: Path, wheel_cache: Path) -> None:
+    first = make_project(tmp_path / "one")
+    a = build(first, tmp_path / "a.zip", wheel_cache)
+    # The same content elsewhere, written later, with other times: the same zip.
+    second = tmp_path / "elsewhere" / "two"
+    shutil.copytree(first, second)
+    for folder, _, files in os.walk(second):
+        for name in files:
+            os.utime(Path(folder) / name, (1_900_000_000, 1_900_000_000))
+    b = build(second, tmp_path / "b.zip", wheel_cache)
+    assert b.cache_hit
+    assert a.path.read_bytes() == b.path.read_bytes()
+
+
+def test_entries_are_sorted_relative_with_fixed_times_and_modes(
+    tmp_path: Path, wheel_cache: Path
+) -> None:
+    report = build(make_project(tmp_path / "project"), tmp_path / "deployment.zip", wheel_cache)
+    with zipfile.ZipFile(report.path) as package:
+        infos = package.infolist()
+    names = [info.filename for info in infos]
+    assert names == sorted(names)
+    assert not any(n.startswith("/") or ".." in n.split("/") or n.endswith("/") for n in names)
+    for info in infos:
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+        assert info.create_system == 3
+        assert info.compress_type == zipfile.ZIP_DEFLATED
+        mode = info.external_attr >> 16
+        assert stat.S_ISREG(mode)
+        assert stat.S_IMODE(mode) == (0o755 if info.filename == "tool.sh" else 0o644), info
+
+
+# -- the cache and Lambda's limits ----------------------------------------------------------
+
+
+def test_a_warm_cache_runs_no_pip(tmp_path: Path, wheel_cache: Path) -> None:
+    build(SAMPLE_APP, tmp_path / "first.zip", wheel_cache)  # warms the cache if no test did
+    untouchable = mock.create_autospec(PipRunner, instance=True)
+    report = build_deployment_zip(
+        SAMPLE_APP,
+        tmp_path / "again.zip",
+        runtime=HOST_RUNTIME,
+        architecture=HOST_ARCHITECTURE,
+        cache_dir=wheel_cache,
+        pip=untouchable,
+    )
+    assert report.cache_hit
+    untouchable.run.assert_not_called()
+
+
+def test_the_default_cache_lives_in_the_projects_chalice_folder(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "requirements.txt").write_text("mangum==0.0.0-not-a-version\n")
+    pip = mock.create_autospec(PipRunner, instance=True)
+    pip.run.return_value = mock.Mock(returncode=1, stderr="ERROR: Invalid requirement")
+    with pytest.raises(PackagingError, match="Invalid requirement"):
+        build_deployment_zip(
+            project, tmp_path / "d.zip", runtime="python3.12", architecture="x86_64", pip=pip
+        )
+    assert (project / ".chalice" / "cache").is_dir()
+
+
+def test_a_package_lambda_would_refuse_unzipped_is_not_written(
+    tmp_path: Path, wheel_cache: Path
+) -> None:
+    project = make_project(tmp_path / "project")
+    with open(project / "vendor" / "model.bin", "wb") as big:  # sparse: costs no disk
+        big.truncate(LAMBDA_UNZIPPED_LIMIT)
+    out = tmp_path / "deployment.zip"
+    with pytest.raises(PackagingError, match=r"unzips to 250\.\d MB; Lambda allows 250 MB"):
+        build(project, out, wheel_cache)
+    assert not out.exists()
+
+
+def test_a_zip_over_lambdas_upload_limit_is_an_error() -> None:
+    check_zipped_size(LAMBDA_ZIPPED_LIMIT)
+    with pytest.raises(PackagingError, match="Lambda accepts 50 MB zipped"):
+        check_zipped_size(LAMBDA_ZIPPED_LIMIT + 1)
+
+
+def test_a_project_without_app_py_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match=r"No app\.py in"):
+        build_deployment_zip(
+            tmp_path, tmp_path / "d.zip", runtime="python3.12", architecture="x86_64"
+        )
+
+
+def test_an_unknown_runtime_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match="runtime must be one of"):
+        build_deployment_zip(
+            SAMPLE_APP, tmp_path / "d.zip", runtime="python2.7", architecture="x86_64"
+        )

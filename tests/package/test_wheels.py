@@ -1,0 +1,312 @@
+"""requirements.txt to wheels for a Lambda target: tags, sdists, errors and the cache.
+
+The tests named `..._from_pypi` ask PyPI (through the session's shared wheel cache);
+the others hand the resolver a fake pip.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from chalicelike.package._wheels import (
+    PackagingError,
+    PipResult,
+    PipRunner,
+    Target,
+    cache_key,
+    project_requirements,
+    resolve_wheels,
+    runtime_requirements,
+)
+from tests.package.package_support import HOST_ARCHITECTURE, HOST_RUNTIME, PROJECTS
+
+X86_312 = Target("python3.12", "x86_64")
+
+
+# -- the target ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("runtime", "architecture", "message"),
+    [
+        ("python3.9", "x86_64", "runtime must be one of python3.10, python3.11"),
+        ("python3.12", "arm", "architecture must be one of x86_64, arm64, not 'arm'"),
+    ],
+)
+def test_an_unknown_target_is_refused(runtime: str, architecture: str, message: str) -> None:
+    with pytest.raises(PackagingError, match=message):
+        Target(runtime, architecture)
+
+
+@pytest.mark.parametrize(
+    ("target", "newest", "too_new", "oldest"),
+    [
+        (Target("python3.10", "x86_64"), "manylinux_2_26_x86_64", "manylinux_2_27_x86_64", "5"),
+        (Target("python3.11", "arm64"), "manylinux_2_26_aarch64", "manylinux_2_27_aarch64", "17"),
+        (Target("python3.12", "x86_64"), "manylinux_2_34_x86_64", "manylinux_2_35_x86_64", "5"),
+        (Target("python3.13", "arm64"), "manylinux_2_34_aarch64", "manylinux_2_35_aarch64", "17"),
+    ],
+)
+def test_pip_is_offered_every_glibc_the_runtime_has(
+    target: Target, newest: str, too_new: str, oldest: str
+) -> None:
+    platforms = target.platforms()
+    assert platforms[0] == newest and too_new not in platforms
+    assert platforms[-2] == f"manylinux_2_{oldest}_{target.machine}"
+    assert platforms[-1] == f"manylinux2014_{target.machine}"
+    options = target.pip_options()
+    assert options[:4] == ["--implementation", "cp", "--python-version", f"3.{target.minor}"]
+    assert ["--abi", target.abi, "--abi", "abi3", "--abi", "none"] == options[4:10]
+
+
+MARKUPSAFE = "markupsafe-3.0.2-cp312-cp312-manylinux_2_17_{}.manylinux2014_{}.whl"
+
+
+@pytest.mark.parametrize(
+    ("target", "wheel", "loads"),
+    [
+        (X86_312, MARKUPSAFE.format("x86_64", "x86_64"), True),
+        (X86_312, MARKUPSAFE.format("aarch64", "aarch64"), False),
+        (Target("python3.12", "arm64"), MARKUPSAFE.format("aarch64", "aarch64"), True),
+        (Target("python3.11", "x86_64"), MARKUPSAFE.format("x86_64", "x86_64"), False),
+        (X86_312, "orjson-3.10.0-cp312-cp312-manylinux_2_28_x86_64.whl", True),
+        (
+            Target("python3.11", "x86_64"),
+            "orjson-3.10.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+            False,
+        ),
+        (X86_312, "numpy-2.3.0-cp312-cp312-manylinux_2_35_x86_64.whl", False),
+        (X86_312, "cryptography-44.0.0-cp39-abi3-manylinux1_x86_64.whl", True),
+        (X86_312, "cryptography-44.0.0-cp313-abi3-manylinux_2_17_x86_64.whl", False),
+        (X86_312, "pkg-1.0-cp312-cp312-linux_x86_64.whl", False),
+        (X86_312, "pkg-1.0-cp312-cp312-musllinux_1_2_x86_64.whl", False),
+        (X86_312, "pkg-1.0-cp312-cp312-macosx_11_0_arm64.whl", False),
+        (X86_312, "pkg-1.0-cp312-cp312-win_amd64.whl", False),
+        (X86_312, "six-1.16.0-py2.py3-none-any.whl", True),
+        (X86_312, "old-1.0-py2-none-any.whl", False),
+        (X86_312, "pkg-1.0-1-py3-none-any.whl", True),  # with a build tag
+    ],
+)
+def test_a_wheel_loads_where_its_tags_allow(target: Target, wheel: str, loads: bool) -> None:
+    assert target.accepts(wheel) is loads
+
+
+# -- reading requirements.txt --------------------------------------------------------------
+
+
+def test_requirements_are_read_as_pip_reads_them(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "more.txt").write_text("attrs>=23  # nested\n-r ../base.txt\n")
+    (tmp_path / "base.txt").write_text("idna==3.7\n")
+    (tmp_path / "pins.txt").write_text("idna<4\n")
+    (tmp_path / "requirements.txt").write_text(
+        "# the app's dependencies\n"
+        "\n"
+        "requests==2.32.3 \\\n"
+        "    ; python_version >= '3.8'\n"
+        "chalicelike\n"
+        "ChaliceLike[local]>=0.1\n"
+        "-r nested/more.txt\n"
+        "--requirement=base.txt\n"
+        "-c pins.txt\n"
+        "--extra-index-url https://example.invalid/simple\n"
+    )
+    assert project_requirements(tmp_path / "requirements.txt") == [
+        "requests==2.32.3     ; python_version >= '3.8'",
+        "attrs>=23",
+        "idna==3.7",
+        # base.txt again: pip reads it twice as well, and the resolver merges the two.
+        "idna==3.7",
+        f"--constraint {tmp_path / 'pins.txt'}",
+        "--extra-index-url https://example.invalid/simple",
+    ]
+
+
+def test_an_editable_requirement_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-e ./libs/shared\n")
+    with pytest.raises(PackagingError, match=r"editable requirement '-e \./libs/shared'"):
+        project_requirements(tmp_path / "requirements.txt")
+
+
+def test_the_runtime_brings_mangum_at_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    assert runtime_requirements() == [f"mangum=={version('mangum')}"]
+    assert runtime_requirements(exclude={"mangum"}) == []  # the project pins its own
+
+
+def test_the_cache_key_is_the_requirement_set_runtime_and_architecture() -> None:
+    key = cache_key(["b==1", "a==2"], X86_312)
+    assert key == cache_key(["a==2", "b==1", "a==2"], X86_312)
+    assert key != cache_key(["a==2"], X86_312)
+    assert key != cache_key(["b==1", "a==2"], Target("python3.12", "arm64"))
+    assert key != cache_key(["b==1", "a==2"], Target("python3.13", "x86_64"))
+
+
+# -- resolving with a fake pip ------------------------------------------------------------
+
+Step = Callable[[Sequence[str]], PipResult]
+
+
+class FakePip(PipRunner):
+    """Answers each pip command with the next step; records the commands."""
+
+    def __init__(self, *steps: Step) -> None:
+        self.steps = list(steps)
+        self.commands: list[list[str]] = []
+        self.requirements: list[list[str]] = []  # the -r file of each command that had one
+
+    def run(self, args: Sequence[str]) -> PipResult:
+        self.commands.append(list(args))
+        if "-r" in args:
+            given = Path(args[list(args).index("-r") + 1])
+            self.requirements.append(given.read_text().splitlines())
+        return self.steps.pop(0)(args)
+
+
+def _dest(args: Sequence[str]) -> Path:
+    flag = "--dest" if "--dest" in args else "--wheel-dir"
+    dest = Path(args[list(args).index(flag) + 1])
+    dest.mkdir(parents=True, exist_ok=True)
+    return dest
+
+
+def saves(*names: str) -> Step:
+    def step(args: Sequence[str]) -> PipResult:
+        for name in names:
+            with zipfile.ZipFile(_dest(args) / name, "w") as wheel:
+                wheel.writestr("placeholder.py", "")
+        return PipResult(0, "", "")
+
+    return step
+
+
+def fails(stderr: str) -> Step:
+    return lambda args: PipResult(1, "", stderr)
+
+
+NOT_FOUND = (
+    "ERROR: Could not find a version that satisfies the requirement {0} (from versions: none)\n"
+    "ERROR: No matching distribution found for {0}\n"
+)
+
+
+def test_pip_downloads_binary_wheels_for_the_target_once(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    pip = FakePip(saves("markupsafe-3.0.2-cp312-cp312-manylinux_2_17_x86_64.whl"))
+    first = resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+    assert [wheel.name for wheel in first.wheels] == [
+        "markupsafe-3.0.2-cp312-cp312-manylinux_2_17_x86_64.whl"
+    ]
+    assert not first.cache_hit
+    [command] = pip.commands
+    assert command[:2] == ["download", "--only-binary=:all:"]
+    assert X86_312.pip_options() == command[2 : 2 + len(X86_312.pip_options())]
+    assert pip.requirements == [["markupsafe==3.0.2", *runtime_requirements()]]
+
+    untouchable = mock.create_autospec(PipRunner, instance=True)
+    again = resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", untouchable)
+    assert again.cache_hit and again.wheels == first.wheels
+    untouchable.run.assert_not_called()
+
+
+def test_a_pure_python_sdist_is_built_and_pip_resolves_again(tmp_path: Path) -> None:
+    index = "--extra-index-url https://example.invalid/simple"
+    (tmp_path / "requirements.txt").write_text(f"{index}\ntinypkg==1.0\n")
+
+    def finds_the_built_wheel(args: Sequence[str]) -> PipResult:
+        built = Path(args[list(args).index("--find-links") + 1])
+        assert [path.name for path in built.iterdir()] == ["tinypkg-1.0-py3-none-any.whl"]
+        return saves("tinypkg-1.0-py3-none-any.whl", "mangum-0.22.0-py3-none-any.whl")(args)
+
+    pip = FakePip(
+        fails(NOT_FOUND.format("tinypkg==1.0")),
+        saves("tinypkg-1.0.tar.gz"),
+        saves("tinypkg-1.0-py3-none-any.whl"),
+        finds_the_built_wheel,
+    )
+    found = resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+    assert [w.name for w in found.wheels] == [
+        "mangum-0.22.0-py3-none-any.whl",
+        "tinypkg-1.0-py3-none-any.whl",
+    ]
+    download_sdist, build = pip.commands[1], pip.commands[2]
+    assert download_sdist[:3] == ["download", "--no-deps", "--no-binary=:all:"]
+    assert pip.requirements[1] == [
+        "--extra-index-url https://example.invalid/simple",
+        "tinypkg==1.0",
+    ]
+    assert build[:2] == ["wheel", "--no-deps"] and build[-1].endswith("tinypkg-1.0.tar.gz")
+
+
+def test_an_sdist_that_compiles_code_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("cpkg==2.0\n")
+    pip = FakePip(
+        fails(NOT_FOUND.format("cpkg==2.0")),
+        saves("cpkg-2.0.tar.gz"),
+        saves("cpkg-2.0-cp311-cp311-linux_x86_64.whl"),
+    )
+    with pytest.raises(PackagingError) as raised:
+        resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+    assert str(raised.value).startswith("cpkg: no wheel for python3.12 on x86_64 (cp312")
+    assert "cpkg-2.0-cp311-cp311-linux_x86_64.whl, which is compiled for this machine" in str(
+        raised.value
+    )
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no entry left behind
+
+
+def test_a_requirement_pip_cannot_read_is_reported_with_pips_words(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("a==1\nb==2\n")
+    conflict = "ERROR: Cannot install a==1 and b==2 because these package versions conflict.\n"
+    pip = FakePip(fails(conflict))
+    with pytest.raises(PackagingError, match="because these package versions conflict"):
+        resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+
+
+# -- from PyPI ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
+def test_binary_wheels_match_the_architecture_from_pypi(
+    architecture: str, wheel_cache: Path
+) -> None:
+    target = Target("python3.12", architecture)
+    found = resolve_wheels(PROJECTS / "binary_wheels" / "requirements.txt", target, wheel_cache)
+    names = sorted(wheel.name.lower() for wheel in found.wheels)
+    [markupsafe] = [name for name in names if name.startswith("markupsafe-3.0.2-cp312-cp312-")]
+    assert f"_{target.machine}" in markupsafe
+    other = {"x86_64": "aarch64", "aarch64": "x86_64"}[target.machine]
+    assert other not in markupsafe
+    assert any(name.startswith("mangum-") for name in names)
+    assert any(name.startswith("typing_extensions-") for name in names)  # mangum needs it
+    assert not any(name.startswith(("boto3-", "botocore-")) for name in names)
+    assert all(target.accepts(name) for name in names)
+
+
+def test_glibc_limits_pick_older_wheels_for_older_runtimes_from_pypi(wheel_cache: Path) -> None:
+    target = Target("python3.11", "x86_64")
+    found = resolve_wheels(PROJECTS / "binary_wheels" / "requirements.txt", target, wheel_cache)
+    [markupsafe] = [w.name for w in found.wheels if w.name.lower().startswith("markupsafe")]
+    assert "cp311-cp311" in markupsafe and "manylinux_2_17_x86_64" in markupsafe
+
+
+def test_an_sdist_only_package_is_built_from_pypi(wheel_cache: Path) -> None:
+    target = Target(HOST_RUNTIME, HOST_ARCHITECTURE)  # the target test_archive builds it for
+    found = resolve_wheels(PROJECTS / "sdist_only" / "requirements.txt", target, wheel_cache)
+    assert "docopt-0.6.2-py2.py3-none-any.whl" in [wheel.name for wheel in found.wheels]
+
+
+def test_a_package_without_a_linux_wheel_or_sdist_is_an_error_from_pypi(
+    wheel_cache: Path,
+) -> None:
+    target = Target("python3.12", "x86_64")
+    with pytest.raises(PackagingError) as raised:
+        resolve_wheels(PROJECTS / "unsatisfiable" / "requirements.txt", target, wheel_cache)
+    message = str(raised.value)
+    assert message.startswith("pywin32: no wheel for python3.12 on x86_64")
+    assert "no source distribution" in message and "manylinux wheel for x86_64" in message
