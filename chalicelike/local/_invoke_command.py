@@ -1,11 +1,130 @@
-"""`chalicelike invoke` (being written)."""
+"""`chalicelike invoke -n NAME`: run one of the app's functions once, as Lambda would.
+
+The app is read like the dev server reads it (`ProjectState`), the function runs in one
+worker process speaking the Runtime API; the payload goes to stdout, the log to stderr
+as the function writes it.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._project_state import ProjectState
+
+# Exit codes: the function ran and answered; it failed (Lambda's FunctionError); or the
+# command could not run it (unknown function, unreadable event).
+EXIT_OK, EXIT_FUNCTION_ERROR, EXIT_USAGE = 0, 1, 2
 
 
 def register(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser("invoke", help="(being written)")
-    parser.set_defaults(run=lambda args: 2)
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "invoke",
+        help="run one of the app's functions once and print its payload",
+        description=(
+            "Run one function of the app in a local Lambda worker. The payload is printed "
+            "on stdout, the invocation's log on stderr; the exit status is 0 on success, "
+            "1 on a function error and 2 when the function or event cannot be used."
+        ),
+    )
+    parser.add_argument(
+        "-n", "--name", required=True, help="the function: its name in the app or deployed name"
+    )
+    parser.add_argument(
+        "--event",
+        metavar="FILE",
+        help="a JSON file holding the event, '-' for stdin (default: {})",
+    )
+    parser.add_argument("--stage", default="dev", help="the config stage to read (default: dev)")
+    parser.set_defaults(run=run)
+
+
+class UsageError(Exception):
+    """What keeps the command from invoking anything; printed as is, exit status 2."""
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        payload = read_event(args.event)
+        return asyncio.run(invoke(Path(args.project_dir), args.stage, args.name, payload))
+    except UsageError as error:
+        print(f"chalicelike invoke: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def read_event(source: str | None) -> bytes:
+    if source is None:
+        return b"{}"  # what Lambda hands a function invoked without a payload
+    where = "stdin" if source == "-" else source
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read the event file {where}: {error.strerror}") from None
+    try:
+        json.loads(data)
+    except ValueError as error:
+        raise UsageError(f"the event in {where} is not JSON: {error}") from None
+    return data
+
+
+async def invoke(project_dir: Path, stage: str, name: str, payload: bytes) -> int:
+    from ._describe import AppLoadError
+    from ._invocation import Throttled
+    from ._pool import WorkerPool
+
+    state = await read_project(project_dir, stage)
+    try:
+        await state.current()
+    except AppLoadError as error:
+        # The function cannot initialise: on Lambda that is the invocation's failure.
+        print(f"chalicelike invoke: {error}", file=sys.stderr)
+        return EXIT_FUNCTION_ERROR
+    # The log streams to stderr as the function writes it, as `sam local invoke` does.
+    pool = WorkerPool(state.specs, log_sink=_to_stderr)
+    try:
+        spec = pool.find(name)
+        if spec is None:
+            raise UsageError(unknown_function(name, state))
+        try:
+            result = await pool.invoke(spec.name, payload)
+        except Throttled:
+            # Only a reserved concurrency of 0 throttles a lone invocation, as on Lambda.
+            print(f"chalicelike invoke: {spec.name} is throttled", file=sys.stderr)
+            return EXIT_FUNCTION_ERROR
+    finally:
+        await pool.close()
+    sys.stdout.buffer.write(result.payload + b"\n")
+    sys.stdout.flush()
+    return EXIT_OK if result.function_error is None else EXIT_FUNCTION_ERROR
+
+
+async def read_project(project_dir: Path, stage: str) -> ProjectState:
+    """The app read once, as the dev server reads it; `current()` raises if it is broken."""
+    from ._project_state import ProjectState, logger
+
+    state = ProjectState(project_dir, stage)
+    # ProjectState logs a broken app for the dev server's console; a one-shot command
+    # reports the error itself, once.
+    was_disabled, logger.disabled = logger.disabled, True
+    try:
+        await state.reload()
+    finally:
+        logger.disabled = was_disabled
+    return state
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def unknown_function(name: str, state: ProjectState) -> str:
+    known = ", ".join(f"{spec.name} ({spec.resource_name})" for spec in state.specs)
+    return (
+        f"the app in {state.project_dir} has no function {name!r}; "
+        f"its functions are: {known or 'none'}"
+    )

@@ -21,7 +21,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-INVOKE_API_PREFIX = "/2015-03-31/functions/"
+INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
 
 
 def register(commands: Any) -> None:

@@ -1,0 +1,118 @@
+"""Lambda's queue for asynchronous (`Event`) invocations, as the local Invoke API runs them.
+
+Each event runs in a background task the queue keeps a reference to; a function error is
+retried twice (one minute, then two minutes later), a throttle is retried with backoff
+for up to six hours, and closing drops pending retries and cancels stragglers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import traceback
+from collections.abc import Callable, Sequence
+
+from ._invocation import InvocationResult, LocalLambda, Throttled, UnknownFunction
+
+# Lambda's defaults (MaximumRetryAttempts 2, MaximumEventAgeInSeconds 21600).
+RETRY_DELAYS = (60.0, 120.0)
+THROTTLE_BACKOFF = (1.0, 300.0)  # first delay, longest delay
+MAX_EVENT_AGE_SECONDS = 6 * 3600.0
+
+
+class EventQueue:
+    def __init__(
+        self,
+        local_lambda: LocalLambda,
+        log: Callable[[str], None],
+        *,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        throttle_backoff: tuple[float, float] = THROTTLE_BACKOFF,
+    ) -> None:
+        self.local_lambda = local_lambda
+        self._log = log
+        self._retry_delays = tuple(retry_delays)
+        self._throttle_backoff = throttle_backoff
+        self._tasks: set[asyncio.Task[None]] = set()  # events not done yet
+        self._waiting: set[asyncio.Task[None]] = set()  # of those, the ones between attempts
+        self._closing = False
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    def submit(self, function: str, payload: bytes, event_id: str) -> None:
+        task = asyncio.ensure_future(self._run(function, payload, event_id))
+        self._tasks.add(task)  # a reference, or the loop may drop the task half-way
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, function: str, payload: bytes, event_id: str) -> None:
+        """One event: the first attempt and its retries."""
+        label = f"Invoke API: async invocation {event_id} of {function}"
+        attempts = 1 + len(self._retry_delays)
+        for attempt in range(1, attempts + 1):
+            try:
+                result = await self._attempt(function, payload, label)
+            except UnknownFunction:
+                self._log(f"{label} dropped: the function no longer exists")
+                return
+            except Exception:  # a failure of the local Lambda itself, not of the function
+                self._log(f"{label} failed:\n{traceback.format_exc().rstrip()}")
+                return
+            if result is None or result.function_error is None:
+                return
+            failure = f"{label} failed ({describe_error(result.payload)})"
+            if attempt == attempts or self._closing:
+                # Lambda would send it to the function's on-failure destination or DLQ.
+                self._log(f"{failure}; dropped after {attempt} attempt(s)")
+                return
+            delay = self._retry_delays[attempt - 1]
+            self._log(f"{failure}; retrying in {delay:g} s, as Lambda does")
+            await self._wait(delay)
+
+    async def _attempt(self, function: str, payload: bytes, label: str) -> InvocationResult | None:
+        """One attempt; a throttled event stays queued and is retried with backoff."""
+        delay, longest = self._throttle_backoff
+        waited = 0.0
+        while True:
+            try:
+                return await self.local_lambda.invoke(function, payload)
+            except Throttled:
+                if waited >= MAX_EVENT_AGE_SECONDS or self._closing:
+                    self._log(f"{label} dropped: still throttled after {waited:g} s")
+                    return None
+            await self._wait(delay)
+            waited += delay
+            delay = min(delay * 2, longest)
+
+    async def _wait(self, seconds: float) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # only ever awaited inside an event's task
+        self._waiting.add(task)
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._waiting.discard(task)
+
+    async def close(self, grace: float = 2.0) -> None:
+        """Drop pending retries, give running events `grace` seconds, then cancel them:
+        a function hanging until its timeout must not hold up a shutdown."""
+        self._closing = True
+        for task in list(self._waiting):
+            task.cancel()
+        tasks = list(self._tasks)
+        if not tasks:
+            return
+        _, running = await asyncio.wait(tasks, timeout=grace)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def describe_error(payload: bytes) -> str:
+    """'ValueError: bad input' from Lambda's error document, for a log line."""
+    try:
+        document = json.loads(payload)
+        return f"{document['errorType']}: {document['errorMessage']}"
+    except (ValueError, KeyError, TypeError):
+        return payload[:200].decode(errors="replace")
