@@ -17,6 +17,18 @@ from chalicelike import (
     IAMAuthorizer,
     JWTAuthorizer,
 )
+from chalicelike._authorizers import AuthorizerType, ChaliceAuthorizer
+from chalicelike._gateway_auth import (
+    AuthorizerCache,
+    AuthorizerCall,
+    AuthOutcome,
+    GatewayRequest,
+    authorizer_failure,
+    authorizer_outcome,
+    begin_authorization,
+    identity_values,
+    token_event,
+)
 from chalicelike.test import Client
 
 POOL_ARN = "arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_Abc123"
@@ -56,6 +68,20 @@ def make_app() -> Chalice:
         lambda order_id: echo()
     )
     app.route("/keys", authorizer=key_auth)(echo)
+
+    @app.authorizer(
+        authorizer_type="REQUEST", identity_sources=["header.X-Api-Key", "query.tenant"]
+    )
+    def tenant_auth(auth_request: Any) -> AuthResponse:
+        tenant = auth_request.query_params["tenant"]
+        return AuthResponse(routes=["*"], principal_id="t", context={"tenant": tenant})
+
+    app.route("/tenants", authorizer=tenant_auth)(echo)
+    query_jwt = JWTAuthorizer(
+        "qjwt", issuer="https://issuer.example", audience="shop",
+        identity_source="$request.querystring.access_token",
+    )  # fmt: skip
+    app.route("/jwt-query", authorizer=query_jwt)(echo)
     cognito = CognitoUserPoolAuthorizer("pool", provider_arns=[POOL_ARN])
     app.route("/profile", authorizer=cognito)(echo)
     http_jwt = JWTAuthorizer("jwt", issuer="https://issuer.example", audience="shop")
@@ -164,3 +190,119 @@ def test_blueprint_authorizer_is_the_apps_once_registered() -> None:
         assert client.lambda_.invoke("ops_bp_auth", event).payload["principalId"] == "bp"
     with pytest.raises(RegistrationError, match="authorizer must be an authorizer"):
         app.route("/x", authorizer="junk")(lambda: {})
+
+
+def test_every_identity_source_of_a_request_authorizer_is_checked(client: Any) -> None:
+    # The query-string source counts as much as the header: without it, no call and a 401.
+    assert client.http.get("/tenants", headers={"X-Api-Key": "k"}).status_code == 401
+    assert client.http.get("/tenants?tenant=", headers={"X-Api-Key": "k"}).status_code == 401
+    assert client.http.get("/tenants?tenant=acme").status_code == 401
+    allowed = client.http.get("/tenants?tenant=acme", headers={"X-Api-Key": "k"})
+    assert allowed.json_body == {"authorizer": {"principalId": "t", "tenant": "acme"}}
+
+
+def test_a_jwt_authorizer_reads_its_identity_source(client: Any) -> None:
+    good = {"iss": "https://issuer.example", "aud": "shop", "exp": time.time() + 60}
+    assert client.http.get(f"/jwt-query?access_token={jwt(good)}").status_code == 200
+    assert client.http.get("/jwt-query", headers={"Authorization": jwt(good)}).status_code == 401
+
+
+# -- the steps the local gateway runs with the call in between -------------------------
+
+
+def gateway_request(
+    headers: dict[str, str] | None = None, query: dict[str, list[str]] | None = None
+) -> GatewayRequest:
+    return GatewayRequest(
+        "GET", "/orders/7", "/orders/{order_id}", headers or {}, query or {}, {"order_id": "7"},
+        "api",
+    )  # fmt: skip
+
+
+def authorizer(**options: Any) -> ChaliceAuthorizer:
+    return ChaliceAuthorizer("auth", lambda request: {}, **options)
+
+
+ARN = "arn:aws:execute-api:us-east-1:123456789012:local/api/GET/orders/7"
+
+
+def test_a_lambda_authorizer_is_a_call_to_make_with_its_identity() -> None:
+    step = begin_authorization(authorizer(ttl_seconds=60), gateway_request({"authorization": "t"}))
+    assert step == AuthorizerCall("auth", AuthorizerType.TOKEN, ("t",), ARN, 60)
+    assert isinstance(step, AuthorizerCall)
+    assert token_event(step) == {"type": "TOKEN", "authorizationToken": "t", "methodArn": ARN}
+
+
+def test_a_missing_identity_is_a_401_without_a_call() -> None:
+    outcome = begin_authorization(authorizer(), gateway_request())
+    assert isinstance(outcome, AuthOutcome) and outcome.answer is not None
+    assert outcome.answer.status_code == 401
+
+
+def test_request_identity_values_follow_the_sources_in_order() -> None:
+    auth = authorizer(
+        authorizer_type="REQUEST",
+        identity_sources=["query.tenant", "header.X-Key", "stageVariables.env"],
+    )
+    request = gateway_request({"x-key": "k"}, {"tenant": ["a", "b"]})
+    assert identity_values(auth, request) == ("a,b", "k", "stageVariables.env")
+    assert identity_values(auth, gateway_request({"x-key": "k"})) is None
+    assert identity_values(auth, gateway_request({"x-key": ""}, {"tenant": ["a"]})) is None
+
+
+CALL = AuthorizerCall("auth", AuthorizerType.TOKEN, ("t",), ARN, 300)
+
+
+def policy(effect: str, resource: str = "arn:aws:execute-api:*") -> dict[str, Any]:
+    statement = {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [resource]}
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+@pytest.mark.parametrize(
+    ("output", "status", "context"),
+    [
+        ({"principalId": "u", "policyDocument": policy("Allow"), "context": {"a": 1}}, None,
+         {"principalId": "u", "a": 1}),
+        ({"principalId": "u", "policyDocument": policy("Deny")}, 403, None),
+        ({"principalId": "u", "policyDocument": policy("Allow", ARN.replace("GET", "PUT"))},
+         403, None),
+        ({"isAuthorized": True, "context": {"b": "x"}}, None, {"b": "x"}),
+        ({"isAuthorized": False}, 403, None),
+        ({"policyDocument": policy("Allow")}, 500, None),
+        ({"principalId": "u", "policyDocument": "nope"}, 500, None),
+        ({"principalId": "u", "policyDocument": policy("Allow"), "context": [1]}, 500, None),
+        (None, 500, None),
+        ("Allow", 500, None),
+    ],
+)  # fmt: skip
+def test_the_authorizer_output_becomes_api_gateways_outcome(
+    output: Any, status: int | None, context: dict[str, Any] | None
+) -> None:
+    outcome = authorizer_outcome(CALL, output)
+    assert (outcome.answer.status_code if outcome.answer else None) == status
+    assert outcome.context == context
+
+
+def test_an_authorizer_that_raises_unauthorized_is_a_401_anything_else_500() -> None:
+    assert authorizer_failure("Unauthorized").answer.status_code == 401  # type: ignore[union-attr]
+    for message in ("unauthorized", "boom", None):
+        assert authorizer_failure(message).answer.status_code == 500  # type: ignore[union-attr]
+
+
+def test_the_cache_keeps_outputs_for_the_ttl_per_identity() -> None:
+    now = [1000.0]
+    cache = AuthorizerCache(clock=lambda: now[0])
+    cache.put(CALL, {"principalId": "u"})
+    assert cache.get(CALL) == {"principalId": "u"}
+    assert cache.get(CALL._replace(identity=("other",))) is None
+    assert cache.get(CALL._replace(function="another")) is None
+    now[0] += 299
+    assert cache.get(CALL) == {"principalId": "u"}
+    now[0] += 1
+    assert cache.get(CALL) is None
+    uncached = CALL._replace(ttl_seconds=0)
+    cache.put(uncached, {"principalId": "u"})
+    assert cache.get(uncached) is None
+    cache.put(CALL, {"principalId": "v"})
+    cache.clear()
+    assert cache.get(CALL) is None
