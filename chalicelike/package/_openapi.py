@@ -1,0 +1,264 @@
+"""The REST API as an OpenAPI 3 document in API Gateway's import format: `generate-models`
+prints it, and the templates embed it as the RestApi body with real integration URIs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .._cors import CORSConfig, preflight_headers
+from .._manifest import AppManifest, AuthorizerSpec, RouteSpec
+from .._settings import StageConfig
+from ._resources import TemplateError
+
+# A function name → the integration URI API Gateway invokes it by (a string, or a template
+# intrinsic such as Fn::Sub).
+UriFor = Callable[[str], Any]
+
+_EMPTY = {"$ref": "#/components/schemas/Empty"}
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
+API_KEY_SCHEME = "api_key"
+
+
+def placeholder_uri(function: str) -> str:
+    """Chalice's generate-models placeholders: filled in by whoever deploys the document."""
+    variable = "api_handler_lambda_arn" if function == "api_handler" else f"{function}_lambda_arn"
+    return (
+        "arn:{partition}:apigateway:{region_name}:lambda:path/2015-03-31/functions/"
+        f"{{{variable}}}/invocations"
+    )
+
+
+def openapi_document(
+    manifest: AppManifest,
+    stage: StageConfig,
+    uri_for: UriFor = placeholder_uri,
+    api_gateway_policy: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The app's routes, authorizers, CORS preflights and binary types as OpenAPI 3.0."""
+    document: dict[str, Any] = {
+        "openapi": "3.0.1",
+        "info": {"title": manifest.app_name, "version": "1.0"},
+        "paths": {},
+        "components": {
+            "schemas": {"Empty": {"type": "object", "title": "Empty Schema"}},
+        },
+        "x-amazon-apigateway-binary-media-types": list(manifest.binary_types),
+    }
+    schemes: dict[str, Any] = {}
+    operation_ids: set[str] = set()
+    for path, routes in _routes_by_path(manifest.routes).items():
+        operations: dict[str, Any] = {}
+        for route in routes:
+            operation = _operation(route, uri_for, operation_ids)
+            operations[_method_key(route.method)] = operation
+            _add_schemes(schemes, route, uri_for)
+        preflight = _preflight(routes, uri_for, operation_ids)
+        if preflight is not None:
+            # OpenAPI: every operation declares the path's parameters, the preflight too.
+            parameters = _parameters(path)
+            operations["options"] = (
+                {"parameters": parameters, **preflight} if parameters else preflight
+            )
+        document["paths"][path] = operations
+    if schemes:
+        document["components"]["securitySchemes"] = schemes
+    if stage.api_gateway_endpoint_vpce:
+        document["x-amazon-apigateway-endpoint-configuration"] = {
+            "vpcEndpointIds": list(stage.api_gateway_endpoint_vpce)
+        }
+    if api_gateway_policy is not None:
+        document["x-amazon-apigateway-policy"] = dict(api_gateway_policy)
+    return document
+
+
+def _routes_by_path(routes: list[RouteSpec]) -> dict[str, list[RouteSpec]]:
+    grouped: dict[str, list[RouteSpec]] = {}
+    for route in routes:
+        grouped.setdefault(route.path, []).append(route)
+    return grouped
+
+
+def _method_key(method: str) -> str:
+    # API Gateway's extension for "every method": a view that routes them all itself.
+    return "x-amazon-apigateway-any-method" if method == "ANY" else method.lower()
+
+
+def _operation(route: RouteSpec, uri_for: UriFor, taken: set[str]) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": _operation_id(route, taken)}
+    parameters = _parameters(route.path)
+    if parameters:
+        operation["parameters"] = parameters
+    if route.method in _BODY_METHODS and route.content_types:
+        operation["requestBody"] = {
+            "content": {content_type: {"schema": _EMPTY} for content_type in route.content_types}
+        }
+    operation["responses"] = {
+        "200": {"description": "200 response", "content": {"application/json": {"schema": _EMPTY}}}
+    }
+    requirement = _security_requirement(route)
+    if requirement:
+        operation["security"] = [requirement]
+    operation["x-amazon-apigateway-integration"] = proxy_integration(uri_for(route.function))
+    return operation
+
+
+def proxy_integration(uri: Any) -> dict[str, Any]:
+    """Lambda proxy: API Gateway POSTs the whole request to the function's invoke URI."""
+    return {
+        "type": "aws_proxy",
+        "httpMethod": "POST",
+        "uri": uri,
+        "passthroughBehavior": "when_no_match",
+        "contentHandling": "CONVERT_TO_TEXT",
+        "responses": {"default": {"statusCode": "200"}},
+    }
+
+
+def _operation_id(route: RouteSpec, taken: set[str]) -> str:
+    # One view may serve several methods and paths; the IDs must stay unique (OpenAPI).
+    candidates = [route.view_name, f"{route.view_name}_{route.method.lower()}"]
+    chosen = next((c for c in candidates if c not in taken), None)
+    number = 2
+    while chosen is None:
+        candidate = f"{candidates[1]}_{number}"
+        chosen = candidate if candidate not in taken else None
+        number += 1
+    taken.add(chosen)
+    return chosen
+
+
+def _parameters(path: str) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in path_parameters(path)
+    ]
+
+
+def path_parameters(path: str) -> list[str]:
+    """'/a/{id}/{proxy+}' → ['id', 'proxy']: API Gateway names a greedy one without its '+'."""
+    names = []
+    for segment in path.split("/"):
+        if segment.startswith("{") and segment.endswith("}"):
+            names.append(segment[1:-1].rstrip("+"))
+    return names
+
+
+def _security_requirement(route: RouteSpec) -> dict[str, list[str]]:
+    # One requirement object: API Gateway checks the API key AND the authorizer.
+    requirement: dict[str, list[str]] = {}
+    if route.api_key_required:
+        requirement[API_KEY_SCHEME] = []
+    auth = route.authorizer
+    if auth is not None:
+        if auth.kind == "JWTAuthorizer":
+            raise TemplateError(
+                f"Route {route.method} {route.path} uses JWTAuthorizer "
+                f"{auth.options.get('name')!r}, which only HTTP APIs have: set "
+                '"api_gateway_type": "HTTP" in .chalice/config.json, or use a '
+                "CognitoUserPoolAuthorizer or a Lambda authorizer"
+            )
+        # Only Cognito authorizers take OAuth scopes; API Gateway wants [] for the rest.
+        scopes = auth.options.get("scopes") if auth.kind == "CognitoUserPoolAuthorizer" else None
+        requirement[scheme_name(auth)] = list(scopes or [])
+    return requirement
+
+
+def scheme_name(auth: AuthorizerSpec) -> str:
+    return "sigv4" if auth.kind == "IAMAuthorizer" else str(auth.options["name"])
+
+
+def _add_schemes(schemes: dict[str, Any], route: RouteSpec, uri_for: UriFor) -> None:
+    if route.api_key_required:
+        schemes[API_KEY_SCHEME] = {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    if route.authorizer is not None:
+        schemes[scheme_name(route.authorizer)] = security_scheme(route.authorizer, uri_for)
+
+
+def security_scheme(auth: AuthorizerSpec, uri_for: UriFor) -> dict[str, Any]:
+    """The securitySchemes entry API Gateway builds an authorizer from."""
+    options = auth.options
+    if auth.kind == "IAMAuthorizer":
+        return _api_key_scheme("Authorization", "awsSigv4")
+    if auth.kind == "CognitoUserPoolAuthorizer":
+        scheme = _api_key_scheme(options["header"], "cognito_user_pools")
+        scheme["x-amazon-apigateway-authorizer"] = {
+            "type": "cognito_user_pools",
+            "providerARNs": list(options["provider_arns"]),
+        }
+        return scheme
+    scheme = _api_key_scheme(options["header"], "custom")
+    lambda_auth: dict[str, Any] = {"type": "token"}
+    if auth.kind == "ChaliceAuthorizer":
+        lambda_auth["authorizerUri"] = uri_for(str(auth.function))
+        credentials = options.get("execution_role")
+        if options.get("authorizer_type") == "REQUEST":
+            lambda_auth["type"] = "request"
+            lambda_auth["identitySource"] = ", ".join(options["identity_sources"])
+    else:  # CustomAuthorizer: a Lambda authorizer deployed elsewhere
+        lambda_auth["authorizerUri"] = options["authorizer_uri"]
+        credentials = options.get("invoke_role_arn")
+    if credentials:
+        lambda_auth["authorizerCredentials"] = credentials
+    lambda_auth["authorizerResultTtlInSeconds"] = options["ttl_seconds"]
+    scheme["x-amazon-apigateway-authorizer"] = lambda_auth
+    return scheme
+
+
+def _api_key_scheme(header: str, auth_type: str) -> dict[str, Any]:
+    return {
+        "type": "apiKey",
+        "name": header,
+        "in": "header",
+        "x-amazon-apigateway-authtype": auth_type,
+    }
+
+
+def _preflight(routes: list[RouteSpec], uri_for: UriFor, taken: set[str]) -> dict[str, Any] | None:
+    """The OPTIONS method API Gateway answers CORS preflights with, if the path has CORS.
+
+    One allowed origin: a mock integration answers, with no Lambda call (Chalice's way).
+    Several: the header can name only one, so the preflight goes to the function, which
+    echoes the request's Origin when it is listed.
+    """
+    if any(route.method == "OPTIONS" for route in routes):
+        return None  # the app answers OPTIONS itself
+    cors_by_method = {
+        route.method: CORSConfig(**route.cors) if route.cors is not None else None
+        for route in routes
+    }
+    enabled = [config for config in cors_by_method.values() if config is not None]
+    if not enabled:
+        return None
+    if not isinstance(enabled[0].allow_origin, str):
+        return {
+            "operationId": _operation_id(
+                RouteSpec(routes[0].path, "OPTIONS", f"{routes[0].view_name}_preflight"), taken
+            ),
+            "responses": {"200": {"description": "200 response"}},
+            "x-amazon-apigateway-integration": proxy_integration(uri_for(routes[0].function)),
+        }
+    headers = preflight_headers(cors_by_method, None)
+    return {
+        "responses": {
+            "200": {
+                "description": "200 response",
+                "headers": {name: {"schema": {"type": "string"}} for name in headers},
+                "content": {"application/json": {"schema": _EMPTY}},
+            }
+        },
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "passthroughBehavior": "when_no_match",
+            "responses": {
+                "default": {
+                    "statusCode": "200",
+                    "responseParameters": {
+                        f"method.response.header.{name}": f"'{value}'"
+                        for name, value in headers.items()
+                    },
+                }
+            },
+        },
+    }

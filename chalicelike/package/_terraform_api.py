@@ -1,0 +1,266 @@
+"""The front doors in Terraform: REST API (OpenAPI body), HTTP API, Function URLs, websockets;
+the choices are `_cloudformation_api`'s, only the spelling differs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry
+from ._cloudformation_api import http_authorizer, http_routes, refuse_gateway_features, route_key
+from ._custom_domains import add_tf_rest_domain, add_tf_v2_domain
+from ._openapi import openapi_document
+from ._resources import functions_of_kind, gateway_functions, logical_id, short_hash
+from ._terraform import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
+
+APIGATEWAY = "apigateway.amazonaws.com"
+
+
+def add_front_doors(document: Document, api_gateway_policy: Mapping[str, Any] | None) -> None:
+    for entry in document.manifest.functions:
+        if document.config(entry.name).function_url:
+            add_function_url(document, entry.name)
+    routes = document.manifest.routes
+    if routes and document.config(API_FUNCTION).function_url:
+        refuse_gateway_features(routes)
+    elif routes and document.stage.api_gateway_type == "HTTP":
+        add_http_api(document)
+    elif routes:
+        add_rest_api(document, api_gateway_policy)
+    if functions_of_kind(document.manifest, "websocket"):
+        add_websocket_api(document)
+
+
+def add_rest_api(document: Document, api_gateway_policy: Mapping[str, Any] | None) -> None:
+    stage = document.stage
+    body = openapi_document(
+        document.manifest, stage, lambda f: document.fn(f, "invoke_arn"), api_gateway_policy
+    )
+    document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
+    endpoint: dict[str, Any] = {"types": [stage.api_gateway_endpoint_type]}
+    if stage.api_gateway_endpoint_vpce:
+        endpoint["vpc_endpoint_ids"] = list(stage.api_gateway_endpoint_vpce)
+    api: dict[str, Any] = {
+        "name": document.manifest.app_name,
+        "body": "${local.chalicelike_openapi}",
+        # Set from the body too; repeated so that Terraform does not see drift and undo it.
+        "binary_media_types": list(document.manifest.binary_types),
+        "endpoint_configuration": endpoint,
+        "tags": document.tags(),
+    }
+    if stage.minimum_compression_size is not None:
+        api["minimum_compression_size"] = str(stage.minimum_compression_size)
+    document.add("aws_api_gateway_rest_api", "rest_api", api)
+    document.add(
+        "aws_api_gateway_deployment",
+        "rest_api",
+        {
+            "rest_api_id": "${aws_api_gateway_rest_api.rest_api.id}",
+            # A deployment is a snapshot: a new body needs a new one (made before the old goes).
+            "triggers": {"redeployment": "${sha1(local.chalicelike_openapi)}"},
+            "lifecycle": {"create_before_destroy": True},
+        },
+    )
+    document.add(
+        "aws_api_gateway_stage",
+        "rest_api",
+        {
+            "rest_api_id": "${aws_api_gateway_rest_api.rest_api.id}",
+            "deployment_id": "${aws_api_gateway_deployment.rest_api.id}",
+            "stage_name": stage.api_gateway_stage,
+            "xray_tracing_enabled": document.config(API_FUNCTION).xray,
+            "tags": document.tags(),
+        },
+    )
+    for function in gateway_functions(document.manifest):
+        document.permission(
+            function,
+            "invoke",
+            "apigateway.amazonaws.com",
+            "${aws_api_gateway_rest_api.rest_api.execution_arn}/*",
+        )
+    if stage.api_gateway_custom_domain is not None:
+        add_tf_rest_domain(document, stage.api_gateway_custom_domain)
+    document.output("RestAPIId", "${aws_api_gateway_rest_api.rest_api.id}")
+    document.output("EndpointURL", "${aws_api_gateway_stage.rest_api.invoke_url}/")
+
+
+def add_function_url(document: Document, function: str) -> None:
+    name = tf_name(function)
+    document.add(
+        "aws_lambda_function_url",
+        name,
+        {"function_name": document.fn(function, "function_name"), "authorization_type": "NONE"},
+    )
+    document.add(
+        "aws_lambda_permission",
+        f"{name}_url",
+        {
+            "function_name": document.fn(function, "function_name"),
+            "action": "lambda:InvokeFunctionUrl",
+            "principal": "*",
+            "function_url_auth_type": "NONE",
+        },
+    )
+    # Since October 2025 a public URL also needs InvokeFunction, limited to URL calls;
+    # the provider can say so from 6.29 on.
+    document.provider_version = FUNCTION_URL_PROVIDER_VERSION
+    document.add(
+        "aws_lambda_permission",
+        f"{name}_url_invoke",
+        {
+            "function_name": document.fn(function, "function_name"),
+            "action": "lambda:InvokeFunction",
+            "principal": "*",
+            "invoked_via_function_url": True,
+        },
+    )
+    label = "EndpointURL" if function == API_FUNCTION else f"{logical_id(function)}URL"
+    document.output(label, f"${{aws_lambda_function_url.{name}.function_url}}")
+
+
+def add_http_api(document: Document) -> None:
+    api = "${aws_apigatewayv2_api.http_api.id}"
+    document.add(
+        "aws_apigatewayv2_api",
+        "http_api",
+        {"name": document.manifest.app_name, "protocol_type": "HTTP", "tags": document.tags()},
+    )
+    document.add(
+        "aws_apigatewayv2_integration",
+        "http_api",
+        {
+            "api_id": api,
+            "integration_type": "AWS_PROXY",
+            "integration_uri": document.fn(API_FUNCTION),
+            "payload_format_version": "2.0",
+        },
+    )
+    for route in http_routes(document.manifest.routes):
+        body: dict[str, Any] = {
+            "api_id": api,
+            "route_key": route_key(route),
+            "target": "integrations/${aws_apigatewayv2_integration.http_api.id}",
+            "authorization_type": "NONE",
+        }
+        if route.authorizer is not None:
+            body.update(_route_auth(document, route.authorizer))
+        document.add(
+            "aws_apigatewayv2_route", f"route_{short_hash(route_key(route)).lower()}", body
+        )
+    document.add(
+        "aws_apigatewayv2_stage",
+        "http_api",
+        {"api_id": api, "name": document.stage.api_gateway_stage, "auto_deploy": True},
+    )
+    for function in gateway_functions(document.manifest):
+        document.permission(
+            function, "invoke", APIGATEWAY, "${aws_apigatewayv2_api.http_api.execution_arn}/*"
+        )
+    if document.stage.api_gateway_custom_domain is not None:
+        add_tf_v2_domain(document, document.stage.api_gateway_custom_domain, "http_api", "Api")
+    document.output("HttpAPIId", api)
+    document.output("EndpointURL", "${aws_apigatewayv2_stage.http_api.invoke_url}/")
+
+
+# CloudFormation's authorizer properties, in Terraform's names.
+_AUTHORIZER_KEYS = {
+    "AuthorizerType": "authorizer_type",
+    "IdentitySource": "identity_sources",
+    "AuthorizerUri": "authorizer_uri",
+    "AuthorizerPayloadFormatVersion": "authorizer_payload_format_version",
+    "AuthorizerResultTtlInSeconds": "authorizer_result_ttl_in_seconds",
+    "AuthorizerCredentialsArn": "authorizer_credentials_arn",
+}
+
+
+def _route_auth(document: Document, auth: AuthorizerSpec) -> dict[str, Any]:
+    if auth.kind == "IAMAuthorizer":
+        return {"authorization_type": "AWS_IAM"}
+    name = tf_name(str(auth.options["name"]))
+    if name not in document.resources.get("aws_apigatewayv2_authorizer", {}):
+        properties = http_authorizer(auth, lambda f: document.fn(f, "invoke_arn"))
+        body = {_AUTHORIZER_KEYS[k]: v for k, v in properties.items() if k in _AUTHORIZER_KEYS}
+        if "JwtConfiguration" in properties:
+            jwt = properties["JwtConfiguration"]
+            body["jwt_configuration"] = {"issuer": jwt["Issuer"], "audience": jwt["Audience"]}
+        body.update({"api_id": "${aws_apigatewayv2_api.http_api.id}", "name": name})
+        document.add("aws_apigatewayv2_authorizer", name, body)
+    result: dict[str, Any] = {
+        "authorization_type": "JWT" if auth.kind == "JWTAuthorizer" else "CUSTOM",
+        "authorizer_id": f"${{aws_apigatewayv2_authorizer.{name}.id}}",
+    }
+    if auth.kind == "JWTAuthorizer" and auth.options.get("scopes"):
+        result["authorization_scopes"] = list(auth.options["scopes"])
+    return result
+
+
+def add_websocket_api(document: Document) -> None:
+    handlers = functions_of_kind(document.manifest, "websocket")
+    api = "${aws_apigatewayv2_api.websocket_api.id}"
+    document.add(
+        "aws_apigatewayv2_api",
+        "websocket_api",
+        {
+            "name": f"{document.manifest.app_name}-{document.stage.stage}-websocket-api",
+            "protocol_type": "WEBSOCKET",
+            "route_selection_expression": "$request.body.action",
+            "tags": document.tags(),
+        },
+    )
+    routes = [_add_websocket_route(document, entry) for entry in handlers]
+    keys = sorted(str(e.settings["route_key"]) for e in handlers)
+    document.add(
+        "aws_apigatewayv2_deployment",
+        "websocket_api",
+        {
+            "api_id": api,
+            "triggers": {"redeployment": json.dumps(keys)},
+            "lifecycle": {"create_before_destroy": True},
+            "depends_on": routes,
+        },
+    )
+    document.add(
+        "aws_apigatewayv2_stage",
+        "websocket_api",
+        {
+            "api_id": api,
+            "name": document.stage.websocket_api_stage,
+            "deployment_id": "${aws_apigatewayv2_deployment.websocket_api.id}",
+        },
+    )
+    domain = document.stage.websocket_api_custom_domain
+    if domain is not None:
+        add_tf_v2_domain(document, domain, "websocket_api", "Websocket")
+    document.output("WebsocketAPIId", api)
+    document.output(
+        "WebsocketConnectEndpointURL", "${aws_apigatewayv2_stage.websocket_api.invoke_url}/"
+    )
+
+
+def _add_websocket_route(document: Document, entry: FunctionEntry) -> str:
+    """One handler's route ($connect, $default, $disconnect), integration and permission."""
+    name = tf_name(entry.name)
+    api = "${aws_apigatewayv2_api.websocket_api.id}"
+    document.add(
+        "aws_apigatewayv2_integration",
+        name,
+        {
+            "api_id": api,
+            "integration_type": "AWS_PROXY",
+            "integration_uri": document.fn(entry.name, "invoke_arn"),
+        },
+    )
+    document.permission(
+        entry.name, "websocket", APIGATEWAY, "${aws_apigatewayv2_api.websocket_api.execution_arn}/*"
+    )
+    return document.add(
+        "aws_apigatewayv2_route",
+        name,
+        {
+            "api_id": api,
+            "route_key": entry.settings["route_key"],
+            "target": f"integrations/${{aws_apigatewayv2_integration.{name}.id}}",
+        },
+    )

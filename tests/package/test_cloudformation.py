@@ -1,0 +1,436 @@
+"""SAM and plain CloudFormation templates: every function, setting and event source; cfn-lint."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelike._manifest import API_FUNCTION, AppManifest, FunctionEntry, RouteSpec
+from chalicelike._settings import CustomDomain, FunctionConfig
+from chalicelike.package._cloudformation import cloudformation_template, sam_template
+from chalicelike.package._resources import TemplateError
+from chalicelike.package._s3_notifications import HANDLER_SOURCE
+from chalicelike.package._templates import build_templates
+from tests.package.template_support import (
+    ARCHITECTURES,
+    EVERYTHING,
+    FULL_SETTINGS,
+    HTTP_API,
+    POLICY,
+    cfn_lint,
+    configs_for,
+    manifest_of,
+    resources_of_type,
+    stage_for,
+)
+
+FORMATS = ("sam", "cloudformation")
+
+
+def _template(fmt: str, manifest: AppManifest, **settings: Any) -> dict[str, Any]:
+    stage_settings = settings.pop("stage", {})
+    configs = configs_for(manifest, **settings)
+    (document,) = build_templates(
+        manifest, stage_for(manifest, **stage_settings), configs, POLICY, fmt
+    ).values()
+    return document
+
+
+@pytest.fixture(scope="module")
+def everything() -> AppManifest:
+    return manifest_of(EVERYTHING)
+
+
+@pytest.fixture(scope="module", params=FORMATS)
+def template(request: pytest.FixtureRequest, everything: AppManifest) -> dict[str, Any]:
+    return _template(request.param, everything, **FULL_SETTINGS)
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cfn_lint_finds_nothing(fmt: str, architecture: str, everything: AppManifest) -> None:
+    document = _template(fmt, everything, lambda_architecture=architecture, **FULL_SETTINGS)
+    assert cfn_lint(document) == []
+    functions = [r for r in document["Resources"].values() if "Function" in r["Type"]]
+    app_functions = [f for f in functions if f["Properties"].get("Handler", "").startswith("app.")]
+    assert app_functions
+    assert all(f["Properties"]["Architectures"] == [architecture] for f in app_functions)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cfn_lint_passes_an_http_api(fmt: str) -> None:
+    manifest = manifest_of(HTTP_API)
+    document = _template(fmt, manifest, stage={"api_gateway_type": "HTTP"}, **FULL_SETTINGS)
+    assert cfn_lint(document) == []
+    with pytest.raises(TemplateError, match="Function URL"):
+        _template(fmt, manifest, function_url=True)  # authorizers need API Gateway
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cfn_lint_passes_a_function_url_beside_the_api(fmt: str, everything: AppManifest) -> None:
+    configs = configs_for(everything)
+    configs["plain"] = FunctionConfig(name="plain", function_url=True)
+    (document,) = build_templates(everything, stage_for(everything), configs, POLICY, fmt).values()
+    assert cfn_lint(document) == []
+    assert document["Resources"]["PlainUrl"]["Properties"]["AuthType"] == "NONE"
+    assert "PlainURL" in document["Outputs"]
+    assert "RestAPI" in document["Resources"]
+
+
+def test_sam_and_plain_cfn_differ_only_where_they_must(everything: AppManifest) -> None:
+    sam = _template("sam", everything)
+    plain = _template("cloudformation", everything)
+    assert sam["Transform"] == "AWS::Serverless-2016-10-31"
+    assert "Transform" not in plain
+    assert sam["Resources"]["OnJob"]["Type"] == "AWS::Serverless::Function"
+    assert sam["Resources"]["OnJob"]["Properties"]["CodeUri"] == "./deployment.zip"
+    assert plain["Resources"]["OnJob"]["Type"] == "AWS::Lambda::Function"
+    assert plain["Resources"]["OnJob"]["Properties"]["Code"] == {
+        "S3Bucket": {"Ref": "DeploymentBucket"},
+        "S3Key": {"Ref": "DeploymentKey"},
+    }
+    assert set(plain["Parameters"]) == {"DeploymentBucket", "DeploymentKey"}
+    assert set(sam["Resources"]) == set(plain["Resources"])
+
+
+def test_every_function_with_its_settings(
+    template: dict[str, Any], everything: AppManifest
+) -> None:
+    sam = "Transform" in template
+    for entry in everything.functions:
+        logical = "APIHandler" if entry.name == API_FUNCTION else _camel(entry.name)
+        properties = template["Resources"][logical]["Properties"]
+        assert properties["Handler"] == entry.handler
+        assert properties["Runtime"] == "python3.12"
+        assert properties["MemorySize"] == 512
+        assert properties["Timeout"] == 30
+        assert properties["ReservedConcurrentExecutions"] == 4
+        assert properties["Environment"] == {"Variables": {"STAGE": "dev", "TABLE_NAME": "orders"}}
+        assert properties["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]
+        assert properties["VpcConfig"] == {
+            "SubnetIds": ["subnet-0123456789abcdef0"],
+            "SecurityGroupIds": ["sg-0123456789abcdef0"],
+        }
+        assert properties["EphemeralStorage"] == {"Size": 1024}
+        tracing = properties["Tracing"] if sam else properties["TracingConfig"]["Mode"]
+        assert tracing == "Active"
+        tags = properties["Tags"] if sam else {t["Key"]: t["Value"] for t in properties["Tags"]}
+        assert tags == {"chalicelike": "app=everything:stage=dev", "team": "shop"}
+        assert properties["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
+        log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert log_group["Properties"]["RetentionInDays"] == 14
+        assert template["Outputs"][f"{logical}Arn"]["Value"] == {"Fn::GetAtt": [logical, "Arn"]}
+
+
+def _camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def test_s3_notifications_go_through_one_custom_resource_per_bucket(
+    template: dict[str, Any],
+) -> None:
+    uploads = template["Resources"]["EverythingUploadsNotifications"]
+    assert uploads["Type"] == "Custom::S3BucketNotifications"
+    assert uploads["Properties"]["Bucket"] == "everything-uploads"
+    configurations = uploads["Properties"]["Configurations"]
+    assert [c["Events"] for c in configurations] == [["s3:ObjectCreated:*"], ["s3:ObjectRemoved:*"]]
+    assert configurations[0]["Filter"] == {
+        "Key": {
+            "FilterRules": [
+                {"Name": "prefix", "Value": "incoming/"},
+                {"Name": "suffix", "Value": ".csv"},
+            ]
+        }
+    }
+    assert configurations[0]["LambdaFunctionArn"] == {"Fn::GetAtt": ["OnUpload", "Arn"]}
+    # S3 validates the destination when the configuration is written: permissions first.
+    assert uploads["DependsOn"] == ["OnRemovedS3Permission", "OnUploadS3Permission"]
+    assert "EventBridge" not in uploads["Properties"]
+    assert template["Resources"]["OnUploadS3Permission"]["Properties"]["SourceAccount"] == {
+        "Ref": "AWS::AccountId"
+    }
+
+
+def test_an_s3_source_via_eventbridge_is_a_rule(template: dict[str, Any]) -> None:
+    rule = template["Resources"]["OnPhotoS3Rule"]["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": ["everything-media"]},
+            "object": {"key": [{"wildcard": "photos/*.png"}]},
+        },
+    }
+    media = template["Resources"]["EverythingMediaNotifications"]["Properties"]
+    assert media["EventBridge"] == "true"  # the custom resource turns delivery on
+    assert media["Configurations"] == []
+
+
+def test_sns_subscriptions(template: dict[str, Any]) -> None:
+    alert = template["Resources"]["OnAlertSnsSubscription"]["Properties"]
+    assert alert["Protocol"] == "lambda"
+    assert alert["TopicArn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:everything-alerts"
+    }
+    news = template["Resources"]["OnNewsSnsSubscription"]["Properties"]
+    assert news["TopicArn"] == "arn:aws:sns:us-west-2:123456789012:partner-news"
+    assert news["Region"] == "us-west-2"  # a topic is subscribed to in its own region
+    assert template["Resources"]["OnNewsSnsPermission"]["Properties"]["Principal"] == (
+        "sns.amazonaws.com"
+    )
+
+
+def test_queue_and_stream_mappings_keep_their_settings(template: dict[str, Any]) -> None:
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
+    job = mappings["OnJobSqsEventSource"]["Properties"]
+    assert job["BatchSize"] == 50
+    assert job["MaximumBatchingWindowInSeconds"] == 10
+    assert job["ScalingConfig"] == {"MaximumConcurrency": 5}
+    assert job["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    partner = mappings["OnPartnerJobSqsEventSource"]["Properties"]
+    assert partner["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:partner-jobs"
+    assert "ScalingConfig" not in partner
+    click = mappings["OnClickKinesisEventSource"]["Properties"]
+    assert (click["BatchSize"], click["StartingPosition"]) == (200, "TRIM_HORIZON")
+    assert click["MaximumBatchingWindowInSeconds"] == 5
+    assert click["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    order = mappings["OnOrderChangeDynamodbEventSource"]["Properties"]
+    assert order["EventSourceArn"].endswith(
+        "table/everything-orders/stream/2024-01-01T00:00:00.000"
+    )
+    assert (order["BatchSize"], order["StartingPosition"]) == (25, "LATEST")
+    assert len(mappings) == 4
+
+
+def test_eventbridge_rules_and_schedules(template: dict[str, Any]) -> None:
+    rules = resources_of_type(template, "AWS::Events::Rule")
+    assert rules["EveryFiveMinutesScheduleRule"]["Properties"]["ScheduleExpression"] == (
+        "rate(5 minutes)"
+    )
+    assert rules["EveryFiveMinutesScheduleRule"]["Properties"]["Description"] == (
+        "Every five minutes"
+    )
+    assert rules["AtNoonScheduleRule"]["Properties"]["ScheduleExpression"] == "cron(0 12 * * ? *)"
+    ec2 = rules["OnEc2EventRule"]["Properties"]
+    assert ec2["EventPattern"]["source"] == ["aws.ec2"]
+    assert ec2["Targets"] == [{"Arn": {"Fn::GetAtt": ["OnEc2", "Arn"]}, "Id": "OnEc2"}]
+    assert rules["OnCustomBusEventRule"]["Properties"]["EventBusName"] == "everything-bus"
+    permission = template["Resources"]["OnCustomBusEventPermission"]["Properties"]
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["OnCustomBusEventRule", "Arn"]}
+
+
+def test_the_websocket_api_has_its_three_routes(template: dict[str, Any]) -> None:
+    api = template["Resources"]["WebsocketAPI"]["Properties"]
+    assert api["ProtocolType"] == "WEBSOCKET"
+    routes = resources_of_type(template, "AWS::ApiGatewayV2::Route")
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == [
+        "$connect",
+        "$default",
+        "$disconnect",
+    ]
+    (deployment,) = resources_of_type(template, "AWS::ApiGatewayV2::Deployment").values()
+    assert sorted(deployment["DependsOn"]) == sorted(routes)
+    assert "WebsocketConnectEndpointURL" in template["Outputs"]
+
+
+def test_ses_and_cognito_triggers(template: dict[str, Any]) -> None:
+    rule = template["Resources"]["OnEmailReceiptRule"]
+    assert rule["Properties"]["RuleSetName"] == "everything-rules"
+    assert rule["Properties"]["Rule"]["Recipients"] == ["orders@example.com"]
+    action = rule["Properties"]["Rule"]["Actions"][0]["LambdaAction"]
+    assert action["FunctionArn"] == {"Fn::GetAtt": ["OnEmail", "Arn"]}
+    assert rule["DependsOn"] == ["OnEmailSesPermission"]
+    cognito = template["Resources"]["OnSignupCognitoPermission"]["Properties"]
+    assert cognito["Principal"] == "cognito-idp.amazonaws.com"
+    assert "PreSignUp, PostConfirmation" in json.dumps(
+        template["Outputs"]["OnSignupCognitoTriggers"]
+    )
+
+
+def test_the_rest_api_embeds_the_openapi_body(template: dict[str, Any]) -> None:
+    api = template["Resources"]["RestAPI"]["Properties"]
+    integration = api["Body"]["paths"]["/"]["get"]["x-amazon-apigateway-integration"]
+    assert integration["uri"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+        "/functions/${APIHandler.Arn}/invocations"
+    }
+    assert api["EndpointConfiguration"] == {"Types": ["EDGE"]}
+    (deployment,) = resources_of_type(template, "AWS::ApiGateway::Deployment")
+    assert template["Resources"]["RestAPIStage"]["Properties"]["DeploymentId"] == {
+        "Ref": deployment
+    }
+    assert template["Resources"]["RestAPIStage"]["Properties"]["StageName"] == "api"
+    invoked = {
+        p["Properties"]["FunctionName"]["Fn::GetAtt"][0]
+        for name, p in resources_of_type(template, "AWS::Lambda::Permission").items()
+        if name.endswith("InvokePermission")
+    }
+    assert invoked == {"APIHandler", "TokenAuth", "TeamAuth"}
+    assert template["Outputs"]["EndpointURL"]["Value"] == {
+        "Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"
+    }
+
+
+def test_a_changed_api_gets_a_new_deployment(everything: AppManifest) -> None:
+    # CloudFormation never redeploys an unchanged Deployment resource.
+    before = _template("cloudformation", everything)
+    changed = AppManifest(
+        everything.app_name,
+        everything.functions,
+        [*everything.routes, RouteSpec("/new", "GET", "new")],
+        everything.binary_types,
+    )
+    after = _template("cloudformation", changed)
+    deployments = [
+        set(resources_of_type(t, "AWS::ApiGateway::Deployment")) for t in (before, after)
+    ]
+    assert deployments[0] != deployments[1]
+
+
+def test_the_http_api_routes_and_authorizers() -> None:
+    template = _template(
+        "cloudformation", manifest_of(HTTP_API), stage={"api_gateway_type": "HTTP"}
+    )
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources_of_type(template, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes["GET /items/{item_id}"]["AuthorizationType"] == "JWT"
+    assert routes["GET /items/{item_id}"]["AuthorizationScopes"] == ["items/write"]
+    assert routes["GET /me"]["AuthorizationType"] == "CUSTOM"
+    assert routes["POST /admin"]["AuthorizationType"] == "AWS_IAM"
+    assert routes["OPTIONS /"]["AuthorizationType"] == "NONE"  # the app answers preflights
+    authorizers = resources_of_type(template, "AWS::ApiGatewayV2::Authorizer")
+    jwt = authorizers["HttpAuthorizerPoolJwt"]["Properties"]
+    assert jwt["JwtConfiguration"]["Audience"] == ["client-one"]
+    token = authorizers["HttpAuthorizerTokenAuth"]["Properties"]
+    assert token["IdentitySource"] == ["$request.header.Authorization"]
+    assert token["AuthorizerResultTtlInSeconds"] == 30
+    integration = template["Resources"]["HttpAPIIntegration"]["Properties"]
+    assert integration["PayloadFormatVersion"] == "2.0"
+    assert template["Resources"]["HttpAPIStage"]["Properties"]["AutoDeploy"] is True
+
+
+def test_what_an_http_api_cannot_do_is_refused(everything: AppManifest) -> None:
+    # The everything app uses API keys and a Cognito authorizer: REST-only features.
+    with pytest.raises(TemplateError, match="API key"):
+        _template("cloudformation", everything, stage={"api_gateway_type": "HTTP"})
+
+
+def test_a_function_url_replaces_api_gateway() -> None:
+    functions = [FunctionEntry(API_FUNCTION, "app.app", "api")]
+    manifest = AppManifest("urlapp", functions, [RouteSpec("/", "GET", "index")], [])
+    template = _template("cloudformation", manifest, function_url=True)
+    assert "RestAPI" not in template["Resources"]
+    assert template["Resources"]["APIHandlerUrl"]["Properties"]["AuthType"] == "NONE"
+    grants = {
+        p["Properties"]["Action"]
+        for p in resources_of_type(template, "AWS::Lambda::Permission").values()
+    }
+    assert grants == {"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}
+    invoke = template["Resources"]["APIHandlerUrlInvokePermission"]["Properties"]
+    assert invoke["InvokedViaFunctionUrl"] is True  # not the function to anyone
+    assert template["Outputs"]["EndpointURL"]["Value"] == {
+        "Fn::GetAtt": ["APIHandlerUrl", "FunctionUrl"]
+    }
+    assert cfn_lint(template) == []
+
+
+def test_roles_the_users_arn_or_a_functions_own_policy(everything: AppManifest) -> None:
+    configs = {e.name: FunctionConfig(name=e.name) for e in everything.functions}
+    configs["on_job"] = FunctionConfig(
+        name="on_job", manage_iam_role=False, iam_role_arn="arn:aws:iam::123456789012:role/jobs"
+    )
+    own = {"Version": "2012-10-17", "Statement": []}
+    template = cloudformation_template(
+        everything, stage_for(everything), configs, POLICY, {"on_click": own}
+    )
+    resources = template["Resources"]
+    assert resources["OnJob"]["Properties"]["Role"] == "arn:aws:iam::123456789012:role/jobs"
+    assert resources["OnClick"]["Properties"]["Role"] == {"Fn::GetAtt": ["OnClickRole", "Arn"]}
+    assert resources["OnClickRole"]["Properties"]["Policies"][0]["PolicyDocument"] == own
+    default = resources["DefaultRole"]["Properties"]
+    assert default["Policies"][0]["PolicyDocument"] == POLICY
+    assert default["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "lambda.amazonaws.com"
+    }
+
+
+def test_a_missing_role_or_policy_is_an_error(everything: AppManifest) -> None:
+    stage = stage_for(everything)
+    unmanaged = configs_for(everything, manage_iam_role=False)
+    with pytest.raises(TemplateError, match="iam_role_arn"):
+        sam_template(everything, stage, unmanaged, POLICY)
+    with pytest.raises(TemplateError, match="needs an IAM policy"):
+        sam_template(everything, stage, configs_for(everything), None)
+    roles = configs_for(everything, manage_iam_role=False, iam_role_arn="arn:aws:iam::1:role/r")
+    assert "DefaultRole" not in sam_template(everything, stage, roles, None)["Resources"]
+
+
+def test_templates_are_deterministic(everything: AppManifest) -> None:
+    first = json.dumps(_template("sam", everything, **FULL_SETTINGS))
+    assert first == json.dumps(_template("sam", everything, **FULL_SETTINGS))
+    resources = list(json.loads(first)["Resources"])
+    assert resources == sorted(resources)
+
+
+def test_names_that_collide_are_refused() -> None:
+    functions = [
+        FunctionEntry("on_job", "app.a", "pure_lambda"),
+        FunctionEntry("on-job", "app.b", "pure_lambda"),
+    ]
+    manifest = AppManifest("app", functions, [], [])
+    with pytest.raises(TemplateError, match="OnJob"):
+        _template("sam", manifest)
+
+
+def test_the_notification_handler_fits_inline_and_compiles() -> None:
+    assert len(HANDLER_SOURCE) < 4096  # CloudFormation's limit for ZipFile code
+    compile(HANDLER_SOURCE, "index.py", "exec")
+
+
+def test_an_unknown_format_is_refused(everything: AppManifest) -> None:
+    with pytest.raises(TemplateError, match="sam, cloudformation, terraform"):
+        build_templates(everything, stage_for(everything), {}, POLICY, "pulumi")
+
+
+DOMAIN = CustomDomain(
+    domain_name="api.example.com",
+    certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-0123-4567-89ab-0123456789ab",
+    url_prefix="v1",
+)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_custom_domains_for_the_rest_and_websocket_apis(fmt: str, everything: AppManifest) -> None:
+    stage = {"api_gateway_custom_domain": DOMAIN, "websocket_api_custom_domain": DOMAIN}
+    template = _template(fmt, everything, stage=stage)
+    assert cfn_lint(template) == []
+    domain = template["Resources"]["ApiCustomDomain"]["Properties"]
+    assert domain["CertificateArn"] == DOMAIN.certificate_arn  # EDGE: CloudFront's certificate
+    mapping = template["Resources"]["ApiCustomDomainMapping"]["Properties"]
+    assert mapping["BasePath"] == "v1"
+    assert mapping["Stage"] == {"Ref": "RestAPIStage"}
+    assert template["Outputs"]["AliasDomainName"]["Value"] == {
+        "Fn::GetAtt": ["ApiCustomDomain", "DistributionDomainName"]
+    }
+    websocket = template["Resources"]["WebsocketCustomDomainMapping"]["Properties"]
+    assert websocket["ApiMappingKey"] == "v1"
+    regional = _template(fmt, everything, stage={**stage, "api_gateway_endpoint_type": "REGIONAL"})
+    properties = regional["Resources"]["ApiCustomDomain"]["Properties"]
+    assert properties["RegionalCertificateArn"] == DOMAIN.certificate_arn
+    with pytest.raises(TemplateError, match="PRIVATE"):
+        _template(fmt, everything, stage={**stage, "api_gateway_endpoint_type": "PRIVATE"})
+
+
+def test_a_custom_domain_for_an_http_api() -> None:
+    stage = {"api_gateway_type": "HTTP", "api_gateway_custom_domain": DOMAIN}
+    template = _template("cloudformation", manifest_of(HTTP_API), stage=stage)
+    assert cfn_lint(template) == []
+    configuration = template["Resources"]["ApiCustomDomain"]["Properties"]
+    assert configuration["DomainNameConfigurations"][0]["EndpointType"] == "REGIONAL"
+    assert template["Resources"]["ApiCustomDomainMapping"]["Properties"]["ApiId"] == {
+        "Ref": "HttpAPI"
+    }
