@@ -65,11 +65,14 @@ def build_deployment_zip(
     architecture: str,
     cache_dir: Path | None = None,
     pip: PipRunner | None = None,
+    hosts_asgi_apps: bool = True,
 ) -> ArchiveReport:
     """Write the project's deployment package for `runtime` (python3.10-3.13) on `architecture`.
 
     Wheels and the lean runtime are cached in `cache_dir` (default: the project's
-    .chalice/cache/), keyed by the requirement set, runtime and architecture.
+    .chalice/cache/), keyed by the requirement set, runtime and architecture. mangum (and
+    what it needs) ships only when the app hosts ASGI/WSGI apps (`hosts_asgi_apps`): the
+    runtime's own routes never import it.
     """
     project_dir = Path(project_dir).resolve()
     target = Target(runtime, architecture)
@@ -77,7 +80,13 @@ def build_deployment_zip(
         raise PackagingError(f"No app.py in {project_dir}: Chalice projects keep their app there")
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(project_dir)
     requirements = project_dir / "requirements.txt"
-    wheel_set = resolve_wheels(requirements if requirements.is_file() else None, target, cache, pip)
+    wheel_set = resolve_wheels(
+        requirements if requirements.is_file() else None,
+        target,
+        cache,
+        pip,
+        with_runtime_requirements=hosts_asgi_apps,
+    )
     runtime_layer = lean_runtime(cache)
     with ExitStack() as stack:
         entries = collect_entries(project_dir, wheel_set.wheels, runtime_layer, stack)

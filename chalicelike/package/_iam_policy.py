@@ -11,8 +11,6 @@ from typing import Any
 
 from .._manifest import API_FUNCTION, AppManifest
 from .._settings import FunctionConfig
-from ._iam_actions import iam_prefix, service_wildcard
-from ._iam_calls import find_boto3_usage
 from ._resources import TemplateError, config_for
 
 VERSION = "2012-10-17"
@@ -56,7 +54,54 @@ def generate_policy(
     manifest: AppManifest,
     function_configs: Mapping[str, FunctionConfig] | None = None,
 ) -> dict[str, Any]:
-    """The least-privilege policy for the app, with notes on what could not be resolved."""
+    """The least-privilege policy for the app, with notes on what could not be resolved.
+
+    Cached by the app's sources, manifest and settings: reading botocore's models costs
+    a third of a second (importing boto3 alone), which a repeat `package` need not pay.
+    """
+    cache = _policy_cache_file(project_dir, manifest, function_configs)
+    try:
+        cached: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
+        return cached
+    except (OSError, ValueError):
+        pass
+    policy = _generate_policy(project_dir, manifest, function_configs)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_suffix(".tmp")
+    temporary.write_text(json.dumps(policy), encoding="utf-8")
+    temporary.replace(cache)
+    return policy
+
+
+def _policy_cache_file(
+    project_dir: Path,
+    manifest: AppManifest,
+    function_configs: Mapping[str, FunctionConfig] | None,
+) -> Path:
+    import hashlib
+    from dataclasses import asdict
+
+    digest = hashlib.sha256()
+    sources = [project_dir / "app.py", *sorted((project_dir / "chalicelib").rglob("*.py"))]
+    for path in sources:
+        if path.is_file():
+            digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    digest.update(json.dumps(manifest.to_json(), sort_keys=True, default=str).encode())
+    configs = {name: asdict(config) for name, config in sorted((function_configs or {}).items())}
+    digest.update(json.dumps(configs, sort_keys=True, default=str).encode())
+    digest.update(Path(__file__).read_bytes())  # a new version of this analysis
+    return project_dir / ".chalice" / "cache" / f"policy-{digest.hexdigest()[:24]}.json"
+
+
+def _generate_policy(
+    project_dir: Path,
+    manifest: AppManifest,
+    function_configs: Mapping[str, FunctionConfig] | None,
+) -> dict[str, Any]:
+    from ._iam_actions import service_wildcard
+    from ._iam_calls import find_boto3_usage
+
     configs = [config_for(function_configs or {}, entry.name) for entry in manifest.functions]
     usage = find_boto3_usage(project_dir)
     statements = []
@@ -90,6 +135,8 @@ def generate_policy(
 
 
 def _sid(service: str, suffix: str) -> str:
+    from ._iam_actions import iam_prefix
+
     # IAM allows only letters and digits in a Sid.
     return "".join(part.capitalize() for part in iam_prefix(service).split("-")) + suffix
 

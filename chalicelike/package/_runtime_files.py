@@ -97,6 +97,10 @@ def runtime_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
     )
 
 
+# Subpackages that are tooling as a whole (a test checks no runtime module imports them).
+_TOOLING_PACKAGES = ("chalicelike.local.", "chalicelike.package.")
+
+
 def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
     """(zip entry name, lean copy) for every runtime module, made once per version of our source.
 
@@ -105,6 +109,8 @@ def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple
     """
     digest = hashlib.sha256()
     for name, path in sorted(package_modules(package_dir).items()):
+        if name.startswith(_TOOLING_PACKAGES):
+            continue  # the dev server and packager never ship; editing them changes nothing
         source = path.read_bytes()
         digest.update(f"{name}\0{len(source)}\0".encode() + source)
     layer = cache_dir / f"runtime-{digest.hexdigest()[:20]}"

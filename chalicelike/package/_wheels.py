@@ -167,14 +167,21 @@ def resolve_wheels(
     target: Target,
     cache_dir: Path,
     pip: PipRunner | None = None,
+    with_runtime_requirements: bool = True,
 ) -> WheelSet:
     """The wheels for requirements.txt plus the runtime's own, from the cache when it has them.
+
+    The runtime's own (mangum) serve only hosted ASGI/WSGI apps and mounts: an app with
+    none can leave them out (`with_runtime_requirements=False`).
 
     A cache entry is named by the requirement set, runtime and architecture; a hit runs
     no pip at all. An entry appears whole or not at all (built aside, then renamed).
     """
     lines = project_requirements(requirements_file) if requirements_file else []
-    lines += runtime_requirements(exclude={_project_name(line) for line in lines})
+    if with_runtime_requirements:
+        lines += runtime_requirements(exclude={_project_name(line) for line in lines})
+    if not lines:
+        return WheelSet((), cache_hit=True)  # nothing to resolve, nothing for pip to do
     entry = cache_dir / f"{target.runtime}-{target.architecture}-{cache_key(lines, target)}"
     if entry.is_dir():
         return WheelSet(tuple(sorted(entry.glob("*.whl"))), cache_hit=True)

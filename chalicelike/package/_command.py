@@ -1,0 +1,132 @@
+"""`chalicelike package` and `chalicelike generate-models`: the deployment package and the
+API's OpenAPI document, from the app's manifest and the stage's config.
+
+The app is read the way the dev server reads it (a subprocess, `_describe`), so packaging
+runs no user code in this process; config is validated before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .._errors import ChaliceError
+from .._manifest import AppManifest
+
+FORMATS = ("sam", "cloudformation", "terraform")
+
+
+def register(commands: Any) -> None:
+    package: argparse.ArgumentParser = commands.add_parser(
+        "package", help="write deployment.zip and an infrastructure template to OUTDIR"
+    )
+    package.add_argument("outdir", help="folder to write to (created if missing)")
+    package.add_argument("--stage", default="dev")
+    package.add_argument("--pkg-format", choices=FORMATS, default="sam")
+    package.add_argument(
+        "--template-format",
+        choices=("json", "yaml"),
+        default="json",
+        help="SAM and CloudFormation templates as JSON (default) or YAML",
+    )
+    package.set_defaults(run=_package)
+    models: argparse.ArgumentParser = commands.add_parser(
+        "generate-models", help="print the REST API as an OpenAPI 3 document"
+    )
+    models.add_argument("--stage", default="dev")
+    models.set_defaults(run=_generate_models)
+
+
+def read_manifest(project_dir: Path, stage: str) -> AppManifest:
+    from ..local._describe import AppLoadError, describe_project
+
+    try:
+        return asyncio.run(describe_project(project_dir, stage))
+    except AppLoadError as error:
+        raise ChaliceError(str(error)) from None
+
+
+def _package(args: argparse.Namespace) -> int:
+    from .._config import resolve_function_config, resolve_stage_config
+    from ._archive import build_deployment_zip
+    from ._iam_policy import function_policies, load_policy_file, stage_policy
+    from ._templates import build_templates
+
+    started = time.perf_counter()
+    project_dir = Path(args.project_dir).resolve()
+    manifest = read_manifest(project_dir, args.stage)
+    names = [entry.name for entry in manifest.functions]
+    stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
+    configs = {
+        name: resolve_function_config(project_dir, args.stage, name, function_names=names)
+        for name in names
+    }
+    policy = stage_policy(project_dir, args.stage, manifest, configs)
+    api_policy = (
+        load_policy_file(project_dir, stage_config.api_gateway_policy_file)
+        if stage_config.api_gateway_policy_file
+        else None
+    )
+    documents = build_templates(
+        manifest,
+        stage_config,
+        configs,
+        policy,
+        args.pkg_format,
+        function_policies=function_policies(project_dir, manifest, configs),
+        api_gateway_policy=api_policy,
+    )
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    report = build_deployment_zip(
+        project_dir,
+        outdir / "deployment.zip",
+        runtime=stage_config.runtime,
+        architecture=stage_config.lambda_architecture,
+        hosts_asgi_apps=any(route.method == "ANY" for route in manifest.routes),
+    )
+    written = [report.path.name]
+    for name, document in documents.items():
+        path = outdir / name
+        if (
+            args.template_format == "yaml"
+            and name.endswith(".json")
+            and args.pkg_format != "terraform"
+        ):
+            path = path.with_suffix(".yaml")
+            path.write_text(_yaml(document), encoding="utf-8")
+        else:
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        written.append(path.name)
+    print(
+        f"chalicelike package: {', '.join(written)} in {outdir} for {stage_config.runtime} "
+        f"{stage_config.lambda_architecture} ({report.zipped_bytes:,} bytes zipped, "
+        f"{len(report.wheels)} wheels{', cached' if report.cache_hit else ''}) "
+        f"in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _yaml(document: dict[str, Any]) -> str:
+    import yaml
+
+    # CloudFormation reads YAML 1.1; plain block style, keys in the template's own order.
+    text: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+    return text
+
+
+def _generate_models(args: argparse.Namespace) -> int:
+    from .._config import resolve_stage_config
+    from ._openapi import openapi_document
+
+    project_dir = Path(args.project_dir).resolve()
+    manifest = read_manifest(project_dir, args.stage)
+    stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
+    json.dump(openapi_document(manifest, stage_config), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
