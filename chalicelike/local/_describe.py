@@ -54,6 +54,9 @@ def _main(project_dir: str, stage: str) -> int:
     try:
         # The app may read its stage's variables at import time, as it does on Lambda.
         os.environ.update(stage_environment(project_dir, stage))
+        # On Lambda a region is always set; a module-level boto3.client() relies on it.
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        os.environ.setdefault("AWS_DEFAULT_REGION", region or "us-east-1")
         manifest = describe_app(load_app(Path(project_dir)))
     except (ChaliceError, ConfigError) as error:
         answer: dict[str, object] = {"error": str(error)}

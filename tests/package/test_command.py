@@ -1,0 +1,136 @@
+"""`chalicelike package` and `generate-models` as a user runs them: a real subprocess on a copy
+of a project, for each template format and both architectures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EVERYTHING = Path(__file__).resolve().parent / "apps" / "everything"
+
+
+def run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    ignore = shutil.ignore_patterns("__pycache__", "tests", "cache", "policy-*.json")
+    shutil.copytree(source, target, ignore=ignore)
+    return target
+
+
+@pytest.fixture(scope="module")
+def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(ROOT / "sample_app", tmp_path_factory.mktemp("project") / "sample_app")
+
+
+@pytest.mark.parametrize("fmt", ["sam", "cloudformation", "terraform"])
+def test_package_writes_the_zip_and_the_template(
+    sample_app: Path, tmp_path: Path, fmt: str
+) -> None:
+    done = run(sample_app, "package", "--pkg-format", fmt, str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    name = {"sam": "sam.json", "cloudformation": "cloudformation.json"}.get(
+        fmt, "chalicelike.tf.json"
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(["deployment.zip", name])
+    template = json.loads((tmp_path / "out" / name).read_text())
+    text = json.dumps(template)
+    for function in ("import_catalogue", "take_order", "hourly_report", "staff_only"):
+        assert function in text, function
+    with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as package:
+        names = package.namelist()
+    assert "app.py" in names and "chalicelike/_app.py" in names
+    assert not any(n.startswith(("chalicelike/local/", "chalicelike/package/")) for n in names)
+    assert not any("mangum" in n for n in names)  # sample_app hosts no ASGI app
+    assert "deployment.zip" in done.stdout
+
+
+def test_packaging_twice_gives_the_same_bytes_and_yaml_works(
+    sample_app: Path, tmp_path: Path
+) -> None:
+    first = run(sample_app, "package", str(tmp_path / "a"))
+    second = run(sample_app, "package", "--template-format", "yaml", str(tmp_path / "b"))
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert (tmp_path / "a" / "deployment.zip").read_bytes() == (
+        tmp_path / "b" / "deployment.zip"
+    ).read_bytes()
+    import yaml
+
+    document = yaml.safe_load((tmp_path / "b" / "sam.yaml").read_text())
+    assert document == json.loads((tmp_path / "a" / "sam.json").read_text())
+
+
+def test_an_edit_is_packaged_not_the_cached_read(tmp_path: Path) -> None:
+    project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
+    assert run(project, "package", str(tmp_path / "a")).returncode == 0
+    app = project / "app.py"
+    app.write_text(
+        app.read_text() + "\n\n@app.route('/brand-new')\ndef brand_new():\n    return {}\n"
+    )
+    assert run(project, "package", str(tmp_path / "b")).returncode == 0
+    assert "/brand-new" in (tmp_path / "b" / "sam.json").read_text()
+    assert "/brand-new" not in (tmp_path / "a" / "sam.json").read_text()
+
+
+@pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
+def test_every_event_source_for_both_architectures(tmp_path: Path, architecture: str) -> None:
+    project = copy_project(EVERYTHING, tmp_path / "everything")
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    config["lambda_architecture"] = architecture
+    config_path.parent.mkdir(exist_ok=True)
+    config_path.write_text(json.dumps(config))
+    done = run(project, "package", "--pkg-format", "cloudformation", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert architecture in done.stdout
+    template = json.loads((tmp_path / "out" / "cloudformation.json").read_text())
+    functions = [  # the app's own (not the inline S3-notification helper)
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function" and "ZipFile" not in r["Properties"]["Code"]
+    ]
+    assert functions and all(f["Properties"]["Architectures"] == [architecture] for f in functions)
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    assert {
+        "AWS::Lambda::EventSourceMapping",
+        "AWS::Events::Rule",
+        "AWS::SNS::Subscription",
+    } <= kinds
+
+
+def test_generate_models_prints_openapi(sample_app: Path) -> None:
+    done = run(sample_app, "generate-models")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["openapi"].startswith("3.")
+    assert "/books" in document["paths"]
+
+
+def test_a_broken_app_and_a_bad_config_are_one_line_errors(tmp_path: Path) -> None:
+    project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["lambda_memory_size"] = 100
+    config_path.write_text(json.dumps(config))
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "lambda_memory_size" in done.stderr and "128" in done.stderr
+    assert "Traceback" not in done.stderr
+    del config["lambda_memory_size"]
+    config_path.write_text(json.dumps(config))
+    (project / "app.py").write_text(
+        "from chalicelike import Chalice\napp = Chalice('x')\ndef f(:\n"
+    )
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert "SyntaxError" in done.stderr and "line 3" in done.stderr
+    assert not (tmp_path / "out" / "deployment.zip").exists()
