@@ -1,0 +1,88 @@
+"""Fixtures for the local Lambda's tests: real worker processes, and none left behind.
+
+Every test here is checked afterwards for child processes of the test process still
+alive (or unreaped): a worker that outlives its pool is a bug. Async tests run on
+asyncio through anyio's pytest plugin; `open_pool` closes every pool it made.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelike.local._invocation import FunctionSpec
+from chalicelike.local._pool import WorkerPool
+
+RUNTIME_APP = Path(__file__).parent / "apps" / "runtime"
+
+SpecFactory = Callable[..., FunctionSpec]
+PoolFactory = Callable[..., WorkerPool]
+
+
+def child_processes(parent: int) -> list[tuple[int, str, str]]:
+    """(pid, state, command) of every process whose parent is `parent`, zombies included."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                text = stat.read().decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        command, _, rest = text.rpartition(")")
+        fields = rest.split()
+        if int(fields[1]) == parent:
+            children.append((int(entry), fields[0], command.partition("(")[2]))
+    return children
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_processes() -> Iterator[None]:
+    """Fail a test that leaves a child process behind, running or unreaped."""
+    yield
+    deadline = time.monotonic() + 2.0  # a process some thread is still reaping
+    while (leaked := child_processes(os.getpid())) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not leaked, f"child processes left behind: {leaked}"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def spec() -> SpecFactory:
+    """`spec("echo", timeout=1)`: a function of tests/local/apps/runtime/app.py."""
+
+    def make(name: str, handler: str | None = None, **options: Any) -> FunctionSpec:
+        options.setdefault("project_dir", str(RUNTIME_APP))
+        return FunctionSpec(
+            name=name,
+            resource_name=f"runtime-dev-{name}",
+            handler=handler or f"app.{name}",
+            **options,
+        )
+
+    return make
+
+
+@pytest.fixture
+async def open_pool() -> AsyncIterator[PoolFactory]:
+    """`open_pool(spec(...), ...)`: a WorkerPool closed when the test ends."""
+    pools: list[WorkerPool] = []
+
+    def make(*specs: FunctionSpec, **options: Any) -> WorkerPool:
+        pool = WorkerPool(specs, **options)
+        pools.append(pool)
+        return pool
+
+    yield make
+    for pool in pools:
+        await pool.close()

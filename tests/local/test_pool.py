@@ -1,0 +1,412 @@
+"""WorkerPool: the local Lambda as an invoker sees it, with real worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelike.local import _pool
+from chalicelike.local._invocation import (
+    FunctionSpec,
+    InvocationResult,
+    InvocationStatus,
+    Throttled,
+    UnknownFunction,
+)
+from chalicelike.local._pool import WorkerPool
+from chalicelike.local._worker import awslambdaric_command
+
+pytestmark = pytest.mark.anyio
+
+SpecFactory = Callable[..., FunctionSpec]
+PoolFactory = Callable[..., WorkerPool]
+
+REPORT = re.compile(
+    r"REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d\d ms"
+    r"\tBilled Duration: \d+ ms\tMemory Size: (?P<size>\d+) MB"
+    r"\tMax Memory Used: (?P<used>\d+) MB(?P<init>\tInit Duration: \d+\.\d\d ms)?"
+)
+
+
+def body(result: InvocationResult) -> Any:
+    return json.loads(result.payload)
+
+
+def lines(result: InvocationResult) -> list[str]:
+    assert result.log.endswith("\n")
+    return result.log[:-1].split("\n")
+
+
+def check_log(result: InvocationResult, *, cold: bool) -> list[str]:
+    """START, then the function's lines, then END and REPORT; returns the middle."""
+    log = lines(result)
+    request_id = result.request_id
+    assert log[0] == f"START RequestId: {request_id} Version: $LATEST"
+    assert log[-2] == f"END RequestId: {request_id}"
+    report = REPORT.fullmatch(log[-1])
+    assert report is not None, log[-1]
+    assert report["id"] == request_id
+    assert (report["init"] is not None) is cold
+    return log[1:-2]
+
+
+async def test_round_trip_and_log(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("echo"))
+    result = await pool.invoke("echo", b'{"a": 1}')
+    assert result.status is InvocationStatus.OK
+    assert result.function_error is None
+    assert body(result)["event"] == {"a": 1}
+    assert isinstance(result.payload, bytes)
+    assert result.cold_start
+    assert result.duration_ms > 0
+    assert check_log(result, cold=True) == ["init: app imported"]
+    warm = await pool.invoke("echo", b"2")
+    assert not warm.cold_start
+    assert check_log(warm, cold=False) == []
+    assert pool.cold_starts == 1
+
+
+async def test_warm_workers_are_reused(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("echo"))
+    pids = {body(await pool.invoke("echo", b"{}"))["pid"] for _ in range(5)}
+    assert len(pids) == 1
+    assert pool.cold_starts == 1
+    assert pool.live_workers("echo") == pool.idle_workers("echo") == 1
+    assert pool.worker_pids("echo") == list(pids)
+
+
+async def test_concurrent_invocations_get_their_own_workers(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("sleep"))
+    results = await asyncio.gather(*(pool.invoke("sleep", b'{"seconds": 0.2}') for _ in range(3)))
+    assert len({body(result)["pid"] for result in results}) == 3
+    assert pool.cold_starts == 3
+    # Afterwards the most recently used idle worker serves first.
+    assert pool.idle_workers("sleep") == 3
+
+
+async def test_log_lines_reach_the_sink_in_order(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    sink: list[str] = []
+    pool = open_pool(spec("printer"), log_sink=sink.append)
+    result = await pool.invoke("printer", b'"x"')
+    middle = check_log(result, cold=True)
+    assert middle == ["init: app imported", "to stdout x", "to stderr x", "no newline"]
+    assert sink == lines(result)
+
+
+async def test_a_raised_error_is_a_function_error(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("fail"))
+    result = await pool.invoke("fail", b"3")
+    assert result.status is InvocationStatus.ERROR
+    assert result.function_error == "Unhandled"
+    assert body(result)["errorType"] == "ValueError"
+    middle = check_log(result, cold=True)
+    assert "[ERROR] ValueError: boom 3" in middle
+    again = await pool.invoke("fail", b"4")  # the environment survives a raised error
+    assert not again.cold_start
+
+
+async def test_reserved_concurrency_throttles_the_next_one(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("sleep", reserved_concurrency=2))
+    running = [asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 0.3}')) for _ in range(2)]
+    await asyncio.sleep(0.05)
+    with pytest.raises(Throttled):
+        await pool.invoke("sleep", b'{"seconds": 0}')
+    results = await asyncio.gather(*running)
+    assert all(result.status is InvocationStatus.OK for result in results)
+    assert (await pool.invoke("sleep", b'{"seconds": 0}')).status is InvocationStatus.OK
+
+
+async def test_zero_reserved_concurrency_always_throttles(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("echo", reserved_concurrency=0))
+    with pytest.raises(Throttled):
+        await pool.invoke("echo", b"{}")
+    assert pool.cold_starts == 0
+
+
+async def test_account_concurrency_is_shared_by_unreserved_functions(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(
+        spec("sleep"), spec("echo"), spec("fail", reserved_concurrency=1), account_concurrency=1
+    )
+    running = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 0.3}'))
+    await asyncio.sleep(0.05)
+    with pytest.raises(Throttled):
+        await pool.invoke("echo", b"{}")
+    # A function with its own reservation does not draw on the shared pool.
+    assert (await pool.invoke("fail", b"1")).status is InvocationStatus.ERROR
+    assert (await running).status is InvocationStatus.OK
+    assert (await pool.invoke("echo", b"{}")).status is InvocationStatus.OK
+
+
+async def test_timeout_kills_the_worker(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("sleep", timeout=0.5))
+    running = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 10}'))
+    await asyncio.sleep(0.3)
+    (killed,) = pool.worker_pids()
+    result = await running
+    assert result.status is InvocationStatus.TIMEOUT
+    assert body(result) == {
+        "errorType": "Sandbox.Timedout",
+        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after 0.50 seconds",
+    }
+    assert 450 < result.duration_ms < 2000
+    init_output, timed_out = check_log(result, cold=True)
+    assert init_output == "init: app imported"
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (\S+) Task timed out after 0\.50 seconds"
+    match = re.fullmatch(pattern, timed_out)
+    assert match is not None and match[1] == result.request_id
+    after = await pool.invoke("sleep", b'{"seconds": 0}')
+    assert after.cold_start
+    assert body(after)["pid"] != killed
+    assert not _alive(killed)
+
+
+async def test_init_has_its_own_timeout(
+    spec: SpecFactory, open_pool: PoolFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_pool, "INIT_TIMEOUT_SECONDS", 0.3)  # Lambda's is 10 s
+    (tmp_path / "app.py").write_text("import time\ntime.sleep(30)\n")
+    pool = open_pool(spec("slow", "app.handler", project_dir=str(tmp_path), timeout=60))
+    result = await pool.invoke("slow", b"{}")
+    assert result.status is InvocationStatus.TIMEOUT
+    assert body(result)["errorMessage"].endswith("Task timed out after 0.30 seconds")
+    assert pool.live_workers() == 0
+
+
+async def test_memory_above_the_size_kills_the_worker(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("allocate", memory_size=128))
+    fine = await pool.invoke("allocate", b'{"mb": 16}')
+    assert fine.status is InvocationStatus.OK
+    result = await pool.invoke("allocate", b'{"mb": 300, "hold": 5}')
+    assert result.status is InvocationStatus.OUT_OF_MEMORY
+    assert result.duration_ms < 4000  # killed while it held the memory
+    assert body(result) == {
+        "errorType": "Runtime.OutOfMemory",
+        "errorMessage": (
+            f"RequestId: {result.request_id} Error: Runtime exited with error: signal: killed"
+        ),
+    }
+    log = lines(result)
+    assert log[-3] == "Runtime.OutOfMemory"
+    report = REPORT.fullmatch(log[-1])
+    assert report is not None and report["used"] == report["size"] == "128"
+    assert (await pool.invoke("allocate", b'{"mb": 1}')).cold_start
+
+
+async def test_a_peak_between_samples_still_counts(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("allocate", memory_size=128))
+    result = await pool.invoke("allocate", b'{"mb": 300}')  # allocates and frees at once
+    assert result.status is InvocationStatus.OUT_OF_MEMORY
+    assert pool.live_workers() == 0
+
+
+@pytest.mark.parametrize(
+    ("handler", "reason"),
+    [("exit3", "exit status 3"), ("segfault", "signal: segmentation fault")],
+)
+async def test_a_crash_is_an_exit_error(
+    spec: SpecFactory, open_pool: PoolFactory, handler: str, reason: str
+) -> None:
+    pool = open_pool(spec(handler))
+    result = await pool.invoke(handler, b"{}")
+    assert result.status is InvocationStatus.CRASHED
+    message = f"RequestId: {result.request_id} Error: Runtime exited with error: {reason}"
+    assert body(result) == {"errorType": "Runtime.ExitError", "errorMessage": message}
+    assert check_log(result, cold=True)[-2:] == [message, "Runtime.ExitError"]
+    assert pool.live_workers() == 0
+    assert (await pool.invoke(handler, b"{}")).cold_start  # a new environment each time
+
+
+async def test_init_error_returns_the_runtimes_document(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("broken", "missing_import.handler"))
+    result = await pool.invoke("broken", b"{}")
+    assert result.status is InvocationStatus.CRASHED
+    assert body(result)["errorType"] == "Runtime.ImportModuleError"
+    middle = check_log(result, cold=True)
+    assert middle[0].startswith("[ERROR] Runtime.ImportModuleError: Unable to import module")
+    await asyncio.sleep(0.1)
+    assert pool.live_workers() == 0  # discarded
+    assert (await pool.invoke("broken", b"{}")).cold_start
+
+
+async def test_a_response_above_6_mb_fails(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("large"))
+    result = await pool.invoke("large", b"{}")
+    assert result.status is InvocationStatus.ERROR
+    assert body(result)["errorType"] == "Function.ResponseSizeTooLarge"
+
+
+async def test_replace_functions_retires_old_workers(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("echo"), spec("sleep"))
+    old_idle = body(await pool.invoke("echo", b"{}"))["pid"]
+    busy = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 0.4}'))
+    await asyncio.sleep(0.2)
+    (old_busy,) = pool.worker_pids("sleep")
+    pool.replace_functions([spec("echo"), spec("sleep")])
+    await asyncio.sleep(0.1)
+    assert not _alive(old_idle)  # idle: stopped at once
+    assert _alive(old_busy)  # busy: finishes its invocation first
+    assert (await busy).status is InvocationStatus.OK
+    await asyncio.sleep(0.1)
+    assert not _alive(old_busy)
+    fresh = await pool.invoke("echo", b"{}")
+    assert fresh.cold_start and body(fresh)["pid"] != old_idle
+
+
+async def test_replace_functions_forgets_removed_ones(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("echo"))
+    pool.replace_functions([spec("fail")])
+    assert pool.find("echo") is None
+    with pytest.raises(UnknownFunction):
+        await pool.invoke("echo", b"{}")
+
+
+async def test_close_leaves_no_process(spec: SpecFactory) -> None:
+    pool = WorkerPool([spec("echo"), spec("sleep")])
+    await pool.invoke("echo", b"{}")
+    busy = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 10}'))
+    await asyncio.sleep(0.3)
+    pids = pool.worker_pids()
+    assert len(pids) == 2
+    await pool.close()
+    assert not any(_alive(pid) or os.path.exists(f"/proc/{pid}") for pid in pids)
+    assert (await busy).status is InvocationStatus.CRASHED
+    with pytest.raises(RuntimeError):
+        await pool.invoke("echo", b"{}")
+
+
+async def test_a_cancelled_invoke_frees_its_slot(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("sleep", reserved_concurrency=1))
+    running = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 10}'))
+    await asyncio.sleep(0.3)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    result = await pool.invoke("sleep", b'{"seconds": 0}')
+    assert result.status is InvocationStatus.OK and result.cold_start
+
+
+def test_find_by_name_resource_name_or_arn(spec: SpecFactory) -> None:
+    pool = WorkerPool([spec("echo")], region="eu-west-1")
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:runtime-dev-echo"
+    for name in [
+        "echo",
+        "runtime-dev-echo",
+        arn,
+        arn + ":$LATEST",
+        "runtime-dev-echo:live",
+        "123456789012:function:runtime-dev-echo",
+    ]:
+        found = pool.find(name)
+        assert found is not None and found.name == "echo", name
+    assert pool.find("other") is None
+    assert pool.find("arn:aws:lambda:eu-west-1:123456789012:function:other") is None
+
+
+async def test_unknown_function_raises(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("echo"))
+    with pytest.raises(UnknownFunction):
+        await pool.invoke("nope", b"{}")
+
+
+async def test_context_and_arn_reach_the_function(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("environment", timeout=30, memory_size=256), region="eu-west-1")
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:runtime-dev-environment:$LATEST"
+    result = await pool.invoke(arn, b"{}", client_context='{"custom": {"a": 1}}')
+    context = body(result)["context"]
+    assert context["invoked_function_arn"] == arn
+    assert context["aws_request_id"] == result.request_id
+    assert 25_000 < context["remaining_ms"] <= 30_000
+    assert context["client_custom"] == {"a": 1}
+    plain = body(await pool.invoke("environment", b"{}"))["context"]
+    assert plain["invoked_function_arn"] == (
+        "arn:aws:lambda:eu-west-1:123456789012:function:runtime-dev-environment"
+    )
+
+
+async def test_awslambdaric_serves_the_same_functions(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    """AWS's own runtime client speaks our Runtime API."""
+    pool = open_pool(
+        spec("echo"), spec("fail"), spec("environment"), runtime_command=awslambdaric_command
+    )
+    ok = await pool.invoke("echo", b'{"a": 1}')
+    assert ok.status is InvocationStatus.OK, ok.payload
+    assert body(ok)["event"] == {"a": 1}
+    check_log(ok, cold=True)
+    warm = await pool.invoke("echo", b'{"a": 2}')
+    assert body(warm)["pid"] == body(ok)["pid"]
+    failed = await pool.invoke("fail", b"5")
+    assert failed.status is InvocationStatus.ERROR
+    document = body(failed)
+    assert (document["errorType"], document["errorMessage"]) == ("ValueError", "boom 5")
+    assert any("in fail" in frame for frame in document["stackTrace"])
+    context = body(await pool.invoke("environment", b"{}"))["context"]
+    assert context["function_name"] == "runtime-dev-environment"
+    assert context["memory_limit_in_mb"] == "128"
+
+
+async def test_awslambdaric_dying_after_a_413_does_not_fail_the_next_invoke(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    # awslambdaric raises when its response is refused and exits; the invocation that
+    # comes next must get a new environment, not that dying one.
+    pool = open_pool(spec("sized"), runtime_command=awslambdaric_command)
+    too_large = await pool.invoke("sized", b'{"bytes": 7340032}')
+    assert body(too_large)["errorType"] == "Function.ResponseSizeTooLarge"
+    after = await pool.invoke("sized", b'{"bytes": 3}')
+    assert after.status is InvocationStatus.OK, after.payload
+    assert body(after) == "xxx"
+
+
+async def test_awslambdaric_init_error(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(spec("broken", "missing_import.handler"), runtime_command=awslambdaric_command)
+    result = await pool.invoke("broken", b"{}")
+    assert result.status is InvocationStatus.CRASHED
+    assert body(result)["errorType"] == "Runtime.ImportModuleError"
+
+
+async def test_an_unstartable_runtime_is_reported(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("echo"), runtime_command=lambda s: ["/nonexistent/runtime"])
+    result = await pool.invoke("echo", b"{}")
+    assert result.status is InvocationStatus.CRASHED
+    assert body(result)["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rpartition(b")")[2].split()[0] != b"Z"
+    except OSError:
+        return False

@@ -1,0 +1,345 @@
+"""RuntimeApiServer: Lambda's Runtime API as a runtime client sees it, over real TCP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from chalicelike.local._invocation import MAX_SYNC_PAYLOAD_BYTES
+from chalicelike.local._runtime_api import (
+    RESPONSE_TOO_LARGE,
+    Invocation,
+    OutcomeKind,
+    RuntimeApiServer,
+)
+
+pytestmark = pytest.mark.anyio
+
+BASE = "/2018-06-01/runtime"
+
+
+class RawClient:
+    """One keep-alive connection speaking plain HTTP/1.1, as a runtime client does."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def send(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> None:
+        lines = [f"{method} {path} HTTP/1.1", "Host: runtime", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+
+    async def response(self) -> tuple[int, dict[str, str], bytes]:
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode().split("\r\n")[:-2]
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        body = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        return int(status_line.split()[1]), headers, body
+
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        self.send(method, path, body, headers)
+        return await self.response()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[RuntimeApiServer]:
+    server = RuntimeApiServer()
+    await server.start()
+    yield server
+    server.close()
+    await asyncio.sleep(0)  # let the transports finish closing
+
+
+@pytest.fixture
+async def client(server: RuntimeApiServer) -> AsyncIterator[RawClient]:
+    host, _, port = server.address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    yield RawClient(reader, writer)
+    writer.close()
+
+
+def invocation(request_id: str = "req-1", payload: bytes = b'{"a": 1}', **extra: str) -> Invocation:
+    return Invocation(
+        request_id=request_id,
+        payload=payload,
+        deadline_ms=1_700_000_000_000,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+        trace_id="Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=0",
+        **extra,
+    )
+
+
+async def test_address_is_a_local_port(server: RuntimeApiServer) -> None:
+    host, _, port = server.address.rpartition(":")
+    assert host == "127.0.0.1"
+    assert int(port) > 0
+
+
+async def test_next_long_polls_until_an_invocation_is_handed_in(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    client.send("GET", f"{BASE}/invocation/next")
+    answer = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.05)
+    assert not answer.done()  # nothing to run yet: the request waits
+    running = asyncio.ensure_future(
+        server.invoke(invocation(client_context='{"custom": 1}', cognito_identity='{"x": 2}'))
+    )
+    status, headers, body = await answer
+    assert status == 200
+    assert body == b'{"a": 1}'
+    assert headers["lambda-runtime-aws-request-id"] == "req-1"
+    assert headers["lambda-runtime-deadline-ms"] == "1700000000000"
+    assert headers["lambda-runtime-invoked-function-arn"].endswith(":function:f")
+    assert headers["lambda-runtime-trace-id"].startswith("Root=1-")
+    assert headers["lambda-runtime-client-context"] == '{"custom": 1}'
+    assert headers["lambda-runtime-cognito-identity"] == '{"x": 2}'
+    assert headers["content-type"] == "application/json"
+    running.cancel()
+
+
+async def test_optional_headers_are_absent_when_not_given(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    _, headers, _ = await client.request("GET", f"{BASE}/invocation/next")
+    assert "lambda-runtime-client-context" not in headers
+    assert "lambda-runtime-cognito-identity" not in headers
+    running.cancel()
+
+
+async def test_pretty_printed_json_still_fits_a_header(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    context = json.dumps({"custom": {"a": "x\ny"}}, indent=2)  # line breaks between tokens
+    running = asyncio.ensure_future(server.invoke(invocation(client_context=context)))
+    _, headers, _ = await client.request("GET", f"{BASE}/invocation/next")
+    assert json.loads(headers["lambda-runtime-client-context"]) == {"custom": {"a": "x\ny"}}
+    running.cancel()
+
+
+async def test_a_response_completes_the_invocation(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    status, _, body = await client.request("POST", f"{BASE}/invocation/req-1/response", b'"ok"')
+    assert (status, json.loads(body)) == (202, {"status": "OK"})
+    outcome = await running
+    assert outcome.kind is OutcomeKind.RESPONSE
+    assert outcome.body == b'"ok"'
+    assert isinstance(outcome.body, bytes)
+
+
+async def test_an_error_completes_the_invocation_with_its_document(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    document = {"errorMessage": "boom", "errorType": "ValueError", "stackTrace": []}
+    headers = {"Lambda-Runtime-Function-Error-Type": "ValueError"}
+    status, _, _ = await client.request(
+        "POST", f"{BASE}/invocation/req-1/error", json.dumps(document).encode(), headers
+    )
+    assert status == 202
+    outcome = await running
+    assert outcome.kind is OutcomeKind.ERROR
+    assert json.loads(outcome.body) == document
+    assert outcome.error_type == "ValueError"
+
+
+async def test_unknown_request_id_is_refused(server: RuntimeApiServer, client: RawClient) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    status, _, body = await client.request("POST", f"{BASE}/invocation/other/response", b"1")
+    assert status == 400
+    assert json.loads(body) == {
+        "errorMessage": "Invalid request ID",
+        "errorType": "InvalidRequestID",
+    }
+    assert not running.done()
+    # A second answer for an invocation already answered is refused the same way.
+    await client.request("POST", f"{BASE}/invocation/req-1/response", b"1")
+    await running
+    status, _, _ = await client.request("POST", f"{BASE}/invocation/req-1/response", b"2")
+    assert status == 400
+
+
+async def test_unknown_paths_and_methods_are_404(client: RawClient) -> None:
+    for method, path in [
+        ("GET", "/nowhere"),
+        ("POST", f"{BASE}/invocation/next"),
+        ("GET", f"{BASE}/init/error"),
+        ("POST", f"{BASE}/invocation/x/other"),
+    ]:
+        status, _, _ = await client.request(method, path)
+        assert status == 404, (method, path)
+
+
+async def test_a_response_above_6_mb_is_413_and_fails_the_invocation(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    big = b"x" * (MAX_SYNC_PAYLOAD_BYTES + 1)
+    status, _, _ = await client.request("POST", f"{BASE}/invocation/req-1/response", big)
+    assert status == 413
+    outcome = await running
+    assert outcome.kind is OutcomeKind.ERROR
+    assert json.loads(outcome.body)["errorType"] == "Function.ResponseSizeTooLarge"
+    assert outcome.body == RESPONSE_TOO_LARGE
+    # The connection is still usable afterwards (keep-alive).
+    status, _, _ = await client.request("GET", "/nowhere")
+    assert status == 404
+
+
+async def test_a_response_of_exactly_6_mb_is_accepted(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    body = b"x" * MAX_SYNC_PAYLOAD_BYTES
+    status, _, _ = await client.request("POST", f"{BASE}/invocation/req-1/response", body)
+    assert status == 202
+    assert (await running).body == body
+
+
+async def test_init_error_ends_init_and_answers_every_invocation(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    ready = asyncio.ensure_future(server.wait_ready())
+    document = {"errorMessage": "Unable to import module 'app'", "errorType": "Runtime.X"}
+    headers = {"Lambda-Runtime-Function-Error-Type": "Runtime.X"}
+    status, _, _ = await client.request(
+        "POST", f"{BASE}/init/error", json.dumps(document).encode(), headers
+    )
+    assert status == 202
+    outcome = await ready
+    assert outcome is not None and outcome.kind is OutcomeKind.INIT_ERROR
+    assert json.loads(outcome.body) == document
+    assert (await server.invoke(invocation())).kind is OutcomeKind.INIT_ERROR
+
+
+async def test_wait_ready_ends_at_the_first_poll(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    ready = asyncio.ensure_future(server.wait_ready())
+    await asyncio.sleep(0.02)
+    assert not ready.done() and server.first_poll_at is None
+    client.send("GET", f"{BASE}/invocation/next")
+    assert await ready is None
+    assert server.first_poll_at is not None
+    assert await server.wait_ready() is None  # later calls return at once
+
+
+async def test_invoke_waits_for_the_runtime_to_poll(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await asyncio.sleep(0.02)
+    assert not server.delivered
+    _, headers, _ = await client.request("GET", f"{BASE}/invocation/next")
+    assert headers["lambda-runtime-aws-request-id"] == "req-1"
+    assert server.delivered
+    running.cancel()
+
+
+async def test_a_cancelled_invocation_is_never_delivered(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation("abandoned")))
+    await asyncio.sleep(0)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    client.send("GET", f"{BASE}/invocation/next")
+    answer = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.05)
+    assert not answer.done()  # the cancelled one is gone: the poll waits
+    second = asyncio.ensure_future(server.invoke(invocation("second")))
+    _, headers, _ = await answer
+    assert headers["lambda-runtime-aws-request-id"] == "second"
+    second.cancel()
+
+
+async def test_interrupt_fails_the_invocation(server: RuntimeApiServer) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await asyncio.sleep(0)
+    server.interrupt(TimeoutError("stopped"))
+    with pytest.raises(TimeoutError, match="stopped"):
+        await running
+
+
+async def test_pipelined_poll_gets_the_202_with_the_next_invocation(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    first = asyncio.ensure_future(server.invoke(invocation("one")))
+    await client.request("GET", f"{BASE}/invocation/next")
+    # The answer and the next poll in one write, as our bootstrap sends them.
+    client.send("POST", f"{BASE}/invocation/one/response", b"1")
+    client.send("GET", f"{BASE}/invocation/next")
+    assert (await first).body == b"1"  # the outcome counts at once
+    answers = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.05)
+    assert not answers.done()  # the 202 waits to leave with the next invocation
+    second = asyncio.ensure_future(server.invoke(invocation("two")))
+    status, _, _ = await answers
+    assert status == 202
+    _, headers, _ = await client.response()
+    assert headers["lambda-runtime-aws-request-id"] == "two"
+    second.cancel()
+
+
+async def test_an_unpipelined_answer_is_sent_at_once(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    first = asyncio.ensure_future(server.invoke(invocation("one")))
+    await client.request("GET", f"{BASE}/invocation/next")
+    status, _, _ = await client.request("POST", f"{BASE}/invocation/one/response", b"1")
+    assert status == 202  # awslambdaric waits for it before its next GET
+    await first
+
+
+async def test_expect_100_continue_gets_an_interim_answer(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    # curl (awslambdaric's native client) asks before sending a big body.
+    head = (
+        f"POST {BASE}/invocation/req-1/response HTTP/1.1\r\nHost: runtime\r\n"
+        "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    )
+    client.writer.write(head.encode())
+    status, _, _ = await client.response()
+    assert status == 100
+    client.writer.write(b"12345")
+    status, _, _ = await client.response()
+    assert status == 202
+    assert (await running).body == b"12345"
+
+
+async def test_malformed_http_is_400_and_closes(client: RawClient) -> None:
+    client.writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    status, _, body = await client.response()
+    assert status == 400
+    assert json.loads(body)["errorType"] == "BadRequest"
+    assert await client.reader.read() == b""
+
+
+async def test_close_drops_a_parked_poll(server: RuntimeApiServer, client: RawClient) -> None:
+    client.send("GET", f"{BASE}/invocation/next")
+    await asyncio.sleep(0.02)
+    server.close()
+    assert await client.reader.read() == b""

@@ -1,0 +1,199 @@
+"""`chalicelike local` end to end: the real command in a subprocess, talked to over HTTP with
+requests and boto3 — routes, reload, a broken app.py and back, the invoke API, shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+
+APP = """\
+import os
+from chalicelike import Chalice
+
+app = Chalice(app_name="served")
+
+
+@app.route("/orders/{order_id}")
+def order(order_id):
+    return {"order_id": order_id, "version": VERSION, "stage": os.environ.get("STAGE_NAME")}
+
+
+@app.lambda_function()
+def double(event, context):
+    return {"doubled": event["n"] * 2, "function": context.function_name}
+
+VERSION = 1
+"""
+CONFIG = {
+    "stages": {
+        "dev": {"environment_variables": {"STAGE_NAME": "dev"}},
+        "prod": {"environment_variables": {"STAGE_NAME": "prod"}},
+    }
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project_dir = tmp_path / "project"
+    (project_dir / ".chalice").mkdir(parents=True)
+    (project_dir / "app.py").write_text(APP)
+    (project_dir / ".chalice" / "config.json").write_text(json.dumps(CONFIG))
+    return project_dir
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+@contextlib.contextmanager
+def local_server(project: Path, *extra: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    port = free_port()
+    log_path = project.parent / "server.log"
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited early:\n{log_path.read_text()}")
+            try:
+                requests.get(base_url + "/orders/0", timeout=5).close()
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"never answered:\n{log_path.read_text()}") from None
+                time.sleep(0.05)
+        yield base_url, log_path, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def wait_for(check: object, seconds: float = 5.0) -> float:
+    """Poll `check()` until it is true; return how long that took."""
+    started = time.monotonic()
+    while not check():  # type: ignore[operator]
+        if time.monotonic() - started > seconds:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def test_routes_stage_and_api_gateway_answers(project: Path) -> None:
+    with local_server(project, "--stage", "prod") as (base_url, log_path, _):
+        with requests.Session() as session:
+            answer = session.get(base_url + "/orders/7", timeout=5)
+            assert answer.status_code == 200
+            assert answer.json() == {"order_id": "7", "version": 1, "stage": "prod"}
+            missing = session.get(base_url + "/nowhere", timeout=5)
+            assert missing.status_code == 403
+            assert missing.json() == {"message": "Missing Authentication Token"}
+    log = log_path.read_text()
+    assert f"serving {project.resolve()}/app.py (stage prod, payload 1.0) on {base_url}" in log
+    assert "START RequestId: " in log and "REPORT RequestId: " in log
+
+
+def test_a_save_is_served_within_a_second_and_a_syntax_error_is_survived(project: Path) -> None:
+    with local_server(project) as (base_url, log_path, _):
+
+        def version() -> object:
+            answer = requests.get(base_url + "/orders/1", timeout=5)
+            return answer.json().get("version") if answer.status_code == 200 else answer
+
+        (project / "app.py").write_text(APP.replace("VERSION = 1", "VERSION = 2"))
+        assert wait_for(lambda: version() == 2, 5) < 1.0
+        (project / "app.py").write_text(APP.replace("def order(order_id):", "def order(:"))
+        wait_for(lambda: requests.get(base_url + "/orders/1", timeout=5).status_code == 502)
+        broken = requests.get(base_url + "/orders/1", timeout=5)
+        assert "SyntaxError" in broken.json()["error"] and "line 8" in broken.json()["error"]
+        page = requests.get(base_url + "/orders/1", headers={"Accept": "text/html"}, timeout=5)
+        assert "<pre>" in page.text and "SyntaxError" in page.text
+        (project / "app.py").write_text(APP.replace("VERSION = 1", "VERSION = 3"))
+        wait_for(lambda: version() == 3, 5)
+        (project / "notes.txt").write_text("not part of the app")
+        time.sleep(0.3)
+    assert "SyntaxError" in log_path.read_text()
+    assert log_path.read_text().count("change detected") == 3
+
+
+def test_the_invoke_api_runs_every_function_by_either_name(project: Path) -> None:
+    with local_server(project) as (base_url, _, _):
+        client = boto3.client(
+            "lambda",
+            endpoint_url=base_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"max_attempts": 0}),
+        )
+        for name in ("double", "served-dev-double"):
+            answer = client.invoke(FunctionName=name, Payload=json.dumps({"n": 21}))
+            assert answer["StatusCode"] == 200
+            assert json.loads(answer["Payload"].read()) == {
+                "doubled": 42,
+                "function": "served-dev-double",
+            }
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.invoke(FunctionName="nope", Payload=b"{}")
+
+
+def test_stopping_the_server_leaves_no_process_behind(project: Path) -> None:
+    with local_server(project) as (base_url, _, process):
+        requests.get(base_url + "/orders/1", timeout=5)
+        workers = children_of(process.pid)
+        assert workers, "the request ran in no worker process"
+    for pid in workers:
+        assert not Path(f"/proc/{pid}").exists() or _is_zombie(pid), f"worker {pid} leaked"
+    assert process.returncode is not None
+
+
+def _is_zombie(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return (Path(f"/proc/{pid}") / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    return True
+
+
+def test_the_in_process_mode_serves_the_same_app(project: Path) -> None:
+    with local_server(project, "--in-process", "--no-autoreload") as (base_url, _, process):
+        answer = requests.get(base_url + "/orders/5", timeout=5)
+        assert answer.json() == {"order_id": "5", "version": 1, "stage": "dev"}
+        # The describe step is a short-lived child; no worker process stays.
+        time.sleep(0.2)
+        assert children_of(process.pid) == []
+    assert os.environ.get("STAGE_NAME") is None
