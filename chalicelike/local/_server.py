@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ class LocalServer:
         from ._invoke_api import InvokeApi
         from ._project_state import ProjectState
 
-        self.log = log or _print_line
+        self.log = log or ConsoleLog()
         if in_process:
             from ._in_process import InProcessLambda
 
@@ -130,8 +131,28 @@ class LocalServer:
                 return
 
 
-def _print_line(line: str) -> None:
-    print(line, flush=True)
+class ConsoleLog:
+    """Log lines to stdout, flushed once per turn of the event loop: a request logs four
+    lines (access, START, END, REPORT), which would otherwise be four writes."""
+
+    def __init__(self) -> None:
+        self._flush_pending = False
+
+    def __call__(self, line: str) -> None:
+        sys.stdout.write(line + "\n")
+        if self._flush_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            sys.stdout.flush()
+            return
+        self._flush_pending = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        sys.stdout.flush()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -161,6 +182,7 @@ def _run(args: argparse.Namespace) -> int:
         http="httptools",
         lifespan="on",
         access_log=False,  # the gateway logs each request itself, as API Gateway would
+        proxy_headers=False,  # nothing stands in front of a local server
         log_level="warning",
     )
     uvicorn.Server(config).run()
