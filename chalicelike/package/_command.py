@@ -99,7 +99,8 @@ def _package(args: argparse.Namespace) -> int:
         name: resolve_function_config(project_dir, args.stage, name, function_names=names)
         for name in names
     }
-    policy = stage_policy(project_dir, args.stage, manifest, configs)
+    cache_dir = project_dir / ".chalice" / "cache"
+    policy = stage_policy(project_dir, args.stage, manifest, configs, cache_dir=cache_dir)
     api_policy = (
         load_policy_file(project_dir, stage_config.api_gateway_policy_file)
         if stage_config.api_gateway_policy_file

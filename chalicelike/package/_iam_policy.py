@@ -53,13 +53,17 @@ def generate_policy(
     project_dir: Path,
     manifest: AppManifest,
     function_configs: Mapping[str, FunctionConfig] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The least-privilege policy for the app, with notes on what could not be resolved.
 
-    Cached by the app's sources, manifest and settings: reading botocore's models costs
-    a third of a second (importing boto3 alone), which a repeat `package` need not pay.
+    With a `cache_dir` it is cached by the app's sources, manifest and settings: reading
+    botocore's models costs a third of a second (importing boto3 alone), which a repeat
+    `package` need not pay.
     """
-    cache = _policy_cache_file(project_dir, manifest, function_configs)
+    if cache_dir is None:
+        return _generate_policy(project_dir, manifest, function_configs)
+    cache = _policy_cache_file(cache_dir, project_dir, manifest, function_configs)
     try:
         cached: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
         return cached
@@ -74,6 +78,7 @@ def generate_policy(
 
 
 def _policy_cache_file(
+    cache_dir: Path,
     project_dir: Path,
     manifest: AppManifest,
     function_configs: Mapping[str, FunctionConfig] | None,
@@ -91,7 +96,7 @@ def _policy_cache_file(
     configs = {name: asdict(config) for name, config in sorted((function_configs or {}).items())}
     digest.update(json.dumps(configs, sort_keys=True, default=str).encode())
     digest.update(Path(__file__).read_bytes())  # a new version of this analysis
-    return project_dir / ".chalice" / "cache" / f"policy-{digest.hexdigest()[:24]}.json"
+    return cache_dir / f"policy-{digest.hexdigest()[:24]}.json"
 
 
 def _generate_policy(
@@ -236,6 +241,7 @@ def stage_policy(
     manifest: AppManifest,
     function_configs: Mapping[str, FunctionConfig],
     write_review: bool = True,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any] | None:
     """The app's role policy for `stage`, as `build_templates` takes it.
 
@@ -249,7 +255,7 @@ def stage_policy(
     default = _stage_default(manifest, function_configs)
     if not default.autogen_policy:
         return load_policy_file(project_dir, default.iam_policy_file or f"policy-{stage}.json")
-    policy = generate_policy(project_dir, manifest, function_configs)
+    policy = generate_policy(project_dir, manifest, function_configs, cache_dir)
     if write_review:
         write_review_file(project_dir, stage, policy)
     policy.pop(NOTES_KEY, None)
