@@ -1,4 +1,4 @@
-"""Lambda's Runtime API for one local execution environment, over HTTP/1.1 with h11.
+"""Lambda's Runtime API for one local execution environment, over HTTP/1.1 with httptools.
 
 AWS gives every execution environment its own endpoint (AWS_LAMBDA_RUNTIME_API); so do we.
 The runtime client in the worker (our `_bootstrap` or AWS's awslambdaric) long-polls
@@ -9,13 +9,14 @@ hands one invocation in and awaits that outcome.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http import HTTPStatus
 
-import h11
+import httptools
 
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, error_payload
 
@@ -23,23 +24,35 @@ _NEXT = b"/2018-06-01/runtime/invocation/next"
 _INVOCATION = b"/2018-06-01/runtime/invocation/"
 _INIT_ERROR = b"/2018-06-01/runtime/init/error"
 _ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
+# A head (request line and headers) still growing this many bytes past its first read is
+# refused, as h11 (this module's parser before httptools) refused one above 16 KiB:
+# httptools would hold all of it.
+_MAX_HEAD_BYTES = 16 * 1024
+_STATUS_LINES = {
+    code: b"HTTP/1.1 %d %s" % (code, HTTPStatus(code).phrase.encode())
+    for code in (200, 202, 400, 404, 413)
+}
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_KEEP_ALIVE = b"\r\n"  # what ends the head of an answer on a connection kept open
+_CLOSE = b"connection: close\r\n\r\n"
 
 
 @dataclass(frozen=True)
 class _Answer:
-    """A response h11 has validated once: reusing the event skips that on every request."""
+    """A response as written: `head` is its status line and headers but the last line end."""
 
-    event: h11.Response
+    head: bytes
     body: bytes
 
 
 def _answer(status: int, body: bytes, headers: Sequence[tuple[bytes, bytes]] = ()) -> _Answer:
-    fields = [
-        (b"content-type", b"application/json"),
-        *headers,
-        (b"content-length", b"%d" % len(body)),
+    lines = [
+        _STATUS_LINES[status],
+        b"content-type: application/json",
+        *[name + b": " + value for name, value in headers],
+        b"content-length: %d" % len(body),
     ]
-    return _Answer(h11.Response(status_code=status, headers=fields), body)
+    return _Answer(b"\r\n".join(lines) + b"\r\n", body)
 
 
 # The runtime API's own answers (Lambda's RAPID answers 202 {"status":"OK"} to a post).
@@ -48,7 +61,6 @@ _INVALID_ID = _answer(400, error_payload("Invalid request ID", "InvalidRequestID
 _NOT_FOUND = _answer(404, error_payload("Not Found", "NotFound"))
 _BAD_REQUEST = _answer(400, error_payload("Bad Request", "BadRequest"))
 _TOO_LARGE = _answer(413, error_payload("Payload too large", "RequestEntityTooLarge"))
-_END = h11.EndOfMessage()  # events are immutable: one serves every response
 # What the invoker gets when the response is too big: Lambda's Function.ResponseSizeTooLarge.
 RESPONSE_TOO_LARGE = error_payload(
     "Response payload size exceeded maximum allowed payload size"
@@ -143,6 +155,7 @@ class RuntimeApiServer:
             return self._init_error
         if self._closed is not None:
             raise self._closed
+        _check_headers(invocation)
         self._current = invocation
         self.delivered = False
         self._outcome = asyncio.get_running_loop().create_future()
@@ -186,7 +199,7 @@ class RuntimeApiServer:
             headers.append((b"lambda-runtime-cognito-identity", value))
         connection.respond(_answer(200, invocation.payload, headers))
 
-    def handle(self, connection: _RuntimeConnection, request: h11.Request, body: bytes) -> None:
+    def handle(self, connection: _RuntimeConnection, request: _Request, body: bytes) -> None:
         """Route one complete request; GET /next may be left parked without an answer."""
         target, method = request.target, request.method
         if target == _NEXT and method == b"GET":
@@ -194,7 +207,7 @@ class RuntimeApiServer:
         elif target.startswith(_INVOCATION) and method == b"POST":
             request_id, _, action = target[len(_INVOCATION) :].partition(b"/")
             if action == b"response":
-                self._on_response(connection, request_id, body)
+                self._on_response(connection, request_id, request, body)
             elif action == b"error":
                 self._on_error(connection, request_id, request, body)
             else:
@@ -223,10 +236,12 @@ class RuntimeApiServer:
         self._current = None
         return True
 
-    def _on_response(self, connection: _RuntimeConnection, request_id: bytes, body: bytes) -> None:
+    def _on_response(
+        self, connection: _RuntimeConnection, request_id: bytes, request: _Request, body: bytes
+    ) -> None:
         if not self._take(request_id):
             connection.respond(_INVALID_ID)
-        elif connection.too_large:
+        elif request.too_large:
             # Lambda refuses a response above 6 MB and fails the invocation with it.
             self._resolve(RuntimeOutcome(OutcomeKind.ERROR, RESPONSE_TOO_LARGE))
             connection.respond(_TOO_LARGE)
@@ -238,19 +253,19 @@ class RuntimeApiServer:
         self,
         connection: _RuntimeConnection,
         request_id: bytes,
-        request: h11.Request,
+        request: _Request,
         body: bytes,
     ) -> None:
         if not self._take(request_id):
             connection.respond(_INVALID_ID)
             return
-        self._resolve(_error_outcome(OutcomeKind.ERROR, request, body, connection.too_large))
+        self._resolve(_error_outcome(OutcomeKind.ERROR, request, body))
         connection.respond(_ACCEPTED, hold=True)
 
     def _on_init_error(
-        self, connection: _RuntimeConnection, request: h11.Request, body: bytes
+        self, connection: _RuntimeConnection, request: _Request, body: bytes
     ) -> None:
-        outcome = _error_outcome(OutcomeKind.INIT_ERROR, request, body, connection.too_large)
+        outcome = _error_outcome(OutcomeKind.INIT_ERROR, request, body)
         self._init_error = outcome
         self._current = None
         if self._ready is not None and not self._ready.done():
@@ -265,31 +280,64 @@ def _header_json(document: str) -> bytes:
     return document.replace("\r", " ").replace("\n", " ").encode()
 
 
-def _error_outcome(
-    kind: OutcomeKind, request: h11.Request, body: bytes, too_large: bool
-) -> RuntimeOutcome:
-    error_type = None
-    for name, value in request.headers:
-        if name == _ERROR_TYPE_HEADER:
-            error_type = value.decode("latin-1")
-    if too_large or not body:
+def _check_headers(invocation: Invocation) -> None:
+    """Refuse what would break GET /next's head (the pool's own values never do)."""
+    values = [invocation.request_id, invocation.function_arn, invocation.trace_id]
+    joined = "".join(values)
+    if "\r" in joined or "\n" in joined:
+        raise ValueError(f"an invocation's header value holds a line break: {values!r}")
+
+
+def _error_outcome(kind: OutcomeKind, request: _Request, body: bytes) -> RuntimeOutcome:
+    error_type = request.error_type
+    if request.too_large or not body:
         # The document itself is unusable: Lambda still reports the header's type.
         body = error_payload("", error_type or "Unhandled")
     return RuntimeOutcome(kind, body, error_type)
 
 
+class _Refused(Exception):
+    """Raised from a parser callback: httptools then fails the request as malformed."""
+
+
+@dataclass(slots=True)
+class _Request:
+    """One request as the parser has read it so far; what the routes look at."""
+
+    target: bytes = b""
+    method: bytes = b""
+    error_type: str | None = None  # Lambda-Runtime-Function-Error-Type (the last one)
+    body: bytes = b""
+    too_large: bool = False  # the body was above 6 MB (and dropped)
+    keep_alive: bool = True
+    expects_continue: bool = False  # Expect: 100-continue, not answered yet
+    has_host: bool = False
+    head_done: bool = False
+
+
 class _RuntimeConnection(asyncio.Protocol):
-    """One TCP connection of the runtime client: one h11 state machine, keep-alive."""
+    """One TCP connection of the runtime client: keep-alive, requests answered in order.
+
+    httptools parses whatever arrives at once, calling the `on_*` methods below; complete
+    requests queue up behind one still awaiting its answer (a parked GET /next), and
+    reading pauses while they wait. Malformed HTTP gets 400 in its turn, then the
+    connection closes.
+    """
 
     def __init__(self, server: RuntimeApiServer) -> None:
         self._server = server
-        self._h11 = h11.Connection(h11.SERVER)
+        self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
-        self._request: h11.Request | None = None
+        self._request: _Request | None = None  # being read
         self._body: list[bytes] = []
         self._size = 0
-        self._held: list[bytes | None] = []  # answers not written yet
-        self.too_large = False
+        self._head_size = 0  # bytes received while the head stayed incomplete
+        self._messages = 0  # requests begun, to tell the current head from the last
+        self._queue: deque[_Request | None] = deque()  # read, not handled; None: malformed
+        self._answering: _Request | None = None  # handled, not answered yet
+        self._held: list[bytes] = []  # answers not written yet
+        self._broken = False  # the parser failed: what follows is ignored
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -301,66 +349,133 @@ class _RuntimeConnection(asyncio.Protocol):
         if self._server._poller is self:
             self._server._poller = None
         self._transport = None
+        self._queue.clear()
 
     def data_received(self, data: bytes) -> None:
-        self._h11.receive_data(data)
+        if self._broken:
+            return
+        request = self._request
+        head_of = self._messages if request is not None and not request.head_done else -1
+        try:
+            self._parser.feed_data(data)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self._fail()
+        else:
+            request = self._request
+            if request is not None and not request.head_done and self._messages == head_of:
+                self._head_size += len(data)  # all of it was head
+                if self._head_size > _MAX_HEAD_BYTES:
+                    self._fail()
         self.resume()
 
     def eof_received(self) -> bool | None:
-        self._h11.receive_data(b"")
+        if self._request is not None and not self._broken:
+            self._fail()  # the client stopped mid-request
         self.resume()
-        return None
+        return None  # asyncio closes the transport
 
     def close(self) -> None:
+        self._broken = True
+        self._queue.clear()
         if self._transport is not None:
             self._transport.close()
 
-    def resume(self) -> None:
-        """Process whatever events h11 has; stops while a request awaits its answer."""
-        conn = self._h11
-        while self._transport is not None:
-            try:
-                event = conn.next_event()
-            except h11.RemoteProtocolError:
-                self._reject()
-                return
-            if event is h11.NEED_DATA or event is h11.PAUSED:
-                return
-            if isinstance(event, h11.Data):
-                self._add_body(event.data)
-            elif isinstance(event, h11.Request):
-                self._start(event)
-            elif isinstance(event, h11.EndOfMessage):
-                self._end()
-            elif isinstance(event, h11.ConnectionClosed):
-                self.close()
-                return
+    # -- httptools callbacks -----------------------------------------------------------
 
-    def _start(self, request: h11.Request) -> None:
-        self._request = request
+    def on_message_begin(self) -> None:
+        self._request = _Request()
+        self._messages += 1
+        self._head_size = 0
         self._body = []
         self._size = 0
-        self.too_large = False
-        if self._h11.they_are_waiting_for_100_continue:
-            # curl (awslambdaric's native client) sends Expect: 100-continue for big bodies.
-            interim = h11.InformationalResponse(status_code=100, headers=[])
-            self._held.append(self._h11.send(interim))
-            self._write()
 
-    def _add_body(self, data: bytes) -> None:
+    def on_url(self, url: bytes) -> None:
+        assert self._request is not None
+        self._request.target += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        assert self._request is not None
+        name = name.lower()
+        if name == _ERROR_TYPE_HEADER:
+            self._request.error_type = value.strip().decode("latin-1")
+        elif name == b"host":
+            self._request.has_host = True
+        elif name == b"expect" and value.strip().lower() == b"100-continue":
+            self._request.expects_continue = True
+
+    def on_headers_complete(self) -> None:
+        request, parser = self._request, self._parser
+        assert request is not None
+        if parser.should_upgrade():
+            # Lambda's Runtime API speaks plain HTTP/1.1: no runtime client asks to switch.
+            raise _Refused("upgrade")
+        version = parser.get_http_version()
+        if version == "1.1":
+            if not request.has_host:
+                # RFC 9112 3.2 makes it a 400, as Lambda's RAPID (Go's net/http) answers.
+                raise _Refused("HTTP/1.1 without Host")
+        else:
+            request.expects_continue = False  # an HTTP/1.0 client does not wait for it
+        request.method = parser.get_method()
+        request.keep_alive = parser.should_keep_alive()
+        request.head_done = True
+
+    def on_body(self, data: bytes) -> None:
+        request = self._request
+        assert request is not None
+        request.expects_continue = False  # it sent the body without waiting
         self._size += len(data)
         if self._size > MAX_SYNC_PAYLOAD_BYTES:
-            self.too_large = True
+            request.too_large = True
             self._body = []  # keep reading to the end, but stop holding it
         else:
             self._body.append(data)
 
-    def _end(self) -> None:
+    def on_message_complete(self) -> None:
         request, self._request = self._request, None
         assert request is not None
         parts, self._body = self._body, []
-        body = bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
-        self._server.handle(self, request, body)
+        request.body = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._queue.append(request)
+
+    # -- answering ---------------------------------------------------------------------
+
+    def _fail(self) -> None:
+        """The rest of the stream is not HTTP: answer 400 after what came before."""
+        self._broken = True
+        self._request = None
+        self._queue.append(None)
+
+    def resume(self) -> None:
+        """Handle the requests read so far, in order; stops at one awaiting its answer."""
+        queue = self._queue
+        while queue and self._answering is None and self._transport is not None:
+            request = queue.popleft()
+            if request is None:
+                self._answering = _Request(keep_alive=False)
+                self.respond(_BAD_REQUEST)
+                return
+            self._answering = request
+            self._server.handle(self, request, request.body)
+        transport = self._transport
+        if transport is None or (self._broken and not queue):
+            return
+        if queue:
+            # Requests wait behind a parked one: stop reading until it is answered.
+            if not self._paused:
+                self._paused = True
+                transport.pause_reading()
+            return
+        if self._paused:
+            self._paused = False
+            transport.resume_reading()
+        request = self._request
+        if self._answering is None and request is not None and request.expects_continue:
+            # curl (awslambdaric's native client) sends Expect: 100-continue for big
+            # bodies; it is asked to go on only once the requests before are answered.
+            request.expects_continue = False
+            self._held.append(_CONTINUE)
+            self._write()
 
     def respond(self, answer: _Answer, *, hold: bool = False) -> None:
         """Answer the current request; `hold` may keep the bytes for the next write.
@@ -368,29 +483,24 @@ class _RuntimeConnection(asyncio.Protocol):
         A runtime that pipelines its next GET behind an outcome's POST (our bootstrap)
         is woken once, by the 202 and the next invocation together, not twice.
         """
-        conn = self._h11
-        chunks = self._held
-        chunks.append(conn.send(answer.event))
-        if answer.body:
-            chunks.extend(conn.send_with_data_passthrough(h11.Data(data=answer.body)) or ())
-        chunks.append(conn.send(_END))
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            if hold and b"\r\n\r\n" in conn.trailing_data[0]:
-                conn.start_next_cycle()
-                return  # a whole request is waiting behind this one: answer both at once
-            conn.start_next_cycle()
-            self._write()
-        else:
+        request, self._answering = self._answering, None
+        keep_alive = request is None or request.keep_alive
+        held = self._held
+        held.append(answer.head)
+        held.append(_KEEP_ALIVE if keep_alive else _CLOSE)
+        held.append(answer.body)
+        if not keep_alive:
             self._write()
             self.close()
+        elif not hold or not self._next_is_waiting():
+            self._write()
+        # else a whole request head is waiting behind this one: answer both at once
+
+    def _next_is_waiting(self) -> bool:
+        request = self._request
+        return bool(self._queue) or (request is not None and request.head_done)
 
     def _write(self) -> None:
         chunks, self._held = self._held, []
         if self._transport is not None:
-            self._transport.writelines([chunk for chunk in chunks if chunk])
-
-    def _reject(self) -> None:
-        if self._h11.our_state in (h11.IDLE, h11.SEND_RESPONSE):
-            with contextlib.suppress(h11.LocalProtocolError):
-                self.respond(_BAD_REQUEST)
-        self.close()
+            self._transport.write(b"".join(chunks))

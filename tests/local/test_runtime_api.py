@@ -343,3 +343,155 @@ async def test_close_drops_a_parked_poll(server: RuntimeApiServer, client: RawCl
     await asyncio.sleep(0.02)
     server.close()
     assert await client.reader.read() == b""
+
+
+async def test_pipelined_requests_are_answered_in_order(client: RawClient) -> None:
+    client.send("GET", "/first")
+    client.send("POST", f"{BASE}/invocation/unknown/response", b"1")
+    client.send("GET", "/third")
+    answers = [await client.response() for _ in range(3)]
+    assert [status for status, _, _ in answers] == [404, 400, 404]
+    assert json.loads(answers[1][2])["errorType"] == "InvalidRequestID"
+
+
+async def test_requests_behind_a_parked_poll_wait_their_turn(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    client.send("GET", f"{BASE}/invocation/next")
+    client.send("GET", "/nowhere")
+    answers = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.05)
+    assert not answers.done()  # the 404 may not overtake the parked poll
+    (connection,) = server._connections
+    assert connection._transport is not None and not connection._transport.is_reading()
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    status, headers, _ = await answers
+    assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
+    status, _, _ = await client.response()
+    assert status == 404
+    assert connection._transport.is_reading()  # nothing waits any more
+    running.cancel()
+
+
+async def test_answers_keep_the_connection_open_by_default(client: RawClient) -> None:
+    for _ in range(3):
+        status, headers, _ = await client.request("GET", "/nowhere")
+        assert status == 404
+        assert "connection" not in headers
+
+
+async def test_connection_close_is_honoured(client: RawClient) -> None:
+    client.send("GET", "/nowhere", headers={"Connection": "close"})
+    client.send("GET", "/ignored")  # nothing is read after a request that closes
+    status, headers, _ = await client.response()
+    assert (status, headers["connection"]) == (404, "close")
+    assert await client.reader.read() == b""
+
+
+async def test_a_held_answer_still_closes_when_asked(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    status, headers, _ = await client.request(
+        "POST", f"{BASE}/invocation/req-1/response", b"1", {"Connection": "close"}
+    )
+    assert (status, headers["connection"]) == (202, "close")
+    assert (await running).body == b"1"
+    assert await client.reader.read() == b""
+
+
+async def test_http_1_0_closes_after_the_answer(client: RawClient) -> None:
+    client.writer.write(b"GET /nowhere HTTP/1.0\r\n\r\n")
+    status, headers, _ = await client.response()
+    assert (status, headers["connection"]) == (404, "close")
+    assert await client.reader.read() == b""
+
+
+async def test_a_chunked_body_is_read(server: RuntimeApiServer, client: RawClient) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    await client.request("GET", f"{BASE}/invocation/next")
+    client.writer.write(
+        f"POST {BASE}/invocation/req-1/response HTTP/1.1\r\nHost: runtime\r\n"
+        'Transfer-Encoding: chunked\r\n\r\n3\r\n"ok\r\n1\r\n"\r\n0\r\n\r\n'.encode()
+    )
+    status, _, _ = await client.response()
+    assert status == 202
+    assert (await running).body == b'"ok"'
+
+
+@pytest.fixture
+async def loop_errors() -> AsyncIterator[list[dict[str, object]]]:
+    """What reaches the event loop's exception handler during the test."""
+    errors: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    yield errors
+    loop.set_exception_handler(None)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /nowhere HTTP/1.1\r\nHost: runtime\r\nBad Header: x\r\n\r\n",
+        b"GET /nowhere HTTP/1.1\r\nHost: runtime\r\nX: a\x00b\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: r\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n1",
+        b"POST /x HTTP/1.1\r\nHost: r\r\nContent-Length: nope\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nHost: r\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"GET /nowhere HTTP/1.1\r\n\r\n",  # HTTP/1.1 requires Host
+        b"GET /nowhere HTTP/1.1\r\nHost: r\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"GET /nowhere HTTP/9.9\r\nHost: runtime\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",  # a TLS ClientHello
+    ],
+)
+async def test_malformed_requests_are_400_and_close(
+    client: RawClient, loop_errors: list[dict[str, object]], request_bytes: bytes
+) -> None:
+    client.writer.write(request_bytes)
+    status, headers, body = await client.response()
+    assert (status, headers["connection"]) == (400, "close")
+    assert json.loads(body)["errorType"] == "BadRequest"
+    assert await client.reader.read() == b""
+    assert loop_errors == []
+
+
+async def test_malformed_http_after_good_requests_is_answered_in_its_turn(
+    server: RuntimeApiServer, client: RawClient, loop_errors: list[dict[str, object]]
+) -> None:
+    client.send("GET", f"{BASE}/invocation/next")  # parked: everything behind it waits
+    client.send("GET", "/nowhere")
+    client.writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    await asyncio.sleep(0.05)
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    statuses = [(await client.response())[0] for _ in range(3)]
+    assert statuses == [200, 404, 400]
+    assert await client.reader.read() == b""
+    assert loop_errors == []
+    running.cancel()
+
+
+async def test_a_head_that_never_ends_is_refused(client: RawClient) -> None:
+    client.writer.write(b"GET /nowhere HTTP/1.1\r\nHost: runtime\r\nX-Long: ")
+    answer = asyncio.ensure_future(client.response())
+    for _ in range(20):  # 160 KiB at most; written in separate reads, it is refused at 24
+        await asyncio.sleep(0.02)
+        if answer.done():
+            break  # writing on to a closed connection could reset it before we read
+        client.writer.write(b"x" * 8192)
+    status, _, _ = await answer
+    assert status == 400
+    assert await client.reader.read() == b""
+
+
+async def test_a_request_cut_short_is_400(client: RawClient) -> None:
+    client.writer.write(b"POST /x HTTP/1.1\r\nHost: runtime\r\nContent-Length: 10\r\n\r\n12")
+    client.writer.write_eof()
+    status, _, _ = await client.response()
+    assert status == 400
+    assert await client.reader.read() == b""
+
+
+async def test_a_header_value_with_a_line_break_is_refused(server: RuntimeApiServer) -> None:
+    with pytest.raises(ValueError, match="line break"):
+        await server.invoke(invocation("req-1\r\nx-injected: 1"))
