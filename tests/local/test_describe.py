@@ -54,5 +54,5 @@ def test_an_exception_at_import_time_names_the_users_line(tmp_path: Path) -> Non
 
 
 def test_a_missing_app_py_is_named(tmp_path: Path) -> None:
-    with pytest.raises(AppLoadError, match="No app.py"):
+    with pytest.raises(AppLoadError, match=r"No app\.py"):
         asyncio.run(describe_project(tmp_path, "dev"))

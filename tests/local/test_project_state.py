@@ -59,7 +59,7 @@ def test_reload_reads_new_code_and_survives_a_syntax_error(tmp_path: Path) -> No
 def test_only_files_that_change_the_app_count(tmp_path: Path) -> None:
     root = tmp_path.resolve()
     relevant = ["app.py", "chalicelib/db.py", "chalicelib/sub/x.py", ".chalice/config.json"]
-    for path in relevant + ["vendor/lib/mod.py"]:
+    for path in [*relevant, "vendor/lib/mod.py"]:
         assert is_relevant_change(root, str(root / path)), path
     for path in [
         "README.md",

@@ -116,14 +116,16 @@ def wait_for(check: object, seconds: float = 5.0) -> float:
 
 
 def test_routes_stage_and_api_gateway_answers(project: Path) -> None:
-    with local_server(project, "--stage", "prod") as (base_url, log_path, _):
-        with requests.Session() as session:
-            answer = session.get(base_url + "/orders/7", timeout=5)
-            assert answer.status_code == 200
-            assert answer.json() == {"order_id": "7", "version": 1, "stage": "prod"}
-            missing = session.get(base_url + "/nowhere", timeout=5)
-            assert missing.status_code == 403
-            assert missing.json() == {"message": "Missing Authentication Token"}
+    with (
+        local_server(project, "--stage", "prod") as (base_url, log_path, _),
+        requests.Session() as session,
+    ):
+        answer = session.get(base_url + "/orders/7", timeout=5)
+        assert answer.status_code == 200
+        assert answer.json() == {"order_id": "7", "version": 1, "stage": "prod"}
+        missing = session.get(base_url + "/nowhere", timeout=5)
+        assert missing.status_code == 403
+        assert missing.json() == {"message": "Missing Authentication Token"}
     log = log_path.read_text()
     assert f"serving {project.resolve()}/app.py (stage prod, payload 1.0) on {base_url}" in log
     assert "START RequestId: " in log and "REPORT RequestId: " in log
