@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
 from .._authorizers import AuthorizerType
@@ -33,6 +33,7 @@ from .._http import gateway_answer
 from .._manifest import AppManifest, RouteSpec, authorizer_from_spec
 from .._response import lowered_media_types
 from .._routing import Match, RouteEntry, RouteMatch, RouteTable
+from ._asgi_types import Receive, Scope, Send, run_lifespan
 from ._describe import AppLoadError
 from ._gateway_answers import (
     HTTP_API,
@@ -61,10 +62,6 @@ from ._invocation import (
     Throttled,
     UnknownFunction,
 )
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 # API Gateway's payload quota: a larger request is refused before anything runs.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -151,7 +148,7 @@ class LocalGateway:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "lifespan":
-                await _lifespan(receive, send)
+                await run_lifespan(receive, send)
             return
         request = IncomingRequest.from_scope(scope)
         try:
@@ -392,14 +389,3 @@ def _access_line(request: IncomingRequest, answer: GatewayAnswer) -> str:
         f'{request.raw_path}{query} {request.protocol}" {answer.status} {len(answer.body)} '
         f"{request.request_id}"
     )
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    """Served on its own (tests, embedding): nothing to start or stop."""
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -13,11 +13,11 @@ import enum
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from ._asgi_types import Receive, Scope, Send, run_lifespan
 from ._event_queue import RETRY_DELAYS, THROTTLE_BACKOFF, EventQueue
 from ._invocation import (
     MAX_SYNC_PAYLOAD_BYTES,
@@ -26,10 +26,6 @@ from ._invocation import (
     Throttled,
     UnknownFunction,
 )
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 logger = logging.getLogger("chalicelike.local")
 
@@ -113,7 +109,8 @@ class InvokeApi:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+            # Served alone (not inside LocalServer), shutdown still closes the Event tasks.
+            await run_lifespan(receive, send, shutdown=self.close)
             return
         if scope["type"] != "http":
             return
@@ -193,17 +190,6 @@ class InvokeApi:
     async def close(self, grace: float = 2.0) -> None:
         """Wait up to `grace` seconds for Event invocations still running, then cancel them."""
         await self.events.close(grace)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        # Served alone (not inside LocalServer), shutdown still closes the Event tasks.
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 # -- reading the request ------------------------------------------------------------------

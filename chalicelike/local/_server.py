@@ -12,15 +12,12 @@ import argparse
 import asyncio
 import contextlib
 import sys
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .._config import api_gateway_stage
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+from ._asgi_types import Receive, Scope, Send, run_lifespan
 
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
 
@@ -96,7 +93,7 @@ class LocalServer:
             else:
                 await self.gateway(scope, receive, send)
         elif kind == "lifespan":
-            await self._lifespan(receive, send)
+            await run_lifespan(receive, send, self.start, self.stop)
 
     async def start(self) -> None:
         await self.state.reload()
@@ -118,17 +115,6 @@ class LocalServer:
                 await self._watcher
         await self.invoke_api.close()
         await self.local_lambda.close()
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await self.start()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
 
 
 class ConsoleLog:

@@ -12,9 +12,11 @@ from .._manifest import API_FUNCTION, AppManifest, FunctionEntry
 from .._settings import FunctionConfig, StageConfig
 from ._resources import (
     LAMBDA_TRUST_POLICY,
+    RoleSource,
     TemplateError,
     config_for,
     logical_id,
+    role_source,
     sorted_mapping,
     sub,
 )
@@ -181,27 +183,17 @@ def _add_roles(
     roles: dict[str, Any] = {}
     for entry in stack.manifest.functions:
         config = stack.config(entry.name)
-        if not config.manage_iam_role:
-            if not config.iam_role_arn:
-                raise TemplateError(
-                    f"Function {entry.name!r} has manage_iam_role false but no iam_role_arn: "
-                    "set iam_role_arn in .chalice/config.json"
-                )
-            roles[entry.name] = config.iam_role_arn
+        source, value = role_source(entry.name, config, policy, function_policies)
+        if source is RoleSource.GIVEN:
+            roles[entry.name] = value
             continue
-        own = function_policies.get(entry.name)
-        if own is not None and own != policy:
+        if source is RoleSource.OWN_POLICY:
             role = f"{logical_id(entry.name)}Role"
-            _add_role(stack, role, own)
-        elif policy is None:
-            raise TemplateError(
-                f"Function {entry.name!r} needs an IAM policy: generate one (autogen_policy), "
-                "name a policy file (iam_policy_file) or give a role (iam_role_arn)"
-            )
+            _add_role(stack, role, value)
         else:
             role = DEFAULT_ROLE
             if role not in stack.resources:
-                _add_role(stack, role, policy)
+                _add_role(stack, role, value)
         roles[entry.name] = {"Fn::GetAtt": [role, "Arn"]}
     return roles
 

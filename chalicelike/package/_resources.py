@@ -3,6 +3,7 @@ are written once in `Fn::Sub` syntax; Terraform's generator swaps in its data so
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import re
@@ -113,6 +114,39 @@ def arn_region(value: str) -> str | None:
     """The region field of a literal ARN (a topic in another region needs its own endpoint)."""
     parts = value.split(":")
     return parts[3] if _given_arn(value) and len(parts) > 3 and parts[3] else None
+
+
+class RoleSource(enum.Enum):
+    """Where a function's role comes from."""
+
+    GIVEN = "given"  # the user's iam_role_arn (manage_iam_role false)
+    OWN_POLICY = "own"  # a role of its own, for its own policy file
+    APP_POLICY = "app"  # the app's shared role
+
+
+def role_source(
+    name: str,
+    config: FunctionConfig,
+    policy: Mapping[str, Any] | None,
+    function_policies: Mapping[str, Mapping[str, Any]],
+) -> tuple[RoleSource, Any]:
+    """Which role a function runs with, and its ARN (GIVEN) or policy (the others)."""
+    if not config.manage_iam_role:
+        if not config.iam_role_arn:
+            raise TemplateError(
+                f"Function {name!r} has manage_iam_role false but no iam_role_arn: "
+                "set iam_role_arn in .chalice/config.json"
+            )
+        return RoleSource.GIVEN, config.iam_role_arn
+    own = function_policies.get(name)
+    if own is not None and own != policy:
+        return RoleSource.OWN_POLICY, own
+    if policy is None:
+        raise TemplateError(
+            f"Function {name!r} needs an IAM policy: generate one (autogen_policy), "
+            "name a policy file (iam_policy_file) or give a role (iam_role_arn)"
+        )
+    return RoleSource.APP_POLICY, policy
 
 
 def config_for(configs: Mapping[str, FunctionConfig], name: str) -> FunctionConfig:

@@ -18,10 +18,12 @@ from ._resources import (
     LAMBDA_TRUST_POLICY,
     PARTITION,
     REGION,
+    RoleSource,
     TemplateError,
     config_for,
     lambda_name,
     logical_id,
+    role_source,
     sorted_mapping,
 )
 
@@ -161,29 +163,19 @@ def _add_roles(
     roles: dict[str, str] = {}
     for entry in document.manifest.functions:
         config = document.config(entry.name)
-        if not config.manage_iam_role:
-            if not config.iam_role_arn:
-                raise TemplateError(
-                    f"Function {entry.name!r} has manage_iam_role false but no iam_role_arn: "
-                    "set iam_role_arn in .chalice/config.json"
-                )
-            roles[entry.name] = config.iam_role_arn
+        source, value = role_source(entry.name, config, policy, function_policies)
+        if source is RoleSource.GIVEN:
+            roles[entry.name] = value
             continue
-        own = function_policies.get(entry.name)
-        if own is not None and own != policy:
+        if source is RoleSource.OWN_POLICY:
             role = _add_role(
-                document, f"{tf_name(entry.name)}_role", document.function_name(entry.name), own
-            )
-        elif policy is None:
-            raise TemplateError(
-                f"Function {entry.name!r} needs an IAM policy: generate one (autogen_policy), "
-                "name a policy file (iam_policy_file) or give a role (iam_role_arn)"
+                document, f"{tf_name(entry.name)}_role", document.function_name(entry.name), value
             )
         elif "default_role" in document.resources.get("aws_iam_role", {}):
             role = "default_role"
         else:
             name = f"{document.manifest.app_name}-{document.stage.stage}"
-            role = _add_role(document, "default_role", name, policy)
+            role = _add_role(document, "default_role", name, value)
         roles[entry.name] = f"${{aws_iam_role.{role}.arn}}"
     return roles
 
