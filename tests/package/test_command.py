@@ -99,6 +99,34 @@ def test_every_event_source_for_both_architectures(tmp_path: Path, architecture:
         if r["Type"] == "AWS::Lambda::Function" and "ZipFile" not in r["Properties"]["Code"]
     ]
     assert functions and all(f["Properties"]["Architectures"] == [architecture] for f in functions)
+    # The package imports under a clean interpreter: only the zip and boto3 (which Lambda's
+    # runtime provides) on the path; every function's handler is there.
+    unzipped = tmp_path / "unzipped"
+    with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as package:
+        package.extractall(unzipped)
+    import boto3
+
+    site = str(Path(boto3.__file__).resolve().parents[1])
+    handlers = sorted({f["Properties"]["Handler"] for f in functions})
+    code = (
+        "import sys, json, importlib; sys.path[:0] = sys.argv[1:2]; sys.path.append(sys.argv[2]); "
+        "import chalicelike; "
+        "parts = [h.rpartition('.') for h in json.loads(sys.argv[3])]; "
+        "found = [m + '.' + a for m, _, a in parts "
+        "if callable(getattr(importlib.import_module(m), a))]; "
+        "print(json.dumps([chalicelike.__file__, found]))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(unzipped), site, json.dumps(handlers)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"AWS_DEFAULT_REGION": "us-east-1"},
+    )
+    assert imported.returncode == 0, imported.stderr
+    module_file, found = json.loads(imported.stdout)
+    assert module_file.startswith(str(unzipped))  # the zip's runtime, not the installed one
+    assert found == handlers and len(handlers) >= 8  # every function, every kind of source
     kinds = {r["Type"] for r in template["Resources"].values()}
     assert {
         "AWS::Lambda::EventSourceMapping",
