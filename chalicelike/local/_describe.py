@@ -34,7 +34,14 @@ async def describe_project(project_dir: Path, stage: str) -> AppManifest:
         stderr=asyncio.subprocess.PIPE,
         cwd=str(project_dir),
     )
-    out, err = await process.communicate()
+    try:
+        out, err = await process.communicate()
+    except BaseException:
+        # Superseded by a newer save (or the server stopping): the child must not linger.
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
     try:
         answer = json.loads(out.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):

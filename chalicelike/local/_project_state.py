@@ -53,8 +53,16 @@ class ProjectState:
 
     async def current(self) -> AppManifest:
         """The app as of the last change on disk; AppLoadError while it cannot be read."""
-        if self._loading is not None:
-            await asyncio.shield(self._loading)
+        while (loading := self._loading) is not None:
+            try:
+                await asyncio.shield(loading)
+            except asyncio.CancelledError:
+                # A newer save superseded that read: wait for the newer one instead. Our
+                # own cancellation (the client went away) still propagates.
+                if not loading.cancelled():
+                    raise
+            if loading is self._loading:
+                break
         if self._manifest is None or self._error is not None:
             raise AppLoadError(self._error or "the app has not been read yet")
         return self._manifest

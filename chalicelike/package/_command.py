@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -63,7 +65,7 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
     except AppLoadError as error:
         raise ChaliceError(str(error)) from None
     cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_suffix(".tmp")
+    temporary = cache.with_suffix(f".{os.getpid()}.tmp")  # two runs at once never share one
     temporary.write_text(json.dumps(manifest.to_json()), encoding="utf-8")
     temporary.replace(cache)
     return manifest
@@ -95,6 +97,8 @@ def _package(args: argparse.Namespace) -> int:
     manifest = read_manifest(project_dir, args.stage)
     names = [entry.name for entry in manifest.functions]
     stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
+    # config.json's app_name names the deployed resources, as it does for Chalice and `local`.
+    manifest = dataclasses.replace(manifest, app_name=stage_config.app_name)
     configs = {
         name: resolve_function_config(project_dir, args.stage, name, function_names=names)
         for name in names
@@ -161,6 +165,7 @@ def _generate_models(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir).resolve()
     manifest = read_manifest(project_dir, args.stage)
     stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
+    manifest = dataclasses.replace(manifest, app_name=stage_config.app_name)
     json.dump(openapi_document(manifest, stage_config), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

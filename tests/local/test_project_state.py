@@ -101,3 +101,21 @@ def test_the_watcher_sees_a_save_fast_and_ignores_other_files(tmp_path: Path) ->
     saved = asyncio.run(scenario())
     assert changes, "the change to chalicelib/db.py was not seen"
     assert changes[0] - saved < 1.0
+
+
+def test_a_read_superseded_by_a_newer_save_is_waited_through(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    state = ProjectState(tmp_path, "dev")
+
+    async def scenario() -> list[str]:
+        state.reload()
+        await asyncio.sleep(0.05)  # the first read's child is running
+        waiting = asyncio.ensure_future(state.current())
+        await asyncio.sleep(0)
+        (tmp_path / "app.py").write_text(APP.replace("{path}", "second/{path}"))
+        state.reload()  # cancels the first read; `waiting` must not see that
+        manifest = await waiting
+        return [route.path for route in manifest.routes]
+
+    assert asyncio.run(scenario()) == ["/second/{path}"]
+    assert state.generation == 1

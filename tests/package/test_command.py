@@ -162,3 +162,16 @@ def test_a_broken_app_and_a_bad_config_are_one_line_errors(tmp_path: Path) -> No
     assert done.returncode == 2
     assert "SyntaxError" in done.stderr and "line 3" in done.stderr
     assert not (tmp_path / "out" / "deployment.zip").exists()
+
+
+def test_config_app_name_names_the_deployed_functions(tmp_path: Path) -> None:
+    project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["app_name"] = "shopfront"
+    config_path.write_text(json.dumps(config))
+    done = run(project, "package", "--pkg-format", "terraform", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    template = (tmp_path / "out" / "chalicelike.tf.json").read_text()
+    assert "shopfront-dev-take_order" in template
+    assert "bookshop-dev" not in template
