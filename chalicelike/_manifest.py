@@ -15,6 +15,14 @@ from typing import Any
 
 API_FUNCTION = "api_handler"  # Chalice's name for the function behind the REST API
 
+
+def deployed_name(app_name: str, stage: str, function: str) -> str:
+    """Chalice's deployed function names: '<app>-<stage>' for the API, '<app>-<stage>-<name>'."""
+    if function == API_FUNCTION:
+        return f"{app_name}-{stage}"
+    return f"{app_name}-{stage}-{function}"
+
+
 # The authorizer classes by the tag the manifest stores; their constructor arguments
 # are the attributes of the same names.
 _AUTHORIZER_OPTIONS: dict[str, tuple[str, ...]] = {

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._manifest import AppManifest, FunctionEntry, RouteSpec
+from .._manifest import AppManifest, FunctionEntry, RouteSpec, deployed_name
 from .._test_events import REGION
 from ._event_samples import UsageError
-from ._functions import resource_name
 
 # Each user pool trigger's usual triggerSource (what Cognito sends in the common case).
 COGNITO_SOURCES = {
@@ -49,7 +48,7 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
 
 def function_named(manifest: AppManifest, name: str, stage: str) -> FunctionEntry:
     for entry in manifest.functions:
-        if name in (entry.name, resource_name(manifest.app_name, stage, entry.name)):
+        if name in (entry.name, deployed_name(manifest.app_name, stage, entry.name)):
             return entry
     known = ", ".join(entry.name for entry in manifest.functions) or "none"
     raise UsageError(f"the app has no function {name!r}; its functions are: {known}")
@@ -69,7 +68,7 @@ def source_of(
         routes = [route for route in manifest.routes if route.function == entry.name]
         return "apigateway", route_options(routes[0])
     if entry.kind == "scheduled":  # the rule named after the function it runs
-        return "schedule", {"rule": resource_name(manifest.app_name, stage, entry.name)}
+        return "schedule", {"rule": deployed_name(manifest.app_name, stage, entry.name)}
     if entry.kind == "authorizer":
         return "authorizer", authorizer_options(entry, manifest)
     if entry.kind == "s3":

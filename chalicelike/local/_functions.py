@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .._config import load_config, resolve_function_config
-from .._manifest import API_FUNCTION, AppManifest
+from .._manifest import AppManifest, deployed_name
 from ._invocation import FunctionSpec
 
 
@@ -25,7 +25,7 @@ def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list
         specs.append(
             FunctionSpec(
                 name=entry.name,
-                resource_name=resource_name(app_name, stage, entry.name),
+                resource_name=deployed_name(app_name, stage, entry.name),
                 handler=entry.handler,
                 project_dir=str(project_dir.resolve()),
                 timeout=float(settings.lambda_timeout),
@@ -35,10 +35,3 @@ def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list
             )
         )
     return specs
-
-
-def resource_name(app_name: str, stage: str, function: str) -> str:
-    """The deployed function name Chalice gives a function."""
-    if function == API_FUNCTION:
-        return f"{app_name}-{stage}"
-    return f"{app_name}-{stage}-{function}"

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._errors import ChaliceError
-from .._manifest import API_FUNCTION, AppManifest, FunctionEntry
+from .._manifest import API_FUNCTION, AppManifest, FunctionEntry, deployed_name
 from .._settings import FunctionConfig
 
 PARTITION = "${AWS::Partition}"
@@ -158,7 +158,7 @@ def lambda_name(app_name: str, stage: str, function: str) -> str:
 
     Lambda refuses names over 64 characters, so the template would fail at deploy.
     """
-    name = f"{app_name}-{stage}" if function == API_FUNCTION else f"{app_name}-{stage}-{function}"
+    name = deployed_name(app_name, stage, function)
     if len(name) > 64:
         raise TemplateError(
             f"Lambda function name {name!r} is {len(name)} characters; Lambda allows 64. "

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from chalicelike._config import ConfigError, resolve_function_config
-from chalicelike._manifest import AppManifest, FunctionEntry
-from chalicelike.local._functions import function_specs, resource_name
+from chalicelike._manifest import AppManifest, FunctionEntry, deployed_name
+from chalicelike.local._functions import function_specs
 
 MANIFEST = AppManifest(
     app_name="shop",
@@ -23,8 +23,8 @@ MANIFEST = AppManifest(
 
 
 def test_names_are_chalices() -> None:
-    assert resource_name("shop", "dev", "api_handler") == "shop-dev"
-    assert resource_name("shop", "prod", "ingest") == "shop-prod-ingest"
+    assert deployed_name("shop", "dev", "api_handler") == "shop-dev"
+    assert deployed_name("shop", "prod", "ingest") == "shop-prod-ingest"
 
 
 def test_defaults_without_config(tmp_path: Path) -> None:
