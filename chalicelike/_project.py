@@ -50,3 +50,9 @@ def _import_failure(app_file: Path, error: BaseException) -> str:
         last = frames[-1]
         return f"{last.filename}, line {last.lineno}: {error}"
     return f"importing {app_file} failed:\n{''.join(traceback.format_list(frames))}{detail}"
+
+
+def app_sources(project_dir: Path) -> list[Path]:
+    """The app's own Python files: app.py and every module under chalicelib/, in order."""
+    sources = [project_dir / "app.py", *sorted((project_dir / "chalicelib").rglob("*.py"))]
+    return [path for path in sources if path.is_file() and "__pycache__" not in path.parts]

@@ -86,6 +86,9 @@ class WorkerPool:
 
     def find(self, name: str) -> FunctionSpec | None:
         """A function by its name, its deployed name, or an ARN (any qualifier runs $LATEST)."""
+        spec = self._specs.get(name)
+        if spec is not None:  # the gateway's case, on every request: its name as is
+            return spec
         wanted = _function_name(name)
         for spec in self._specs.values():
             if wanted in (spec.name, spec.resource_name):

@@ -74,10 +74,12 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
 def _sources_digest(project_dir: Path, stage: str) -> str:
     import hashlib
 
+    from .._project import app_sources
+
     digest = hashlib.sha256(stage.encode() + b"\0")
     package_dir = Path(__file__).resolve().parent.parent
-    sources = [project_dir / "app.py", project_dir / ".chalice" / "config.json"]
-    for folder in (project_dir / "chalicelib", project_dir / "vendor", package_dir):
+    sources = [*app_sources(project_dir), project_dir / ".chalice" / "config.json"]
+    for folder in (project_dir / "vendor", package_dir):
         sources += sorted(folder.rglob("*.py"))
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:

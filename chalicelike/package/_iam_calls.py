@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._project import app_sources
 from ._iam_actions import (
     client_call_actions,
     collection_member,
@@ -85,7 +86,7 @@ class Usage:
 
 def find_boto3_usage(project_dir: Path) -> Usage:
     """Read app.py and every .py under chalicelib/ and report their boto3 usage."""
-    files = [project_dir / "app.py", *sorted((project_dir / "chalicelib").rglob("*.py"))]
+    files = app_sources(project_dir)
     modules: dict[str, SourceModule] = {}
     usage = Usage()
     for path in files:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._manifest import API_FUNCTION, AppManifest
+from .._project import app_sources
 from .._settings import FunctionConfig
 from ._resources import TemplateError, config_for
 
@@ -87,11 +88,9 @@ def _policy_cache_file(
     from dataclasses import asdict
 
     digest = hashlib.sha256()
-    sources = [project_dir / "app.py", *sorted((project_dir / "chalicelib").rglob("*.py"))]
-    for path in sources:
-        if path.is_file():
-            digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+    for path in app_sources(project_dir):
+        digest.update(str(path.relative_to(project_dir)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
     digest.update(json.dumps(manifest.to_json(), sort_keys=True, default=str).encode())
     configs = {name: asdict(config) for name, config in sorted((function_configs or {}).items())}
     digest.update(json.dumps(configs, sort_keys=True, default=str).encode())

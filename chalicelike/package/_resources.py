@@ -100,12 +100,6 @@ def bucket_arn(bucket: str) -> str:
     return bucket if _given_arn(bucket) else f"arn:{PARTITION}:s3:::{bucket}"
 
 
-def event_bus_arn(bus: str | None) -> str:
-    if bus and _given_arn(bus):
-        return bus
-    return arn("events", f"event-bus/{bus or 'default'}")
-
-
 def ses_rule_arn(rule_set: str, rule: str) -> str:
     return arn("ses", f"receipt-rule-set/{rule_set}:receipt-rule/{rule}")
 
