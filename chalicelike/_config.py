@@ -94,15 +94,30 @@ def resolve_function_config(
 ) -> FunctionConfig:
     """One function's settings in `stage`: the most specific value of each key, with
     environment_variables and tags merged from every level."""
+    return resolve_function_configs(project_dir, stage, [function], function_names)[function]
+
+
+def resolve_function_configs(
+    project_dir: str | Path,
+    stage: str,
+    functions: Collection[str],
+    function_names: Collection[str] | None = None,
+) -> dict[str, FunctionConfig]:
+    """Several functions' settings, the file read and checked once (a reload and a
+    `package` want every function's)."""
     path = config_path(project_dir)
     config = load_config(project_dir, function_names)
     problems = _stage_problems(config, stage)
-    problems.update(_function_problems(config, path.parent, stage, function))
+    for function in functions:
+        problems.update(_function_problems(config, path.parent, stage, function))
     _raise(path, list(problems.values()))
-    values = _looked_up(_chain(config, stage, function), FunctionConfig)
-    values.setdefault("runtime", default_runtime())
-    values["iam_policy_file"] = _policy_file(values, path.parent, stage)
-    return FunctionConfig(name=function, **values)
+    resolved = {}
+    for function in functions:
+        values = _looked_up(_chain(config, stage, function), FunctionConfig)
+        values.setdefault("runtime", default_runtime())
+        values["iam_policy_file"] = _policy_file(values, path.parent, stage)
+        resolved[function] = FunctionConfig(name=function, **values)
+    return resolved
 
 
 def stage_environment(project_dir: str | Path, stage: str) -> dict[str, str]:

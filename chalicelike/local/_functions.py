@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._config import load_config, resolve_function_config
+from .._config import resolve_function_configs, resolve_stage_config
 from .._manifest import AppManifest, deployed_name
 from ._invocation import FunctionSpec
 
@@ -17,11 +17,11 @@ from ._invocation import FunctionSpec
 def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list[FunctionSpec]:
     names = [entry.name for entry in manifest.functions]
     # Checked with the app's function names: a lambda_functions entry naming none is an error.
-    config = load_config(project_dir, names)
-    app_name = config.get("app_name") or manifest.app_name
+    configs = resolve_function_configs(project_dir, stage, names, function_names=names)
+    app_name = resolve_stage_config(project_dir, stage, manifest.app_name).app_name
     specs = []
     for entry in manifest.functions:
-        settings = resolve_function_config(project_dir, stage, entry.name, function_names=names)
+        settings = configs[entry.name]
         specs.append(
             FunctionSpec(
                 name=entry.name,

@@ -89,7 +89,7 @@ def _sources_digest(project_dir: Path, stage: str) -> str:
 
 
 def _package(args: argparse.Namespace) -> int:
-    from .._config import resolve_function_config, resolve_stage_config
+    from .._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
     from ._iam_policy import function_policies, load_policy_file, stage_policy
     from ._templates import build_templates
@@ -101,10 +101,7 @@ def _package(args: argparse.Namespace) -> int:
     stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
     # config.json's app_name names the deployed resources, as it does for Chalice and `local`.
     manifest = dataclasses.replace(manifest, app_name=stage_config.app_name)
-    configs = {
-        name: resolve_function_config(project_dir, args.stage, name, function_names=names)
-        for name in names
-    }
+    configs = resolve_function_configs(project_dir, args.stage, names, function_names=names)
     cache_dir = project_dir / ".chalice" / "cache"
     policy = stage_policy(project_dir, args.stage, manifest, configs, cache_dir=cache_dir)
     api_policy = (
