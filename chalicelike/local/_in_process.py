@@ -30,6 +30,7 @@ from ._invocation import (
     InvocationStatus,
     UnknownFunction,
     error_payload,
+    find_spec,
 )
 
 
@@ -43,10 +44,7 @@ class InProcessLambda:
         self._turn = asyncio.Lock()
 
     def find(self, name: str) -> FunctionSpec | None:
-        name = name.rsplit(":function:", 1)[-1].split(":", 1)[0]
-        return self._specs.get(name) or next(
-            (spec for spec in self._specs.values() if spec.resource_name == name), None
-        )
+        return find_spec(self._specs, name)
 
     def replace_functions(self, specs: Iterable[FunctionSpec]) -> None:
         self._specs = {spec.name: spec for spec in specs}

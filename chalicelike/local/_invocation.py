@@ -69,6 +69,22 @@ def error_payload(message: str, error_type: str) -> bytes:
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
 
 
+def find_spec(specs: Mapping[str, FunctionSpec], name: str) -> FunctionSpec | None:
+    """The spec `name` means, from specs keyed by function name: a function's name, its
+    deployed name, `name:qualifier`, `<account>:function:<name>` or an ARN."""
+    spec = specs.get(name)
+    if spec is not None:  # the gateway's case, on every request: the name as it is
+        return spec
+    parts = name.split(":")
+    if len(parts) >= 7 and parts[0] == "arn":  # arn:aws:lambda:<region>:<acct>:function:<name>
+        wanted = parts[6]
+    elif len(parts) >= 3 and parts[1] == "function":  # <acct>:function:<name>[:qualifier]
+        wanted = parts[2]
+    else:
+        wanted = parts[0]
+    return next((s for s in specs.values() if wanted in (s.name, s.resource_name)), None)
+
+
 class UnknownFunction(LookupError):
     """No function of the app has this name (Lambda's ResourceNotFoundException)."""
 

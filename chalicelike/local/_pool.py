@@ -21,6 +21,7 @@ from ._invocation import (
     Throttled,
     UnknownFunction,
     error_payload,
+    find_spec,
 )
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
 from ._worker import LogSink, RuntimeCommand, Worker, WorkerExited, bootstrap_command
@@ -86,14 +87,7 @@ class WorkerPool:
 
     def find(self, name: str) -> FunctionSpec | None:
         """A function by its name, its deployed name, or an ARN (any qualifier runs $LATEST)."""
-        spec = self._specs.get(name)
-        if spec is not None:  # the gateway's case, on every request: its name as is
-            return spec
-        wanted = _function_name(name)
-        for spec in self._specs.values():
-            if wanted in (spec.name, spec.resource_name):
-                return spec
-        return None
+        return find_spec(self._specs, name)
 
     # -- counters ------------------------------------------------------------------------
 
@@ -348,16 +342,6 @@ class WorkerPool:
         for worker in workers:
             worker.kill()
         await asyncio.gather(*(worker.stop() for worker in workers))
-
-
-def _function_name(name: str) -> str:
-    """The bare name out of `name`, `name:qualifier`, `acct:function:name` or an ARN."""
-    parts = name.split(":")
-    if len(parts) >= 7 and parts[0] == "arn":  # arn:aws:lambda:<region>:<acct>:function:<name>
-        return parts[6]
-    if len(parts) >= 3 and parts[1] == "function":  # <acct>:function:<name>[:qualifier]
-        return parts[2]
-    return parts[0]
 
 
 def _trace_id() -> str:
