@@ -13,7 +13,6 @@ import asyncio
 import importlib
 import io
 import json
-import math
 import os
 import sys
 import time
@@ -31,6 +30,7 @@ from ._invocation import (
     UnknownFunction,
     error_payload,
     find_spec,
+    report_line,
 )
 
 
@@ -93,13 +93,9 @@ class InProcessLambda:
                 f"{request_id} ran {duration / 1000:.2f} s, over its timeout of "
                 f"{spec.timeout:.2f} seconds (not enforced in-process)"
             )
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
-            f"Billed Duration: {math.ceil(duration)} ms\tMemory Size: {spec.memory_size} MB\t"
-            f"Max Memory Used: {_max_rss_mb()} MB"
+        report = report_line(
+            request_id, duration, spec.memory_size, _max_rss_mb(), init_ms if cold else None
         )
-        if cold:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
         lines += [f"END RequestId: {request_id}", report]
         for line in lines:
             self._log_sink(line)

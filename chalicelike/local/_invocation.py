@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -67,6 +68,20 @@ class InvocationResult:
 def error_payload(message: str, error_type: str) -> bytes:
     """Lambda's error document for a failure the runtime itself reports."""
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
+
+
+def report_line(
+    request_id: str, duration_ms: float, memory_size: int, used_mb: int, init_ms: float | None
+) -> str:
+    """Lambda's REPORT line; Init Duration only after a cold start, billing in whole ms."""
+    report = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
+        f"\tBilled Duration: {max(math.ceil(duration_ms), 1)} ms"
+        f"\tMemory Size: {memory_size} MB\tMax Memory Used: {used_mb} MB"
+    )
+    if init_ms is not None:
+        report += f"\tInit Duration: {init_ms:.2f} ms"
+    return report
 
 
 def find_spec(specs: Mapping[str, FunctionSpec], name: str) -> FunctionSpec | None:

@@ -22,6 +22,7 @@ from ._invocation import (
     UnknownFunction,
     error_payload,
     find_spec,
+    report_line,
 )
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
 from ._worker import LogSink, RuntimeCommand, Worker, WorkerExited, bootstrap_command
@@ -285,15 +286,8 @@ class WorkerPool:
             used_mb = spec.memory_size  # Lambda reports the whole memory size as used
         else:
             used_mb = math.ceil(worker.peak_kb / 1024) if worker is not None else 0
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms"
-            f"\tBilled Duration: {max(math.ceil(duration), 1)} ms"
-            f"\tMemory Size: {spec.memory_size} MB\tMax Memory Used: {used_mb} MB"
-        )
-        if init_ms is not None:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
         self._write(log, f"END RequestId: {request_id}")
-        self._write(log, report)
+        self._write(log, report_line(request_id, duration, spec.memory_size, used_mb, init_ms))
         if worker is not None:
             self._retire_or_keep(worker, result)
         result.log = "\n".join(log) + "\n"
