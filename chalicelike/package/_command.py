@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -52,22 +51,22 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
     own source, so any edit reads it afresh.
     """
     from ..local._describe import AppLoadError, describe_project
+    from ._json_cache import read_cached, write_cached
 
     cache = (
         project_dir / ".chalice" / "cache" / f"manifest-{_sources_digest(project_dir, stage)}.json"
     )
-    try:
-        return AppManifest.from_json(json.loads(cache.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    cached = read_cached(cache)
+    if cached is not None:
+        try:
+            return AppManifest.from_json(cached)
+        except (KeyError, TypeError):
+            pass  # a cache of another shape: read the app again
     try:
         manifest = asyncio.run(describe_project(project_dir, stage))
     except AppLoadError as error:
         raise ChaliceError(str(error)) from None
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_suffix(f".{os.getpid()}.tmp")  # two runs at once never share one
-    temporary.write_text(json.dumps(manifest.to_json()), encoding="utf-8")
-    temporary.replace(cache)
+    write_cached(cache, manifest.to_json())
     return manifest
 
 

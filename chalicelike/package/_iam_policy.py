@@ -64,17 +64,12 @@ def generate_policy(
     """
     if cache_dir is None:
         return _generate_policy(project_dir, manifest, function_configs)
+    from ._json_cache import cached_json
+
     cache = _policy_cache_file(cache_dir, project_dir, manifest, function_configs)
-    try:
-        cached: dict[str, Any] = json.loads(cache.read_text(encoding="utf-8"))
-        return cached
-    except (OSError, ValueError):
-        pass
-    policy = _generate_policy(project_dir, manifest, function_configs)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_suffix(".tmp")
-    temporary.write_text(json.dumps(policy), encoding="utf-8")
-    temporary.replace(cache)
+    policy: dict[str, Any] = cached_json(
+        cache, lambda: _generate_policy(project_dir, manifest, function_configs)
+    )
     return policy
 
 

@@ -1,0 +1,35 @@
+"""A JSON value kept in a file under `.chalice/cache/`, computed only when the file is missing
+or unreadable: what a repeat `package` reads instead of redoing slow work."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def read_cached(path: Path) -> Any:
+    """The cached value, or None when there is none (or it cannot be read)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def cached_json(path: Path, compute: Callable[[], Any]) -> Any:
+    value = read_cached(path)
+    if value is None:
+        value = compute()
+        write_cached(path, value)
+    return value
+
+
+def write_cached(path: Path, value: Any) -> None:
+    """Written aside, then renamed: a reader never sees half a file, and two runs at once
+    never share a temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(value), encoding="utf-8")
+    temporary.replace(path)
