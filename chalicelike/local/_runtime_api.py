@@ -3,7 +3,8 @@
 AWS gives every execution environment its own endpoint (AWS_LAMBDA_RUNTIME_API); so do we.
 The runtime client in the worker (our `_bootstrap` or AWS's awslambdaric) long-polls
 `/runtime/invocation/next` here and posts the outcome back; `RuntimeApiServer.invoke`
-hands one invocation in and awaits that outcome.
+hands one invocation in and awaits that outcome. Only the worker's own processes are
+served (`admit_group`): any other local process gets 403 (see docs/security.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from http import HTTPStatus
 import httptools
 
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, error_payload
+from ._peers import can_check_peers, held_by_group
 
 _NEXT = b"/2018-06-01/runtime/invocation/next"
 _INVOCATION = b"/2018-06-01/runtime/invocation/"
@@ -30,7 +32,7 @@ _ERROR_TYPE_HEADER = b"lambda-runtime-function-error-type"
 _MAX_HEAD_BYTES = 16 * 1024
 _STATUS_LINES = {
     code: b"HTTP/1.1 %d %s" % (code, HTTPStatus(code).phrase.encode())
-    for code in (200, 202, 400, 404, 413)
+    for code in (200, 202, 400, 403, 404, 413)
 }
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _KEEP_ALIVE = b"\r\n"  # what ends the head of an answer on a connection kept open
@@ -60,6 +62,13 @@ _ACCEPTED = _answer(202, b'{"status":"OK"}')
 _INVALID_ID = _answer(400, error_payload("Invalid request ID", "InvalidRequestID"))
 _NOT_FOUND = _answer(404, error_payload("Not Found", "NotFound"))
 _BAD_REQUEST = _answer(400, error_payload("Bad Request", "BadRequest"))
+_FORBIDDEN = _answer(
+    403,
+    error_payload(
+        "This Runtime API serves only the worker process chalicelike local started for it",
+        "AccessDenied",
+    ),
+)
 _TOO_LARGE = _answer(413, error_payload("Payload too large", "RequestEntityTooLarge"))
 # What the invoker gets when the response is too big: Lambda's Function.ResponseSizeTooLarge.
 RESPONSE_TOO_LARGE = error_payload(
@@ -106,6 +115,8 @@ class RuntimeApiServer:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_RuntimeConnection] = set()
         self._poller: _RuntimeConnection | None = None  # parked in GET /next
+        self._holder: _RuntimeConnection | None = None  # took the current invocation
+        self._group: int | None = None  # the process group served; None: nobody yet
         self._current: Invocation | None = None  # handed in, outcome not yet posted
         self._ready: asyncio.Future[RuntimeOutcome | None] | None = None  # wait_ready's
         self._outcome: asyncio.Future[RuntimeOutcome] | None = None  # invoke's
@@ -120,6 +131,22 @@ class RuntimeApiServer:
         self._server = await loop.create_server(lambda: _RuntimeConnection(self), "127.0.0.1", 0)
         port = self._server.sockets[0].getsockname()[1]
         self.address = f"127.0.0.1:{port}"
+
+    def admit_group(self, group: int) -> None:
+        """Serve connections held by process `group` or a member of its process group.
+
+        Until then, and for anyone else, every request gets 403: a local process must not
+        take an event (with its Authorization header) or post a forged answer.
+        """
+        self._group = group
+
+    def admits(self, transport: asyncio.Transport) -> bool:
+        if self._group is None:
+            return False
+        if not can_check_peers():
+            return True  # no /proc (not Linux): loopback only, as documented
+        sock = transport.get_extra_info("socket")
+        return sock is not None and held_by_group(sock, self._group)
 
     def close(self, reason: BaseException | None = None) -> None:
         """Stop listening and drop every connection (the environment is gone).
@@ -157,6 +184,7 @@ class RuntimeApiServer:
             raise self._closed
         _check_headers(invocation)
         self._current = invocation
+        self._holder = None
         self.delivered = False
         self._outcome = asyncio.get_running_loop().create_future()
         poller = self._poller
@@ -183,6 +211,7 @@ class RuntimeApiServer:
         invocation = self._current
         assert invocation is not None
         self._poller = None
+        self._holder = connection
         self.delivered = True
         headers = [
             (b"lambda-runtime-aws-request-id", invocation.request_id.encode()),
@@ -222,7 +251,7 @@ class RuntimeApiServer:
             self.first_poll_at = time.perf_counter()
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(None)  # init is over
-        if self._current is not None and not self.delivered:
+        if self._current is not None and self._holder is None:
             self._poller = connection
             self._deliver(connection)
         else:
@@ -234,7 +263,16 @@ class RuntimeApiServer:
         if current is None or not self.delivered or request_id != current.request_id.encode():
             return False
         self._current = None
+        self._holder = None
         return True
+
+    def _lost(self, connection: _RuntimeConnection) -> None:
+        if self._poller is connection:
+            self._poller = None
+        if self._holder is connection and self._current is not None:
+            # It took the event and went away without an answer: the event goes back for
+            # the next GET /next instead of vanishing until the timeout.
+            self._holder = None
 
     def _on_response(
         self, connection: _RuntimeConnection, request_id: bytes, request: _Request, body: bytes
@@ -337,17 +375,18 @@ class _RuntimeConnection(asyncio.Protocol):
         self._answering: _Request | None = None  # handled, not answered yet
         self._held: list[bytes] = []  # answers not written yet
         self._broken = False  # the parser failed: what follows is ignored
+        self._admitted = False  # held by the worker's own processes
         self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._server._connections.add(self)
+        self._admitted = self._server.admits(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._server._connections.discard(self)
-        if self._server._poller is self:
-            self._server._poller = None
+        self._server._lost(self)
         self._transport = None
         self._queue.clear()
 
@@ -451,9 +490,9 @@ class _RuntimeConnection(asyncio.Protocol):
         queue = self._queue
         while queue and self._answering is None and self._transport is not None:
             request = queue.popleft()
-            if request is None:
+            if request is None or not self._admitted:
                 self._answering = _Request(keep_alive=False)
-                self.respond(_BAD_REQUEST)
+                self.respond(_BAD_REQUEST if request is None else _FORBIDDEN)
                 return
             self._answering = request
             self._server.handle(self, request, request.body)

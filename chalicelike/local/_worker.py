@@ -194,6 +194,9 @@ class Worker:
             # then stops its workers; they must not each print a KeyboardInterrupt.
             start_new_session=True,
         )
+        # Its own session makes its pid its process group: only that group may use the
+        # Runtime API (docs/security.md).
+        self.server.admit_group(self._process.pid)
         loop = asyncio.get_running_loop()
         assert self._process.stdout is not None
         self._output_fd = self._process.stdout.fileno()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -56,6 +58,7 @@ class RawClient:
 async def server() -> AsyncIterator[RuntimeApiServer]:
     server = RuntimeApiServer()
     await server.start()
+    server.admit_group(os.getpid())  # the tests' own connections play the runtime
     yield server
     server.close()
     await asyncio.sleep(0)  # let the transports finish closing
@@ -495,3 +498,72 @@ async def test_a_request_cut_short_is_400(client: RawClient) -> None:
 async def test_a_header_value_with_a_line_break_is_refused(server: RuntimeApiServer) -> None:
     with pytest.raises(ValueError, match="line break"):
         await server.invoke(invocation("req-1\r\nx-injected: 1"))
+
+
+# -- who may use it (docs/security.md) ----------------------------------------------------
+
+_FOREIGN_CLIENT = """\
+import http.client, sys
+host, port = sys.argv[1].rsplit(":", 1)
+for method, path in (("GET", "next"), ("POST", "req-1/response")):
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.request(method, "/2018-06-01/runtime/invocation/" + path, body=b"HIJACKED")
+    answer = connection.getresponse()
+    print(answer.status, answer.read().decode())
+"""
+
+
+async def _run_foreign_client(address: str) -> list[str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _FOREIGN_CLIENT, address, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    return out.decode().splitlines()
+
+
+async def test_another_process_can_neither_take_nor_answer_an_event(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    answers = await _run_foreign_client(server.address)
+    assert [line.split()[0] for line in answers] == ["403", "403"]
+    assert "AccessDenied" in answers[0]
+    assert not server.delivered and not running.done()
+    # The event is still there for the worker's own process, and its answer counts.
+    status, _headers, body = await client.request("GET", f"{BASE}/invocation/next")
+    assert (status, body) == (200, b'{"a": 1}')
+    await client.request("POST", f"{BASE}/invocation/req-1/response", b'"mine"')
+    outcome = await running
+    assert outcome.body == b'"mine"'
+
+
+async def test_nobody_is_served_before_a_group_is_admitted() -> None:
+    server = RuntimeApiServer()
+    await server.start()
+    try:
+        host, _, port = server.address.rpartition(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+        assert status == 403
+        writer.close()
+    finally:
+        server.close()
+        await asyncio.sleep(0)
+
+
+async def test_an_event_taken_by_a_caller_that_went_away_is_delivered_again(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    host, _, port = server.address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+    assert status == 200
+    writer.close()  # gone without an answer
+    await writer.wait_closed()
+    await asyncio.sleep(0.02)
+    next_poll = client.request("GET", f"{BASE}/invocation/next")
+    status, headers, _body = await asyncio.wait_for(next_poll, 5)
+    assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
+    await client.request("POST", f"{BASE}/invocation/req-1/response", b"1")
+    assert (await running).body == b"1"
