@@ -4,7 +4,8 @@ Registration is data (an `EventSource`: kind, function name, settings) that pack
 reads later; the decorated name becomes an `EventHandler`, the object Lambda calls as
 `app.<name>`. It turns the raw event into its typed class, runs the middleware for its
 kind, calls the function and, for SQS, Kinesis and DynamoDB streams, reports partial
-batch failures in AWS's format so the source retries exactly what failed.
+batch failures in AWS's format so the source retries exactly what failed. What the app
+registers that AWS would refuse at deploy time is collected by `deployment_problems`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import _context
-from ._errors import InvalidEventError
+from ._errors import InvalidEventError, InvalidResponseError
 from ._middleware import EventType, chain
 
 if TYPE_CHECKING:
@@ -30,14 +31,57 @@ _BATCH_SOURCES: dict[EventType, tuple[str, bool]] = {
 }
 
 
+class BatchItemFailures:
+    """What a batch handler returns to name the records that failed; only they are retried.
+
+    Give the failed records (SQSRecord, KinesisRecord, DynamoDBRecord) or their ids (the SQS
+    message id, the stream sequence number). Returning `{"batchItemFailures": [...]}`, AWS's
+    own answer, works too; any other return value reports nothing, as in Chalice.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self, failed: Iterable[Any] = ()) -> None:
+        self.items: list[Any] = list(failed)
+
+    def item_ids(self) -> list[str]:
+        ids = []
+        for item in self.items:
+            item_id = item if isinstance(item, str) else _record_id(item)
+            if not item_id:
+                raise InvalidResponseError(
+                    f"BatchItemFailures holds {item!r}: give failed records or their ids "
+                    "(an SQS message id, a stream sequence number)"
+                )
+            ids.append(item_id)
+        return ids
+
+    def to_dict(self) -> dict[str, list[dict[str, str]]]:
+        """AWS's partial batch response: {"batchItemFailures": [{"itemIdentifier": id}]}."""
+        return _report(self.item_ids())
+
+    def __repr__(self) -> str:
+        return f"BatchItemFailures({self.items!r})"
+
+
+def _record_id(record: Any) -> str | None:
+    for id_field in ("message_id", "sequence_number"):
+        value = getattr(record, id_field, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
 class EventSource:
     """One registered event handler: what packaging turns into a trigger.
 
-    A plain class, not a dataclass: `dataclasses` imports `inspect`, ~15 ms of every
-    cold start.
+    `deploy_problems` lists what AWS would refuse in the settings (a placeholder ARN, an
+    empty bucket name) that Chalice accepts at import: `package` stops on them, `local`
+    warns. A plain class, not a dataclass: `dataclasses` imports `inspect`, ~15 ms of
+    every cold start.
     """
 
-    __slots__ = ("handler_name", "kind", "name", "per_record", "settings")
+    __slots__ = ("deploy_problems", "handler_name", "kind", "name", "per_record", "settings")
 
     def __init__(
         self,
@@ -52,6 +96,10 @@ class EventSource:
         self.handler_name = handler_name  # the attribute Lambda calls: app.<handler_name>
         self.settings = {} if settings is None else settings
         self.per_record = per_record
+        problems = self.settings.pop("deploy_problems", ())
+        self.deploy_problems: tuple[str, ...] = tuple(
+            f"{kind.value} handler {name!r}: {problem}" for problem in problems
+        )
 
     def __repr__(self) -> str:
         return f"EventSource({self.kind.value}, {self.name!r}, {self.settings!r})"
@@ -117,8 +165,39 @@ class EventHandler:
         if batch is None:
             return self.func(event)
         if self.source.per_record:
-            return _report(_each_record(self.func, event, *batch))
-        return _normalise_failures(self.func(event), *batch)
+            return _report(self._each_record(event, *batch))
+        return _batch_answer(self.func(event))
+
+    def _each_record(self, event: Iterable[Any], id_field: str, stop_at_first: bool) -> list[str]:
+        """Run the function on every record; the ids of those that raised (streams: the first).
+
+        Each failure is logged, one line naming the record and the error, the traceback at
+        debug level: on Lambda that line is all CloudWatch keeps of why a record came back.
+        """
+        failed: list[str] = []
+        records = list(event)
+        for index, record in enumerate(records):
+            try:
+                self.func(record)
+            except Exception as error:
+                record_id = str(getattr(record, id_field))
+                failed.append(record_id)
+                log = self._app.log
+                log.error(
+                    "%s: record %s failed: %s: %s",
+                    self.source.handler_name, record_id, type(error).__name__, error,
+                )  # fmt: skip
+                log.debug("Traceback of record %s:", record_id, exc_info=True)
+                if stop_at_first:
+                    # A stream's checkpoint is its first failure: Lambda retries from that
+                    # record on, so the later ones are left for the retry, not run twice.
+                    if index + 1 < len(records):
+                        log.info(
+                            "%s: %d later record(s) left for the retry from %s",
+                            self.source.handler_name, len(records) - index - 1, record_id,
+                        )  # fmt: skip
+                    return failed
+        return failed
 
 
 class LambdaFunctionEvent:
@@ -165,32 +244,19 @@ def event_class_for(kind: EventType) -> Callable[[Any, Any], Any]:
     return classes[kind]
 
 
-def _each_record(
-    func: Callable[[Any], Any], event: Iterable[Any], id_field: str, stop_at_first: bool
-) -> list[str]:
-    """Run `func` on every record; the ids of those that raised (streams: from the first on)."""
-    failed: list[str] = []
-    records = list(event)
-    for record in records:
-        try:
-            func(record)
-        except Exception:
-            failed.append(str(getattr(record, id_field)))
-            if stop_at_first:
-                # A stream's checkpoint is its first failure: Lambda retries from that record
-                # on, so the later ones are left for the retry rather than run twice.
-                return failed
-    return failed
+def _batch_answer(result: Any) -> Any:
+    """What a batch handler's return value tells Lambda.
 
-
-def _normalise_failures(result: Any, id_field: str, stop_at_first: bool) -> Any:
-    """A handler may return failed records, their ids, or AWS's dict: answer AWS's dict."""
-    if result is None or isinstance(result, dict):
+    Only a BatchItemFailures or AWS's own dict reports failures (a dict without
+    batchItemFailures is a success to AWS). Anything else means nothing, as in Chalice,
+    and is not sent on: Lambda would read a list or a string as a failed batch (a list of
+    results once retried every message until the dead-letter queue).
+    """
+    if isinstance(result, BatchItemFailures):
+        return result.to_dict()
+    if isinstance(result, dict):
         return result
-    if isinstance(result, (list, tuple, set)):
-        ids = [item if isinstance(item, str) else str(getattr(item, id_field)) for item in result]
-        return _report(ids[:1] if stop_at_first else ids)
-    return result
+    return None
 
 
 def _websocket_answer(result: Any) -> Any:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from typing import Any
 
 import pytest
 
-from chalicelike import Blueprint, Chalice, InvalidEventError, NotRegisteredError, RegistrationError
+from chalicelike import (
+    Blueprint,
+    Chalice,
+    InvalidEventError,
+    InvalidResponseError,
+    NotRegisteredError,
+    RegistrationError,
+)
+from chalicelike._event_sources import BatchItemFailures
 from tests.lambda_events import Context
 
 REGION = "eu-west-1"
@@ -148,21 +157,125 @@ def test_sqs_per_record_reports_each_failed_message() -> None:
     assert work(sqs_event("x"), Context()) == {"batchItemFailures": []}
 
 
-def test_sqs_handler_may_return_its_failures() -> None:
+def test_sqs_handler_reports_failures_with_batch_item_failures() -> None:
     app = make_app()
 
     @app.on_sqs_message(queue="jobs", batch_size=10)
-    def work(event: Any) -> list[Any]:
-        return [record for record in event if json.loads(record.body)["ok"] is False]
+    def work(event: Any) -> BatchItemFailures:
+        return BatchItemFailures(r for r in event if json.loads(r.body)["ok"] is False)
 
-    event = sqs_event('{"ok": true}', '{"ok": false}')
-    assert work(event, Context()) == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
+    event = sqs_event('{"ok": true}', '{"ok": false}', '{"ok": false}')
+    assert work(event, Context()) == {
+        "batchItemFailures": [{"itemIdentifier": "msg-1"}, {"itemIdentifier": "msg-2"}]
+    }
+    by_id = app.on_sqs_message(queue="jobs", name="by_id")(
+        lambda event: BatchItemFailures(["msg-0"])
+    )
+    assert by_id(event, Context()) == {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+
+
+def test_batch_item_failures_refuses_what_names_no_record() -> None:
+    with pytest.raises(InvalidResponseError, match=r"BatchItemFailures holds 42: give failed"):
+        BatchItemFailures([42]).to_dict()
+
+
+def test_sqs_handler_may_answer_aws_own_dict() -> None:
+    app = make_app()
+    answer = {"batchItemFailures": [{"itemIdentifier": "msg-0"}]}
+    app.on_sqs_message(queue="jobs", name="work")(lambda event: answer)
+    assert app.handlers["work"](sqs_event("a"), Context()) == answer
+
+
+@pytest.mark.parametrize(
+    ("source", "event"),
+    [("sqs", sqs_event("a", "b")), ("kinesis", kinesis_event(b"a", b"b"))],
+)
+def test_a_batch_handler_plain_return_value_reports_nothing(
+    source: str, event: dict[str, Any]
+) -> None:
+    # A Chalice handler returning its results (a list of dicts, a list of strings) once had
+    # them read as failures: every message retried, or the whole batch failed.
+    app = make_app()
+    if source == "sqs":
+        decorator = app.on_sqs_message(queue="jobs", batch_size=10)
+    else:
+        decorator = app.on_kinesis_record(stream="clicks")
+    seen: list[Any] = []
+
+    @decorator
+    def work(event: Any) -> list[Any]:
+        seen.extend(event)
+        return [{"done": True} for _ in seen] + ["msg-0"]
+
+    assert work(event, Context()) is None
+    assert len(seen) == 2
 
 
 def test_sqs_handler_returning_nothing_is_a_success() -> None:
     app = make_app()
     app.on_sqs_message(queue="jobs")(lambda event: None)
     assert app.handlers["<lambda>"](sqs_event("a"), Context()) is None
+
+
+def test_a_failed_record_is_logged_with_its_id(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+
+    @app.on_sqs_message(queue="jobs", batch_size=10, per_record=True)
+    def take_order(record: Any) -> None:
+        if record.body == "bad":
+            raise ValueError("no items in the order")
+
+    with caplog.at_level(logging.DEBUG, logger="events"):
+        take_order(sqs_event("good", "bad"), Context())
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert [r.getMessage() for r in errors] == [
+        "take_order: record msg-1 failed: ValueError: no items in the order"
+    ]
+    assert errors[0].exc_info is None  # one line; the traceback is at debug level
+    debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug and debug[0].exc_info is not None
+
+
+def test_a_stream_logs_the_records_left_for_the_retry(caplog: pytest.LogCaptureFixture) -> None:
+    app = make_app()
+
+    @app.on_kinesis_record(stream="clicks", per_record=True)
+    def clicks(record: Any) -> None:
+        raise KeyError("user")
+
+    with caplog.at_level(logging.INFO, logger="events"):
+        clicks(kinesis_event(b"a", b"b", b"c"), Context())
+    assert [r.getMessage() for r in caplog.records] == [
+        "clicks: record 49590000 failed: KeyError: 'user'",
+        "clicks: 2 later record(s) left for the retry from 49590000",
+    ]
+
+
+def test_every_handler_takes_event_and_context_by_keyword() -> None:
+    # Users' tests call handler(event, context=ctx), as Chalice's handlers allow.
+    app = make_app()
+    blueprint = Blueprint(__name__)
+    app.lambda_function(name="raw")(lambda event, context: event)
+    app.on_sqs_message(queue="jobs", name="jobs")(lambda event: {"n": len(list(event))})
+    app.on_ws_message(name="ws")(lambda event: None)
+    blueprint.on_sns_message(topic="t", name="bp_sns")(lambda event: event.message)
+    app.register_blueprint(blueprint)
+    context = Context()
+    assert app.handlers["raw"](event={"a": 1}, context=context) == {"a": 1}
+    assert app.handlers["jobs"](sqs_event("x"), context=context) == {"n": 1}
+    assert app.handlers["jobs"](event=sqs_event("x"), context=context) == {"n": 1}
+    websocket = {
+        "requestContext": {
+            "connectionId": "c1",
+            "routeKey": "$default",
+            "domainName": "abc.execute-api.eu-west-1.amazonaws.com",
+            "stage": "dev",
+        },
+        "body": "hi",
+    }
+    assert app.handlers["ws"](websocket, context=context) == {"statusCode": 200}
+    sns = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": "m"}}]}
+    assert app.handlers["bp_sns"](event=sns, context=context) == "m"
 
 
 @pytest.mark.parametrize("source", ["kinesis", "dynamodb"])
@@ -226,7 +339,7 @@ def test_middleware_runs_for_its_event_type_and_all() -> None:
         calls.append("task")
         return {"echo": event}
 
-    assert work(sqs_event("a"), Context()) == "ok"
+    assert work(sqs_event("a"), Context()) is None  # a batch handler's plain value
     assert task({"n": 1}, Context()) == {"echo": {"n": 1}}
     assert calls == ["all:SQSEvent", "sqs", "handler", "all:LambdaFunctionEvent", "task"]
 
@@ -305,9 +418,9 @@ def test_convert_to_middleware_gets_the_original_event_and_context() -> None:
         return wrapped
 
     app.register_middleware(ConvertToMiddleware(lambda_decorator), "sqs")
-    app.on_sqs_message(queue="jobs", name="work")(lambda event: "done")
+    app.on_sqs_message(queue="jobs", name="work")(lambda event: {"done": True})
     context = Context()
-    assert app.handlers["work"](sqs_event("a"), context) == "done"
+    assert app.handlers["work"](sqs_event("a"), context) == {"done": True}
     assert seen == [("msg-0", context)]
 
 
@@ -549,5 +662,7 @@ def test_each_decorator_through_the_client_with_its_middleware(
     assert calls[0].startswith(f"{kind}:")
     if kind == "websocket":
         assert answer == {"statusCode": 200}
+    elif kind in ("sqs", "kinesis", "dynamodb"):
+        assert answer is None  # a batch handler's plain value reports no failures
     elif kind != "cognito":
         assert answer == "handled"
