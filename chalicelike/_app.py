@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from ._request import Request
 
 
+_ABSENT: Any = object()  # an argument not given to app(...)
+
+
 class APIGateway:
     """API-wide HTTP settings: binary media types and the default CORS setting."""
 
@@ -80,6 +83,9 @@ class Chalice(DecoratorAPI):
         self.configure_logs = configure_logs
         self.env: MutableMapping[str, str] = os.environ if env is None else env
         self._debug = debug
+        # Chalice's opt-in flags (e.g. "WEBSOCKETS", "BLUEPRINTS"): chalicelike needs none,
+        # as every feature is on, but apps set them and the packager may read them.
+        self.experimental_feature_flags: set[str] = set()
         self._route_table = RouteTable()
         self._cors_given: dict[RouteEntry, object] = {}  # the cors= each route was given
         self._middleware: list[tuple[EventType, Callable[..., Any]]] = []
@@ -346,23 +352,25 @@ class Chalice(DecoratorAPI):
     async def _asgi_entry(self, scope: Any, receive: Any, send: Any) -> None:
         await self(scope, receive, send)
 
-    def __call__(self, *args: Any) -> Any:
-        if len(args) == 2:  # Lambda: (event, context), the hot path, tested first
+    def __call__(self, event: Any, context: Any = _ABSENT, send: Any = _ABSENT) -> Any:
+        # Lambda calls app(event, context); users' tests also write app(event, context=ctx).
+        # An ASGI server calls app(scope, receive, send).
+        if send is _ABSENT and context is not _ABSENT:  # Lambda, the hot path, tested first
             handler = self._lambda_http
             if handler is None:
                 from ._lambda_http import LambdaHttpHandler
 
                 handler = self._lambda_http = LambdaHttpHandler(self)
-            return handler(args[0], args[1])
-        if len(args) == 3:  # ASGI: (scope, receive, send)
+            return handler(event, context)
+        if send is not _ABSENT and context is not _ABSENT:
             if self._asgi is None:
                 from ._asgi import AsgiAdapter
 
                 self._asgi = AsgiAdapter(self)
-            return self._asgi(*args)
+            return self._asgi(event, context, send)
         raise TypeError(
             f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
-            f"app(event, context) by Lambda; it got {len(args)} arguments"
+            "app(event, context) by Lambda; it got no context"
         )
 
 

@@ -14,7 +14,7 @@ async view is awaited; everything else is here, once.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _context
@@ -22,7 +22,14 @@ from ._cors import preflight_headers
 from ._errors import ChaliceUnhandledError, ChaliceViewError, InvalidResponseError
 from ._middleware import Handler, chain
 from ._request import Request
-from ._response import RenderedResponse, Response, error_response, render
+from ._response import (
+    RenderedResponse,
+    Response,
+    error_response,
+    lowered_media_types,
+    media_type_in,
+    render,
+)
 from ._routing import Match, RouteEntry, RouteMatch
 
 if TYPE_CHECKING:
@@ -126,8 +133,8 @@ class HttpPipeline:
     def _dispatch(self, request: Request) -> Response:
         route: RouteMatch = request._route
         entry = route.entry
-        # 405 and 415 checks, skipped in the usual case: a routed method, no body.
-        if entry is None or (entry.content_types and request._raw_body):
+        # 405 and 415 checks, skipped for a route that accepts any Content-Type.
+        if entry is None or (entry.content_types and not entry.accepts_any_content_type):
             early = _before_view(request, route)
             if early is not None:
                 return early
@@ -141,6 +148,10 @@ class HttpPipeline:
             raise  # for middleware to handle; the outermost handler makes it a 500
         except Exception as error:
             response = self._view_error(request, error)
+        if request._via_rest_api:
+            refused = binary_without_accept(request, response, self._app.api.binary_types)
+            if refused is not None:
+                return refused
         return response  # handle() adds the route's CORS headers
 
     def _view_error(self, request: Request, error: Exception) -> Response:
@@ -177,9 +188,9 @@ def _before_view(request: Request, route: RouteMatch) -> Response | None:
             405,
             headers={"Allow": allowed},
         )
-    # Content-Type describes a body: a request without one has nothing to refuse
-    # (Chalice answers 415 to a body-less GET that names an unlisted type).
-    if entry.content_types and not entry.accepts_any_content_type and request.raw_body:
+    # Checked with or without a body, as Chalice does: a GET that names an unlisted
+    # Content-Type is a 415; one that names none counts as application/json.
+    if entry.content_types and not entry.accepts_any_content_type:
         content_type = request.headers.get("content-type")
         if content_type is None:
             if entry.accepts_no_content_type:
@@ -192,6 +203,49 @@ def _before_view(request: Request, route: RouteMatch) -> Response | None:
             )
             return _with_cors(request, entry, response)
     return None
+
+
+def binary_without_accept(
+    request: Request, response: Response, binary_types: Sequence[str]
+) -> Response | None:
+    """API Gateway REST's refusal of a binary answer the client did not ask for, or None.
+
+    A REST API turns a base64 answer back into bytes only when the request's Accept
+    header names a binary media type; otherwise the client would get base64 text. So
+    Chalice answers 400 instead, on every front door that stands for a REST API.
+    """
+    content_type = "application/json"  # what API Gateway labels an answer without one
+    for name, value in response.headers.items():
+        if name.lower() == "content-type" and isinstance(value, str):
+            content_type = value
+    binary = lowered_media_types(binary_types)
+    if not media_type_in(content_type, binary):
+        return None  # the usual answer: text
+    accept = request.headers.get("accept")
+    if accept is not None and _names_binary_type(accept, binary):
+        return None
+    return error_response(
+        "BadRequest",
+        f"Request did not specify an Accept header with {content_type}, The response has "
+        f"a Content-Type of {content_type}. If a response has a binary Content-Type then "
+        "the request must specify an Accept header that matches.",
+        400,
+    )
+
+
+def _names_binary_type(accept: str, binary: frozenset[str]) -> bool:
+    """Whether any media range of an Accept header covers one of the binary types."""
+    if "*/*" in accept:
+        return True
+    for part in accept.replace(";", ",").split(","):
+        media_range = part.strip().lower()
+        if not media_range or "=" in media_range:
+            continue  # a parameter (q=0.8), not a media range
+        if media_type_in(media_range, binary):
+            return True
+        if media_range.endswith("/*") and any(b.startswith(media_range[:-1]) for b in binary):
+            return True  # 'image/*' covers the binary type 'image/png'
+    return False
 
 
 def _with_cors(request: Request, entry: RouteEntry, response: Response) -> Response:

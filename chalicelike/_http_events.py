@@ -32,9 +32,9 @@ class HttpEvent:
     """The HTTP request inside a Lambda event, whatever its source."""
 
     __slots__ = (
+        "_body",
         "_header_source",
         "_headers",
-        "body",
         "method",
         "multi_value",
         "path_params",
@@ -52,7 +52,7 @@ class HttpEvent:
         method: str,
         route_path: str,
         headers: dict[str, str] | Callable[[], dict[str, str]],
-        body: bytes,
+        body: bytes | Base64Body,
         root_path: str = "",
         query: dict[str, list[str]] | None = None,
         query_string: str = "",
@@ -67,7 +67,7 @@ class HttpEvent:
         # Lower-case names, repeats joined; REST builds them only when first read.
         self._headers = None if callable(headers) else headers
         self._header_source = headers if callable(headers) else None
-        self.body = body
+        self._body = body
         self.query = query  # decoded values, when the source gives them decoded
         self.query_string = query_string  # the raw query, when the source gives it raw
         self.resource = resource  # REST only: the route API Gateway matched
@@ -80,6 +80,34 @@ class HttpEvent:
             assert self._header_source is not None  # set whenever _headers is not
             self._headers = self._header_source()
         return self._headers
+
+    @property
+    def body(self) -> bytes:
+        """The body's bytes; a base64 body is decoded here, on first read.
+
+        InvalidEventError if it is not base64 after all: only a request whose body is
+        read fails, so a GET view that never reads it is still served.
+        """
+        body = self._body
+        if isinstance(body, Base64Body):
+            body = self._body = body.decode()
+        return body
+
+
+class Base64Body:
+    """A body sent base64-encoded, decoded only when something reads it."""
+
+    __slots__ = ("flag", "text")
+
+    def __init__(self, text: str, flag: str) -> None:
+        self.text = text
+        self.flag = flag  # the event field that says it is base64, for the error
+
+    def decode(self) -> bytes:
+        try:
+            return base64.b64decode(self.text, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidEventError(f"body is not base64, though {self.flag} says it is") from None
 
 
 def identify_source(event: object) -> HttpEventSource:
@@ -340,16 +368,13 @@ def _join(lower_name: str, values: list[str]) -> str:
     return ("; " if lower_name == "cookie" else ",").join(values)
 
 
-def _body(body: Any, is_base64: Any, flag: str = "isBase64Encoded") -> bytes:
+def _body(body: Any, is_base64: Any, flag: str = "isBase64Encoded") -> bytes | Base64Body:
     if body is None or body == "":
         return b""
     if not isinstance(body, str):
         raise InvalidEventError(f"body must be a string, not {type(body).__name__}")
     if is_base64:
-        try:
-            return base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError):
-            raise InvalidEventError(f"body is not base64, though {flag} says it is") from None
+        return Base64Body(body, flag)
     return body.encode("utf-8", "surrogatepass")
 
 

@@ -48,6 +48,7 @@ class LambdaHttpHandler:
                 http, event, context, match.resource or "", match.params or None
             )
             request._route = match
+            request._via_rest_api = http.source is HttpEventSource.REST_API
             rendered = self._pipeline.handle(request)
         return answer_for(http, rendered, self._app.api.binary_types)
 

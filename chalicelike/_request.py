@@ -14,7 +14,7 @@ import time
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from ._errors import BadRequestError
+from ._errors import BadRequestError, InvalidEventError
 from ._routing import RouteMatch
 
 if TYPE_CHECKING:
@@ -29,6 +29,9 @@ class Request:
 
     _NON_SERIALIZED_ATTRS = ("lambda_context",)
     _route: RouteMatch  # set by the front door that matched this request
+    # Set by front doors that stand for an API Gateway REST API (its Lambda events, the
+    # test client): they refuse a binary answer the Accept header did not ask for.
+    _via_rest_api = False
 
     def __init__(self, event_dict: dict[str, Any], lambda_context: Any = None) -> None:
         """Build a request from an API Gateway REST (payload 1.0) proxy event."""
@@ -112,7 +115,10 @@ class Request:
         request.path = resource
         request.uri_params = uri_params
         request.lambda_context = lambda_context
-        request._raw_body = http.body
+        # A base64 body is decoded when first read (raw_body), so a bad one fails only
+        # the views that read it.
+        body = http._body
+        request._raw_body = body if type(body) is bytes else _UNSET
         request._json_body = _UNSET
         if http.query is None:
             request._query_params = _UNSET
@@ -176,7 +182,17 @@ class Request:
 
     @property
     def raw_body(self) -> bytes:
-        return self._raw_body
+        body: bytes = self._raw_body
+        if body is _UNSET:
+            body = self._raw_body = self._decoded_body()
+        return body
+
+    def _decoded_body(self) -> bytes:
+        assert self._http_event is not None  # the only way _raw_body is left unset
+        try:
+            return self._http_event.body
+        except InvalidEventError as error:  # the client sent it: a 400, not a 500
+            raise BadRequestError(f"The request {error}") from None
 
     @property
     def json_body(self) -> Any:
@@ -186,8 +202,10 @@ class Request:
             return None
         if self._json_body is _UNSET:
             try:
-                self._json_body = json.loads(self._raw_body)
-            except ValueError:  # includes bodies that are not UTF-8
+                self._json_body = json.loads(self.raw_body)
+            # ValueError includes bodies that are not UTF-8; RecursionError is nesting
+            # deeper than the parser's stack ('[' * 50000): the client's fault either way.
+            except (ValueError, RecursionError):
                 raise BadRequestError("Error Parsing JSON") from None
         return self._json_body
 
@@ -237,7 +255,7 @@ class Request:
 
     def _synthesized_event(self) -> dict[str, Any]:
         query = self.query_params
-        body = self._raw_body
+        body = self.raw_body
         try:
             text_body: str | None = body.decode("utf-8") if body else None
             is_base64 = False

@@ -138,6 +138,17 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def handle_extra_types(value: Any) -> Any:
+    """A `default=` for json.dumps, as chalice.app offers: Decimal as float, mappings as dicts."""
+    import decimal
+
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, Mapping):  # MultiDict: the last value of each key
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _make_encoder() -> Any:
     """A compact JSON encoder built once; NaN and Infinity refused (they are not JSON)."""
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
@@ -182,6 +193,11 @@ def render(response: Response) -> RenderedResponse:
             raise InvalidResponseError(
                 f"Response body cannot be encoded as JSON: {error}"
             ) from None
+        except Exception as error:  # a Mapping or __iter__ of the body's own raised
+            raise InvalidResponseError(
+                f"Response body cannot be encoded as JSON: encoding it raised "
+                f"{type(error).__name__}: {error}"
+            ) from error
     headers: list[tuple[str, str]] = []
     has_content_type = False
     for name, value in response.headers.items():
@@ -222,7 +238,15 @@ def _check_header_name(name: Any) -> None:
 
 
 def _checked_header(name: str, raw_value: Any) -> str:
-    value = raw_value if isinstance(raw_value, str) else str(raw_value)
+    if isinstance(raw_value, str):
+        value = raw_value
+    else:
+        try:
+            value = str(raw_value)
+        except Exception as error:  # the value's own __str__ raised
+            raise InvalidResponseError(
+                f"Bad value for header {name!r}: str() of it raised {type(error).__name__}"
+            ) from error
     # The common case in two C calls: printable ASCII with no space at either end.
     if value.isascii() and value.isprintable() and value.strip(" ") == value:
         return value

@@ -1,14 +1,84 @@
 """`chalicelike.app`: the names Chalice apps import from `chalice.app`, for a one-line port.
 
-`from chalice.app import SQSEvent` becomes `from chalicelike.app import SQSEvent`.
+`from chalice.app import SQSEvent` becomes `from chalicelike.app import SQSEvent`. Besides
+the package's own names, this module answers to every public name of `chalice.app`:
+Chalice's internal handler and configuration classes are each played by one class of
+ours (an event handler, an event source's settings), named here so imports keep working.
+Names load on first use, as in the package itself.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
+from typing import Any
+
 import chalicelike as _package
-from chalicelike import *  # noqa: F403
-from chalicelike import __all__  # noqa: F401
+
+# chalice.app name -> (our module, our name). These are the roles, not copies: Chalice
+# has a class per event source's handler and configuration, chalicelike one of each.
+_ROLES: dict[str, tuple[str, str]] = {
+    "Authorizer": ("chalicelike._authorizers", "ChaliceAuthorizer"),
+    "BuiltinAuthConfig": ("chalicelike._authorizers", "ChaliceAuthorizer"),
+    "BaseEventSourceConfig": ("chalicelike._event_sources", "EventSource"),
+    "CloudWatchEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "DynamoDBEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "KinesisEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "S3EventConfig": ("chalicelike._event_sources", "EventSource"),
+    "SNSEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "SQSEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "ScheduledEventConfig": ("chalicelike._event_sources", "EventSource"),
+    "WebsocketConnectConfig": ("chalicelike._event_sources", "EventSource"),
+    "WebsocketDisconnectConfig": ("chalicelike._event_sources", "EventSource"),
+    "WebsocketMessageConfig": ("chalicelike._event_sources", "EventSource"),
+    "BaseLambdaHandler": ("chalicelike._event_sources", "EventHandler"),
+    "EventSourceHandler": ("chalicelike._event_sources", "EventHandler"),
+    "WebsocketEventSourceHandler": ("chalicelike._event_sources", "EventHandler"),
+    "LambdaFunction": ("chalicelike._event_sources", "EventHandler"),
+    "PureLambdaWrapper": ("chalicelike._event_sources", "EventHandler"),
+    "LambdaFunctionEvent": ("chalicelike._event_sources", "LambdaFunctionEvent"),
+    "RestAPIEventHandler": ("chalicelike._lambda_http", "LambdaHttpHandler"),
+    "MiddlewareHandler": ("chalicelike._middleware", "ConvertToMiddleware"),
+    "DecoratorAPI": ("chalicelike._registry", "DecoratorAPI"),
+    "RouteEntry": ("chalicelike._routing", "RouteEntry"),
+    "ScheduleExpression": ("chalicelike._schedules", "ScheduleExpression"),
+    "handle_extra_types": ("chalicelike._response", "handle_extra_types"),
+}
+
+# Chalice's type aliases, for annotations in ported code.
+HeadersType = dict[str, str | list[str]]
+UserHandlerFuncType = Callable[..., Any]
+MiddlewareFuncType = Callable[[Any, Callable[[Any], Any]], Any]
+
+
+def error_response(
+    message: str,
+    error_code: str,
+    http_status_code: int,
+    headers: HeadersType | None = None,
+) -> Any:
+    """A `{"Code", "Message"}` Response, with chalice.app's argument order."""
+    from ._response import error_response as make
+
+    return make(error_code, message, http_status_code, headers)
+
+
+__all__ = sorted(
+    [
+        *_package.__all__,
+        *_ROLES,
+        "HeadersType",
+        "MiddlewareFuncType",
+        "UserHandlerFuncType",
+        "error_response",
+    ]
+)
 
 
 def __getattr__(name: str) -> object:
-    return getattr(_package, name)
+    role = _ROLES.get(name)
+    if role is None:
+        return getattr(_package, name)
+    value = getattr(importlib.import_module(role[0]), role[1])
+    globals()[name] = value
+    return value

@@ -148,6 +148,7 @@ class TestHTTPClient:
             scope, body_bytes, match.resource or "", match.params or None, context
         )
         request._route = match
+        request._via_rest_api = True  # Chalice's client stands for a REST API
         return self._app.http_pipeline.handle(request)
 
     def _authorize(self, authorizer: Any, method: str, scope: dict[str, Any], match: Any) -> Any:

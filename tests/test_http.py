@@ -196,7 +196,10 @@ def test_binary_in_and_out(front_door) -> None:  # type: ignore[no-untyped-def]
 
     with front_door(app) as http:
         answer = http(
-            "PUT", "/image", headers={"Content-Type": "application/octet-stream"}, body=PNG_BYTES
+            "PUT",
+            "/image",
+            headers={"Content-Type": "application/octet-stream", "Accept": "image/png"},
+            body=PNG_BYTES,
         )
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "image/png"

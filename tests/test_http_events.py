@@ -693,6 +693,17 @@ MALFORMED = {
         EDGE + "body is not base64, though body.encoding says it is",
     ),
 }
+# A body that is not base64 fails when it is read, not when the event is parsed: a view
+# that never reads it is still served (its request body is a 400 for views that do).
+BAD_BASE64 = {
+    name: MALFORMED.pop(name)
+    for name in (
+        "rest-bad-base64",
+        "rest-non-ascii-base64",
+        "alb-bad-base64",
+        "edge-body-bad-base64",
+    )
+}
 _edge_no_uri = edge_event()
 del _edge_no_uri["Records"][0]["cf"]["request"]["uri"]
 MALFORMED["edge-no-uri"] = (_edge_no_uri, EDGE + "missing field 'uri'")
@@ -703,6 +714,14 @@ def test_malformed_http_events_name_the_field(event: dict[str, Any], message: st
     with pytest.raises(InvalidEventError) as caught:
         parse_http_event(event)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("event", "message"), BAD_BASE64.values(), ids=BAD_BASE64.keys())
+def test_bad_base64_body_fails_when_read(event: dict[str, Any], message: str) -> None:
+    http = parse_http_event(event)
+    with pytest.raises(InvalidEventError) as caught:
+        http.body  # noqa: B018
+    assert str(caught.value) == message.split(" event: ", 1)[1]
 
 
 def test_identify_source_for_each_front_door() -> None:

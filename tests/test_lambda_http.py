@@ -193,7 +193,7 @@ def test_binary_upload_and_download(
     event = variant.build(
         "PUT",
         "/files",
-        {"Content-Type": "application/octet-stream"},
+        {"Content-Type": "application/octet-stream", "Accept": "application/octet-stream"},
         data,
         binary=True,
         resource="/files",
@@ -513,3 +513,119 @@ def test_any_event_gets_a_valid_answer_or_invalid_event_error(event: dict[str, A
     assert source is not None, "a non-HTTP event was answered"
     assert_valid_answer(source, answer)
     assert event == original  # the handler does not change the event it was given
+
+
+# -- hardening: what real Chalice apps and hand-made events do --------------------------------
+
+
+def test_context_may_be_passed_by_keyword() -> None:
+    app = Chalice(app_name="keyword-context", configure_logs=False)
+    app.route("/")(lambda: {"ok": True})
+    event = rest("GET", "/", resource="/")
+    answer = read_answer(app(event, context=Context()), HttpEventSource.REST_API)
+    assert (answer.status, answer.json) == (200, {"ok": True})
+    answer = read_answer(app(event=event, context=Context()), HttpEventSource.REST_API)
+    assert answer.status == 200
+
+
+def test_bad_base64_body_fails_only_a_view_that_reads_it() -> None:
+    app = Chalice(app_name="lazy-base64", configure_logs=False)
+    app.route("/quiet", methods=["POST"])(lambda: {"read": False})
+
+    @app.route("/reads", methods=["POST"])
+    def reads() -> dict[str, int]:
+        return {"size": len(app.current_request.raw_body)}
+
+    for resource, expected in (("/quiet", (200, {"read": False})), ("/reads", None)):
+        event = rest("POST", resource, JSON, b"{}", resource=resource)
+        event["body"], event["isBase64Encoded"] = "not base64!", True
+        answer = read_answer(app(event, Context()), HttpEventSource.REST_API)
+        if expected is not None:
+            assert (answer.status, answer.json) == expected
+        else:
+            assert answer.status == 400
+            assert answer.json == {
+                "Code": "BadRequestError",
+                "Message": "The request body is not base64, though isBase64Encoded says it is",
+            }
+
+
+def test_deeply_nested_json_body_is_a_400() -> None:
+    app = Chalice(app_name="deep-json", configure_logs=False)
+    app.route("/", methods=["POST"])(lambda: app.current_request.json_body)
+    body = ("[" * 50000 + "]" * 50000).encode()
+    answer = read_answer(app(rest("POST", "/", JSON, body, resource="/"), Context()))
+    assert (answer.status, answer.json) == (
+        400,
+        {"Code": "BadRequestError", "Message": "Error Parsing JSON"},
+    )
+
+
+def test_an_answer_that_cannot_be_encoded_is_the_apps_500(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from collections.abc import Mapping
+
+    class Broken(Mapping[str, str]):
+        def __getitem__(self, key: str) -> str:
+            raise LookupError("the mapping broke")
+
+        def __iter__(self) -> Any:
+            return iter(["a"])
+
+        def __len__(self) -> int:
+            return 1
+
+    app = Chalice(app_name="broken-answer")
+    app.route("/")(lambda: {"value": Broken()})
+    answer = read_answer(app(rest("GET", "/", resource="/"), Context()))
+    assert answer.status == 500
+    assert answer.json["Code"] == "InternalServerError"
+    assert "Invalid response for path /" in capsys.readouterr().out
+
+
+def test_query_params_with_an_empty_value_list() -> None:
+    app = Chalice(app_name="empty-query", configure_logs=False)
+    app.route("/")(lambda: app.current_request.query_params)
+    event = rest("GET", "/", resource="/")
+    event["multiValueQueryStringParameters"] = {"a": [], "b": ["1"]}
+    event["queryStringParameters"] = {"b": "1"}
+    answer = read_answer(app(event, Context()))
+    assert (answer.status, answer.json) == (200, {"b": "1"})
+
+
+def test_content_types_are_checked_without_a_body(door: str) -> None:
+    # Chalice refuses a request naming an unlisted Content-Type even with no body.
+    app = Chalice(app_name="empty-415", configure_logs=False)
+    app.route("/")(lambda: "ok")
+    answer = invoke(app, door, "GET", "/", {"Content-Type": "text/plain"}, resource="/")
+    assert (answer.status, answer.json) == (
+        415,
+        {"Code": "UnsupportedMediaType", "Message": "Unsupported media type: text/plain"},
+    )
+    assert invoke(app, door, "GET", "/", resource="/").status == 200
+
+
+def test_binary_answer_without_accept_is_400_behind_a_rest_api(door: str) -> None:
+    app = Chalice(app_name="binary-accept", configure_logs=False)
+
+    @app.route("/logo")
+    def logo() -> Response:
+        return Response(b"\x89PNG", headers={"Content-Type": "image/png"})
+
+    answer = invoke(app, door, "GET", "/logo", resource="/logo")
+    if VARIANTS[door].source is HttpEventSource.REST_API:
+        # A REST API would hand the client base64 text: Chalice answers 400 instead.
+        assert answer.status == 400
+        assert answer.json["Code"] == "BadRequest"
+        assert answer.json["Message"].startswith(
+            "Request did not specify an Accept header with image/png"
+        )
+    else:
+        # HTTP APIs, Function URLs, ALBs and CloudFront decode base64 whatever Accept says.
+        assert (answer.status, answer.body) == (200, b"\x89PNG")
+    for accept in ("image/png", "image/*", "text/html, */*;q=0.8", "image/png;q=1"):
+        answer = invoke(app, door, "GET", "/logo", {"Accept": accept}, resource="/logo")
+        assert (answer.status, answer.body) == (200, b"\x89PNG"), accept
+    answer = invoke(app, door, "GET", "/logo", {"Accept": "text/html"}, resource="/logo")
+    assert answer.status == (400 if door.startswith("rest") else 200)
