@@ -45,6 +45,7 @@ class ArchiveReport:
     file_count: int
     wheels: tuple[str, ...]  # the wheel files unpacked into the zip
     cache_hit: bool  # the wheels came from the cache: no pip ran
+    skipped: tuple[str, ...] = ()  # links not followed, each "path: why"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def build_deployment_zip(
     )
     runtime_layer = lean_runtime(cache)
     with ExitStack() as stack:
-        entries = collect_entries(project_dir, wheel_set.wheels, runtime_layer, stack)
+        skipped: list[str] = []
+        entries = collect_entries(project_dir, wheel_set.wheels, runtime_layer, stack, skipped)
         unzipped = check_unzipped_size(entries)
         zipped = write_zip(entries, Path(out_zip))
     return ArchiveReport(
@@ -99,6 +101,7 @@ def build_deployment_zip(
         file_count=len(entries),
         wheels=tuple(wheel.name for wheel in wheel_set.wheels),
         cache_hit=wheel_set.cache_hit,
+        skipped=tuple(skipped),
     )
 
 
@@ -111,20 +114,23 @@ def collect_entries(
     wheels: Iterable[Path],
     runtime_layer: Iterable[tuple[str, Path]],
     stack: ExitStack,
+    skipped: list[str] | None = None,
 ) -> list[Entry]:
-    """Every file of the zip, sorted by name; `stack` keeps the wheels open until written.
+    """Every file of the zip, sorted by name; `stack` keeps the wheels open until written;
+    the links left out are added to `skipped`.
 
     Where two sources hold the same name, the later wins: the wheels, then vendor/ (what
     the user put there on purpose), then chalicelike's runtime, then app.py and chalicelib/.
     """
+    skipped = [] if skipped is None else skipped
     entries: dict[str, Entry] = {}
     for wheel in sorted(wheels):
         archive = stack.enter_context(zipfile.ZipFile(wheel))
         entries.update((entry.name, entry) for entry in wheel_entries(archive, wheel.name))
     sources: list[Iterable[Entry]] = [
-        project_entries(project_dir / "vendor", ""),
+        project_entries(project_dir / "vendor", "", project_dir, skipped),
         (file_entry(path, name) for name, path in runtime_layer),
-        project_entries(project_dir / "chalicelib", "chalicelib/"),
+        project_entries(project_dir / "chalicelib", "chalicelib/", project_dir, skipped),
         [file_entry(project_dir / "app.py", "app.py")],
     ]
     for source in sources:
@@ -132,24 +138,66 @@ def collect_entries(
     return [entries[name] for name in sorted(entries)]
 
 
-def project_entries(root: Path, prefix: str) -> Iterator[Entry]:
-    """The files under `root` that belong on Lambda, named `prefix` + their relative path."""
+def project_entries(
+    root: Path, prefix: str, project_dir: Path, skipped: list[str]
+) -> Iterator[Entry]:
+    """The files under `root` that belong on Lambda, named `prefix` + their relative path.
+
+    Nothing outside `project_dir` is read: a symbolic link is followed only when it resolves
+    inside the project (shared code linked into chalicelib/), and not into a hidden or
+    excluded folder (`chalicelib/conf -> ../.chalice`); a link leading out (`awsconf ->
+    ~/.aws`), a dangling one and a loop are left out and named in `skipped`.
+    """
     if not root.is_dir():
         return
-    visited: set[str] = set()
-    for folder, dirnames, filenames in os.walk(root, followlinks=True):
-        here = Path(folder)
-        visited.add(os.path.realpath(here))
-        # Symlinked folders are followed (shared code linked into chalicelib/), loops are not.
-        dirnames[:] = sorted(
-            name
-            for name in dirnames
-            if not is_excluded_dir(here / name) and os.path.realpath(here / name) not in visited
+    if root.is_symlink() and _link_problem(root, project_dir) is not None:
+        skipped.append(
+            f"{root.relative_to(project_dir).as_posix()}: {_link_problem(root, project_dir)}"
         )
-        for name in sorted(filenames):
-            if not is_excluded_file(name):
-                relative = (here / name).relative_to(root).as_posix()
-                yield file_entry(here / name, prefix + relative)
+        return
+    yield from _folder_entries(root, prefix, project_dir, skipped, (os.path.realpath(root),))
+
+
+def _folder_entries(
+    folder: Path, prefix: str, project_dir: Path, skipped: list[str], ancestors: tuple[str, ...]
+) -> Iterator[Entry]:
+    with os.scandir(folder) as scan:
+        children = sorted(scan, key=lambda child: child.name)
+    for child in children:
+        path = Path(child.path)
+        shown = f"{path.relative_to(project_dir).as_posix()}"
+        if child.is_symlink():
+            problem = _link_problem(path, project_dir)
+            if problem is not None:
+                if not child.name.startswith("."):
+                    skipped.append(f"{shown}: {problem}")
+                continue
+        if child.is_dir():
+            real = os.path.realpath(path)
+            if is_excluded_dir(path):
+                continue
+            if real in ancestors:
+                skipped.append(f"{shown}: a link back to a folder it is in (a loop)")
+                continue
+            yield from _folder_entries(
+                path, f"{prefix}{child.name}/", project_dir, skipped, (*ancestors, real)
+            )
+        elif child.is_file() and not is_excluded_file(child.name):
+            yield file_entry(path, prefix + child.name)
+
+
+def _link_problem(link: Path, project_dir: Path) -> str | None:
+    """Why the symbolic link `link` is not followed, or None when it may be."""
+    target = Path(os.path.realpath(link))
+    if not target.exists():
+        return f"a dangling link (to {os.readlink(link)})"
+    try:
+        inside = target.relative_to(project_dir)
+    except ValueError:
+        return f"a link out of the project (to {target})"
+    if any(part.startswith(".") or part in _EXCLUDED_DIRS for part in inside.parts):
+        return f"a link to {inside.as_posix()}, which is never packaged"
+    return None
 
 
 def is_excluded_dir(path: Path) -> bool:

@@ -195,6 +195,38 @@ def test_secrets_tests_bytecode_and_virtualenvs_stay_out(tmp_path: Path, wheel_c
         assert not any(name.endswith(".pyc") or "__pycache__" in name for name in names)
 
 
+def test_links_are_followed_only_inside_the_project(tmp_path: Path, wheel_cache: Path) -> None:
+    project = make_project(tmp_path / "project")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text(SECRET)
+    (home / "secret.py").write_text(SECRET)
+    (project / "shared").mkdir()
+    (project / "shared" / "util.py").write_text("SHARED = 1\n")
+    lib = project / "chalicelib"
+    (lib / "awsconf").symlink_to(home / ".aws")  # a plain name: the hidden rule missed it
+    (lib / "secret.py").symlink_to(home / "secret.py")
+    (lib / "shared").symlink_to(project / "shared")  # inside: followed
+    (lib / "gone.py").symlink_to(project / "nowhere.py")
+    (lib / "settings").symlink_to(project / ".chalice")
+    (lib / "again").symlink_to(lib)
+    (project / "vendor" / "outside").symlink_to(home)
+    report = build(project, tmp_path / "deployment.zip", wheel_cache)
+    names = names_in(report.path)
+    assert "chalicelib/shared/util.py" in names
+    assert not any(
+        n.startswith(("chalicelib/awsconf", "chalicelib/settings", "outside")) for n in names
+    )
+    assert not any(n.startswith("chalicelib/again/") for n in names)
+    assert "chalicelib/secret.py" not in names and "chalicelib/gone.py" not in names
+    with zipfile.ZipFile(report.path) as package:
+        assert not any(SECRET.encode() in package.read(name) for name in names)
+    skipped = "\n".join(report.skipped)
+    for name in ("awsconf", "secret.py", "gone.py", "settings", "again", "vendor/outside"):
+        assert name in skipped, name
+    assert "a link out of the project" in skipped and "dangling" in skipped
+
+
 def test_the_project_wins_over_its_dependencies(tmp_path: Path, wheel_cache: Path) -> None:
     project = make_project(tmp_path / "project")
     (project / "vendor" / "typing_extensions.py").write_text("# patched copy\n")
