@@ -2,8 +2,13 @@
 
 The server never imports the user's code itself: a syntax error, a crash at import time
 or a module-level side effect stays in a short-lived child, and a reload is just another
-child. Run as `python -m chalicelike.local._describe PROJECT_DIR STAGE`, it prints one
-JSON object: {"manifest": {...}} or {"error": "what is wrong, with file and line"}.
+child. Run as `python -m chalicelike.local._describe PROJECT_DIR STAGE [PARENT_PID]`, it
+prints one JSON object: {"manifest": {...}} or {"error": "what is wrong, with file and line"}.
+
+An import that never ends (a network call, `input()`) must not lock `local` or `package`:
+the read has a time limit, and the child lives in its own process group, which is killed
+on every way out (done, timed out, cancelled, Ctrl-C); on Linux the child also dies with
+its parent (PR_SET_PDEATHSIG), so a SIGKILLed server leaves no orphan behind.
 """
 
 from __future__ import annotations
@@ -12,17 +17,46 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._manifest import AppManifest
+
+if TYPE_CHECKING:
+    from asyncio.subprocess import Process
+
+# How long importing the app may take, in seconds; the environment variable changes it.
+READ_TIMEOUT_VARIABLE = "CHALICELIKE_APP_READ_TIMEOUT"
+DEFAULT_READ_TIMEOUT = 30.0
 
 
 class AppLoadError(Exception):
     """The project's app cannot be read; the message says where and why."""
 
 
-async def describe_project(project_dir: Path, stage: str) -> AppManifest:
+def read_timeout() -> float:
+    """The time limit for reading the app: $CHALICELIKE_APP_READ_TIMEOUT seconds, else 30."""
+    text = os.environ.get(READ_TIMEOUT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_READ_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise AppLoadError(
+            f"{READ_TIMEOUT_VARIABLE} must be a positive number of seconds, not {text!r}"
+        )
+    return value
+
+
+async def describe_project(
+    project_dir: Path, stage: str, *, timeout: float | None = None
+) -> AppManifest:
+    """Import the project's app in a child and return its manifest; AppLoadError if it
+    cannot be read, or is not read within `timeout` seconds (default: `read_timeout()`)."""
     import asyncio  # here: the child that runs `_main` has no use for it (60 ms of imports)
 
+    limit = read_timeout() if timeout is None else timeout
     project_dir = project_dir.resolve()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -30,18 +64,26 @@ async def describe_project(project_dir: Path, stage: str) -> AppManifest:
         "chalicelike.local._describe",
         str(project_dir),
         stage,
+        str(os.getpid()),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,  # input() at import time ends, it does not wait
         cwd=str(project_dir),
+        # Its own process group: what the app starts while importing is killed with it,
+        # and a Ctrl-C in the terminal reaches only us (we then kill the group).
+        start_new_session=os.name == "posix",
     )
     try:
-        out, err = await process.communicate()
-    except BaseException:
-        # Superseded by a newer save (or the server stopping): the child must not linger.
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        raise
+        out, err = await asyncio.wait_for(process.communicate(), limit)
+    except TimeoutError:
+        raise AppLoadError(
+            f"reading {project_dir / 'app.py'} took longer than {limit:g} s, so it was "
+            "stopped: does importing it wait on something (a network call, a lock, input())? "
+            f"Set {READ_TIMEOUT_VARIABLE} to allow longer"
+        ) from None
+    finally:
+        # Done, superseded by a newer save, timed out or interrupted: nothing may linger.
+        await _end(process)
     try:
         answer = json.loads(out.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -50,6 +92,38 @@ async def describe_project(project_dir: Path, stage: str) -> AppManifest:
     if "error" in answer:
         raise AppLoadError(answer["error"])
     return AppManifest.from_json(answer["manifest"])
+
+
+async def _end(process: Process) -> None:
+    """Kill the child's process group (what the app started too) and reap the child."""
+    import asyncio
+    import contextlib
+    import signal
+
+    if os.name == "posix":
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+            os.killpg(process.pid, signal.SIGKILL)
+    elif process.returncode is None:
+        process.kill()
+    # Reaping must finish even if we are being cancelled: the kill makes it immediate.
+    await asyncio.shield(process.wait())
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Linux: have the kernel SIGKILL this process when the process that started it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # <linux/prctl.h>
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # no prctl: the parent's kill on its way out still applies
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before the request took effect
 
 
 def _main(project_dir: str, stage: str) -> int:
@@ -75,4 +149,6 @@ def _main(project_dir: str, stage: str) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 3:
+        _die_with_parent(int(sys.argv[3]))
     sys.exit(_main(sys.argv[1], sys.argv[2]))
