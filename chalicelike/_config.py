@@ -50,11 +50,19 @@ def load_config(
     error too. Raises ConfigError listing every problem, one line each."""
     path = config_path(project_dir)
     if not path.is_file():
+        if path.exists() or path.parent.is_file():
+            # A folder (or a .chalice file) where the config belongs: not "no config".
+            where = path if path.exists() else path.parent
+            raise ConfigError(f"{where}: is not a file; Chalice reads its config from {path}")
         return {}
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid JSON: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a Chalice config") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read: {error.strerror}") from None
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: the top level must be a JSON object")
     walk = _Walk(path.parent, function_names)

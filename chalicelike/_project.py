@@ -21,6 +21,11 @@ def load_app(project_dir: Path) -> Any:
     app_file = project_dir / "app.py"
     if not app_file.is_file():
         raise ChaliceError(f"No app.py in {project_dir.resolve()}; pass --project-dir")
+    # As on Lambda, where vendor/'s contents sit beside app.py at /var/task (and as Chalice
+    # reads an app): the project first, then vendor/.
+    vendor = project_dir / "vendor"
+    if vendor.is_dir():
+        sys.path.insert(0, str(vendor.resolve()))
     sys.path.insert(0, str(project_dir.resolve()))
     spec = importlib.util.spec_from_file_location("app", app_file)
     if spec is None or spec.loader is None:
@@ -34,6 +39,12 @@ def load_app(project_dir: Path) -> Any:
     app = getattr(module, "app", None)
     if app is None:
         raise ChaliceError(f"{app_file} defines no variable named 'app'")
+    if not callable(app):
+        # Lambda calls `app.app`: a Chalice app, or a handler such as asgi_handler(...).
+        raise ChaliceError(
+            f"{app_file}: app must be a Chalice app or a Lambda handler, not "
+            f"{type(app).__name__} {app!r:.60}"
+        )
     return app
 
 

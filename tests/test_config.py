@@ -59,11 +59,26 @@ def test_no_config_file_means_every_default(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "not valid JSON: "), ("[1, 2]", "the top level must be a JSON object")],
+    [
+        ("{not json", "not valid JSON: "),
+        ("[1, 2]", "the top level must be a JSON object"),
+        ('{"stages": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ],
 )
 def test_unreadable_files(tmp_path: Path, text: str, message: str) -> None:
     write_config(tmp_path, text)
     assert problem(tmp_path).startswith(message)
+
+
+def test_a_config_that_is_not_a_file_is_an_error_not_ignored(tmp_path: Path) -> None:
+    (tmp_path / ".chalice" / "config.json").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"config\.json: is not a file"):
+        load_config(tmp_path)
+    (tmp_path / ".chalice" / "config.json").rmdir()
+    (tmp_path / ".chalice").rmdir()
+    (tmp_path / ".chalice").write_text("{}")
+    with pytest.raises(ConfigError, match=r"\.chalice: is not a file"):
+        resolve_stage_config(tmp_path, "dev", "shop")
 
 
 def test_every_problem_is_reported_one_line_each(tmp_path: Path) -> None:

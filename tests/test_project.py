@@ -65,3 +65,22 @@ def test_registration_error_names_file_and_line(tmp_path: Path) -> None:
     assert failure(tmp_path, source) == (
         f"{tmp_path / 'app.py'}, line 4: Route path must start with '/': 'nope'"
     )
+
+
+def test_an_app_that_is_not_a_handler_is_named(tmp_path: Path) -> None:
+    assert failure(tmp_path, "app = 5\n") == (
+        f"{tmp_path / 'app.py'}: app must be a Chalice app or a Lambda handler, not int 5"
+    )
+
+
+def test_vendored_modules_import_as_on_lambda(tmp_path: Path) -> None:
+    (tmp_path / "vendor" / "vendored_only_xyz").mkdir(parents=True)
+    (tmp_path / "vendor" / "vendored_only_xyz" / "__init__.py").write_text("NAME = 'v'\n")
+    (tmp_path / "app.py").write_text(
+        "from chalicelike import Chalice\nimport vendored_only_xyz\n"
+        "app = Chalice(vendored_only_xyz.NAME)\n"
+    )
+    try:
+        assert load_app(tmp_path).app_name == "v"
+    finally:
+        sys.modules.pop("vendored_only_xyz", None)
