@@ -45,11 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser(command).parse_args(argv)
     try:
         result: int = args.run(args)
+        sys.stdout.flush()  # here, so a closed pipe is seen while we can still handle it
     except (ChaliceError, ConfigError) as error:
         print(f"chalicelike: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `generate-models | head`: the reader has what it wanted. Point stdout at
+        # /dev/null so the interpreter's last flush does not complain either.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return result
 
 

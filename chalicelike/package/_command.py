@@ -126,6 +126,8 @@ def _package(args: argparse.Namespace) -> int:
         architecture=stage_config.lambda_architecture,
         hosts_asgi_apps=any(route.method == "ANY" for route in manifest.routes),
     )
+    for skipped in report.skipped:
+        print(f"chalicelike package: left out {skipped}", file=sys.stderr)
     written = [report.path.name]
     for name, document in documents.items():
         path = outdir / name
@@ -151,8 +153,17 @@ def _package(args: argparse.Namespace) -> int:
 def _yaml(document: dict[str, Any]) -> str:
     import yaml
 
+    class NoAliases(yaml.SafeDumper):
+        # An object used twice (the same tags on every function) would be written once
+        # as an anchor (&id001) and then as aliases (*id001): CloudFormation refuses
+        # them (cfn-lint W1101), so each use is written out in full.
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
     # CloudFormation reads YAML 1.1; plain block style, keys in the template's own order.
-    text: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+    text: str = yaml.dump(
+        document, Dumper=NoAliases, sort_keys=False, default_flow_style=False, width=1000
+    )
     return text
 
 

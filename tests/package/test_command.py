@@ -4,6 +4,7 @@ of a project, for each template format and both architectures."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,99 @@ def test_config_app_name_names_the_deployed_functions(tmp_path: Path) -> None:
     template = (tmp_path / "out" / "chalicelike.tf.json").read_text()
     assert "shopfront-dev-take_order" in template
     assert "bookshop-dev" not in template
+
+
+def test_yaml_templates_hold_no_anchors_or_aliases(tmp_path: Path) -> None:
+    # Values shared by every function (tags, layers, VPC) were written once as &id001 and
+    # then as *id001; CloudFormation refuses aliases (cfn-lint W1101).
+    project = copy_project(EVERYTHING, tmp_path / "everything")
+    shared = {
+        "tags": {"team": "shop"},
+        "layers": ["arn:aws:lambda:us-east-1:123456789012:layer:tools:1"],
+        "subnet_ids": ["subnet-1"],
+        "security_group_ids": ["sg-1"],
+    }
+    (project / ".chalice").mkdir(exist_ok=True)
+    (project / ".chalice" / "config.json").write_text(json.dumps(shared))
+    import yaml
+
+    for fmt in ("sam", "cloudformation"):
+        out = tmp_path / fmt
+        done = run(project, "package", "--pkg-format", fmt, "--template-format", "yaml", str(out))
+        assert done.returncode == 0, done.stderr
+        text = (out / f"{fmt}.yaml").read_text()
+        assert "&id" not in text and "*id" not in text
+        assert yaml.safe_load(text)["Resources"]
+
+
+def test_vendored_modules_are_importable_when_the_app_is_read(tmp_path: Path) -> None:
+    project = tmp_path / "vendored"
+    (project / "vendor" / "shop_vendored_xyz").mkdir(parents=True)
+    (project / "vendor" / "shop_vendored_xyz" / "__init__.py").write_text("PATH = '/stock'\n")
+    (project / "app.py").write_text(
+        "from chalicelike import Chalice\nimport shop_vendored_xyz\napp = Chalice('shop')\n\n"
+        "@app.route(shop_vendored_xyz.PATH)\ndef stock():\n    return {}\n"
+    )
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "/stock" in (tmp_path / "out" / "sam.json").read_text()
+    models = run(project, "generate-models")
+    assert models.returncode == 0, models.stderr
+    assert "/stock" in json.loads(models.stdout)["paths"]
+
+
+def one_line_error(project: Path, tmp_path: Path) -> str:
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.startswith("chalicelike: error: ") and done.stderr.count("\n") == 1
+    return done.stderr.removeprefix("chalicelike: error: ").strip()
+
+
+def test_unusable_configs_and_apps_are_one_line_errors_naming_the_file(tmp_path: Path) -> None:
+    project = tmp_path / "shop"
+    project.mkdir()
+    (project / "app.py").write_text("from chalicelike import Chalice\napp = Chalice('shop')\n")
+    config = project / ".chalice" / "config.json"
+    config.parent.mkdir()
+    config.write_text('{"stages": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert (
+        one_line_error(project, tmp_path) == f"{config}: nested too deeply to be a Chalice config"
+    )
+    config.unlink()
+    config.mkdir()
+    assert one_line_error(project, tmp_path).startswith(f"{config}: is not a file")
+    config.rmdir()
+    (project / "app.py").write_text("app = 5\n")
+    assert one_line_error(project, tmp_path) == (
+        f"{project / 'app.py'}: app must be a Chalice app or a Lambda handler, not int 5"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_links_left_out_of_the_zip_are_named(tmp_path: Path) -> None:
+    project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
+    (tmp_path / "aws").mkdir()
+    (tmp_path / "aws" / "credentials").write_text("secret")
+    (project / "chalicelib" / "awsconf").symlink_to(tmp_path / "aws")
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert "left out chalicelib/awsconf: a link out of the project" in done.stderr
+
+
+def test_generate_models_into_a_closed_pipe_is_quiet(sample_app: Path) -> None:
+    # `generate-models | head`: the reader is gone before we are done writing.
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(sample_app)]
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [*command, "generate-models"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
