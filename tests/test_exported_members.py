@@ -191,3 +191,45 @@ def test_sqs_handler_imports_no_server_sdk_or_adapter() -> None:
     )
     outcome = json.loads(result.stdout)
     assert outcome == {"answer": None, "received": [{"order_id": "42"}], "loaded": []}
+
+
+def test_chalicelike_app_answers_to_every_name_of_chalice_app() -> None:
+    chalice_app = pytest.importorskip("chalice.app")
+    import chalicelike.app
+
+    # Names chalice.app defines itself (not typing or stdlib names it imports).
+    theirs = {
+        name
+        for name, value in vars(chalice_app).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", "chalice.app") == "chalice.app"
+        and not isinstance(value, (type(chalice_app), bool))  # TYPE_CHECKING
+    }
+    missing = {name for name in theirs if not hasattr(chalicelike.app, name)}
+    assert missing == set()
+    assert set(chalicelike.app.__all__) >= theirs
+    from chalicelike.app import WebsocketEventSourceHandler, handle_extra_types  # noqa: F401
+
+
+def test_handle_extra_types_and_error_response_as_chalice_app_has_them() -> None:
+    import decimal
+    import json
+
+    from chalicelike import MultiDict
+    from chalicelike.app import error_response, handle_extra_types
+
+    value = {"price": decimal.Decimal("1.5"), "q": MultiDict({"a": ["1", "2"]})}
+    assert json.loads(json.dumps(value, default=handle_extra_types)) == {
+        "price": 1.5,
+        "q": {"a": "2"},
+    }
+    with pytest.raises(TypeError, match="object is not JSON serializable"):
+        handle_extra_types(object())
+    response = error_response(message="no", error_code="Nope", http_status_code=418)
+    assert (response.status_code, response.body) == (418, {"Code": "Nope", "Message": "no"})
+
+
+def test_experimental_feature_flags_are_accepted() -> None:
+    app = chalicelike.Chalice(app_name="flags", configure_logs=False)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+    assert app.experimental_feature_flags == {"WEBSOCKETS"}
