@@ -2,7 +2,8 @@
 
 Each event runs in a background task the queue keeps a reference to; a function error is
 retried twice (one minute, then two minutes later), a throttle is retried with backoff
-for up to six hours, and closing drops pending retries and cancels stragglers.
+for up to six hours, and closing drops pending retries and cancels stragglers, logging
+each dropped event with its request id.
 """
 
 from __future__ import annotations
@@ -47,8 +48,16 @@ class EventQueue:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, function: str, payload: bytes, event_id: str) -> None:
-        """One event: the first attempt and its retries."""
         label = f"Invoke API: async invocation {event_id} of {function}"
+        try:
+            await self._attempts(function, payload, label)
+        except asyncio.CancelledError:
+            # The server is stopping: the event is lost, and the log says which one.
+            self._log(f"{label} dropped: the server stopped before it completed")
+            raise
+
+    async def _attempts(self, function: str, payload: bytes, label: str) -> None:
+        """One event: the first attempt and its retries."""
         attempts = 1 + len(self._retry_delays)
         for attempt in range(1, attempts + 1):
             try:

@@ -17,6 +17,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from chalicelike.local._host_guard import HostGuard
 from chalicelike.local._in_process import InProcessLambda
 from chalicelike.local._invoke_api import split_function_name
 from chalicelike.local._pool import WorkerPool
@@ -197,6 +198,20 @@ def test_a_payload_that_is_not_json_is_invalid_request_content(served: Served) -
     assert message.startswith("Could not parse request body into json: ")
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 50000 + b"]" * 50000, b"NaN", b'{"a": Infinity}', b"[-Infinity]"],
+    ids=["nested_50000_deep", "nan", "infinity", "minus_infinity"],
+)
+def test_deep_nesting_and_non_numbers_are_invalid_request_content(
+    served: Served, payload: bytes
+) -> None:
+    with pytest.raises(served.client.exceptions.InvalidRequestContentException) as caught:
+        served.invoke(FunctionName="echo", Payload=payload)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Could not parse request body into json" in caught.value.response["message"]
+
+
 def test_payloads_above_lambdas_quotas_are_too_large(served: Served) -> None:
     exceptions = served.client.exceptions
     sync_limit, event_limit = 6 * 1024 * 1024, 1024 * 1024
@@ -313,6 +328,26 @@ def test_closing_drops_pending_retries_at_once(tmp_path: Path) -> None:
         started = time.monotonic()
     assert time.monotonic() - started < 5  # shut down without waiting out the retry
     assert len(lines_of(trace)) == 1
+    dropped = "dropped: the server stopped before it completed"
+    assert any(line.endswith(dropped) for line in served.log)
+
+
+def test_every_event_dropped_at_shutdown_is_logged_with_its_id(tmp_path: Path) -> None:
+    holding, queued = tmp_path / "holding", tmp_path / "queued"
+    pool = WorkerPool(invoke_app_specs())
+    ids = []
+    with contextlib.contextmanager(_served)(pool, throttle_backoff=(60.0, 60.0)) as served:
+        # `slow` has reserved concurrency 1: the first holds it past the shutdown grace,
+        # the second waits in throttle backoff.
+        for path, seconds in ((holding, 30), (queued, 0)):
+            payload = json.dumps({"seconds": seconds, "path": str(path)}).encode()
+            answer = served.invoke(FunctionName="slow", InvocationType="Event", Payload=payload)
+            ids.append(answer["ResponseMetadata"]["RequestId"])
+            wait_for(holding.exists)
+        time.sleep(0.3)
+    for request_id in ids:
+        assert any(f"{request_id} of slow dropped" in line for line in served.log), served.log
+    assert not queued.exists()
 
 
 # -- reading names ------------------------------------------------------------------------
@@ -331,3 +366,60 @@ def test_function_names_are_split_into_name_and_qualifier(
     name: str, expected: tuple[str, str | None]
 ) -> None:
     assert split_function_name(name, "us-east-1", "123456789012") == expected
+
+
+# -- browsers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://evil.example"},  # a simple cross-site POST from a page
+        {"Origin": "null"},  # a sandboxed frame or a file:// page
+        {"Origin": "http://127.0.0.1:1"},  # another local port's page
+        {"Host": "rebound.evil.example"},  # DNS rebinding: their name, our address
+    ],
+    ids=["cross_site", "null_origin", "other_local_port", "dns_rebinding"],
+)
+def test_a_foreign_page_cannot_invoke(
+    served: Served, tmp_path: Path, headers: dict[str, str]
+) -> None:
+    trace = tmp_path / "trace"
+    answer = requests.post(
+        f"{served.url}/2015-03-31/functions/record/invocations",
+        data=json.dumps({"path": str(trace)}),
+        headers={"Content-Type": "text/plain", **headers},
+        timeout=5,
+    )
+    assert answer.status_code == 403
+    assert answer.headers["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert "refuses" in answer.json()["message"]
+    assert not trace.exists()
+    assert any("Invoke API: refused POST" in line for line in served.log)
+
+
+def test_the_servers_own_pages_and_loopback_names_may_invoke(served: Served) -> None:
+    port = served.url.rsplit(":", 1)[1]
+    for headers in (
+        {"Origin": served.url},
+        {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"},
+        {"Host": f"[::1]:{port}"},
+    ):
+        answer = requests.post(
+            f"{served.url}/2015-03-31/functions/echo/invocations",
+            data=b"{}",
+            headers=headers,
+            timeout=5,
+        )
+        assert answer.status_code == 200, (headers, answer.text)
+
+
+def test_a_server_bound_to_every_interface_takes_any_host_but_no_foreign_origin() -> None:
+    guard = HostGuard(["0.0.0.0"])
+    scope: dict[str, Any] = {"headers": [(b"host", b"laptop.lan:8000")]}
+    assert guard.refusal(scope) is None
+    scope["headers"].append((b"origin", b"http://evil.example"))
+    assert guard.refusal(scope) is not None
+    named = HostGuard(["laptop.lan"])
+    assert named.refusal({"headers": [(b"host", b"laptop.lan:8000")]}) is None
+    assert named.refusal({"headers": [(b"host", b"other.lan:8000")]}) is not None
