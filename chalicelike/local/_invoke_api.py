@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, unquote
 
 from ._asgi_types import Receive, Scope, Send, run_lifespan
 from ._event_queue import RETRY_DELAYS, THROTTLE_BACKOFF, EventQueue
+from ._host_guard import HostGuard
 from ._invocation import (
     MAX_SYNC_PAYLOAD_BYTES,
     InvocationResult,
@@ -96,13 +97,16 @@ class InvokeApi:
         log: Callable[[str], None] | None = None,
         event_retry_delays: Sequence[float] = RETRY_DELAYS,
         throttle_backoff: tuple[float, float] = THROTTLE_BACKOFF,
+        guard: HostGuard | None = None,
     ) -> None:
         self.local_lambda = local_lambda
+        self.guard = guard or HostGuard()
+        self._log = log or logger.warning
         self.region = region
         self.account_id = account_id
         self.events = EventQueue(
             local_lambda,
-            log or logger.warning,
+            self._log,
             retry_delays=event_retry_delays,
             throttle_backoff=throttle_backoff,
         )
@@ -115,6 +119,13 @@ class InvokeApi:
         if scope["type"] != "http":
             return
         try:
+            refusal = self.guard.refusal(scope)
+            if refusal is not None:
+                # A browser page from elsewhere (docs/security.md): it runs nothing.
+                self._log(f"Invoke API: refused {scope['method']} {scope['path']}: {refusal}")
+                raise LambdaApiError.user(
+                    403, "AccessDeniedException", f"chalicelike local refuses it: {refusal}"
+                )
             reply = await self._handle(scope, receive)
         except LambdaApiError as error:
             reply = error_reply(error)
@@ -338,14 +349,24 @@ def checked_payload(body: bytes) -> bytes:
     if not body.strip():
         return b"{}"
     try:
-        json.loads(body)
+        json.loads(body, parse_constant=_refuse_constant)
     except ValueError as error:  # UnicodeDecodeError is a ValueError too
-        raise LambdaApiError.user(
-            400,
-            "InvalidRequestContentException",
-            f"Could not parse request body into json: Could not parse payload into json: {error}",
-        ) from None
-    return body
+        reason = str(error)
+    except RecursionError:
+        # `[` * 50000: Lambda's parser caps the nesting depth (at 1000) and answers 400.
+        reason = "Document nesting depth exceeds the maximum allowed"
+    else:
+        return body
+    raise LambdaApiError.user(
+        400,
+        "InvalidRequestContentException",
+        f"Could not parse request body into json: Could not parse payload into json: {reason}",
+    )
+
+
+def _refuse_constant(name: str) -> object:
+    # Python's json reads NaN and Infinity; JSON has no such tokens and Lambda refuses them.
+    raise ValueError(f"Non-standard token '{name}'")
 
 
 # -- writing the answer -------------------------------------------------------------------

@@ -57,9 +57,11 @@ class LocalServer:
         payload_version: str = "1.0",
         autoreload: bool = True,
         in_process: bool = False,
+        host: str = "127.0.0.1",
         log: Callable[[str], None] | None = None,
     ) -> None:
         from ._gateway import LocalGateway
+        from ._host_guard import HostGuard
         from ._invoke_api import InvokeApi
         from ._project_state import ProjectState
 
@@ -82,7 +84,9 @@ class LocalServer:
             payload_version=payload_version,
             log=self.log,
         )
-        self.invoke_api = InvokeApi(self.local_lambda, log=self.log)
+        # The Invoke API runs code with the developer's credentials: no foreign page may.
+        guard = HostGuard([host])
+        self.invoke_api = InvokeApi(self.local_lambda, log=self.log, guard=guard)
         self._watcher: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -155,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         payload_version=args.payload_version,
         autoreload=args.autoreload,
         in_process=args.in_process,
+        host=args.host,
     )
     print(
         f"chalicelike local: serving {project_dir}/app.py (stage {args.stage}, payload "

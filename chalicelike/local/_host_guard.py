@@ -1,0 +1,62 @@
+"""Refuses requests a browser page sends to the dev server's own endpoints from elsewhere.
+
+The Invoke API runs functions with the developer's AWS credentials, so a page on another
+site must not reach it: neither by a simple cross-origin POST (the browser sends it
+without asking, CORS only hides the answer) nor through DNS rebinding (a hostile name
+resolving to 127.0.0.1, so the Host header is foreign). As LocalStack and Jupyter do,
+the Host must name this machine and an Origin, when sent, must be the server's own.
+boto3 and the AWS CLI send no Origin and a loopback Host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from ._asgi_types import Scope
+
+__all__ = ["HostGuard"]
+
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+# Bound to every interface: the developer chose to be reached by any name of the machine.
+_WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+
+
+class HostGuard:
+    """`refusal(scope)`: why a request is foreign, or None when it may be served."""
+
+    def __init__(self, server_hosts: Iterable[str] = ()) -> None:
+        hosts = {_bare(host) for host in server_hosts}
+        self.any_host = bool(hosts & _WILDCARD_HOSTS)
+        self.hosts = LOOPBACK_NAMES | hosts
+
+    def refusal(self, scope: Scope) -> str | None:
+        host = origin = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                host = value.decode("latin-1")
+            elif name == b"origin":
+                origin = value.decode("latin-1")
+        if host is not None and not self._allowed(_hostname(host)):
+            return f"Host {host!r} is not this machine (a DNS rebinding attack?)"
+        if origin is not None:
+            parts = urlsplit(origin) if origin != "null" else None
+            if parts is None or not parts.netloc or parts.netloc.lower() != (host or "").lower():
+                return f"Origin {origin!r} is another site's page"
+        return None
+
+    def _allowed(self, hostname: str) -> bool:
+        return self.any_host or hostname in self.hosts
+
+
+def _hostname(host: str) -> str:
+    """'LocalHost:8000' -> 'localhost', '[::1]:8000' -> '::1'."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    name, colon, port = host.rpartition(":")
+    return _bare(name if colon and port.isdigit() else host)
+
+
+def _bare(host: str) -> str:
+    return host.strip().strip("[]").rstrip(".").lower()
