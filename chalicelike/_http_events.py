@@ -129,6 +129,8 @@ def identify_source(event: object) -> HttpEventSource:
             return HttpEventSource.HTTP_API
         if "httpMethod" in event or "resource" in event:
             return HttpEventSource.REST_API
+        if "httpMethod" in context or "resourcePath" in context:
+            return HttpEventSource.REST_API  # trimmed by hand: what Chalice itself reads
         if "routeKey" in context and "connectionId" in context:
             raise InvalidEventError(
                 "This is an API Gateway websocket event; websocket routes have their own "
@@ -175,7 +177,9 @@ def _describe(error: Exception) -> str:
 
 def _parse_rest(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
     # The hot path of every REST invoke: few calls, each field checked once.
-    method, path, resource = event["httpMethod"], event["path"], event.get("resource")
+    method, path, resource = event.get("httpMethod"), event.get("path"), event.get("resource")
+    if method is None or path is None or resource is None:
+        method, path, resource = _rest_from_context(event, method, path, resource)
     if type(method) is not str or type(path) is not str:
         raise InvalidEventError("fields 'httpMethod' and 'path' must be strings")
     multi_query = event.get("multiValueQueryStringParameters")
@@ -194,6 +198,44 @@ def _parse_rest(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
         resource if type(resource) is str else None,
         _optional_mapping(event, "pathParameters"),
     )
+
+
+def _rest_from_context(
+    event: dict[str, Any], method: Any, path: Any, resource: Any
+) -> tuple[Any, Any, Any]:
+    """Method, path and resource of a REST event that has them only in requestContext.
+
+    Chalice reads requestContext.httpMethod and .resourcePath, so hand-made events (and
+    tests) often carry nothing else. The path comes from requestContext.path without the
+    stage, or from the resource with its parameters filled in.
+    """
+    context = event["requestContext"]
+    if method is None:
+        method = context.get("httpMethod")
+        if method is None:
+            raise KeyError("httpMethod")
+    if resource is None and type(context.get("resourcePath")) is str:
+        resource = context["resourcePath"]
+    if path is None:
+        path = _path_from_context(context, resource, event.get("pathParameters"))
+    return method, path, resource
+
+
+def _path_from_context(context: dict[str, Any], resource: Any, params: Any) -> str:
+    full_path, stage = context.get("path"), context.get("stage")
+    if type(full_path) is str and full_path.startswith("/"):
+        prefix = f"/{stage}" if type(stage) is str else None
+        if prefix and (full_path == prefix or full_path.startswith(prefix + "/")):
+            return full_path[len(prefix) :] or "/"
+        return full_path
+    if type(resource) is str:
+        path = resource
+        for name, value in (params if type(params) is dict else {}).items():
+            if type(value) is str:
+                path = path.replace("{" + name + "+}", value).replace("{" + name + "}", value)
+        if "{" not in path:
+            return path
+    raise KeyError("path")
 
 
 def _parse_v2(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:

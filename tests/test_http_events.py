@@ -544,6 +544,13 @@ def _without(event: dict[str, Any], key: str) -> dict[str, Any]:
     return event
 
 
+def _without_in_context(event: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        event["requestContext"].pop(key, None)
+        event.pop(key, None)
+    return event
+
+
 def _with(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
     event.update(changes)
     return event
@@ -561,8 +568,15 @@ ALB = "Malformed Application Load Balancer event: "
 EDGE = "Malformed Lambda@Edge event: "
 
 MALFORMED = {
-    "rest-no-method": (_without(rest_event(), "httpMethod"), REST + "missing field 'httpMethod'"),
-    "rest-no-path": (_without(rest_event(), "path"), REST + "missing field 'path'"),
+    # Without the top-level fields, requestContext's are read (test_rest_fields_from_context).
+    "rest-no-method": (
+        _without_in_context(_without(rest_event(), "httpMethod"), "httpMethod"),
+        REST + "missing field 'httpMethod'",
+    ),
+    "rest-no-path": (
+        _without_in_context(_without(rest_event(), "path"), "path", "pathParameters"),
+        REST + "missing field 'path'",
+    ),
     "rest-method-not-str": (
         _with(rest_event(), httpMethod=["GET"]),
         REST + "fields 'httpMethod' and 'path' must be strings",
@@ -714,6 +728,14 @@ def test_malformed_http_events_name_the_field(event: dict[str, Any], message: st
     with pytest.raises(InvalidEventError) as caught:
         parse_http_event(event)
     assert str(caught.value) == message
+
+
+def test_rest_fields_from_context() -> None:
+    event = rest_event()
+    expected = fields(parse_http_event(event))
+    for key in ("httpMethod", "path", "resource"):
+        del event[key]
+    assert fields(parse_http_event(event)) == expected
 
 
 @pytest.mark.parametrize(("event", "message"), BAD_BASE64.values(), ids=BAD_BASE64.keys())

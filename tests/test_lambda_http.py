@@ -629,3 +629,33 @@ def test_binary_answer_without_accept_is_400_behind_a_rest_api(door: str) -> Non
         assert (answer.status, answer.body) == (200, b"\x89PNG"), accept
     answer = invoke(app, door, "GET", "/logo", {"Accept": "text/html"}, resource="/logo")
     assert answer.status == (400 if door.startswith("rest") else 200)
+
+
+def test_rest_event_with_method_and_path_only_in_request_context() -> None:
+    # What Chalice reads (requestContext.httpMethod / resourcePath), and all some
+    # hand-made events carry.
+    app = Chalice(app_name="context-only", configure_logs=False)
+
+    @app.route("/users/{name}", methods=["GET", "POST"])
+    def user(name: str) -> dict[str, Any]:
+        request = app.current_request
+        return {"name": name, "method": request.method, "path": request.path}
+
+    event: dict[str, Any] = {
+        "requestContext": {"httpMethod": "POST", "resourcePath": "/users/{name}"},
+        "pathParameters": {"name": "ann"},
+        "headers": {"Content-Type": "application/json"},
+        "body": "{}",
+        "isBase64Encoded": False,
+    }
+    answer = read_answer(app(event, Context()), HttpEventSource.REST_API)
+    assert (answer.status, answer.json) == (
+        200,
+        {"name": "ann", "method": "POST", "path": "/users/{name}"},
+    )
+    # The path from requestContext.path, without the stage, when the resource is unknown.
+    event = {"requestContext": {"httpMethod": "GET", "path": "/dev/users/bob", "stage": "dev"}}
+    assert read_answer(app(event, Context())).json["name"] == "bob"
+    # Without a method anywhere it cannot be served: the error names the field.
+    with pytest.raises(InvalidEventError, match="missing field 'httpMethod'"):
+        app({"requestContext": {"resourcePath": "/users/{name}"}}, Context())
