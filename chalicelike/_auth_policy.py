@@ -86,6 +86,22 @@ def parse_method_arn(arn: object) -> MethodArn:
     return MethodArn(parts[1], parts[3], parts[4], api_id, stage, method, path)
 
 
+def stage_prefix(method_arn: str | MethodArn) -> str:
+    """The ARN up to the stage, which every policy resource starts with.
+
+    A methodArn that is no real ARN (a placeholder in a test) gets Chalice's reading: the
+    text before its resource part, then the resource's first two segments (API id, stage).
+    """
+    if isinstance(method_arn, MethodArn):
+        return method_arn.stage_prefix
+    try:
+        return parse_method_arn(method_arn).stage_prefix
+    except InvalidEventError:
+        parts = method_arn.split(":", 5)
+        parts[-1] = "/".join(parts[-1].split("/")[:2])
+        return ":".join(parts)
+
+
 # -- what an authorizer function returns --------------------------------------------
 
 
@@ -202,8 +218,7 @@ class AuthResponse:
 
         With no routes this is every method in the stage, which the policy denies.
         """
-        arn = method_arn if isinstance(method_arn, MethodArn) else parse_method_arn(method_arn)
-        prefix = arn.stage_prefix
+        prefix = stage_prefix(method_arn)
         if not self.routes:
             return [f"{prefix}/*/*"]
         resources: list[str] = []

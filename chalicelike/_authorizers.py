@@ -10,6 +10,7 @@ No I/O, stdlib only: authorizer functions import this on their cold start.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
@@ -17,6 +18,8 @@ from typing import Any, TypeVar
 from ._auth_policy import AuthResponse, parse_method_arn
 from ._errors import InvalidEventError, InvalidResponseError, RegistrationError
 from ._structures import CaseInsensitiveMapping, MultiDict
+
+_log = logging.getLogger(__name__)
 
 MAX_TTL_SECONDS = 3600  # API Gateway caches authorizer results for at most an hour
 EXPECTED_EVENT = "an API Gateway authorizer event (type TOKEN or REQUEST, with a methodArn)"
@@ -44,13 +47,21 @@ def _mapping(event: Mapping[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def _method_arn(event: Mapping[str, Any], key: str) -> str:
+    """The event's methodArn (routeArn), as it is: like Chalice, one that is no real ARN
+    (a placeholder in a test) is taken, and the policy is built from it as well as can be."""
     value = event.get(key)
     if not isinstance(value, str):
         raise InvalidEventError(
             f"Expected {EXPECTED_EVENT}, the {event['type']} event has no {key}"
         )
-    parse_method_arn(value)
     return value
+
+
+def _arn_method(method_arn: str) -> str | None:
+    try:
+        return parse_method_arn(method_arn).method
+    except InvalidEventError:
+        return None
 
 
 def _query_params(event: Mapping[str, Any]) -> MultiDict | None:
@@ -148,7 +159,6 @@ class AuthRequest:
     def _from_request_event(cls, event: dict[str, Any], header: str) -> AuthRequest:
         v2 = event.get("version") == "2.0"
         method_arn = _method_arn(event, "routeArn" if v2 else "methodArn")
-        arn = parse_method_arn(method_arn)
         raw_headers = _mapping(event, "headers") or {}
         headers = CaseInsensitiveMapping(raw_headers)
         context = _mapping(event, "requestContext") or {}
@@ -156,12 +166,14 @@ class AuthRequest:
             # payload 2.0: "routeKey": "GET /users/{id}", "rawPath", comma-joined query values
             _, _, pattern = str(event.get("routeKey", "")).partition(" ")
             http = context.get("http")
-            method = (http.get("method") if isinstance(http, dict) else None) or arn.method
+            method = (http.get("method") if isinstance(http, dict) else None) or _arn_method(
+                method_arn
+            )
             path, raw_path = pattern or event.get("rawPath"), event.get("rawPath")
             single = _mapping(event, "queryStringParameters")
             query = MultiDict({k: v.split(",") for k, v in single.items()}) if single else None
         else:
-            method = event.get("httpMethod") or arn.method
+            method = event.get("httpMethod") or _arn_method(method_arn)
             path, raw_path = event.get("resource"), event.get("path")
             query = _query_params(event)
         return cls(
@@ -263,20 +275,40 @@ def _strings(kind: str, name: str, field: str, values: object) -> list[str] | No
     return result
 
 
-def _optional_arn(kind: str, name: str, field: str, value: object) -> str | None:
-    if value is not None and not (isinstance(value, str) and value.startswith("arn:")):
+def _optional_arn(
+    kind: str, name: str, field: str, value: object, problems: list[str]
+) -> str | None:
+    """A role ARN or None; a string that is no ARN is a deploy problem (Chalice takes it)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
         raise RegistrationError(f"{kind} {name!r}: {field} must be an ARN, not {value!r}")
+    if not value.startswith("arn:"):
+        problems.append(f"{kind} {name!r}: {field} {value!r} is not an ARN, which IAM needs")
     return value
+
+
+def _user_pool_issuer(arn: str) -> str | None:
+    """https://cognito-idp.REGION.amazonaws.com/POOL_ID for a user pool ARN, else None."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "cognito-idp" or not parts[5].startswith("userpool/"):
+        return None
+    return f"https://cognito-idp.{parts[3]}.amazonaws.com/{parts[5][len('userpool/') :]}"
 
 
 _Scoped = TypeVar("_Scoped", bound="_ScopedAuthorizer")
 
 
 class _ScopedAuthorizer:
-    """An authorizer a route can use with its own OAuth scopes (`with_scopes`)."""
+    """An authorizer a route can use with its own OAuth scopes (`with_scopes`).
+
+    `deploy_problems` names what Chalice accepts here but API Gateway would refuse (a
+    placeholder ARN in a test): `package` stops on them, `local` warns.
+    """
 
     name: str
     scopes: list[str] | None
+    deploy_problems: tuple[str, ...] = ()
 
     def with_scopes(self: _Scoped, scopes: Iterable[str]) -> _Scoped:
         """A copy of this authorizer requiring `scopes` on the route that uses it."""
@@ -314,7 +346,9 @@ class ChaliceAuthorizer(_ScopedAuthorizer):
             raise RegistrationError(f"authorizer {name!r}: {func!r} is not callable")
         self.func = func
         self.ttl_seconds = _ttl(kind, name, ttl_seconds)
-        self.execution_role = _optional_arn(kind, name, "execution_role", execution_role)
+        problems: list[str] = []
+        self.execution_role = _optional_arn(kind, name, "execution_role", execution_role, problems)
+        self.deploy_problems = tuple(problems)
         self.header = _header(kind, name, header)
         try:
             self.authorizer_type = AuthorizerType(
@@ -345,13 +379,22 @@ class ChaliceAuthorizer(_ScopedAuthorizer):
         """The IdentitySource API Gateway's configuration takes: sources, comma-separated."""
         return ", ".join(self.identity_sources)
 
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         request = AuthRequest.from_event(event, self.header)
         result = self.func(request)
         if isinstance(result, AuthResponse):
             return result.to_dict(request)
         if isinstance(result, dict):
             return result
+        if result is None:
+            # Chalice hands None on, and API Gateway answers 500 "Internal server error"
+            # (AuthorizerConfigurationException) without saying why: say it here.
+            _log.error(
+                "authorizer %r returned None; return an AuthResponse or a dict. API Gateway "
+                "answers 500 Internal server error (AuthorizerConfigurationException)",
+                self.name,
+            )
+            return None
         raise InvalidResponseError(
             f"authorizer {self.name!r} returned {type(result).__name__}; "
             "return an AuthResponse or a dict"
@@ -379,27 +422,25 @@ class CognitoUserPoolAuthorizer(_ScopedAuthorizer):
         arns = _strings(kind, name, "provider_arns", provider_arns)
         if not arns:
             raise RegistrationError(f"{kind} {name!r}: provider_arns needs at least one ARN")
-        for arn in arns:
-            parts = arn.split(":", 5)
-            if len(parts) != 6 or parts[2] != "cognito-idp" or not parts[5].startswith("userpool/"):
-                raise RegistrationError(
-                    f"{kind} {name!r}: {arn!r} is not a user pool ARN "
-                    "(arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID)"
-                )
+        # Chalice takes any string (tests use placeholders); API Gateway only pool ARNs.
+        self.deploy_problems = tuple(
+            f"{kind} {name!r}: {arn!r} is not a user pool ARN "
+            "(arn:aws:cognito-idp:REGION:ACCOUNT:userpool/POOL_ID), which API Gateway needs"
+            for arn in arns
+            if _user_pool_issuer(arn) is None
+        )
         self.provider_arns = arns
         self.header = _header(kind, name, header)
         self.scopes = _strings(kind, name, "scopes", scopes)
 
     @property
     def issuers(self) -> list[str]:
-        """The `iss` claim of each pool's tokens: https://cognito-idp.REGION.amazonaws.com/ID."""
-        issuers = []
-        for arn in self.provider_arns:
-            parts = arn.split(":", 5)
-            issuers.append(
-                f"https://cognito-idp.{parts[3]}.amazonaws.com/{parts[5][len('userpool/') :]}"
-            )
-        return issuers
+        """The `iss` claim of each pool's tokens: https://cognito-idp.REGION.amazonaws.com/ID.
+
+        A placeholder that is no pool ARN has none (it is in `deploy_problems`).
+        """
+        issuers = (_user_pool_issuer(arn) for arn in self.provider_arns)
+        return [issuer for issuer in issuers if issuer is not None]
 
 
 class IAMAuthorizer(_ScopedAuthorizer):
@@ -424,22 +465,31 @@ class CustomAuthorizer(_ScopedAuthorizer):
     ) -> None:
         kind = "CustomAuthorizer"
         self.name = _name(kind, name)
-        # arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations
+        if not isinstance(authorizer_uri, str) or not authorizer_uri:
+            raise RegistrationError(
+                f"{kind} {name!r}: authorizer_uri must be a non-empty string, "
+                f"not {authorizer_uri!r}"
+            )
+        problems: list[str] = []
+        # arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/FUNCTION_ARN/invocations;
+        # Chalice takes any string (tests use placeholders), API Gateway only that.
         if not (
-            isinstance(authorizer_uri, str)
-            and authorizer_uri.startswith("arn:")
+            authorizer_uri.startswith("arn:")
             and ":apigateway:" in authorizer_uri
             and authorizer_uri.endswith("/invocations")
         ):
-            raise RegistrationError(
-                f"{kind} {name!r}: authorizer_uri must be an API Gateway invocation URI "
-                "(arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/ARN/invocations), "
-                f"not {authorizer_uri!r}"
+            problems.append(
+                f"{kind} {name!r}: authorizer_uri {authorizer_uri!r} is not an API Gateway "
+                "invocation URI (arn:aws:apigateway:REGION:lambda:path/2015-03-31/functions/"
+                "ARN/invocations), which API Gateway needs"
             )
         self.authorizer_uri = authorizer_uri
         self.ttl_seconds = _ttl(kind, name, ttl_seconds)
         self.header = _header(kind, name, header)
-        self.invoke_role_arn = _optional_arn(kind, name, "invoke_role_arn", invoke_role_arn)
+        self.invoke_role_arn = _optional_arn(
+            kind, name, "invoke_role_arn", invoke_role_arn, problems
+        )
+        self.deploy_problems = tuple(problems)
         self.scopes = _strings(kind, name, "scopes", scopes)
 
 

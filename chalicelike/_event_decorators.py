@@ -2,7 +2,10 @@
 
 Each checks its settings at import time, with a message naming the setting and what
 is allowed (a bad batch size fails here, not at deploy), then calls the plain method
-`add_event_source`. Signatures are Chalice's, plus `per_record=` on the batch sources.
+`add_event_source`. A value Chalice accepts but AWS would refuse (an empty bucket name, a
+placeholder ARN in a test) is not an error here: it is recorded in the settings'
+`deploy_problems`, which `package` refuses and `local` warns about. Signatures are
+Chalice's, plus `per_record=` on the batch sources.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class EventDecorators:
         name: str | None = None,
         via_eventbridge: bool = False,
     ) -> Callable[[Callable[..., Any]], Any]:
-        _text("on_s3_event", "bucket", bucket)
+        problems = _resource("on_s3_event", "bucket", bucket, "S3 needs the bucket's name")
         if not isinstance(via_eventbridge, bool):
             raise RegistrationError(
                 f"on_s3_event via_eventbridge must be True or False, not {via_eventbridge!r}"
@@ -49,6 +52,7 @@ class EventDecorators:
             # Delivered by an EventBridge rule instead of a bucket notification (beyond
             # Chalice): several functions can then react to one bucket's events.
             "via_eventbridge": via_eventbridge,
+            "deploy_problems": problems,
         }
         return self._event_decorator(EventType.S3, name, settings)
 
@@ -74,7 +78,9 @@ class EventDecorators:
     ) -> Callable[[Callable[..., Any]], Any]:
         """A Cognito user pool trigger; the handler may edit `event.response`, and Lambda
         returns the event, as Cognito requires."""
-        _text("on_cognito_trigger", "user_pool", user_pool)
+        problems = _resource(
+            "on_cognito_trigger", "user_pool", user_pool, "Cognito needs the user pool's id"
+        )
         names = [triggers] if isinstance(triggers, str) else list(triggers)
         unknown = [t for t in names if t not in COGNITO_TRIGGERS]
         if not names or unknown:
@@ -83,14 +89,17 @@ class EventDecorators:
                 f"not {unknown or names!r}"
             )
         return self._event_decorator(
-            EventType.COGNITO, name, {"user_pool": user_pool, "triggers": names}
+            EventType.COGNITO,
+            name,
+            {"user_pool": user_pool, "triggers": names, "deploy_problems": problems},
         )
 
     def on_sns_message(
         self, topic: str, name: str | None = None
     ) -> Callable[[Callable[..., Any]], Any]:
-        _text("on_sns_message", "topic", topic)
-        return self._event_decorator(EventType.SNS, name, {"topic": topic})
+        problems = _resource("on_sns_message", "topic", topic, "SNS needs the topic's name or ARN")
+        settings = {"topic": topic, "deploy_problems": problems}
+        return self._event_decorator(EventType.SNS, name, settings)
 
     def on_sqs_message(
         self,
@@ -129,11 +138,14 @@ class EventDecorators:
         maximum_batching_window_in_seconds: int = 0,
         per_record: bool = False,
     ) -> Callable[[Callable[..., Any]], Any]:
-        _text("on_kinesis_record", "stream", stream)
+        problems = _resource(
+            "on_kinesis_record", "stream", stream, "Kinesis needs the stream's name"
+        )
         settings = _stream_settings(
             "on_kinesis_record", batch_size, starting_position, maximum_batching_window_in_seconds
         )
         settings["stream"] = stream
+        settings["deploy_problems"] = problems
         return self._event_decorator(EventType.KINESIS, name, settings, per_record)
 
     def on_dynamodb_record(
@@ -145,16 +157,22 @@ class EventDecorators:
         maximum_batching_window_in_seconds: int = 0,
         per_record: bool = False,
     ) -> Callable[[Callable[..., Any]], Any]:
-        _text("on_dynamodb_record", "stream_arn", stream_arn)
-        if not stream_arn.startswith("arn:") or "/stream/" not in stream_arn:
-            raise RegistrationError(
-                f"on_dynamodb_record stream_arn must be a DynamoDB stream ARN "
-                f"(arn:aws:dynamodb:...:table/NAME/stream/LABEL), not {stream_arn!r}"
+        if not isinstance(stream_arn, str):
+            _text("on_dynamodb_record", "stream_arn", stream_arn)
+        problems: tuple[str, ...] = ()
+        if not (stream_arn.startswith("arn:") and ":dynamodb:" in stream_arn
+                and "/stream/" in stream_arn):  # fmt: skip
+            # Chalice takes any string (a placeholder in tests); Lambda's event source
+            # mapping takes only a stream's ARN.
+            problems = (
+                f"stream_arn {stream_arn!r} is not a DynamoDB stream ARN "
+                "(arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL), which Lambda needs",
             )
         settings = _stream_settings(
             "on_dynamodb_record", batch_size, starting_position, maximum_batching_window_in_seconds
         )
         settings["stream_arn"] = stream_arn
+        settings["deploy_problems"] = problems
         return self._event_decorator(EventType.DYNAMODB, name, settings, per_record)
 
     def on_cw_event(
@@ -257,6 +275,17 @@ COGNITO_TRIGGERS = (
 def _text(decorator: str, setting: str, value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise RegistrationError(f"{decorator} {setting} must be a non-empty string, not {value!r}")
+
+
+def _resource(decorator: str, setting: str, value: Any, needed: str) -> tuple[str, ...]:
+    """Check a resource's name: a string, and not empty, which Chalice takes but AWS refuses.
+
+    An empty one is a deploy problem (Chalice's own S3 project template tests with
+    `bucket=''`), any other type an error now.
+    """
+    if not isinstance(value, str):
+        raise RegistrationError(f"{decorator} {setting} must be a string, not {value!r}")
+    return () if value else (f"{setting} is empty: {needed}",)
 
 
 def _whole(decorator: str, setting: str, value: Any, low: int, high: int) -> int:

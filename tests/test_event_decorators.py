@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Blueprint, Chalice, Cron, Rate, RegistrationError
+from chalicelike._event_sources import deployment_problems
 from chalicelike._middleware import EventType
 from tests.lambda_events import Context
 
@@ -63,7 +64,7 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
 @pytest.mark.parametrize(
     ("register", "message"),
     [
-        (lambda app: app.on_s3_event(bucket=""), "on_s3_event bucket must be a non-empty string"),
+        (lambda app: app.on_s3_event(bucket=None), "on_s3_event bucket must be a string"),
         (
             lambda app: app.on_s3_event(bucket="b", events=["ObjectCreated"]),
             "on_s3_event events must be S3 event names like 's3:ObjectCreated:*'",
@@ -86,8 +87,8 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
             "batch_size must be a whole number from 1 to 10000, not True",
         ),
         (
-            lambda app: app.on_dynamodb_record(stream_arn="orders"),
-            "stream_arn must be a DynamoDB stream ARN",
+            lambda app: app.on_dynamodb_record(stream_arn=7),
+            "on_dynamodb_record stream_arn must be a non-empty string, not 7",
         ),
         (lambda app: app.on_cw_event({}), "event_pattern must be a non-empty dict"),
         (lambda app: app.schedule("every 5 minutes"), "every 5 minutes"),
@@ -101,6 +102,55 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
 def test_bad_settings_fail_at_import_time(register: Any, message: str) -> None:
     with pytest.raises(RegistrationError, match=re.escape(message)):
         register(make_app())
+
+
+def test_what_chalice_accepts_imports_and_is_a_deploy_problem() -> None:
+    # Chalice's own S3 project template tests with bucket=''; users' tests use placeholder
+    # ARNs. They import; packaging refuses them and `local` warns (deployment_problems).
+    app = make_app()
+    app.on_s3_event(bucket="")(lambda event: None)
+    app.on_dynamodb_record(stream_arn="my-stream-arn", name="orders")(lambda event: None)
+    app.on_sns_message(topic="", name="news")(lambda event: None)
+    app.on_kinesis_record(stream="", name="clicks")(lambda event: None)
+    app.on_cognito_trigger(user_pool="", triggers=["PreSignUp"], name="signup")(lambda e: None)
+    app.on_sqs_message(queue="jobs", name="fine")(lambda event: None)
+    assert deployment_problems(app) == [
+        "s3 handler '<lambda>': bucket is empty: S3 needs the bucket's name",
+        "dynamodb handler 'orders': stream_arn 'my-stream-arn' is not a DynamoDB stream ARN "
+        "(arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL), which Lambda needs",
+        "sns handler 'news': topic is empty: SNS needs the topic's name or ARN",
+        "kinesis handler 'clicks': stream is empty: Kinesis needs the stream's name",
+        "cognito handler 'signup': user_pool is empty: Cognito needs the user pool's id",
+    ]
+    assert app.event_sources[0].settings["bucket"] == ""
+    assert "deploy_problems" not in app.event_sources[0].settings
+
+
+def test_a_blueprint_handler_deploy_problem_names_its_prefixed_function() -> None:
+    app, blueprint = make_app(), Blueprint(__name__)
+    blueprint.on_s3_event(bucket="", name="ingest")(lambda event: None)
+    app.register_blueprint(blueprint, name_prefix="files_")
+    assert deployment_problems(app) == [
+        "s3 handler 'files_ingest': bucket is empty: S3 needs the bucket's name"
+    ]
+
+
+def test_chalice_s3_template_test_runs_unchanged(caplog: pytest.LogCaptureFixture) -> None:
+    # Chalice's `new-project --project-type s3` app and its generated test, import changed:
+    # APP_BUCKET_NAME is unset in tests, so the bucket is ''.
+    app = Chalice(app_name="s3proj", configure_logs=False)
+    app.debug = True
+
+    @app.on_s3_event(bucket="", events=["s3:ObjectCreated:*"])
+    def s3_handler(event: Any) -> None:
+        app.log.debug("Received event for bucket: %s, key: %s", event.bucket, event.key)
+
+    from chalicelike.test import Client
+
+    with caplog.at_level("DEBUG", logger="s3proj"), Client(app) as client:
+        event = client.events.generate_s3_event(bucket="mybucket", key="mykey")
+        client.lambda_.invoke("s3_handler", event)
+    assert "Received event for bucket: mybucket, key: mykey" in caplog.messages
 
 
 def test_sqs_batches_over_ten_need_a_window() -> None:
