@@ -25,6 +25,7 @@ from ._errors import (
     UnauthorizedError,
     UnknownArgumentError,
     UnprocessableEntityError,
+    ViewSignatureWarning,
     WebsocketDisconnectedError,
 )
 from ._middleware import ConvertToMiddleware
@@ -87,6 +88,7 @@ __all__ = [
     "UnauthorizedError",
     "UnknownArgumentError",
     "UnprocessableEntityError",
+    "ViewSignatureWarning",
     "WebsocketAPI",
     "WebsocketDisconnectedError",
     "WebsocketEvent",

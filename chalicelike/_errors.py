@@ -19,6 +19,9 @@
     ├── InvalidEventError (ValueError) a Lambda event is not what the handler serves
     └── NotRegisteredError (RuntimeError) a blueprint used before register_blueprint
 
+    ViewSignatureWarning (UserWarning)  a view cannot take its route's parameters: warned at
+                                        import; each request to it is a logged 500, as in Chalice
+
 The view errors, their status codes and the JSON body they produce are Chalice's.
 """
 
@@ -122,4 +125,12 @@ class InvalidEventError(ChaliceError, ValueError):
     """A Lambda event the handler cannot serve: not an HTTP event, or a malformed one.
 
     The message names the handler's expectation and what the event held instead.
+    """
+
+
+class ViewSignatureWarning(UserWarning):
+    """A view's signature does not fit its route's parameters (warned when it is registered).
+
+    Chalice only finds out when the view is called, and answers that request with a 500;
+    so does chalicelike, after warning at import time, where the mistake can be fixed.
     """

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from types import FunctionType, MethodType
 from typing import Any, NamedTuple
 
-from ._errors import RegistrationError
+from ._errors import RegistrationError, ViewSignatureWarning
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -278,7 +278,11 @@ def is_coroutine_function(function: Any) -> bool:
 
 
 def check_view_signature(view_function: Callable[..., Any], path: str, view_name: str) -> None:
-    """Fail at import time when a view cannot take its path's parameters as keywords."""
+    """Warn at import time when a view cannot take its path's parameters as keywords.
+
+    A ViewSignatureWarning, pointing at the view's own line: Chalice serves such an app
+    (a request to the view is a 500), and its docs contain one, so it is not refused.
+    """
     if not callable(view_function):
         raise RegistrationError(f"View {view_name!r} for {path!r} is not callable")
     params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
@@ -294,11 +298,38 @@ def check_view_signature(view_function: Callable[..., Any], path: str, view_name
         signature.bind(**dict.fromkeys(params, ""))
     except TypeError as error:
         expected = ", ".join(params) if params else "no arguments"
-        raise RegistrationError(
+        _warn_at_view(
+            view_function,
             f"View {view_name!r} for route {path!r} is called with {expected} "
             f"(one keyword argument per path parameter) but its signature "
-            f"{view_name}{signature} does not accept that: {error}"
-        ) from None
+            f"{view_name}{signature} does not accept that: {error}; "
+            "each request to it will be a 500",
+        )
+
+
+def _warn_at_view(view_function: Any, message: str) -> None:
+    import warnings
+
+    code = getattr(inspect_target(view_function), "__code__", None)
+    if code is None:
+        warnings.warn(message, ViewSignatureWarning, stacklevel=4)
+        return
+    warnings.warn_explicit(
+        message,
+        ViewSignatureWarning,
+        code.co_filename,
+        code.co_firstlineno,
+        module=getattr(view_function, "__module__", None) or "chalicelike",
+    )
+
+
+def inspect_target(function: Any) -> Any:
+    """The plain function behind a bound method or functools.partial, if any."""
+    while True:
+        inner = getattr(function, "__func__", None) or getattr(function, "func", None)
+        if inner is None or inner is function:
+            return function
+        function = inner
 
 
 def _takes_keywords(function: Any, names: list[str]) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike import Chalice, RegistrationError
+from chalicelike import Chalice, RegistrationError, ViewSignatureWarning
 from chalicelike._routing import (
     Match,
     RouteEntry,
@@ -326,39 +326,41 @@ def test_signature_accepting_the_params_passes() -> None:
         check_view_signature(function, "/users/{user_id}/{rest+}", function.__name__)
 
 
-def test_signature_missing_a_param_raises() -> None:
+def test_signature_missing_a_param_warns_at_the_views_line() -> None:
     def get_user():  # type: ignore[no-untyped-def]
         pass
 
-    with pytest.raises(RegistrationError) as info:
+    with pytest.warns(ViewSignatureWarning) as caught:
         check_view_signature(get_user, "/users/{user_id}", "get_user")
-    message = str(info.value)
-    assert message.startswith(
+    (warning,) = caught
+    assert str(warning.message).startswith(
         "View 'get_user' for route '/users/{user_id}' is called with user_id "
         "(one keyword argument per path parameter) but its signature get_user() "
         "does not accept that"
     )
+    assert str(warning.message).endswith("each request to it will be a 500")
+    assert (warning.filename, warning.lineno) == (__file__, get_user.__code__.co_firstlineno)
 
 
-def test_signature_wrongly_named_param_raises() -> None:
+def test_signature_wrongly_named_param_warns() -> None:
     def get_user(id):  # type: ignore[no-untyped-def]
         pass
 
-    with pytest.raises(RegistrationError, match=r"is called with user_id .* get_user\(id\) does"):
+    with pytest.warns(ViewSignatureWarning, match=r"is called with user_id .* get_user\(id\) does"):
         check_view_signature(get_user, "/users/{user_id}", "get_user")
 
 
-def test_signature_extra_required_argument_raises() -> None:
+def test_signature_extra_required_argument_warns() -> None:
     def index(request: Any) -> None: ...
 
-    with pytest.raises(RegistrationError, match=r"is called with no arguments"):
+    with pytest.warns(ViewSignatureWarning, match=r"is called with no arguments"):
         check_view_signature(index, "/", "index")
 
 
-def test_signature_positional_only_param_raises() -> None:
+def test_signature_positional_only_param_warns() -> None:
     def get_user(user_id: str, /) -> None: ...
 
-    with pytest.raises(RegistrationError, match=r"View 'get_user' for route '/u/\{user_id\}'"):
+    with pytest.warns(ViewSignatureWarning, match=r"View 'get_user' for route '/u/\{user_id\}'"):
         check_view_signature(get_user, "/u/{user_id}", "get_user")
 
 
@@ -371,12 +373,24 @@ def test_signature_that_cannot_be_inspected_is_accepted() -> None:
     check_view_signature(max, "/", "max")  # max has no inspectable signature
 
 
-def test_route_decorator_checks_the_signature_at_import_time() -> None:
+def test_a_view_that_cannot_take_its_params_is_a_500_per_request() -> None:
+    # Chalice serves the app and answers each request to that view with a logged 500.
+    from chalicelike.test import Client
+
     app = Chalice(app_name="routing-signature", configure_logs=False)
-    with pytest.raises(RegistrationError, match="is called with item_id"):
+    with pytest.warns(ViewSignatureWarning, match="is called with item_id"):
 
         @app.route("/items/{item_id}")
         def get_item() -> None: ...
+
+    app.route("/ok")(lambda: {"ok": True})
+    with Client(app) as client:
+        answer = client.http.get("/items/7")
+        assert (answer.status_code, answer.json_body) == (
+            500,
+            {"Code": "InternalServerError", "Message": "An internal server error occurred."},
+        )
+        assert client.http.get("/ok").status_code == 200
 
 
 # -- cost of a match -------------------------------------------------------------------
