@@ -122,6 +122,12 @@ class EventHandler:
         self.func = func
         self.source = source
         self._app = app
+        if source.kind is EventType.WEBSOCKET and event_class is not None:
+            # An event without routeKey is on this handler's route.
+            websocket_event: Callable[..., Any] = event_class
+            event_class = functools.partial(
+                websocket_event, default_route=source.settings.get("route_key")
+            )
         self._event_class = event_class
         self._chain: Callable[[Any], Any] | None = None
         self._chain_version = -1
@@ -270,3 +276,23 @@ def _websocket_answer(result: Any) -> Any:
 
 def _report(failed_ids: list[str]) -> dict[str, list[dict[str, str]]]:
     return {"batchItemFailures": [{"itemIdentifier": item} for item in failed_ids]}
+
+
+def deployment_problems(app: Chalice) -> list[str]:
+    """What AWS would refuse in the app's handlers and authorizers, one message each.
+
+    These are values Chalice accepts at import (an empty bucket name, a placeholder ARN),
+    so the app imports and its tests run; `package` should stop on them and `local` warn.
+    Each message names the handler or authorizer, the setting and what AWS needs.
+    """
+    problems: list[str] = []
+    for source in app.event_sources:
+        problems.extend(source.deploy_problems)
+    authorizers: list[Any] = list(app.authorizers.values())
+    for methods in app.routes.values():
+        authorizers.extend(entry.authorizer for entry in methods.values() if entry.authorizer)
+    for authorizer in authorizers:
+        for problem in getattr(authorizer, "deploy_problems", ()):
+            if problem not in problems:  # a route's with_scopes() copy says it again
+                problems.append(problem)
+    return problems

@@ -17,7 +17,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ._errors import ChaliceError, InvalidEventError, WebsocketDisconnectedError
+from ._errors import (
+    BadRequestError,
+    ChaliceError,
+    InvalidEventError,
+    WebsocketDisconnectedError,
+)
 from ._events import BaseLambdaEvent, describe, field, invalid, json_type
 
 WEBSOCKET_EXPECTED = (
@@ -40,6 +45,12 @@ class WebsocketEventType(str, enum.Enum):
 _ROUTE_EVENT_TYPES = {
     "$connect": WebsocketEventType.CONNECT,
     "$disconnect": WebsocketEventType.DISCONNECT,
+}
+# And the other way round, for an event without routeKey (Chalice never reads it).
+_EVENT_TYPE_ROUTES = {
+    "CONNECT": "$connect",
+    "DISCONNECT": "$disconnect",
+    "MESSAGE": "$default",
 }
 
 
@@ -64,6 +75,9 @@ class WebsocketEvent(BaseLambdaEvent):
     `body` is the message as text (absent on connect and disconnect: ""); a binary frame
     arrives base64-encoded (`isBase64Encoded`) and is decoded on first use, its bytes in
     `raw_body`. `json_body` parses the body on first use.
+
+    An event without `routeKey` (hand-made; Chalice never reads it) is on `default_route`,
+    the route of the handler it was given to, else the one its `eventType` implies.
     """
 
     __slots__ = (
@@ -80,7 +94,9 @@ class WebsocketEvent(BaseLambdaEvent):
         "stage",
     )
 
-    def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
+    def __init__(
+        self, event_dict: dict[str, Any], context: Any = None, *, default_route: str | None = None
+    ) -> None:
         super().__init__(event_dict, context)
         if not isinstance(event_dict, dict):
             raise invalid(
@@ -94,7 +110,12 @@ class WebsocketEvent(BaseLambdaEvent):
             problem = _describe(event_dict) or "requestContext has no 'connectionId'"
             raise invalid(WEBSOCKET_EXPECTED, problem)
         self.connection_id: str = field(request, "connectionId", str, WEBSOCKET_EXPECTED, where)
-        self.route_key: str = field(request, "routeKey", str, WEBSOCKET_EXPECTED, where)
+        route_key = field(request, "routeKey", str, WEBSOCKET_EXPECTED, where, False)
+        if route_key is None:
+            route_key = default_route or _EVENT_TYPE_ROUTES.get(
+                str(request.get("eventType")), "$default"
+            )
+        self.route_key: str = route_key
         # The management API's endpoint is built from these two: https://{domainName}/{stage}.
         self.domain_name: str = field(request, "domainName", str, WEBSOCKET_EXPECTED, where)
         self.stage: str = field(request, "stage", str, WEBSOCKET_EXPECTED, where)
@@ -150,14 +171,15 @@ class WebsocketEvent(BaseLambdaEvent):
 
     @property
     def json_body(self) -> Any:
-        """The body parsed as JSON, on first use; InvalidEventError if it is not JSON."""
+        """The body parsed as JSON, on first use; BadRequestError if it is not JSON, as in
+        Chalice (its message starts with Chalice's, 'Error Parsing JSON')."""
         if self._json_body is _UNSET:
             try:
                 self._json_body = json.loads(self.body)
             except ValueError as error:
-                raise InvalidEventError(
-                    f"The message from websocket connection {self.connection_id!r} "
-                    f"(route {self.route_key!r}) is not JSON: {error}"
+                raise BadRequestError(
+                    f"Error Parsing JSON: the message from websocket connection "
+                    f"{self.connection_id!r} (route {self.route_key!r}) is not JSON: {error}"
                 ) from error
         return self._json_body
 

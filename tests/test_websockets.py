@@ -27,7 +27,12 @@ import boto3.session
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelike._errors import ChaliceError, InvalidEventError, WebsocketDisconnectedError
+from chalicelike._errors import (
+    BadRequestError,
+    ChaliceError,
+    InvalidEventError,
+    WebsocketDisconnectedError,
+)
 from chalicelike._events import BaseLambdaEvent
 from chalicelike._websockets import WebsocketAPI, WebsocketEvent, WebsocketEventType
 
@@ -183,19 +188,62 @@ def test_bad_base64_body() -> None:
         _ = event.body
 
 
-def test_bad_json_names_the_connection() -> None:
+def test_bad_json_is_chalice_bad_request_naming_the_connection() -> None:
     event = WebsocketEvent(_message("{not json"))
-    with pytest.raises(InvalidEventError) as caught:
+    with pytest.raises(BadRequestError) as caught:  # what Chalice raises
         _ = event.json_body
     message = str(caught.value)
+    assert message.startswith("Error Parsing JSON: ")
     assert CONNECTION_ID in message
     assert "'$default'" in message
     assert "is not JSON" in message
 
 
 def test_json_body_of_a_connect_is_an_error() -> None:
-    with pytest.raises(InvalidEventError, match="is not JSON"):
+    with pytest.raises(BadRequestError, match="is not JSON"):
         _ = WebsocketEvent(CONNECT_EVENT).json_body
+
+
+@pytest.mark.parametrize(
+    ("event_type", "default_route", "route"),
+    [
+        ("CONNECT", None, "$connect"),
+        ("DISCONNECT", None, "$disconnect"),
+        ("MESSAGE", None, "$default"),
+        (None, None, "$default"),
+        ("MESSAGE", "$default", "$default"),
+        (None, "$connect", "$connect"),
+    ],
+)
+def test_an_event_without_route_key_is_read_leniently(
+    event_type: str | None, default_route: str | None, route: str
+) -> None:
+    # Chalice never reads routeKey; users' hand-made events leave it out.
+    event = _without(("requestContext", "routeKey"))
+    if event_type is None:
+        del event["requestContext"]["eventType"]
+    else:
+        event["requestContext"]["eventType"] = event_type
+    read = WebsocketEvent(event, default_route=default_route)
+    assert read.route_key == route
+    assert read.event_type.value == (event_type or {"$connect": "CONNECT"}.get(route, "MESSAGE"))
+
+
+def test_a_chalice_websocket_handler_serves_an_event_without_route_key() -> None:
+    from chalicelike import Chalice
+
+    app = Chalice(app_name="ws", configure_logs=False)
+    app.websocket_api.session = boto3.session.Session(region_name=REGION)
+    seen: list[tuple[str, str]] = []
+
+    @app.on_ws_connect()
+    def connect(event: Any) -> None:
+        seen.append((event.route_key, event.connection_id))
+
+    event = _without(("requestContext", "routeKey"))
+    del event["requestContext"]["eventType"]
+    assert connect(event, context=None) == {"statusCode": 200}
+    assert seen == [("$connect", CONNECTION_ID)]
 
 
 def _without(path: tuple[str, ...]) -> dict[str, Any]:
@@ -225,7 +273,6 @@ def _without(path: tuple[str, ...]) -> dict[str, Any]:
         ({"foo": 1}, "without 'requestContext' (its keys: foo)"),
         ({"requestContext": "nope"}, "requestContext is a string, not an object"),
         (_without(("requestContext", "connectionId")), "requestContext has no 'connectionId'"),
-        (_without(("requestContext", "routeKey")), "requestContext has no 'routeKey'"),
         (_without(("requestContext", "domainName")), "requestContext has no 'domainName'"),
         (_without(("requestContext", "stage")), "requestContext has no 'stage'"),
         (_message(body=7), "body is a number, not a string"),  # type: ignore[arg-type]
