@@ -151,6 +151,7 @@ class Worker:
         self._pidfd = -1
         self._status_fd = -1
         self._statm_fd = -1
+        self._children_fd = -1
         self._partial = b""
         self._poll_handle: asyncio.TimerHandle | None = None
         self._killed = False
@@ -204,6 +205,8 @@ class Worker:
         loop.add_reader(self._output_fd, self._read_output)
         self._status_fd = _open_proc(self._process.pid, "status")
         self._statm_fd = _open_proc(self._process.pid, "statm")
+        pid = self._process.pid
+        self._children_fd = _open_proc(pid, f"task/{pid}/children")
         try:
             self._pidfd = os.pidfd_open(self._process.pid)
         except (AttributeError, OSError):
@@ -227,11 +230,20 @@ class Worker:
         return None if first_poll is None else (first_poll - self.spawned_at) * 1000
 
     def kill(self) -> None:
-        """SIGKILL, as Lambda stops an environment; the exit watcher reaps it."""
+        """SIGKILL, as Lambda stops an environment; the exit watcher reaps it.
+
+        The whole process group goes: a handler's own children (`subprocess.Popen`) end
+        with their environment, as on Lambda, instead of outliving the server.
+        """
         self._killed = True
         if self._process is not None and self.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self._process.pid, signal.SIGKILL)
+            self._kill_group()
+
+    def _kill_group(self) -> None:
+        # Safe while the leader is not reaped: its pid, the group's id, cannot be reused.
+        assert self._process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signal.SIGKILL)
 
     async def stop(self) -> int:
         self.kill()
@@ -245,9 +257,15 @@ class Worker:
         return rss, peak
 
     def rss_kb(self) -> int:
-        """The resident set in kB from /proc/<pid>/statm, the cheapest place to read it."""
-        fields = _pread(self._statm_fd).split(b" ", 2)
-        return int(fields[1]) * _PAGE_KB if len(fields) > 2 else 0
+        """The resident set in kB of the process and its descendants (Lambda's memory
+        size covers everything in the environment), from /proc/<pid>/statm."""
+        total = _statm_rss_kb(_pread(self._statm_fd))
+        if self._children_fd >= 0:
+            children = _pread(self._children_fd).split()
+            if children:
+                total += _descendants_rss_kb(children)
+        self.peak_kb = max(self.peak_kb, total)
+        return total
 
     def drain(self) -> None:
         """Read what the process has already written (it flushed before posting)."""
@@ -305,6 +323,9 @@ class Worker:
 
     def _on_exit(self) -> None:
         assert self._process is not None
+        if self._pidfd >= 0 and self.returncode is None:
+            # It exited (pidfd readable) but is not reaped yet: its children go too.
+            self._kill_group()
         returncode = self._process.poll()
         if returncode is None:
             return  # not yet reapable
@@ -313,10 +334,10 @@ class Worker:
             os.close(self._pidfd)
             self._pidfd = -1
         self.returncode = returncode
-        for fd in (self._status_fd, self._statm_fd):
+        for fd in (self._status_fd, self._statm_fd, self._children_fd):
             if fd >= 0:
                 os.close(fd)
-        self._status_fd = self._statm_fd = -1
+        self._status_fd = self._statm_fd = self._children_fd = -1
         self.drain()
         self._close_output()
         self.server.close(WorkerExited(returncode))
@@ -340,6 +361,30 @@ def _pread(fd: int) -> bytes:
         return os.pread(fd, 4096, 0)
     except OSError:
         return b""
+
+
+def _statm_rss_kb(text: bytes) -> int:
+    fields = text.split(b" ", 2)
+    return int(fields[1]) * _PAGE_KB if len(fields) > 2 else 0
+
+
+def _descendants_rss_kb(children: list[bytes]) -> int:
+    """The resident sets of these processes and of all their descendants, in kB."""
+    total = 0
+    pending = [int(child) for child in children]
+    while pending:
+        pid = pending.pop()
+        total += _statm_rss_kb(_read_proc(pid, "statm"))
+        pending.extend(int(child) for child in _read_proc(pid, f"task/{pid}/children").split())
+    return total
+
+
+def _read_proc(pid: int, name: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/{name}", "rb") as file:
+            return file.read()
+    except OSError:
+        return b""  # gone meanwhile
 
 
 def _status_field(text: bytes, name: bytes) -> int:

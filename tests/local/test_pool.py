@@ -410,3 +410,28 @@ def _alive(pid: int) -> bool:
             return stat.read().rpartition(b")")[2].split()[0] != b"Z"
     except OSError:
         return False
+
+
+async def test_a_handlers_children_end_with_its_worker(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("spawn", timeout=0.5))
+    # Killed at its timeout: the child it started goes with it.
+    timed_out = await pool.invoke("spawn", b'{"hold": 10}')
+    assert timed_out.status is InvocationStatus.TIMEOUT
+    # Kept warm, then stopped with the pool: its child goes too.
+    result = await pool.invoke("spawn", b"{}")
+    assert result.status is InvocationStatus.OK
+    child = int(result.payload)
+    assert _alive(child)
+    await pool.close()
+    assert not _alive(child)
+
+
+async def test_memory_used_by_a_handlers_children_counts(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("child_allocates", memory_size=128, timeout=20))
+    result = await pool.invoke("child_allocates", b'{"mb": 300}')
+    assert result.status is InvocationStatus.OUT_OF_MEMORY
+    assert result.duration_ms < 4000

@@ -88,3 +88,22 @@ def environment(event, context):
 
 def size(event, context):
     return len(json.dumps(event))
+
+
+def spawn(event, context):
+    """Starts a child that would outlive the worker unless its process group is killed."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", str(event.get("seconds", 1001))])
+    time.sleep(event.get("hold", 0))
+    return child.pid
+
+
+def child_allocates(event, context):
+    """A child process, not the handler's own, uses the memory."""
+    import subprocess
+
+    code = f"block = b'x' * ({event['mb']} * 2**20); import time; time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", code])
+    time.sleep(event.get("hold", 5))
+    return child.pid
