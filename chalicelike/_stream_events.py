@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._errors import InvalidEventError
-from ._events import BaseLambdaEvent, field, invalid, records_of
+from ._events import BaseLambdaEvent, field, invalid, json_type, records_of
 
 if TYPE_CHECKING:
     import datetime
@@ -34,6 +34,12 @@ def _utc_datetime(seconds: float) -> datetime.datetime:
 
     aware = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
     return aware.replace(tzinfo=None)
+
+
+def _epoch_seconds(value: object, expected: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise invalid(expected, f"{where} is {json_type(value)}, not a number")
+    return value
 
 
 # -- SQS --------------------------------------------------------------------------------
@@ -113,6 +119,7 @@ class KinesisRecord(BaseLambdaEvent):
         "_arrival",
         "_data",
         "_encoded",
+        "_path",
         "_timestamp",
         "event_source_arn",
         "partition_key",
@@ -129,10 +136,10 @@ class KinesisRecord(BaseLambdaEvent):
         self._encoded: str = field(kinesis, "data", str, KINESIS_EXPECTED, where)
         self.sequence_number: str = field(kinesis, "sequenceNumber", str, KINESIS_EXPECTED, where)
         self.partition_key: str = field(kinesis, "partitionKey", str, KINESIS_EXPECTED, where)
-        # Seconds since the epoch, with milliseconds: 1545084650.987.
-        self._arrival: float = field(
-            kinesis, "approximateArrivalTimestamp", (int, float), KINESIS_EXPECTED, where
-        )
+        # Seconds since the epoch, with milliseconds: 1545084650.987. Optional in AWS's
+        # docs: read when asked, so a record without it fails nothing.
+        self._arrival: Any = kinesis.get("approximateArrivalTimestamp")
+        self._path = where
         self.schema_version: str = kinesis.get("kinesisSchemaVersion", "")
         self.event_source_arn: str = event_dict.get("eventSourceARN", "")
         self._data: bytes | None = None
@@ -150,10 +157,14 @@ class KinesisRecord(BaseLambdaEvent):
         return self._data
 
     @property
-    def timestamp(self) -> datetime.datetime:
-        """When the record reached the stream (approximateArrivalTimestamp), naive UTC."""
-        if self._timestamp is None:
-            self._timestamp = _utc_datetime(self._arrival)
+    def timestamp(self) -> datetime.datetime | None:
+        """When the record reached the stream (approximateArrivalTimestamp), naive UTC;
+        None if the record does not say."""
+        if self._timestamp is None and self._arrival is not None:
+            seconds = _epoch_seconds(
+                self._arrival, KINESIS_EXPECTED, f"{self._path}.approximateArrivalTimestamp"
+            )
+            self._timestamp = _utc_datetime(seconds)
         return self._timestamp
 
     def __repr__(self) -> str:
@@ -285,7 +296,8 @@ class DynamoDBRecord(BaseLambdaEvent):
     `keys`, `new_image` and `old_image` are DynamoDB JSON, as Chalice gives them;
     `key`, `new_item` and `old_item` are the same as Python values. Which images
     are present depends on the stream's `stream_view_type` and the `event_name`
-    (INSERT has no old image, REMOVE no new one).
+    (INSERT has no old image, REMOVE no new one). A field the record leaves out (all are
+    optional in AWS's docs but the sequence number) is None.
     """
 
     __slots__ = (
@@ -313,7 +325,11 @@ class DynamoDBRecord(BaseLambdaEvent):
         dynamodb = field(event_dict, "dynamodb", dict, DYNAMODB_EXPECTED, _where)
         where = f"{_where}.dynamodb"
         self._path = where
-        self.keys: dict[str, Any] = field(dynamodb, "Keys", dict, DYNAMODB_EXPECTED, where)
+        # Every field of a stream record is optional in AWS's docs; Lambda always sends the
+        # sequence number, which a partial batch response needs, so only it is required.
+        self.keys: dict[str, Any] | None = field(
+            dynamodb, "Keys", dict, DYNAMODB_EXPECTED, where, False
+        )
         self.new_image: dict[str, Any] | None = field(
             dynamodb, "NewImage", dict, DYNAMODB_EXPECTED, where, False
         )
@@ -322,16 +338,20 @@ class DynamoDBRecord(BaseLambdaEvent):
         )
         # The identifier a partial batch response names for a stream record.
         self.sequence_number: str = field(dynamodb, "SequenceNumber", str, DYNAMODB_EXPECTED, where)
-        self.size_bytes: int = field(dynamodb, "SizeBytes", int, DYNAMODB_EXPECTED, where)
+        self.size_bytes: int | None = field(
+            dynamodb, "SizeBytes", int, DYNAMODB_EXPECTED, where, False
+        )
         # KEYS_ONLY | NEW_IMAGE | OLD_IMAGE | NEW_AND_OLD_IMAGES
-        self.stream_view_type: str = field(
-            dynamodb, "StreamViewType", str, DYNAMODB_EXPECTED, where
+        self.stream_view_type: str | None = field(
+            dynamodb, "StreamViewType", str, DYNAMODB_EXPECTED, where, False
         )
-        # Epoch seconds; Lambda's stream events send a number, not the API's ISO string.
-        self._arrival: float = field(
-            dynamodb, "ApproximateCreationDateTime", (int, float), DYNAMODB_EXPECTED, where
+        # Epoch seconds (Lambda's stream events send a number, not the API's ISO string),
+        # read when asked: a record without it fails nothing.
+        self._arrival: Any = dynamodb.get("ApproximateCreationDateTime")
+        # INSERT | MODIFY | REMOVE
+        self.event_name: str | None = field(
+            event_dict, "eventName", str, DYNAMODB_EXPECTED, _where, False
         )
-        self.event_name: str = field(event_dict, "eventName", str, DYNAMODB_EXPECTED, _where)
         self.event_id: str = event_dict.get("eventID", "")
         self.event_version: str = event_dict.get("eventVersion", "")
         self.event_source_arn: str = event_dict.get("eventSourceARN", "")
@@ -340,10 +360,14 @@ class DynamoDBRecord(BaseLambdaEvent):
         self._items: dict[str, dict[str, Any] | None] = {}
 
     @property
-    def timestamp(self) -> datetime.datetime:
-        """When the change was made (ApproximateCreationDateTime), naive UTC."""
-        if self._timestamp is None:
-            self._timestamp = _utc_datetime(self._arrival)
+    def timestamp(self) -> datetime.datetime | None:
+        """When the change was made (ApproximateCreationDateTime), naive UTC; None if the
+        record does not say."""
+        if self._timestamp is None and self._arrival is not None:
+            seconds = _epoch_seconds(
+                self._arrival, DYNAMODB_EXPECTED, f"{self._path}.ApproximateCreationDateTime"
+            )
+            self._timestamp = _utc_datetime(seconds)
         return self._timestamp
 
     @property
@@ -365,10 +389,8 @@ class DynamoDBRecord(BaseLambdaEvent):
         return self._items[name]
 
     @property
-    def key(self) -> dict[str, Any]:
-        item = self._item("Keys", self.keys)
-        assert item is not None  # Keys is required in __init__
-        return item
+    def key(self) -> dict[str, Any] | None:
+        return self._item("Keys", self.keys)
 
     @property
     def new_item(self) -> dict[str, Any] | None:
