@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ._http import HttpPipeline, gateway_answer
 from ._lambda_context import LambdaContext
 from ._request import Request
-from ._response import RenderedResponse, render
+from ._response import RenderedResponse, header_bytes, render
 from ._routing import Match
 
 if TYPE_CHECKING:
@@ -217,8 +217,7 @@ async def _read_body(receive: Receive) -> bytes | None:
 
 async def _send(send: Send, response: RenderedResponse) -> None:
     headers = [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in response.headers
+        (name.lower().encode("latin-1"), header_bytes(value)) for name, value in response.headers
     ]
     if not any(name == b"content-length" for name, _ in headers):
         headers.append((b"content-length", str(len(response.body)).encode("ascii")))

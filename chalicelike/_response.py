@@ -256,16 +256,17 @@ def _checked_header(name: str, raw_value: Any) -> str:
             f"Bad value for header {name!r}: {value!r}; header values cannot contain {what}"
         )
     # Surrounding whitespace is not part of a field value (RFC 9110 5.5); h11 refuses it.
-    value = value.strip(" \t")
-    if not value.isascii():
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            raise InvalidResponseError(
-                f"Bad value for header {name!r}: {value!r}; HTTP header values must be "
-                "Latin-1 text (percent- or RFC 8187-encode other characters)"
-            ) from None
-    return value
+    # Text beyond Latin-1 (filename="文件.pdf") passes, as in Chalice and API Gateway:
+    # front doors that write bytes send it as UTF-8 (header_bytes).
+    return value.strip(" \t")
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value as bytes: Latin-1 (HTTP's historical charset) if it fits, else UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
 
 
 def error_response(

@@ -5,20 +5,23 @@ ASGI and Lambda front doors, with API Gateway's own answers (403 for an unknown
 path, CORS preflight). `client.lambda_.invoke(name, payload)` calls an event handler
 or pure Lambda function with a Lambda context, and `client.events` builds the events
 AWS would send it (in `_test_events`). Inside `with Client(...)`, the stage's
-environment variables from `.chalice/config.json` are set, and restored afterwards.
+environment variables from `.chalice/config.json` are set, and restored afterwards;
+while a request or an invocation runs, so are the variables of the function serving
+it (`lambda_functions.<name>`), whose name and settings its Lambda context carries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote, unquote
 
 from ._app import Chalice
-from ._config import api_gateway_stage, stage_environment
+from ._config import api_gateway_stage, resolve_function_config, stage_environment
 from ._coroutines import run_coroutine
 from ._errors import ChaliceError
 from ._http import gateway_answer
@@ -32,6 +35,7 @@ from ._test_events import TestEventsClient
 __all__ = [
     "Client",
     "FunctionNotFoundError",
+    "FunctionScope",
     "HTTPResponse",
     "InvokeResponse",
     "TestEventsClient",
@@ -41,6 +45,51 @@ __all__ = [
 
 # Characters a URL may carry as they are (RFC 3986 reserved, plus '%' for escapes).
 _SAFE = "/?#[]@!$&'()*+,;=:%~"
+# The name Chalice gives the Lambda function that serves an app's routes.
+API_HANDLER = "api_handler"
+
+
+class FunctionScope:
+    """Each of the app's Lambda functions as the client runs it: its config and context.
+
+    Chalice's client names the context after the function ('api_handler' for routes,
+    the handler's name otherwise) and sets the function's environment variables (top
+    level, stage, `lambda_functions.<name>`) while it runs. The config is read once
+    per function and client.
+    """
+
+    def __init__(self, stage_name: str, project_dir: str) -> None:
+        self._stage_name = stage_name
+        self._project_dir = project_dir
+        self._configs: dict[str, Any] = {}
+
+    def _config(self, name: str) -> Any:
+        config = self._configs.get(name)
+        if config is None:
+            config = self._configs[name] = resolve_function_config(
+                self._project_dir, self._stage_name, name
+            )
+        return config
+
+    def context(self, name: str) -> LambdaContext:
+        config = self._config(name)
+        return LambdaContext(
+            name, memory_size=config.lambda_memory_size, timeout_seconds=config.lambda_timeout
+        )
+
+    @contextlib.contextmanager
+    def environment(self, name: str) -> Iterator[None]:
+        variables = self._config(name).environment_variables
+        saved = {key: os.environ.get(key) for key in variables}
+        os.environ.update(variables)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 class HTTPResponse:
@@ -58,7 +107,11 @@ class HTTPResponse:
 
     @property
     def json_body(self) -> Any:
-        return json.loads(self.body)
+        """The body parsed as JSON; None when it is empty or not JSON (as in Chalice)."""
+        try:
+            return json.loads(self.body)
+        except ValueError:  # includes bodies that are not UTF-8
+            return None
 
     def __repr__(self) -> str:
         return f"HTTPResponse(status_code={self.status_code}, body={self.body[:80]!r})"
@@ -69,10 +122,17 @@ class TestHTTPClient:
 
     __test__ = False  # not a pytest test class, whatever its name
 
-    def __init__(self, app: Chalice, stage_name: str, api_stage: str = "api") -> None:
+    def __init__(
+        self,
+        app: Chalice,
+        stage_name: str,
+        api_stage: str = "api",
+        functions: FunctionScope | None = None,
+    ) -> None:
         self._app = app
         self._stage_name = stage_name
         self.api_stage = api_stage  # requestContext.stage: the API Gateway stage
+        self._functions = functions or FunctionScope(stage_name, ".")
 
     def request(
         self,
@@ -81,7 +141,8 @@ class TestHTTPClient:
         headers: Mapping[str, str] | None = None,
         body: bytes | str = b"",
     ) -> HTTPResponse:
-        rendered = self._handle(method.upper(), path, headers or {}, body)
+        with self._functions.environment(API_HANDLER):
+            rendered = self._handle(method.upper(), path, headers or {}, body)
         return HTTPResponse(rendered.body, rendered.headers, rendered.status_code)
 
     def get(self, path: str, **kwargs: Any) -> HTTPResponse:
@@ -138,7 +199,7 @@ class TestHTTPClient:
             scope["asgi"] = {"version": "3.0"}
             answer: RenderedResponse = run_coroutine(_call_asgi(asgi_app, scope, body_bytes))
             return answer
-        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}")
+        context = self._functions.context(API_HANDLER)
         entry = match.entry
         if entry is not None and entry.authorizer is not None:
             denied = self._authorize(entry.authorizer, method, scope, match)
@@ -165,7 +226,7 @@ class TestHTTPClient:
             match.params or {}, self.api_stage,
         )  # fmt: skip
         name = getattr(authorizer, "name", "authorizer")
-        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}-{name}")
+        context = self._functions.context(name)
         outcome = authorize(authorizer, gateway_request, context)
         if outcome.context is not None:
             scope["chalicelike.authorizer"] = outcome.context
@@ -224,24 +285,29 @@ class TestLambdaClient:
     `name` is the function's name in the app (`app.handlers`: the decorator's `name=`,
     else the function's, with a blueprint's `name_prefix`). Its handler gets `payload`
     as the event, `{}` when it is None (what Lambda passes for an empty payload), and a
-    LambdaContext named `<app_name>-<stage>-<name>`, as Chalice names deployed functions.
+    LambdaContext whose function_name is `name`, as in Chalice's client; the function's
+    environment variables are set while it runs.
     An exception the handler raises propagates, as in Chalice's test client: on Lambda
     it would be a function error, here `pytest.raises` can catch it.
     """
 
     __test__ = False  # not a pytest test class, whatever its name
 
-    def __init__(self, app: Chalice, stage_name: str) -> None:
+    def __init__(
+        self, app: Chalice, stage_name: str, functions: FunctionScope | None = None
+    ) -> None:
         self._app = app
         self._stage_name = stage_name
+        self._functions = functions or FunctionScope(stage_name, ".")
 
     def invoke(self, name: str, payload: Any = None) -> InvokeResponse:
         handlers = self._app.handlers
         handler = handlers.get(name) or self._app.authorizers.get(name)
         if handler is None:
             raise FunctionNotFoundError(_unknown_function(self._app.app_name, name, handlers))
-        context = LambdaContext(f"{self._app.app_name}-{self._stage_name}-{name}")
-        return InvokeResponse(handler({} if payload is None else payload, context))
+        context = self._functions.context(name)
+        with self._functions.environment(name):
+            return InvokeResponse(handler({} if payload is None else payload, context))
 
 
 def _unknown_function(app_name: str, name: str, known: Mapping[str, Any]) -> str:
@@ -262,8 +328,9 @@ class Client:
         self._stage_name = stage_name
         self._project_dir = project_dir
         self._saved_environ: dict[str, str | None] = {}
-        self._http = TestHTTPClient(app, stage_name)
-        self._lambda = TestLambdaClient(app, stage_name)
+        functions = FunctionScope(stage_name, project_dir)
+        self._http = TestHTTPClient(app, stage_name, functions=functions)
+        self._lambda = TestLambdaClient(app, stage_name, functions=functions)
         self._events = TestEventsClient()
 
     @property

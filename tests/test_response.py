@@ -184,12 +184,21 @@ def test_non_string_header_name_is_refused() -> None:
         render(Response("x", headers={42: "1"}))  # type: ignore[dict-item]
 
 
-def test_non_latin1_header_value_is_refused() -> None:
-    with pytest.raises(InvalidResponseError) as info:
-        render(Response("x", headers={"X-Title": "名前"}))
-    assert str(info.value).startswith(
-        "Bad value for header 'X-Title': '名前'; HTTP header values must be Latin-1 text"
+def test_header_value_beyond_latin1_passes_through(front_door: Any) -> None:
+    # As in Chalice (and API Gateway): sent as UTF-8 where the protocol needs bytes.
+    disposition = 'attachment; filename="文件.pdf"'
+    assert render(Response("x", headers={"Content-Disposition": disposition})).headers[0] == (
+        "Content-Disposition",
+        disposition,
     )
+    app = Chalice(app_name="utf8-headers", configure_logs=False)
+    app.route("/")(lambda: Response("x", headers={"Content-Disposition": disposition}))
+    with front_door(app) as http:
+        answer = http("GET", "/")
+    assert answer.status_code == 200
+    (raw,) = [value for name, value in answer.header_list if name.lower() == "content-disposition"]
+    # Over HTTP the bytes arrive as UTF-8 (clients decode them as Latin-1).
+    assert raw in (disposition, disposition.encode("utf-8").decode("latin-1"))
 
 
 # -- status codes ------------------------------------------------------------------------

@@ -248,12 +248,13 @@ def test_response_attributes(app: Chalice) -> None:
     assert repr(answer) == ('HTTPResponse(status_code=200, body=b\'{"method":"GET","body":""}\')')
 
 
-def test_json_body_of_a_non_json_answer_raises(app: Chalice) -> None:
+def test_json_body_of_a_non_json_or_empty_answer_is_none(app: Chalice) -> None:
     app.route("/text")(lambda: "not json")
+    app.route("/empty")(lambda: Response("", status_code=204))
+    app.route("/bytes")(lambda: Response(b"\xff\xfe", headers={"Content-Type": "text/plain"}))
     with Client(app) as client:
-        answer = client.http.get("/text")
-    with pytest.raises(ValueError):
-        _ = answer.json_body
+        for path in ("/text", "/empty", "/bytes"):
+            assert client.http.get(path).json_body is None, path
 
 
 def test_gateway_answers(app: Chalice) -> None:
@@ -676,23 +677,23 @@ def test_invoke_runs_an_s3_handler_with_a_named_context(worker_app: Chalice) -> 
         "keys": ["in/a b+c.csv"],
         "context": {
             "type": "LambdaContext",
-            "function_name": "worker-dev-on_upload",
-            "arn": "arn:aws:lambda:us-east-1:123456789012:function:worker-dev-on_upload",
+            "function_name": "on_upload",  # Chalice's client names it after the function
+            "arn": "arn:aws:lambda:us-east-1:123456789012:function:on_upload",
         },
     }
     assert worker_app.lambda_context is None  # reset after the invocation
 
 
-def test_invoke_names_the_context_after_the_stage(worker_app: Chalice) -> None:
+def test_invoke_names_the_context_after_the_function(worker_app: Chalice) -> None:
     with Client(worker_app, stage_name="prod") as client:
         answer = client.lambda_.invoke("add", {"numbers": [1, 2, 3]})
-    assert answer.payload == {"sum": 6, "function": "worker-prod-add"}
+    assert answer.payload == {"sum": 6, "function": "add"}
 
 
 def test_invoke_without_payload_sends_an_empty_object(worker_app: Chalice) -> None:
     # Lambda hands a function invoked without a payload the event {}.
     with Client(worker_app) as client:
-        assert client.lambda_.invoke("add").payload == {"sum": 0, "function": "worker-dev-add"}
+        assert client.lambda_.invoke("add").payload == {"sum": 0, "function": "add"}
 
 
 def test_invoke_sqs_per_record_reports_failed_messages(worker_app: Chalice) -> None:
@@ -736,7 +737,7 @@ def test_invoke_a_blueprint_function_by_its_prefixed_name(worker_app: Chalice) -
         answer = client.lambda_.invoke("mail_send_mail", client.events.generate_sqs_event(["hi"]))
         with pytest.raises(FunctionNotFoundError):
             client.lambda_.invoke("send_mail")
-    assert answer.payload == {"bodies": ["hi"], "function": "worker-dev-mail_send_mail"}
+    assert answer.payload == {"bodies": ["hi"], "function": "mail_send_mail"}
 
 
 def test_invoke_an_unknown_name_lists_the_known_ones(worker_app: Chalice) -> None:
@@ -966,3 +967,58 @@ def test_ses_cognito_and_websocket_events_are_the_same_on_every_run() -> None:
     ids = {event["requestContext"]["connectionId"] for event in first[2:]}
     assert len(ids) == 2
     assert json.loads(json.dumps(first)) == first
+
+
+# -- each function's own settings, as Chalice's client applies them --------------------------
+
+FUNCTION_CONFIG = {
+    "version": "2.0",
+    "app_name": "shop",
+    "environment_variables": {"CHL_TABLE": "books-shared"},
+    "stages": {
+        "dev": {
+            "environment_variables": {"CHL_ONLY_DEV": "dev"},
+            "lambda_functions": {
+                "api_handler": {
+                    "environment_variables": {"CHL_ONLY_TOP": "api"},
+                    "lambda_memory_size": 512,
+                },
+                "add": {"environment_variables": {"CHL_TABLE": "books-add"}},
+            },
+        }
+    },
+}
+
+
+def test_each_function_gets_its_own_variables_and_context(app: Chalice, tmp_path: Path) -> None:
+    project = make_project(tmp_path, FUNCTION_CONFIG)
+
+    @app.route("/context")
+    def context() -> dict[str, Any]:
+        lambda_context = app.lambda_context
+        return {
+            "name": lambda_context.function_name,
+            "memory": lambda_context.memory_limit_in_mb,
+        }
+
+    @app.lambda_function(name="add")
+    def add(event: Any, lambda_context: Any) -> dict[str, Any]:
+        return {
+            "name": lambda_context.function_name,
+            "env": {name: os.environ.get(name) for name in CHL_NAMES},
+        }
+
+    with Client(app, project_dir=str(project)) as client:
+        assert client.http.get("/env").json_body == {
+            "CHL_TABLE": "books-shared",
+            "CHL_ONLY_TOP": "api",
+            "CHL_ONLY_DEV": "dev",
+        }
+        assert client.http.get("/context").json_body == {"name": "api_handler", "memory": "512"}
+        assert client.lambda_.invoke("add").payload == {
+            "name": "add",
+            "env": {"CHL_TABLE": "books-add", "CHL_ONLY_TOP": None, "CHL_ONLY_DEV": "dev"},
+        }
+        # A function's own variables last only while it runs.
+        assert os.environ["CHL_TABLE"] == "books-shared"
+        assert "CHL_ONLY_TOP" not in os.environ
