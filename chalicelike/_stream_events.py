@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import datetime
 
 SQS_EXPECTED = "an SQS event (Records[].body)"
+SNS_AS_SQS_EXPECTED = "an SQS event, or an SNS event read as one (Records[].Sns.Message)"
 KINESIS_EXPECTED = "a Kinesis event (Records[].kinesis)"
 DYNAMODB_EXPECTED = "a DynamoDB stream event (Records[].dynamodb)"
 
@@ -86,19 +87,68 @@ class SQSRecord(BaseLambdaEvent):
                 ) from error
         return self._json_body
 
+    @classmethod
+    def from_sns(cls, event_dict: dict[str, Any], context: Any = None, *, _where: str) -> SQSRecord:
+        """An SNS notification read as the message SNS would put on a queue with raw
+        delivery: its Message is the body, its MessageId the message id."""
+        sns = field(event_dict, "Sns", dict, SNS_AS_SQS_EXPECTED, _where)
+        where = f"{_where}.Sns"
+        record = cls.__new__(cls)
+        BaseLambdaEvent.__init__(record, event_dict, context)
+        record.body = field(sns, "Message", str, SNS_AS_SQS_EXPECTED, where)
+        record.message_id = field(sns, "MessageId", str, SNS_AS_SQS_EXPECTED, where)
+        record.receipt_handle = ""  # nothing to delete: SNS pushed it
+        record.attributes = {}
+        attributes = field(sns, "MessageAttributes", dict, SNS_AS_SQS_EXPECTED, where, False)
+        record.message_attributes = {
+            name: _sqs_attribute(value) for name, value in (attributes or {}).items()
+        }
+        record.event_source_arn = sns.get("TopicArn", "")
+        record._json_body = _UNSET
+        return record
+
     def __repr__(self) -> str:
         return f"SQSRecord(message_id={self.message_id!r})"
 
 
+def _sqs_attribute(value: Any) -> Any:
+    """An SNS message attribute ({"Type", "Value"}) as SQS spells it ({"dataType", ...})."""
+    if not isinstance(value, dict) or "Type" not in value:
+        return value
+    kind = str(value["Type"])
+    key = "binaryValue" if kind == "Binary" else "stringValue"
+    return {"dataType": kind, key: value.get("Value")}
+
+
+def _is_sns(event: object) -> bool:
+    """Whether an event is SNS's (its first record says EventSource aws:sns)."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    first = records[0] if isinstance(records, list) and records else None
+    return isinstance(first, dict) and first.get("EventSource") == "aws:sns"
+
+
 class SQSEvent(BaseLambdaEvent):
-    """A batch of SQS messages (up to 10, or 10,000 with a batching window)."""
+    """A batch of SQS messages (up to 10, or 10,000 with a batching window).
+
+    An SNS event is read too, each notification as the message SNS would have queued.
+    """
 
     __slots__ = ("records",)
 
     def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
         super().__init__(event_dict, context)
+        self.records: tuple[SQSRecord, ...]
+        if _is_sns(event_dict):
+            # An SNS event given to a queue handler (Chalice serves it too): each
+            # notification is read as the message SNS would have queued.
+            raw = records_of(event_dict, SNS_AS_SQS_EXPECTED, "aws:sns", "Sns")
+            self.records = tuple(
+                SQSRecord.from_sns(record, context, _where=f"Records[{i}]")
+                for i, record in enumerate(raw)
+            )
+            return
         raw = records_of(event_dict, SQS_EXPECTED, "aws:sqs", "body")
-        self.records: tuple[SQSRecord, ...] = tuple(
+        self.records = tuple(
             SQSRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
         )
 

@@ -681,3 +681,61 @@ def test_malformed_dynamodb_key_names_the_record() -> None:
         "Expected a DynamoDB stream event (Records[].dynamodb), "
         "Records[1].dynamodb.Keys.pk has the unknown DynamoDB type 'Q'"
     )
+
+
+# -- an SNS event given to a queue handler --------------------------------------------------
+
+
+SNS_NOTIFICATION: dict[str, Any] = {
+    "Records": [
+        {
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": f"arn:aws:sns:us-east-2:{ACCOUNT}:orders:2bcfbf39",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": f"arn:aws:sns:us-east-2:{ACCOUNT}:orders",
+                "Subject": None,
+                "Message": '{"order": 7}',
+                "Timestamp": "2019-01-02T12:45:07.000Z",
+                "MessageAttributes": {"kind": {"Type": "String", "Value": "paid"}},
+            },
+        }
+    ]
+}
+
+
+def test_an_sns_event_reads_as_the_messages_sns_would_queue() -> None:
+    # Chalice calls an SQS handler with an SNS event; what is unambiguous is read: each
+    # notification's Message is the body, as with SNS's raw delivery to a queue.
+    event = SQSEvent(SNS_NOTIFICATION, CONTEXT)
+    (record,) = event
+    assert record.body == '{"order": 7}'
+    assert record.json_body == {"order": 7}
+    assert record.message_id == "95df01b4-ee98-5cb9-9903-4c221d41eb5e"
+    assert record.receipt_handle == ""
+    assert record.message_attributes == {"kind": {"dataType": "String", "stringValue": "paid"}}
+    assert record.event_source_arn == f"arn:aws:sns:us-east-2:{ACCOUNT}:orders"
+    assert record.to_dict() is SNS_NOTIFICATION["Records"][0]
+
+
+def test_an_sns_event_to_a_queue_handler_is_served() -> None:
+    from chalicelike import Chalice
+
+    app = Chalice(app_name="queues", configure_logs=False)
+    bodies: list[str] = []
+    app.on_sqs_message(queue="orders", name="orders")(
+        lambda event: bodies.extend(record.body for record in event)
+    )
+    assert app.handlers["orders"](SNS_NOTIFICATION, CONTEXT) is None
+    assert bodies == ['{"order": 7}']
+
+
+def test_an_sns_event_without_a_message_still_says_what_is_missing() -> None:
+    broken = json.loads(json.dumps(SNS_NOTIFICATION))
+    del broken["Records"][0]["Sns"]["Message"]
+    assert _message(SQSEvent, broken) == (
+        "Expected an SQS event, or an SNS event read as one (Records[].Sns.Message), "
+        "Records[0].Sns has no 'Message'"
+    )
