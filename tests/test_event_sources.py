@@ -666,3 +666,71 @@ def test_each_decorator_through_the_client_with_its_middleware(
         assert answer is None  # a batch handler's plain value reports no failures
     elif kind != "cognito":
         assert answer == "handled"
+
+
+# -- Chalice's documentation examples, import changed only ----------------------------------
+
+
+def test_chalice_docs_event_examples_run_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+    # From Chalice's "Lambda Event Sources" and "Testing" pages; each handler prints or
+    # returns what the page shows. The queue and stream handlers return nothing.
+    from chalicelike import Rate
+    from chalicelike.test import Client
+
+    app = Chalice(app_name="docs", configure_logs=False)
+
+    @app.on_s3_event(bucket="mybucket")
+    def s3_handler(event: Any) -> None:
+        print("Object uploaded for bucket: %s, key: %s" % (event.bucket, event.key))  # noqa: UP031
+
+    @app.on_sns_message(topic="mytopic")
+    def foo(event: Any) -> dict[str, Any]:
+        return {"message": event.message}
+
+    @app.on_sqs_message(queue="my-queue", batch_size=1)
+    def sqs_handler(event: Any) -> None:
+        for record in event:
+            print("Message body: %s" % record.body)  # noqa: UP031
+
+    @app.schedule(Rate(1, unit=Rate.HOURS))
+    def every_hour(event: Any) -> None:
+        print(event.to_dict()["detail-type"])
+
+    @app.on_kinesis_record(stream="mystream")
+    def handle_kinesis_message(event: Any) -> None:
+        for record in event:
+            print("Received message with contents: %s" % record.data)  # noqa: UP031
+
+    with Client(app) as client:
+        events = client.events
+        client.lambda_.invoke("s3_handler", events.generate_s3_event("mybucket", "my key"))
+        answer = client.lambda_.invoke("foo", events.generate_sns_event(message="hello world"))
+        assert answer.payload == {"message": "hello world"}
+        client.lambda_.invoke("sqs_handler", events.generate_sqs_event(message_bodies=["hi"]))
+        client.lambda_.invoke("every_hour", events.generate_cw_event(
+            source="aws.events", detail_type="Scheduled Event", detail={}, resources=[],
+        ))  # fmt: skip
+        kinesis = events.generate_kinesis_event(message_bodies=["foo", "bar"])
+        assert client.lambda_.invoke("handle_kinesis_message", kinesis).payload is None
+    assert capsys.readouterr().out.splitlines() == [
+        "Object uploaded for bucket: mybucket, key: my key",
+        "Message body: hi",
+        "Scheduled Event",
+        "Received message with contents: b'foo'",
+        "Received message with contents: b'bar'",
+    ]
+
+
+def test_a_chalice_queue_handler_returning_its_results_retries_nothing() -> None:
+    # A6 through the test client: Chalice ignores what this handler returns, so must we.
+    from chalicelike.test import Client
+
+    app = Chalice(app_name="docs", configure_logs=False)
+
+    @app.on_sqs_message(queue="my-queue", batch_size=10)
+    def process(event: Any) -> list[dict[str, str]]:
+        return [{"processed": record.body} for record in event]
+
+    with Client(app) as client:
+        event = client.events.generate_sqs_event(message_bodies=["a", "b"])
+        assert client.lambda_.invoke("process", event).payload is None
