@@ -306,3 +306,20 @@ def test_the_cache_keeps_outputs_for_the_ttl_per_identity() -> None:
     cache.put(CALL, {"principalId": "v"})
     cache.clear()
     assert cache.get(CALL) is None
+
+
+def test_an_authorizer_returning_none_is_a_logged_500(caplog: pytest.LogCaptureFixture) -> None:
+    # Chalice passes None to API Gateway, which answers 500 "Internal server error"
+    # (AuthorizerConfigurationException); the log says which authorizer and why.
+    app = Chalice(app_name="authz", configure_logs=False)
+
+    @app.authorizer()
+    def forgetful(auth_request: Any) -> None:
+        if auth_request.token == "allow":
+            pass  # forgot to return an AuthResponse
+
+    app.route("/orders", authorizer=forgetful)(lambda: {"ok": True})
+    with caplog.at_level("ERROR", logger="chalicelike._authorizers"), Client(app) as client:
+        response = client.http.get("/orders", headers={"Authorization": "allow"})
+    assert response.status_code == 500
+    assert any("authorizer 'forgetful' returned None" in m for m in caplog.messages)
