@@ -148,6 +148,9 @@ class EventHandler:
             return _websocket_answer(result)
         if self.source.kind is EventType.COGNITO and result is None:
             return typed.to_answer()  # Cognito wants its event back, response filled in
+        if self.source.kind in _BATCH_SOURCES:
+            # After the middleware too: what one of them answers goes to Lambda as well.
+            return _batch_answer(result)
         return result
 
     def _typed(self, event: Any, context: Any) -> Any:
@@ -172,7 +175,7 @@ class EventHandler:
             return self.func(event)
         if self.source.per_record:
             return _report(self._each_record(event, *batch))
-        return _batch_answer(self.func(event))
+        return self.func(event)  # middleware sees what the function returned
 
     def _each_record(self, event: Iterable[Any], id_field: str, stop_at_first: bool) -> list[str]:
         """Run the function on every record; the ids of those that raised (streams: the first).

@@ -734,3 +734,28 @@ def test_a_chalice_queue_handler_returning_its_results_retries_nothing() -> None
     with Client(app) as client:
         event = client.events.generate_sqs_event(message_bodies=["a", "b"])
         assert client.lambda_.invoke("process", event).payload is None
+
+
+def test_middleware_sees_a_batch_handler_value_and_lambda_gets_the_answer() -> None:
+    app = make_app()
+    seen: list[Any] = []
+
+    @app.middleware("sqs")
+    def record_result(event: Any, get_response: Any) -> Any:
+        result = get_response(event)
+        seen.append(result)
+        return result
+
+    @app.middleware("kinesis")
+    def skip(event: Any, get_response: Any) -> Any:
+        return "skipped"  # a plain value from a middleware reports nothing either
+
+    app.on_sqs_message(queue="jobs", name="failing")(lambda event: BatchItemFailures(["msg-0"]))
+    app.on_sqs_message(queue="jobs", name="listing")(lambda event: ["a result"])
+    app.on_kinesis_record(stream="clicks", name="clicks")(lambda event: None)
+    assert app.handlers["failing"](sqs_event("a"), Context()) == {
+        "batchItemFailures": [{"itemIdentifier": "msg-0"}]
+    }
+    assert app.handlers["listing"](sqs_event("a"), Context()) is None
+    assert isinstance(seen[0], BatchItemFailures) and seen[1] == ["a result"]
+    assert app.handlers["clicks"](kinesis_event(b"x"), Context()) is None
