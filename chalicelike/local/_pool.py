@@ -325,6 +325,11 @@ class WorkerPool:
             loop = asyncio.get_running_loop()
             self._sampler = loop.call_later(MEMORY_SAMPLE_SECONDS, self._sample)
 
+    def kill_all(self) -> None:
+        """Kill every worker's process group now, without waiting (the loop may be gone)."""
+        for worker in list(self._workers):
+            worker.kill()
+
     async def close(self) -> None:
         """Kill every worker and wait until each is reaped: nothing outlives the pool."""
         self._closed = True

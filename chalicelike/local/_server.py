@@ -20,6 +20,9 @@ from .._config import api_gateway_stage
 from ._asgi_types import Receive, Scope, Send, run_lifespan
 
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
+# After Ctrl-C, requests still running get this long; then they are cancelled and the
+# workers stopped, so a handler sleeping until a 15-minute timeout cannot hold the exit.
+GRACEFUL_SHUTDOWN_SECONDS = 2
 
 
 def register(commands: Any) -> None:
@@ -100,7 +103,9 @@ class LocalServer:
             await run_lifespan(receive, send, self.start, self.stop)
 
     async def start(self) -> None:
-        await self.state.reload()
+        # Not awaited: an import that hangs must not keep the server from listening (and
+        # from hearing Ctrl-C); requests wait for the read, which has a time limit.
+        self.state.reload()
         if self.autoreload:
             from ._project_state import watch_project
 
@@ -108,15 +113,22 @@ class LocalServer:
                 watch_project(self.state.project_dir, self._on_change)
             )
 
-    def _on_change(self) -> None:
+    def _on_change(self, paths: set[str]) -> None:
         self.log("chalicelike local: change detected, reloading the app")
-        self.state.reload()
+        self.state.on_change(paths)
+
+    def kill_workers(self) -> None:
+        """After a forced exit (a second Ctrl-C skips `stop`): no worker may outlive us."""
+        kill_all = getattr(self.local_lambda, "kill_all", None)
+        if kill_all is not None:
+            kill_all()
 
     async def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        await self.state.close()
         await self.invoke_api.close()
         await self.local_lambda.close()
 
@@ -175,6 +187,10 @@ def _run(args: argparse.Namespace) -> int:
         access_log=False,  # the gateway logs each request itself, as API Gateway would
         proxy_headers=False,  # nothing stands in front of a local server
         log_level="warning",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    uvicorn.Server(config).run()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        server.kill_workers()
     return 0

@@ -82,7 +82,7 @@ def test_the_watcher_sees_a_save_fast_and_ignores_other_files(tmp_path: Path) ->
 
     async def scenario() -> float:
         watcher = asyncio.ensure_future(
-            watch_project(tmp_path, lambda: changes.append(time.monotonic()))
+            watch_project(tmp_path, lambda paths: changes.append(time.monotonic()))
         )
         await asyncio.sleep(0.3)  # the watcher is set up
         (tmp_path / ".git" / "index").write_text("x")
@@ -119,3 +119,24 @@ def test_a_read_superseded_by_a_newer_save_is_waited_through(tmp_path: Path) -> 
 
     assert asyncio.run(scenario()) == ["/second/{path}"]
     assert state.generation == 1
+
+
+def test_a_request_reads_a_save_the_watcher_has_not_reported_and_it_is_read_once(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    state = ProjectState(tmp_path, "dev")
+
+    async def scenario() -> list[str]:
+        await state.reload()
+        (tmp_path / "app.py").write_text(APP.replace("{path}", "saved/{path}"))
+        manifest = await state.current()  # no watcher here: the request's own check
+        state.on_change({str(tmp_path.resolve() / "app.py")})  # the watcher, late
+        assert state._loading is None  # already read: not read again
+        (tmp_path / "chalicelib").mkdir()
+        state.on_change({str(tmp_path.resolve() / "chalicelib")})  # not read yet
+        await state.current()
+        return [route.path for route in manifest.routes]
+
+    assert asyncio.run(scenario()) == ["/saved/{path}"]
+    assert state.generation == 3

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,16 +74,11 @@ def children_of(pid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def local_server(project: Path, *extra: str) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    port = free_port()
-    log_path = project.parent / "server.log"
-    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*command, "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
+def local_server(
+    project: Path, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
+    with start_server(project, *extra, env=env) as (port, log_path, process):
+        base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
         while True:
             if process.poll() is not None:
@@ -95,6 +91,25 @@ def local_server(project: Path, *extra: str) -> Iterator[tuple[str, Path, subpro
                     raise AssertionError(f"never answered:\n{log_path.read_text()}") from None
                 time.sleep(0.05)
         yield base_url, log_path, process
+
+
+@contextlib.contextmanager
+def start_server(
+    project: Path, *extra: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[int, Path, subprocess.Popen[bytes]]]:
+    """The command started, not waited for; stopped with Ctrl-C (SIGINT) at the end."""
+    port = free_port()
+    log_path = project.parent / "server.log"
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *extra],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+    try:
+        yield port, log_path, process
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -199,3 +214,63 @@ def test_the_in_process_mode_serves_the_same_app(project: Path) -> None:
         time.sleep(0.2)
         assert children_of(process.pid) == []
     assert os.environ.get("STAGE_NAME") is None
+
+
+# -- an app that hangs, signals, and what the server leaves behind -----------------------
+
+HANGING_APP = "import time\ntime.sleep(600)  # a network call that never answers\n" + APP
+
+
+def wait_listening(port: int, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while True:
+        assert process.poll() is None, f"server exited early:\n{log_path.read_text()}"
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            return
+        assert time.monotonic() < deadline, f"never listened:\n{log_path.read_text()}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
+def test_the_server_listens_and_stops_at_once_while_the_app_import_hangs(
+    project: Path, stop_signal: signal.Signals
+) -> None:
+    (project / "app.py").write_text(HANGING_APP)
+    with start_server(project) as (port, log_path, process):
+        wait_listening(port, process, log_path)
+
+        def request() -> None:
+            with contextlib.suppress(requests.RequestException):
+                requests.get(f"http://127.0.0.1:{port}/orders/1", timeout=30)
+
+        waiting = threading.Thread(target=request)
+        waiting.start()
+        time.sleep(0.5)  # the request waits for the read, whose child sleeps
+        started = time.monotonic()
+        process.send_signal(stop_signal)
+        process.wait(timeout=10)
+        assert time.monotonic() - started < 5
+        waiting.join(10)
+
+
+def test_an_import_that_hangs_is_a_502_naming_app_py_after_the_limit(project: Path) -> None:
+    with local_server(project, env={"CHALICELIKE_APP_READ_TIMEOUT": "1"}) as (base_url, _, _):
+        assert requests.get(base_url + "/orders/1", timeout=5).json()["version"] == 1
+        (project / "app.py").write_text(HANGING_APP)
+        started = time.monotonic()
+        answer = requests.get(base_url + "/orders/1", timeout=10)
+        assert answer.status_code == 502
+        assert str(project.resolve() / "app.py") in answer.json()["error"]
+        assert "took longer than 1 s" in answer.json()["error"]
+        assert time.monotonic() - started < 4
+        (project / "app.py").write_text(APP.replace("VERSION = 1", "VERSION = 2"))
+        assert requests.get(base_url + "/orders/1", timeout=10).json()["version"] == 2
+
+
+def test_a_request_sent_right_after_a_save_gets_the_new_code(project: Path) -> None:
+    with local_server(project) as (base_url, _, _):
+        for version in range(2, 7):
+            (project / "app.py").write_text(APP.replace("VERSION = 1", f"VERSION = {version}"))
+            answer = requests.get(base_url + "/orders/1", timeout=10)
+            assert answer.json()["version"] == version
+            time.sleep(0.05 * version)  # at various points of the watcher's cycle
