@@ -11,6 +11,7 @@ registers that AWS would refuse at deploy time is collected by `deployment_probl
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -257,15 +258,22 @@ def _batch_answer(result: Any) -> Any:
     """What a batch handler's return value tells Lambda.
 
     Only a BatchItemFailures or AWS's own dict reports failures (a dict without
-    batchItemFailures is a success to AWS). Anything else means nothing, as in Chalice,
-    and is not sent on: Lambda would read a list or a string as a failed batch (a list of
-    results once retried every message until the dead-letter queue).
+    batchItemFailures is a success to AWS). Any other value means nothing, as in Chalice:
+    called directly (a unit test, the test client) the handler returns it unchanged, as
+    Chalice's does; under a Lambda runtime it is not sent, since Lambda would read a list,
+    a string or an unserialisable object as a failed batch (a list of results once had
+    every message retried until the dead-letter queue).
     """
     if isinstance(result, BatchItemFailures):
         return result.to_dict()
-    if isinstance(result, dict):
+    if result is None or isinstance(result, dict) or not _under_lambda_runtime():
         return result
     return None
+
+
+def _under_lambda_runtime() -> bool:
+    # Lambda sets it in every execution environment, and so do `chalicelike local`'s workers.
+    return "AWS_LAMBDA_RUNTIME_API" in os.environ
 
 
 def _websocket_answer(result: Any) -> Any:

@@ -191,24 +191,58 @@ def test_sqs_handler_may_answer_aws_own_dict() -> None:
     [("sqs", sqs_event("a", "b")), ("kinesis", kinesis_event(b"a", b"b"))],
 )
 def test_a_batch_handler_plain_return_value_reports_nothing(
-    source: str, event: dict[str, Any]
+    source: str, event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A Chalice handler returning its results (a list of dicts, a list of strings) once had
-    # them read as failures: every message retried, or the whole batch failed.
+    # them read as failures: every message retried, or the whole batch failed. Called
+    # directly the value comes back as in Chalice; under a Lambda runtime nothing is sent.
     app = make_app()
     if source == "sqs":
         decorator = app.on_sqs_message(queue="jobs", batch_size=10)
     else:
         decorator = app.on_kinesis_record(stream="clicks")
-    seen: list[Any] = []
-
-    @decorator
-    def work(event: Any) -> list[Any]:
-        seen.extend(event)
-        return [{"done": True} for _ in seen] + ["msg-0"]
-
+    results: list[Any] = [{"done": True}, "msg-0"]
+    work = decorator(lambda event: results)
+    assert work(event, Context()) is results
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     assert work(event, Context()) is None
-    assert len(seen) == 2
+
+
+def test_chalice_unit_test_returning_the_event_runs_unchanged() -> None:
+    # Chalice's own unit test (test_can_map_sqs_event), import changed: the handler hands
+    # the event back and the test reads it.
+    app = Chalice(app_name="sample")
+
+    @app.on_sqs_message(queue="queue-name")
+    def handler(event: Any) -> Any:
+        return event
+
+    sqs_event = {"Records": [{
+        "attributes": {
+            "ApproximateFirstReceiveTimestamp": "1530576251596",
+            "ApproximateReceiveCount": "1",
+            "SenderId": "sender-id",
+            "SentTimestamp": "1530576251595",
+        },
+        "awsRegion": "us-west-2",
+        "body": "queue message body",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-west-2:12345:queue-name",
+        "md5OfBody": "754ac2f7a12df38320e0c5eafd060145",
+        "messageAttributes": {},
+        "messageId": "message-id",
+        "receiptHandle": "receipt-handle",
+    }]}  # fmt: skip
+    lambda_context = Context()
+    actual_event = handler(sqs_event, context=lambda_context)
+    records = list(actual_event)
+    assert len(records) == 1
+    first_record = records[0]
+    assert first_record.body == "queue message body"
+    assert first_record.receipt_handle == "receipt-handle"
+    assert first_record.to_dict() == sqs_event["Records"][0]
+    assert actual_event.to_dict() == sqs_event
+    assert actual_event.context == lambda_context
 
 
 def test_sqs_handler_returning_nothing_is_a_success() -> None:
@@ -339,7 +373,7 @@ def test_middleware_runs_for_its_event_type_and_all() -> None:
         calls.append("task")
         return {"echo": event}
 
-    assert work(sqs_event("a"), Context()) is None  # a batch handler's plain value
+    assert work(sqs_event("a"), Context()) == "ok"  # as in Chalice, called directly
     assert task({"n": 1}, Context()) == {"echo": {"n": 1}}
     assert calls == ["all:SQSEvent", "sqs", "handler", "all:LambdaFunctionEvent", "task"]
 
@@ -662,8 +696,6 @@ def test_each_decorator_through_the_client_with_its_middleware(
     assert calls[0].startswith(f"{kind}:")
     if kind == "websocket":
         assert answer == {"statusCode": 200}
-    elif kind in ("sqs", "kinesis", "dynamodb"):
-        assert answer is None  # a batch handler's plain value reports no failures
     elif kind != "cognito":
         assert answer == "handled"
 
@@ -721,22 +753,36 @@ def test_chalice_docs_event_examples_run_unchanged(capsys: pytest.CaptureFixture
     ]
 
 
-def test_a_chalice_queue_handler_returning_its_results_retries_nothing() -> None:
-    # A6 through the test client: Chalice ignores what this handler returns, so must we.
-    from chalicelike.test import Client
+def test_a_chalice_queue_handler_returning_its_results_retries_nothing(tmp_path: Any) -> None:
+    # A6 on a real Lambda runtime: `chalicelike invoke` runs the handler in a worker that
+    # speaks the Runtime API; what Lambda receives is null, not a list it would misread.
+    import subprocess
+    import sys
 
-    app = Chalice(app_name="docs", configure_logs=False)
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text('{"version": "2.0", "app_name": "q"}')
+    (tmp_path / "app.py").write_text(
+        "from chalicelike import Chalice\n"
+        "app = Chalice(app_name='q')\n"
+        "@app.on_sqs_message(queue='my-queue', batch_size=10)\n"
+        "def process(event):\n"
+        "    return [{'processed': record.body} for record in event]\n"
+    )
+    invoke = subprocess.run(
+        [sys.executable, "-m", "chalicelike.cli", "invoke", "-n", "process", "--event", "-"],
+        input=json.dumps(sqs_event("a", "b")).encode(),
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert invoke.returncode == 0, invoke.stderr.decode()
+    assert json.loads(invoke.stdout.decode().strip().splitlines()[-1]) is None
 
-    @app.on_sqs_message(queue="my-queue", batch_size=10)
-    def process(event: Any) -> list[dict[str, str]]:
-        return [{"processed": record.body} for record in event]
 
-    with Client(app) as client:
-        event = client.events.generate_sqs_event(message_bodies=["a", "b"])
-        assert client.lambda_.invoke("process", event).payload is None
-
-
-def test_middleware_sees_a_batch_handler_value_and_lambda_gets_the_answer() -> None:
+def test_middleware_sees_a_batch_handler_value_and_lambda_gets_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     app = make_app()
     seen: list[Any] = []
 
@@ -753,6 +799,7 @@ def test_middleware_sees_a_batch_handler_value_and_lambda_gets_the_answer() -> N
     app.on_sqs_message(queue="jobs", name="failing")(lambda event: BatchItemFailures(["msg-0"]))
     app.on_sqs_message(queue="jobs", name="listing")(lambda event: ["a result"])
     app.on_kinesis_record(stream="clicks", name="clicks")(lambda event: None)
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     assert app.handlers["failing"](sqs_event("a"), Context()) == {
         "batchItemFailures": [{"itemIdentifier": "msg-0"}]
     }
