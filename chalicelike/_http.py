@@ -65,6 +65,8 @@ class HttpPipeline:
         self._run_async = run_async
         self._chain: Handler | None = None
         self._chain_version = -1
+        self._binary_types: list[str] = []  # app.api.binary_types when last seen
+        self._json_is_binary = False  # whether they make a JSON answer binary
 
     def handle(self, request: Request) -> RenderedResponse:
         """Run middleware and the view for a request whose `_route` is set."""
@@ -133,8 +135,13 @@ class HttpPipeline:
     def _dispatch(self, request: Request) -> Response:
         route: RouteMatch = request._route
         entry = route.entry
-        # 405 and 415 checks, skipped for a route that accepts any Content-Type.
-        if entry is None or (entry.content_types and not entry.accepts_any_content_type):
+        # 405 and 415 checks, skipped in the usual case: a routed method and a request
+        # without Content-Type to a route that takes JSON (or a route that takes anything).
+        if entry is None or (
+            entry.content_types
+            and not entry.accepts_any_content_type
+            and not (entry.accepts_no_content_type and not request._has_header("content-type"))
+        ):
             early = _before_view(request, route)
             if early is not None:
                 return early
@@ -149,9 +156,17 @@ class HttpPipeline:
         except Exception as error:
             response = self._view_error(request, error)
         if request._via_rest_api:
-            refused = binary_without_accept(request, response, self._app.api.binary_types)
-            if refused is not None:
-                return refused
+            # The usual answer (JSON, no headers) is decided here without a call.
+            binary_types = self._app.api.binary_types
+            if binary_types != self._binary_types:  # a C-level list comparison
+                self._binary_types = list(binary_types)
+                self._json_is_binary = not _JSON_MATCHES.isdisjoint(
+                    lowered_media_types(binary_types)
+                )
+            if response.headers or self._json_is_binary:
+                refused = binary_without_accept(request, response, binary_types)
+                if refused is not None:
+                    return refused
         return response  # handle() adds the route's CORS headers
 
     def _view_error(self, request: Request, error: Exception) -> Response:
@@ -219,8 +234,11 @@ def binary_without_accept(
         if name.lower() == "content-type" and isinstance(value, str):
             content_type = value
     binary = lowered_media_types(binary_types)
-    if not media_type_in(content_type, binary):
-        return None  # the usual answer: text
+    if content_type == "application/json":
+        if _JSON_MATCHES.isdisjoint(binary):
+            return None  # the usual answer, decided without parsing a header
+    elif not media_type_in(content_type, binary):
+        return None
     accept = request.headers.get("accept")
     if accept is not None and _names_binary_type(accept, binary):
         return None
@@ -231,6 +249,10 @@ def binary_without_accept(
         "the request must specify an Accept header that matches.",
         400,
     )
+
+
+# The binary types that make a plain "application/json" answer binary.
+_JSON_MATCHES = frozenset({"application/json", "application/*", "*/*"})
 
 
 def _names_binary_type(accept: str, binary: frozenset[str]) -> bool:

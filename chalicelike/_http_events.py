@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
-from collections.abc import Callable
 from typing import Any
 
 from ._errors import InvalidEventError
@@ -51,7 +50,7 @@ class HttpEvent:
         source: HttpEventSource,
         method: str,
         route_path: str,
-        headers: dict[str, str] | Callable[[], dict[str, str]],
+        headers: dict[str, str] | RawHeaders,
         body: bytes | Base64Body,
         root_path: str = "",
         query: dict[str, list[str]] | None = None,
@@ -65,8 +64,12 @@ class HttpEvent:
         self.route_path = route_path  # as the app routes it: without the stage prefix
         self.root_path = root_path  # HTTP API: the named stage before the path, if any
         # Lower-case names, repeats joined; REST builds them only when first read.
-        self._headers = None if callable(headers) else headers
-        self._header_source = headers if callable(headers) else None
+        self._headers: dict[str, str] | None
+        self._header_source: RawHeaders | None
+        if isinstance(headers, RawHeaders):
+            self._headers, self._header_source = None, headers
+        else:
+            self._headers, self._header_source = headers, None
         self._body = body
         self.query = query  # decoded values, when the source gives them decoded
         self.query_string = query_string  # the raw query, when the source gives it raw
@@ -78,8 +81,17 @@ class HttpEvent:
     def headers(self) -> dict[str, str]:
         if self._headers is None:
             assert self._header_source is not None  # set whenever _headers is not
-            self._headers = self._header_source()
+            single = self._header_source[0]
+            self._headers = {name.lower(): value for name, value in single.items()}
         return self._headers
+
+    def has_header(self, lower_name: str) -> bool:
+        """Whether a header is present, without building the headers if they are lazy."""
+        source = self._header_source
+        if self._headers is None and source is not None:
+            # One C-level search of the names joined at parse time, not a Python loop.
+            return f"\n{lower_name}\n" in source[1].lower()
+        return lower_name in self.headers
 
     @property
     def body(self) -> bytes:
@@ -384,7 +396,7 @@ def _headers_from(single: Any, multi: Any) -> dict[str, str]:
     return headers
 
 
-def _rest_headers(single: Any, multi: Any) -> dict[str, str] | Callable[[], dict[str, str]]:
+def _rest_headers(single: Any, multi: Any) -> dict[str, str] | RawHeaders:
     """REST events carry each header twice: `headers` (last value) and `multiValueHeaders`.
 
     In the usual event both hold the same headers once each: that is checked here in C
@@ -394,14 +406,22 @@ def _rest_headers(single: Any, multi: Any) -> dict[str, str] | Callable[[], dict
     if not (type(single) is dict and type(multi) is dict and len(single) == len(multi) > 0):
         return _headers_from(single, multi)
     try:
-        "".join(single)  # every name is a string
+        names = "\n".join(single)  # every name is a string (has_header searches this)
         "".join(single.values())  # every value is a string
         repeated = sum(map(len, multi.values())) != len(multi)
     except TypeError:
         raise InvalidEventError("header names and values must be strings") from None
     if repeated:
         return _headers_from(None, multi)
-    return lambda: {name.lower(): value for name, value in single.items()}
+    return RawHeaders((single, f"\n{names}\n"))
+
+
+class RawHeaders(tuple[dict[str, str], str]):
+    """`(headers, names)`: a REST event's checked `headers`, lower-cased when one is read,
+    and their names, one per line, for has_header.
+
+    A tuple, so that making one on every invoke runs no Python code.
+    """
 
 
 def _join(lower_name: str, values: list[str]) -> str:

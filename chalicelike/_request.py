@@ -145,6 +145,16 @@ class Request:
     def headers(self, value: CaseInsensitiveMapping) -> None:
         self._headers = value
 
+    def _has_header(self, lower_name: str) -> bool:
+        """Whether a header is present; a Lambda event's headers are not built to answer."""
+        http = self._http_event
+        if self._headers is None and http is not None:
+            source = http._header_source
+            if http._headers is None and source is not None:  # HttpEvent.has_header, inlined
+                return f"\n{lower_name}\n" in source[1].lower()
+            return lower_name in http.headers
+        return lower_name in self.headers
+
     @property
     def query_params(self) -> MultiDict | None:
         if self._query_params is _UNSET:

@@ -18,9 +18,9 @@ class MultiDict(MutableMapping[str, str]):
     def __init__(self, mapping: Mapping[str, list[str]] | None = None) -> None:
         # A key with no values is no key at all (`{"a": []}` from a hand-made event):
         # kept, it would be listed by iteration yet raise KeyError when read.
-        self._dict: dict[str, list[str]] = (
-            {} if mapping is None else {key: values for key, values in mapping.items() if values}
-        )
+        self._dict: dict[str, list[str]] = {} if mapping is None else dict(mapping)
+        if not all(self._dict.values()):
+            self._dict = {key: values for key, values in self._dict.items() if values}
 
     @classmethod
     def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> MultiDict:

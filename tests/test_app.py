@@ -400,7 +400,7 @@ def test_test_client_gives_views_a_lambda_context(app: Chalice) -> None:
     with Client(app, stage_name="prod") as client:
         body = client.http.get("/ctx").json_body
     assert isinstance(seen[0], LambdaContext)
-    assert body["function_name"] == f"{app.app_name}-prod"
+    assert body["function_name"] == "api_handler"  # as in Chalice's client
     assert isinstance(body["remaining"], int)
     assert 0 < body["remaining"] <= 60_000
     assert app.lambda_context is None  # reset after the request
