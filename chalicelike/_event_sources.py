@@ -102,8 +102,29 @@ class EventSource:
             f"{kind.value} handler {name!r}: {problem}" for problem in problems
         )
 
+    @property
+    def handler_string(self) -> str:
+        """The handler Chalice records for the function: app.<function name>."""
+        return f"app.{self.handler_name}"
+
+    def __getattr__(self, attribute: str) -> Any:
+        """A setting under Chalice's attribute name (`source.bucket`, `source.batch_size`,
+        `source.schedule_expression`), as Chalice's event source configs have them."""
+        try:
+            settings = object.__getattribute__(self, "settings")
+        except AttributeError:  # not initialised yet (copy, pickle)
+            raise AttributeError(attribute) from None
+        key = _CHALICE_SETTING_NAMES.get(attribute, attribute)
+        if key in settings:
+            return settings[key]
+        raise AttributeError(f"{self.kind.value} event source has no setting {attribute!r}")
+
     def __repr__(self) -> str:
         return f"EventSource({self.kind.value}, {self.name!r}, {self.settings!r})"
+
+
+# Chalice's attribute names that differ from our settings' keys.
+_CHALICE_SETTING_NAMES = {"schedule_expression": "expression"}
 
 
 class EventHandler:

@@ -71,8 +71,8 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
         ),
         (lambda app: app.on_sqs_message(), "needs exactly one of queue= or queue_arn="),
         (
-            lambda app: app.on_sqs_message(queue="q", batch_size=11),
-            "on_sqs_message batch_size must be a whole number from 1 to 10, not 11",
+            lambda app: app.on_sqs_message(queue="q", batch_size=10_001),
+            "on_sqs_message batch_size must be a whole number from 1 to 10000, not 10001",
         ),
         (
             lambda app: app.on_sqs_message(queue="q", maximum_concurrency=1),
@@ -157,6 +157,47 @@ def test_sqs_batches_over_ten_need_a_window() -> None:
     app = make_app()
     app.on_sqs_message(queue="q", batch_size=500, maximum_batching_window_in_seconds=1)(print)
     assert app.event_sources[0].settings["batch_size"] == 500
+    assert deployment_problems(app) == []
+    # Chalice takes it at import (its own unit test registers batch_size=200): AWS won't.
+    app.on_sqs_message(queue="q", batch_size=200, name="big")(print)
+    assert deployment_problems(app) == [
+        "sqs handler 'big': batch_size 200 is over 10, which Lambda takes from SQS only with "
+        "maximum_batching_window_in_seconds of 1 or more"
+    ]
+
+
+def test_sources_answer_chalice_attribute_names() -> None:
+    # Chalice's unit tests read registrations as attributes of app.event_sources.
+    app = make_app()
+    app.on_s3_event(bucket="mybucket")(lambda event: None)
+    app.on_sqs_message(queue="MyQueue", batch_size=200, name="handler")(lambda event: None)
+    app.on_kinesis_record(
+        stream="MyStream", batch_size=1, starting_position="TRIM_HORIZON", name="k"
+    )(lambda event: None)
+    app.on_dynamodb_record(stream_arn="arn:aws:dynamodb:...:stream", batch_size=10)(print)
+    app.on_cw_event({"source": ["aws.ec2"]}, name="cwe")(lambda event: None)
+    app.schedule("rate(5 minutes)", name="every")(lambda event: None)
+    s3, sqs, kinesis, ddb, cwe, every = app.event_sources
+    assert (s3.bucket, s3.events, s3.handler_string) == (
+        "mybucket",
+        ["s3:ObjectCreated:*"],
+        "app.<lambda>",
+    )
+    assert (sqs.name, sqs.queue, sqs.batch_size) == ("handler", "MyQueue", 200)
+    assert (kinesis.stream, kinesis.batch_size, kinesis.starting_position) == (
+        "MyStream",
+        1,
+        "TRIM_HORIZON",
+    )
+    assert (ddb.stream_arn, ddb.batch_size, ddb.handler_string) == (
+        "arn:aws:dynamodb:...:stream",
+        10,
+        "app.print",
+    )
+    assert cwe.event_pattern == {"source": ["aws.ec2"]}
+    assert every.schedule_expression == "rate(5 minutes)"
+    with pytest.raises(AttributeError, match="s3 event source has no setting 'queue'"):
+        _ = s3.queue
 
 
 def test_function_names_are_unique() -> None:
