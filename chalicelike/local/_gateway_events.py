@@ -180,7 +180,10 @@ def rest_event(
             "httpMethod": request.method,
             "extendedRequestId": request.extended_id,
             "requestTime": request_time(request.epoch_ms),
-            "path": f"/{api_stage}{request.path}",
+            # The path the client used, as behind a custom domain mapped at its root (and as
+            # Chalice's local server has it): local URLs carry no stage, and an app mounted
+            # with asgi_handler builds its links (Swagger's openapi.json) from this path.
+            "path": request.path,
             "accountId": LOCAL_ACCOUNT,
             "protocol": request.protocol,
             "stage": api_stage,

@@ -184,7 +184,7 @@ def test_a_route_with_path_params_gets_a_rest_event(rest: GatewayHarness) -> Non
     assert event["pathParameters"] == {"order_id": "7"}
     assert event["multiValueQueryStringParameters"] == {"tag": ["a", "b"]}
     context = event["requestContext"]
-    assert (context["path"], context["stage"]) == ("/api/orders/7", "api")
+    assert (context["path"], context["stage"]) == ("/orders/7", "api")
     # API Gateway's response headers carry the ids the event had.
     assert answer.headers["x-amzn-RequestId"] == context["requestId"]
     assert answer.headers["x-amz-apigw-id"] == context["extendedRequestId"]

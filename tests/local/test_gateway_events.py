@@ -83,7 +83,7 @@ def test_a_rest_event_has_every_documented_field() -> None:
     assert event["multiValueQueryStringParameters"] is None
     assert (event["body"], event["isBase64Encoded"]) == (None, False)
     context = event["requestContext"]
-    assert context["path"] == "/api/orders/7"
+    assert context["path"] == "/orders/7"  # local URLs carry no stage
     assert context["stage"] == "api"
     assert context["resourceId"] == "abc123"
     assert context["resourcePath"] == "/orders/{order_id}"

@@ -274,3 +274,30 @@ def test_a_request_sent_right_after_a_save_gets_the_new_code(project: Path) -> N
             answer = requests.get(base_url + "/orders/1", timeout=10)
             assert answer.json()["version"] == version
             time.sleep(0.05 * version)  # at various points of the watcher's cycle
+
+
+MOUNTED_APP = """\
+from fastapi import FastAPI
+from chalicelike import Chalice
+
+app = Chalice(app_name="mounted")
+api = FastAPI()
+
+
+@api.get("/items/{item_id}")
+def item(item_id: int):
+    return {"item_id": item_id}
+
+
+app.mount("/api", api)
+"""
+
+
+def test_a_mounted_fastapi_apps_swagger_ui_finds_its_openapi_document(project: Path) -> None:
+    (project / "app.py").write_text(MOUNTED_APP)
+    with local_server(project, "--no-autoreload") as (base_url, _, _):
+        assert requests.get(base_url + "/api/items/3", timeout=10).json() == {"item_id": 3}
+        page = requests.get(base_url + "/api/docs", timeout=10).text
+        assert "url: '/api/openapi.json'" in page  # not /api/api/: local URLs have no stage
+        document = requests.get(base_url + "/api/openapi.json", timeout=10)
+        assert "/items/{item_id}" in document.json()["paths"]
