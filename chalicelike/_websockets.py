@@ -14,7 +14,7 @@ import enum
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ._errors import (
@@ -273,6 +273,8 @@ class WebsocketAPI:
         """
         if _execute_api_region(event.domain_name) is None and event.api_id:
             region = self._env.get("AWS_REGION") or self._env.get("AWS_DEFAULT_REGION")
+            if not region and self.session is not None:
+                region = self.session.region_name  # as Chalice falls back to it
             if region:
                 self.configure_from_api_id(event.api_id, event.stage)
                 return
@@ -280,9 +282,10 @@ class WebsocketAPI:
 
     def send(self, connection_id: str, message: str | bytes) -> None:
         """Post one message (text is sent as UTF-8) to a connection (PostToConnection)."""
-        if isinstance(message, str):
-            data = message.encode("utf-8")
-        elif isinstance(message, (bytes, bytearray, memoryview)):
+        data: str | bytes
+        if isinstance(message, (str, bytes)):
+            data = message  # boto3 sends a str as UTF-8; the client sees it as Chalice's does
+        elif isinstance(message, (bytearray, memoryview)):
             data = bytes(message)
         else:
             raise TypeError(
@@ -290,17 +293,17 @@ class WebsocketAPI:
                 "use json.dumps() to send structured data"
             )
         client = self._get_client()
-        self._call(client.post_to_connection, connection_id, Data=data)
+        self._call(client, "post_to_connection", connection_id, Data=data)
 
     def close(self, connection_id: str) -> None:
         """Disconnect a client (DeleteConnection); its $disconnect route runs afterwards."""
         client = self._get_client()
-        self._call(client.delete_connection, connection_id)
+        self._call(client, "delete_connection", connection_id)
 
     def info(self, connection_id: str) -> dict[str, Any]:
         """GetConnection's answer: ConnectedAt, LastActiveAt (datetimes), Identity."""
         client = self._get_client()
-        answer: dict[str, Any] = self._call(client.get_connection, connection_id)
+        answer: dict[str, Any] = self._call(client, "get_connection", connection_id)
         return answer
 
     def close_client(self) -> None:
@@ -333,10 +336,12 @@ class WebsocketAPI:
                     import boto3.session  # type: ignore[import-untyped]
 
                     self.session = boto3.session.Session()
+                # The region only when the session's is not it: Chalice calls
+                # session.client(name, endpoint_url=...), and so can a stand-in session.
+                region = self._signing_region()
+                extra = {} if region == self.session.region_name else {"region_name": region}
                 self._client = self.session.client(
-                    "apigatewaymanagementapi",
-                    endpoint_url=self._endpoint,
-                    region_name=self._signing_region(),
+                    "apigatewaymanagementapi", endpoint_url=self._endpoint, **extra
                 )
             return self._client
 
@@ -351,11 +356,19 @@ class WebsocketAPI:
             )
         return str(region)
 
-    def _call(self, operation: Callable[..., Any], connection_id: str, **params: Any) -> Any:
+    def _call(self, client: Any, operation: str, connection_id: str, **params: Any) -> Any:
         from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
+        # The client's own GoneException (a ClientError on a boto3 client), as Chalice
+        # catches it; a bare 410 as well.
+        modeled = getattr(getattr(client, "exceptions", None), "GoneException", None)
+        gone: tuple[type[BaseException], ...] = (
+            (modeled,) if isinstance(modeled, type) and issubclass(modeled, BaseException) else ()
+        )
         try:
-            return operation(ConnectionId=connection_id, **params)
+            return getattr(client, operation)(ConnectionId=connection_id, **params)
+        except gone as error:
+            raise WebsocketDisconnectedError(connection_id) from error
         except ClientError as error:
             # API Gateway answers 410 GoneException for a connection that has closed.
             if _is_gone(error):

@@ -622,3 +622,82 @@ def test_importing_the_module_imports_no_boto3() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+# -- a session stand-in, as Chalice's own websocket tests use -----------------------------
+
+
+class _GoneException(Exception):
+    pass
+
+
+class _RecordingClient:
+    """What Chalice's tests hand WebsocketAPI: a client that records calls."""
+
+    class exceptions:  # boto3 clients spell it so
+        GoneException = _GoneException
+
+    def __init__(self, gone: bool = False) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.gone = gone
+
+    def _record(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append((name, params))
+        if self.gone:
+            raise _GoneException()
+        return {}
+
+    def post_to_connection(self, **params: Any) -> dict[str, Any]:
+        return self._record("post_to_connection", params)
+
+    def delete_connection(self, **params: Any) -> dict[str, Any]:
+        return self._record("delete_connection", params)
+
+
+class _RecordingSession:
+    def __init__(self, client: _RecordingClient, region_name: str = "us-west-2") -> None:
+        self.calls: list[tuple[str, str | None]] = []
+        self.region_name = region_name
+        self._client = client
+
+    def client(self, name: str, endpoint_url: str | None = None) -> _RecordingClient:
+        self.calls.append((name, endpoint_url))
+        return self._client
+
+
+def _chalice_style_event(route: str, body: str | None = None) -> dict[str, Any]:
+    event = copy.deepcopy(MESSAGE_EVENT)
+    event["requestContext"].update(
+        routeKey=route, apiId="abcd1234", stage="api", connectionId="ABCD1234=",
+        domainName="api.custom-domain-name.com",
+    )  # fmt: skip
+    event["body"] = body
+    return event
+
+
+def test_chalice_style_session_and_client_work_unchanged() -> None:
+    # Chalice's websocket unit tests: session.client(name, endpoint_url=...) only, a str
+    # message passed as it is, the client's own GoneException, the API id over a custom
+    # domain with the region the session names.
+    from chalicelike import Chalice
+
+    app = Chalice(app_name="ws", configure_logs=False)
+    app.websocket_api = WebsocketAPI(env={})
+    client = _RecordingClient()
+    app.websocket_api.session = session = _RecordingSession(client, region_name="us-east-2")
+
+    @app.on_ws_message()
+    def message(event: Any) -> None:
+        app.websocket_api.send(event.connection_id, event.body)
+
+    assert message(_chalice_style_event("$default", "foo bar"), context=None) == {"statusCode": 200}
+    assert session.calls == [
+        ("apigatewaymanagementapi", "https://abcd1234.execute-api.us-east-2.amazonaws.com/api")
+    ]
+    assert client.calls == [
+        ("post_to_connection", {"ConnectionId": "ABCD1234=", "Data": "foo bar"})
+    ]
+    client.gone = True
+    with pytest.raises(WebsocketDisconnectedError) as error:
+        app.websocket_api.close("ABCD1234=")
+    assert error.value.connection_id == "ABCD1234="
