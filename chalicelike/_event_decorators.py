@@ -201,7 +201,12 @@ class EventDecorators:
     ) -> Callable[[Callable[..., Any]], Any]:
         from ._schedules import parse_schedule
 
-        settings = {"expression": parse_schedule(expression), "description": description}
+        settings = {
+            "expression": parse_schedule(expression),
+            "description": description,
+            # Chalice's schedule_expression is what it was given: a Rate, a Cron, a string.
+            "as_given": {"schedule_expression": expression},
+        }
         return self._event_decorator(EventType.SCHEDULED, name, settings)
 
     def lambda_function(self, name: str | None = None) -> Callable[[Callable[..., Any]], Any]:

@@ -82,7 +82,15 @@ class EventSource:
     every cold start.
     """
 
-    __slots__ = ("deploy_problems", "handler_name", "kind", "name", "per_record", "settings")
+    __slots__ = (
+        "_as_given",
+        "deploy_problems",
+        "handler_name",
+        "kind",
+        "name",
+        "per_record",
+        "settings",
+    )
 
     def __init__(
         self,
@@ -101,6 +109,9 @@ class EventSource:
         self.deploy_problems: tuple[str, ...] = tuple(
             f"{kind.value} handler {name!r}: {problem}" for problem in problems
         )
+        # Values as the decorator was given them, under Chalice's attribute names (a
+        # schedule's Rate or Cron object, where the settings keep its expression).
+        self._as_given: dict[str, Any] = self.settings.pop("as_given", {})
 
     @property
     def handler_string(self) -> str:
@@ -112,8 +123,11 @@ class EventSource:
         `source.schedule_expression`), as Chalice's event source configs have them."""
         try:
             settings = object.__getattribute__(self, "settings")
+            as_given = object.__getattribute__(self, "_as_given")
         except AttributeError:  # not initialised yet (copy, pickle)
             raise AttributeError(attribute) from None
+        if attribute in as_given:
+            return as_given[attribute]
         key = _CHALICE_SETTING_NAMES.get(attribute, attribute)
         if key in settings:
             return settings[key]

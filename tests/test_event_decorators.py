@@ -196,6 +196,12 @@ def test_sources_answer_chalice_attribute_names() -> None:
     )
     assert cwe.event_pattern == {"source": ["aws.ec2"]}
     assert every.schedule_expression == "rate(5 minutes)"
+    assert "as_given" not in every.settings
+    # As Chalice's: the Rate itself, converted to its expression only when deployed.
+    app.schedule(Rate(value=2, unit=Rate.HOURS), name="two")(lambda event: None)
+    expression = app.event_sources[-1].schedule_expression
+    assert (expression.value, expression.unit) == (2, Rate.HOURS)
+    assert app.event_sources[-1].settings["expression"] == "rate(2 hours)"
     with pytest.raises(AttributeError, match="s3 event source has no setting 'queue'"):
         _ = s3.queue
 
