@@ -3,8 +3,9 @@
 REST APIs take single and multi-value headers; HTTP APIs and Function URLs take
 comma-joined headers plus a `cookies` list for Set-Cookie; an ALB wants a
 `statusDescription` and multi-value headers exactly when its request had them;
-Lambda@Edge wants a string status, lower-case header lists and `bodyEncoding`.
-Bodies that are not text travel base64-encoded.
+Lambda@Edge wants a string status, lower-case header lists and `bodyEncoding`;
+VPC Lattice a `statusDescription` and one value per header. Bodies that are not
+text travel base64-encoded.
 """
 
 from __future__ import annotations
@@ -165,6 +166,24 @@ def _edge(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) 
     }
 
 
+def _lattice(
+    event: HttpEvent, response: RenderedResponse, binary: frozenset[str]
+) -> dict[str, Any]:
+    # Both event structures take the same answer: one string per header, so repeats
+    # (Set-Cookie included) are comma-joined.
+    headers: dict[str, str] = {}
+    for name, value in response.headers:
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    body, is_base64 = encode_body(response, _content_type(response), binary)
+    return {
+        "statusCode": response.status_code,
+        "statusDescription": f"{response.status_code} {_reason(response.status_code)}".strip(),
+        "headers": headers,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
 def _reason(status: int) -> str:
     try:
         from http import HTTPStatus  # ALB and Edge answers only; not every cold start
@@ -182,4 +201,6 @@ _WRITERS: dict[
     HttpEventSource.FUNCTION_URL: _v2,
     HttpEventSource.ALB: _alb,
     HttpEventSource.LAMBDA_EDGE: _edge,
+    HttpEventSource.VPC_LATTICE: _lattice,
+    HttpEventSource.VPC_LATTICE_V2: _lattice,
 }

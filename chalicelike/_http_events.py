@@ -25,6 +25,8 @@ class HttpEventSource(enum.Enum):
     FUNCTION_URL = "Lambda Function URL"
     ALB = "Application Load Balancer"
     LAMBDA_EDGE = "Lambda@Edge"
+    VPC_LATTICE = "VPC Lattice (event structure 1.0)"
+    VPC_LATTICE_V2 = "VPC Lattice (event structure 2.0)"
 
 
 class HttpEvent:
@@ -129,11 +131,20 @@ def identify_source(event: object) -> HttpEventSource:
             f"An HTTP handler takes a JSON object event, not {type(event).__name__}"
         )
     context = event.get("requestContext")
-    if type(context) is dict and "resource" in event and "elb" not in context:
+    if (
+        type(context) is dict
+        and "resource" in event
+        and "elb" not in context
+        and "methodArn" not in event
+    ):
         return HttpEventSource.REST_API  # the common case first: only REST has `resource`
+    if "methodArn" in event or "routeArn" in event:
+        raise _authorizer_event(event)
     if isinstance(context, dict):
         if "elb" in context:
             return HttpEventSource.ALB
+        if "serviceNetworkArn" in context or "targetGroupArn" in context:
+            return HttpEventSource.VPC_LATTICE_V2
         if event.get("version") == "2.0" or isinstance(context.get("http"), dict):
             domain = context.get("domainName")
             if isinstance(domain, str) and ".lambda-url." in domain:
@@ -148,9 +159,12 @@ def identify_source(event: object) -> HttpEventSource:
                 "This is an API Gateway websocket event; websocket routes have their own "
                 "handlers (@app.on_ws_connect / on_ws_message / on_ws_disconnect)"
             )
+    elif "raw_path" in event and "method" in event:
+        return HttpEventSource.VPC_LATTICE  # structure 1.0 has no requestContext
     records = event.get("Records")
     if isinstance(records, list) and records and isinstance(records[0], dict):
         if "cf" in records[0]:
+            _refuse_edge_response(records[0]["cf"])
             return HttpEventSource.LAMBDA_EDGE
         origin = records[0].get("eventSource") or records[0].get("EventSource")
         raise InvalidEventError(
@@ -160,9 +174,34 @@ def identify_source(event: object) -> HttpEventSource:
         )
     keys = ", ".join(sorted(str(k) for k in event)[:8]) or "no keys"
     raise InvalidEventError(
-        "Not an HTTP event from API Gateway (REST or HTTP API), a Function URL, an ALB or "
-        f"Lambda@Edge: its top-level keys are {keys}"
+        "Not an HTTP event from API Gateway (REST or HTTP API), a Function URL, an ALB, "
+        f"Lambda@Edge or VPC Lattice: its top-level keys are {keys}"
     )
+
+
+def _authorizer_event(event: dict[str, Any]) -> InvalidEventError:
+    # API Gateway sends these to an authorizer's own Lambda function, never to the API's.
+    kind = event.get("type")
+    what = f"{kind} authorizer" if isinstance(kind, str) else "authorizer"
+    field = "methodArn" if "methodArn" in event else "routeArn"
+    return InvalidEventError(
+        f"This is an API Gateway {what} event (it has {field}), "
+        "not an HTTP request: an authorizer is a Lambda function of its own (@app.authorizer "
+        "gives it a handler), not the app's HTTP handler"
+    )
+
+
+def _refuse_edge_response(cf: Any) -> None:
+    """Origin- and viewer-response triggers carry the response: there is no request to serve."""
+    if isinstance(cf, dict) and "response" in cf:
+        config = cf.get("config")
+        trigger = config.get("eventType") if isinstance(config, dict) else None
+        name = f"{trigger} " if isinstance(trigger, str) else "response "
+        raise InvalidEventError(
+            f"This is a Lambda@Edge {name}event: it carries the origin's response for the "
+            "function to change, not a request for the app to answer; chalicelike serves "
+            "viewer-request and origin-request triggers"
+        )
 
 
 def parse_http_event(event: Any) -> HttpEvent:
@@ -329,12 +368,56 @@ def _parse_edge(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
     )
 
 
+def _parse_lattice(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:
+    # Structure 1.0 spells its fields in snake case; 2.0 in camel case, with list values.
+    v2 = source is HttpEventSource.VPC_LATTICE_V2
+    path = _text(event, "path" if v2 else "raw_path") or "/"
+    query_string = ""
+    if "?" in path:  # a raw path may still carry its query
+        path, query_string = path.split("?", 1)
+    raw_query = event.get("queryStringParameters", event.get("query_string_parameters"))
+    query = None
+    if raw_query:
+        if not isinstance(raw_query, dict):
+            raise InvalidEventError("query parameters must be an object")
+        query = {name: _strings(name, values) for name, values in raw_query.items()}
+    headers: dict[str, str] = {}
+    raw_headers = event.get("headers") or {}
+    if not isinstance(raw_headers, dict):
+        raise InvalidEventError("headers must be an object")
+    for name, values in raw_headers.items():
+        if not isinstance(name, str):
+            raise InvalidEventError(f"header {name!r} must be a string")
+        headers[name.lower()] = _join(name.lower(), _strings(name, values))
+    flag = "isBase64Encoded" if v2 else "is_base64_encoded"
+    return HttpEvent(
+        source,
+        _text(event, "method").upper(),
+        path or "/",
+        headers,
+        _body(event.get("body"), event.get(flag), flag),
+        query=query,
+        query_string=query_string,
+    )
+
+
+def _strings(name: Any, values: Any) -> list[str]:
+    """A value given as a string or a list of strings (Lattice uses both), as a list."""
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, list) and all(isinstance(v, str) for v in values):
+        return values
+    raise InvalidEventError(f"{name!r} must be a string or a list of strings")
+
+
 _PARSERS = {
     HttpEventSource.REST_API: _parse_rest,
     HttpEventSource.HTTP_API: _parse_v2,
     HttpEventSource.FUNCTION_URL: _parse_v2,
     HttpEventSource.ALB: _parse_alb,
     HttpEventSource.LAMBDA_EDGE: _parse_edge,
+    HttpEventSource.VPC_LATTICE: _parse_lattice,
+    HttpEventSource.VPC_LATTICE_V2: _parse_lattice,
 }
 
 
