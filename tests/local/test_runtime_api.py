@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import sys
 from collections.abc import AsyncIterator
 
@@ -567,3 +568,74 @@ async def test_an_event_taken_by_a_caller_that_went_away_is_delivered_again(
     assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
     await client.request("POST", f"{BASE}/invocation/req-1/response", b"1")
     assert (await running).body == b"1"
+
+
+# -- fuzzing ------------------------------------------------------------------------------
+
+_TARGETS = [
+    f"{BASE}/invocation/next",
+    f"{BASE}/invocation/req-1/response",
+    f"{BASE}/invocation/req-1/error",
+    f"{BASE}/invocation/other/response",
+    f"{BASE}/init/error",
+    f"{BASE}/invocation/",
+    "/",
+    "*",
+    "/%00%ff/..",
+]
+_PIECES = [b"\r\n", b"\r\n\r\n", b":", b" ", b"\x00", b"\xff", b"chunked", b"0\r\n\r\n", b"-1"]
+
+
+def _random_request(rng: random.Random) -> bytes:
+    """A request that is valid, nearly valid or garbage, in proportions that reach
+    every branch of the parser and of the routes."""
+    if rng.random() < 0.15:
+        return rng.randbytes(rng.randrange(0, 300))
+    method = rng.choice([b"GET", b"POST", b"PUT", b"HEAD", b"G\x00T", b""])
+    target = rng.choice(_TARGETS).encode() + rng.choice([b"", b"?x=1", b"/more", b"\xc3\xa9"])
+    version = rng.choice([b"HTTP/1.1", b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2", b"HTTP/x"])
+    headers = [b"Host: runtime"] if rng.random() < 0.9 else []
+    body = rng.randbytes(rng.randrange(0, 64))
+    for _ in range(rng.randrange(0, 5)):
+        name = rng.choice(
+            [b"Content-Length", b"Transfer-Encoding", b"Expect", b"Connection",
+             b"Lambda-Runtime-Function-Error-Type", b"X", b"Bad Name", b""]
+        )  # fmt: skip
+        value = rng.choice(
+            [str(len(body)).encode(), b"chunked", b"100-continue", b"close", b"upgrade", b""]
+        )
+        headers.append(name + b": " + value + rng.choice([b"", *_PIECES]))
+    if rng.random() < 0.8:
+        headers.append(b"Content-Length: %d" % len(body))
+    head = b"\r\n".join([method + b" " + target + b" " + version, *headers])
+    return head + b"\r\n\r\n" + body[: rng.randrange(0, len(body) + 1)]
+
+
+async def test_fuzzed_requests_are_answered_and_never_break_the_server(
+    server: RuntimeApiServer, loop_errors: list[dict[str, object]]
+) -> None:
+    rng = random.Random(20261206)
+    host, _, port = server.address.rpartition(":")
+    running = asyncio.ensure_future(server.invoke(invocation()))  # for /next to take
+    for _ in range(300):
+        if running.done():
+            running = asyncio.ensure_future(server.invoke(invocation()))
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(_random_request(rng))
+        writer.write_eof()
+        answer = await asyncio.wait_for(reader.read(), 5)  # never left hanging
+        writer.close()
+        if answer:
+            status = int(answer.split(b" ", 2)[1])
+            assert status in (100, 200, 202, 400, 404, 413), answer[:200]
+    assert loop_errors == []
+    # A real runtime client still gets the event (given back by those that went away).
+    if running.done():
+        running = asyncio.ensure_future(server.invoke(invocation()))
+    reader, writer = await asyncio.open_connection(host, int(port))
+    client = RawClient(reader, writer)
+    status, _, _ = await asyncio.wait_for(client.request("GET", f"{BASE}/invocation/next"), 5)
+    assert status == 200
+    await client.request("POST", f"{BASE}/invocation/req-1/response", b'"ok"')
+    assert (await running).body == b'"ok"'
+    writer.close()

@@ -19,6 +19,10 @@ import boto3
 import pytest
 import requests
 from botocore.config import Config
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from tests.servers import serve
 
 APP = """\
 import os
@@ -301,3 +305,85 @@ def test_a_mounted_fastapi_apps_swagger_ui_finds_its_openapi_document(project: P
         assert "url: '/api/openapi.json'" in page  # not /api/api/: local URLs have no stage
         document = requests.get(base_url + "/api/openapi.json", timeout=10)
         assert "/items/{item_id}" in document.json()["paths"]
+
+
+# -- fuzzing the front doors ------------------------------------------------------------
+
+_PATHS = [
+    "/orders/",
+    "/",
+    "/2015-03-31/functions/",
+    "/2015-03-31/functions/double/invocations",
+    "/2015-03-31/functions/served-dev-double/invocations?Qualifier=",
+    "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Ax/invocations",
+]
+_HEADER_NAMES = [
+    "Content-Type", "Accept", "Origin", "Host", "Authorization", "Cookie", "Content-Encoding",
+    "X-Amz-Invocation-Type", "X-Amz-Client-Context", "X-Amz-Log-Type", "Transfer-Encoding",
+    "X-Forwarded-For", "Access-Control-Request-Method",
+]  # fmt: skip
+_PAYLOADS = [b"[" * 50000 + b"]" * 50000, b"NaN", b'{"n": Infinity}', b'{"n": 1e999}', b"\xff"]
+
+
+def _fuzzed_requests(port: int) -> st.SearchStrategy[bytes]:
+    line_safe = st.binary(max_size=40).map(
+        lambda b: b.replace(b" ", b"").replace(b"\r", b"").replace(b"\n", b"")
+    )
+    known = [b"application/json", b"*/*", b"null", b"http://evil.example", b"gzip", b"Event"]
+    known += [b"Tail", b"DryRun", b"e30=", b"!!", f"127.0.0.1:{port}".encode()]
+    header_value = st.one_of(st.sampled_from(known), line_safe)
+    header = st.tuples(st.sampled_from(_HEADER_NAMES).map(str.encode), header_value)
+    return st.builds(
+        lambda method, path, suffix, headers, body: b"".join(
+            [
+                method + b" " + path.encode() + suffix + b" HTTP/1.1\r\n",
+                f"Host: 127.0.0.1:{port}\r\n".encode(),
+                *(name + b": " + value + b"\r\n" for name, value in headers),
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body),
+                body,
+            ]
+        ),
+        st.sampled_from([b"GET", b"POST", b"PUT", b"OPTIONS", b"HEAD", b"DELETE", b"BREW"]),
+        st.sampled_from(_PATHS),
+        line_safe,
+        st.lists(header, max_size=6),
+        st.one_of(st.binary(max_size=120), st.sampled_from(_PAYLOADS)),
+    )
+
+
+def _invoke_request(port: int, body: bytes) -> bytes:
+    return (
+        f"POST {_PATHS[3]} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+
+
+def test_fuzzed_requests_never_get_a_plain_500_or_a_traceback(project: Path) -> None:
+    from chalicelike.local._server import LocalServer
+
+    local = LocalServer(project, autoreload=False, in_process=False, log=lambda line: None)
+    with serve(local) as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+
+        @settings(
+            max_examples=150,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @given(_fuzzed_requests(port))
+        @example(_invoke_request(port, _PAYLOADS[0]))  # RecursionError was a plain 500
+        @example(_invoke_request(port, b"{" * 3000))
+        def exchange(request: bytes) -> None:
+            with socket.create_connection(("127.0.0.1", port), 10) as sock:
+                sock.sendall(request)
+                answer = b""
+                while chunk := sock.recv(65536):  # the socket's timeout: never a hang
+                    answer += chunk
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 "), answer[:200]
+            status = int(head.split()[1])
+            assert status != 500 or body != b"Internal Server Error", request[:300]
+            assert b"Traceback (most recent call last)" not in body, request[:300]
+
+        exchange()
