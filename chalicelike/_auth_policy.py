@@ -243,8 +243,8 @@ class AuthResponse:
             "principalId": self.principal_id,
             "policyDocument": {"Version": "2012-10-17", "Statement": [statement]},
         }
-        if self.context:
-            output["context"] = dict(self.context)
+        # Always there, {} when empty, as Chalice's output (and tests comparing with it) has it.
+        output["context"] = dict(self.context)
         if self.usage_identifier_key is not None:
             output["usageIdentifierKey"] = self.usage_identifier_key
         return output

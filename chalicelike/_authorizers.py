@@ -442,6 +442,15 @@ class CognitoUserPoolAuthorizer(_ScopedAuthorizer):
         issuers = (_user_pool_issuer(arn) for arn in self.provider_arns)
         return [issuer for issuer in issuers if issuer is not None]
 
+    def to_swagger(self) -> dict[str, Any]:
+        """The OpenAPI security scheme API Gateway reads for this authorizer, as Chalice's."""
+        scheme = _api_key_scheme(self.header, "cognito_user_pools")
+        scheme["x-amazon-apigateway-authorizer"] = {
+            "type": "cognito_user_pools",
+            "providerARNs": list(self.provider_arns),
+        }
+        return scheme
+
 
 class IAMAuthorizer(_ScopedAuthorizer):
     """API Gateway checks the caller's SigV4 signature and IAM permissions."""
@@ -449,6 +458,10 @@ class IAMAuthorizer(_ScopedAuthorizer):
     def __init__(self) -> None:
         self.name = "sigv4"
         self.scopes = None
+
+    def to_swagger(self) -> dict[str, Any]:
+        """The OpenAPI security scheme API Gateway reads for SigV4, as Chalice's."""
+        return _api_key_scheme("Authorization", "awsSigv4")
 
 
 class CustomAuthorizer(_ScopedAuthorizer):
@@ -491,6 +504,30 @@ class CustomAuthorizer(_ScopedAuthorizer):
         )
         self.deploy_problems = tuple(problems)
         self.scopes = _strings(kind, name, "scopes", scopes)
+
+    def to_swagger(self) -> dict[str, Any]:
+        """The OpenAPI security scheme API Gateway reads for this authorizer, as Chalice's."""
+        authorizer: dict[str, Any] = {
+            "type": "token",
+            "authorizerUri": self.authorizer_uri,
+            "authorizerResultTtlInSeconds": self.ttl_seconds,
+        }
+        if self.invoke_role_arn is not None:
+            authorizer["authorizerCredentials"] = self.invoke_role_arn
+        scheme = _api_key_scheme(self.header, "custom")
+        scheme["x-amazon-apigateway-authorizer"] = authorizer
+        return scheme
+
+
+def _api_key_scheme(header: str, auth_type: str) -> dict[str, Any]:
+    # API Gateway's OpenAPI extensions describe every authorizer as an apiKey scheme
+    # read from a header, its kind in x-amazon-apigateway-authtype.
+    return {
+        "in": "header",
+        "type": "apiKey",
+        "name": header,
+        "x-amazon-apigateway-authtype": auth_type,
+    }
 
 
 _JWT_SOURCE_PREFIXES = (
