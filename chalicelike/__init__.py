@@ -4,6 +4,8 @@ Importing this package imports only the runtime core (no server, CLI or AWS SDK)
 so a Lambda cold start pays for nothing it does not use.
 """
 
+import typing as _typing
+
 from ._app import APIGateway, Chalice
 from ._cors import CORSConfig
 from ._errors import (
@@ -32,6 +34,32 @@ from ._middleware import ConvertToMiddleware
 from ._registry import Blueprint
 from ._response import Response
 from ._structures import CaseInsensitiveMapping, MultiDict
+
+if _typing.TYPE_CHECKING:
+    # What mypy and IDEs see: the real classes. At run time they load on first use (below).
+    from ._auth_policy import AuthResponse, AuthRoute
+    from ._authorizers import (
+        AuthRequest,
+        ChaliceAuthorizer,
+        CognitoUserPoolAuthorizer,
+        CustomAuthorizer,
+        IAMAuthorizer,
+        JWTAuthorizer,
+    )
+    from ._events import BaseLambdaEvent, CloudWatchEvent, S3Event, S3Record, SNSEvent, SNSRecord
+    from ._hosted_apps import asgi_handler, wsgi_handler
+    from ._request import Request
+    from ._schedules import Cron, Rate
+    from ._stream_events import (
+        DynamoDBEvent,
+        DynamoDBRecord,
+        KinesisEvent,
+        KinesisRecord,
+        SQSEvent,
+        SQSRecord,
+    )
+    from ._trigger_events import CognitoEvent, SESEvent, SESRecord
+    from ._websockets import WebsocketAPI, WebsocketEvent
 
 __version__ = "0.1.0"
 

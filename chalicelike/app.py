@@ -11,9 +11,38 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chalicelike as _package
+
+if TYPE_CHECKING:
+    # What mypy and IDEs see; at run time __getattr__ below loads each name on first use.
+    from chalicelike import *  # noqa: F403
+    from chalicelike._authorizers import ChaliceAuthorizer as Authorizer
+    from chalicelike._authorizers import ChaliceAuthorizer as BuiltinAuthConfig
+    from chalicelike._event_sources import EventHandler as BaseLambdaHandler
+    from chalicelike._event_sources import EventHandler as EventSourceHandler
+    from chalicelike._event_sources import EventHandler as LambdaFunction
+    from chalicelike._event_sources import EventHandler as PureLambdaWrapper
+    from chalicelike._event_sources import EventHandler as WebsocketEventSourceHandler
+    from chalicelike._event_sources import EventSource as BaseEventSourceConfig
+    from chalicelike._event_sources import EventSource as CloudWatchEventConfig
+    from chalicelike._event_sources import EventSource as DynamoDBEventConfig
+    from chalicelike._event_sources import EventSource as KinesisEventConfig
+    from chalicelike._event_sources import EventSource as S3EventConfig
+    from chalicelike._event_sources import EventSource as SNSEventConfig
+    from chalicelike._event_sources import EventSource as SQSEventConfig
+    from chalicelike._event_sources import EventSource as ScheduledEventConfig
+    from chalicelike._event_sources import EventSource as WebsocketConnectConfig
+    from chalicelike._event_sources import EventSource as WebsocketDisconnectConfig
+    from chalicelike._event_sources import EventSource as WebsocketMessageConfig
+    from chalicelike._event_sources import LambdaFunctionEvent
+    from chalicelike._lambda_http import LambdaHttpHandler as RestAPIEventHandler
+    from chalicelike._middleware import ConvertToMiddleware as MiddlewareHandler
+    from chalicelike._registry import DecoratorAPI
+    from chalicelike._response import handle_extra_types
+    from chalicelike._routing import RouteEntry
+    from chalicelike._schedules import ScheduleExpression
 
 # chalice.app name -> (our module, our name). These are the roles, not copies: Chalice
 # has a class per event source's handler and configuration, chalicelike one of each.
@@ -63,16 +92,39 @@ def error_response(
     return make(error_code, message, http_status_code, headers)
 
 
-__all__ = sorted(
-    [
-        *_package.__all__,
-        *_ROLES,
-        "HeadersType",
-        "MiddlewareFuncType",
-        "UserHandlerFuncType",
-        "error_response",
-    ]
-)
+# Written out, so type checkers see what `from chalicelike.app import X` exports.
+__all__ = [
+    "Authorizer",
+    "BaseEventSourceConfig",
+    "BaseLambdaHandler",
+    "BuiltinAuthConfig",
+    "CloudWatchEventConfig",
+    "DecoratorAPI",
+    "DynamoDBEventConfig",
+    "EventSourceHandler",
+    "HeadersType",
+    "KinesisEventConfig",
+    "LambdaFunction",
+    "LambdaFunctionEvent",
+    "MiddlewareFuncType",
+    "MiddlewareHandler",
+    "PureLambdaWrapper",
+    "RestAPIEventHandler",
+    "RouteEntry",
+    "S3EventConfig",
+    "SNSEventConfig",
+    "SQSEventConfig",
+    "ScheduleExpression",
+    "ScheduledEventConfig",
+    "UserHandlerFuncType",
+    "WebsocketConnectConfig",
+    "WebsocketDisconnectConfig",
+    "WebsocketEventSourceHandler",
+    "WebsocketMessageConfig",
+    "error_response",
+    "handle_extra_types",
+]
+__all__ += _package.__all__
 
 
 def __getattr__(name: str) -> object:
