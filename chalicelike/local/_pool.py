@@ -24,6 +24,7 @@ from ._invocation import (
     find_spec,
     report_line,
 )
+from ._reaper import GroupReaper
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
 from ._worker import LogSink, RuntimeCommand, Worker, WorkerExited, bootstrap_command
 
@@ -68,6 +69,7 @@ class WorkerPool:
         self._unreserved_in_flight = 0
         self._sampler: asyncio.TimerHandle | None = None
         self._closed = False
+        self._reaper = GroupReaper()  # kills the workers' groups if the server is SIGKILLed
         self.cold_starts = 0  # workers spawned so far, for tests and benchmarks
         self.replace_functions(functions)
 
@@ -190,6 +192,7 @@ class WorkerPool:
             region=self.region,
             generation=self._generation,
             log_sink=self._log_sink,
+            reaper=self._reaper,
         )
         if self._closed:  # closed while the Runtime API was starting
             await worker.stop()
@@ -329,6 +332,7 @@ class WorkerPool:
         """Kill every worker's process group now, without waiting (the loop may be gone)."""
         for worker in list(self._workers):
             worker.kill()
+        self._reaper.close()
 
     async def close(self) -> None:
         """Kill every worker and wait until each is reaped: nothing outlives the pool."""
@@ -341,6 +345,7 @@ class WorkerPool:
         for worker in workers:
             worker.kill()
         await asyncio.gather(*(worker.stop() for worker in workers))
+        self._reaper.close()
 
 
 def _trace_id() -> str:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable, Sequence
 
 from ._invocation import FunctionSpec
+from ._reaper import GroupReaper
 from ._runtime_api import RuntimeApiServer
 
 LogSink = Callable[[str], None]
@@ -136,8 +137,15 @@ def _die_with_parent_hook() -> Callable[[], None] | None:
 class Worker:
     """A runtime client process, its Runtime API and its output."""
 
-    def __init__(self, spec: FunctionSpec, generation: int, log_sink: LogSink | None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        generation: int,
+        log_sink: LogSink | None,
+        reaper: GroupReaper | None = None,
+    ) -> None:
         self.spec = spec
+        self.reaper = reaper
         self.generation = generation
         self.server = RuntimeApiServer()
         self.log_sink = log_sink
@@ -165,9 +173,13 @@ class Worker:
         region: str,
         generation: int = 0,
         log_sink: LogSink | None = None,
+        reaper: GroupReaper | None = None,
     ) -> Worker:
-        """Start the Runtime API, then the runtime client process that will poll it."""
-        worker = cls(spec, generation, log_sink)
+        """Start the Runtime API, then the runtime client process that will poll it.
+
+        A `reaper` kills its process group should this server die without stopping it.
+        """
+        worker = cls(spec, generation, log_sink, reaper)
         await worker.server.start()
         env = lambda_environment(
             spec, region=region, runtime_api=worker.server.address, log_stream=log_stream_name()
@@ -198,6 +210,8 @@ class Worker:
         # Its own session makes its pid its process group: only that group may use the
         # Runtime API (docs/security.md).
         self.server.admit_group(self._process.pid)
+        if self.reaper is not None:
+            self.reaper.watch(self._process.pid)
         loop = asyncio.get_running_loop()
         assert self._process.stdout is not None
         self._output_fd = self._process.stdout.fileno()
@@ -334,6 +348,8 @@ class Worker:
             os.close(self._pidfd)
             self._pidfd = -1
         self.returncode = returncode
+        if self.reaper is not None:
+            self.reaper.forget(self._process.pid)
         for fd in (self._status_fd, self._statm_fd, self._children_fd):
             if fd >= 0:
                 os.close(fd)

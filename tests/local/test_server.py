@@ -387,3 +387,31 @@ def test_fuzzed_requests_never_get_a_plain_500_or_a_traceback(project: Path) -> 
             assert b"Traceback (most recent call last)" not in body, request[:300]
 
         exchange()
+
+
+SPAWNING_APP = (
+    APP
+    + """
+
+@app.route("/spawn")
+def spawn():
+    import subprocess
+
+    return {"child": subprocess.Popen(["sleep", "1001"]).pid}
+"""
+)
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not _is_zombie(pid)
+
+
+def test_a_server_killed_with_sigkill_leaves_no_worker_nor_handler_child(project: Path) -> None:
+    (project / "app.py").write_text(SPAWNING_APP)
+    with local_server(project) as (base_url, _, process):
+        child = requests.get(base_url + "/spawn", timeout=10).json()["child"]
+        workers = children_of(process.pid)
+        assert _alive(child) and workers
+        process.kill()
+        process.wait(timeout=10)
+        wait_for(lambda: not _alive(child) and not any(map(_alive, workers)), 5)
