@@ -117,13 +117,20 @@ class EventDecorators:
         window = _whole("on_sqs_message", "maximum_batching_window_in_seconds",
                         maximum_batching_window_in_seconds, 0, 300)  # fmt: skip
         _whole("on_sqs_message", "batch_size", batch_size, 1, 10_000)
-        problems: tuple[str, ...] = ()
+        problems: list[str] = []
         if batch_size > 10 and not window:
             # AWS: up to 10 messages per batch, or 10,000 with a batching window. Chalice
             # takes any size at import (its own tests use 200): a deploy problem here.
-            problems = (
+            problems.append(
                 f"batch_size {batch_size} is over 10, which Lambda takes from SQS only with "
-                "maximum_batching_window_in_seconds of 1 or more",
+                "maximum_batching_window_in_seconds of 1 or more"
+            )
+        if queue_arn is not None and not (
+            queue_arn.startswith("arn:") and ":sqs:" in queue_arn
+        ):  # Chalice takes a placeholder; Lambda's event source mapping only a queue's ARN
+            problems.append(
+                f"queue_arn {queue_arn!r} is not an SQS queue ARN "
+                "(arn:aws:sqs:REGION:ACCOUNT:QUEUE), which Lambda needs"
             )
         if maximum_concurrency is not None:
             _whole("on_sqs_message", "maximum_concurrency", maximum_concurrency, 2, 1000)
@@ -133,7 +140,7 @@ class EventDecorators:
             "batch_size": batch_size,
             "maximum_batching_window_in_seconds": window,
             "maximum_concurrency": maximum_concurrency,
-            "deploy_problems": problems,
+            "deploy_problems": tuple(problems),
         }
         return self._event_decorator(EventType.SQS, name, settings, per_record)
 

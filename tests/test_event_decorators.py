@@ -114,6 +114,7 @@ def test_what_chalice_accepts_imports_and_is_a_deploy_problem() -> None:
     app.on_kinesis_record(stream="", name="clicks")(lambda event: None)
     app.on_cognito_trigger(user_pool="", triggers=["PreSignUp"], name="signup")(lambda e: None)
     app.on_sqs_message(queue="jobs", name="fine")(lambda event: None)
+    app.on_sqs_message(queue_arn="my-queue-arn", name="placeholder")(lambda event: None)
     assert deployment_problems(app) == [
         "s3 handler '<lambda>': bucket is empty: S3 needs the bucket's name",
         "dynamodb handler 'orders': stream_arn 'my-stream-arn' is not a DynamoDB stream ARN "
@@ -121,6 +122,8 @@ def test_what_chalice_accepts_imports_and_is_a_deploy_problem() -> None:
         "sns handler 'news': topic is empty: SNS needs the topic's name or ARN",
         "kinesis handler 'clicks': stream is empty: Kinesis needs the stream's name",
         "cognito handler 'signup': user_pool is empty: Cognito needs the user pool's id",
+        "sqs handler 'placeholder': queue_arn 'my-queue-arn' is not an SQS queue ARN "
+        "(arn:aws:sqs:REGION:ACCOUNT:QUEUE), which Lambda needs",
     ]
     assert app.event_sources[0].settings["bucket"] == ""
     assert "deploy_problems" not in app.event_sources[0].settings
