@@ -230,7 +230,8 @@ class EventHandler:
                 log = self._app.log
                 log.error(
                     "%s: record %s failed: %s: %s",
-                    self.source.handler_name, record_id, type(error).__name__, error,
+                    self.source.handler_name, record_id, type(error).__name__,
+                    str(error).replace("\n", "\\n"),  # one line per record, always
                 )  # fmt: skip
                 log.debug("Traceback of record %s:", record_id, exc_info=True)
                 if stop_at_first:

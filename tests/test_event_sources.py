@@ -258,12 +258,15 @@ def test_a_failed_record_is_logged_with_its_id(caplog: pytest.LogCaptureFixture)
     def take_order(record: Any) -> None:
         if record.body == "bad":
             raise ValueError("no items in the order")
+        if record.body == "worse":
+            raise ValueError("two\nlines")
 
     with caplog.at_level(logging.DEBUG, logger="events"):
-        take_order(sqs_event("good", "bad"), Context())
+        take_order(sqs_event("good", "bad", "worse"), Context())
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert [r.getMessage() for r in errors] == [
-        "take_order: record msg-1 failed: ValueError: no items in the order"
+        "take_order: record msg-1 failed: ValueError: no items in the order",
+        "take_order: record msg-2 failed: ValueError: two\\nlines",
     ]
     assert errors[0].exc_info is None  # one line; the traceback is at debug level
     debug = [r for r in caplog.records if r.levelno == logging.DEBUG]
