@@ -291,3 +291,137 @@ def test_response_to_dict_never_hands_lambda_raw_bytes() -> None:
     answer = chalicelike.Response(b"\xff\xfe", headers={"Content-Type": "text/x-odd"}).to_dict()
     assert answer["body"] == "//4="
     assert answer["isBase64Encoded"] is True
+
+
+# -- Chalice's documented behaviour, one example per point, on both frameworks -------------
+
+
+def build_examples_app(fw: types.ModuleType) -> Any:
+    """Examples in the style of Chalice's docs and tutorials, written against its API."""
+    app = fw.Chalice(app_name="examples")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])  # as Chalice's websocket docs do
+    app.log.disabled = True  # the 500 cases log a traceback by design
+
+    @app.route("/logo.png")
+    def logo():
+        return fw.Response(b"\x89PNG\r\n", headers={"Content-Type": "image/png"})
+
+    @app.route("/plain")
+    def plain():
+        return fw.Response("just text", headers={"Content-Type": "text/plain"})
+
+    @app.route("/download")
+    def download():
+        return fw.Response(
+            "report", headers={"Content-Disposition": 'attachment; filename="文件.txt"'}
+        )
+
+    @app.route("/request/{name}", methods=["GET", "POST"])
+    def request_attributes(name):
+        request = app.current_request
+        return {
+            "name": name,
+            "method": request.method,
+            "path": request.path,
+            "uri_params": request.uri_params,
+            "query": None if request.query_params is None else dict(request.query_params),
+            "function": app.lambda_context.function_name,
+            "to_dict": sorted(request.to_dict()),
+        }
+
+    # A view whose signature does not take its route's parameter: Chalice serves the app
+    # and answers each request to it with a 500.
+    def mismatched():
+        return {"never": "reached"}
+
+    app.route("/mismatch/{item_id}")(mismatched)
+
+    @app.route("/echo-query")
+    def echo_query():
+        return app.current_request.query_params
+
+    return app
+
+
+def examples_app(fw: types.ModuleType) -> Any:
+    if fw is chalicelike:
+        with pytest.warns(chalicelike.ViewSignatureWarning):
+            return build_examples_app(fw)
+    return build_examples_app(fw)
+
+
+EXAMPLE_CASES: list[tuple[str, str, dict[str, str]]] = [
+    ("GET", "/logo.png", {}),  # binary without Accept: Chalice's 400
+    ("GET", "/logo.png", {"Accept": "image/png"}),
+    ("GET", "/logo.png", {"Accept": "text/html,*/*;q=0.8"}),
+    ("GET", "/plain", {"Content-Type": "text/plain"}),  # 415 without a body
+    ("GET", "/download", {}),  # a header value beyond Latin-1
+    ("GET", "/request/ann?x=1&x=2", {}),
+    ("POST", "/request/bob", {}),
+    ("GET", "/mismatch/7", {}),
+]
+
+
+def client_answer(name: str, method: str, path: str, headers: dict[str, str]) -> dict[str, Any]:
+    fw, fw_test = FRAMEWORKS[name]
+    with fw_test.Client(examples_app(fw)) as client:
+        response = client.http.request(method, path, headers=headers)
+    return {
+        "status": response.status_code,
+        "json": response.json_body,  # None for a body that is not JSON, in both
+        "body": response.body,
+        "disposition": {k.lower(): v for k, v in response.headers.items()}.get(
+            "content-disposition"
+        ),
+    }
+
+
+@pytest.mark.parametrize(("method", "path", "headers"), EXAMPLE_CASES)
+def test_documented_examples_answer_as_in_chalice(
+    method: str, path: str, headers: dict[str, str]
+) -> None:
+    assert client_answer("chalicelike", method, path, headers) == client_answer(
+        "chalice", method, path, headers
+    )
+
+
+class _Context:
+    function_name = "examples-dev"
+    memory_limit_in_mb = "128"
+    aws_request_id = "0f1e2d3c"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:examples-dev"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 3000
+
+
+def _trimmed_event(resource: str, params: dict[str, str] | None) -> dict[str, Any]:
+    """A REST event with only what Chalice reads: method and path in requestContext."""
+    return {
+        "requestContext": {"httpMethod": "GET", "resourcePath": resource},
+        "pathParameters": params,
+        "multiValueQueryStringParameters": {"x": ["1"]},
+        "headers": {"Accept": "application/json"},
+        "stageVariables": None,
+        "body": None,
+    }
+
+
+def test_app_called_with_a_trimmed_event_and_context_keyword_as_in_chalice() -> None:
+    answers = []
+    for fw in (chalice, chalicelike):
+        app = examples_app(fw)
+        raw = app(_trimmed_event("/request/{name}", {"name": "cy"}), context=_Context())
+        answers.append((raw["statusCode"], json.loads(raw["body"])))
+    assert answers[0] == answers[1]
+    assert answers[1][1]["query"] == {"x": "1"}
+
+
+def test_query_params_with_an_empty_list_where_chalice_fails_the_invocation() -> None:
+    # Chalice's answer escapes as a Lambda function error (KeyError); ours is served.
+    event = _trimmed_event("/echo-query", None)
+    event["multiValueQueryStringParameters"] = {"a": [], "b": ["2"]}
+    with pytest.raises(KeyError):
+        examples_app(chalice)(event, _Context())
+    raw = examples_app(chalicelike)(event, _Context())
+    assert (raw["statusCode"], json.loads(raw["body"])) == (200, {"b": "2"})
