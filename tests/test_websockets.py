@@ -701,3 +701,32 @@ def test_chalice_style_session_and_client_work_unchanged() -> None:
     with pytest.raises(WebsocketDisconnectedError) as error:
         app.websocket_api.close("ABCD1234=")
     assert error.value.connection_id == "ABCD1234="
+
+
+def test_chalice_echo_server_tutorial_runs_unchanged() -> None:
+    # Chalice's websocket tutorial app, import changed; the session is a stand-in that
+    # records what boto3 would be asked.
+    from chalicelike import Chalice
+    from chalicelike import WebsocketDisconnectedError as Disconnected
+
+    app = Chalice(app_name="echo-server")
+    client = _RecordingClient()
+    app.websocket_api.session = _RecordingSession(client)
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+    @app.on_ws_message()
+    def message(event: Any) -> None:
+        try:  # noqa: SIM105 - the tutorial's code, unchanged
+            app.websocket_api.send(connection_id=event.connection_id, message=event.body)
+        except Disconnected:
+            pass  # Disconnected so we can't send the message back.
+
+    event = _chalice_style_event("$default", "hello")
+    event["requestContext"]["domainName"] = "abcd1234.execute-api.us-west-2.amazonaws.com"
+    assert message(event, None) == {"statusCode": 200}
+    client.gone = True
+    assert message(event, None) == {"statusCode": 200}
+    assert client.calls == [
+        ("post_to_connection", {"ConnectionId": "ABCD1234=", "Data": "hello"}),
+        ("post_to_connection", {"ConnectionId": "ABCD1234=", "Data": "hello"}),
+    ]
