@@ -96,6 +96,12 @@ class LocalServer:
         kind = scope["type"]
         if kind == "http":
             if scope["path"].startswith(INVOKE_API_PREFIX):
+                from ._describe import AppLoadError  # loaded by then: costs a lookup
+
+                # An invoke sent after a save runs the new code too; a broken app is
+                # reported by the functions it no longer has, not here.
+                with contextlib.suppress(AppLoadError):
+                    await self.state.current()
                 await self.invoke_api(scope, receive, send)
             else:
                 await self.gateway(scope, receive, send)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -435,3 +436,33 @@ async def test_memory_used_by_a_handlers_children_counts(
     result = await pool.invoke("child_allocates", b'{"mb": 300}')
     assert result.status is InvocationStatus.OUT_OF_MEMORY
     assert result.duration_ms < 4000
+
+
+_PROBE = """\
+import http.client, sys
+host, port = sys.argv[1].rsplit(":", 1)
+for method, path in (("GET", "next"), ("POST", sys.argv[2] + "/response")):
+    connection = http.client.HTTPConnection(host, int(port), timeout=5)
+    connection.request(method, "/2018-06-01/runtime/invocation/" + path, body=b'"HIJACKED"')
+    print(connection.getresponse().status)
+"""
+
+
+async def test_another_process_cannot_hijack_a_workers_invocation(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("sleep"))
+    await pool.invoke("sleep", b'{"seconds": 0}')  # a warm worker, polling for the next
+    (pid,) = pool.worker_pids()
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        variables = dict(item.split(b"=", 1) for item in environ.read().split(b"\0") if item)
+    address = variables[b"AWS_LAMBDA_RUNTIME_API"].decode()
+    running = asyncio.ensure_future(pool.invoke("sleep", b'{"seconds": 0.5}'))
+    await asyncio.sleep(0.1)
+    probe = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _PROBE, address, "any-id", stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await probe.communicate()
+    assert out.split() == [b"403", b"403"]
+    result = await running
+    assert result.status is InvocationStatus.OK and body(result)["slept"] == 0.5

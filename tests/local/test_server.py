@@ -415,3 +415,54 @@ def test_a_server_killed_with_sigkill_leaves_no_worker_nor_handler_child(project
         process.kill()
         process.wait(timeout=10)
         wait_for(lambda: not _alive(child) and not any(map(_alive, workers)), 5)
+
+
+def test_an_invoke_sent_right_after_a_save_runs_the_new_code(project: Path) -> None:
+    with local_server(project) as (base_url, _, _):
+        client = boto3.client(
+            "lambda",
+            endpoint_url=base_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=Config(retries={"max_attempts": 0}),
+        )
+        for factor in (3, 4, 5):
+            (project / "app.py").write_text(APP.replace('event["n"] * 2', f'event["n"] * {factor}'))
+            answer = client.invoke(FunctionName="double", Payload=b'{"n": 1}')
+            assert json.loads(answer["Payload"].read())["doubled"] == factor
+
+
+SLEEPING_APP = (
+    APP
+    + """
+
+@app.route("/sleep")
+def sleep():
+    import time
+
+    time.sleep(60)
+"""
+)
+
+
+def test_ctrl_c_stops_the_server_while_a_handler_runs(project: Path) -> None:
+    (project / "app.py").write_text(SLEEPING_APP)
+    (project / ".chalice" / "config.json").write_text(
+        json.dumps({"stages": {"dev": {"lambda_timeout": 120}}})
+    )
+    with local_server(project) as (base_url, _, process):
+
+        def request() -> None:
+            with contextlib.suppress(requests.RequestException):
+                requests.get(base_url + "/sleep", timeout=30)
+
+        waiting = threading.Thread(target=request)
+        waiting.start()
+        wait_for(lambda: len(children_of(process.pid)) >= 2)  # the worker (and the watchdog)
+        time.sleep(0.2)
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+        assert time.monotonic() - started < 6
+        waiting.join(10)
