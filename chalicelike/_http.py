@@ -129,6 +129,9 @@ class HttpPipeline:
         except InvalidResponseError as error:
             self._app.log.error("Invalid response for path %s: %s", request.path, error)
             return render(self._internal_error_response(str(error)))
+        except Exception:  # never a Lambda function error for an answer we cannot write
+            self._app.log.error("Invalid response for path %s", request.path, exc_info=True)
+            return render(self._internal_error_response(None))
 
     # -- steps 3 to 5 ------------------------------------------------------------------
 
@@ -272,7 +275,7 @@ def _names_binary_type(accept: str, binary: frozenset[str]) -> bool:
 
 def _with_cors(request: Request, entry: RouteEntry, response: Response) -> Response:
     """Add the route's CORS headers that the view did not set itself."""
-    if entry.cors is not None:
+    if entry.cors is not None and isinstance(response.headers, dict):
         for name, value in entry.cors.get_access_control_headers(
             request.headers.get("origin")
         ).items():

@@ -200,6 +200,10 @@ def render(response: Response) -> RenderedResponse:
             ) from error
     headers: list[tuple[str, str]] = []
     has_content_type = False
+    if not isinstance(response.headers, Mapping):
+        raise InvalidResponseError(
+            f"Response headers must be a dict, not {type(response.headers).__name__}"
+        )
     for name, value in response.headers.items():
         _check_header_name(name)
         if not has_content_type and name.lower() == "content-type":

@@ -356,7 +356,7 @@ def test_convert_to_middleware_passes_the_lambda_context() -> None:
     app.route("/")(lambda: "ok")
     with Client(app) as client:
         assert client.http.get("/").body == b"ok"
-    assert contexts[0].function_name == f"{app.app_name}-dev"
+    assert contexts[0].function_name == "api_handler"  # as in Chalice's test client
 
 
 def test_middleware_sees_405_and_415_but_not_403(front_door) -> None:  # type: ignore[no-untyped-def]

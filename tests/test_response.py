@@ -325,3 +325,33 @@ def test_to_dict_base64_for_binary_types_and_keeps_multi_value_headers() -> None
 def test_to_dict_checks_the_response_like_render() -> None:
     with pytest.raises(InvalidResponseError, match="X-Bad"):
         Response("x", headers={"X-Bad": "a\r\nb"}).to_dict()
+
+
+def test_headers_that_are_not_a_mapping_are_refused() -> None:
+    response = Response("x")
+    response.headers = None  # type: ignore[assignment]
+    with pytest.raises(
+        InvalidResponseError, match=r"^Response headers must be a dict, not NoneType"
+    ):
+        render(response)
+
+
+def test_a_body_whose_mapping_raises_is_an_invalid_response() -> None:
+    from collections.abc import Mapping
+
+    class Broken(Mapping[str, str]):
+        def __getitem__(self, key: str) -> str:
+            raise LookupError("the mapping broke")
+
+        def __iter__(self) -> Any:
+            return iter(["a"])
+
+        def __len__(self) -> int:
+            return 1
+
+    with pytest.raises(InvalidResponseError) as caught:
+        render(Response({"value": Broken()}))
+    assert str(caught.value) == (
+        "Response body cannot be encoded as JSON: encoding it raised LookupError: "
+        "the mapping broke"
+    )
