@@ -340,6 +340,52 @@ def build_examples_app(fw: types.ModuleType) -> Any:
     def echo_query():
         return app.current_request.query_params
 
+    class TeapotError(fw.ChaliceViewError):  # a custom error, as Chalice's docs define one
+        STATUS_CODE = 418
+
+    @app.route("/teapot")
+    def teapot():
+        raise TeapotError("short and stout")
+
+    def stamp(event, get_response):  # registered without the decorator
+        response = get_response(event)
+        response.headers["X-Stamp"] = event.path
+        return response
+
+    app.register_middleware(stamp, "http")
+
+    @app.middleware("http")
+    def gatekeeper(event, get_response):
+        if event.headers.get("x-deny"):
+            return fw.Response({"denied": True}, status_code=401)
+        return get_response(event)
+
+    calls = []
+
+    def count_calls(handler):  # a plain Lambda-handler decorator, made middleware
+        def wrapped(event, context):
+            calls.append(context is not None)
+            return handler(event, context)
+
+        return wrapped
+
+    app.register_middleware(fw.ConvertToMiddleware(count_calls))
+
+    @app.route("/calls")
+    def seen_calls():
+        return {"calls": len(calls)}
+
+    shop = fw.Blueprint(__name__)
+
+    @shop.route("/items/{item_id}")
+    def item(item_id):
+        return {
+            "item": item_id,
+            "app": shop.current_app.app_name,
+            "path": shop.current_request.path,
+        }
+
+    app.register_blueprint(shop, url_prefix="/shop")
     return app
 
 
@@ -359,6 +405,10 @@ EXAMPLE_CASES: list[tuple[str, str, dict[str, str]]] = [
     ("GET", "/request/ann?x=1&x=2", {}),
     ("POST", "/request/bob", {}),
     ("GET", "/mismatch/7", {}),
+    ("GET", "/teapot", {}),
+    ("GET", "/calls", {}),
+    ("GET", "/calls", {"X-Deny": "1"}),
+    ("GET", "/shop/items/9", {}),
 ]
 
 
@@ -373,6 +423,7 @@ def client_answer(name: str, method: str, path: str, headers: dict[str, str]) ->
         "disposition": {k.lower(): v for k, v in response.headers.items()}.get(
             "content-disposition"
         ),
+        "stamp": {k.lower(): v for k, v in response.headers.items()}.get("x-stamp"),
     }
 
 
