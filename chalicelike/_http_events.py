@@ -1,8 +1,8 @@
 """Lambda's HTTP front doors: which one sent an event, and what the request in it is.
 
 API Gateway REST (payload 1.0), HTTP APIs (payload 2.0), Function URLs (2.0 as
-well), ALB target groups and Lambda@Edge each put the same HTTP request in a
-different shape. `parse_http_event` reads any of them into one `HttpEvent`, and
+well), ALB target groups, Lambda@Edge and VPC Lattice (event structures 1.0 and
+2.0) each put the same HTTP request in a different shape. `parse_http_event` reads any of them into one `HttpEvent`, and
 raises InvalidEventError naming the problem for anything else. No I/O, no
 dependencies: this runs on every warm invoke.
 """
@@ -223,7 +223,7 @@ def _describe(error: Exception) -> str:
     return str(error)
 
 
-# -- the five shapes ---------------------------------------------------------------------
+# -- the shapes ---------------------------------------------------------------------
 
 
 def _parse_rest(event: dict[str, Any], source: HttpEventSource) -> HttpEvent:

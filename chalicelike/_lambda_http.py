@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class LambdaHttpHandler:
-    """Serves one app's routes to REST APIs, HTTP APIs, Function URLs, ALBs and Lambda@Edge."""
+    """Serves one app's routes to every HTTP front door of Lambda (`HttpEventSource`)."""
 
     def __init__(self, app: Chalice) -> None:
         self._app = app
