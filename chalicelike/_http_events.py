@@ -2,9 +2,9 @@
 
 API Gateway REST (payload 1.0), HTTP APIs (payload 2.0), Function URLs (2.0 as
 well), ALB target groups, Lambda@Edge and VPC Lattice (event structures 1.0 and
-2.0) each put the same HTTP request in a different shape. `parse_http_event` reads any of them into one `HttpEvent`, and
-raises InvalidEventError naming the problem for anything else. No I/O, no
-dependencies: this runs on every warm invoke.
+2.0) each put the same HTTP request in a different shape. `parse_http_event`
+reads any of them into one `HttpEvent`, and raises InvalidEventError naming the
+problem for anything else. No I/O, no dependencies: this runs on every warm invoke.
 """
 
 from __future__ import annotations
