@@ -135,12 +135,31 @@ def describe_app(app: Any, module_name: str = "app") -> AppManifest:
         functions.append(FunctionEntry(name, _handler_of(authorizer.func), "authorizer"))
     for name, handler in app.handlers.items():
         source = handler.source
+        settings = _plain(source.settings)
+        if source.kind.value == "websocket":
+            name = _websocket_function_name(settings, name, functions)
         functions.append(
-            FunctionEntry(
-                name, _handler_of(handler.func), source.kind.value, _plain(source.settings)
-            )
+            FunctionEntry(name, _handler_of(handler.func), source.kind.value, settings)
         )
     return AppManifest(app.app_name, functions, routes, list(app.api.binary_types), mounts)
+
+
+# Chalice names a websocket route's function after the route, whatever the handler is
+# called: its config section (lambda_functions.websocket_connect), the deployed name
+# (<app>-<stage>-websocket_connect) and the template's IDs (WebsocketConnect) all use it.
+_WEBSOCKET_FUNCTIONS = {
+    "$connect": "websocket_connect",
+    "$default": "websocket_message",
+    "$disconnect": "websocket_disconnect",
+}
+
+
+def _websocket_function_name(
+    settings: Mapping[str, Any], name: str, functions: list[FunctionEntry]
+) -> str:
+    chalice_name = _WEBSOCKET_FUNCTIONS.get(str(settings.get("route_key")))
+    taken = {entry.name for entry in functions}
+    return chalice_name if chalice_name and chalice_name not in taken else name
 
 
 def _route_spec(entry: Any) -> RouteSpec:

@@ -150,3 +150,28 @@ def test_an_app_without_routes_has_no_api_function() -> None:
         return None
 
     assert [f.name for f in describe_app(app).functions] == ["work"]
+
+
+def test_websocket_functions_have_chalices_names() -> None:
+    # Chalice names them after the route, whatever the handler is called: config keys
+    # (lambda_functions.websocket_connect), deployed names and template IDs follow.
+    app = Chalice(app_name="chat")
+
+    @app.on_ws_connect()
+    def joined(event: Any) -> None:
+        return None
+
+    @app.on_ws_message(name="said")
+    def said(event: Any) -> None:
+        return None
+
+    @app.on_ws_disconnect()
+    def left(event: Any) -> None:
+        return None
+
+    functions = {f.name: f.handler for f in describe_app(app).functions}
+    assert functions == {
+        "websocket_connect": f"{__name__}.joined",
+        "websocket_message": f"{__name__}.said",
+        "websocket_disconnect": f"{__name__}.left",
+    }
