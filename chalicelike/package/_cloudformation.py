@@ -76,8 +76,12 @@ class Stack:
         principal: str,
         source_arn: Any,
         source_account: bool = False,
+        logical: str | None = None,
     ) -> str:
-        """Let an AWS service invoke the function; SourceArn pins it to one resource."""
+        """Let an AWS service invoke the function; SourceArn pins it to one resource.
+
+        Named `<function ID><label>Permission`, or `<logical>Permission` after the
+        resource it serves (SAM's names for the permissions of Chalice's events)."""
         properties: dict[str, Any] = {
             "Action": "lambda:InvokeFunction",
             "FunctionName": self.function_arn(function),
@@ -88,9 +92,8 @@ class Stack:
             # S3 and SES ARNs carry no account: without this, another account's bucket
             # or rule set of the same name could invoke the function (AWS's advice).
             properties["SourceAccount"] = {"Ref": "AWS::AccountId"}
-        return self.add(
-            f"{logical_id(function)}{label}Permission", "AWS::Lambda::Permission", properties
-        )
+        prefix = logical if logical is not None else f"{logical_id(function)}{label}"
+        return self.add(f"{prefix}Permission", "AWS::Lambda::Permission", properties)
 
     def tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         tags = {"chalicelike": f"app={self.manifest.app_name}:stage={self.stage.stage}"}
@@ -220,13 +223,6 @@ def clean_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
 def _add_function(stack: Stack, entry: FunctionEntry, role: Any) -> None:
     config = stack.config(entry.name)
     function_id = logical_id(entry.name)
-    log_group = stack.add(
-        f"{function_id}LogGroup",
-        "AWS::Logs::LogGroup",
-        _log_group_properties(config, f"/aws/lambda/${{AWS::StackName}}-{entry.name}"),
-        # The group is named after the stack: kept, it would block the stack's next creation.
-        deletion_policy="Delete",
-    )
     properties: dict[str, Any] = {
         "Handler": entry.handler,
         "Runtime": config.runtime,
@@ -234,9 +230,6 @@ def _add_function(stack: Stack, entry: FunctionEntry, role: Any) -> None:
         "MemorySize": config.lambda_memory_size,
         "Timeout": config.lambda_timeout,
         "Role": role,
-        # The function logs to a group the stack owns and created first: Lambda cannot
-        # create it on a first invoke and make the stack's own creation of it fail.
-        "LoggingConfig": {"LogGroup": {"Ref": log_group}},
     }
     if stack.sam:
         properties["CodeUri"] = CODE_URI
@@ -252,16 +245,35 @@ def _add_function(stack: Stack, entry: FunctionEntry, role: Any) -> None:
     properties.update(function_options(entry.name, config))
     function_type = "AWS::Serverless::Function" if stack.sam else "AWS::Lambda::Function"
     stack.add(function_id, function_type, properties)
+    if config.log_retention_in_days is not None:
+        _add_log_group(stack, function_id, config.log_retention_in_days)
+    if entry.kind == "websocket":
+        # Chalice's output names for its websocket handlers.
+        stack.output(f"{function_id}HandlerArn", stack.function_arn(entry.name))
+        stack.output(f"{function_id}HandlerName", {"Ref": function_id})
+        return
     stack.output(f"{function_id}Arn", stack.function_arn(entry.name))
     if entry.name == API_FUNCTION:
         stack.output("APIHandlerName", {"Ref": function_id})
 
 
-def _log_group_properties(config: FunctionConfig, name: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {"LogGroupName": sub(name)}
-    if config.log_retention_in_days is not None:
-        properties["RetentionInDays"] = config.log_retention_in_days
-    return properties
+def _add_log_group(stack: Stack, function_id: str, retention_in_days: int) -> None:
+    """The function's own log group, with its retention, as Chalice declares it.
+
+    Only when a retention is set (as Chalice): otherwise Lambda creates the group on the
+    first log line. Either way the logs outlive the stack. The group is named after the
+    function's generated name, which a new stack does not reuse, so a kept group never
+    blocks a stack's creation.
+    """
+    stack.add(
+        f"{function_id}LogGroup",
+        "AWS::Logs::LogGroup",
+        {
+            "LogGroupName": sub(f"/aws/lambda/${{{function_id}}}"),
+            "RetentionInDays": retention_in_days,
+        },
+        deletion_policy="Retain",
+    )
 
 
 def function_options(name: str, config: FunctionConfig) -> dict[str, Any]:

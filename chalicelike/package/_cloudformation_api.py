@@ -18,6 +18,7 @@ from ._resources import (
     gateway_functions,
     invoke_uri,
     logical_id,
+    rest_api_stage_id,
     short_hash,
     sub,
 )
@@ -79,7 +80,7 @@ def add_rest_api(stack: Stack, api_gateway_policy: Mapping[str, Any] | None) -> 
         {"RestApiId": {"Ref": "RestAPI"}, "Description": f"{stack.manifest.app_name} API"},
     )
     stack.add(
-        "RestAPIStage",
+        rest_api_stage_id(stage.api_gateway_stage),
         "AWS::ApiGateway::Stage",
         {
             "RestApiId": {"Ref": "RestAPI"},
@@ -345,17 +346,20 @@ def _add_websocket_route(stack: Stack, entry: FunctionEntry) -> str:
     """One handler's route ($connect, $default, $disconnect), integration and permission."""
     function_id = logical_id(entry.name)
     integration = stack.add(
-        f"{function_id}WebsocketIntegration",
+        f"{function_id}APIIntegration",
         "AWS::ApiGatewayV2::Integration",
         {
             "ApiId": {"Ref": "WebsocketAPI"},
+            "ConnectionType": "INTERNET",
+            # Lambda takes JSON: a binary frame reaches the handler as base64 text (Chalice).
+            "ContentHandlingStrategy": "CONVERT_TO_TEXT",
             "IntegrationType": "AWS_PROXY",
             "IntegrationUri": _uri_for(entry.name),
         },
     )
-    stack.permission(entry.name, "Websocket", APIGATEWAY, _execute_api_arn("WebsocketAPI"))
+    stack.permission(entry.name, "Invoke", APIGATEWAY, _execute_api_arn("WebsocketAPI"))
     return stack.add(
-        f"{function_id}WebsocketRoute",
+        f"{function_id}Route",
         "AWS::ApiGatewayV2::Route",
         {
             "ApiId": {"Ref": "WebsocketAPI"},

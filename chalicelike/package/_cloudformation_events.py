@@ -11,6 +11,7 @@ from . import _s3_notifications as s3n
 from ._resources import (
     arn_region,
     bucket_arn,
+    event_id,
     functions_of_kind,
     lambda_name,
     logical_id,
@@ -41,7 +42,8 @@ def add_event_sources(stack: Stack) -> None:
 
 def _add_s3_via_eventbridge(stack: Stack, entry: FunctionEntry) -> None:
     if entry.settings.get("via_eventbridge"):
-        _add_rule(stack, entry, "S3", {"EventPattern": s3_eventbridge_pattern(entry.settings)})
+        pattern = {"EventPattern": s3_eventbridge_pattern(entry.settings)}
+        _add_rule(stack, entry, f"{logical_id(entry.name)}S3Rule", pattern)
 
 
 def _add_s3_notifications(stack: Stack) -> None:
@@ -91,8 +93,12 @@ def _add_sns(stack: Stack, entry: FunctionEntry) -> None:
     region = arn_region(topic)
     if region is not None:
         properties["Region"] = region  # a topic elsewhere is subscribed to in its region
-    stack.add(f"{logical_id(entry.name)}SnsSubscription", "AWS::SNS::Subscription", properties)
-    stack.permission(entry.name, "Sns", "sns.amazonaws.com", sub(topic_arn(topic)))
+    subscription = stack.add(
+        event_id(entry.name, "SnsSubscription"), "AWS::SNS::Subscription", properties
+    )
+    stack.permission(
+        entry.name, "", "sns.amazonaws.com", sub(topic_arn(topic)), logical=subscription
+    )
 
 
 def _add_sqs(stack: Stack, entry: FunctionEntry) -> None:
@@ -100,16 +106,14 @@ def _add_sqs(stack: Stack, entry: FunctionEntry) -> None:
     properties = _mapping_properties(stack, entry, sub(queue_arn(settings)))
     if settings.get("maximum_concurrency"):
         properties["ScalingConfig"] = {"MaximumConcurrency": settings["maximum_concurrency"]}
-    stack.add(
-        f"{logical_id(entry.name)}SqsEventSource", "AWS::Lambda::EventSourceMapping", properties
-    )
+    stack.add(event_id(entry.name, "SqsEventSource"), "AWS::Lambda::EventSourceMapping", properties)
 
 
 def _add_kinesis(stack: Stack, entry: FunctionEntry) -> None:
     properties = _mapping_properties(stack, entry, sub(stream_arn(str(entry.settings["stream"]))))
     properties["StartingPosition"] = entry.settings["starting_position"]
     stack.add(
-        f"{logical_id(entry.name)}KinesisEventSource", "AWS::Lambda::EventSourceMapping", properties
+        event_id(entry.name, "KinesisEventSource"), "AWS::Lambda::EventSourceMapping", properties
     )
 
 
@@ -117,9 +121,7 @@ def _add_dynamodb(stack: Stack, entry: FunctionEntry) -> None:
     properties = _mapping_properties(stack, entry, entry.settings["stream_arn"])
     properties["StartingPosition"] = entry.settings["starting_position"]
     stack.add(
-        f"{logical_id(entry.name)}DynamodbEventSource",
-        "AWS::Lambda::EventSourceMapping",
-        properties,
+        event_id(entry.name, "DynamodbEventSource"), "AWS::Lambda::EventSourceMapping", properties
     )
 
 
@@ -138,20 +140,20 @@ def _add_cloudwatch(stack: Stack, entry: FunctionEntry) -> None:
     properties: dict[str, Any] = {"EventPattern": entry.settings["event_pattern"]}
     if entry.settings.get("bus"):
         properties["EventBusName"] = entry.settings["bus"]
-    _add_rule(stack, entry, "Event", properties)
+    _add_rule(stack, entry, event_id(entry.name, "Event"), properties)
 
 
 def _add_schedule(stack: Stack, entry: FunctionEntry) -> None:
     properties: dict[str, Any] = {"ScheduleExpression": entry.settings["expression"]}
     if entry.settings.get("description"):
         properties["Description"] = entry.settings["description"]
-    _add_rule(stack, entry, "Schedule", properties)
+    _add_rule(stack, entry, event_id(entry.name, "Event"), properties)
 
 
-def _add_rule(stack: Stack, entry: FunctionEntry, label: str, properties: dict[str, Any]) -> None:
+def _add_rule(stack: Stack, entry: FunctionEntry, logical: str, properties: dict[str, Any]) -> None:
     function_id = logical_id(entry.name)
     rule = stack.add(
-        f"{function_id}{label}Rule",
+        logical,
         "AWS::Events::Rule",
         properties
         | {
@@ -159,7 +161,9 @@ def _add_rule(stack: Stack, entry: FunctionEntry, label: str, properties: dict[s
             "Targets": [{"Arn": stack.function_arn(entry.name), "Id": function_id}],
         },
     )
-    stack.permission(entry.name, label, "events.amazonaws.com", {"Fn::GetAtt": [rule, "Arn"]})
+    stack.permission(
+        entry.name, "", "events.amazonaws.com", {"Fn::GetAtt": [rule, "Arn"]}, logical=rule
+    )
 
 
 def _add_ses(stack: Stack, entry: FunctionEntry) -> None:

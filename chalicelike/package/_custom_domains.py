@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._settings import CustomDomain
-from ._resources import TemplateError
+from ._resources import TemplateError, rest_api_stage_id
 
 if TYPE_CHECKING:
     from ._cloudformation import Stack
@@ -37,7 +37,7 @@ def add_rest_domain(stack: Stack, domain: CustomDomain) -> None:
     mapping: dict[str, Any] = {
         "DomainName": {"Ref": "ApiCustomDomain"},
         "RestApiId": {"Ref": "RestAPI"},
-        "Stage": {"Ref": "RestAPIStage"},
+        "Stage": {"Ref": rest_api_stage_id(stack.stage.api_gateway_stage)},
     }
     if domain.url_prefix:
         mapping["BasePath"] = domain.url_prefix
@@ -110,8 +110,11 @@ def add_tf_rest_domain(document: Document, domain: CustomDomain) -> None:
     document.output("HostedZoneId", f"${{{base}.{kind}_zone_id}}")
 
 
-def add_tf_v2_domain(document: Document, domain: CustomDomain, api: str, label: str) -> None:
-    """`api` names both the aws_apigatewayv2_api and its stage ('http_api', 'websocket_api')."""
+def add_tf_v2_domain(
+    document: Document, domain: CustomDomain, api: str, label: str, stage: str | None = None
+) -> None:
+    """`api` names the aws_apigatewayv2_api ('http_api', 'websocket_api'), `stage` its
+    stage (the API's name unless given)."""
     document.add(
         "aws_apigatewayv2_domain_name",
         api,
@@ -128,7 +131,7 @@ def add_tf_v2_domain(document: Document, domain: CustomDomain, api: str, label: 
     mapping: dict[str, Any] = {
         "api_id": f"${{aws_apigatewayv2_api.{api}.id}}",
         "domain_name": f"${{aws_apigatewayv2_domain_name.{api}.id}}",
-        "stage": f"${{aws_apigatewayv2_stage.{api}.id}}",
+        "stage": f"${{aws_apigatewayv2_stage.{stage or api}.id}}",
     }
     if domain.url_prefix:
         mapping["api_mapping_key"] = domain.url_prefix

@@ -52,6 +52,25 @@ def logical_id(name: str) -> str:
     return result
 
 
+def event_id(function: str, event: str) -> str:
+    """The logical ID of a function's event source resource, as a stack `chalice package`
+    made holds it: Chalice declares `<Function><Event>` in the function's SAM `Events`, and
+    SAM's transform prefixes the function's ID ('OnJob' → 'OnJobOnJobSqsEventSource').
+    Keeping the IDs lets our template update that stack in place (a second subscription
+    or event source mapping for the same function and source would be refused)."""
+    function_id = logical_id(function)
+    return f"{function_id}{function_id}{event}"
+
+
+def rest_api_stage_id(stage_name: str) -> str:
+    """The REST API stage's logical ID as SAM's transform names it for Chalice's template:
+    'RestAPIapiStage'; a name with other characters gets a hash of it instead."""
+    if stage_name.isalnum():
+        return f"RestAPI{stage_name}Stage"
+    digest = hashlib.sha1(stage_name.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"RestAPIStage{digest}"
+
+
 def short_hash(value: Any) -> str:
     """Eight hex digits of a JSON value: stable across runs, so templates are reproducible."""
     text = json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -28,6 +28,9 @@ from ._resources import (
 )
 
 ZIP = "${path.module}/deployment.zip"
+# Resource names are Chalice's (`chalice package --pkg-format terraform`), so our file can
+# take over a state Chalice's made without destroying and re-creating what it holds.
+DEFAULT_ROLE = "default-role"
 # 5.100 reads everything here but the Function URL grant below, which needs 6.29.
 PROVIDER_VERSION = ">= 5.100"
 FUNCTION_URL_PROVIDER_VERSION = ">= 6.29"
@@ -62,6 +65,7 @@ class Document:
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)
     provider_version: str = PROVIDER_VERSION
+    regions: set[str] = field(default_factory=set)  # other than the provider's
 
     def add(self, resource_type: str, name: str, body: dict[str, Any]) -> str:
         of_type = self.resources.setdefault(resource_type, {})
@@ -82,6 +86,23 @@ class Document:
     def config(self, function: str) -> FunctionConfig:
         return config_for(self.configs, function)
 
+    def require_provider(self, version: str) -> None:
+        """Ask for at least `version` (">= X.Y") of the aws provider."""
+
+        def number(text: str) -> tuple[int, ...]:
+            return tuple(int(part) for part in text.removeprefix(">=").strip().split("."))
+
+        if number(version) > number(self.provider_version):
+            self.provider_version = version
+
+    def provider_in(self, region: str) -> str:
+        """An aws provider for `region`, for what must be made there (a subscription to a
+        topic elsewhere). It reads credentials as the default one does (environment,
+        shared config); the aws provider 6's per-resource `region` would inherit the
+        rest of its settings too, but would leave 5.x behind."""
+        self.regions.add(region)
+        return f"aws.{_region_alias(region)}"
+
     def function_name(self, function: str) -> str:
         return lambda_name(self.manifest.app_name, self.stage.stage, function)
 
@@ -95,7 +116,9 @@ class Document:
         principal: str,
         source_arn: str,
         source_account: bool = False,
+        name: str | None = None,
     ) -> str:
+        """Let an AWS service invoke the function, as `<function>_<label>` or `name`."""
         body: dict[str, Any] = {
             "function_name": self.fn(function, "function_name"),
             "action": "lambda:InvokeFunction",
@@ -104,7 +127,8 @@ class Document:
         }
         if source_account:  # S3 and SES ARNs name no account (see _cloudformation)
             body["source_account"] = _DATA[ACCOUNT]
-        return self.add("aws_lambda_permission", f"{tf_name(function)}_{label}", body)
+        resource = name if name is not None else f"{tf_name(function)}_{label}"
+        return self.add("aws_lambda_permission", resource, body)
 
     def tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         tags = {"chalicelike": f"app={self.manifest.app_name}:stage={self.stage.stage}"}
@@ -125,6 +149,13 @@ class Document:
                 "aws_region": {"current": {}},
             },
         }
+        if self.regions:
+            document["provider"] = {
+                "aws": [
+                    {"alias": _region_alias(region), "region": region}
+                    for region in sorted(self.regions)
+                ]
+            }
         if self.locals:
             document["locals"] = self.locals
         document["resource"] = {
@@ -132,6 +163,10 @@ class Document:
         }
         document["output"] = sorted_mapping(self.outputs)
         return document
+
+
+def _region_alias(region: str) -> str:
+    return f"chalicelike_{region.replace('-', '_')}"
 
 
 def terraform_template(
@@ -171,11 +206,11 @@ def _add_roles(
             role = _add_role(
                 document, f"{tf_name(entry.name)}_role", document.function_name(entry.name), value
             )
-        elif "default_role" in document.resources.get("aws_iam_role", {}):
-            role = "default_role"
+        elif DEFAULT_ROLE in document.resources.get("aws_iam_role", {}):
+            role = DEFAULT_ROLE
         else:
             name = f"{document.manifest.app_name}-{document.stage.stage}"
-            role = _add_role(document, "default_role", name, value)
+            role = _add_role(document, DEFAULT_ROLE, name, value)
         roles[entry.name] = f"${{aws_iam_role.{role}.arn}}"
     return roles
 
@@ -206,10 +241,6 @@ def _add_function(document: Document, entry: FunctionEntry, role: str) -> None:
     config = document.config(entry.name)
     name = tf_name(entry.name)
     function_name = document.function_name(entry.name)
-    log_group: dict[str, Any] = {"name": f"/aws/lambda/{function_name}", "tags": document.tags()}
-    if config.log_retention_in_days is not None:
-        log_group["retention_in_days"] = config.log_retention_in_days
-    document.add("aws_cloudwatch_log_group", name, log_group)
     body: dict[str, Any] = {
         "function_name": function_name,
         "handler": entry.handler,
@@ -221,16 +252,31 @@ def _add_function(document: Document, entry: FunctionEntry, role: str) -> None:
         "filename": ZIP,
         "source_code_hash": f'${{filebase64sha256("{ZIP}")}}',
         "tracing_config": {"mode": "Active" if config.xray else "PassThrough"},
-        # The group exists before the function: Lambda cannot create it first (and
-        # without its retention) on an early invoke.
-        "logging_config": {
-            "log_format": "Text",
-            "log_group": f"${{aws_cloudwatch_log_group.{name}.name}}",
-        },
         "tags": document.tags(config.tags),
     }
+    if config.log_retention_in_days is not None:
+        # A retention needs a group of our own (otherwise Lambda makes one, kept forever,
+        # on the first log line). It exists before the function: an early invoke cannot
+        # create it first, without the retention. `terraform destroy` deletes it: its
+        # name is fixed, so a kept one would block the next apply.
+        log_group = {
+            "name": f"/aws/lambda/{function_name}",
+            "retention_in_days": config.log_retention_in_days,
+            "tags": document.tags(),
+        }
+        document.add("aws_cloudwatch_log_group", name, log_group)
+        body["logging_config"] = {
+            "log_format": "Text",
+            "log_group": f"${{aws_cloudwatch_log_group.{name}.name}}",
+        }
     body.update(_tf_options(function_options(entry.name, config)))
     document.add("aws_lambda_function", name, body)
+    if entry.kind == "websocket":  # Chalice's output names for its websocket handlers
+        document.output(f"{logical_id(entry.name)}HandlerArn", document.fn(entry.name))
+        document.output(
+            f"{logical_id(entry.name)}HandlerName", document.fn(entry.name, "function_name")
+        )
+        return
     document.output(f"{logical_id(entry.name)}Arn", document.fn(entry.name))
 
 

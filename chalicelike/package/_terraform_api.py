@@ -79,6 +79,8 @@ def add_rest_api(document: Document, api_gateway_policy: Mapping[str, Any] | Non
             "invoke",
             "apigateway.amazonaws.com",
             "${aws_api_gateway_rest_api.rest_api.execution_arn}/*",
+            # Chalice's name for the API function's
+            name="rest_api_invoke" if function == API_FUNCTION else None,
         )
     if stage.api_gateway_custom_domain is not None:
         add_tf_rest_domain(document, stage.api_gateway_custom_domain)
@@ -105,7 +107,7 @@ def add_function_url(document: Document, function: str) -> None:
     )
     # Since October 2025 a public URL also needs InvokeFunction, limited to URL calls;
     # the provider can say so from 6.29 on.
-    document.provider_version = FUNCTION_URL_PROVIDER_VERSION
+    document.require_provider(FUNCTION_URL_PROVIDER_VERSION)
     document.add(
         "aws_lambda_permission",
         f"{name}_url_invoke",
@@ -213,7 +215,7 @@ def add_websocket_api(document: Document) -> None:
     keys = sorted(str(e.settings["route_key"]) for e in handlers)
     document.add(
         "aws_apigatewayv2_deployment",
-        "websocket_api",
+        "websocket_api_deployment",
         {
             "api_id": api,
             "triggers": {"redeployment": json.dumps(keys)},
@@ -223,19 +225,20 @@ def add_websocket_api(document: Document) -> None:
     )
     document.add(
         "aws_apigatewayv2_stage",
-        "websocket_api",
+        "websocket_api_stage",
         {
             "api_id": api,
             "name": document.stage.websocket_api_stage,
-            "deployment_id": "${aws_apigatewayv2_deployment.websocket_api.id}",
+            "deployment_id": "${aws_apigatewayv2_deployment.websocket_api_deployment.id}",
         },
     )
     domain = document.stage.websocket_api_custom_domain
     if domain is not None:
-        add_tf_v2_domain(document, domain, "websocket_api", "Websocket")
+        add_tf_v2_domain(document, domain, "websocket_api", "Websocket", "websocket_api_stage")
     document.output("WebsocketAPIId", api)
     document.output(
-        "WebsocketConnectEndpointURL", "${aws_apigatewayv2_stage.websocket_api.invoke_url}/"
+        "WebsocketConnectEndpointURL",
+        "${aws_apigatewayv2_stage.websocket_api_stage.invoke_url}/",
     )
 
 
@@ -243,24 +246,30 @@ def _add_websocket_route(document: Document, entry: FunctionEntry) -> str:
     """One handler's route ($connect, $default, $disconnect), integration and permission."""
     name = tf_name(entry.name)
     api = "${aws_apigatewayv2_api.websocket_api.id}"
-    document.add(
+    integration = document.add(
         "aws_apigatewayv2_integration",
-        name,
+        f"{name}_api_integration",
         {
             "api_id": api,
+            "connection_type": "INTERNET",
+            # Lambda takes JSON: a binary frame reaches the handler as base64 text (Chalice).
+            "content_handling_strategy": "CONVERT_TO_TEXT",
             "integration_type": "AWS_PROXY",
             "integration_uri": document.fn(entry.name, "invoke_arn"),
         },
     )
     document.permission(
-        entry.name, "websocket", APIGATEWAY, "${aws_apigatewayv2_api.websocket_api.execution_arn}/*"
+        entry.name,
+        "invoke_permission",
+        APIGATEWAY,
+        "${aws_apigatewayv2_api.websocket_api.execution_arn}/*",
     )
     return document.add(
         "aws_apigatewayv2_route",
-        name,
+        f"{name}_route",
         {
             "api_id": api,
             "route_key": entry.settings["route_key"],
-            "target": f"integrations/${{aws_apigatewayv2_integration.{name}.id}}",
+            "target": f"integrations/${{{integration}.id}}",
         },
     )

@@ -10,6 +10,7 @@ from typing import Any
 from .._manifest import FunctionEntry
 from ._cloudformation_events import REPORT_FAILURES
 from ._resources import (
+    arn_region,
     bucket_arn,
     functions_of_kind,
     logical_id,
@@ -44,7 +45,12 @@ def _add_s3_notifications(document: Document) -> None:
                 continue
             permissions.append(
                 document.permission(
-                    entry.name, "s3", "s3.amazonaws.com", tf_arn(bucket_arn(bucket)), True
+                    entry.name,
+                    "s3",
+                    "s3.amazonaws.com",
+                    tf_arn(bucket_arn(bucket)),
+                    True,
+                    name=f"{tf_name(entry.name)}-s3event",
                 )
             )
             target: dict[str, Any] = {
@@ -58,26 +64,28 @@ def _add_s3_notifications(document: Document) -> None:
             notification["lambda_function"].append(target)
         # S3 checks that it may invoke each function when the configuration is written.
         notification["depends_on"] = permissions
-        document.add("aws_s3_bucket_notification", tf_name(bucket), notification)
+        document.add("aws_s3_bucket_notification", f"{tf_name(bucket)}_notify", notification)
 
 
 def _add_s3_rule(document: Document, entry: FunctionEntry) -> None:
     if entry.settings.get("via_eventbridge"):
         pattern = json.dumps(s3_eventbridge_pattern(entry.settings), sort_keys=True)
-        _add_rule(document, entry, "s3", {"event_pattern": pattern})
+        _add_rule(document, entry, f"{tf_name(entry.name)}_s3", {"event_pattern": pattern})
 
 
 def _add_sns(document: Document, entry: FunctionEntry) -> None:
     topic = tf_arn(topic_arn(str(entry.settings["topic"])))
-    document.add(
-        "aws_sns_topic_subscription",
-        tf_name(entry.name),
-        {"topic_arn": topic, "protocol": "lambda", "endpoint": document.fn(entry.name)},
-    )
-    document.permission(entry.name, "sns", "sns.amazonaws.com", topic)
+    name = f"{tf_name(entry.name)}-sns-subscription"
+    body = {"topic_arn": topic, "protocol": "lambda", "endpoint": document.fn(entry.name)}
+    region = arn_region(str(entry.settings["topic"]))
+    if region is not None:
+        # SNS subscribes in the topic's region only: the provider's would be refused.
+        body["provider"] = document.provider_in(region)
+    document.add("aws_sns_topic_subscription", name, body)
+    document.permission(entry.name, "sns", "sns.amazonaws.com", topic, name=name)
 
 
-def _add_mapping(document: Document, entry: FunctionEntry, source_arn: str) -> None:
+def _add_mapping(document: Document, entry: FunctionEntry, source_arn: str, kind: str) -> None:
     settings = entry.settings
     body: dict[str, Any] = {
         "event_source_arn": source_arn,
@@ -91,19 +99,20 @@ def _add_mapping(document: Document, entry: FunctionEntry, source_arn: str) -> N
         body["starting_position"] = settings["starting_position"]
     if settings.get("maximum_concurrency"):
         body["scaling_config"] = {"maximum_concurrency": settings["maximum_concurrency"]}
-    document.add("aws_lambda_event_source_mapping", tf_name(entry.name), body)
+    document.add("aws_lambda_event_source_mapping", f"{tf_name(entry.name)}-{kind}", body)
 
 
 def _add_sqs(document: Document, entry: FunctionEntry) -> None:
-    _add_mapping(document, entry, tf_arn(queue_arn(entry.settings)))
+    _add_mapping(document, entry, tf_arn(queue_arn(entry.settings)), "sqs-event-source")
 
 
 def _add_kinesis(document: Document, entry: FunctionEntry) -> None:
-    _add_mapping(document, entry, tf_arn(stream_arn(str(entry.settings["stream"]))))
+    stream = tf_arn(stream_arn(str(entry.settings["stream"])))
+    _add_mapping(document, entry, stream, "kinesis-event-source")
 
 
 def _add_dynamodb(document: Document, entry: FunctionEntry) -> None:
-    _add_mapping(document, entry, str(entry.settings["stream_arn"]))
+    _add_mapping(document, entry, str(entry.settings["stream_arn"]), "dynamodb-event-source")
 
 
 def _add_cloudwatch(document: Document, entry: FunctionEntry) -> None:
@@ -112,18 +121,18 @@ def _add_cloudwatch(document: Document, entry: FunctionEntry) -> None:
     }
     if entry.settings.get("bus"):
         body["event_bus_name"] = entry.settings["bus"]
-    _add_rule(document, entry, "event", body)
+    _add_rule(document, entry, f"{tf_name(entry.name)}-event", body)
 
 
 def _add_schedule(document: Document, entry: FunctionEntry) -> None:
     body: dict[str, Any] = {"schedule_expression": entry.settings["expression"]}
     if entry.settings.get("description"):
         body["description"] = entry.settings["description"]
-    _add_rule(document, entry, "schedule", body)
+    _add_rule(document, entry, f"{tf_name(entry.name)}-event", body)
 
 
-def _add_rule(document: Document, entry: FunctionEntry, label: str, body: dict[str, Any]) -> None:
-    name = f"{tf_name(entry.name)}_{label}"
+def _add_rule(document: Document, entry: FunctionEntry, name: str, body: dict[str, Any]) -> None:
+    """A rule, its target and the permission, all under `name`."""
     rule = document.add(
         "aws_cloudwatch_event_rule",
         name,
@@ -137,7 +146,7 @@ def _add_rule(document: Document, entry: FunctionEntry, label: str, body: dict[s
     if "event_bus_name" in body:
         target["event_bus_name"] = body["event_bus_name"]
     document.add("aws_cloudwatch_event_target", name, target)
-    document.permission(entry.name, label, "events.amazonaws.com", f"${{{rule}.arn}}")
+    document.permission(entry.name, "", "events.amazonaws.com", f"${{{rule}.arn}}", name=name)
 
 
 def _add_ses(document: Document, entry: FunctionEntry) -> None:

@@ -119,9 +119,17 @@ def test_every_function_with_its_settings(
         tags = properties["Tags"] if sam else {t["Key"]: t["Value"] for t in properties["Tags"]}
         assert tags == {"chalicelike": "app=everything:stage=dev", "team": "shop"}
         assert properties["Role"] == {"Fn::GetAtt": ["DefaultRole", "Arn"]}
-        log_group = template["Resources"][properties["LoggingConfig"]["LogGroup"]["Ref"]]
-        assert log_group["Properties"]["RetentionInDays"] == 14
-        assert template["Outputs"][f"{logical}Arn"]["Value"] == {"Fn::GetAtt": [logical, "Arn"]}
+        # A retention is set, so the function has a group of its own, as in Chalice's
+        # templates; it outlives the stack, as the group Lambda makes without one does.
+        log_group = template["Resources"][f"{logical}LogGroup"]
+        assert log_group["Properties"] == {
+            "LogGroupName": {"Fn::Sub": f"/aws/lambda/${{{logical}}}"},
+            "RetentionInDays": 14,
+        }
+        assert log_group["DeletionPolicy"] == log_group["UpdateReplacePolicy"] == "Retain"
+        assert "LoggingConfig" not in properties  # Lambda's default group is that one
+        output = f"{logical}HandlerArn" if entry.kind == "websocket" else f"{logical}Arn"
+        assert template["Outputs"][output]["Value"] == {"Fn::GetAtt": [logical, "Arn"]}
 
 
 def _camel(name: str) -> str:
@@ -169,34 +177,34 @@ def test_an_s3_source_via_eventbridge_is_a_rule(template: dict[str, Any]) -> Non
 
 
 def test_sns_subscriptions(template: dict[str, Any]) -> None:
-    alert = template["Resources"]["OnAlertSnsSubscription"]["Properties"]
+    alert = template["Resources"]["OnAlertOnAlertSnsSubscription"]["Properties"]
     assert alert["Protocol"] == "lambda"
     assert alert["TopicArn"] == {
         "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:everything-alerts"
     }
-    news = template["Resources"]["OnNewsSnsSubscription"]["Properties"]
+    news = template["Resources"]["OnNewsOnNewsSnsSubscription"]["Properties"]
     assert news["TopicArn"] == "arn:aws:sns:us-west-2:123456789012:partner-news"
     assert news["Region"] == "us-west-2"  # a topic is subscribed to in its own region
-    assert template["Resources"]["OnNewsSnsPermission"]["Properties"]["Principal"] == (
-        "sns.amazonaws.com"
-    )
+    assert template["Resources"]["OnNewsOnNewsSnsSubscriptionPermission"]["Properties"][
+        "Principal"
+    ] == ("sns.amazonaws.com")
 
 
 def test_queue_and_stream_mappings_keep_their_settings(template: dict[str, Any]) -> None:
     mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
-    job = mappings["OnJobSqsEventSource"]["Properties"]
+    job = mappings["OnJobOnJobSqsEventSource"]["Properties"]
     assert job["BatchSize"] == 50
     assert job["MaximumBatchingWindowInSeconds"] == 10
     assert job["ScalingConfig"] == {"MaximumConcurrency": 5}
     assert job["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    partner = mappings["OnPartnerJobSqsEventSource"]["Properties"]
+    partner = mappings["OnPartnerJobOnPartnerJobSqsEventSource"]["Properties"]
     assert partner["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:partner-jobs"
     assert "ScalingConfig" not in partner
-    click = mappings["OnClickKinesisEventSource"]["Properties"]
+    click = mappings["OnClickOnClickKinesisEventSource"]["Properties"]
     assert (click["BatchSize"], click["StartingPosition"]) == (200, "TRIM_HORIZON")
     assert click["MaximumBatchingWindowInSeconds"] == 5
     assert click["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    order = mappings["OnOrderChangeDynamodbEventSource"]["Properties"]
+    order = mappings["OnOrderChangeOnOrderChangeDynamodbEventSource"]["Properties"]
     assert order["EventSourceArn"].endswith(
         "table/everything-orders/stream/2024-01-01T00:00:00.000"
     )
@@ -206,19 +214,19 @@ def test_queue_and_stream_mappings_keep_their_settings(template: dict[str, Any])
 
 def test_eventbridge_rules_and_schedules(template: dict[str, Any]) -> None:
     rules = resources_of_type(template, "AWS::Events::Rule")
-    assert rules["EveryFiveMinutesScheduleRule"]["Properties"]["ScheduleExpression"] == (
+    assert rules["EveryFiveMinutesEveryFiveMinutesEvent"]["Properties"]["ScheduleExpression"] == (
         "rate(5 minutes)"
     )
-    assert rules["EveryFiveMinutesScheduleRule"]["Properties"]["Description"] == (
+    assert rules["EveryFiveMinutesEveryFiveMinutesEvent"]["Properties"]["Description"] == (
         "Every five minutes"
     )
-    assert rules["AtNoonScheduleRule"]["Properties"]["ScheduleExpression"] == "cron(0 12 * * ? *)"
-    ec2 = rules["OnEc2EventRule"]["Properties"]
+    assert rules["AtNoonAtNoonEvent"]["Properties"]["ScheduleExpression"] == "cron(0 12 * * ? *)"
+    ec2 = rules["OnEc2OnEc2Event"]["Properties"]
     assert ec2["EventPattern"]["source"] == ["aws.ec2"]
     assert ec2["Targets"] == [{"Arn": {"Fn::GetAtt": ["OnEc2", "Arn"]}, "Id": "OnEc2"}]
-    assert rules["OnCustomBusEventRule"]["Properties"]["EventBusName"] == "everything-bus"
-    permission = template["Resources"]["OnCustomBusEventPermission"]["Properties"]
-    assert permission["SourceArn"] == {"Fn::GetAtt": ["OnCustomBusEventRule", "Arn"]}
+    assert rules["OnCustomBusOnCustomBusEvent"]["Properties"]["EventBusName"] == "everything-bus"
+    permission = template["Resources"]["OnCustomBusOnCustomBusEventPermission"]["Properties"]
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["OnCustomBusOnCustomBusEvent", "Arn"]}
 
 
 def test_the_websocket_api_has_its_three_routes(template: dict[str, Any]) -> None:
@@ -233,6 +241,15 @@ def test_the_websocket_api_has_its_three_routes(template: dict[str, Any]) -> Non
     (deployment,) = resources_of_type(template, "AWS::ApiGatewayV2::Deployment").values()
     assert sorted(deployment["DependsOn"]) == sorted(routes)
     assert "WebsocketConnectEndpointURL" in template["Outputs"]
+    # Lambda takes JSON: binary frames must reach the handler as base64 text.
+    integrations = resources_of_type(template, "AWS::ApiGatewayV2::Integration").values()
+    assert {i["Properties"]["ContentHandlingStrategy"] for i in integrations} == {"CONVERT_TO_TEXT"}
+    # Chalice's names: its config key, deployed name and template IDs for each route.
+    assert sorted(routes) == [
+        "WebsocketConnectRoute",
+        "WebsocketDisconnectRoute",
+        "WebsocketMessageRoute",
+    ]
 
 
 def test_ses_and_cognito_triggers(template: dict[str, Any]) -> None:
@@ -258,14 +275,14 @@ def test_the_rest_api_embeds_the_openapi_body(template: dict[str, Any]) -> None:
     }
     assert api["EndpointConfiguration"] == {"Types": ["EDGE"]}
     (deployment,) = resources_of_type(template, "AWS::ApiGateway::Deployment")
-    assert template["Resources"]["RestAPIStage"]["Properties"]["DeploymentId"] == {
+    assert template["Resources"]["RestAPIapiStage"]["Properties"]["DeploymentId"] == {
         "Ref": deployment
     }
-    assert template["Resources"]["RestAPIStage"]["Properties"]["StageName"] == "api"
+    assert template["Resources"]["RestAPIapiStage"]["Properties"]["StageName"] == "api"
     invoked = {
         p["Properties"]["FunctionName"]["Fn::GetAtt"][0]
-        for name, p in resources_of_type(template, "AWS::Lambda::Permission").items()
-        if name.endswith("InvokePermission")
+        for p in resources_of_type(template, "AWS::Lambda::Permission").values()
+        if "${RestAPI}" in json.dumps(p["Properties"]["SourceArn"])
     }
     assert invoked == {"APIHandler", "TokenAuth", "TeamAuth"}
     assert template["Outputs"]["EndpointURL"]["Value"] == {
@@ -412,7 +429,7 @@ def test_custom_domains_for_the_rest_and_websocket_apis(fmt: str, everything: Ap
     assert domain["CertificateArn"] == DOMAIN.certificate_arn  # EDGE: CloudFront's certificate
     mapping = template["Resources"]["ApiCustomDomainMapping"]["Properties"]
     assert mapping["BasePath"] == "v1"
-    assert mapping["Stage"] == {"Ref": "RestAPIStage"}
+    assert mapping["Stage"] == {"Ref": "RestAPIapiStage"}
     assert template["Outputs"]["AliasDomainName"]["Value"] == {
         "Fn::GetAtt": ["ApiCustomDomain", "DistributionDomainName"]
     }

@@ -233,12 +233,15 @@ def test_rules_and_schedules(deployed: Deployed) -> None:
         logical: rules[deployed.physical[logical]]
         for logical in resources_of_type(deployed.template, "AWS::Events::Rule")
     }
-    assert by_logical["EveryFiveMinutesScheduleRule"]["ScheduleExpression"] == "rate(5 minutes)"
-    assert by_logical["AtNoonScheduleRule"]["ScheduleExpression"] == "cron(0 12 * * ? *)"
-    assert json.loads(by_logical["OnEc2EventRule"]["EventPattern"])["source"] == ["aws.ec2"]
+    assert (
+        by_logical["EveryFiveMinutesEveryFiveMinutesEvent"]["ScheduleExpression"]
+        == "rate(5 minutes)"
+    )
+    assert by_logical["AtNoonAtNoonEvent"]["ScheduleExpression"] == "cron(0 12 * * ? *)"
+    assert json.loads(by_logical["OnEc2OnEc2Event"]["EventPattern"])["source"] == ["aws.ec2"]
     assert json.loads(by_logical["OnPhotoS3Rule"]["EventPattern"])["source"] == ["aws.s3"]
-    assert by_logical["OnCustomBusEventRule"]["EventBusName"] == "everything-bus"
-    targets = events.list_targets_by_rule(Rule=deployed.physical["AtNoonScheduleRule"])["Targets"]
+    assert by_logical["OnCustomBusOnCustomBusEvent"]["EventBusName"] == "everything-bus"
+    targets = events.list_targets_by_rule(Rule=deployed.physical["AtNoonAtNoonEvent"])["Targets"]
     assert [t["Arn"] for t in targets] == [_function(deployed, "at_noon")["FunctionArn"]]
 
 
@@ -246,7 +249,8 @@ def test_log_groups_with_their_retention(deployed: Deployed) -> None:
     logs = deployed.client("logs")
     name = deployed.physical["OnJobLogGroup"]
     (group,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
-    assert group["logGroupName"] == "/aws/lambda/everything-dev-on_job"
+    # Lambda's own group for the function, which the stack names, as Chalice's does.
+    assert group["logGroupName"] == f"/aws/lambda/{deployed.physical['OnJob']}"
     assert group["retentionInDays"] == 7
 
 

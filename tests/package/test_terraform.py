@@ -116,7 +116,7 @@ def test_functions_read_the_zip_beside_the_file(document: dict[str, Any]) -> Non
     assert job["vpc_config"]["subnet_ids"] == ["subnet-0123456789abcdef0"]
     assert job["tracing_config"] == {"mode": "Active"}
     assert job["ephemeral_storage"] == {"size": 1024}
-    assert job["role"] == "${aws_iam_role.default_role.arn}"
+    assert job["role"] == "${aws_iam_role.default-role.arn}"  # Chalice's names, as all here
     assert job["logging_config"]["log_group"] == "${aws_cloudwatch_log_group.on_job.name}"
     log_group = document["resource"]["aws_cloudwatch_log_group"]["on_job"]
     assert log_group == {
@@ -124,7 +124,7 @@ def test_functions_read_the_zip_beside_the_file(document: dict[str, Any]) -> Non
         "retention_in_days": 14,
         "tags": {"chalicelike": "app=everything:stage=dev"},
     }
-    policy = json.loads(document["resource"]["aws_iam_role_policy"]["default_role"]["policy"])
+    policy = json.loads(document["resource"]["aws_iam_role_policy"]["default-role"]["policy"])
     assert policy == POLICY
 
 
@@ -138,7 +138,7 @@ def test_the_rest_api_and_its_redeployment(document: dict[str, Any]) -> None:
     assert deployment["triggers"] == {"redeployment": "${sha1(local.chalicelike_openapi)}"}
     assert document["resource"]["aws_api_gateway_stage"]["rest_api"]["stage_name"] == "api"
     permissions = document["resource"]["aws_lambda_permission"]
-    assert {"api_handler_invoke", "token_auth_invoke", "team_auth_invoke"} <= set(permissions)
+    assert {"rest_api_invoke", "token_auth_invoke", "team_auth_invoke"} <= set(permissions)
     assert document["output"]["EndpointURL"]["value"] == (
         "${aws_api_gateway_stage.rest_api.invoke_url}/"
     )
@@ -146,8 +146,13 @@ def test_the_rest_api_and_its_redeployment(document: dict[str, Any]) -> None:
 
 def test_event_source_mappings_keep_their_settings(document: dict[str, Any]) -> None:
     mappings = document["resource"]["aws_lambda_event_source_mapping"]
-    assert set(mappings) == {"on_job", "on_partner_job", "on_click", "on_order_change"}
-    job = mappings["on_job"]
+    assert set(mappings) == {
+        "on_job-sqs-event-source",
+        "on_partner_job-sqs-event-source",
+        "on_click-kinesis-event-source",
+        "on_order_change-dynamodb-event-source",
+    }
+    job = mappings["on_job-sqs-event-source"]
     assert job["event_source_arn"] == (
         "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}"
         ":${data.aws_caller_identity.current.account_id}:everything-jobs"
@@ -155,24 +160,24 @@ def test_event_source_mappings_keep_their_settings(document: dict[str, Any]) -> 
     assert (job["batch_size"], job["maximum_batching_window_in_seconds"]) == (50, 10)
     assert job["scaling_config"] == {"maximum_concurrency": 5}
     assert job["function_response_types"] == ["ReportBatchItemFailures"]
-    click = mappings["on_click"]
+    click = mappings["on_click-kinesis-event-source"]
     assert (click["starting_position"], click["batch_size"]) == ("TRIM_HORIZON", 200)
-    assert mappings["on_order_change"]["starting_position"] == "LATEST"
+    assert mappings["on_order_change-dynamodb-event-source"]["starting_position"] == "LATEST"
 
 
 def test_s3_notifications_one_per_bucket(document: dict[str, Any]) -> None:
     notifications = document["resource"]["aws_s3_bucket_notification"]
-    uploads = notifications["everything-uploads"]
+    uploads = notifications["everything-uploads_notify"]
     assert uploads["bucket"] == "everything-uploads"
     first, second = uploads["lambda_function"]
     assert first["events"] == ["s3:ObjectCreated:*"]
     assert (first["filter_prefix"], first["filter_suffix"]) == ("incoming/", ".csv")
     assert second["events"] == ["s3:ObjectRemoved:*"]
     assert uploads["depends_on"] == [
-        "aws_lambda_permission.on_upload_s3",
-        "aws_lambda_permission.on_removed_s3",
+        "aws_lambda_permission.on_upload-s3event",
+        "aws_lambda_permission.on_removed-s3event",
     ]
-    media = notifications["everything-media"]
+    media = notifications["everything-media_notify"]
     assert media["eventbridge"] is True and media["lambda_function"] == []
     rule = document["resource"]["aws_cloudwatch_event_rule"]["on_photo_s3"]
     assert json.loads(rule["event_pattern"])["detail"]["bucket"] == {"name": ["everything-media"]}
@@ -181,22 +186,29 @@ def test_s3_notifications_one_per_bucket(document: dict[str, Any]) -> None:
 def test_topics_rules_schedules_and_websockets(document: dict[str, Any]) -> None:
     resources = document["resource"]
     subscriptions = resources["aws_sns_topic_subscription"]
-    assert (
-        subscriptions["on_news"]["topic_arn"] == "arn:aws:sns:us-west-2:123456789012:partner-news"
-    )
-    assert subscriptions["on_alert"]["protocol"] == "lambda"
+    news = subscriptions["on_news-sns-subscription"]
+    assert news["topic_arn"] == "arn:aws:sns:us-west-2:123456789012:partner-news"
+    # SNS subscribes in the topic's region only: through a provider for that region.
+    assert news["provider"] == "aws.chalicelike_us_west_2"
+    assert document["provider"] == {
+        "aws": [{"alias": "chalicelike_us_west_2", "region": "us-west-2"}]
+    }
+    alert = subscriptions["on_alert-sns-subscription"]
+    assert alert["protocol"] == "lambda" and "provider" not in alert
     rules = resources["aws_cloudwatch_event_rule"]
-    assert rules["every_five_minutes_schedule"]["schedule_expression"] == "rate(5 minutes)"
-    assert rules["at_noon_schedule"]["schedule_expression"] == "cron(0 12 * * ? *)"
-    assert rules["on_custom_bus_event"]["event_bus_name"] == "everything-bus"
+    assert rules["every_five_minutes-event"]["schedule_expression"] == "rate(5 minutes)"
+    assert rules["at_noon-event"]["schedule_expression"] == "cron(0 12 * * ? *)"
+    assert rules["on_custom_bus-event"]["event_bus_name"] == "everything-bus"
     targets = resources["aws_cloudwatch_event_target"]
-    assert targets["on_custom_bus_event"]["event_bus_name"] == "everything-bus"
+    assert targets["on_custom_bus-event"]["event_bus_name"] == "everything-bus"
     routes = resources["aws_apigatewayv2_route"]
     assert sorted(r["route_key"] for r in routes.values()) == [
         "$connect",
         "$default",
         "$disconnect",
     ]
+    integrations = resources["aws_apigatewayv2_integration"]
+    assert {i["content_handling_strategy"] for i in integrations.values()} == {"CONVERT_TO_TEXT"}
     rule = resources["aws_ses_receipt_rule"]["on_email"]
     assert (rule["rule_set_name"], rule["recipients"]) == (
         "everything-rules",
