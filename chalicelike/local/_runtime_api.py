@@ -273,6 +273,10 @@ class RuntimeApiServer:
             # It took the event and went away without an answer: the event goes back for
             # the next GET /next instead of vanishing until the timeout.
             self._holder = None
+            poller = self._poller
+            if poller is not None:
+                self._deliver(poller)
+                poller.resume()
 
     def _on_response(
         self, connection: _RuntimeConnection, request_id: bytes, request: _Request, body: bytes

@@ -639,3 +639,21 @@ async def test_fuzzed_requests_are_answered_and_never_break_the_server(
     await client.request("POST", f"{BASE}/invocation/req-1/response", b'"ok"')
     assert (await running).body == b'"ok"'
     writer.close()
+
+
+async def test_an_event_given_back_goes_to_a_poll_already_waiting(
+    server: RuntimeApiServer, client: RawClient
+) -> None:
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    host, _, port = server.address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+    assert status == 200
+    client.send("GET", f"{BASE}/invocation/next")
+    waiting = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.05)
+    assert not waiting.done()  # taken by the first connection
+    writer.close()  # which goes away without an answer
+    status, headers, _ = await asyncio.wait_for(waiting, 5)
+    assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
+    running.cancel()
