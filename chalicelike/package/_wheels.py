@@ -139,19 +139,64 @@ class PipResult:
 
 
 class PipRunner:
-    """Runs pip in a subprocess of `python`; tests hand the packager a fake instead."""
+    """Runs pip in a subprocess; tests hand the packager a fake instead.
+
+    pip only downloads and builds here (for the target's platform, not this machine), so
+    any pip serves: the interpreter's own (`python -m pip`); else the pip wheel its stdlib
+    bundles for `ensurepip`, run straight from the wheel (a venv made `--without-pip`, or
+    by uv, has no pip of its own); else a `pip` on PATH.
+    """
 
     def __init__(self, python: str = sys.executable) -> None:
         self.python = python
+        self._command: list[str] | None = None
 
     def run(self, args: Sequence[str]) -> PipResult:
         import subprocess  # only when the cache misses: a repeat build runs no pip
 
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
         done = subprocess.run(
-            [self.python, "-m", "pip", *args], capture_output=True, text=True, env=env
+            [*self.command(), *args], capture_output=True, text=True, env=env, check=False
         )
         return PipResult(done.returncode, done.stdout, done.stderr)
+
+    def command(self) -> list[str]:
+        """How pip is started; PackagingError saying what to install when none is found."""
+        if self._command is None:
+            self._command = _find_pip(self.python)
+        return self._command
+
+
+def _find_pip(python: str) -> list[str]:
+    import shutil
+    import subprocess
+
+    probe = (
+        "import importlib.util, pathlib, sys\n"
+        "if importlib.util.find_spec('pip'): print('module')\n"
+        "elif importlib.util.find_spec('ensurepip'):\n"
+        "    import ensurepip\n"
+        "    bundled = sorted(pathlib.Path(ensurepip.__file__).parent.glob('_bundled/pip-*.whl'))\n"
+        "    print(bundled[-1] if bundled else '')\n"
+    )
+    try:
+        found = subprocess.run(
+            [python, "-I", "-c", probe], capture_output=True, text=True, timeout=60, check=False
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        found = ""
+    if found == "module":
+        return [python, "-m", "pip"]
+    if found.endswith(".whl"):
+        return [python, f"{found}/pip"]  # pip runs from its own wheel
+    on_path = shutil.which("pip3") or shutil.which("pip")
+    if on_path is not None:
+        return [on_path]
+    raise PackagingError(
+        f"No pip to download the requirements with: {python} has none (a virtualenv made "
+        f"--without-pip, or by uv), nor a bundled one, and no pip is on PATH. Install it "
+        f"into that environment: `{python} -m ensurepip` or `uv pip install pip`"
+    )
 
 
 @dataclass(frozen=True)

@@ -310,3 +310,49 @@ def test_a_package_without_a_linux_wheel_or_sdist_is_an_error_from_pypi(
     message = str(raised.value)
     assert message.startswith("pywin32: no wheel for python3.12 on x86_64")
     assert "no source distribution" in message and "manylinux wheel for x86_64" in message
+
+
+# -- finding a pip -----------------------------------------------------------------------
+
+
+def test_a_virtualenv_without_pip_downloads_with_its_bundled_pip_from_pypi(
+    tmp_path: Path,
+) -> None:
+    # `python -m venv --without-pip` (and uv's venvs) have no pip module: pip downloads
+    # for another platform anyway, so the wheel the stdlib bundles for ensurepip serves.
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True
+    )
+    python = str(tmp_path / "venv" / "bin" / "python")
+    assert subprocess.run([python, "-c", "import pip"], capture_output=True).returncode == 1
+    pip = PipRunner(python)
+    assert pip.command()[0] == python and pip.command()[1].endswith(".whl/pip")
+    (tmp_path / "requirements.txt").write_text("six==1.16.0\n")
+    wheels = resolve_wheels(
+        tmp_path / "requirements.txt",
+        X86_312,
+        tmp_path / "cache",
+        pip,
+        with_runtime_requirements=False,
+    )
+    assert [wheel.name for wheel in wheels.wheels] == ["six-1.16.0-py2.py3-none-any.whl"]
+
+
+def test_an_interpreter_with_pip_runs_its_own() -> None:
+    import sys
+
+    assert PipRunner().command() == [sys.executable, "-m", "pip"]
+
+
+def test_no_pip_anywhere_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "python"  # an interpreter with neither pip nor ensurepip
+    bare.write_text("#!/bin/sh\nexit 0\n")
+    bare.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(PackagingError, match=r"No pip .* -m ensurepip` or `uv pip install pip`"):
+        PipRunner(str(bare)).run(["--version"])
