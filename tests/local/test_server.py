@@ -466,3 +466,16 @@ def test_ctrl_c_stops_the_server_while_a_handler_runs(project: Path) -> None:
         process.wait(timeout=15)
         assert time.monotonic() - started < 6
         waiting.join(10)
+
+
+def test_a_server_killed_with_sigkill_while_the_app_import_hangs_leaves_no_child(
+    project: Path,
+) -> None:
+    (project / "app.py").write_text(HANGING_APP)
+    with start_server(project) as (port, log_path, process):
+        wait_listening(port, process, log_path)
+        wait_for(lambda: bool(children_of(process.pid)))  # the describe child, importing
+        (describe,) = children_of(process.pid)
+        process.kill()
+        process.wait(timeout=10)
+        wait_for(lambda: not _alive(describe), 5)
