@@ -90,6 +90,9 @@ class AppManifest:
     routes: list[RouteSpec]
     binary_types: list[str]
     mounts: list[str] = field(default_factory=list)  # paths hosted ASGI apps are mounted at
+    # What AWS would refuse that Chalice accepts at import (an empty bucket name, a
+    # placeholder ARN), one message each: `package` stops on them, `local` warns.
+    deploy_problems: list[str] = field(default_factory=list)
 
     def function(self, name: str) -> FunctionEntry | None:
         return next((entry for entry in self.functions if entry.name == name), None)
@@ -111,12 +114,14 @@ class AppManifest:
             routes=routes,
             binary_types=list(data["binary_types"]),
             mounts=list(data.get("mounts", [])),
+            deploy_problems=list(data.get("deploy_problems", [])),
         )
 
 
 def describe_app(app: Any, module_name: str = "app") -> AppManifest:
     """Read a live app (a Chalice app, or any handler `app.py` exposes as `app`)."""
     from ._app import Chalice
+    from ._event_sources import deployment_problems
 
     api_handler = f"{module_name}.app"
     if not isinstance(app, Chalice):
@@ -141,7 +146,14 @@ def describe_app(app: Any, module_name: str = "app") -> AppManifest:
         functions.append(
             FunctionEntry(name, _handler_of(handler.func), source.kind.value, settings)
         )
-    return AppManifest(app.app_name, functions, routes, list(app.api.binary_types), mounts)
+    return AppManifest(
+        app.app_name,
+        functions,
+        routes,
+        list(app.api.binary_types),
+        mounts,
+        deployment_problems(app),
+    )
 
 
 # Chalice names a websocket route's function after the route, whatever the handler is

@@ -175,3 +175,18 @@ def test_websocket_functions_have_chalices_names() -> None:
         "websocket_message": f"{__name__}.said",
         "websocket_disconnect": f"{__name__}.left",
     }
+
+
+def test_what_aws_would_refuse_travels_with_the_manifest() -> None:
+    app = Chalice(app_name="placeholders")
+
+    @app.on_s3_event(bucket="")
+    def ingest(event: Any) -> None:
+        return None
+
+    manifest = describe_app(app)
+    assert manifest.deploy_problems == [
+        "s3 handler 'ingest': bucket is empty: S3 needs the bucket's name"
+    ]
+    again = AppManifest.from_json(json.loads(json.dumps(manifest.to_json())))
+    assert again.deploy_problems == manifest.deploy_problems

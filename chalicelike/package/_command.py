@@ -96,6 +96,12 @@ def _package(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     project_dir = Path(args.project_dir).resolve()
     manifest = read_manifest(project_dir, args.stage)
+    if manifest.deploy_problems:
+        # The app imports (Chalice accepts these), but AWS would refuse the stack.
+        raise ChaliceError(
+            f"{project_dir / 'app.py'}: AWS would refuse what the app declares:\n"
+            + "\n".join(f"  {problem}" for problem in manifest.deploy_problems)
+        )
     names = [entry.name for entry in manifest.functions]
     stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
     # config.json's app_name names the deployed resources, as it does for Chalice and `local`.

@@ -272,3 +272,24 @@ def test_generate_models_into_a_closed_pipe_is_quiet(sample_app: Path) -> None:
     finally:
         os.close(write_end)
     assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_what_aws_would_refuse_stops_package(tmp_path: Path) -> None:
+    # Chalice imports these (its own S3 template tests with bucket=''); AWS would not.
+    project = tmp_path / "placeholders"
+    project.mkdir()
+    (project / "app.py").write_text(
+        "from chalicelike import Chalice\napp = Chalice('shop')\n\n"
+        "@app.on_s3_event(bucket='')\ndef ingest(event):\n    pass\n\n"
+        "@app.on_sqs_message(queue_arn='my-queue-arn', name='jobs')\ndef work(event):\n"
+        "    pass\n"
+    )
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 2, done.stdout
+    assert done.stderr.splitlines() == [
+        f"chalicelike: error: {project / 'app.py'}: AWS would refuse what the app declares:",
+        "  s3 handler 'ingest': bucket is empty: S3 needs the bucket's name",
+        "  sqs handler 'jobs': queue_arn 'my-queue-arn' is not an SQS queue ARN "
+        "(arn:aws:sqs:REGION:ACCOUNT:QUEUE), which Lambda needs",
+    ]
+    assert not (tmp_path / "out").exists()
