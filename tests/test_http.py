@@ -500,3 +500,19 @@ def test_json_body_with_upper_case_media_type(front_door) -> None:  # type: igno
         answer = http("POST", "/echo", headers={"Content-Type": "Application/JSON"}, body="[1]")
     assert answer.status_code == 200
     assert answer.json_body == {"json": [1]}
+
+
+def test_content_type_is_checked_without_a_body(front_door) -> None:  # type: ignore[no-untyped-def]
+    # As Chalice does: an unlisted Content-Type is a 415 even on a GET with no body, and a
+    # route that takes no JSON refuses a request naming no type (counted as JSON).
+    app = make_app()
+    app.route("/json")(lambda: "ok")
+    app.route("/csv", content_types=["text/csv"])(lambda: "ok")
+    with front_door(app) as http:
+        assert http("GET", "/json", headers={"Content-Type": "text/plain"}).status_code == 415
+        assert http("GET", "/json").status_code == 200
+        assert http("GET", "/csv").json_body == {
+            "Code": "UnsupportedMediaType",
+            "Message": "Unsupported media type: application/json",
+        }
+        assert http("GET", "/csv", headers={"Content-Type": "text/csv"}).status_code == 200
