@@ -293,7 +293,8 @@ def test_for_routes_authorizers_and_triggers(
     policy = run(shop.auth, generate_for(capsys, "auth"))
     assert policy["principalId"] == "allow"
     assert shop.SEEN["auth"].method_arn.endswith("/dev/POST/orders/example")
-    run(shop.gone, generate_for(capsys, "gone"))
+    # Chalice names a websocket handler's function by its route: websocket_disconnect.
+    run(shop.gone, generate_for(capsys, "websocket_disconnect"))
     assert shop.SEEN["gone"].route_key == "$disconnect"
     run(shop.mail, generate_for(capsys, "mail"))
     assert shop.SEEN["mail"].recipients == ["user@orders.example.com"]
