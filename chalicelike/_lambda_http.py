@@ -40,7 +40,7 @@ class LambdaHttpHandler:
         if match.kind is Match.NONE and self._app.mounts:
             mounted = self._app.mounted_app(http.route_path)
             if mounted is not None:
-                _check_mangum_reads(http)
+                check_mangum_reads(http)
                 return self._hosted(*mounted).handle(http, event, context, mount_prefix=mounted[0])
         early = self._gateway_answer(http, match)
         if early is not None:
@@ -85,7 +85,7 @@ class LambdaHttpHandler:
         return gateway_answer(match, http.method, lambda: http.headers.get("origin"))
 
 
-def _check_mangum_reads(http: HttpEvent) -> None:
+def check_mangum_reads(http: HttpEvent) -> None:
     """Mounted apps are served through Mangum, which reads no VPC Lattice events."""
     if http.source in (HttpEventSource.VPC_LATTICE, HttpEventSource.VPC_LATTICE_V2):
         raise InvalidEventError(
