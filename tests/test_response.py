@@ -352,6 +352,5 @@ def test_a_body_whose_mapping_raises_is_an_invalid_response() -> None:
     with pytest.raises(InvalidResponseError) as caught:
         render(Response({"value": Broken()}))
     assert str(caught.value) == (
-        "Response body cannot be encoded as JSON: encoding it raised LookupError: "
-        "the mapping broke"
+        "Response body cannot be encoded as JSON: encoding it raised LookupError: the mapping broke"
     )
