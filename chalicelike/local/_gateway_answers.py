@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .._response import Response, render
+from .._response import Response, header_bytes, render
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, InvocationResult, InvocationStatus
 
 Headers = list[tuple[bytes, bytes]]
@@ -72,7 +72,7 @@ def message_answer(status: int, message: str | None, problem: str | None = None)
 def response_answer(response: Response) -> GatewayAnswer:
     """An answer _http or _gateway_auth built as a Response (preflight, 401/403)."""
     rendered = render(response)
-    headers = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in rendered.headers]
+    headers = [(n.lower().encode("latin-1"), header_bytes(v)) for n, v in rendered.headers]
     return GatewayAnswer(rendered.status_code, headers, rendered.body)
 
 
@@ -127,8 +127,8 @@ def rest_answer(payload: bytes) -> GatewayAnswer:
     lines: Headers = []
     for lower, (name, values) in headers.items():
         if lower not in _HOP_BY_HOP:
-            raw = name.encode("latin-1")
-            lines.extend((raw, value.encode("latin-1")) for value in values)
+            raw = _header_name(name)
+            lines.extend((raw, header_bytes(value)) for value in values)
     if "content-type" not in headers:
         lines.append(_JSON)  # what a REST API sends when the function names no type
     return GatewayAnswer(status, lines, _body(data))
@@ -151,12 +151,12 @@ def http_api_answer(payload: bytes) -> GatewayAnswer:
         lower = name.lower()
         has_type = has_type or lower == "content-type"
         if lower not in _HOP_BY_HOP:
-            lines.append((name.encode("latin-1"), _header_value(name, value).encode("latin-1")))
+            lines.append((_header_name(name), header_bytes(_header_value(name, value))))
     cookies = data.get("cookies") or []
     if not (isinstance(cookies, list) and all(isinstance(c, str) for c in cookies)):
         raise MalformedResponse("cookies must be a list of strings")
     # Payload 2.0: each entry of `cookies` is sent as its own Set-Cookie header.
-    lines.extend((b"set-cookie", _header_value("cookies", c).encode("latin-1")) for c in cookies)
+    lines.extend((b"set-cookie", header_bytes(_header_value("cookies", c))) for c in cookies)
     if not has_type:
         lines.append(_JSON)
     return GatewayAnswer(status, lines, _body(data))
@@ -190,6 +190,13 @@ def _mapping(data: dict[str, Any], field: str) -> dict[str, Any]:
     return value
 
 
+def _header_name(name: str) -> bytes:
+    try:
+        return name.encode("ascii")
+    except UnicodeEncodeError:
+        raise MalformedResponse(f"header name {name!r} is not ASCII") from None
+
+
 def _header_value(name: str, value: object) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
@@ -199,11 +206,7 @@ def _header_value(name: str, value: object) -> str:
         raise MalformedResponse(f"header {name!r} is {type(value).__name__}, not a string")
     if "\r" in text or "\n" in text:
         raise MalformedResponse(f"header {name!r} holds a line break")
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        raise MalformedResponse(f"header {name!r} is not Latin-1 text") from None
-    return text
+    return text  # beyond Latin-1 passes through as UTF-8 (header_bytes), as Chalice's does
 
 
 def _body(data: dict[str, Any]) -> bytes:
