@@ -59,7 +59,10 @@ class AsgiLambdaHandler:
         self._mangum = Mangum(asgi_app, lifespan="off")
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        from ._lambda_http import check_mangum_reads
+
         http = parse_http_event(event)  # InvalidEventError where Mangum would crash
+        check_mangum_reads(http)  # Lattice parses, but Mangum cannot read it
         return self.handle(http, event, context)
 
     def handle(

@@ -299,3 +299,17 @@ def test_wsgi_without_a2wsgi_says_what_to_install(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "a2wsgi", None)  # as if it were not installed
     with pytest.raises(ChaliceError, match=r"pip install 'chalicelike\[wsgi\]'"):
         wsgi_handler(make_flask())
+
+
+def test_a_vpc_lattice_event_is_refused_by_name() -> None:
+    # Lattice events parse (the app's own views serve them), but Mangum cannot read them:
+    # a hosted app must get our clear error, not Mangum's KeyError.
+    event = {
+        "raw_path": "/items",
+        "method": "GET",
+        "headers": {},
+        "body": "",
+        "is_base64_encoded": False,
+    }
+    with hosting(make_fastapi()) as ours, pytest.raises(InvalidEventError, match="VPC Lattice"):
+        ours(event, Context())
