@@ -30,6 +30,7 @@ from ._errors import (
     ViewSignatureWarning,
     WebsocketDisconnectedError,
 )
+from ._event_sources import BatchItemFailures
 from ._middleware import ConvertToMiddleware
 from ._registry import Blueprint
 from ._response import Response
@@ -71,6 +72,7 @@ __all__ = [
     "AuthRoute",
     "BadRequestError",
     "BaseLambdaEvent",
+    "BatchItemFailures",
     "Blueprint",
     "CORSConfig",
     "CaseInsensitiveMapping",

@@ -233,3 +233,11 @@ def test_experimental_feature_flags_are_accepted() -> None:
     app = chalicelike.Chalice(app_name="flags", configure_logs=False)
     app.experimental_feature_flags.update(["WEBSOCKETS"])
     assert app.experimental_feature_flags == {"WEBSOCKETS"}
+
+
+def test_batch_item_failures_is_exported_where_the_docs_say() -> None:
+    import chalicelike.app
+    from chalicelike._event_sources import BatchItemFailures
+
+    assert chalicelike.BatchItemFailures is BatchItemFailures
+    assert chalicelike.app.BatchItemFailures is BatchItemFailures
