@@ -330,8 +330,36 @@ class Chalice(DecoratorAPI):
 
     @property
     def event_sources(self) -> list[EventSource]:
-        """Every registered event handler's source, in registration order (for packaging)."""
-        return [handler.source for handler in self._event_handlers.values()]
+        """The triggers' sources in registration order, as Chalice lists them: websocket
+        handlers and pure functions are in `websocket_handlers` / `pure_lambda_functions`."""
+        return [
+            handler.source
+            for handler in self._event_handlers.values()
+            if handler.source.kind not in (EventType.WEBSOCKET, EventType.PURE_LAMBDA)
+        ]
+
+    @property
+    def websocket_handlers(self) -> dict[str, EventSource]:
+        """Websocket handlers' sources by route key ($connect, $default, $disconnect)."""
+        return {
+            handler.source.settings["route_key"]: handler.source
+            for handler in self._event_handlers.values()
+            if handler.source.kind is EventType.WEBSOCKET
+        }
+
+    @property
+    def pure_lambda_functions(self) -> list[EventHandler]:
+        """The `@app.lambda_function()` handlers, as Chalice lists them."""
+        return [
+            handler
+            for handler in self._event_handlers.values()
+            if handler.source.kind is EventType.PURE_LAMBDA
+        ]
+
+    @property
+    def builtin_auth_handlers(self) -> list[Any]:
+        """The app's own Lambda authorizers (`@app.authorizer()`), as Chalice lists them."""
+        return list(self._authorizers.values())
 
     @property
     def handlers(self) -> dict[str, EventHandler]:

@@ -375,6 +375,11 @@ class ChaliceAuthorizer(_ScopedAuthorizer):
         self.scopes = _strings(kind, name, "scopes", scopes)
 
     @property
+    def handler_string(self) -> str:
+        """The handler Chalice records for the function: app.<function name>."""
+        return f"app.{getattr(self.func, '__name__', self.name)}"
+
+    @property
     def identity_source(self) -> str:
         """The IdentitySource API Gateway's configuration takes: sources, comma-separated."""
         return ", ".join(self.identity_sources)

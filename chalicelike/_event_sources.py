@@ -138,7 +138,7 @@ class EventSource:
 
 
 # Chalice's attribute names that differ from our settings' keys.
-_CHALICE_SETTING_NAMES = {"schedule_expression": "expression"}
+_CHALICE_SETTING_NAMES = {"schedule_expression": "expression", "route_key_handled": "route_key"}
 
 
 class EventHandler:
@@ -168,6 +168,15 @@ class EventHandler:
         self._chain: Callable[[Any], Any] | None = None
         self._chain_version = -1
         functools.update_wrapper(self, func)
+
+    @property
+    def name(self) -> str:
+        """The Lambda function's name within the app, as Chalice's handler objects have it."""
+        return self.source.name
+
+    @property
+    def handler_string(self) -> str:
+        return self.source.handler_string
 
     def __call__(self, event: Any, context: Any) -> Any:
         typed = event if self._event_class is None else self._typed(event, context)
@@ -333,8 +342,8 @@ def deployment_problems(app: Chalice) -> list[str]:
     Each message names the handler or authorizer, the setting and what AWS needs.
     """
     problems: list[str] = []
-    for source in app.event_sources:
-        problems.extend(source.deploy_problems)
+    for handler in app.handlers.values():
+        problems.extend(handler.source.deploy_problems)
     authorizers: list[Any] = list(app.authorizers.values())
     for methods in app.routes.values():
         authorizers.extend(entry.authorizer for entry in methods.values() if entry.authorizer)

@@ -476,3 +476,43 @@ def test_query_params_with_an_empty_list_where_chalice_fails_the_invocation() ->
         examples_app(chalice)(event, _Context())
     raw = examples_app(chalicelike)(event, _Context())
     assert (raw["statusCode"], json.loads(raw["body"])) == (200, {"b": "2"})
+
+
+@pytest.mark.parametrize("fw_name", ["chalice", "chalicelike"])
+def test_registrations_are_listed_under_chalices_attribute_names(fw_name: str) -> None:
+    # Chalice's unit tests read what an app registered through these public attributes.
+    fw = importlib.import_module(fw_name)
+    app = fw.Chalice(app_name="listed")
+    app.experimental_feature_flags.update(["WEBSOCKETS"])
+
+    @app.on_s3_event(bucket="mybucket")
+    def on_upload(event: Any) -> None: ...
+
+    @app.on_ws_connect()
+    def connect(event: Any) -> None: ...
+
+    @app.on_ws_message()
+    def message(event: Any) -> None: ...
+
+    @app.lambda_function()
+    def plain(event: Any, context: Any) -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @app.authorizer(ttl_seconds=60)
+    def auth(auth_request: Any) -> Any: ...
+
+    assert [(s.name, s.handler_string, s.bucket) for s in app.event_sources] == [
+        ("on_upload", "app.on_upload", "mybucket")
+    ]
+    assert sorted(app.websocket_handlers) == ["$connect", "$default"]
+    assert app.websocket_handlers["$default"].name == "message"
+    assert app.websocket_handlers["$default"].route_key_handled == "$default"
+    [function] = app.pure_lambda_functions
+    assert (function.name, function.handler_string) == ("plain", "app.plain")
+    assert function({}, None) == {"ok": "yes"}
+    [authorizer] = app.builtin_auth_handlers
+    assert (authorizer.name, authorizer.handler_string, authorizer.ttl_seconds) == (
+        "auth",
+        "app.auth",
+        60,
+    )
