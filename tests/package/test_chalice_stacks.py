@@ -143,9 +143,16 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(RestAPI, "create_from_cloudformation_json", classmethod(create_with_body))
-        yield f"http://{host}:{port}"
+        yield endpoint
+    # moto's accounts live in the process, not the server: other modules' servers see them.
+    import urllib.request
+
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(reset) as answer:
+        assert answer.status == 200
     server.stop()
 
 
