@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -172,3 +173,22 @@ def test_parser_defaults() -> None:
         ["--project-dir", "/p", "local", "--host", "0.0.0.0", "--port", "9", "--stage", "prod"]
     )
     assert (args.project_dir, args.host, args.port, args.stage) == ("/p", "0.0.0.0", 9, "prod")
+
+
+def test_output_into_a_closed_pipe_ends_quietly(project: Path) -> None:
+    # `chalicelike generate-models | head`: the reader is gone before we are done writing.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "chalicelike.cli", "generate-models"],
+            cwd=project,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (0, "")

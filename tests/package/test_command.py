@@ -4,7 +4,6 @@ of a project, for each template format and both architectures."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -253,25 +252,6 @@ def test_links_left_out_of_the_zip_are_named(tmp_path: Path) -> None:
     done = run(project, "package", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     assert "left out chalicelib/awsconf: a link out of the project" in done.stderr
-
-
-def test_generate_models_into_a_closed_pipe_is_quiet(sample_app: Path) -> None:
-    # `generate-models | head`: the reader is gone before we are done writing.
-    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(sample_app)]
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        done = subprocess.run(
-            [*command, "generate-models"],
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-    finally:
-        os.close(write_end)
-    assert done.returncode == 0 and done.stderr == "", done.stderr
 
 
 def test_what_aws_would_refuse_stops_package(tmp_path: Path) -> None:
