@@ -75,7 +75,7 @@ async def describe_project(
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), limit)
-    except TimeoutError:
+    except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
         raise AppLoadError(
             f"reading {project_dir / 'app.py'} took longer than {limit:g} s, so it was "
             "stopped: does importing it wait on something (a network call, a lock, input())? "
