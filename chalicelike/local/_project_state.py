@@ -156,6 +156,9 @@ class ProjectState:
                 self._loading = None
         self._manifest, self._specs, self._error = manifest, specs, None
         self.generation += 1
+        for problem in manifest.deploy_problems:
+            # Chalice accepts these and so do we, locally; `package` refuses them.
+            logger.warning("chalicelike local: AWS would refuse this on deploy: %s", problem)
         if self.local_lambda is not None:
             self.local_lambda.replace_functions(specs)
 

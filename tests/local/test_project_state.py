@@ -140,3 +140,24 @@ def test_a_request_reads_a_save_the_watcher_has_not_reported_and_it_is_read_once
 
     assert asyncio.run(scenario()) == ["/saved/{path}"]
     assert state.generation == 3
+
+
+def test_what_aws_would_refuse_is_a_warning_and_the_app_is_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Chalice imports an empty bucket name (its S3 template's test does); `package` stops
+    # on it, `local` serves the app and says what deploying would meet.
+    (tmp_path / "app.py").write_text(
+        APP + '\n\n@app.on_s3_event(bucket="")\ndef ingest(event):\n    pass\n'
+    )
+    state = ProjectState(tmp_path, "dev")
+
+    async def scenario() -> None:
+        await state.reload()
+        assert [r.path for r in (await state.current()).routes] == ["/{path}"]
+
+    with caplog.at_level("WARNING", logger="chalicelike.local"):
+        asyncio.run(scenario())
+    [warning] = [r for r in caplog.records if "AWS would refuse" in r.getMessage()]
+    assert "ingest" in warning.getMessage()
+    assert "bucket" in warning.getMessage()
