@@ -22,10 +22,6 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-samtranslator = pytest.importorskip(
-    "samtranslator", reason="aws-sam-translator is a dev dependency"
-)
-
 MOVING = Path(__file__).resolve().parent / "apps" / "moving"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
