@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import timeit
 
-from chalicelike._routing import RouteEntry, RouteTable
+from chalicelike._core._routing import RouteEntry, RouteTable
 
 SIZES = (10, 100, 1000, 5000)
 

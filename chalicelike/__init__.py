@@ -7,8 +7,8 @@ so a Lambda cold start pays for nothing it does not use.
 import typing as _typing
 
 from ._app import APIGateway, Chalice
-from ._cors import CORSConfig
-from ._errors import (
+from ._core._cors import CORSConfig
+from ._core._errors import (
     ALL_ERRORS,
     BadRequestError,
     ChaliceError,
@@ -30,16 +30,16 @@ from ._errors import (
     ViewSignatureWarning,
     WebsocketDisconnectedError,
 )
-from ._event_sources import BatchItemFailures
-from ._middleware import ConvertToMiddleware
+from ._core._middleware import ConvertToMiddleware
+from ._core._response import Response
+from ._core._structures import CaseInsensitiveMapping, MultiDict
+from ._events._event_sources import BatchItemFailures
 from ._registry import Blueprint
-from ._response import Response
-from ._structures import CaseInsensitiveMapping, MultiDict
 
 if _typing.TYPE_CHECKING:
     # What mypy and IDEs see: the real classes. At run time they load on first use (below).
-    from ._auth_policy import AuthResponse, AuthRoute
-    from ._authorizers import (
+    from ._auth._auth_policy import AuthResponse, AuthRoute
+    from ._auth._authorizers import (
         AuthRequest,
         ChaliceAuthorizer,
         CognitoUserPoolAuthorizer,
@@ -47,11 +47,18 @@ if _typing.TYPE_CHECKING:
         IAMAuthorizer,
         JWTAuthorizer,
     )
-    from ._events import BaseLambdaEvent, CloudWatchEvent, S3Event, S3Record, SNSEvent, SNSRecord
-    from ._hosted_apps import asgi_handler, wsgi_handler
-    from ._request import Request
-    from ._schedules import Cron, Rate
-    from ._stream_events import (
+    from ._core._request import Request
+    from ._doors._hosted_apps import asgi_handler, wsgi_handler
+    from ._events._lambda_events import (
+        BaseLambdaEvent,
+        CloudWatchEvent,
+        S3Event,
+        S3Record,
+        SNSEvent,
+        SNSRecord,
+    )
+    from ._events._schedules import Cron, Rate
+    from ._events._stream_events import (
         DynamoDBEvent,
         DynamoDBRecord,
         KinesisEvent,
@@ -59,8 +66,8 @@ if _typing.TYPE_CHECKING:
         SQSEvent,
         SQSRecord,
     )
-    from ._trigger_events import CognitoEvent, SESEvent, SESRecord
-    from ._websockets import WebsocketAPI, WebsocketEvent
+    from ._events._trigger_events import CognitoEvent, SESEvent, SESRecord
+    from ._events._websockets import WebsocketAPI, WebsocketEvent
 
 __version__ = "0.1.0"
 
@@ -130,36 +137,36 @@ __all__ = [
 # (an HTTP function never loads the event classes, an event function never the ASGI
 # hosting), yet `from chalicelike import SQSEvent, asgi_handler` works as usual.
 _LAZY = {
-    "SESEvent": "._trigger_events",
-    "SESRecord": "._trigger_events",
-    "CognitoEvent": "._trigger_events",
-    "AuthResponse": "._auth_policy",
-    "AuthRoute": "._auth_policy",
-    "AuthRequest": "._authorizers",
-    "CognitoUserPoolAuthorizer": "._authorizers",
-    "CustomAuthorizer": "._authorizers",
-    "IAMAuthorizer": "._authorizers",
-    "JWTAuthorizer": "._authorizers",
-    "ChaliceAuthorizer": "._authorizers",
-    "WebsocketEvent": "._websockets",
-    "WebsocketAPI": "._websockets",
-    "Cron": "._schedules",
-    "Rate": "._schedules",
-    "Request": "._request",
-    "asgi_handler": "._hosted_apps",
-    "wsgi_handler": "._hosted_apps",
-    "BaseLambdaEvent": "._events",
-    "CloudWatchEvent": "._events",
-    "S3Event": "._events",
-    "S3Record": "._events",
-    "SNSEvent": "._events",
-    "SNSRecord": "._events",
-    "DynamoDBEvent": "._stream_events",
-    "DynamoDBRecord": "._stream_events",
-    "KinesisEvent": "._stream_events",
-    "KinesisRecord": "._stream_events",
-    "SQSEvent": "._stream_events",
-    "SQSRecord": "._stream_events",
+    "SESEvent": "._events._trigger_events",
+    "SESRecord": "._events._trigger_events",
+    "CognitoEvent": "._events._trigger_events",
+    "AuthResponse": "._auth._auth_policy",
+    "AuthRoute": "._auth._auth_policy",
+    "AuthRequest": "._auth._authorizers",
+    "CognitoUserPoolAuthorizer": "._auth._authorizers",
+    "CustomAuthorizer": "._auth._authorizers",
+    "IAMAuthorizer": "._auth._authorizers",
+    "JWTAuthorizer": "._auth._authorizers",
+    "ChaliceAuthorizer": "._auth._authorizers",
+    "WebsocketEvent": "._events._websockets",
+    "WebsocketAPI": "._events._websockets",
+    "Cron": "._events._schedules",
+    "Rate": "._events._schedules",
+    "Request": "._core._request",
+    "asgi_handler": "._doors._hosted_apps",
+    "wsgi_handler": "._doors._hosted_apps",
+    "BaseLambdaEvent": "._events._lambda_events",
+    "CloudWatchEvent": "._events._lambda_events",
+    "S3Event": "._events._lambda_events",
+    "S3Record": "._events._lambda_events",
+    "SNSEvent": "._events._lambda_events",
+    "SNSRecord": "._events._lambda_events",
+    "DynamoDBEvent": "._events._stream_events",
+    "DynamoDBRecord": "._events._stream_events",
+    "KinesisEvent": "._events._stream_events",
+    "KinesisRecord": "._events._stream_events",
+    "SQSEvent": "._events._stream_events",
+    "SQSRecord": "._events._stream_events",
 }
 
 

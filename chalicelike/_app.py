@@ -14,20 +14,20 @@ import sys
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import _context
-from ._cors import CORSConfig, resolve_cors
-from ._errors import RegistrationError
-from ._event_sources import EventHandler, EventSource, event_class_for
-from ._middleware import EventType
+from ._core import _context
+from ._core._cors import CORSConfig, resolve_cors
+from ._core._errors import RegistrationError
+from ._core._middleware import EventType
+from ._core._response import DEFAULT_BINARY_TYPES
+from ._core._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
+from ._events._event_sources import EventHandler, EventSource, event_class_for
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
-from ._response import DEFAULT_BINARY_TYPES
-from ._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
 
 if TYPE_CHECKING:
     # The HTTP pipeline is imported when the first request arrives: a function that only
     # handles events never loads it.
-    from ._http import HttpPipeline
-    from ._request import Request
+    from ._core._pipeline import HttpPipeline
+    from ._core._request import Request
 
 
 _ABSENT: Any = object()  # an argument not given to app(...)
@@ -302,7 +302,7 @@ class Chalice(DecoratorAPI):
         return handler
 
     def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
-        from ._authorizers import ChaliceAuthorizer
+        from ._auth._authorizers import ChaliceAuthorizer
 
         if name in self._authorizers:
             raise RegistrationError(f"Two authorizers are named {name!r}: pass name=... to one")
@@ -319,7 +319,7 @@ class Chalice(DecoratorAPI):
     def websocket_api(self) -> Any:
         """Sends to websocket connections (boto3, imported on the first send)."""
         if self._websocket_api is None:
-            from ._websockets import WebsocketAPI
+            from ._events._websockets import WebsocketAPI
 
             self._websocket_api = WebsocketAPI(self.env)
         return self._websocket_api
@@ -372,7 +372,7 @@ class Chalice(DecoratorAPI):
     def http_pipeline(self) -> HttpPipeline:
         """The pipeline for callers that run async views on their own thread's loop."""
         if self._pipeline is None:
-            from ._http import HttpPipeline
+            from ._core._pipeline import HttpPipeline
 
             self._pipeline = HttpPipeline(self, _run_on_thread_loop)
         return self._pipeline
@@ -386,13 +386,13 @@ class Chalice(DecoratorAPI):
         if send is _ABSENT and context is not _ABSENT:  # Lambda, the hot path, tested first
             handler = self._lambda_http
             if handler is None:
-                from ._lambda_http import LambdaHttpHandler
+                from ._doors._lambda_http import LambdaHttpHandler
 
                 handler = self._lambda_http = LambdaHttpHandler(self)
             return handler(event, context)
         if send is not _ABSENT and context is not _ABSENT:
             if self._asgi is None:
-                from ._asgi import AsgiAdapter
+                from ._doors._asgi import AsgiAdapter
 
                 self._asgi = AsgiAdapter(self)
             return self._asgi(event, context, send)
@@ -455,6 +455,6 @@ def _checked_content_types(content_types: Sequence[str] | None, view_name: str) 
 
 def _run_on_thread_loop(coro: Any) -> Any:
     # Imported on the first async view only: a sync app's cold start never pays for it.
-    from ._coroutines import run_coroutine
+    from ._core._coroutines import run_coroutine
 
     return run_coroutine(coro)

@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
-from ._event_decorators import EventDecorators
+from ._core._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
+from ._events._event_decorators import EventDecorators
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -156,7 +156,7 @@ class _BlueprintAuthorizer:
     it is the app's authorizer (with the name prefix), so routes and app agree."""
 
     def __init__(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> None:
-        from ._authorizers import ChaliceAuthorizer
+        from ._auth._authorizers import ChaliceAuthorizer
 
         self._authorizer = ChaliceAuthorizer(name, func, **options)  # validates now
 

@@ -17,61 +17,70 @@ import chalicelike as _package
 
 if TYPE_CHECKING:
     # What mypy and IDEs see; at run time __getattr__ below loads each name on first use.
-    from chalicelike import *  # noqa: F403
-    from chalicelike._authorizers import ChaliceAuthorizer as Authorizer
-    from chalicelike._authorizers import ChaliceAuthorizer as BuiltinAuthConfig
-    from chalicelike._event_sources import EventHandler as BaseLambdaHandler
-    from chalicelike._event_sources import EventHandler as EventSourceHandler
-    from chalicelike._event_sources import EventHandler as LambdaFunction
-    from chalicelike._event_sources import EventHandler as PureLambdaWrapper
-    from chalicelike._event_sources import EventHandler as WebsocketEventSourceHandler
-    from chalicelike._event_sources import EventSource as BaseEventSourceConfig
-    from chalicelike._event_sources import EventSource as CloudWatchEventConfig
-    from chalicelike._event_sources import EventSource as DynamoDBEventConfig
-    from chalicelike._event_sources import EventSource as KinesisEventConfig
-    from chalicelike._event_sources import EventSource as S3EventConfig
-    from chalicelike._event_sources import EventSource as SNSEventConfig
-    from chalicelike._event_sources import EventSource as SQSEventConfig
-    from chalicelike._event_sources import EventSource as ScheduledEventConfig
-    from chalicelike._event_sources import EventSource as WebsocketConnectConfig
-    from chalicelike._event_sources import EventSource as WebsocketDisconnectConfig
-    from chalicelike._event_sources import EventSource as WebsocketMessageConfig
-    from chalicelike._event_sources import LambdaFunctionEvent
-    from chalicelike._lambda_http import LambdaHttpHandler as RestAPIEventHandler
-    from chalicelike._middleware import ConvertToMiddleware as MiddlewareHandler
-    from chalicelike._registry import DecoratorAPI
-    from chalicelike._response import handle_extra_types
-    from chalicelike._routing import RouteEntry
-    from chalicelike._schedules import ScheduleExpression
+    from . import *  # noqa: F403
+    from ._auth._authorizers import ChaliceAuthorizer as Authorizer
+    from ._auth._authorizers import ChaliceAuthorizer as BuiltinAuthConfig
+    from ._core._middleware import ConvertToMiddleware as MiddlewareHandler
+    from ._core._response import handle_extra_types
+    from ._core._routing import RouteEntry
+    from ._doors._lambda_http import LambdaHttpHandler as RestAPIEventHandler
+    from ._events._event_sources import EventHandler as BaseLambdaHandler
+    from ._events._event_sources import EventHandler as EventSourceHandler
+    from ._events._event_sources import EventHandler as LambdaFunction
+    from ._events._event_sources import EventHandler as PureLambdaWrapper
+    from ._events._event_sources import EventHandler as WebsocketEventSourceHandler
+    from ._events._event_sources import EventSource as BaseEventSourceConfig
+    from ._events._event_sources import EventSource as CloudWatchEventConfig
+    from ._events._event_sources import EventSource as DynamoDBEventConfig
+    from ._events._event_sources import EventSource as KinesisEventConfig
+    from ._events._event_sources import EventSource as S3EventConfig
+    from ._events._event_sources import EventSource as SNSEventConfig
+    from ._events._event_sources import EventSource as SQSEventConfig
+    from ._events._event_sources import EventSource as ScheduledEventConfig
+    from ._events._event_sources import EventSource as WebsocketConnectConfig
+    from ._events._event_sources import EventSource as WebsocketDisconnectConfig
+    from ._events._event_sources import EventSource as WebsocketMessageConfig
+    from ._events._event_sources import LambdaFunctionEvent
+    from ._events._schedules import ScheduleExpression
+    from ._registry import DecoratorAPI
 
 # chalice.app name -> (our module, our name). These are the roles, not copies: Chalice
 # has a class per event source's handler and configuration, chalicelike one of each.
 _ROLES: dict[str, tuple[str, str]] = {
-    "Authorizer": ("chalicelike._authorizers", "ChaliceAuthorizer"),
-    "BuiltinAuthConfig": ("chalicelike._authorizers", "ChaliceAuthorizer"),
-    "BaseEventSourceConfig": ("chalicelike._event_sources", "EventSource"),
-    "CloudWatchEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "DynamoDBEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "KinesisEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "S3EventConfig": ("chalicelike._event_sources", "EventSource"),
-    "SNSEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "SQSEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "ScheduledEventConfig": ("chalicelike._event_sources", "EventSource"),
-    "WebsocketConnectConfig": ("chalicelike._event_sources", "EventSource"),
-    "WebsocketDisconnectConfig": ("chalicelike._event_sources", "EventSource"),
-    "WebsocketMessageConfig": ("chalicelike._event_sources", "EventSource"),
-    "BaseLambdaHandler": ("chalicelike._event_sources", "EventHandler"),
-    "EventSourceHandler": ("chalicelike._event_sources", "EventHandler"),
-    "WebsocketEventSourceHandler": ("chalicelike._event_sources", "EventHandler"),
-    "LambdaFunction": ("chalicelike._event_sources", "EventHandler"),
-    "PureLambdaWrapper": ("chalicelike._event_sources", "EventHandler"),
-    "LambdaFunctionEvent": ("chalicelike._event_sources", "LambdaFunctionEvent"),
-    "RestAPIEventHandler": ("chalicelike._lambda_http", "LambdaHttpHandler"),
-    "MiddlewareHandler": ("chalicelike._middleware", "ConvertToMiddleware"),
+    "Authorizer": ("chalicelike._auth._authorizers", "ChaliceAuthorizer"),
+    "BuiltinAuthConfig": ("chalicelike._auth._authorizers", "ChaliceAuthorizer"),
+    "BaseEventSourceConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "CloudWatchEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "DynamoDBEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "KinesisEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "S3EventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "SNSEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "SQSEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "ScheduledEventConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "WebsocketConnectConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "WebsocketDisconnectConfig": (
+        "chalicelike._events._event_sources",
+        "EventSource",
+    ),
+    "WebsocketMessageConfig": ("chalicelike._events._event_sources", "EventSource"),
+    "BaseLambdaHandler": ("chalicelike._events._event_sources", "EventHandler"),
+    "EventSourceHandler": ("chalicelike._events._event_sources", "EventHandler"),
+    "WebsocketEventSourceHandler": (
+        "chalicelike._events._event_sources",
+        "EventHandler",
+    ),
+    "LambdaFunction": ("chalicelike._events._event_sources", "EventHandler"),
+    "PureLambdaWrapper": ("chalicelike._events._event_sources", "EventHandler"),
+    "LambdaFunctionEvent": (
+        "chalicelike._events._event_sources",
+        "LambdaFunctionEvent",
+    ),
+    "RestAPIEventHandler": ("chalicelike._doors._lambda_http", "LambdaHttpHandler"),
+    "MiddlewareHandler": ("chalicelike._core._middleware", "ConvertToMiddleware"),
     "DecoratorAPI": ("chalicelike._registry", "DecoratorAPI"),
-    "RouteEntry": ("chalicelike._routing", "RouteEntry"),
-    "ScheduleExpression": ("chalicelike._schedules", "ScheduleExpression"),
-    "handle_extra_types": ("chalicelike._response", "handle_extra_types"),
+    "RouteEntry": ("chalicelike._core._routing", "RouteEntry"),
+    "ScheduleExpression": ("chalicelike._events._schedules", "ScheduleExpression"),
+    "handle_extra_types": ("chalicelike._core._response", "handle_extra_types"),
 }
 
 # Chalice's type aliases, for annotations in ported code.
@@ -87,7 +96,7 @@ def error_response(
     headers: HeadersType | None = None,
 ) -> Any:
     """A `{"Code", "Message"}` Response, with chalice.app's argument order."""
-    from ._response import error_response as make
+    from ._core._response import error_response as make
 
     return make(error_code, message, http_status_code, headers)
 

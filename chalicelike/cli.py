@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._config import ConfigError
-from ._errors import ChaliceError
+from ._core._errors import ChaliceError
+from ._tooling._config import ConfigError
 
 # Each command's module; only the one being run is imported (a whole 0.1 s of imports
 # otherwise, paid by every `package` and `invoke`).

@@ -21,16 +21,16 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ._app import Chalice
-from ._config import api_gateway_stage, resolve_function_config, stage_environment
-from ._coroutines import run_coroutine
-from ._errors import ChaliceError
-from ._http import gateway_answer
-from ._lambda_context import LambdaContext
-from ._request import Request
-from ._response import RenderedResponse, render
-from ._routing import Match
-from ._structures import CaseInsensitiveMapping
-from ._test_events import TestEventsClient
+from ._core._coroutines import run_coroutine
+from ._core._errors import ChaliceError
+from ._core._lambda_context import LambdaContext
+from ._core._pipeline import gateway_answer
+from ._core._request import Request
+from ._core._response import RenderedResponse, render
+from ._core._routing import Match
+from ._core._structures import CaseInsensitiveMapping
+from ._tooling._config import api_gateway_stage, resolve_function_config, stage_environment
+from ._tooling._test_events import TestEventsClient
 
 __all__ = [
     "Client",
@@ -214,8 +214,8 @@ class TestHTTPClient:
 
     def _authorize(self, authorizer: Any, method: str, scope: dict[str, Any], match: Any) -> Any:
         """API Gateway's authorizer step: its 401/403, or the context the view will see."""
-        from ._gateway_auth import GatewayRequest, authorize
-        from ._request import _parse_query
+        from ._core._request import _parse_query
+        from ._tooling._gateway_auth import GatewayRequest, authorize
 
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         query: dict[str, list[str]] = {}

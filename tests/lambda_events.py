@@ -20,7 +20,7 @@ from functools import partial, wraps
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
-from chalicelike._http_events import HttpEventSource
+from chalicelike._doors._http_events import HttpEventSource
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

@@ -23,7 +23,7 @@ from chalicelike import (
     UnknownArgumentError,
     ViewSignatureWarning,
 )
-from chalicelike._lambda_context import LambdaContext
+from chalicelike._core._lambda_context import LambdaContext
 from chalicelike.test import Client
 from tests import lambda_events
 from tests.servers import serve

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._authorizers and chalicelike._auth_policy.
+"""Tests for chalicelike._auth._authorizers and chalicelike._auth._auth_policy.
 
 Sample events follow the shapes AWS documents for API Gateway Lambda authorizers:
 the TOKEN input (type, authorizationToken, methodArn), the REST REQUEST input
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike._auth_policy import (
+from chalicelike._auth._auth_policy import (
     AuthResponse,
     AuthRoute,
     MethodArn,
@@ -29,7 +29,7 @@ from chalicelike._auth_policy import (
     response_allows,
     token_scopes,
 )
-from chalicelike._authorizers import (
+from chalicelike._auth._authorizers import (
     AuthorizerType,
     AuthRequest,
     ChaliceAuthorizer,
@@ -39,13 +39,13 @@ from chalicelike._authorizers import (
     JWTAuthorizer,
     normalize_identity_source,
 )
-from chalicelike._errors import (
+from chalicelike._core._errors import (
     ChaliceError,
     InvalidEventError,
     InvalidResponseError,
     RegistrationError,
 )
-from chalicelike._structures import CaseInsensitiveMapping, MultiDict
+from chalicelike._core._structures import CaseInsensitiveMapping, MultiDict
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -449,7 +449,7 @@ def test_chalice_authorizer_returning_none_is_logged_and_handed_on(
 ) -> None:
     # Chalice hands None to API Gateway, which answers 500 without a word: we say why.
     authorizer = ChaliceAuthorizer("auth", lambda request: None)  # type: ignore[arg-type,return-value]
-    with caplog.at_level("ERROR", logger="chalicelike._authorizers"):
+    with caplog.at_level("ERROR", logger="chalicelike._auth._authorizers"):
         assert authorizer(copy.deepcopy(TOKEN_EVENT), None) is None
     assert caplog.messages == [
         "authorizer 'auth' returned None; return an AuthResponse or a dict. API Gateway "
@@ -649,7 +649,7 @@ def test_placeholder_arns_import_and_are_deploy_problems() -> None:
 
 def test_deployment_problems_collects_route_authorizers_once() -> None:
     from chalicelike import Chalice
-    from chalicelike._event_sources import deployment_problems
+    from chalicelike._events._event_sources import deployment_problems
 
     app = Chalice(app_name="demo", configure_logs=False)
     pool = CognitoUserPoolAuthorizer("pool", ["placeholder"])
@@ -920,7 +920,7 @@ def test_modules_import_nothing_heavy() -> None:
     import sys
 
     code = (
-        "import sys, chalicelike._authorizers, chalicelike._auth_policy;"
+        "import sys, chalicelike._auth._authorizers, chalicelike._auth._auth_policy;"
         "print(sorted(m for m in ('boto3', 'botocore', 'asyncio', 'urllib.request') "
         "if m in sys.modules))"
     )

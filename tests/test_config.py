@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike._config import (
+from chalicelike._tooling._config import (
     ConfigError,
     api_gateway_stage,
     load_config,
@@ -17,8 +17,8 @@ from chalicelike._config import (
     resolve_stage_config,
     stage_environment,
 )
-from chalicelike._config_schema import KEYS, PER_FUNCTION, default_runtime
-from chalicelike._settings import CustomDomain, FunctionConfig, StageConfig
+from chalicelike._tooling._config_schema import KEYS, PER_FUNCTION, default_runtime
+from chalicelike._tooling._settings import CustomDomain, FunctionConfig, StageConfig
 
 ARN = "arn:aws:iam::123456789012:role/shop"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike._config_schema import (
+from chalicelike._tooling._config_schema import (
     DOMAIN,
     KEYS,
     PER_FUNCTION,
@@ -31,7 +31,7 @@ from chalicelike._config_schema import (
     keys_at,
     suggest,
 )
-from chalicelike._settings import FunctionConfig, StageConfig
+from chalicelike._tooling._settings import FunctionConfig, StageConfig
 
 MEMORY = Integer(128, 10240, "MB")
 ARCH = Choice(("x86_64", "arm64"))

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from chalicelike._coroutines import run_coroutine
+from chalicelike._core._coroutines import run_coroutine
 
 
 async def current_loop() -> asyncio.AbstractEventLoop:

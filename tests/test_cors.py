@@ -1,4 +1,4 @@
-"""Tests for chalicelike._cors: CORSConfig, the headers routes add, and the automatic preflight."""
+"""Tests for _core/_cors.py: CORSConfig, the headers routes add, and the automatic preflight."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, CORSConfig, NotFoundError, RegistrationError, Response
-from chalicelike._cors import preflight_headers, resolve_cors
+from chalicelike._core._cors import preflight_headers, resolve_cors
 
 REQUIRED_ALLOW_HEADERS = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
 

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._errors: the exception tree and the answers view errors become."""
+"""Tests for _core/_errors.py: the exception tree and the answers view errors become."""
 
 from __future__ import annotations
 

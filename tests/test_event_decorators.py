@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from chalicelike import Blueprint, Chalice, Cron, Rate, RegistrationError
-from chalicelike._event_sources import deployment_problems
-from chalicelike._middleware import EventType
+from chalicelike._core._middleware import EventType
+from chalicelike._events._event_sources import deployment_problems
 from tests.lambda_events import Context
 
 

@@ -17,7 +17,7 @@ from chalicelike import (
     NotRegisteredError,
     RegistrationError,
 )
-from chalicelike._event_sources import BatchItemFailures
+from chalicelike._events._event_sources import BatchItemFailures
 from tests.lambda_events import Context
 
 REGION = "eu-west-1"

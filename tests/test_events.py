@@ -1,4 +1,4 @@
-"""Tests for chalicelike._events: S3, SNS and EventBridge events as Chalice's classes read them.
+"""Tests for _events/_lambda_events.py: S3, SNS and EventBridge events as Chalice reads them.
 
 Sample events follow the shapes AWS documents: S3's event message structure (version
 2.1 records) and its EventBridge event message structure, the SNS notification Lambda
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chalicelike._errors import InvalidEventError
-from chalicelike._events import (
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._events._lambda_events import (
     BaseLambdaEvent,
     CloudWatchEvent,
     S3Event,

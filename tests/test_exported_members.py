@@ -46,7 +46,7 @@ def test_importing_the_package_imports_no_server_or_sdk() -> None:
     code = (
         "import sys, chalicelike; "
         "print(','.join(sorted(m for m in ('asyncio','uvicorn','starlette','boto3','botocore',"
-        "'chalicelike.cli','chalicelike.test','chalicelike._asgi') if m in sys.modules)))"
+        "'chalicelike.cli','chalicelike.test','chalicelike._doors._asgi') if m in sys.modules)))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
@@ -112,8 +112,8 @@ COLD_PATH_FORBIDDEN = (
     "mangum",
     "chalicelike.cli",
     "chalicelike.test",
-    "chalicelike._asgi",
-    "chalicelike._coroutines",
+    "chalicelike._doors._asgi",
+    "chalicelike._core._coroutines",
 )
 
 
@@ -237,7 +237,7 @@ def test_experimental_feature_flags_are_accepted() -> None:
 
 def test_batch_item_failures_is_exported_where_the_docs_say() -> None:
     import chalicelike.app
-    from chalicelike._event_sources import BatchItemFailures
+    from chalicelike._events._event_sources import BatchItemFailures
 
     assert chalicelike.BatchItemFailures is BatchItemFailures
     assert chalicelike.app.BatchItemFailures is BatchItemFailures

@@ -17,8 +17,8 @@ from chalicelike import (
     IAMAuthorizer,
     JWTAuthorizer,
 )
-from chalicelike._authorizers import AuthorizerType, ChaliceAuthorizer
-from chalicelike._gateway_auth import (
+from chalicelike._auth._authorizers import AuthorizerType, ChaliceAuthorizer
+from chalicelike._tooling._gateway_auth import (
     AuthorizerCache,
     AuthorizerCall,
     AuthOutcome,
@@ -319,7 +319,7 @@ def test_an_authorizer_returning_none_is_a_logged_500(caplog: pytest.LogCaptureF
             pass  # forgot to return an AuthResponse
 
     app.route("/orders", authorizer=forgetful)(lambda: {"ok": True})
-    with caplog.at_level("ERROR", logger="chalicelike._authorizers"), Client(app) as client:
+    with caplog.at_level("ERROR", logger="chalicelike._auth._authorizers"), Client(app) as client:
         response = client.http.get("/orders", headers={"Authorization": "allow"})
     assert response.status_code == 500
     assert any("authorizer 'forgetful' returned None" in m for m in caplog.messages)

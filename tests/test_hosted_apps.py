@@ -20,7 +20,7 @@ from flask import request as flask_request
 from mangum import Mangum
 
 from chalicelike import InvalidEventError, asgi_handler, wsgi_handler
-from chalicelike._errors import ChaliceError
+from chalicelike._core._errors import ChaliceError
 from tests.lambda_events import BUILDERS, Context, alb, edge, http_api, read_answer, rest
 
 SOURCES = sorted(BUILDERS)

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._http_answers: a rendered response in each front door's own shape."""
+"""Tests for _doors/_http_answers.py: a rendered response in each front door's own shape."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from chalicelike._http_answers import answer_for, encode_body
-from chalicelike._http_events import HttpEvent, HttpEventSource
-from chalicelike._response import RenderedResponse, Response, render
+from chalicelike._core._response import RenderedResponse, Response, render
+from chalicelike._doors._http_answers import answer_for, encode_body
+from chalicelike._doors._http_events import HttpEvent, HttpEventSource
 
 JSON = ("Content-Type", "application/json")
 

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._http_events: which front door sent an event, and the request in it.
+"""Tests for _doors/_http_events.py: which front door sent an event, and the request in it.
 
 The sample events come from tests/lambda_events.py, in the shape AWS documents for each
 source (API Gateway REST and HTTP API payloads, Function URLs, ALB target groups,
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chalicelike._errors import InvalidEventError
-from chalicelike._http_events import (
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._doors._http_events import (
     HttpEvent,
     HttpEventSource,
     identify_source,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from chalicelike._lambda_context import LambdaContext
+from chalicelike._core._lambda_context import LambdaContext
 
 
 def test_attributes_follow_lambdas_naming() -> None:

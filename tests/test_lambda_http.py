@@ -1,4 +1,4 @@
-"""Tests for chalicelike._lambda_http: `app(event, context)` end to end, for every front door.
+"""Tests for _doors/_lambda_http.py: `app(event, context)` end to end, for every front door.
 
 Each test runs once per front door: an event is built as that source sends it (API Gateway
 REST, HTTP API with and without a named stage, Function URL, ALB with and without
@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelike import Chalice, CORSConfig, Response
-from chalicelike._errors import InvalidEventError
-from chalicelike._http_events import HttpEventSource, identify_source
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._doors._http_events import HttpEventSource, identify_source
 from tests.lambda_events import VARIANTS, Answer, Context, Headers, read_answer, rest
 
 # -- the app under test ----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._lambda_http beyond the five front doors of tests/lambda_events.py:
+"""Tests for chalicelike._doors._lambda_http beyond the five front doors of tests/lambda_events.py:
 VPC Lattice (event structures 1.0 and 2.0) served as a sixth, and the events that look like
 HTTP requests but are not (authorizer events, Lambda@Edge response triggers), refused by name.
 
@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, Response
-from chalicelike._errors import InvalidEventError
-from chalicelike._http_events import HttpEventSource, identify_source
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._doors._http_events import HttpEventSource, identify_source
 from tests.lambda_events import Context
 
 HOST = "orders-0a1b2c3d4e5f67890.7d67968.vpc-lattice-svcs.eu-west-1.on.aws"

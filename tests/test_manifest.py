@@ -17,7 +17,7 @@ from chalicelike import (
     JWTAuthorizer,
     Rate,
 )
-from chalicelike._manifest import (
+from chalicelike._tooling._manifest import (
     AppManifest,
     AuthorizerSpec,
     authorizer_from_spec,

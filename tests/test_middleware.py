@@ -20,7 +20,7 @@ from chalicelike import (
     Response,
     UnauthorizedError,
 )
-from chalicelike._middleware import EventType, chain
+from chalicelike._core._middleware import EventType, chain
 
 Handler = Callable[[Any], Any]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelike._errors import ChaliceError
-from chalicelike._project import load_app
+from chalicelike._core._errors import ChaliceError
+from chalicelike._tooling._project import load_app
 
 
 @pytest.fixture(autouse=True)

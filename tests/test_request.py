@@ -1,4 +1,4 @@
-"""Tests for chalicelike._request: the Request a view sees, from a REST event or an ASGI scope."""
+"""Tests for _core/_request.py: the Request a view sees, from a REST event or an ASGI scope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._response: Response, and render (the one check and serialisation)."""
+"""Tests for _core/_response.py: Response, and render (the one check and serialisation)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, InvalidResponseError, Response
-from chalicelike._response import RenderedResponse, error_response, media_type_matches, render
+from chalicelike._core._response import RenderedResponse, error_response, media_type_matches, render
 
 
 def test_response_defaults() -> None:

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._routing: path patterns, the route table and view signatures."""
+"""Tests for _core/_routing.py: path patterns, the route table and view signatures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, RegistrationError, ViewSignatureWarning
-from chalicelike._routing import (
+from chalicelike._core._routing import (
     Match,
     RouteEntry,
     RouteTable,

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._schedules: Rate, Cron and parse_schedule against EventBridge's rules."""
+"""Tests for _events/_schedules.py: Rate, Cron and parse_schedule against EventBridge's rules."""
 
 from __future__ import annotations
 
@@ -7,8 +7,13 @@ from typing import Any
 
 import pytest
 
-from chalicelike._errors import RegistrationError
-from chalicelike._schedules import Cron, Rate, ScheduleExpression, parse_schedule
+from chalicelike._core._errors import RegistrationError
+from chalicelike._events._schedules import (
+    Cron,
+    Rate,
+    ScheduleExpression,
+    parse_schedule,
+)
 
 FIELDS = ("minutes", "hours", "day_of_month", "month", "day_of_week", "year")
 ALLOWED = {

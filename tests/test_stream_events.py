@@ -1,4 +1,4 @@
-"""Tests for chalicelike._stream_events: SQS, Kinesis and DynamoDB stream batches.
+"""Tests for _events/_stream_events.py: SQS, Kinesis and DynamoDB stream batches.
 
 Sample events follow the shapes AWS documents for Lambda's event source mappings:
 SQS message events (standard and FIFO attributes, message attributes), Kinesis Data
@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from chalicelike._errors import InvalidEventError
-from chalicelike._events import BaseLambdaEvent
-from chalicelike._stream_events import (
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._events._lambda_events import BaseLambdaEvent
+from chalicelike._events._stream_events import (
     DynamoDBEvent,
     DynamoDBRecord,
     KinesisEvent,

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._structures: MultiDict (query strings) and CaseInsensitiveMapping."""
+"""Tests for _core/_structures.py: MultiDict (query strings) and CaseInsensitiveMapping."""
 
 from __future__ import annotations
 

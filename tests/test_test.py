@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from chalicelike import Blueprint, Chalice, ChaliceError, Response
-from chalicelike._config import ConfigError, load_config, stage_environment
-from chalicelike._events import CloudWatchEvent, S3Event, SNSEvent
-from chalicelike._lambda_context import LambdaContext
-from chalicelike._stream_events import DynamoDBEvent, KinesisEvent, SQSEvent
+from chalicelike._core._lambda_context import LambdaContext
+from chalicelike._events._lambda_events import CloudWatchEvent, S3Event, SNSEvent
+from chalicelike._events._stream_events import DynamoDBEvent, KinesisEvent, SQSEvent
+from chalicelike._tooling._config import ConfigError, load_config, stage_environment
 from chalicelike.test import (
     Client,
     FunctionNotFoundError,
@@ -805,7 +805,7 @@ def test_lambda_client_types(worker_app: Chalice) -> None:
 
 
 def test_ses_event(events: TestEventsClient) -> None:
-    from chalicelike._trigger_events import SESEvent
+    from chalicelike._events._trigger_events import SESEvent
 
     raw = events.generate_ses_event(["orders@shop.example", "sales@shop.example"])
     record = raw["Records"][0]
@@ -825,7 +825,7 @@ def test_ses_event(events: TestEventsClient) -> None:
 
 
 def test_ses_event_with_chosen_id_and_no_subject(events: TestEventsClient) -> None:
-    from chalicelike._trigger_events import SESEvent
+    from chalicelike._events._trigger_events import SESEvent
 
     raw = events.generate_ses_event(
         ("a@shop.example",), source="bob@example.org", subject=None, message_id="m-1"
@@ -843,7 +843,7 @@ def test_ses_event_needs_a_list_of_addresses(events: TestEventsClient, recipient
 
 
 def test_cognito_event_pre_sign_up(events: TestEventsClient) -> None:
-    from chalicelike._trigger_events import CognitoEvent
+    from chalicelike._events._trigger_events import CognitoEvent
 
     raw = events.generate_cognito_event()
     assert raw["callerContext"] == {
@@ -870,7 +870,7 @@ def test_cognito_event_pre_sign_up(events: TestEventsClient) -> None:
 
 
 def test_cognito_event_for_other_triggers(events: TestEventsClient) -> None:
-    from chalicelike._trigger_events import CognitoEvent
+    from chalicelike._events._trigger_events import CognitoEvent
 
     confirmed = CognitoEvent(
         events.generate_cognito_event(
@@ -917,7 +917,7 @@ def test_cognito_event_refuses_what_cognito_never_sends(events: TestEventsClient
 def test_websocket_event_type_follows_the_route(
     events: TestEventsClient, route_key: str, event_type: str
 ) -> None:
-    from chalicelike._websockets import WebsocketEvent
+    from chalicelike._events._websockets import WebsocketEvent
 
     raw = events.generate_websocket_event(route_key)
     assert raw["requestContext"]["eventType"] == event_type
@@ -932,7 +932,7 @@ def test_websocket_event_type_follows_the_route(
 
 
 def test_websocket_message_bodies(events: TestEventsClient) -> None:
-    from chalicelike._websockets import WebsocketEvent
+    from chalicelike._events._websockets import WebsocketEvent
 
     text = WebsocketEvent(
         events.generate_websocket_event(

@@ -1,4 +1,4 @@
-"""Tests for chalicelike._trigger_events: SES email receiving and Cognito user pool triggers.
+"""Tests for _events/_trigger_events.py: SES email receiving and Cognito user pool triggers.
 
 Sample events follow the shapes AWS documents: the event record an SES receipt rule's
 Lambda action sends (SES developer guide, "Sample incoming email event"), and the user
@@ -13,9 +13,14 @@ from typing import Any
 
 import pytest
 
-from chalicelike._errors import InvalidEventError
-from chalicelike._events import BaseLambdaEvent
-from chalicelike._trigger_events import CognitoEvent, SESEvent, SESRecord, cognito_trigger
+from chalicelike._core._errors import InvalidEventError
+from chalicelike._events._lambda_events import BaseLambdaEvent
+from chalicelike._events._trigger_events import (
+    CognitoEvent,
+    SESEvent,
+    SESRecord,
+    cognito_trigger,
+)
 
 
 class Context:

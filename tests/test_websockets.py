@@ -1,4 +1,4 @@
-"""Tests for chalicelike._websockets: websocket events and the management API over real HTTP.
+"""Tests for _events/_websockets.py: websocket events and the management API over real HTTP.
 
 Sample events follow what API Gateway sends a Lambda proxy integration for a websocket
 API (requestContext with routeKey, eventType, connectionId, domainName, stage, apiId).
@@ -27,14 +27,18 @@ import boto3.session
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelike._errors import (
+from chalicelike._core._errors import (
     BadRequestError,
     ChaliceError,
     InvalidEventError,
     WebsocketDisconnectedError,
 )
-from chalicelike._events import BaseLambdaEvent
-from chalicelike._websockets import WebsocketAPI, WebsocketEvent, WebsocketEventType
+from chalicelike._events._lambda_events import BaseLambdaEvent
+from chalicelike._events._websockets import (
+    WebsocketAPI,
+    WebsocketEvent,
+    WebsocketEventType,
+)
 
 API_ID = "a1b2c3d4e5"
 REGION = "eu-west-1"
@@ -615,7 +619,7 @@ def test_close_client_without_a_client() -> None:
 
 def test_importing_the_module_imports_no_boto3() -> None:
     code = (
-        "import sys, chalicelike._websockets; "
+        "import sys, chalicelike._events._websockets; "
         "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
     )
     result = subprocess.run(

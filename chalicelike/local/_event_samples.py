@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .._test_events import REGION, TestEventsClient
+from .._tooling._test_events import REGION, TestEventsClient
 from ._http_samples import (
     alb_event,
     authorizer_event,

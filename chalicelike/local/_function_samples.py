@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._manifest import AppManifest, FunctionEntry, RouteSpec, deployed_name
-from .._test_events import REGION
+from .._tooling._manifest import AppManifest, FunctionEntry, RouteSpec, deployed_name
+from .._tooling._test_events import REGION
 from ._event_samples import UsageError
 
 # Each user pool trigger's usual triggerSource (what Cognito sends in the common case).
@@ -34,7 +34,7 @@ def function_source(project_dir: str, stage: str, name: str) -> tuple[str, dict[
 
 
 def read_manifest(project_dir: Path, stage: str) -> AppManifest:
-    from ._describe import AppLoadError
+    from .._tooling._describe import AppLoadError
     from ._invoke_command import read_project
 
     async def read() -> AppManifest:

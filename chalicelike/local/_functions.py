@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._config import resolve_function_configs, resolve_stage_config
-from .._manifest import AppManifest, deployed_name
+from .._tooling._config import resolve_function_configs, resolve_stage_config
+from .._tooling._manifest import AppManifest, deployed_name
 from ._invocation import FunctionSpec
 
 

@@ -17,10 +17,14 @@ import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from .._authorizers import AuthorizerType
-from .._cors import CORSConfig
-from .._errors import RegistrationError
-from .._gateway_auth import (
+from .._auth._authorizers import AuthorizerType
+from .._core._cors import CORSConfig
+from .._core._errors import RegistrationError
+from .._core._pipeline import gateway_answer
+from .._core._response import lowered_media_types
+from .._core._routing import Match, RouteEntry, RouteMatch, RouteTable
+from .._tooling._describe import AppLoadError
+from .._tooling._gateway_auth import (
     AuthorizerCache,
     AuthorizerCall,
     AuthOutcome,
@@ -29,12 +33,8 @@ from .._gateway_auth import (
     begin_authorization,
     token_event,
 )
-from .._http import gateway_answer
-from .._manifest import AppManifest, RouteSpec, authorizer_from_spec
-from .._response import lowered_media_types
-from .._routing import Match, RouteEntry, RouteMatch, RouteTable
+from .._tooling._manifest import AppManifest, RouteSpec, authorizer_from_spec
 from ._asgi_types import Receive, Scope, Send, run_lifespan
-from ._describe import AppLoadError
 from ._gateway_answers import (
     HTTP_API,
     REST_API,

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from .._response import Response, header_bytes, render
+from .._core._response import Response, header_bytes, render
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, InvocationResult, InvocationStatus
 
 Headers = list[tuple[bytes, bytes]]

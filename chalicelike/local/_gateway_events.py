@@ -14,8 +14,8 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .._gateway_auth import LOCAL_ACCOUNT, LOCAL_API_ID, AuthorizerCall, GatewayRequest
-from .._response import media_type_in
+from .._core._response import media_type_in
+from .._tooling._gateway_auth import LOCAL_ACCOUNT, LOCAL_API_ID, AuthorizerCall, GatewayRequest
 
 # What an HTTP API passes as text; any other body (or one without a Content-Type) arrives
 # base64-encoded, form posts included.

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .._test_events import ACCOUNT_ID, EPOCH_SECONDS, REGION, SOURCE_IP
+from .._tooling._test_events import ACCOUNT_ID, EPOCH_SECONDS, REGION, SOURCE_IP
 
 Args = argparse.Namespace
 API_ID = "abcd1234"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
-from .._lambda_context import LambdaContext
+from .._core._lambda_context import LambdaContext
 from ._invocation import (
     FunctionSpec,
     InvocationResult,

@@ -73,7 +73,7 @@ def read_event(source: str | None) -> bytes:
 
 
 async def invoke(project_dir: Path, stage: str, name: str, payload: bytes) -> int:
-    from ._describe import AppLoadError
+    from .._tooling._describe import AppLoadError
     from ._invocation import Throttled
     from ._pool import WorkerPool
 

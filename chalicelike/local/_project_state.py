@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Protocol
 
-from .._config import ConfigError
-from .._manifest import AppManifest
-from ._describe import AppLoadError, describe_project
+from .._tooling._config import ConfigError
+from .._tooling._describe import AppLoadError, describe_project
+from .._tooling._manifest import AppManifest
 from ._functions import function_specs
 from ._invocation import FunctionSpec
 

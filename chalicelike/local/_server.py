@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .._config import api_gateway_stage
+from .._tooling._config import api_gateway_stage
 from ._asgi_types import Receive, Scope, Send, run_lifespan
 
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
@@ -96,7 +96,7 @@ class LocalServer:
         kind = scope["type"]
         if kind == "http":
             if scope["path"].startswith(INVOKE_API_PREFIX):
-                from ._describe import AppLoadError  # loaded by then: costs a lookup
+                from .._tooling._describe import AppLoadError  # loaded by then: costs a lookup
 
                 # An invoke sent after a save runs the new code too; a broken app is
                 # reported by the functions it no longer has, not here.
@@ -166,7 +166,7 @@ class ConsoleLog:
 def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .._errors import ChaliceError
+    from .._core._errors import ChaliceError
 
     project_dir = Path(args.project_dir).resolve()
     if not (project_dir / "app.py").is_file():

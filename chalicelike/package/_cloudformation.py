@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._manifest import API_FUNCTION, AppManifest, FunctionEntry
-from .._settings import FunctionConfig, StageConfig
+from .._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry
+from .._tooling._settings import FunctionConfig, StageConfig
 from ._resources import (
     LAMBDA_TRUST_POLICY,
     RoleSource,

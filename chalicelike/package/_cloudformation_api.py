@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry, RouteSpec
+from .._tooling._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry, RouteSpec
 from ._custom_domains import add_rest_domain, add_v2_domain
 from ._openapi import openapi_document
 from ._resources import (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._manifest import FunctionEntry
+from .._tooling._manifest import FunctionEntry
 from . import _s3_notifications as s3n
 from ._resources import (
     arn_region,

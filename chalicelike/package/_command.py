@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .._errors import ChaliceError
-from .._manifest import AppManifest
+from .._core._errors import ChaliceError
+from .._tooling._manifest import AppManifest
 
 FORMATS = ("sam", "cloudformation", "terraform")
 
@@ -50,7 +50,7 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
     cache is keyed by app.py, chalicelib/, vendor/, the config, the stage and chalicelike's
     own source, so any edit reads it afresh.
     """
-    from ..local._describe import AppLoadError, describe_project
+    from .._tooling._describe import AppLoadError, describe_project
     from ._json_cache import read_cached, write_cached
 
     cache = (
@@ -73,7 +73,7 @@ def read_manifest(project_dir: Path, stage: str) -> AppManifest:
 def _sources_digest(project_dir: Path, stage: str) -> str:
     import hashlib
 
-    from .._project import app_sources
+    from .._tooling._project import app_sources
 
     digest = hashlib.sha256(stage.encode() + b"\0")
     package_dir = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def _sources_digest(project_dir: Path, stage: str) -> str:
 
 
 def _package(args: argparse.Namespace) -> int:
-    from .._config import resolve_function_configs, resolve_stage_config
+    from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
     from ._iam_policy import function_policies, load_policy_file, stage_policy
     from ._templates import build_templates
@@ -174,7 +174,7 @@ def _yaml(document: dict[str, Any]) -> str:
 
 
 def _generate_models(args: argparse.Namespace) -> int:
-    from .._config import resolve_stage_config
+    from .._tooling._config import resolve_stage_config
     from ._openapi import openapi_document
 
     project_dir = Path(args.project_dir).resolve()

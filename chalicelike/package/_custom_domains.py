@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._settings import CustomDomain
+from .._tooling._settings import CustomDomain
 from ._resources import TemplateError, rest_api_stage_id
 
 if TYPE_CHECKING:

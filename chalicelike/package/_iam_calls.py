@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._project import app_sources
+from .._tooling._project import app_sources
 from ._iam_actions import (
     client_call_actions,
     collection_member,

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._manifest import API_FUNCTION, AppManifest
-from .._project import app_sources
-from .._settings import FunctionConfig
+from .._tooling._manifest import API_FUNCTION, AppManifest
+from .._tooling._project import app_sources
+from .._tooling._settings import FunctionConfig
 from ._resources import TemplateError, config_for
 
 VERSION = "2012-10-17"

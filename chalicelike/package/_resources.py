@@ -10,9 +10,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._errors import ChaliceError
-from .._manifest import API_FUNCTION, AppManifest, FunctionEntry, deployed_name
-from .._settings import FunctionConfig
+from .._core._errors import ChaliceError
+from .._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry, deployed_name
+from .._tooling._settings import FunctionConfig
 
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"

@@ -23,17 +23,14 @@ from ._wheels import PackagingError, publish
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # What a deployed app imports: the package, and `chalicelike.app` (Chalice's `chalice.app`).
 ENTRY_MODULES = ("chalicelike", "chalicelike.app")
-# Never on Lambda: the CLI, config and project loading, the test client and its events, the
-# local API Gateway authorizer emulation, the dev server and this packager.
+# Never on Lambda, by layout: the CLI, the test client, the tooling layer (config, manifest,
+# project reading, sample events, API Gateway's authorizer emulation), the dev server and
+# this packager.
 TOOLING_MODULES = (
     "chalicelike.cli",
-    "chalicelike._config*",
-    "chalicelike._gateway_auth",
-    "chalicelike._manifest",
-    "chalicelike._project",
-    "chalicelike._settings",
-    "chalicelike._test_events",
     "chalicelike.test",
+    "chalicelike._tooling",
+    "chalicelike._tooling.*",
     "chalicelike.local",
     "chalicelike.local.*",
     "chalicelike.package",
@@ -98,7 +95,7 @@ def runtime_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
 
 
 # Subpackages that are tooling as a whole (a test checks no runtime module imports them).
-_TOOLING_PACKAGES = ("chalicelike.local.", "chalicelike.package.")
+_TOOLING_PACKAGES = ("chalicelike._tooling.", "chalicelike.local.", "chalicelike.package.")
 
 
 def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
@@ -133,7 +130,9 @@ def imports_of(module: str, modules: dict[str, Path]) -> set[str]:
     path = modules[module]
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     named = _names_imported(path.read_bytes(), str(path), package)
-    return {name for name in named if name in modules and name != module}
+    # Importing `a.b.c` runs `a/__init__` and `a/b/__init__` first: the layers' packages ship.
+    parents = {name.rsplit(".", depth)[0] for name in named for depth in range(1, name.count("."))}
+    return {name for name in named | parents if name in modules and name != module}
 
 
 @functools.lru_cache(maxsize=512)

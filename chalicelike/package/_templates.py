@@ -7,8 +7,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from .._manifest import AppManifest
-from .._settings import FunctionConfig, StageConfig
+from .._tooling._manifest import AppManifest
+from .._tooling._settings import FunctionConfig, StageConfig
 from ._resources import TemplateError
 
 

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._manifest import AppManifest, FunctionEntry
-from .._settings import FunctionConfig, StageConfig
+from .._tooling._manifest import AppManifest, FunctionEntry
+from .._tooling._settings import FunctionConfig, StageConfig
 from ._cloudformation import clean_policy, function_options
 from ._resources import (
     ACCOUNT,

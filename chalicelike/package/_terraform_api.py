@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry
+from .._tooling._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry
 from ._cloudformation_api import http_authorizer, http_routes, refuse_gateway_features, route_key
 from ._custom_domains import add_tf_rest_domain, add_tf_v2_domain
 from ._openapi import openapi_document

@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .._manifest import FunctionEntry
+from .._tooling._manifest import FunctionEntry
 from ._cloudformation_events import REPORT_FAILURES
 from ._resources import (
     arn_region,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-from .._errors import ChaliceError
+from .._core._errors import ChaliceError
 
 # The glibc of each runtime's OS (REFERENCE §3): Amazon Linux 2 has 2.26, Amazon Linux 2023
 # has 2.34. A manylinux wheel built for a newer glibc fails to load there.

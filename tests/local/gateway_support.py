@@ -18,9 +18,9 @@ from typing import Any
 import requests
 
 from chalicelike import Chalice
-from chalicelike._lambda_context import LambdaContext
-from chalicelike._manifest import API_FUNCTION, AppManifest, describe_app
-from chalicelike.local._describe import AppLoadError
+from chalicelike._core._lambda_context import LambdaContext
+from chalicelike._tooling._describe import AppLoadError
+from chalicelike._tooling._manifest import API_FUNCTION, AppManifest, describe_app
 from chalicelike.local._gateway import LocalGateway
 from chalicelike.local._invocation import (
     FunctionSpec,

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelike.local._describe import describe_project
+from chalicelike._tooling._describe import describe_project
 from chalicelike.local._functions import function_specs
 from chalicelike.local._invocation import FunctionSpec
 from chalicelike.local._invoke_api import InvokeApi

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelike.local._describe import AppLoadError, describe_project, read_timeout
+from chalicelike._tooling._describe import AppLoadError, describe_project, read_timeout
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,7 +136,7 @@ def test_the_child_dies_with_a_killed_parent(tmp_path: Path) -> None:
     project = hanging_project(tmp_path)
     code = (
         "import asyncio, sys; from pathlib import Path; "
-        "from chalicelike.local._describe import describe_project; "
+        "from chalicelike._tooling._describe import describe_project; "
         "asyncio.run(describe_project(Path(sys.argv[1]), 'dev', timeout=600))"
     )
     parent = subprocess.Popen([sys.executable, "-c", code, str(project)], cwd=ROOT)

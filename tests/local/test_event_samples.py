@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chalicelike import AuthResponse, Chalice
-from chalicelike._manifest import AppManifest
+from chalicelike._tooling._manifest import AppManifest
 from chalicelike.cli import main
 from chalicelike.local import _function_samples
 from tests.lambda_events import Context

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelike._config import ConfigError, resolve_function_config
-from chalicelike._manifest import AppManifest, FunctionEntry, deployed_name
+from chalicelike._tooling._config import ConfigError, resolve_function_config
+from chalicelike._tooling._manifest import AppManifest, FunctionEntry, deployed_name
 from chalicelike.local._functions import function_specs
 
 MANIFEST = AppManifest(

@@ -26,8 +26,8 @@ from chalicelike import (
     JWTAuthorizer,
     Response,
 )
-from chalicelike._manifest import describe_app
-from chalicelike.local._describe import describe_project
+from chalicelike._tooling._describe import describe_project
+from chalicelike._tooling._manifest import describe_app
 from chalicelike.local._functions import function_specs
 from chalicelike.local._gateway import LocalGateway
 from chalicelike.local._pool import WorkerPool

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike._response import Response
+from chalicelike._core._response import Response
 from chalicelike.local._gateway_answers import (
     HTTP_API,
     REST_API,

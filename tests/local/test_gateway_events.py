@@ -1,5 +1,5 @@
 """The events LocalGateway sends: REST API payload 1.0 and HTTP API 2.0, checked field by field
-and read back by the Lambda side (chalicelike/_http_events.py, Request) as on AWS."""
+and read back by the Lambda side (chalicelike/_doors/_http_events.py, Request) as on AWS."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from chalicelike._authorizers import AuthorizerType
-from chalicelike._gateway_auth import AuthorizerCall
-from chalicelike._http_events import HttpEventSource, parse_http_event
-from chalicelike._request import Request
-from chalicelike._response import lowered_media_types
+from chalicelike._auth._authorizers import AuthorizerType
+from chalicelike._core._request import Request
+from chalicelike._core._response import lowered_media_types
+from chalicelike._doors._http_events import HttpEventSource, parse_http_event
+from chalicelike._tooling._gateway_auth import AuthorizerCall
 from chalicelike.local._gateway_events import (
     IncomingRequest,
     authorizer_context,

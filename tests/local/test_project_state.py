@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelike.local._describe import AppLoadError
+from chalicelike._tooling._describe import AppLoadError
 from chalicelike.local._invocation import FunctionSpec
 from chalicelike.local._project_state import ProjectState, is_relevant_change, watch_project
 

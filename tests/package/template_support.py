@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from chalicelike._manifest import AppManifest
-from chalicelike._settings import FunctionConfig, StageConfig
+from chalicelike._tooling._manifest import AppManifest
+from chalicelike._tooling._settings import FunctionConfig, StageConfig
 
 APPS = Path(__file__).resolve().parent / "apps"
 EVERYTHING = APPS / "everything"
@@ -36,7 +36,7 @@ def _manifest_json(app_dir: Path, environment: tuple[tuple[str, str], ...]) -> s
     env.setdefault("AWS_ACCESS_KEY_ID", "testing")
     env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
     result = subprocess.run(
-        [sys.executable, "-m", "chalicelike.local._describe", str(app_dir), "dev"],
+        [sys.executable, "-m", "chalicelike._tooling._describe", str(app_dir), "dev"],
         capture_output=True,
         text=True,
         env=env,

@@ -73,10 +73,11 @@ def test_the_sample_app_runs_from_its_package(tmp_path: Path, wheel_cache: Path)
 def test_only_the_runtime_of_chalicelike_ships(tmp_path: Path, wheel_cache: Path) -> None:
     report = build(SAMPLE_APP, tmp_path / "deployment.zip", wheel_cache)
     ours = {name for name in names_in(report.path) if name.startswith("chalicelike/")}
-    assert "chalicelike/_app.py" in ours and "chalicelike/_lambda_http.py" in ours
-    for tooling in ("cli.py", "test.py", "_project.py", "_config.py", "_settings.py"):
+    assert "chalicelike/_app.py" in ours and "chalicelike/_doors/_lambda_http.py" in ours
+    for tooling in ("cli.py", "test.py"):
         assert f"chalicelike/{tooling}" not in ours
-    assert not any(name.startswith(("chalicelike/local/", "chalicelike/package/")) for name in ours)
+    never = ("chalicelike/_tooling/", "chalicelike/local/", "chalicelike/package/")
+    assert not any(name.startswith(never) for name in ours)
 
 
 def test_binary_wheels_for_this_machine_load_from_the_package(

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from chalicelike._manifest import API_FUNCTION, AppManifest, FunctionEntry, RouteSpec
-from chalicelike._settings import CustomDomain, FunctionConfig
+from chalicelike._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry, RouteSpec
+from chalicelike._tooling._settings import CustomDomain, FunctionConfig
 from chalicelike.package._cloudformation import cloudformation_template, sam_template
 from chalicelike.package._resources import TemplateError
 from chalicelike.package._s3_notifications import HANDLER_SOURCE

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike._settings import FunctionConfig
+from chalicelike._tooling._settings import FunctionConfig
 from chalicelike.package._iam_actions import client_call_actions, iam_actions
 from chalicelike.package._iam_calls import find_boto3_usage
 from chalicelike.package._iam_policy import (

@@ -17,7 +17,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from chalicelike._manifest import API_FUNCTION
+from chalicelike._tooling._manifest import API_FUNCTION
 from chalicelike.package._resources import logical_id
 from chalicelike.package._s3_notifications import HANDLER_SOURCE, RESOURCE_TYPE
 from chalicelike.package._templates import build_templates

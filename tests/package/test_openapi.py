@@ -7,14 +7,14 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from chalicelike._manifest import (
+from chalicelike._tooling._manifest import (
     API_FUNCTION,
     AppManifest,
     AuthorizerSpec,
     FunctionEntry,
     RouteSpec,
 )
-from chalicelike._settings import StageConfig
+from chalicelike._tooling._settings import StageConfig
 from chalicelike.package._openapi import openapi_document, path_parameters, placeholder_uri
 from chalicelike.package._resources import TemplateError
 from tests.package.template_support import EVERYTHING, manifest_of

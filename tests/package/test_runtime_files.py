@@ -30,17 +30,21 @@ def test_every_module_ships_or_is_named_as_tooling() -> None:
 
 def test_the_runtime_holds_the_core_and_none_of_the_tooling() -> None:
     shipped = set(runtime_modules())
-    core = {"chalicelike", "chalicelike.app", "chalicelike._app", "chalicelike._lambda_http"}
-    lazy = {"chalicelike._asgi", "chalicelike._coroutines", "chalicelike._hosted_apps"}
+    core = {"chalicelike", "chalicelike.app", "chalicelike._app", "chalicelike._doors._lambda_http"}
+    lazy = {
+        "chalicelike._doors._asgi",
+        "chalicelike._core._coroutines",
+        "chalicelike._doors._hosted_apps",
+    }
     assert core | lazy <= shipped
     tooling = {
         "chalicelike.cli",
         "chalicelike.test",
-        "chalicelike._project",
-        "chalicelike._manifest",
-        "chalicelike._config",
-        "chalicelike._settings",
-        "chalicelike._test_events",
+        "chalicelike._tooling._project",
+        "chalicelike._tooling._manifest",
+        "chalicelike._tooling._config",
+        "chalicelike._tooling._settings",
+        "chalicelike._tooling._test_events",
         "chalicelike.local",
         "chalicelike.package",
         "chalicelike.package._archive",

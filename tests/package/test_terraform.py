@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chalicelike._manifest import AppManifest
-from chalicelike._settings import CustomDomain, FunctionConfig
+from chalicelike._tooling._manifest import AppManifest
+from chalicelike._tooling._settings import CustomDomain, FunctionConfig
 from chalicelike.package._templates import build_templates
 from tests.package.template_support import (
     ARCHITECTURES,

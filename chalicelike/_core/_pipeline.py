@@ -33,7 +33,7 @@ from ._response import (
 from ._routing import Match, RouteEntry, RouteMatch
 
 if TYPE_CHECKING:
-    from ._app import Chalice
+    from .._app import Chalice
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 

@@ -16,8 +16,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from ._auth_policy import decode_jwt_claims, jwt_claims_allow, method_arn_for, response_allows
-from ._authorizers import (
+from .._auth._auth_policy import (
+    decode_jwt_claims,
+    jwt_claims_allow,
+    method_arn_for,
+    response_allows,
+)
+from .._auth._authorizers import (
     AuthorizerType,
     ChaliceAuthorizer,
     CognitoUserPoolAuthorizer,
@@ -25,8 +30,8 @@ from ._authorizers import (
     IAMAuthorizer,
     JWTAuthorizer,
 )
-from ._errors import InvalidResponseError
-from ._response import Response
+from .._core._errors import InvalidResponseError
+from .._core._response import Response
 
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCOUNT = "123456789012"

@@ -18,10 +18,27 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard
 
-from ._errors import InvalidEventError, InvalidResponseError
+from .._core._errors import InvalidEventError, InvalidResponseError
 
 if TYPE_CHECKING:
     from ._authorizers import AuthRequest
+
+__all__ = [
+    "HTTP_METHODS",
+    "INVOKE_ACTION",
+    "AuthResponse",
+    "AuthRoute",
+    "MethodArn",
+    "check_context",
+    "decode_jwt_claims",
+    "is_allowed",
+    "jwt_claims_allow",
+    "method_arn_for",
+    "parse_method_arn",
+    "response_allows",
+    "stage_prefix",
+    "token_scopes",
+]
 
 INVOKE_ACTION = "execute-api:Invoke"
 HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})

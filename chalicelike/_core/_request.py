@@ -18,7 +18,7 @@ from ._errors import BadRequestError, InvalidEventError
 from ._routing import RouteMatch
 
 if TYPE_CHECKING:
-    from ._http_events import HttpEvent
+    from .._doors._http_events import HttpEvent
 from ._structures import CaseInsensitiveMapping, MultiDict
 
 _UNSET: Any = object()

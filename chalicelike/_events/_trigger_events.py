@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ._events import BaseLambdaEvent, describe, field, invalid, json_type, records_of
+from ._lambda_events import BaseLambdaEvent, describe, field, invalid, json_type, records_of
+
+__all__ = [
+    "COGNITO_EXPECTED",
+    "SES_EXPECTED",
+    "CognitoEvent",
+    "SESEvent",
+    "SESRecord",
+    "cognito_trigger",
+]
 
 SES_EXPECTED = "an SES email receiving event (Records[].ses)"
 COGNITO_EXPECTED = "a Cognito user pool trigger event (triggerSource, userPoolId, request)"

@@ -120,8 +120,8 @@ class AppManifest:
 
 def describe_app(app: Any, module_name: str = "app") -> AppManifest:
     """Read a live app (a Chalice app, or any handler `app.py` exposes as `app`)."""
-    from ._app import Chalice
-    from ._event_sources import deployment_problems
+    from .._app import Chalice
+    from .._events._event_sources import deployment_problems
 
     api_handler = f"{module_name}.app"
     if not isinstance(app, Chalice):
@@ -198,7 +198,7 @@ def _authorizer_spec(authorizer: Any) -> AuthorizerSpec:
 def authorizer_from_spec(spec: AuthorizerSpec) -> Any:
     """An authorizer object like the app's; a Lambda authorizer's function cannot run here
     (the local Lambda runs it), so its stand-in refuses to be called."""
-    from . import _authorizers
+    from .._auth import _authorizers
 
     cls = getattr(_authorizers, spec.kind)
     if spec.kind == "ChaliceAuthorizer":

@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
 
-from ._event_decorators import COGNITO_TRIGGERS
-from ._trigger_events import cognito_trigger
+from .._events._event_decorators import COGNITO_TRIGGERS
+from .._events._trigger_events import cognito_trigger
 
 __all__ = ["TestEventsClient", "dynamodb_value"]
 

@@ -21,10 +21,10 @@ import atexit
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
-from ._errors import ChaliceError
+from .._core._errors import ChaliceError
+from .._core._response import DEFAULT_BINARY_TYPES, RenderedResponse
 from ._http_answers import answer_for
 from ._http_events import HttpEvent, HttpEventSource, parse_http_event, rest_root_path
-from ._response import DEFAULT_BINARY_TYPES, RenderedResponse
 
 _LIFESPAN_MODES = ("auto", "on", "off")
 # Started lifespans live as long as the process, as on Lambda. Holding them here keeps

@@ -11,7 +11,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ._errors import ChaliceError
+from .._core._errors import ChaliceError
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 

@@ -16,14 +16,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ._http import HttpPipeline, gateway_answer
-from ._lambda_context import LambdaContext
-from ._request import Request
-from ._response import RenderedResponse, header_bytes, render
-from ._routing import Match
+from .._core._lambda_context import LambdaContext
+from .._core._pipeline import HttpPipeline, gateway_answer
+from .._core._request import Request
+from .._core._response import RenderedResponse, header_bytes, render
+from .._core._routing import Match
 
 if TYPE_CHECKING:
-    from ._app import Chalice
+    from .._app import Chalice
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .._core._errors import ChaliceError
 from ._config_schema import (
     KEYS,
     Invalid,
@@ -23,7 +24,6 @@ from ._config_schema import (
     suggest,
     unknown_key,
 )
-from ._errors import ChaliceError
 from ._settings import CustomDomain, FunctionConfig, StageConfig
 
 Section = Mapping[str, Any]

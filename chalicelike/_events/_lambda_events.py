@@ -13,7 +13,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ._errors import InvalidEventError
+from .._core._errors import InvalidEventError
+
+__all__ = [
+    "EVENTBRIDGE_EXPECTED",
+    "S3_EXPECTED",
+    "SNS_EXPECTED",
+    "BaseLambdaEvent",
+    "CloudWatchEvent",
+    "S3Event",
+    "S3Record",
+    "SNSEvent",
+    "SNSRecord",
+    "describe",
+    "field",
+    "invalid",
+    "json_type",
+    "records_of",
+]
 
 S3_EXPECTED = "an S3 event (Records[].s3)"
 SNS_EXPECTED = "an SNS event (Records[].Sns)"

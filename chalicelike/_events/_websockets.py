@@ -17,13 +17,15 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import (
+from .._core._errors import (
     BadRequestError,
     ChaliceError,
     InvalidEventError,
     WebsocketDisconnectedError,
 )
-from ._events import BaseLambdaEvent, describe, field, invalid, json_type
+from ._lambda_events import BaseLambdaEvent, describe, field, invalid, json_type
+
+__all__ = ["WEBSOCKET_EXPECTED", "WebsocketAPI", "WebsocketEvent", "WebsocketEventType"]
 
 WEBSOCKET_EXPECTED = (
     "an API Gateway websocket event (requestContext with connectionId and routeKey)"

@@ -15,11 +15,25 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._errors import InvalidEventError
-from ._events import BaseLambdaEvent, field, invalid, json_type, records_of
+from .._core._errors import InvalidEventError
+from ._lambda_events import BaseLambdaEvent, field, invalid, json_type, records_of
 
 if TYPE_CHECKING:
     import datetime
+
+__all__ = [
+    "DYNAMODB_EXPECTED",
+    "KINESIS_EXPECTED",
+    "SNS_AS_SQS_EXPECTED",
+    "SQS_EXPECTED",
+    "DynamoDBEvent",
+    "DynamoDBRecord",
+    "KinesisEvent",
+    "KinesisRecord",
+    "SQSEvent",
+    "SQSRecord",
+    "deserialize_image",
+]
 
 SQS_EXPECTED = "an SQS event (Records[].body)"
 SNS_AS_SQS_EXPECTED = "an SQS event, or an SNS event read as one (Records[].Sns.Message)"

@@ -15,9 +15,22 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+from .._core._errors import InvalidEventError, InvalidResponseError, RegistrationError
+from .._core._structures import CaseInsensitiveMapping, MultiDict
 from ._auth_policy import AuthResponse, parse_method_arn
-from ._errors import InvalidEventError, InvalidResponseError, RegistrationError
-from ._structures import CaseInsensitiveMapping, MultiDict
+
+__all__ = [
+    "EXPECTED_EVENT",
+    "MAX_TTL_SECONDS",
+    "AuthRequest",
+    "AuthorizerType",
+    "ChaliceAuthorizer",
+    "CognitoUserPoolAuthorizer",
+    "CustomAuthorizer",
+    "IAMAuthorizer",
+    "JWTAuthorizer",
+    "normalize_identity_source",
+]
 
 _log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The server never imports the user's code itself: a syntax error, a crash at import time
 or a module-level side effect stays in a short-lived child, and a reload is just another
-child. Run as `python -m chalicelike.local._describe PROJECT_DIR STAGE [PARENT_PID]`, it
+child. Run as `python -m chalicelike._tooling._describe PROJECT_DIR STAGE [PARENT_PID]`, it
 prints one JSON object: {"manifest": {...}} or {"error": "what is wrong, with file and line"}.
 
 An import that never ends (a network call, `input()`) must not lock `local` or `package`:
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._manifest import AppManifest
+from ._manifest import AppManifest
 
 if TYPE_CHECKING:
     from asyncio.subprocess import Process
@@ -61,7 +61,7 @@ async def describe_project(
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "chalicelike.local._describe",
+        "chalicelike._tooling._describe",
         str(project_dir),
         stage,
         str(os.getpid()),
@@ -127,10 +127,10 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _main(project_dir: str, stage: str) -> int:
-    from .._config import ConfigError, stage_environment
-    from .._errors import ChaliceError
-    from .._manifest import describe_app
-    from .._project import load_app
+    from .._core._errors import ChaliceError
+    from ._config import ConfigError, stage_environment
+    from ._manifest import describe_app
+    from ._project import load_app
 
     try:
         # The app may read its stage's variables at import time, as it does on Lambda.

@@ -15,12 +15,21 @@ import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from . import _context
-from ._errors import InvalidEventError, InvalidResponseError
-from ._middleware import EventType, chain
+from .._core import _context
+from .._core._errors import InvalidEventError, InvalidResponseError
+from .._core._middleware import EventType, chain
 
 if TYPE_CHECKING:
-    from ._app import Chalice
+    from .._app import Chalice
+
+__all__ = [
+    "BatchItemFailures",
+    "EventHandler",
+    "EventSource",
+    "LambdaFunctionEvent",
+    "deployment_problems",
+    "event_class_for",
+]
 
 # Sources whose batches can be partly retried (ReportBatchItemFailures): the record id AWS
 # wants back, and whether a failure ends the batch (streams keep order: Lambda restarts
@@ -284,7 +293,7 @@ def event_class_for(kind: EventType) -> Callable[[Any, Any], Any]:
             SESEvent if kind is EventType.SES else CognitoEvent
         )
         return trigger_class
-    from ._events import CloudWatchEvent, S3Event, SNSEvent
+    from ._lambda_events import CloudWatchEvent, S3Event, SNSEvent
     from ._stream_events import DynamoDBEvent, KinesisEvent, SQSEvent
 
     classes: dict[EventType, Callable[[Any, Any], Any]] = {

@@ -14,7 +14,7 @@ import binascii
 import enum
 from typing import Any
 
-from ._errors import InvalidEventError
+from .._core._errors import InvalidEventError
 
 
 class HttpEventSource(enum.Enum):

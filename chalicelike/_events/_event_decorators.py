@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._errors import RegistrationError
-from ._middleware import EventType
+from .._core._errors import RegistrationError
+from .._core._middleware import EventType
+
+__all__ = ["COGNITO_TRIGGERS", "EventDecorators"]
 
 
 class EventDecorators:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._errors import InvalidEventError
-from ._http import gateway_answer
+from .._core._errors import InvalidEventError
+from .._core._pipeline import gateway_answer
+from .._core._request import Request
+from .._core._response import Response, render
+from .._core._routing import Match, RouteMatch
 from ._http_answers import answer_for
 from ._http_events import HttpEvent, HttpEventSource, parse_http_event
-from ._request import Request
-from ._response import Response, render
-from ._routing import Match, RouteMatch
 
 if TYPE_CHECKING:
-    from ._app import Chalice
+    from .._app import Chalice
     from ._hosted_apps import AsgiLambdaHandler
 
 

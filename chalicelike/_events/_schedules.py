@@ -6,7 +6,9 @@ documented rate and cron rules at import time and returns the string a deploy se
 
 from __future__ import annotations
 
-from ._errors import RegistrationError
+from .._core._errors import RegistrationError
+
+__all__ = ["Cron", "Rate", "ScheduleExpression", "parse_schedule"]
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")  # 1 is Sunday, as AWS counts

@@ -14,8 +14,8 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .._core._response import RenderedResponse, lowered_media_types, media_type_in
 from ._http_events import HttpEvent, HttpEventSource
-from ._response import RenderedResponse, lowered_media_types, media_type_in
 
 
 def answer_for(
