@@ -13,7 +13,7 @@ from typing import Any
 
 from .._core._errors import ChaliceError
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # chalicelike/, every layer
 
 
 def load_app(project_dir: Path) -> Any:
