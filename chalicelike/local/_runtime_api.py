@@ -114,7 +114,10 @@ class RuntimeApiServer:
     def __init__(self) -> None:
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[_RuntimeConnection] = set()
-        self._poller: _RuntimeConnection | None = None  # parked in GET /next
+        # Parked in GET /next, oldest first. A handler's child shares the worker's process
+        # group and may poll too: every poll is kept, so one that goes away (with or
+        # without an event) never leaves the bootstrap's own poll forgotten.
+        self._pollers: list[_RuntimeConnection] = []
         self._holder: _RuntimeConnection | None = None  # took the current invocation
         self._group: int | None = None  # the process group served; None: nobody yet
         self._current: Invocation | None = None  # handed in, outcome not yet posted
@@ -187,10 +190,7 @@ class RuntimeApiServer:
         self._holder = None
         self.delivered = False
         self._outcome = asyncio.get_running_loop().create_future()
-        poller = self._poller
-        if poller is not None:
-            self._deliver(poller)
-            poller.resume()  # whatever the runtime sent after its GET
+        self._hand_to_a_poller()
         try:
             return await self._outcome
         finally:
@@ -207,10 +207,18 @@ class RuntimeApiServer:
         if self._outcome is not None and not self._outcome.done():
             self._outcome.set_result(outcome)
 
+    def _hand_to_a_poller(self) -> None:
+        """Deliver the pending invocation to the oldest parked poll still open, if any."""
+        while self._pollers:
+            poller = self._pollers.pop(0)
+            if poller.is_open():
+                self._deliver(poller)
+                poller.resume()  # whatever the runtime sent after its GET
+                return
+
     def _deliver(self, connection: _RuntimeConnection) -> None:
         invocation = self._current
         assert invocation is not None
-        self._poller = None
         self._holder = connection
         self.delivered = True
         headers = [
@@ -252,10 +260,9 @@ class RuntimeApiServer:
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(None)  # init is over
         if self._current is not None and self._holder is None:
-            self._poller = connection
             self._deliver(connection)
         else:
-            self._poller = connection  # long poll until the pool hands an invocation in
+            self._pollers.append(connection)  # long poll until an invocation is handed in
 
     def _take(self, request_id: bytes) -> bool:
         """Whether the id is the delivered invocation's; it is then no longer pending."""
@@ -267,16 +274,14 @@ class RuntimeApiServer:
         return True
 
     def _lost(self, connection: _RuntimeConnection) -> None:
-        if self._poller is connection:
-            self._poller = None
+        if connection in self._pollers:
+            self._pollers.remove(connection)
         if self._holder is connection and self._current is not None:
-            # It took the event and went away without an answer: the event goes back for
-            # the next GET /next instead of vanishing until the timeout.
+            # It took the event and went away without an answer: the event goes back to
+            # another parked poll, or waits for the next GET /next, instead of vanishing
+            # until the timeout.
             self._holder = None
-            poller = self._poller
-            if poller is not None:
-                self._deliver(poller)
-                poller.resume()
+            self._hand_to_a_poller()
 
     def _on_response(
         self, connection: _RuntimeConnection, request_id: bytes, request: _Request, body: bytes
@@ -416,6 +421,9 @@ class _RuntimeConnection(asyncio.Protocol):
             self._fail()  # the client stopped mid-request
         self.resume()
         return None  # asyncio closes the transport
+
+    def is_open(self) -> bool:
+        return self._transport is not None and not self._transport.is_closing()
 
     def close(self) -> None:
         self._broken = True

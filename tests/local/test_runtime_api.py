@@ -657,3 +657,78 @@ async def test_an_event_given_back_goes_to_a_poll_already_waiting(
     status, headers, _ = await asyncio.wait_for(waiting, 5)
     assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
     running.cancel()
+
+
+# -- several parked polls (a handler's child shares the worker's process group) --------
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@pytest.fixture
+async def polls(server: RuntimeApiServer) -> AsyncIterator[list[asyncio.StreamWriter]]:
+    writers: list[asyncio.StreamWriter] = []
+    yield writers
+    for writer in writers:
+        writer.close()
+
+
+async def _park(
+    server: RuntimeApiServer, writers: list[asyncio.StreamWriter]
+) -> tuple[asyncio.Task[Answer], asyncio.StreamWriter]:
+    """A connection parked in GET /next; its answer, awaited in a task."""
+    host, _, port = server.address.rpartition(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writers.append(writer)
+    client = RawClient(reader, writer)
+    client.send("GET", f"{BASE}/invocation/next")
+    answer = asyncio.ensure_future(client.response())
+    await asyncio.sleep(0.02)
+    return answer, writer
+
+
+async def _settle(*tasks: asyncio.Task[Answer]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_second_poll_that_takes_an_event_and_goes_away_gives_it_back(
+    server: RuntimeApiServer, polls: list[asyncio.StreamWriter]
+) -> None:
+    first, first_writer = await _park(server, polls)  # the bootstrap
+    second, second_writer = await _park(server, polls)  # a handler's child
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    done, _ = await asyncio.wait([first, second], timeout=5, return_when="FIRST_COMPLETED")
+    assert len(done) == 1
+    taker_writer, other = (first_writer, second) if first in done else (second_writer, first)
+    taker_writer.close()  # it read the event and went away without an answer
+    status, headers, _ = await asyncio.wait_for(other, 5)
+    assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
+    running.cancel()
+
+
+async def test_a_second_poll_that_goes_away_empty_handed_leaves_the_first_parked(
+    server: RuntimeApiServer, polls: list[asyncio.StreamWriter]
+) -> None:
+    first, _ = await _park(server, polls)  # the bootstrap
+    second, second_writer = await _park(server, polls)  # a handler's child
+    second_writer.close()  # gone without taking anything
+    await _settle(second)
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    status, headers, _ = await asyncio.wait_for(first, 5)
+    assert (status, headers["lambda-runtime-aws-request-id"]) == (200, "req-1")
+    running.cancel()
+
+
+async def test_the_oldest_parked_poll_gets_the_event(
+    server: RuntimeApiServer, polls: list[asyncio.StreamWriter]
+) -> None:
+    first, _ = await _park(server, polls)
+    second, _ = await _park(server, polls)
+    running = asyncio.ensure_future(server.invoke(invocation()))
+    status, _, _ = await asyncio.wait_for(first, 5)
+    assert status == 200
+    await asyncio.sleep(0.02)
+    assert not second.done()
+    await _settle(second)
+    running.cancel()
