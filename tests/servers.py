@@ -16,15 +16,18 @@ import uvicorn
 
 
 @contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1; yield its base URL."""
+def serve(app: Any, http: Any = "auto") -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1; yield its base URL.
+
+    `http`: uvicorn's HTTP protocol (the dev server's is LocalHttpProtocol).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     # Without it Nagle and delayed ACK hold every keep-alive answer ~40 ms.
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", http=http)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -4,8 +4,9 @@ The Invoke API runs functions with the developer's AWS credentials, so a page on
 site must not reach it: neither by a simple cross-origin POST (the browser sends it
 without asking, CORS only hides the answer) nor through DNS rebinding (a hostile name
 resolving to 127.0.0.1, so the Host header is foreign). As LocalStack and Jupyter do,
-the Host must name this machine and an Origin, when sent, must be the server's own.
-boto3 and the AWS CLI send no Origin and a loopback Host.
+the Host must name this machine and an Origin, when sent, must be the server's own; a
+request a browser marks as from another site (Sec-Fetch-Site) is refused even without an
+Origin. boto3 and the AWS CLI send no Origin and a loopback Host.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ __all__ = ["HostGuard"]
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 # Bound to every interface: the developer chose to be reached by any name of the machine.
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+# Sec-Fetch-Site values of a request from the server's own page, or typed by the user.
+_OWN_FETCHES = frozenset({"same-origin", "none"})
 
 
 class HostGuard:
@@ -31,18 +34,29 @@ class HostGuard:
         self.hosts = LOOPBACK_NAMES | hosts
 
     def refusal(self, scope: Scope) -> str | None:
-        host = origin = None
+        hosts: list[str] = []
+        origin = fetch_site = None
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1")
+                hosts.append(value.decode("latin-1"))
             elif name == b"origin":
                 origin = value.decode("latin-1")
+            elif name == b"sec-fetch-site":
+                fetch_site = value.decode("latin-1").strip().lower()
+        if len(hosts) > 1:
+            # RFC 9112 3.2: a 400 (LocalHttpProtocol answers it before the app is called).
+            return f"{len(hosts)} Host headers: {hosts!r}"
+        host = hosts[0] if hosts else None
         if host is not None and not self._allowed(_hostname(host)):
             return f"Host {host!r} is not this machine (a DNS rebinding attack?)"
         if origin is not None:
             parts = urlsplit(origin) if origin != "null" else None
             if parts is None or not parts.netloc or parts.netloc.lower() != (host or "").lower():
                 return f"Origin {origin!r} is another site's page"
+        if fetch_site is not None and fetch_site not in _OWN_FETCHES:
+            # A browser sends no Origin on some requests (a form's GET, a navigation)
+            # but always says where they come from.
+            return f"Sec-Fetch-Site {fetch_site!r}: a page of another origin sent it"
         return None
 
     def _allowed(self, hostname: str) -> bool:
@@ -59,4 +73,7 @@ def _hostname(host: str) -> str:
 
 
 def _bare(host: str) -> str:
-    return host.strip().strip("[]").rstrip(".").lower()
+    host = host.strip().strip("[]").lower()
+    # One trailing dot is the root of DNS ("localhost." is localhost); "localhost.." is
+    # no valid name: with one dot removed it still names nothing of ours.
+    return host[:-1] if host.endswith(".") else host

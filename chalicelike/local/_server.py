@@ -167,6 +167,7 @@ def _run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from .._core._errors import ChaliceError
+    from ._http_protocol import LocalHttpProtocol
 
     project_dir = Path(args.project_dir).resolve()
     if not (project_dir / "app.py").is_file():
@@ -188,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
         server,
         host=args.host,
         port=args.port,
-        http="httptools",
+        http=LocalHttpProtocol,  # uvicorn's httptools, with RFC 9112's Host rules
         lifespan="on",
         access_log=False,  # the gateway logs each request itself, as API Gateway would
         proxy_headers=False,  # nothing stands in front of a local server

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from chalicelike._tooling._describe import describe_project
 from chalicelike.local._functions import function_specs
+from chalicelike.local._http_protocol import LocalHttpProtocol
 from chalicelike.local._invocation import FunctionSpec
 from chalicelike.local._invoke_api import InvokeApi
 from tests.servers import serve
@@ -57,7 +58,7 @@ class _ClosingApp:
 @contextlib.contextmanager
 def serve_invoke_api(local_lambda: Any, **options: Any) -> Iterator[tuple[str, InvokeApi]]:
     api = InvokeApi(local_lambda, **options)
-    with serve(_ClosingApp(api, local_lambda)) as url:
+    with serve(_ClosingApp(api, local_lambda), http=LocalHttpProtocol) as url:
         yield url, api
 
 

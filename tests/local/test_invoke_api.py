@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import socket
 import sys
 import threading
 import time
@@ -368,6 +369,9 @@ def test_function_names_are_split_into_name_and_qualifier(
     assert split_function_name(name, "us-east-1", "123456789012") == expected
 
 
+INVOKE_PATH = "/2015-03-31/functions/echo/invocations"
+
+
 # -- browsers -----------------------------------------------------------------------------
 
 
@@ -378,8 +382,19 @@ def test_function_names_are_split_into_name_and_qualifier(
         {"Origin": "null"},  # a sandboxed frame or a file:// page
         {"Origin": "http://127.0.0.1:1"},  # another local port's page
         {"Host": "rebound.evil.example"},  # DNS rebinding: their name, our address
+        {"Host": "localhost.."},  # no valid name (one trailing dot is DNS's root)
+        {"Sec-Fetch-Site": "cross-site"},  # a browser's request that sent no Origin
+        {"Sec-Fetch-Site": "same-site"},  # from another port of this machine
     ],
-    ids=["cross_site", "null_origin", "other_local_port", "dns_rebinding"],
+    ids=[
+        "cross_site",
+        "null_origin",
+        "other_local_port",
+        "dns_rebinding",
+        "dotted_localhost",
+        "fetch_cross_site",
+        "fetch_same_site",
+    ],
 )
 def test_a_foreign_page_cannot_invoke(
     served: Served, tmp_path: Path, headers: dict[str, str]
@@ -398,12 +413,45 @@ def test_a_foreign_page_cannot_invoke(
     assert any("Invoke API: refused POST" in line for line in served.log)
 
 
+def _raw_request(url: str, head: str) -> bytes:
+    """Send `head` (request line and headers) and an empty JSON body; read the answer."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(f"{head}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}".encode())
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def test_two_host_headers_are_a_bad_request(served: Served) -> None:
+    port = served.url.rsplit(":", 1)[1]
+    for hosts in ([f"127.0.0.1:{port}", "evil.example"], ["evil.example", f"127.0.0.1:{port}"]):
+        lines = "".join(f"Host: {host}\r\n" for host in hosts)
+        answer = _raw_request(served.url, f"POST {INVOKE_PATH} HTTP/1.1\r\n{lines}")
+        assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+
+
+def test_an_absolute_form_target_naming_a_foreign_host_is_refused(served: Served) -> None:
+    port = served.url.rsplit(":", 1)[1]
+    # RFC 9112 3.2.2: the target's authority, not the Host header, names the host.
+    foreign = f"POST http://evil.example{INVOKE_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    answer = _raw_request(served.url, foreign)
+    assert answer.startswith(b"HTTP/1.1 403 "), answer[:200]
+    assert b"evil.example" in answer
+    own = f"POST http://127.0.0.1:{port}{INVOKE_PATH} HTTP/1.1\r\nHost: evil.example\r\n"
+    assert _raw_request(served.url, own).startswith(b"HTTP/1.1 200 ")
+
+
 def test_the_servers_own_pages_and_loopback_names_may_invoke(served: Served) -> None:
     port = served.url.rsplit(":", 1)[1]
     for headers in (
         {"Origin": served.url},
         {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"},
+        {"Host": f"localhost.:{port}"},
         {"Host": f"[::1]:{port}"},
+        {"Origin": served.url, "Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "none"},  # typed by the user
     ):
         answer = requests.post(
             f"{served.url}/2015-03-31/functions/echo/invocations",
