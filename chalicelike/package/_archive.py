@@ -77,8 +77,7 @@ def build_deployment_zip(
     """
     project_dir = Path(project_dir).resolve()
     target = Target(runtime, architecture)
-    if not (project_dir / "app.py").is_file():
-        raise PackagingError(f"No app.py in {project_dir}: Chalice projects keep their app there")
+    check_app_file(project_dir)
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir(project_dir)
     requirements = project_dir / "requirements.txt"
     wheel_set = resolve_wheels(
@@ -131,11 +130,26 @@ def collect_entries(
         project_entries(project_dir / "vendor", "", project_dir, skipped),
         (file_entry(path, name) for name, path in runtime_layer),
         project_entries(project_dir / "chalicelib", "chalicelib/", project_dir, skipped),
-        [file_entry(project_dir / "app.py", "app.py")],
+        [file_entry(check_app_file(project_dir), "app.py")],
     ]
     for source in sources:
         entries.update((entry.name, entry) for entry in source)
     return [entries[name] for name in sorted(entries)]
+
+
+def check_app_file(project_dir: Path) -> Path:
+    """`project_dir`'s app.py, refused when it is missing or a link that may not be followed:
+    the app is the one file a package cannot leave out."""
+    app_file = project_dir / "app.py"
+    if app_file.is_symlink():
+        problem = _link_problem(app_file, project_dir)
+        if problem is not None:
+            raise PackagingError(
+                f"{app_file} is {problem}: nothing outside the project is packaged"
+            )
+    if not app_file.is_file():
+        raise PackagingError(f"No app.py in {project_dir}: Chalice projects keep their app there")
+    return app_file
 
 
 def project_entries(
@@ -148,12 +162,12 @@ def project_entries(
     excluded folder (`chalicelib/conf -> ../.chalice`); a link leading out (`awsconf ->
     ~/.aws`), a dangling one and a loop are left out and named in `skipped`.
     """
+    if root.is_symlink():
+        problem = _link_problem(root, project_dir)
+        if problem is not None:
+            skipped.append(f"{root.relative_to(project_dir).as_posix()}: {problem}")
+            return
     if not root.is_dir():
-        return
-    if root.is_symlink() and _link_problem(root, project_dir) is not None:
-        skipped.append(
-            f"{root.relative_to(project_dir).as_posix()}: {_link_problem(root, project_dir)}"
-        )
         return
     yield from _folder_entries(root, prefix, project_dir, skipped, (os.path.realpath(root),))
 
@@ -187,7 +201,12 @@ def _folder_entries(
 
 
 def _link_problem(link: Path, project_dir: Path) -> str | None:
-    """Why the symbolic link `link` is not followed, or None when it may be."""
+    """Why the symbolic link `link` is not followed, or None when it may be.
+
+    Its target is held to the rules a folder walk applies (no hidden, excluded or virtualenv
+    folder on the way from the project root), and may not contain the link itself: a link
+    to the project root or to a folder above it would package that folder inside itself.
+    """
     target = Path(os.path.realpath(link))
     if not target.exists():
         return f"a dangling link (to {os.readlink(link)})"
@@ -195,8 +214,18 @@ def _link_problem(link: Path, project_dir: Path) -> str | None:
         inside = target.relative_to(project_dir)
     except ValueError:
         return f"a link out of the project (to {target})"
-    if any(part.startswith(".") or part in _EXCLUDED_DIRS for part in inside.parts):
-        return f"a link to {inside.as_posix()}, which is never packaged"
+    if target.is_dir() and Path(os.path.realpath(link.parent)).is_relative_to(target):
+        shown = inside.as_posix() if inside.parts else "the project root"
+        return f"a link to {shown}, a folder it is in (a loop)"
+    folder = project_dir
+    for part in inside.parts:
+        if part.startswith(".") or part in _EXCLUDED_DIRS:
+            return f"a link to {inside.as_posix()}, which is never packaged"
+        if (folder / "pyvenv.cfg").is_file() and folder != project_dir:
+            return f"a link into the virtualenv {folder.relative_to(project_dir).as_posix()}"
+        folder = folder / part
+    if target.is_dir() and (target / "pyvenv.cfg").is_file():
+        return f"a link into the virtualenv {inside.as_posix()}"
     return None
 
 
@@ -213,16 +242,42 @@ def is_excluded_file(name: str) -> bool:
 
 
 def file_entry(path: Path, name: str) -> Entry:
+    """`path` as the zip entry `name`, read later from the very file checked now.
+
+    The real path and its inode are taken here; `read` opens that real path without
+    following a link in its last part and refuses a file that is not the one checked, so
+    a link swapped in between the check and the read (`chalicelib/x.py -> ~/.aws/...`)
+    is never followed.
+    """
+    real = os.path.realpath(path)
     try:
-        status = path.stat()
+        status = os.stat(real)
     except OSError as error:
         raise PackagingError(f"Cannot read {path}: {error.strerror}") from None
     return Entry(
         name=normalized_name(name),
         size=status.st_size,
         executable=bool(status.st_mode & 0o111),
-        read=path.read_bytes,
+        read=partial(_read_checked, path, real, (status.st_dev, status.st_ino)),
     )
+
+
+def _read_checked(path: Path, real: str, identity: tuple[int, int]) -> bytes:
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except OSError as error:
+        raise PackagingError(
+            f"Cannot read {path}: {error.strerror} (changed while it was packaged?)"
+        ) from None
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(file.fileno())
+        if (status.st_dev, status.st_ino) != identity or not stat.S_ISREG(status.st_mode):
+            raise PackagingError(
+                f"{path} changed while it was packaged (it is no longer the file {real} "
+                "that was checked); package again"
+            )
+        return file.read()
 
 
 def wheel_entries(archive: zipfile.ZipFile, wheel_name: str) -> Iterator[Entry]:

@@ -10,6 +10,7 @@ import os
 import shutil
 import stat
 import zipfile
+from contextlib import ExitStack
 from pathlib import Path
 from unittest import mock
 
@@ -22,6 +23,8 @@ from chalicelike.package._archive import (
     PackagingError,
     build_deployment_zip,
     check_zipped_size,
+    collect_entries,
+    write_zip,
 )
 from chalicelike.package._wheels import PipRunner
 from tests.lambda_events import rest
@@ -226,6 +229,108 @@ def test_links_are_followed_only_inside_the_project(tmp_path: Path, wheel_cache:
     for name in ("awsconf", "secret.py", "gone.py", "settings", "again", "vendor/outside"):
         assert name in skipped, name
     assert "a link out of the project" in skipped and "dangling" in skipped
+
+
+def project_files(project: Path, out: Path) -> tuple[list[str], str]:
+    """The project's own zip entries (no wheels, no runtime) and the links left out."""
+    skipped: list[str] = []
+    with ExitStack() as stack:
+        write_zip(collect_entries(project, [], [], stack, skipped), out)
+    with zipfile.ZipFile(out) as package:
+        assert not any(SECRET.encode() in package.read(name) for name in package.namelist())
+        return package.namelist(), "\n".join(skipped)
+
+
+def test_an_app_py_linked_out_of_the_project_is_refused(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (tmp_path / "elsewhere.py").write_text(f"app = {SECRET!r}\n")
+    (project / "app.py").unlink()
+    (project / "app.py").symlink_to(tmp_path / "elsewhere.py")
+    with pytest.raises(PackagingError) as refused:
+        build_deployment_zip(
+            project, tmp_path / "d.zip", runtime="python3.12", architecture="x86_64"
+        )
+    assert str(refused.value) == (
+        f"{project / 'app.py'} is a link out of the project (to {tmp_path / 'elsewhere.py'}): "
+        "nothing outside the project is packaged"
+    )
+    with ExitStack() as stack, pytest.raises(PackagingError, match="a link out of the project"):
+        collect_entries(project, [], [], stack)
+    assert not (tmp_path / "d.zip").exists()
+
+
+def test_an_app_py_linked_inside_the_project_is_packaged(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "src").mkdir()
+    (project / "app.py").rename(project / "src" / "main.py")
+    (project / "app.py").symlink_to(project / "src" / "main.py")
+    names, skipped = project_files(project, tmp_path / "d.zip")
+    assert "app.py" in names and skipped == ""
+
+
+def test_a_dangling_chalicelib_or_vendor_link_is_named(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    for folder in ("chalicelib", "vendor"):
+        shutil.rmtree(project / folder)
+        (project / folder).symlink_to(project / f"moved-{folder}")
+    names, skipped = project_files(project, tmp_path / "d.zip")
+    assert names == ["app.py"]
+    assert f"chalicelib: a dangling link (to {project / 'moved-chalicelib'})" in skipped
+    assert f"vendor: a dangling link (to {project / 'moved-vendor'})" in skipped
+
+
+def test_a_link_into_a_virtualenv_is_not_followed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "venv" / "lib").mkdir()
+    (project / "venv" / "lib" / "site.py").write_text(SECRET)
+    lib = project / "chalicelib"
+    (lib / "venvlib").symlink_to("../venv/lib")
+    (lib / "site.py").symlink_to("../venv/lib/site.py")
+    (lib / "env").symlink_to("../venv")
+    (project / "vendor" / "venvlib").symlink_to("../venv/lib")
+    names, skipped = project_files(project, tmp_path / "d.zip")
+    assert not any("site.py" in name or "venvlib" in name for name in names)
+    for link in ("chalicelib/venvlib", "chalicelib/site.py", "chalicelib/env", "vendor/venvlib"):
+        assert f"{link}: a link into the virtualenv venv" in skipped, link
+
+
+def test_a_link_to_a_folder_it_is_in_is_refused(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    shutil.rmtree(project / "chalicelib")
+    (project / "chalicelib").symlink_to(".")
+    (project / "vendor" / "up").symlink_to("..")
+    (project / "vendor" / "mylib" / "self").symlink_to(".")
+    names, skipped = project_files(project, tmp_path / "d.zip")
+    assert sorted(names) == ["app.py", "mylib/__init__.py", "tool.sh"]
+    assert "chalicelib: a link to the project root, a folder it is in (a loop)" in skipped
+    assert "vendor/up: a link to the project root, a folder it is in (a loop)" in skipped
+    assert "vendor/mylib/self: a link to vendor/mylib, a folder it is in (a loop)" in skipped
+
+
+def test_a_file_swapped_for_a_link_after_the_check_is_not_read(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (tmp_path / "secret.py").write_text(SECRET)
+    with ExitStack() as stack:
+        entries = collect_entries(project, [], [], stack)
+        (project / "chalicelib" / "logic.py").unlink()
+        (project / "chalicelib" / "logic.py").symlink_to(tmp_path / "secret.py")
+        with pytest.raises(PackagingError, match=r"logic\.py.*changed while it was packaged"):
+            write_zip(entries, tmp_path / "d.zip")
+    assert not (tmp_path / "d.zip").exists()
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_not_read(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "chalicelib" / "sub").mkdir()
+    (project / "chalicelib" / "sub" / "mod.py").write_text("VALUE = 2\n")
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "mod.py").write_text(SECRET)
+    with ExitStack() as stack:
+        entries = collect_entries(project, [], [], stack)
+        (project / "chalicelib" / "sub").rename(tmp_path / "old-sub")
+        (project / "chalicelib" / "sub").symlink_to(tmp_path / "home")
+        with pytest.raises(PackagingError, match=r"sub/mod\.py changed while it was packaged"):
+            write_zip(entries, tmp_path / "d.zip")
 
 
 def test_the_project_wins_over_its_dependencies(tmp_path: Path, wheel_cache: Path) -> None:
