@@ -15,9 +15,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, unquote
 
 from ._app import Chalice
@@ -93,17 +93,36 @@ class FunctionScope:
 
 
 class HTTPResponse:
-    """An answer: `status_code`, `headers` (case-insensitive), `body` bytes, `json_body`."""
+    """An answer: `status_code`, `headers` (case-insensitive), `body` bytes, `json_body`.
 
-    def __init__(self, body: bytes, headers: list[tuple[str, str]], status_code: int) -> None:
+    `headers` are what Chalice's client gives: the app's own headers (no Content-Type
+    added for an answer that names none), a list for a header given as a list or sent
+    more than once (Set-Cookie). `header_list` holds the lines a server would send.
+    """
+
+    def __init__(
+        self,
+        body: bytes,
+        headers: list[tuple[str, str]],
+        status_code: int,
+        listed: Sequence[str] = (),
+        content_type_added: bool = False,
+    ) -> None:
         self.body = body
         self.status_code = status_code
         self.header_list = headers  # every header line, repeats included (Set-Cookie)
-        merged: dict[str, str] = {}
-        for name, value in headers:
+        merged: dict[str, str | list[str]] = {}
+        for name, value in headers[:-1] if content_type_added else headers:
             key = name.lower()
-            merged[key] = f"{merged[key]}, {value}" if key in merged else value
-        self.headers = CaseInsensitiveMapping.from_lowercase(merged)
+            previous = merged.get(key)
+            if previous is None:
+                merged[key] = [value] if name in listed else value
+            elif isinstance(previous, list):
+                previous.append(value)
+            else:
+                merged[key] = [previous, value]
+        # Values are str, or lists where Chalice's client gives lists.
+        self.headers = CaseInsensitiveMapping.from_lowercase(cast("dict[str, str]", merged))
 
     @property
     def json_body(self) -> Any:
@@ -143,7 +162,13 @@ class TestHTTPClient:
     ) -> HTTPResponse:
         with self._functions.environment(API_HANDLER):
             rendered = self._handle(method.upper(), path, headers or {}, body)
-        return HTTPResponse(rendered.body, rendered.headers, rendered.status_code)
+        return HTTPResponse(
+            rendered.body,
+            rendered.headers,
+            rendered.status_code,
+            rendered.listed,
+            rendered.content_type_added,
+        )
 
     def get(self, path: str, **kwargs: Any) -> HTTPResponse:
         return self.request("GET", path, **kwargs)

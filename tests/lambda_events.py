@@ -426,13 +426,8 @@ class Answer(NamedTuple):
 
 _V2_KEYS = {"statusCode", "headers", "body", "isBase64Encoded"}  # and `cookies`, if any
 _ANSWER_KEYS = {
-    HttpEventSource.REST_API: {
-        "statusCode",
-        "headers",
-        "multiValueHeaders",
-        "body",
-        "isBase64Encoded",
-    },
+    # isBase64Encoded only when true, as Chalice writes it (API Gateway reads false then).
+    HttpEventSource.REST_API: {"statusCode", "headers", "multiValueHeaders", "body"},
     HttpEventSource.HTTP_API: _V2_KEYS,
     HttpEventSource.FUNCTION_URL: _V2_KEYS,
     HttpEventSource.LAMBDA_EDGE: {"status", "statusDescription", "headers", "body", "bodyEncoding"},
@@ -451,6 +446,9 @@ def _check_keys(source: HttpEventSource, answer: dict[str, Any]) -> None:
     elif source in (HttpEventSource.HTTP_API, HttpEventSource.FUNCTION_URL):
         assert keys - {"cookies"} == _ANSWER_KEYS[source]
         assert all(name == name.lower() for name in answer["headers"])
+    elif source is HttpEventSource.REST_API:
+        assert keys - {"isBase64Encoded"} == _ANSWER_KEYS[source]
+        assert answer.get("isBase64Encoded", True) is True
     else:
         assert keys == _ANSWER_KEYS[source]
     if source is HttpEventSource.LAMBDA_EDGE:
@@ -460,7 +458,8 @@ def _check_keys(source: HttpEventSource, answer: dict[str, Any]) -> None:
 
 
 def read_answer(answer: dict[str, Any], source: HttpEventSource | None = None) -> Answer:
-    """(status, headers by lower-case name, body bytes) from any front door's answer.
+    """(status, headers by lower-case name, body bytes) as the client gets them, from any
+    front door's answer.
 
     Given its source, first check the answer has exactly that source's keys.
     """
@@ -482,6 +481,9 @@ def read_answer(answer: dict[str, Any], source: HttpEventSource | None = None) -
             headers.setdefault("set-cookie", []).extend(answer["cookies"])
         encoded = bool(answer.get("isBase64Encoded"))
         status = answer["statusCode"]
+        if "multiValueHeaders" in answer and "statusDescription" not in answer:
+            # A REST answer: API Gateway labels one without a Content-Type as JSON.
+            headers.setdefault("content-type", ["application/json"])
     body = answer.get("body") or ""
     return Answer(
         status, headers, base64.b64decode(body, validate=True) if encoded else body.encode()

@@ -481,7 +481,7 @@ def assert_valid_answer(source: HttpEventSource, answer: Any) -> None:
     else:
         status = answer["statusCode"]
         assert type(status) is int and 100 <= status <= 599
-        assert type(answer["isBase64Encoded"]) is bool
+        assert type(answer.get("isBase64Encoded", False)) is bool
         single = answer.get("headers", {})
         assert all(type(k) is str and type(v) is str for k, v in single.items())
         multi = answer.get("multiValueHeaders", {})

@@ -44,41 +44,55 @@ class Response:
         return f"Response(status_code={self.status_code}, headers={self.headers!r})"
 
     def to_dict(self, binary_types: Sequence[str] | None = None) -> dict[str, Any]:
-        """This response as an API Gateway REST (payload 1.0) proxy answer, as in Chalice.
+        """This response as an API Gateway REST (payload 1.0) proxy answer, as Chalice gives it.
 
-        A body whose Content-Type is one of `binary_types` is base64-encoded; so is any
+        Only the response's own headers (API Gateway labels an answer without a
+        Content-Type as JSON); `isBase64Encoded` only when true. A body whose Content-Type
+        (JSON when none is given) is one of `binary_types` is base64-encoded; so is any
         body that is not UTF-8 text, which Chalice would hand to Lambda as raw bytes.
         """
         rendered = render(self)
-        list_names = {name for name, value in self.headers.items() if isinstance(value, list)}
-        single: dict[str, str] = {}
-        multi: dict[str, list[str]] = {}
-        content_type = ""
-        for name, value in rendered.headers:
-            if name in list_names:
-                multi.setdefault(name, []).append(value)
-            else:
-                single[name] = value
-                if name.lower() == "content-type":
-                    content_type = value
+        lines = rendered.headers[:-1] if rendered.content_type_added else rendered.headers
+        single, multi = split_headers(lines, rendered.listed)
         answer: dict[str, Any] = {
             "headers": single,
             "multiValueHeaders": multi,
             "statusCode": rendered.status_code,
         }
-        body = rendered.body
+        content_type = rendered.headers[-1][1] if rendered.content_type_added else ""
+        for name, value in lines:
+            if name.lower() == "content-type":
+                content_type = value
         text: str | None = None
         if not (binary_types and media_type_matches(content_type, binary_types)):
             try:
-                text = body.decode("utf-8")
+                text = rendered.body.decode("utf-8")
             except UnicodeDecodeError:
-                text = None
+                text = None  # never raw bytes: Lambda could not send them (Chalice would)
         if text is None:
-            answer["body"] = base64.b64encode(body).decode("ascii")
+            answer["body"] = base64.b64encode(rendered.body).decode("ascii")
             answer["isBase64Encoded"] = True
         else:
             answer["body"] = text
         return answer
+
+
+def split_headers(
+    lines: Sequence[tuple[str, str]], listed: Sequence[str] = ()
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """REST's two header fields: names given a list (or sent more than once) go to the second."""
+    single: dict[str, str] = {}
+    multi: dict[str, list[str]] = {}
+    for name, value in lines:
+        if name in multi:
+            multi[name].append(value)
+        elif name in single:
+            multi[name] = [single.pop(name), value]
+        elif name in listed:
+            multi[name] = [value]
+        else:
+            single[name] = value
+    return single, multi
 
 
 def media_type_matches(content_type: str, media_types: Sequence[str]) -> bool:
@@ -110,11 +124,18 @@ def _lowered(media_types: tuple[str, ...]) -> frozenset[str]:
 
 
 class RenderedResponse(NamedTuple):
-    """A response ready for the wire: header names as given, values checked."""
+    """A response ready for the wire: header names as given, values checked.
+
+    When the response named no Content-Type, the last header line is the one `render`
+    added (`content_type_added`): the wire needs it, Chalice's REST dicts leave it out.
+    `listed` names the headers given as a list, which REST answers send as multi-value.
+    """
 
     status_code: int
     headers: list[tuple[str, str]]
     body: bytes
+    content_type_added: bool = False
+    listed: tuple[str, ...] = ()
 
 
 def json_default(value: Any) -> Any:
@@ -199,6 +220,7 @@ def render(response: Response) -> RenderedResponse:
                 f"{type(error).__name__}: {error}"
             ) from error
     headers: list[tuple[str, str]] = []
+    listed: tuple[str, ...] = ()
     has_content_type = False
     if not isinstance(response.headers, Mapping):
         raise InvalidResponseError(
@@ -209,14 +231,16 @@ def render(response: Response) -> RenderedResponse:
         if not has_content_type and name.lower() == "content-type":
             has_content_type = True
         if isinstance(value, list):
+            listed += (name,)
             for item in value:
                 headers.append((name, _checked_header(name, item)))
         else:
             headers.append((name, _checked_header(name, value)))
-    if not has_content_type:
-        # API Gateway labels a proxy answer without Content-Type as JSON; so do we.
-        headers.append(("Content-Type", "application/json"))
-    return RenderedResponse(status, headers, body_bytes)
+    if has_content_type:
+        return RenderedResponse(status, headers, body_bytes, False, listed)
+    # API Gateway labels a proxy answer without Content-Type as JSON; so do we on the wire.
+    headers.append(("Content-Type", "application/json"))
+    return RenderedResponse(status, headers, body_bytes, True, listed)
 
 
 # RFC 9110 section 5.6.2: a field name is a token; servers (h11, httptools) refuse others.

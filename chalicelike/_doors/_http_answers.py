@@ -14,7 +14,12 @@ import base64
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._core._response import RenderedResponse, lowered_media_types, media_type_in
+from .._core._response import (
+    RenderedResponse,
+    lowered_media_types,
+    media_type_in,
+    split_headers,
+)
 from ._http_events import HttpEvent, HttpEventSource
 
 
@@ -55,30 +60,25 @@ def _content_type(response: RenderedResponse) -> str:
     return ""
 
 
-def _split_headers(response: RenderedResponse) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Headers sent once, and headers sent more than once (REST's two fields)."""
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for name, value in response.headers:
-        if name in multi:
-            multi[name].append(value)
-        elif name in single:
-            multi[name] = [single.pop(name), value]
-        else:
-            single[name] = value
-    return single, multi
-
-
 def _rest(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
-    single, multi = _split_headers(response)
-    body, is_base64 = encode_body(response, _content_type(response), binary)
-    return {
+    # Chalice's dict: only the app's own headers (API Gateway labels an answer with no
+    # Content-Type as JSON itself), and isBase64Encoded only when the body is base64.
+    if response.content_type_added:
+        single, multi = split_headers(response.headers[:-1], response.listed)
+        content_type = "application/json"
+    else:
+        single, multi = split_headers(response.headers, response.listed)
+        content_type = _content_type(response)
+    body, is_base64 = encode_body(response, content_type, binary)
+    answer: dict[str, Any] = {
         "statusCode": response.status_code,
         "headers": single,
         "multiValueHeaders": multi,
         "body": body,
-        "isBase64Encoded": is_base64,
     }
+    if is_base64:
+        answer["isBase64Encoded"] = True
+    return answer
 
 
 def _v2(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
