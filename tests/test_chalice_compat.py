@@ -539,3 +539,19 @@ def test_client_gives_repeated_headers_as_a_list_as_chalices_client() -> None:
     assert answers[1] == [{"set-cookie": ["a=1", "b=2"]}, {"vary": ["Origin"]}]
     lowered = [[{k.lower(): v for k, v in h.items()} for h in pair] for pair in answers]
     assert lowered[1] == lowered[0]
+
+
+def test_client_gives_empty_uri_params_and_stage_vars_as_chalices_client() -> None:
+    answers = []
+    for name in ("chalice", "chalicelike"):
+        fw, fw_test = FRAMEWORKS[name]
+        app = fw.Chalice(app_name="empty-params")
+
+        @app.route("/")
+        def index(app: Any = app) -> Any:
+            request = app.current_request
+            return {"uri": request.uri_params, "stage": request.stage_vars}
+
+        with fw_test.Client(app) as client:
+            answers.append(client.http.get("/").json_body)
+    assert answers[1] == answers[0] == {"uri": {}, "stage": {}}
