@@ -50,18 +50,19 @@ class EventQueue:
     async def _run(self, function: str, payload: bytes, event_id: str) -> None:
         label = f"Invoke API: async invocation {event_id} of {function}"
         try:
-            await self._attempts(function, payload, label)
+            await self._attempts(function, payload, event_id, label)
         except asyncio.CancelledError:
             # The server is stopping: the event is lost, and the log says which one.
             self._log(f"{label} dropped: the server stopped before it completed")
             raise
 
-    async def _attempts(self, function: str, payload: bytes, label: str) -> None:
-        """One event: the first attempt and its retries."""
+    async def _attempts(self, function: str, payload: bytes, event_id: str, label: str) -> None:
+        """One event: the first attempt and its retries, all under the event's request id
+        (as on AWS: the 202's x-amzn-RequestId is the context's aws_request_id)."""
         attempts = 1 + len(self._retry_delays)
         for attempt in range(1, attempts + 1):
             try:
-                result = await self._attempt(function, payload, label)
+                result = await self._attempt(function, payload, event_id, label)
             except UnknownFunction:
                 self._log(f"{label} dropped: the function no longer exists")
                 return
@@ -79,13 +80,15 @@ class EventQueue:
             self._log(f"{failure}; retrying in {delay:g} s, as Lambda does")
             await self._wait(delay)
 
-    async def _attempt(self, function: str, payload: bytes, label: str) -> InvocationResult | None:
+    async def _attempt(
+        self, function: str, payload: bytes, event_id: str, label: str
+    ) -> InvocationResult | None:
         """One attempt; a throttled event stays queued and is retried with backoff."""
         delay, longest = self._throttle_backoff
         waited = 0.0
         while True:
             try:
-                return await self.local_lambda.invoke(function, payload)
+                return await self.local_lambda.invoke(function, payload, request_id=event_id)
             except Throttled:
                 if waited >= MAX_EVENT_AGE_SECONDS or self._closing:
                     self._log(f"{label} dropped: still throttled after {waited:g} s")

@@ -57,16 +57,21 @@ class InProcessLambda:
         return root in ("app", "chalicelib")
 
     async def invoke(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
         spec = self.find(name)
         if spec is None:
             raise UnknownFunction(name)
+        request_id = request_id or str(uuid.uuid4())
         async with self._turn:
-            return await asyncio.to_thread(self._run, spec, payload)
+            return await asyncio.to_thread(self._run, spec, payload, request_id)
 
-    def _run(self, spec: FunctionSpec, payload: bytes) -> InvocationResult:
-        request_id = str(uuid.uuid4())
+    def _run(self, spec: FunctionSpec, payload: bytes, request_id: str) -> InvocationResult:
         lines = [f"START RequestId: {request_id} Version: $LATEST"]
         output = io.StringIO()
         cold = spec.name not in self._handlers

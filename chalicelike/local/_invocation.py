@@ -116,7 +116,16 @@ class LocalLambda(Protocol):
         ...
 
     async def invoke(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
-        """Run one invocation and wait for it; raises UnknownFunction or Throttled."""
+        """Run one invocation and wait for it; raises UnknownFunction or Throttled.
+
+        `request_id`: the invocation's id (an Event invoke's, which AWS reuses for every
+        attempt); a new one when None.
+        """
         ...

@@ -12,6 +12,7 @@ import binascii
 import enum
 import json
 import logging
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -349,7 +350,7 @@ def checked_payload(body: bytes) -> bytes:
     if not body.strip():
         return b"{}"
     try:
-        json.loads(body, parse_constant=_refuse_constant)
+        json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
     except ValueError as error:  # UnicodeDecodeError is a ValueError too
         reason = str(error)
     except RecursionError:
@@ -367,6 +368,15 @@ def checked_payload(body: bytes) -> bytes:
 def _refuse_constant(name: str) -> object:
     # Python's json reads NaN and Infinity; JSON has no such tokens and Lambda refuses them.
     raise ValueError(f"Non-standard token '{name}'")
+
+
+def _finite_float(text: str) -> float:
+    # 1e999 would reach the function as inf, which JSON cannot hold (nor send back):
+    # refused as NaN and Infinity are.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"Numeric value ({text}) out of range of double")
+    return value
 
 
 # -- writing the answer -------------------------------------------------------------------

@@ -107,7 +107,12 @@ class WorkerPool:
     # -- invoking ------------------------------------------------------------------------
 
     async def invoke(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
         """Run one invocation and wait for it; raises UnknownFunction or Throttled."""
         if self._closed:
@@ -118,7 +123,7 @@ class WorkerPool:
         self._acquire(spec)
         try:
             invocation = Invocation(
-                request_id=str(uuid.uuid4()),
+                request_id=request_id or str(uuid.uuid4()),
                 payload=payload,
                 deadline_ms=0,  # set when the runtime takes it
                 function_arn=self._arn(spec, name),

@@ -64,7 +64,12 @@ class AppLambda:
         return FunctionSpec(name, f"app-dev-{name}", f"app.{name}", ".", self.timeout)
 
     async def invoke(
-        self, name: str, payload: bytes, *, client_context: str | None = None
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
     ) -> InvocationResult:
         handler = self.handlers.get(name)
         if handler is None:

@@ -201,8 +201,24 @@ def test_a_payload_that_is_not_json_is_invalid_request_content(served: Served) -
 
 @pytest.mark.parametrize(
     "payload",
-    [b"[" * 50000 + b"]" * 50000, b"NaN", b'{"a": Infinity}', b"[-Infinity]"],
-    ids=["nested_50000_deep", "nan", "infinity", "minus_infinity"],
+    [
+        b"[" * 50000 + b"]" * 50000,
+        b"NaN",
+        b'{"a": Infinity}',
+        b"[-Infinity]",
+        b"1e999",
+        b"[1e400]",
+        b'{"a":-1e999}',
+    ],
+    ids=[
+        "nested_50000_deep",
+        "nan",
+        "infinity",
+        "minus_infinity",
+        "overflow",
+        "overflow_in_list",
+        "negative_overflow",
+    ],
 )
 def test_deep_nesting_and_non_numbers_are_invalid_request_content(
     served: Served, payload: bytes
@@ -304,13 +320,26 @@ def test_an_event_answers_202_and_runs_in_the_background(served: Served, tmp_pat
         served.invoke(FunctionName="nope", InvocationType="Event")
 
 
+def test_an_event_runs_under_the_request_id_of_its_202(any_lambda: Served, tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    payload = json.dumps({"path": str(trace)}).encode()
+    answer = any_lambda.invoke(FunctionName="record", InvocationType="Event", Payload=payload)
+    wait_for(lambda: len(lines_of(trace)) == 1)
+    # As on AWS: the context's aws_request_id (and START/END/REPORT) is the 202's.
+    assert lines_of(trace) == [answer["ResponseMetadata"]["RequestId"]]
+
+
 def test_a_failing_event_is_retried_twice_as_lambda_does(served: Served, tmp_path: Path) -> None:
     recovers = tmp_path / "recovers"
     payload = json.dumps({"path": str(recovers), "fail_times": 2}).encode()
-    served.invoke(FunctionName="record", InvocationType="Event", Payload=payload)
+    answer = served.invoke(FunctionName="record", InvocationType="Event", Payload=payload)
     wait_for(lambda: len(lines_of(recovers)) == 3)
+    # Every attempt runs under the event's request id, which the log lines name too.
+    request_id = answer["ResponseMetadata"]["RequestId"]
+    assert lines_of(recovers) == [request_id] * 3
     retries = [line for line in served.log if "retrying" in line]
     assert len(retries) == 2 and "RuntimeError: failing attempt 1" in retries[0]
+    assert all(request_id in line for line in retries)
     never = tmp_path / "never"
     payload = json.dumps({"path": str(never), "fail_times": 9}).encode()
     served.invoke(FunctionName="record", InvocationType="Event", Payload=payload)
