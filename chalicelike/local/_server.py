@@ -23,6 +23,16 @@ INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own err
 # After Ctrl-C, requests still running get this long; then they are cancelled and the
 # workers stopped, so a handler sleeping until a 15-minute timeout cannot hold the exit.
 GRACEFUL_SHUTDOWN_SECONDS = 2
+_STOPPING_BODY_BYTES = b'{"message":"chalicelike local is stopping"}'
+_STOPPING_START = {
+    "type": "http.response.start",
+    "status": 503,
+    "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(_STOPPING_BODY_BYTES)).encode()),
+    ],
+}
+_STOPPING_BODY = {"type": "http.response.body", "body": _STOPPING_BODY_BYTES}
 
 
 def register(commands: Any) -> None:
@@ -95,18 +105,35 @@ class LocalServer:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            if scope["path"].startswith(INVOKE_API_PREFIX):
-                from .._tooling._describe import AppLoadError  # loaded by then: costs a lookup
-
-                # An invoke sent after a save runs the new code too; a broken app is
-                # reported by the functions it no longer has, not here.
-                with contextlib.suppress(AppLoadError):
-                    await self.state.current()
-                await self.invoke_api(scope, receive, send)
-            else:
-                await self.gateway(scope, receive, send)
+            await self._serve_http(scope, receive, send)
         elif kind == "lifespan":
             await run_lifespan(receive, send, self.start, self.stop)
+
+    async def _serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._dispatch(scope, receive, send)
+        except asyncio.CancelledError:
+            # uvicorn cancels what still runs after the shutdown grace (a read of a hung
+            # import, a handler sleeping): one line and a 503, not its traceback.
+            self.log(
+                f"chalicelike local: stopped before answering {scope['method']} {scope['path']}"
+            )
+            # uvicorn refuses (RuntimeError) a start after the answer had begun.
+            with contextlib.suppress(Exception):
+                await send(_STOPPING_START)
+                await send(_STOPPING_BODY)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(INVOKE_API_PREFIX):
+            from .._tooling._describe import AppLoadError  # loaded by then: costs a lookup
+
+            # An invoke sent after a save runs the new code too; a broken app is
+            # reported by the functions it no longer has, not here.
+            with contextlib.suppress(AppLoadError):
+                await self.state.current()
+            await self.invoke_api(scope, receive, send)
+        else:
+            await self.gateway(scope, receive, send)
 
     async def start(self) -> None:
         # Not awaited: an import that hangs must not keep the server from listening (and

@@ -242,10 +242,11 @@ def test_the_server_listens_and_stops_at_once_while_the_app_import_hangs(
     (project / "app.py").write_text(HANGING_APP)
     with start_server(project) as (port, log_path, process):
         wait_listening(port, process, log_path)
+        answers: list[requests.Response] = []
 
         def request() -> None:
             with contextlib.suppress(requests.RequestException):
-                requests.get(f"http://127.0.0.1:{port}/orders/1", timeout=30)
+                answers.append(requests.get(f"http://127.0.0.1:{port}/orders/1", timeout=30))
 
         waiting = threading.Thread(target=request)
         waiting.start()
@@ -255,6 +256,11 @@ def test_the_server_listens_and_stops_at_once_while_the_app_import_hangs(
         process.wait(timeout=10)
         assert time.monotonic() - started < 5
         waiting.join(10)
+    # Ended quietly: a 503 and one line, no traceback from uvicorn.
+    assert [answer.status_code for answer in answers] == [503]
+    log = log_path.read_text()
+    assert "Traceback" not in log, log
+    assert "stopped before answering GET /orders/1" in log
 
 
 def test_an_import_that_hangs_is_a_502_naming_app_py_after_the_limit(project: Path) -> None:
@@ -451,7 +457,7 @@ def test_ctrl_c_stops_the_server_while_a_handler_runs(project: Path) -> None:
     (project / ".chalice" / "config.json").write_text(
         json.dumps({"stages": {"dev": {"lambda_timeout": 120}}})
     )
-    with local_server(project) as (base_url, _, process):
+    with local_server(project) as (base_url, log_path, process):
 
         def request() -> None:
             with contextlib.suppress(requests.RequestException):
@@ -466,6 +472,7 @@ def test_ctrl_c_stops_the_server_while_a_handler_runs(project: Path) -> None:
         process.wait(timeout=15)
         assert time.monotonic() - started < 6
         waiting.join(10)
+    assert "Traceback" not in log_path.read_text()
 
 
 def test_a_server_killed_with_sigkill_while_the_app_import_hangs_leaves_no_child(
