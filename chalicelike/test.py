@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
 from urllib.parse import quote, unquote
 
 from ._app import Chalice
+from ._auth._authorizers import ChaliceAuthorizer
 from ._core._coroutines import run_coroutine
 from ._core._errors import ChaliceError
 from ._core._lambda_context import LambdaContext
@@ -257,6 +259,18 @@ class TestHTTPClient:
         outcome = authorize(authorizer, gateway_request, context)
         if outcome.context is not None:
             scope["chalicelike.authorizer"] = outcome.context
+        if not isinstance(getattr(authorizer, "_authorizer", authorizer), ChaliceAuthorizer):
+            # As Chalice's client: only the app's own Lambda authorizers are enforced; a
+            # Cognito, IAM, JWT or outside authorizer lets every request through (a token
+            # that decodes still hands its claims to the view). `chalicelike local` enforces.
+            warnings.warn(
+                f"{type(authorizer).__name__} is not enforced by the test client: every "
+                "request to its routes is let through, as in Chalice's test client "
+                "(chalicelike local enforces it)",
+                UserWarning,
+                stacklevel=5,
+            )
+            return None
         return outcome.answer
 
 

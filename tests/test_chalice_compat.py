@@ -555,3 +555,21 @@ def test_client_gives_empty_uri_params_and_stage_vars_as_chalices_client() -> No
         with fw_test.Client(app) as client:
             answers.append(client.http.get("/").json_body)
     assert answers[1] == answers[0] == {"uri": {}, "stage": {}}
+
+
+@pytest.mark.parametrize("kind", ["cognito", "iam"])
+def test_client_lets_requests_through_builtin_authorizers_as_chalices_client(kind: str) -> None:
+    answers = []
+    for name in ("chalice", "chalicelike"):
+        fw, fw_test = FRAMEWORKS[name]
+        app = fw.Chalice(app_name="guarded")
+        guard = (
+            fw.CognitoUserPoolAuthorizer("pool", provider_arns=["arn:aws:cognito-idp:x"])
+            if kind == "cognito"
+            else fw.IAMAuthorizer()
+        )
+        app.route("/", authorizer=guard)(lambda: {"ok": True})
+        with fw_test.Client(app) as client, pytest.warns(UserWarning, match="test client|local"):
+            response = client.http.get("/")
+        answers.append((response.status_code, response.json_body))
+    assert answers[1] == answers[0] == (200, {"ok": True})

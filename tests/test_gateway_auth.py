@@ -1,4 +1,5 @@
-"""API Gateway's authorizer step, as the test client runs it: 401, 403, or the context."""
+"""API Gateway's authorizer step, as the test client and chalicelike local run it: 401, 403,
+or the context (the test client enforces only the app's own Lambda authorizers)."""
 
 from __future__ import annotations
 
@@ -132,34 +133,68 @@ def test_request_authorizer_needs_its_identity_source(client: Any) -> None:
     assert allowed.json_body == {"authorizer": {"principalId": "key"}}
 
 
-def test_cognito_claims_reach_the_view(client: Any) -> None:
+def decision(authorizer: Any, headers: dict[str, str], query: str = "") -> int:
+    """The status API Gateway (and chalicelike local) answers, 200 when it lets through."""
+    queries = {query.split("=")[0]: [query.split("=", 1)[1]]} if query else {}
+    lower = {name.lower(): value for name, value in headers.items()}
+    outcome = begin_authorization(authorizer, gateway_request(lower, queries))
+    assert isinstance(outcome, AuthOutcome)
+    return 200 if outcome.answer is None else outcome.answer.status_code
+
+
+COGNITO = CognitoUserPoolAuthorizer("pool", provider_arns=[POOL_ARN])
+HTTP_JWT = JWTAuthorizer("jwt", issuer="https://issuer.example", audience="shop")
+
+
+def test_cognito_tokens_are_checked_offline() -> None:
     claims = {"iss": POOL_ISSUER, "sub": "abc", "exp": time.time() + 600, "token_use": "id"}
-    answer = client.http.get("/profile", headers={"Authorization": jwt(claims)})
+    assert decision(COGNITO, {"Authorization": jwt(claims)}) == 200
+    expired = {**claims, "exp": time.time() - 1}
+    assert decision(COGNITO, {"Authorization": jwt(expired)}) == 401
+    other_pool = {**claims, "iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}
+    assert decision(COGNITO, {"Authorization": jwt(other_pool)}) == 401
+    assert decision(COGNITO, {"Authorization": "not-a-jwt"}) == 401
+    assert decision(COGNITO, {}) == 401
+
+
+def test_jwt_authorizer_checks_issuer_and_audience() -> None:
+    good = {"iss": "https://issuer.example", "aud": "shop", "exp": time.time() + 60}
+    assert decision(HTTP_JWT, {"Authorization": f"Bearer {jwt(good)}"}) == 200
+    wrong_audience = {**good, "aud": "admin"}
+    assert decision(HTTP_JWT, {"Authorization": f"Bearer {jwt(wrong_audience)}"}) == 401
+
+
+def test_iam_routes_need_a_signature_header() -> None:
+    outcome = begin_authorization(IAMAuthorizer(), gateway_request())
+    assert isinstance(outcome, AuthOutcome) and outcome.answer is not None
+    assert outcome.answer.status_code == 403
+    assert outcome.answer.body == {"message": "Missing Authentication Token"}
+    # API Gateway names the error type in a header.
+    assert outcome.answer.headers == {"x-amzn-ErrorType": "MissingAuthenticationTokenException"}
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261123/eu-west-1/..."}
+    assert decision(IAMAuthorizer(), signed) == 200
+
+
+# -- the test client: only the app's own Lambda authorizers are enforced, as in Chalice --
+
+
+@pytest.mark.parametrize("path", ["/profile", "/jwt", "/jwt-query", "/signed"])
+def test_the_test_client_lets_requests_through_other_authorizers(client: Any, path: str) -> None:
+    with pytest.warns(UserWarning, match="not enforced by the test client"):
+        answer = client.http.get(path)
+    assert (answer.status_code, answer.json_body) == (200, {"authorizer": None})
+
+
+def test_the_test_client_hands_a_decoded_tokens_claims_to_the_view(client: Any) -> None:
+    claims = {"iss": POOL_ISSUER, "sub": "abc", "exp": time.time() + 600, "token_use": "id"}
+    with pytest.warns(UserWarning, match="CognitoUserPoolAuthorizer"):
+        answer = client.http.get("/profile", headers={"Authorization": jwt(claims)})
     assert answer.status_code == 200
     assert answer.json_body["authorizer"]["claims"]["sub"] == "abc"
-    expired = {**claims, "exp": time.time() - 1}
-    assert client.http.get("/profile", headers={"Authorization": jwt(expired)}).status_code == 401
-    other_pool = {**claims, "iss": "https://cognito-idp.eu-west-1.amazonaws.com/other"}
-    assert (
-        client.http.get("/profile", headers={"Authorization": jwt(other_pool)}).status_code == 401
-    )
-    assert client.http.get("/profile", headers={"Authorization": "not-a-jwt"}).status_code == 401
-
-
-def test_jwt_authorizer_checks_issuer_and_audience(client: Any) -> None:
     good = {"iss": "https://issuer.example", "aud": "shop", "exp": time.time() + 60}
-    answer = client.http.get("/jwt", headers={"Authorization": f"Bearer {jwt(good)}"})
-    assert answer.status_code == 200
+    with pytest.warns(UserWarning, match="JWTAuthorizer"):
+        answer = client.http.get("/jwt", headers={"Authorization": f"Bearer {jwt(good)}"})
     assert answer.json_body["authorizer"]["jwt"]["claims"]["aud"] == "shop"
-    wrong_audience = {**good, "aud": "admin"}
-    headers = {"Authorization": f"Bearer {jwt(wrong_audience)}"}
-    assert client.http.get("/jwt", headers=headers).status_code == 401
-
-
-def test_iam_routes_need_a_signature_header(client: Any) -> None:
-    assert client.http.get("/signed").status_code == 403
-    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20261123/eu-west-1/..."}
-    assert client.http.get("/signed", headers=signed).status_code == 200
 
 
 def test_routes_without_authorizer_are_untouched(client: Any) -> None:
@@ -201,10 +236,14 @@ def test_every_identity_source_of_a_request_authorizer_is_checked(client: Any) -
     assert allowed.json_body == {"authorizer": {"principalId": "t", "tenant": "acme"}}
 
 
-def test_a_jwt_authorizer_reads_its_identity_source(client: Any) -> None:
+def test_a_jwt_authorizer_reads_its_identity_source() -> None:
+    source = "$request.querystring.access_token"
+    query_jwt = JWTAuthorizer(
+        "qjwt", issuer="https://issuer.example", audience="shop", identity_source=source
+    )
     good = {"iss": "https://issuer.example", "aud": "shop", "exp": time.time() + 60}
-    assert client.http.get(f"/jwt-query?access_token={jwt(good)}").status_code == 200
-    assert client.http.get("/jwt-query", headers={"Authorization": jwt(good)}).status_code == 401
+    assert decision(query_jwt, {}, f"access_token={jwt(good)}") == 200
+    assert decision(query_jwt, {"Authorization": jwt(good)}) == 401
 
 
 # -- the steps the local gateway runs with the call in between -------------------------

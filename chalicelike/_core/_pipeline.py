@@ -47,7 +47,7 @@ def gateway_answer(
     routed request is decided without looking at a header.
     """
     if match.kind is Match.NONE:
-        return Response({"message": "Missing Authentication Token"}, status_code=403)
+        return missing_authentication_token()
     if method == "OPTIONS" and match.kind is Match.PARTIAL and match.methods is not None:
         cors = {name: entry.cors for name, entry in match.methods.items()}
         # API Gateway only has an OPTIONS method where CORS is enabled; elsewhere an
@@ -55,6 +55,16 @@ def gateway_answer(
         if any(config is not None for config in cors.values()):
             return Response("", headers=preflight_headers(cors, origin()), status_code=200)
     return None
+
+
+def missing_authentication_token() -> Response:
+    """API Gateway REST's 403 for a path or method it does not declare (or an unsigned
+    request to an IAM route), with the error type it names in a header."""
+    return Response(
+        {"message": "Missing Authentication Token"},
+        headers={"x-amzn-ErrorType": "MissingAuthenticationTokenException"},
+        status_code=403,
+    )
 
 
 class HttpPipeline:

@@ -31,6 +31,7 @@ from .._auth._authorizers import (
     JWTAuthorizer,
 )
 from .._core._errors import InvalidResponseError
+from .._core._pipeline import missing_authentication_token
 from .._core._response import Response
 
 LOCAL_REGION = "us-east-1"
@@ -100,9 +101,7 @@ def begin_authorization(authorizer: Any, request: GatewayRequest) -> AuthOutcome
         # API Gateway refuses unsigned requests to an IAM route; a signature cannot be
         # verified offline, so its presence is all that is checked.
         if "authorization" not in request.headers:
-            return AuthOutcome(
-                Response({"message": "Missing Authentication Token"}, status_code=403), None
-            )
+            return AuthOutcome(missing_authentication_token(), None)
         return AuthOutcome(None, {})
     if isinstance(authorizer, CustomAuthorizer):
         # An authorizer Lambda outside this app cannot run locally: check the token exists.
