@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .._tooling._test_events import REGION, TestEventsClient
+from ._commands import UsageError, report_usage_error
 from ._http_samples import (
     alb_event,
     authorizer_event,
@@ -24,10 +24,6 @@ from ._http_samples import (
 )
 
 Args = argparse.Namespace
-
-
-class UsageError(Exception):
-    """The event cannot be made as asked; printed as is, exit status 2."""
 
 
 # -- every source: its options and its builder -------------------------------------------
@@ -314,8 +310,7 @@ def run(args: Args) -> int:
     try:
         event = build_event(args)
     except UsageError as error:
-        print(f"chalicelike generate-event: error: {error}", file=sys.stderr)
-        return 2
+        return report_usage_error("generate-event", error)
     print(json.dumps(event, indent=2))
     return 0
 

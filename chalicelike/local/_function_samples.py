@@ -14,7 +14,7 @@ from typing import Any
 
 from .._tooling._manifest import AppManifest, FunctionEntry, RouteSpec, deployed_name
 from .._tooling._test_events import REGION
-from ._event_samples import UsageError
+from ._commands import UsageError
 
 # Each user pool trigger's usual triggerSource (what Cognito sends in the common case).
 COGNITO_SOURCES = {

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._commands import UsageError, report_usage_error
+
 if TYPE_CHECKING:
     from ._project_state import ProjectState
 
 # Exit codes: the function ran and answered; it failed (Lambda's FunctionError); or the
-# command could not run it (unknown function, unreadable event).
-EXIT_OK, EXIT_FUNCTION_ERROR, EXIT_USAGE = 0, 1, 2
+# command could not run it (unknown function, unreadable event: _commands.EXIT_USAGE).
+EXIT_OK, EXIT_FUNCTION_ERROR = 0, 1
 
 
 def register(commands: Any) -> None:
@@ -44,17 +46,12 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-class UsageError(Exception):
-    """What keeps the command from invoking anything; printed as is, exit status 2."""
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         payload = read_event(args.event)
         return asyncio.run(invoke(Path(args.project_dir), args.stage, args.name, payload))
     except UsageError as error:
-        print(f"chalicelike invoke: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return report_usage_error("invoke", error)
 
 
 def read_event(source: str | None) -> bytes:
