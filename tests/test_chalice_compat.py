@@ -573,3 +573,19 @@ def test_client_lets_requests_through_builtin_authorizers_as_chalices_client(kin
             response = client.http.get("/")
         answers.append((response.status_code, response.json_body))
     assert answers[1] == answers[0] == (200, {"ok": True})
+
+
+@pytest.mark.parametrize(("value", "unit"), [(5, "MINUTES"), (1, "HOURS"), (2, "days")])
+def test_rate_as_chalices(value: int, unit: str) -> None:
+    ours, theirs = chalicelike.Rate(value, unit=unit), chalice.Rate(value, unit=unit)
+    assert (ours.unit, ours.to_string()) == (theirs.unit, theirs.to_string())
+    assert (chalicelike.Rate.MINUTES, chalicelike.Rate.DAYS) == (chalice.Rate.MINUTES, "DAYS")
+
+
+def test_any_schedule_string_imports_as_in_chalice() -> None:
+    # EventBridge refuses it at deploy: a deploy problem for package and local, not an error.
+    for fw in (chalice, chalicelike):
+        app = fw.Chalice(app_name="schedules")
+        app.schedule("every 5 minutes")(lambda event: None)
+        [source] = app.event_sources
+        assert source.schedule_expression == "every 5 minutes"

@@ -91,7 +91,6 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
             "on_dynamodb_record stream_arn must be a non-empty string, not 7",
         ),
         (lambda app: app.on_cw_event({}), "event_pattern must be a non-empty dict"),
-        (lambda app: app.schedule("every 5 minutes"), "every 5 minutes"),
         (lambda app: app.lambda_function(name=""), "name must be a non-empty string"),
         (
             lambda app: app.on_sqs_message(queue="q", per_record="yes"),
@@ -115,6 +114,7 @@ def test_what_chalice_accepts_imports_and_is_a_deploy_problem() -> None:
     app.on_cognito_trigger(user_pool="", triggers=["PreSignUp"], name="signup")(lambda e: None)
     app.on_sqs_message(queue="jobs", name="fine")(lambda event: None)
     app.on_sqs_message(queue_arn="my-queue-arn", name="placeholder")(lambda event: None)
+    app.schedule("every 5 minutes", name="often")(lambda event: None)
     assert deployment_problems(app) == [
         "s3 handler '<lambda>': bucket is empty: S3 needs the bucket's name",
         "dynamodb handler 'orders': stream_arn 'my-stream-arn' is not a DynamoDB stream ARN "
@@ -124,7 +124,11 @@ def test_what_chalice_accepts_imports_and_is_a_deploy_problem() -> None:
         "cognito handler 'signup': user_pool is empty: Cognito needs the user pool's id",
         "sqs handler 'placeholder': queue_arn 'my-queue-arn' is not an SQS queue ARN "
         "(arn:aws:sqs:REGION:ACCOUNT:QUEUE), which Lambda needs",
+        "scheduled handler 'often': A schedule must be a Rate, a Cron, or a string "
+        "'rate(value unit)' or 'cron(minutes hours day_of_month month day_of_week year)', "
+        "not 'every 5 minutes' (EventBridge would refuse it at deploy)",
     ]
+    assert app.event_sources[-1].schedule_expression == "every 5 minutes"  # as Chalice
     assert app.event_sources[0].settings["bucket"] == ""
     assert "deploy_problems" not in app.event_sources[0].settings
 

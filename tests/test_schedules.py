@@ -69,7 +69,15 @@ def test_rate_uses_the_singular_unit_only_for_one(value: int, unit: str, expecte
 
 
 def test_rate_unit_constants_are_chalices() -> None:
-    assert (Rate.MINUTES, Rate.HOURS, Rate.DAYS) == ("minutes", "hours", "days")
+    assert (Rate.MINUTES, Rate.HOURS, Rate.DAYS) == ("MINUTES", "HOURS", "DAYS")
+
+
+@pytest.mark.parametrize("unit", ["MINUTES", "minutes", "Minutes"])
+def test_rate_unit_is_kept_as_given_and_written_in_lower_case(unit: str) -> None:
+    # Chalice's constants are upper case; its users also write the word itself.
+    rate = Rate(5, unit=unit)
+    assert (rate.unit, rate.to_string()) == (unit, "rate(5 minutes)")
+    assert Rate(1, unit=unit).to_string() == "rate(1 minute)"
 
 
 @pytest.mark.parametrize("value", [0, -1, 1.5, "5", True, False, None])
@@ -79,11 +87,11 @@ def test_rate_value_must_be_a_positive_whole_number(value: Any) -> None:
     )
 
 
-@pytest.mark.parametrize("unit", ["minute", "weeks", "MINUTES", "", None])
+@pytest.mark.parametrize("unit", ["minute", "weeks", "", None, 5])
 def test_rate_unit_must_be_one_of_the_constants(unit: Any) -> None:
     assert error_of(Rate, 5, unit) == (
         "Rate unit must be Rate.MINUTES, Rate.HOURS or Rate.DAYS "
-        f"('minutes', 'hours', 'days'), not {unit!r}"
+        f"('MINUTES', 'HOURS', 'DAYS'), not {unit!r}"
     )
 
 

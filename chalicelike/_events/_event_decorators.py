@@ -210,11 +210,20 @@ class EventDecorators:
     ) -> Callable[[Callable[..., Any]], Any]:
         from ._schedules import parse_schedule
 
+        problems: tuple[str, ...] = ()
+        try:
+            text = parse_schedule(expression)
+        except RegistrationError as error:
+            # Chalice takes any expression at import; EventBridge refuses a bad one at
+            # deploy. So the app imports, and package refuses it (local warns).
+            text = expression if isinstance(expression, str) else repr(expression)
+            problems = (f"{error} (EventBridge would refuse it at deploy)",)
         settings = {
-            "expression": parse_schedule(expression),
+            "expression": text,
             "description": description,
             # Chalice's schedule_expression is what it was given: a Rate, a Cron, a string.
             "as_given": {"schedule_expression": expression},
+            "deploy_problems": problems,
         }
         return self._event_decorator(EventType.SCHEDULED, name, settings)
 

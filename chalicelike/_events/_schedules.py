@@ -60,28 +60,35 @@ class ScheduleExpression:
 
 
 class Rate(ScheduleExpression):
-    """Every `value` minutes, hours or days: `Rate(5, unit=Rate.MINUTES)`."""
+    """Every `value` minutes, hours or days: `Rate(5, unit=Rate.MINUTES)`.
 
-    MINUTES = "minutes"
-    HOURS = "hours"
-    DAYS = "days"
+    The unit is Chalice's constant ('MINUTES', 'HOURS', 'DAYS') or its lower-case word;
+    `unit` keeps it as given, as Chalice does.
+    """
+
+    MINUTES = "MINUTES"
+    HOURS = "HOURS"
+    DAYS = "DAYS"
 
     def __init__(self, value: int, unit: str) -> None:
         # AWS: the value is a positive number; its examples, and Chalice, use whole ones.
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise RegistrationError(f"Rate value must be a positive whole number, not {value!r}")
-        if unit not in (self.MINUTES, self.HOURS, self.DAYS):
+        if not isinstance(unit, str) or unit.lower() not in _RATE_UNITS:
             raise RegistrationError(
                 f"Rate unit must be Rate.MINUTES, Rate.HOURS or Rate.DAYS "
-                f"('minutes', 'hours', 'days'), not {unit!r}"
+                f"('MINUTES', 'HOURS', 'DAYS'), not {unit!r}"
             )
         self.value = value
         self.unit = unit
 
     def to_string(self) -> str:
         # AWS: a value of 1 takes the singular unit, any other value the plural one.
-        unit = self.unit[:-1] if self.value == 1 else self.unit
-        return f"rate({self.value} {unit})"
+        unit = self.unit.lower()
+        return f"rate({self.value} {unit[:-1] if self.value == 1 else unit})"
+
+
+_RATE_UNITS = ("minutes", "hours", "days")
 
 
 class Cron(ScheduleExpression):
@@ -151,7 +158,7 @@ def _parse_rate(text: str, parts: list[str]) -> str:
     if value < 1:
         raise RegistrationError(f"Schedule {text!r} is not valid: the value must be 1 or more")
     plural = unit if unit.endswith("s") else f"{unit}s"
-    if plural not in (Rate.MINUTES, Rate.HOURS, Rate.DAYS):
+    if plural not in _RATE_UNITS:
         raise RegistrationError(
             f"Schedule {text!r} is not valid: the unit must be one of "
             f"minute, minutes, hour, hours, day, days"
