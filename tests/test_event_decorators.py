@@ -91,6 +91,14 @@ def test_schedule_takes_cron_and_raw_strings() -> None:
             "on_dynamodb_record stream_arn must be a non-empty string, not 7",
         ),
         (lambda app: app.on_cw_event({}), "event_pattern must be a non-empty dict"),
+        (
+            lambda app: app.on_sqs_message(queue=""),
+            "on_sqs_message queue must be a non-empty string, not ''",
+        ),
+        (
+            lambda app: app.on_sqs_message(queue_arn=""),
+            "on_sqs_message queue_arn must be a non-empty string, not ''",
+        ),
         (lambda app: app.lambda_function(name=""), "name must be a non-empty string"),
         (
             lambda app: app.on_sqs_message(queue="q", per_record="yes"),

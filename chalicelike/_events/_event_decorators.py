@@ -115,7 +115,10 @@ class EventDecorators:
     ) -> Callable[[Callable[..., Any]], Any]:
         if (queue is None) == (queue_arn is None):
             raise RegistrationError("on_sqs_message needs exactly one of queue= or queue_arn=")
-        _text("on_sqs_message", "queue" if queue is not None else "queue_arn", queue or queue_arn)
+        if queue is not None:
+            _text("on_sqs_message", "queue", queue)
+        else:
+            _text("on_sqs_message", "queue_arn", queue_arn)
         window = _whole("on_sqs_message", "maximum_batching_window_in_seconds",
                         maximum_batching_window_in_seconds, 0, 300)  # fmt: skip
         _whole("on_sqs_message", "batch_size", batch_size, 1, 10_000)
