@@ -90,8 +90,8 @@ def _sources_digest(project_dir: Path, stage: str) -> str:
 def _package(args: argparse.Namespace) -> int:
     from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
-    from ._iam_policy import function_policies, load_policy_file, stage_policy
-    from ._templates import build_templates
+    from .iam._policy import function_policies, load_policy_file, stage_policy
+    from .templates import build_templates
 
     started = time.perf_counter()
     project_dir = Path(args.project_dir).resolve()
@@ -175,7 +175,7 @@ def _yaml(document: dict[str, Any]) -> str:
 
 def _generate_models(args: argparse.Namespace) -> int:
     from .._tooling._config import resolve_stage_config
-    from ._openapi import openapi_document
+    from .templates._openapi import openapi_document
 
     project_dir = Path(args.project_dir).resolve()
     manifest = read_manifest(project_dir, args.stage)

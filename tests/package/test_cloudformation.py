@@ -9,10 +9,9 @@ import pytest
 
 from chalicelike._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry, RouteSpec
 from chalicelike._tooling._settings import CustomDomain, FunctionConfig
-from chalicelike.package._cloudformation import cloudformation_template, sam_template
-from chalicelike.package._resources import TemplateError
-from chalicelike.package._s3_notifications import HANDLER_SOURCE
-from chalicelike.package._templates import build_templates
+from chalicelike.package.templates import build_templates
+from chalicelike.package.templates._aws import TemplateError
+from chalicelike.package.templates.cloudformation._s3_notifications import HANDLER_SOURCE
 from tests.package.template_support import (
     ARCHITECTURES,
     EVERYTHING,
@@ -361,9 +360,14 @@ def test_roles_the_users_arn_or_a_functions_own_policy(everything: AppManifest) 
         name="on_job", manage_iam_role=False, iam_role_arn="arn:aws:iam::123456789012:role/jobs"
     )
     own = {"Version": "2012-10-17", "Statement": []}
-    template = cloudformation_template(
-        everything, stage_for(everything), configs, POLICY, {"on_click": own}
-    )
+    (template,) = build_templates(
+        everything,
+        stage_for(everything),
+        configs,
+        POLICY,
+        "cloudformation",
+        function_policies={"on_click": own},
+    ).values()
     resources = template["Resources"]
     assert resources["OnJob"]["Properties"]["Role"] == "arn:aws:iam::123456789012:role/jobs"
     assert resources["OnClick"]["Properties"]["Role"] == {"Fn::GetAtt": ["OnClickRole", "Arn"]}
@@ -379,11 +383,12 @@ def test_a_missing_role_or_policy_is_an_error(everything: AppManifest) -> None:
     stage = stage_for(everything)
     unmanaged = configs_for(everything, manage_iam_role=False)
     with pytest.raises(TemplateError, match="iam_role_arn"):
-        sam_template(everything, stage, unmanaged, POLICY)
+        build_templates(everything, stage, unmanaged, POLICY, "sam")
     with pytest.raises(TemplateError, match="needs an IAM policy"):
-        sam_template(everything, stage, configs_for(everything), None)
+        build_templates(everything, stage, configs_for(everything), None, "sam")
     roles = configs_for(everything, manage_iam_role=False, iam_role_arn="arn:aws:iam::1:role/r")
-    assert "DefaultRole" not in sam_template(everything, stage, roles, None)["Resources"]
+    (template,) = build_templates(everything, stage, roles, None, "sam").values()
+    assert "DefaultRole" not in template["Resources"]
 
 
 def test_templates_are_deterministic(everything: AppManifest) -> None:

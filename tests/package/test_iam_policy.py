@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 from chalicelike._tooling._settings import FunctionConfig
-from chalicelike.package._iam_actions import client_call_actions, iam_actions
-from chalicelike.package._iam_calls import find_boto3_usage
-from chalicelike.package._iam_policy import (
+from chalicelike.package.iam._actions import client_call_actions, iam_actions
+from chalicelike.package.iam._calls import find_boto3_usage
+from chalicelike.package.iam._policy import (
     NOTES_KEY,
     function_policies,
     generate_policy,
     review_file,
     stage_policy,
 )
-from chalicelike.package._resources import TemplateError
+from chalicelike.package.templates._aws import TemplateError
 from tests.package.template_support import EVERYTHING, configs_for, manifest_of
 
 

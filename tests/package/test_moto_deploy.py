@@ -18,9 +18,12 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from chalicelike._tooling._manifest import API_FUNCTION
-from chalicelike.package._resources import logical_id
-from chalicelike.package._s3_notifications import HANDLER_SOURCE, RESOURCE_TYPE
-from chalicelike.package._templates import build_templates
+from chalicelike.package.templates import build_templates
+from chalicelike.package.templates._aws import logical_id
+from chalicelike.package.templates.cloudformation._s3_notifications import (
+    HANDLER_SOURCE,
+    RESOURCE_TYPE,
+)
 from tests.package.template_support import (
     EVERYTHING,
     POLICY,

@@ -15,8 +15,12 @@ from chalicelike._tooling._manifest import (
     RouteSpec,
 )
 from chalicelike._tooling._settings import StageConfig
-from chalicelike.package._openapi import openapi_document, path_parameters, placeholder_uri
-from chalicelike.package._resources import TemplateError
+from chalicelike.package.templates._aws import TemplateError
+from chalicelike.package.templates._openapi import (
+    openapi_document,
+    path_parameters,
+    placeholder_uri,
+)
 from tests.package.template_support import EVERYTHING, manifest_of
 
 STAGE = StageConfig(app_name="everything", stage="dev")

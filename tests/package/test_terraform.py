@@ -14,7 +14,7 @@ import pytest
 
 from chalicelike._tooling._manifest import AppManifest
 from chalicelike._tooling._settings import CustomDomain, FunctionConfig
-from chalicelike.package._templates import build_templates
+from chalicelike.package.templates import build_templates
 from tests.package.template_support import (
     ARCHITECTURES,
     EVERYTHING,

@@ -1,18 +1,17 @@
-"""What the CloudFormation and Terraform generators share: names, ARNs, event patterns. ARNs
-are written once in `Fn::Sub` syntax; Terraform's generator swaps in its data sources."""
+"""What every template writer shares: AWS's names, ARNs and event patterns, and TemplateError.
+ARNs are written once in `Fn::Sub` syntax; the Terraform writer swaps in its data sources."""
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from .._core._errors import ChaliceError
-from .._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry, deployed_name
-from .._tooling._settings import FunctionConfig
+from ..._core._errors import ChaliceError
+from ..._tooling._manifest import API_FUNCTION, deployed_name
+from ..._tooling._settings import FunctionConfig
 
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"
@@ -129,39 +128,6 @@ def arn_region(value: str) -> str | None:
     return parts[3] if _given_arn(value) and len(parts) > 3 and parts[3] else None
 
 
-class RoleSource(enum.Enum):
-    """Where a function's role comes from."""
-
-    GIVEN = "given"  # the user's iam_role_arn (manage_iam_role false)
-    OWN_POLICY = "own"  # a role of its own, for its own policy file
-    APP_POLICY = "app"  # the app's shared role
-
-
-def role_source(
-    name: str,
-    config: FunctionConfig,
-    policy: Mapping[str, Any] | None,
-    function_policies: Mapping[str, Mapping[str, Any]],
-) -> tuple[RoleSource, Any]:
-    """Which role a function runs with, and its ARN (GIVEN) or policy (the others)."""
-    if not config.manage_iam_role:
-        if not config.iam_role_arn:
-            raise TemplateError(
-                f"Function {name!r} has manage_iam_role false but no iam_role_arn: "
-                "set iam_role_arn in .chalice/config.json"
-            )
-        return RoleSource.GIVEN, config.iam_role_arn
-    own = function_policies.get(name)
-    if own is not None and own != policy:
-        return RoleSource.OWN_POLICY, own
-    if policy is None:
-        raise TemplateError(
-            f"Function {name!r} needs an IAM policy: generate one (autogen_policy), "
-            "name a policy file (iam_policy_file) or give a role (iam_role_arn)"
-        )
-    return RoleSource.APP_POLICY, policy
-
-
 def config_for(configs: Mapping[str, FunctionConfig], name: str) -> FunctionConfig:
     return configs.get(name) or FunctionConfig(name=name)
 
@@ -178,17 +144,6 @@ def lambda_name(app_name: str, stage: str, function: str) -> str:
             "Shorten the app name, the stage or the handler's name (name=...)"
         )
     return name
-
-
-def functions_of_kind(manifest: AppManifest, *kinds: str) -> list[FunctionEntry]:
-    return [entry for entry in manifest.functions if entry.kind in kinds]
-
-
-def gateway_functions(manifest: AppManifest) -> list[str]:
-    """What API Gateway invokes: the API function and the Lambda authorizers routes use."""
-    used = {r.authorizer.function for r in manifest.routes if r.authorizer is not None}
-    authorizers = functions_of_kind(manifest, "authorizer")
-    return [API_FUNCTION, *(entry.name for entry in authorizers if entry.name in used)]
 
 
 # S3 notification event names and the EventBridge detail-types S3 sends for each (AWS's

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .._core._cors import CORSConfig, preflight_headers
-from .._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
-from .._tooling._settings import StageConfig
-from ._resources import TemplateError
+from ..._core._cors import CORSConfig, preflight_headers
+from ..._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
+from ..._tooling._settings import StageConfig
+from ._aws import TemplateError
 
 # A function name → the integration URI API Gateway invokes it by (a string, or a template
 # intrinsic such as Fn::Sub).

@@ -3,28 +3,25 @@ Function URLs (`function_url`; on the API function it replaces API Gateway), web
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._tooling._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry, RouteSpec
-from ._custom_domains import add_rest_domain, add_v2_domain
-from ._openapi import openapi_document
-from ._resources import (
+from ...._tooling._manifest import API_FUNCTION, FunctionEntry
+from .._aws import (
     ACCOUNT,
     PARTITION,
     REGION,
-    TemplateError,
-    functions_of_kind,
-    gateway_functions,
     invoke_uri,
     logical_id,
     rest_api_stage_id,
     short_hash,
     sub,
 )
+from .._model import FrontDoor, HttpAuthorizer, HttpRoute
+from .._openapi import openapi_document
+from ._domains import add_rest_domain, add_v2_domain
+from ._stack import Stack
 
-if TYPE_CHECKING:
-    from ._cloudformation import Stack
+__all__ = ["add_front_doors"]
 
 APIGATEWAY = "apigateway.amazonaws.com"
 
@@ -41,25 +38,24 @@ def _uri_for(function: str) -> Any:
     return sub(invoke_uri(f"${{{logical_id(function)}.Arn}}"))
 
 
-def add_front_doors(stack: Stack, api_gateway_policy: Mapping[str, Any] | None) -> None:
-    manifest = stack.manifest
-    for entry in manifest.functions:
-        if stack.config(entry.name).function_url:
-            add_function_url(stack, entry.name)
-    if manifest.routes and not stack.config(API_FUNCTION).function_url:
-        if stack.stage.api_gateway_type == "HTTP":
-            add_http_api(stack)
-        else:
-            add_rest_api(stack, api_gateway_policy)
-    elif manifest.routes:
-        refuse_gateway_features(manifest.routes)
-    if functions_of_kind(manifest, "websocket"):
+def add_front_doors(stack: Stack) -> None:
+    """What serves the routes (a REST or HTTP API, or a Function URL), each function's
+    own Function URL, and the websocket API."""
+    deployment = stack.deployment
+    for function in deployment.url_functions:
+        add_function_url(stack, function)
+    if deployment.front_door is FrontDoor.HTTP:
+        add_http_api(stack)
+    elif deployment.front_door is FrontDoor.REST:
+        add_rest_api(stack)
+    if deployment.of_kind("websocket"):
         add_websocket_api(stack)
 
 
-def add_rest_api(stack: Stack, api_gateway_policy: Mapping[str, Any] | None) -> None:
+def add_rest_api(stack: Stack) -> None:
     stage = stack.stage
-    body = openapi_document(stack.manifest, stage, _uri_for, api_gateway_policy)
+    policy = stack.deployment.api_gateway_policy
+    body = openapi_document(stack.manifest, stage, _uri_for, policy)
     endpoint: dict[str, Any] = {"Types": [stage.api_gateway_endpoint_type]}
     if stage.api_gateway_endpoint_vpce:
         endpoint["VpcEndpointIds"] = list(stage.api_gateway_endpoint_vpce)
@@ -90,7 +86,7 @@ def add_rest_api(stack: Stack, api_gateway_policy: Mapping[str, Any] | None) -> 
             "Tags": stack.tag_list(),
         },
     )
-    for function in gateway_functions(stack.manifest):
+    for function in stack.deployment.gateway_functions:
         stack.permission(function, "Invoke", APIGATEWAY, _execute_api_arn("RestAPI"))
     if stage.api_gateway_custom_domain is not None:
         add_rest_domain(stack, stage.api_gateway_custom_domain)
@@ -122,17 +118,15 @@ def add_http_api(stack: Stack) -> None:
     )
     authorizers: dict[str, str] = {}
     routes = []
-    for route in http_routes(stack.manifest.routes):
+    for route in stack.deployment.http_routes:
         properties: dict[str, Any] = {
             "ApiId": {"Ref": "HttpAPI"},
-            "RouteKey": route_key(route),
+            "RouteKey": route.key,
             "Target": sub(f"integrations/${{{integration}}}"),
         }
         properties.update(_http_route_auth(stack, route, authorizers))
         routes.append(
-            stack.add(
-                f"HttpRoute{short_hash(route_key(route))}", "AWS::ApiGatewayV2::Route", properties
-            )
+            stack.add(f"HttpRoute{short_hash(route.key)}", "AWS::ApiGatewayV2::Route", properties)
         )
     stack.add(
         "HttpAPIStage",
@@ -140,7 +134,7 @@ def add_http_api(stack: Stack) -> None:
         # AutoDeploy: every change to a route deploys itself, no Deployment to keep fresh.
         {"ApiId": {"Ref": "HttpAPI"}, "StageName": stage.api_gateway_stage, "AutoDeploy": True},
     )
-    for function in gateway_functions(stack.manifest):
+    for function in stack.deployment.gateway_functions:
         stack.permission(function, "Invoke", APIGATEWAY, _execute_api_arn("HttpAPI"))
     if stage.api_gateway_custom_domain is not None:
         add_v2_domain(stack, stage.api_gateway_custom_domain, "HttpAPI", "HttpAPIStage", "Api")
@@ -150,121 +144,48 @@ def add_http_api(stack: Stack) -> None:
     )
 
 
-def http_routes(routes: list[RouteSpec]) -> list[RouteSpec]:
-    """The routes, plus an OPTIONS route to the function where CORS is on.
-
-    An HTTP API's own CORS setting is API-wide; routing preflights to the function keeps
-    each route's CORSConfig, which the app answers with (as it does locally).
-    """
-    result = list(routes)
-    paths_with_options = {r.path for r in routes if r.method in ("OPTIONS", "ANY")}
-    for route in routes:
-        if route.cors is not None and route.path not in paths_with_options:
-            result.append(RouteSpec(route.path, "OPTIONS", f"{route.view_name}_preflight"))
-            paths_with_options.add(route.path)
-    for route in result:
-        if route.api_key_required:
-            raise TemplateError(
-                f"Route {route.method} {route.path} requires an API key; HTTP APIs have no "
-                'API keys. Use "api_gateway_type": "REST" or drop api_key_required'
-            )
-    return result
-
-
-def route_key(route: RouteSpec) -> str:
-    return f"{route.method} {route.path}"
-
-
-def _http_route_auth(stack: Stack, route: RouteSpec, authorizers: dict[str, str]) -> dict[str, Any]:
-    auth = route.authorizer
-    if auth is None:
-        return {"AuthorizationType": "NONE"}
-    if auth.kind == "IAMAuthorizer":
-        return {"AuthorizationType": "AWS_IAM"}
-    name = str(auth.options["name"])
-    if name not in authorizers:
-        authorizers[name] = stack.add(
-            f"HttpAuthorizer{logical_id(name)}",
+def _http_route_auth(stack: Stack, route: HttpRoute, authorizers: dict[str, str]) -> dict[str, Any]:
+    result: dict[str, Any] = {"AuthorizationType": route.authorization}
+    authorizer = route.authorizer
+    if authorizer is None:
+        return result
+    if authorizer.name not in authorizers:
+        authorizers[authorizer.name] = stack.add(
+            f"HttpAuthorizer{logical_id(authorizer.name)}",
             "AWS::ApiGatewayV2::Authorizer",
-            http_authorizer(auth, _uri_for) | {"ApiId": {"Ref": "HttpAPI"}, "Name": name},
+            _http_authorizer(authorizer) | {"ApiId": {"Ref": "HttpAPI"}, "Name": authorizer.name},
         )
-    result: dict[str, Any] = {
-        "AuthorizationType": "JWT" if auth.kind == "JWTAuthorizer" else "CUSTOM",
-        "AuthorizerId": {"Ref": authorizers[name]},
-    }
-    if auth.kind == "JWTAuthorizer" and auth.options.get("scopes"):
-        result["AuthorizationScopes"] = list(auth.options["scopes"])
+    result["AuthorizerId"] = {"Ref": authorizers[authorizer.name]}
+    if route.scopes:
+        result["AuthorizationScopes"] = list(route.scopes)
     return result
 
 
-def http_authorizer(auth: AuthorizerSpec, uri_for: Any) -> dict[str, Any]:
-    """An HTTP API authorizer in CloudFormation's spelling (Terraform's generator maps it)."""
-    options = auth.options
-    if auth.kind == "JWTAuthorizer":
+def _http_authorizer(authorizer: HttpAuthorizer) -> dict[str, Any]:
+    if authorizer.jwt:
         return {
             "AuthorizerType": "JWT",
-            "IdentitySource": [options["identity_source"]],
+            "IdentitySource": list(authorizer.identity_sources),
             "JwtConfiguration": {
-                "Issuer": options["issuer"],
-                "Audience": list(options["audience"]),
+                "Issuer": authorizer.issuer,
+                "Audience": list(authorizer.audience),
             },
         }
-    if auth.kind == "CognitoUserPoolAuthorizer":
-        raise TemplateError(
-            f"CognitoUserPoolAuthorizer {options['name']!r} on an HTTP API: API Gateway checks "
-            "Cognito tokens there with a JWT authorizer, which needs the app client IDs. Use "
-            "JWTAuthorizer(issuer='https://cognito-idp.REGION.amazonaws.com/POOL_ID', "
-            "audience=[CLIENT_ID])"
-        )
-    # Without simple responses API Gateway expects an IAM policy back, which is what an
-    # AuthResponse produces. The app's authorizers read payload 2.0; an authorizer from
-    # elsewhere (CustomAuthorizer) was written for REST, whose event 1.0 resembles.
     properties: dict[str, Any] = {
         "AuthorizerType": "REQUEST",
-        "AuthorizerPayloadFormatVersion": "2.0" if auth.kind == "ChaliceAuthorizer" else "1.0",
-        "AuthorizerResultTtlInSeconds": options["ttl_seconds"],
-        "IdentitySource": _http_identity_sources(auth),
+        "AuthorizerPayloadFormatVersion": authorizer.payload_version,
+        "AuthorizerResultTtlInSeconds": authorizer.ttl_seconds,
+        "IdentitySource": list(authorizer.identity_sources),
+        "AuthorizerUri": (
+            _uri_for(authorizer.function) if authorizer.function is not None else authorizer.uri
+        ),
     }
-    if auth.kind == "ChaliceAuthorizer":
-        properties["AuthorizerUri"] = uri_for(str(auth.function))
-        credentials = options.get("execution_role")
-    else:
-        properties["AuthorizerUri"] = options["authorizer_uri"]
-        credentials = options.get("invoke_role_arn")
-    if credentials:
-        properties["AuthorizerCredentialsArn"] = credentials
+    if authorizer.credentials:
+        properties["AuthorizerCredentialsArn"] = authorizer.credentials
     return properties
 
 
-def _http_identity_sources(auth: AuthorizerSpec) -> list[str]:
-    sources = auth.options.get("identity_sources") or [
-        f"method.request.header.{auth.options['header']}"
-    ]
-    # REST spells them method.request.header.X; HTTP APIs $request.header.X.
-    converted = []
-    for source in sources:
-        for rest, http in (
-            ("method.request.header.", "$request.header."),
-            ("method.request.querystring.", "$request.querystring."),
-            ("context.", "$context."),
-            ("stageVariables.", "$stageVariables."),
-        ):
-            if source.startswith(rest):
-                converted.append(http + source[len(rest) :])
-                break
-    return converted
-
-
 # -- Function URLs and websockets ---------------------------------------------------------------
-
-
-def refuse_gateway_features(routes: list[RouteSpec]) -> None:
-    for route in routes:
-        if route.authorizer is not None or route.api_key_required:
-            raise TemplateError(
-                f"Route {route.method} {route.path} has an authorizer or needs an API key, "
-                "which a Function URL cannot check: use API Gateway (function_url false)"
-            )
 
 
 def add_function_url(stack: Stack, function: str) -> None:
@@ -301,7 +222,7 @@ def add_function_url(stack: Stack, function: str) -> None:
 
 
 def add_websocket_api(stack: Stack) -> None:
-    handlers = functions_of_kind(stack.manifest, "websocket")
+    handlers = [function.entry for function in stack.deployment.of_kind("websocket")]
     stack.add(
         "WebsocketAPI",
         "AWS::ApiGatewayV2::Api",

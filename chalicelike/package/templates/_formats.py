@@ -1,5 +1,6 @@
 """One entry point for every template format: `build_templates` returns file name → document.
-The CLI resolves the config and the IAM policy first; nothing here reads files or calls AWS."""
+The CLI resolves the config and the IAM policy first; nothing here reads files or calls AWS.
+The deployment is built once (`_model`), then written by the format's one writer."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from .._tooling._manifest import AppManifest
-from .._tooling._settings import FunctionConfig, StageConfig
-from ._resources import TemplateError
+from ..._tooling._manifest import AppManifest
+from ..._tooling._settings import FunctionConfig, StageConfig
+from ._aws import TemplateError
+from ._model import build_deployment
+
+__all__ = ["FILE_NAMES", "TemplateFormat", "build_templates"]
 
 
 class TemplateFormat(str, enum.Enum):
@@ -47,19 +51,14 @@ def build_templates(
     except ValueError:
         allowed = ", ".join(f.value for f in TemplateFormat)
         raise TemplateError(f"Unknown package format {fmt!r}; use one of {allowed}") from None
-    arguments = (
-        manifest,
-        stage_config,
-        function_configs,
-        policy,
-        function_policies,
-        api_gateway_policy,
+    deployment = build_deployment(
+        manifest, stage_config, function_configs, policy, function_policies, api_gateway_policy
     )
     if kind is TemplateFormat.TERRAFORM:
-        from ._terraform import terraform_template
+        from .terraform import terraform_template
 
-        return {FILE_NAMES[kind]: terraform_template(*arguments)}
-    from ._cloudformation import cloudformation_template, sam_template
+        return {FILE_NAMES[kind]: terraform_template(deployment)}
+    from .cloudformation import cloudformation_template
 
-    build = sam_template if kind is TemplateFormat.SAM else cloudformation_template
-    return {FILE_NAMES[kind]: build(*arguments)}
+    sam = kind is TemplateFormat.SAM
+    return {FILE_NAMES[kind]: cloudformation_template(deployment, sam=sam)}

@@ -1,41 +1,42 @@
 """The front doors in Terraform: REST API (OpenAPI body), HTTP API, Function URLs, websockets;
-the choices are `_cloudformation_api`'s, only the spelling differs."""
+which ones is the deployment model's choice, the spelling is Terraform's."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from .._tooling._manifest import API_FUNCTION, AuthorizerSpec, FunctionEntry
-from ._cloudformation_api import http_authorizer, http_routes, refuse_gateway_features, route_key
-from ._custom_domains import add_tf_rest_domain, add_tf_v2_domain
-from ._openapi import openapi_document
-from ._resources import functions_of_kind, gateway_functions, logical_id, short_hash
-from ._terraform import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
+from ...._tooling._manifest import API_FUNCTION, FunctionEntry
+from .._aws import logical_id, short_hash
+from .._model import FrontDoor, HttpAuthorizer, HttpRoute
+from .._openapi import openapi_document
+from ._document import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
+from ._domains import add_rest_domain, add_v2_domain
+
+__all__ = ["add_front_doors"]
 
 APIGATEWAY = "apigateway.amazonaws.com"
 
 
-def add_front_doors(document: Document, api_gateway_policy: Mapping[str, Any] | None) -> None:
-    for entry in document.manifest.functions:
-        if document.config(entry.name).function_url:
-            add_function_url(document, entry.name)
-    routes = document.manifest.routes
-    if routes and document.config(API_FUNCTION).function_url:
-        refuse_gateway_features(routes)
-    elif routes and document.stage.api_gateway_type == "HTTP":
+def add_front_doors(document: Document) -> None:
+    deployment = document.deployment
+    for function in deployment.url_functions:
+        add_function_url(document, function)
+    if deployment.front_door is FrontDoor.HTTP:
         add_http_api(document)
-    elif routes:
-        add_rest_api(document, api_gateway_policy)
-    if functions_of_kind(document.manifest, "websocket"):
+    elif deployment.front_door is FrontDoor.REST:
+        add_rest_api(document)
+    if deployment.of_kind("websocket"):
         add_websocket_api(document)
 
 
-def add_rest_api(document: Document, api_gateway_policy: Mapping[str, Any] | None) -> None:
+def add_rest_api(document: Document) -> None:
     stage = document.stage
     body = openapi_document(
-        document.manifest, stage, lambda f: document.fn(f, "invoke_arn"), api_gateway_policy
+        document.manifest,
+        stage,
+        lambda f: document.fn(f, "invoke_arn"),
+        document.deployment.api_gateway_policy,
     )
     document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
     endpoint: dict[str, Any] = {"types": [stage.api_gateway_endpoint_type]}
@@ -73,7 +74,7 @@ def add_rest_api(document: Document, api_gateway_policy: Mapping[str, Any] | Non
             "tags": document.tags(),
         },
     )
-    for function in gateway_functions(document.manifest):
+    for function in document.deployment.gateway_functions:
         document.permission(
             function,
             "invoke",
@@ -83,7 +84,7 @@ def add_rest_api(document: Document, api_gateway_policy: Mapping[str, Any] | Non
             name="rest_api_invoke" if function == API_FUNCTION else None,
         )
     if stage.api_gateway_custom_domain is not None:
-        add_tf_rest_domain(document, stage.api_gateway_custom_domain)
+        add_rest_domain(document, stage.api_gateway_custom_domain)
     document.output("RestAPIId", "${aws_api_gateway_rest_api.rest_api.id}")
     document.output("EndpointURL", "${aws_api_gateway_stage.rest_api.invoke_url}/")
 
@@ -139,67 +140,76 @@ def add_http_api(document: Document) -> None:
             "payload_format_version": "2.0",
         },
     )
-    for route in http_routes(document.manifest.routes):
+    for route in document.deployment.http_routes:
         body: dict[str, Any] = {
             "api_id": api,
-            "route_key": route_key(route),
+            "route_key": route.key,
             "target": "integrations/${aws_apigatewayv2_integration.http_api.id}",
             "authorization_type": "NONE",
         }
-        if route.authorizer is not None:
-            body.update(_route_auth(document, route.authorizer))
-        document.add(
-            "aws_apigatewayv2_route", f"route_{short_hash(route_key(route)).lower()}", body
-        )
+        body.update(_route_auth(document, route))
+        document.add("aws_apigatewayv2_route", f"route_{short_hash(route.key).lower()}", body)
     document.add(
         "aws_apigatewayv2_stage",
         "http_api",
         {"api_id": api, "name": document.stage.api_gateway_stage, "auto_deploy": True},
     )
-    for function in gateway_functions(document.manifest):
+    for function in document.deployment.gateway_functions:
         document.permission(
             function, "invoke", APIGATEWAY, "${aws_apigatewayv2_api.http_api.execution_arn}/*"
         )
     if document.stage.api_gateway_custom_domain is not None:
-        add_tf_v2_domain(document, document.stage.api_gateway_custom_domain, "http_api", "Api")
+        add_v2_domain(document, document.stage.api_gateway_custom_domain, "http_api", "Api")
     document.output("HttpAPIId", api)
     document.output("EndpointURL", "${aws_apigatewayv2_stage.http_api.invoke_url}/")
 
 
-# CloudFormation's authorizer properties, in Terraform's names.
-_AUTHORIZER_KEYS = {
-    "AuthorizerType": "authorizer_type",
-    "IdentitySource": "identity_sources",
-    "AuthorizerUri": "authorizer_uri",
-    "AuthorizerPayloadFormatVersion": "authorizer_payload_format_version",
-    "AuthorizerResultTtlInSeconds": "authorizer_result_ttl_in_seconds",
-    "AuthorizerCredentialsArn": "authorizer_credentials_arn",
-}
-
-
-def _route_auth(document: Document, auth: AuthorizerSpec) -> dict[str, Any]:
-    if auth.kind == "IAMAuthorizer":
-        return {"authorization_type": "AWS_IAM"}
-    name = tf_name(str(auth.options["name"]))
+def _route_auth(document: Document, route: HttpRoute) -> dict[str, Any]:
+    authorizer = route.authorizer
+    if authorizer is None:
+        return {} if route.authorization == "NONE" else {"authorization_type": route.authorization}
+    name = tf_name(authorizer.name)
     if name not in document.resources.get("aws_apigatewayv2_authorizer", {}):
-        properties = http_authorizer(auth, lambda f: document.fn(f, "invoke_arn"))
-        body = {_AUTHORIZER_KEYS[k]: v for k, v in properties.items() if k in _AUTHORIZER_KEYS}
-        if "JwtConfiguration" in properties:
-            jwt = properties["JwtConfiguration"]
-            body["jwt_configuration"] = {"issuer": jwt["Issuer"], "audience": jwt["Audience"]}
+        body = _authorizer(document, authorizer)
         body.update({"api_id": "${aws_apigatewayv2_api.http_api.id}", "name": name})
         document.add("aws_apigatewayv2_authorizer", name, body)
     result: dict[str, Any] = {
-        "authorization_type": "JWT" if auth.kind == "JWTAuthorizer" else "CUSTOM",
+        "authorization_type": route.authorization,
         "authorizer_id": f"${{aws_apigatewayv2_authorizer.{name}.id}}",
     }
-    if auth.kind == "JWTAuthorizer" and auth.options.get("scopes"):
-        result["authorization_scopes"] = list(auth.options["scopes"])
+    if route.scopes:
+        result["authorization_scopes"] = list(route.scopes)
     return result
 
 
+def _authorizer(document: Document, authorizer: HttpAuthorizer) -> dict[str, Any]:
+    if authorizer.jwt:
+        return {
+            "authorizer_type": "JWT",
+            "identity_sources": list(authorizer.identity_sources),
+            "jwt_configuration": {
+                "issuer": authorizer.issuer,
+                "audience": list(authorizer.audience),
+            },
+        }
+    body: dict[str, Any] = {
+        "authorizer_type": "REQUEST",
+        "authorizer_payload_format_version": authorizer.payload_version,
+        "authorizer_result_ttl_in_seconds": authorizer.ttl_seconds,
+        "identity_sources": list(authorizer.identity_sources),
+        "authorizer_uri": (
+            document.fn(authorizer.function, "invoke_arn")
+            if authorizer.function is not None
+            else authorizer.uri
+        ),
+    }
+    if authorizer.credentials:
+        body["authorizer_credentials_arn"] = authorizer.credentials
+    return body
+
+
 def add_websocket_api(document: Document) -> None:
-    handlers = functions_of_kind(document.manifest, "websocket")
+    handlers = [function.entry for function in document.deployment.of_kind("websocket")]
     api = "${aws_apigatewayv2_api.websocket_api.id}"
     document.add(
         "aws_apigatewayv2_api",
@@ -234,7 +244,7 @@ def add_websocket_api(document: Document) -> None:
     )
     domain = document.stage.websocket_api_custom_domain
     if domain is not None:
-        add_tf_v2_domain(document, domain, "websocket_api", "Websocket", "websocket_api_stage")
+        add_v2_domain(document, domain, "websocket_api", "Websocket", "websocket_api_stage")
     document.output("WebsocketAPIId", api)
     document.output(
         "WebsocketConnectEndpointURL",

@@ -4,16 +4,13 @@ SAM's `Events` cannot reach buckets or user pools outside the template, so none 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._tooling._manifest import FunctionEntry
-from . import _s3_notifications as s3n
-from ._resources import (
+from ...._tooling._manifest import FunctionEntry
+from .._aws import (
     arn_region,
     bucket_arn,
     event_id,
-    functions_of_kind,
-    lambda_name,
     logical_id,
     queue_arn,
     s3_eventbridge_pattern,
@@ -23,13 +20,11 @@ from ._resources import (
     topic_arn,
     user_pool_arn,
 )
+from .._model import REPORT_FAILURES
+from . import _s3_notifications as s3n
+from ._stack import Stack
 
-if TYPE_CHECKING:
-    from ._cloudformation import Stack
-
-# The function names the records that failed instead of failing the whole batch: the
-# runtime answers {"batchItemFailures": [...]}, and Lambda takes an empty answer as success.
-REPORT_FAILURES = ["ReportBatchItemFailures"]
+__all__ = ["add_event_sources"]
 
 
 def add_event_sources(stack: Stack) -> None:
@@ -48,14 +43,13 @@ def _add_s3_via_eventbridge(stack: Stack, entry: FunctionEntry) -> None:
 
 def _add_s3_notifications(stack: Stack) -> None:
     """One custom resource per bucket: they read-modify-write, so two on one bucket race."""
-    by_bucket: dict[str, list[FunctionEntry]] = {}
-    for entry in functions_of_kind(stack.manifest, "s3"):
-        by_bucket.setdefault(str(entry.settings["bucket"]), []).append(entry)
-    if not by_bucket:
+    buckets = stack.deployment.s3_buckets()
+    if not buckets:
         return
-    for logical, resource in s3n.handler_resources(sorted(by_bucket)).items():
+    for logical, resource in s3n.handler_resources([bucket for bucket, _ in buckets]).items():
         stack.add(logical, resource["Type"], resource["Properties"])
-    for bucket, entries in sorted(by_bucket.items()):
+    for bucket, functions in buckets:
+        entries = [function.entry for function in functions]
         classic = [e for e in entries if not e.settings.get("via_eventbridge")]
         permissions = [
             stack.permission(e.name, "S3", "s3.amazonaws.com", sub(bucket_arn(bucket)), True)
@@ -167,18 +161,16 @@ def _add_rule(stack: Stack, entry: FunctionEntry, logical: str, properties: dict
 
 
 def _add_ses(stack: Stack, entry: FunctionEntry) -> None:
-    rule_set = entry.settings.get("rule_set")
-    if not rule_set:
-        rule_set = f"{stack.manifest.app_name}-{stack.stage.stage}"
-        if "SESRuleSet" not in stack.resources:
-            stack.add("SESRuleSet", "AWS::SES::ReceiptRuleSet", {"RuleSetName": rule_set})
-            stack.output(
-                "SESRuleSetName",
-                {"Ref": "SESRuleSet"},
-                "SES reads mail with its one active rule set: activate this one with "
-                "aws ses set-active-receipt-rule-set --rule-set-name <name>",
-            )
-    rule_name = lambda_name(stack.manifest.app_name, stack.stage.stage, entry.name)
+    rule_set, app_owned = stack.deployment.ses_rule_set(stack.deployment.function(entry.name))
+    if app_owned and "SESRuleSet" not in stack.resources:
+        stack.add("SESRuleSet", "AWS::SES::ReceiptRuleSet", {"RuleSetName": rule_set})
+        stack.output(
+            "SESRuleSetName",
+            {"Ref": "SESRuleSet"},
+            "SES reads mail with its one active rule set: activate this one with "
+            "aws ses set-active-receipt-rule-set --rule-set-name <name>",
+        )
+    rule_name = stack.deployment.deployed_name(entry.name)
     rule_arn = ses_rule_arn(rule_set, rule_name)
     permission = stack.permission(entry.name, "Ses", "ses.amazonaws.com", sub(rule_arn), True)
     rule: dict[str, Any] = {

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .._tooling._project import app_sources
-from ._iam_actions import (
+from ..._tooling._project import app_sources
+from ._actions import (
     client_call_actions,
     collection_member,
     resource_member,
     service_model,
     service_wildcard,
 )
-from ._iam_inference import (
+from ._inference import (
     AWS_VALUES,
     Analysis,
     Boto3,

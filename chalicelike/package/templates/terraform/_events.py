@@ -7,12 +7,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .._tooling._manifest import FunctionEntry
-from ._cloudformation_events import REPORT_FAILURES
-from ._resources import (
+from ...._tooling._manifest import FunctionEntry
+from .._aws import (
     arn_region,
     bucket_arn,
-    functions_of_kind,
     logical_id,
     queue_arn,
     s3_eventbridge_pattern,
@@ -21,7 +19,10 @@ from ._resources import (
     topic_arn,
     user_pool_arn,
 )
-from ._terraform import Document, tf_arn, tf_name
+from .._model import REPORT_FAILURES
+from ._document import Document, tf_arn, tf_name
+
+__all__ = ["add_event_sources"]
 
 
 def add_event_sources(document: Document) -> None:
@@ -33,10 +34,8 @@ def add_event_sources(document: Document) -> None:
 
 
 def _add_s3_notifications(document: Document) -> None:
-    by_bucket: dict[str, list[FunctionEntry]] = {}
-    for entry in functions_of_kind(document.manifest, "s3"):
-        by_bucket.setdefault(str(entry.settings["bucket"]), []).append(entry)
-    for bucket, entries in sorted(by_bucket.items()):
+    for bucket, functions in document.deployment.s3_buckets():
+        entries = [function.entry for function in functions]
         notification: dict[str, Any] = {"bucket": bucket, "lambda_function": []}
         permissions = []
         for entry in entries:
@@ -150,11 +149,9 @@ def _add_rule(document: Document, entry: FunctionEntry, name: str, body: dict[st
 
 
 def _add_ses(document: Document, entry: FunctionEntry) -> None:
-    set_name = (
-        entry.settings.get("rule_set") or f"{document.manifest.app_name}-{document.stage.stage}"
-    )
+    set_name, app_owned = document.deployment.ses_rule_set(document.deployment.function(entry.name))
     rule_set = set_name
-    if not entry.settings.get("rule_set"):
+    if app_owned:
         if "app" not in document.resources.get("aws_ses_receipt_rule_set", {}):
             document.add("aws_ses_receipt_rule_set", "app", {"rule_set_name": set_name})
             document.output(

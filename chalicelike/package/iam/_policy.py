@@ -9,10 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .._tooling._manifest import API_FUNCTION, AppManifest
-from .._tooling._project import app_sources
-from .._tooling._settings import FunctionConfig
-from ._resources import TemplateError, config_for
+from ..._tooling._manifest import API_FUNCTION, AppManifest
+from ..._tooling._project import app_sources
+from ..._tooling._settings import FunctionConfig
+from ..templates._aws import TemplateError, config_for
 
 VERSION = "2012-10-17"
 NOTES_KEY = "//"  # the review file's notes: JSON has no comments; dropped before IAM sees it
@@ -64,7 +64,7 @@ def generate_policy(
     """
     if cache_dir is None:
         return _generate_policy(project_dir, manifest, function_configs)
-    from ._json_cache import cached_json
+    from .._json_cache import cached_json
 
     cache = _policy_cache_file(cache_dir, project_dir, manifest, function_configs)
     policy: dict[str, Any] = cached_json(
@@ -98,8 +98,8 @@ def _generate_policy(
     manifest: AppManifest,
     function_configs: Mapping[str, FunctionConfig] | None,
 ) -> dict[str, Any]:
-    from ._iam_actions import service_wildcard
-    from ._iam_calls import find_boto3_usage
+    from ._actions import service_wildcard
+    from ._calls import find_boto3_usage
 
     configs = [config_for(function_configs or {}, entry.name) for entry in manifest.functions]
     usage = find_boto3_usage(project_dir)
@@ -134,7 +134,7 @@ def _generate_policy(
 
 
 def _sid(service: str, suffix: str) -> str:
-    from ._iam_actions import iam_prefix
+    from ._actions import iam_prefix
 
     # IAM allows only letters and digits in a Sid.
     return "".join(part.capitalize() for part in iam_prefix(service).split("-")) + suffix

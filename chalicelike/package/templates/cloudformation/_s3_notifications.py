@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._resources import LAMBDA_TRUST_POLICY, bucket_arn, sub
+from .._aws import LAMBDA_TRUST_POLICY, bucket_arn, sub
 
 HANDLER = "S3NotificationsHandler"
 HANDLER_ROLE = "S3NotificationsRole"

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._iam_actions import Member, collection_member, resource_member
+from ._actions import Member, collection_member, resource_member
 
 if TYPE_CHECKING:
-    from ._iam_calls import Scope, SourceModule
+    from ._calls import Scope, SourceModule
 
 
 @dataclass(frozen=True)

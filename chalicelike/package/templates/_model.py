@@ -1,0 +1,371 @@
+"""The deployment as plain data, in no template's spelling: the functions with their settings
+and roles, the API in front of them, the event sources, built once by `build_deployment` from
+the manifest and the stage's config. Each writer (SAM/CloudFormation, Terraform) spells it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..._tooling._manifest import (
+    API_FUNCTION,
+    AppManifest,
+    AuthorizerSpec,
+    FunctionEntry,
+    RouteSpec,
+)
+from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
+from ._aws import TemplateError, config_for, lambda_name
+
+__all__ = [
+    "REPORT_FAILURES",
+    "Deployment",
+    "FrontDoor",
+    "Function",
+    "HttpAuthorizer",
+    "HttpRoute",
+    "Role",
+    "Vpc",
+    "build_deployment",
+    "clean_policy",
+]
+
+# The function names the records that failed instead of failing the whole batch: the
+# runtime answers {"batchItemFailures": [...]}, and Lambda takes an empty answer as success.
+REPORT_FAILURES = ["ReportBatchItemFailures"]
+DEFAULT_ROLE = "default"
+
+
+class FrontDoor(enum.Enum):
+    """What serves the app's routes."""
+
+    NONE = "none"  # no routes
+    REST = "rest"  # API Gateway's REST API (Chalice's)
+    HTTP = "http"  # API Gateway's HTTP API (`api_gateway_type` HTTP)
+    FUNCTION_URL = "function_url"  # the API function's own URL (`function_url`)
+
+
+@dataclass(frozen=True)
+class Role:
+    """An IAM role the package creates: the app's shared one (`function` None), or one
+    function's own, for a policy of its own."""
+
+    function: str | None
+    policy: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Vpc:
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function and everything it is deployed with."""
+
+    entry: FunctionEntry
+    config: FunctionConfig
+    role: Role | str  # a role made here, or the ARN the user gives (manage_iam_role false)
+    environment: dict[str, str] = field(default_factory=dict)
+    vpc: Vpc | None = None
+    # Only when other than Lambda's default /tmp size (512 MB).
+    ephemeral_storage: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def tracing(self) -> str:
+        return "Active" if self.config.xray else "PassThrough"
+
+
+@dataclass(frozen=True)
+class HttpAuthorizer:
+    """An HTTP API authorizer: a JWT check, or a Lambda called with the request."""
+
+    name: str
+    jwt: bool
+    identity_sources: tuple[str, ...]
+    issuer: str = ""  # JWT
+    audience: tuple[str, ...] = ()  # JWT
+    function: str | None = None  # the app's own authorizer function, else `uri`
+    uri: str | None = None
+    payload_version: str = "2.0"
+    ttl_seconds: int = 0
+    credentials: str | None = None  # the role API Gateway invokes the Lambda with
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One route of an HTTP API: its key ('GET /orders') and how it is authorized."""
+
+    key: str
+    authorization: str  # NONE | AWS_IAM | JWT | CUSTOM
+    authorizer: HttpAuthorizer | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What an app in one stage deploys as."""
+
+    manifest: AppManifest
+    stage: StageConfig
+    functions: tuple[Function, ...]
+    roles: tuple[Role, ...]
+    front_door: FrontDoor
+    http_routes: tuple[HttpRoute, ...] = ()  # FrontDoor.HTTP only
+    api_gateway_policy: Mapping[str, Any] | None = None  # the REST API's resource policy
+
+    @property
+    def app_name(self) -> str:
+        return self.manifest.app_name
+
+    def function(self, name: str) -> Function:
+        return next(function for function in self.functions if function.name == name)
+
+    def config(self, name: str) -> FunctionConfig:
+        return self.function(name).config
+
+    def of_kind(self, *kinds: str) -> list[Function]:
+        return [function for function in self.functions if function.entry.kind in kinds]
+
+    def deployed_name(self, function: str) -> str:
+        """The function's name in Lambda, Chalice's '<app>-<stage>[-<name>]' (checked)."""
+        return lambda_name(self.app_name, self.stage.stage, function)
+
+    def tags(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every resource's tags: ours (which app and stage), the stage's, then `extra`."""
+        tags = {"chalicelike": f"app={self.app_name}:stage={self.stage.stage}"}
+        tags.update(self.stage.tags)
+        tags.update(extra or {})
+        return tags
+
+    @property
+    def gateway_functions(self) -> list[str]:
+        """What API Gateway invokes: the API function and the Lambda authorizers routes use."""
+        used = {r.authorizer.function for r in self.manifest.routes if r.authorizer is not None}
+        authorizers = [f.name for f in self.of_kind("authorizer") if f.name in used]
+        return [API_FUNCTION, *authorizers]
+
+    @property
+    def url_functions(self) -> list[str]:
+        return [function.name for function in self.functions if function.config.function_url]
+
+    def s3_buckets(self) -> list[tuple[str, list[Function]]]:
+        """The buckets functions listen to, each with its functions: a bucket's notification
+        configuration is one whole, written once."""
+        by_bucket: dict[str, list[Function]] = {}
+        for function in self.of_kind("s3"):
+            by_bucket.setdefault(str(function.entry.settings["bucket"]), []).append(function)
+        return sorted(by_bucket.items())
+
+    def ses_rule_set(self, function: Function) -> tuple[str, bool]:
+        """The receipt rule set a function's rule goes in, and whether the package makes it
+        (none named: the app's own, `<app>-<stage>`)."""
+        named = function.entry.settings.get("rule_set")
+        return (str(named), False) if named else (f"{self.app_name}-{self.stage.stage}", True)
+
+    def rest_domain_edge(self, domain: CustomDomain) -> bool:
+        """Whether the REST API's domain is an edge one (CloudFront's certificate region)."""
+        if self.stage.api_gateway_endpoint_type == "PRIVATE":
+            raise TemplateError(
+                "api_gateway_custom_domain: a PRIVATE API's domain names are managed per VPC "
+                "endpoint; use an EDGE or REGIONAL endpoint type, or set up the domain yourself"
+            )
+        return self.stage.api_gateway_endpoint_type == "EDGE"
+
+
+def build_deployment(
+    manifest: AppManifest,
+    stage: StageConfig,
+    configs: Mapping[str, FunctionConfig],
+    policy: Mapping[str, Any] | None,
+    function_policies: Mapping[str, Mapping[str, Any]] | None = None,
+    api_gateway_policy: Mapping[str, Any] | None = None,
+) -> Deployment:
+    """The deployment of `manifest`: `policy` is the app's role policy (None when every
+    function names its own role); `function_policies` give a function a role of its own
+    when its policy differs."""
+    roles: list[Role] = []
+    chosen: dict[str, Role | str] = {}
+    for entry in manifest.functions:
+        chosen[entry.name] = _role(entry.name, configs, policy, function_policies or {}, roles)
+    functions = tuple(
+        _function(entry, config_for(configs, entry.name), chosen[entry.name])
+        for entry in manifest.functions
+    )
+    front_door = _front_door(manifest, stage, configs)
+    http_routes = _http_routes(manifest.routes) if front_door is FrontDoor.HTTP else ()
+    return Deployment(
+        manifest=manifest,
+        stage=stage,
+        functions=functions,
+        roles=tuple(roles),
+        front_door=front_door,
+        http_routes=http_routes,
+        api_gateway_policy=api_gateway_policy,
+    )
+
+
+def clean_policy(policy: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the elements IAM's grammar allows: a review file's notes must not reach IAM."""
+    return {key: policy[key] for key in ("Version", "Id", "Statement") if key in policy}
+
+
+def _role(
+    name: str,
+    configs: Mapping[str, FunctionConfig],
+    policy: Mapping[str, Any] | None,
+    function_policies: Mapping[str, Mapping[str, Any]],
+    roles: list[Role],
+) -> Role | str:
+    """The function's role: the user's ARN, its own policy's role, or the app's shared one
+    (added to `roles` when new)."""
+    config = config_for(configs, name)
+    if not config.manage_iam_role:
+        if not config.iam_role_arn:
+            raise TemplateError(
+                f"Function {name!r} has manage_iam_role false but no iam_role_arn: "
+                "set iam_role_arn in .chalice/config.json"
+            )
+        return config.iam_role_arn
+    own = function_policies.get(name)
+    if own is not None and own != policy:
+        role = Role(function=name, policy=clean_policy(own))
+        roles.append(role)
+        return role
+    if policy is None:
+        raise TemplateError(
+            f"Function {name!r} needs an IAM policy: generate one (autogen_policy), "
+            "name a policy file (iam_policy_file) or give a role (iam_role_arn)"
+        )
+    shared = next((role for role in roles if role.function is None), None)
+    if shared is None:
+        shared = Role(function=None, policy=clean_policy(policy))
+        roles.append(shared)
+    return shared
+
+
+def _function(entry: FunctionEntry, config: FunctionConfig, role: Role | str) -> Function:
+    vpc = None
+    if config.subnet_ids or config.security_group_ids:
+        if not (config.subnet_ids and config.security_group_ids):
+            raise TemplateError(
+                f"Function {entry.name!r}: Lambda needs both subnet_ids and security_group_ids "
+                "to join a VPC; set both or neither"
+            )
+        vpc = Vpc(tuple(config.subnet_ids), tuple(config.security_group_ids))
+    storage = config.lambda_ephemeral_storage
+    return Function(
+        entry=entry,
+        config=config,
+        role=role,
+        environment=dict(sorted(config.environment_variables.items())),
+        vpc=vpc,
+        ephemeral_storage=storage if storage != 512 else None,
+    )
+
+
+def _front_door(
+    manifest: AppManifest, stage: StageConfig, configs: Mapping[str, FunctionConfig]
+) -> FrontDoor:
+    if not manifest.routes:
+        return FrontDoor.NONE
+    if config_for(configs, API_FUNCTION).function_url:
+        for route in manifest.routes:
+            if route.authorizer is not None or route.api_key_required:
+                raise TemplateError(
+                    f"Route {route.method} {route.path} has an authorizer or needs an API key, "
+                    "which a Function URL cannot check: use API Gateway (function_url false)"
+                )
+        return FrontDoor.FUNCTION_URL
+    return FrontDoor.HTTP if stage.api_gateway_type == "HTTP" else FrontDoor.REST
+
+
+def _http_routes(routes: list[RouteSpec]) -> tuple[HttpRoute, ...]:
+    """The routes, plus an OPTIONS route to the function where CORS is on.
+
+    An HTTP API's own CORS setting is API-wide; routing preflights to the function keeps
+    each route's CORSConfig, which the app answers with (as it does locally).
+    """
+    result = list(routes)
+    paths_with_options = {r.path for r in routes if r.method in ("OPTIONS", "ANY")}
+    for route in routes:
+        if route.cors is not None and route.path not in paths_with_options:
+            result.append(RouteSpec(route.path, "OPTIONS", f"{route.view_name}_preflight"))
+            paths_with_options.add(route.path)
+    for route in result:
+        if route.api_key_required:
+            raise TemplateError(
+                f"Route {route.method} {route.path} requires an API key; HTTP APIs have no "
+                'API keys. Use "api_gateway_type": "REST" or drop api_key_required'
+            )
+    return tuple(_http_route(route) for route in result)
+
+
+def _http_route(route: RouteSpec) -> HttpRoute:
+    key = f"{route.method} {route.path}"
+    auth = route.authorizer
+    if auth is None:
+        return HttpRoute(key, "NONE")
+    if auth.kind == "IAMAuthorizer":
+        return HttpRoute(key, "AWS_IAM")
+    jwt = auth.kind == "JWTAuthorizer"
+    scopes = tuple(auth.options.get("scopes") or ()) if jwt else ()
+    return HttpRoute(key, "JWT" if jwt else "CUSTOM", _http_authorizer(auth), scopes)
+
+
+def _http_authorizer(auth: AuthorizerSpec) -> HttpAuthorizer:
+    options = auth.options
+    name = str(options["name"])
+    if auth.kind == "JWTAuthorizer":
+        return HttpAuthorizer(
+            name=name,
+            jwt=True,
+            identity_sources=(options["identity_source"],),
+            issuer=options["issuer"],
+            audience=tuple(options["audience"]),
+        )
+    if auth.kind == "CognitoUserPoolAuthorizer":
+        raise TemplateError(
+            f"CognitoUserPoolAuthorizer {name!r} on an HTTP API: API Gateway checks "
+            "Cognito tokens there with a JWT authorizer, which needs the app client IDs. Use "
+            "JWTAuthorizer(issuer='https://cognito-idp.REGION.amazonaws.com/POOL_ID', "
+            "audience=[CLIENT_ID])"
+        )
+    # Without simple responses API Gateway expects an IAM policy back, which is what an
+    # AuthResponse produces. The app's authorizers read payload 2.0; an authorizer from
+    # elsewhere (CustomAuthorizer) was written for REST, whose event 1.0 resembles.
+    own = auth.kind == "ChaliceAuthorizer"
+    return HttpAuthorizer(
+        name=name,
+        jwt=False,
+        identity_sources=_http_identity_sources(options),
+        function=str(auth.function) if own else None,
+        uri=None if own else options["authorizer_uri"],
+        payload_version="2.0" if own else "1.0",
+        ttl_seconds=options["ttl_seconds"],
+        credentials=options.get("execution_role" if own else "invoke_role_arn") or None,
+    )
+
+
+def _http_identity_sources(options: Mapping[str, Any]) -> tuple[str, ...]:
+    sources = options.get("identity_sources") or [f"method.request.header.{options['header']}"]
+    # REST spells them method.request.header.X; HTTP APIs $request.header.X.
+    converted = []
+    for source in sources:
+        for rest, http in (
+            ("method.request.header.", "$request.header."),
+            ("method.request.querystring.", "$request.querystring."),
+            ("context.", "$context."),
+            ("stageVariables.", "$stageVariables."),
+        ):
+            if source.startswith(rest):
+                converted.append(http + source[len(rest) :])
+                break
+    return tuple(converted)
