@@ -2,8 +2,9 @@
 
 `Chalice(...)` keeps the route table and middleware, exposes the request being
 served (`current_request`, per request via contextvars, so concurrent requests in
-threads or tasks never see each other's), and is callable both as an ASGI app
-(`app(scope, receive, send)`) and as a Lambda handler (`app(event, context)`).
+threads or tasks never see each other's; after a Lambda call, the last one), and
+is callable both as an ASGI app (`app(scope, receive, send)`) and as a Lambda
+handler (`app(event, context)`).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class Chalice(DecoratorAPI):
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
+        self._last_request: Request | None = None
+        self._last_lambda_context: Any = None
         # ASGI servers tell ASGI 3 from ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Ours is not, since Lambda calls the same object
         # synchronously, so the instance answers that question with a coroutine
@@ -107,22 +110,33 @@ class Chalice(DecoratorAPI):
 
     # -- state of the request being served ----------------------------------------
 
+    # Outside a request, the last request a Lambda call or the test client served on
+    # this app (Chalice keeps it on the app too, and users' tests read it after a call).
+
     @property
     def current_request(self) -> Request | None:
         request: Request | None = _context.current_request.get()
-        return request
+        return self._last_request if request is None else request
 
     @current_request.setter
     def current_request(self, request: Request | None) -> None:
         _context.current_request.set(request)
+        self._last_request = request
 
     @property
     def lambda_context(self) -> Any:
-        return _context.lambda_context.get()
+        context = _context.lambda_context.get()
+        return self._last_lambda_context if context is None else context
 
     @lambda_context.setter
     def lambda_context(self, context: Any) -> None:
         _context.lambda_context.set(context)
+        self._last_lambda_context = context
+
+    def _keep_last_call(self, request: Request, lambda_context: Any) -> None:
+        """Remember what a finished Lambda call or test request was, as Chalice does."""
+        self._last_request = request
+        self._last_lambda_context = lambda_context
 
     @property
     def routes(self) -> dict[str, dict[str, RouteEntry]]:

@@ -239,7 +239,11 @@ class TestHTTPClient:
         request.stage_vars = {}
         request._route = match
         request._via_rest_api = True  # Chalice's client stands for a REST API
-        return self._app.http_pipeline.handle(request)
+        rendered = self._app.http_pipeline.handle(request)
+        # As Chalice's client: app.current_request and app.lambda_context stay the last
+        # request's once it is answered.
+        self._app._keep_last_call(request, context)
+        return rendered
 
     def _authorize(self, authorizer: Any, method: str, scope: dict[str, Any], match: Any) -> Any:
         """API Gateway's authorizer step: its 401/403, or the context the view will see."""

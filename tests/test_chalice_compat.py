@@ -589,3 +589,16 @@ def test_any_schedule_string_imports_as_in_chalice() -> None:
         app.schedule("every 5 minutes")(lambda event: None)
         [source] = app.event_sources
         assert source.schedule_expression == "every 5 minutes"
+
+
+def test_current_request_and_lambda_context_stay_set_after_a_call_as_in_chalice() -> None:
+    for fw in (chalice, chalicelike):
+        app = examples_app(fw)
+        context = _Context()
+        app(_trimmed_event("/request/{name}", {"name": "cy"}), context)
+        assert app.current_request.path == "/request/{name}"
+        assert app.lambda_context is context
+        with FRAMEWORKS[fw.__name__][1].Client(app) as client:
+            client.http.get("/request/ann")
+        assert app.current_request.uri_params == {"name": "ann"}
+        assert app.lambda_context.function_name == "api_handler"

@@ -263,7 +263,9 @@ def test_view_sees_the_event_and_the_context(
     assert seen["event"] is event
     assert seen["context"] is context
     assert seen["request_context"] is context
-    assert app.current_request is None  # nothing is left behind after the invoke
+    # As Chalice, the last invoke's request and context stay on the app after it.
+    assert app.current_request is not None and app.current_request.path == "/orders/{order_id}"
+    assert app.lambda_context is context
 
 
 def test_middleware_runs(app_and_seen: tuple[Chalice, dict[str, Any]], door: str) -> None:

@@ -52,6 +52,9 @@ class LambdaHttpHandler:
             request._route = match
             request._via_rest_api = http.source is HttpEventSource.REST_API
             rendered = self._pipeline.handle(request)
+            # As Chalice: app.current_request and app.lambda_context stay the last call's
+            # after it returns (a test reads them).
+            self._app._keep_last_call(request, context)
         return answer_for(http, rendered, self._app.api.binary_types)
 
     def _hosted(self, prefix: str, asgi_app: Any) -> AsgiLambdaHandler:
