@@ -602,3 +602,16 @@ def test_current_request_and_lambda_context_stay_set_after_a_call_as_in_chalice(
             client.http.get("/request/ann")
         assert app.current_request.uri_params == {"name": "ann"}
         assert app.lambda_context.function_name == "api_handler"
+
+
+def test_hand_built_sqs_records_without_message_id_read_as_in_chalice() -> None:
+    seen = []
+    for fw in (chalice, chalicelike):
+        app = fw.Chalice(app_name="queue")
+
+        @app.on_sqs_message(queue="jobs")
+        def work(event: Any) -> None:
+            seen.append([(r.body, r.receipt_handle) for r in event])
+
+        work({"Records": [{"body": "b", "receiptHandle": "r"}]}, _Context())
+    assert seen[1] == seen[0] == [("b", "r")]

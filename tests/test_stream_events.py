@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from chalicelike import Chalice
 from chalicelike._core._errors import InvalidEventError
 from chalicelike._events._lambda_events import BaseLambdaEvent
 from chalicelike._events._stream_events import (
@@ -228,6 +229,34 @@ def test_sqs_record_without_optional_maps() -> None:
     assert (record.attributes, record.message_attributes, record.event_source_arn) == ({}, {}, "")
 
 
+def test_sqs_record_built_by_hand_without_a_message_id() -> None:
+    # What Chalice reads, and what users' tests build: body and receipt handle only.
+    [record] = SQSEvent({"Records": [{"body": "b", "receiptHandle": "r"}]})
+    assert (record.body, record.receipt_handle, record.message_id) == ("b", "r", None)
+
+
+def test_a_per_record_failure_without_a_message_id_names_what_is_missing() -> None:
+    app = Chalice(app_name="lenient-sqs", configure_logs=False)
+    app.log.disabled = True
+
+    @app.on_sqs_message(queue="jobs", per_record=True)
+    def work(record: Any) -> None:
+        if record.body == "bad":
+            raise ValueError("cannot do it")
+
+    ok = {"Records": [{"body": "good", "receiptHandle": "r"}]}
+    assert work(ok, None) == {"batchItemFailures": []}
+    bad = {
+        "Records": [{"body": "good", "receiptHandle": "r1"}, {"body": "bad", "receiptHandle": "r2"}]
+    }
+    with pytest.raises(InvalidEventError) as info:
+        work(bad, None)
+    assert str(info.value) == (
+        "Handler 'work': record 1 failed and has no message_id (AWS always sends one), "
+        "by which the per_record failure report must name it"
+    )
+
+
 def _broken_sqs(change: Any) -> dict[str, Any]:
     record = sqs_record("x")
     change(record)
@@ -261,8 +290,9 @@ def _broken_sqs(change: Any) -> dict[str, Any]:
             "Expected an SQS event (Records[].body), Records[0].body is an object, not a string",
         ),
         (
-            _broken_sqs(lambda r: r.pop("messageId")),
-            "Expected an SQS event (Records[].body), Records[0] has no 'messageId'",
+            _broken_sqs(lambda r: r.update(messageId=7)),
+            "Expected an SQS event (Records[].body), Records[0].messageId is a number, "
+            "not a string",
         ),
         (
             _broken_sqs(lambda r: r.pop("receiptHandle")),

@@ -243,7 +243,14 @@ class EventHandler:
             try:
                 self.func(record)
             except Exception as error:
-                record_id = str(getattr(record, id_field))
+                record_id = getattr(record, id_field)
+                if not record_id:
+                    raise InvalidEventError(
+                        f"Handler {self.source.handler_name!r}: record {index} failed and has "
+                        f"no {id_field} (AWS always sends one), by which the per_record "
+                        "failure report must name it"
+                    ) from error
+                record_id = str(record_id)
                 failed.append(record_id)
                 log = self._app.log
                 log.error(

@@ -78,7 +78,11 @@ class SQSRecord(BaseLambdaEvent):
     ) -> None:
         super().__init__(event_dict, context)
         self.body: str = field(event_dict, "body", str, SQS_EXPECTED, _where)
-        self.message_id: str = field(event_dict, "messageId", str, SQS_EXPECTED, _where)
+        # Read leniently, as Chalice does (tests build records with body and receipt handle
+        # only); AWS always sends it, and only a per_record failure report needs it.
+        self.message_id: str | None = field(
+            event_dict, "messageId", str, SQS_EXPECTED, _where, False
+        )
         self.receipt_handle: str = field(event_dict, "receiptHandle", str, SQS_EXPECTED, _where)
         # System attributes: ApproximateReceiveCount, SentTimestamp, MessageGroupId (FIFO)...
         attributes = field(event_dict, "attributes", dict, SQS_EXPECTED, _where, False)
