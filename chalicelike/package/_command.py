@@ -19,6 +19,8 @@ from typing import Any
 from .._core._errors import ChaliceError
 from .._tooling._manifest import AppManifest
 
+__all__ = ["FORMATS", "read_manifest", "register"]
+
 FORMATS = ("sam", "cloudformation", "terraform")
 
 

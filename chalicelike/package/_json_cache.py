@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+__all__ = ["cached_json", "read_cached", "write_cached"]
+
 
 def read_cached(path: Path) -> Any:
     """The cached value, or None when there is none (or it cannot be read)."""

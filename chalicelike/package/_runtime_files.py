@@ -20,6 +20,19 @@ from types import CodeType
 
 from ._wheels import PackagingError, publish
 
+__all__ = [
+    "ENTRY_MODULES",
+    "TOOLING_MODULES",
+    "imports_of",
+    "is_tooling",
+    "lean_runtime",
+    "lean_source",
+    "package_modules",
+    "runtime_files",
+    "runtime_modules",
+    "unclassified_modules",
+]
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # What a deployed app imports: the package, and `chalicelike.app` (Chalice's `chalice.app`).
 ENTRY_MODULES = ("chalicelike", "chalicelike.app")

@@ -18,6 +18,21 @@ from pathlib import Path
 
 from .._core._errors import ChaliceError
 
+__all__ = [
+    "RUNTIME_GLIBC",
+    "RUNTIME_REQUIREMENTS",
+    "PackagingError",
+    "PipResult",
+    "PipRunner",
+    "Target",
+    "WheelSet",
+    "cache_key",
+    "project_requirements",
+    "publish",
+    "resolve_wheels",
+    "runtime_requirements",
+]
+
 # The glibc of each runtime's OS (REFERENCE §3): Amazon Linux 2 has 2.26, Amazon Linux 2023
 # has 2.34. A manylinux wheel built for a newer glibc fails to load there.
 RUNTIME_GLIBC = {

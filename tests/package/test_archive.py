@@ -51,6 +51,7 @@ def names_in(archive: Path) -> list[str]:
 # -- it runs ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_sample_app_runs_from_its_package(tmp_path: Path, wheel_cache: Path) -> None:
     report = build(SAMPLE_APP, tmp_path / "deployment.zip", wheel_cache)
     names = names_in(report.path)
@@ -73,6 +74,7 @@ def test_the_sample_app_runs_from_its_package(tmp_path: Path, wheel_cache: Path)
     assert answer["body"] == '{"books":[]}'
 
 
+@pytest.mark.slow
 def test_only_the_runtime_of_chalicelike_ships(tmp_path: Path, wheel_cache: Path) -> None:
     report = build(SAMPLE_APP, tmp_path / "deployment.zip", wheel_cache)
     ours = {name for name in names_in(report.path) if name.startswith("chalicelike/")}
@@ -83,6 +85,7 @@ def test_only_the_runtime_of_chalicelike_ships(tmp_path: Path, wheel_cache: Path
     assert not any(name.startswith(never) for name in ours)
 
 
+@pytest.mark.slow
 def test_binary_wheels_for_this_machine_load_from_the_package(
     tmp_path: Path, wheel_cache: Path
 ) -> None:
@@ -93,6 +96,7 @@ def test_binary_wheels_for_this_machine_load_from_the_package(
     assert answer["body"] == '{"escaped":"&lt;b&gt;&amp;&lt;/b&gt;","native":true}'
 
 
+@pytest.mark.slow
 def test_a_pure_python_sdist_is_built_into_the_package(tmp_path: Path, wheel_cache: Path) -> None:
     report = build(PROJECTS / "sdist_only", tmp_path / "deployment.zip", wheel_cache)
     assert "docopt.py" in names_in(report.path)
@@ -121,6 +125,7 @@ def test_a_dependency_lambda_cannot_load_stops_the_build(tmp_path: Path) -> None
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("architecture", "machine"), [("x86_64", "x86_64"), ("arm64", "aarch64")])
 def test_each_architecture_gets_its_own_binaries(
     architecture: str, machine: str, tmp_path: Path, wheel_cache: Path
@@ -182,6 +187,7 @@ def make_project(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_secrets_tests_bytecode_and_virtualenvs_stay_out(tmp_path: Path, wheel_cache: Path) -> None:
     project = make_project(tmp_path / "project")
     report = build(project, tmp_path / "deployment.zip", wheel_cache)
@@ -199,6 +205,7 @@ def test_secrets_tests_bytecode_and_virtualenvs_stay_out(tmp_path: Path, wheel_c
         assert not any(name.endswith(".pyc") or "__pycache__" in name for name in names)
 
 
+@pytest.mark.slow
 def test_links_are_followed_only_inside_the_project(tmp_path: Path, wheel_cache: Path) -> None:
     project = make_project(tmp_path / "project")
     home = tmp_path / "home"
@@ -333,6 +340,7 @@ def test_a_folder_swapped_for_a_link_after_the_check_is_not_read(tmp_path: Path)
             write_zip(entries, tmp_path / "d.zip")
 
 
+@pytest.mark.slow
 def test_the_project_wins_over_its_dependencies(tmp_path: Path, wheel_cache: Path) -> None:
     project = make_project(tmp_path / "project")
     (project / "vendor" / "typing_extensions.py").write_text("# patched copy\n")
@@ -344,6 +352,7 @@ def test_the_project_wins_over_its_dependencies(tmp_path: Path, wheel_cache: Pat
 # -- reproducible -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_packaging_twice_gives_the_same_bytes(tmp_path: Path, wheel_cache: Path) -> None:
     first = make_project(tmp_path / "one")
     a = build(first, tmp_path / "a.zip", wheel_cache)
@@ -358,6 +367,7 @@ def test_packaging_twice_gives_the_same_bytes(tmp_path: Path, wheel_cache: Path)
     assert a.path.read_bytes() == b.path.read_bytes()
 
 
+@pytest.mark.slow
 def test_entries_are_sorted_relative_with_fixed_times_and_modes(
     tmp_path: Path, wheel_cache: Path
 ) -> None:
@@ -379,6 +389,7 @@ def test_entries_are_sorted_relative_with_fixed_times_and_modes(
 # -- the cache and Lambda's limits ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_warm_cache_runs_no_pip(tmp_path: Path, wheel_cache: Path) -> None:
     build(SAMPLE_APP, tmp_path / "first.zip", wheel_cache)  # warms the cache if no test did
     untouchable = mock.create_autospec(PipRunner, instance=True)
@@ -406,6 +417,7 @@ def test_the_default_cache_lives_in_the_projects_chalice_folder(tmp_path: Path) 
     assert (project / ".chalice" / "cache").is_dir()
 
 
+@pytest.mark.slow
 def test_a_package_lambda_would_refuse_unzipped_is_not_written(
     tmp_path: Path, wheel_cache: Path
 ) -> None:

@@ -44,6 +44,7 @@ ON_JOB_POLICY = {
 DEPLOYMENTS = ("RestAPIDeployment", "WebsocketAPIDeployment")
 
 pytestmark = [
+    pytest.mark.slow,  # moto, and a whole stack deployed to it
     # moto models neither API Gateway v2 nor SNS subscriptions in CloudFormation, and says
     # so when it creates them and when an update removes one.
     pytest.mark.filterwarnings(

@@ -47,6 +47,7 @@ def template(request: pytest.FixtureRequest, everything: AppManifest) -> dict[st
     return _template(request.param, everything, **FULL_SETTINGS)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cfn_lint_finds_nothing(fmt: str, architecture: str, everything: AppManifest) -> None:
@@ -58,6 +59,7 @@ def test_cfn_lint_finds_nothing(fmt: str, architecture: str, everything: AppMani
     assert all(f["Properties"]["Architectures"] == [architecture] for f in app_functions)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cfn_lint_passes_an_http_api(fmt: str) -> None:
     manifest = manifest_of(HTTP_API)
@@ -67,6 +69,7 @@ def test_cfn_lint_passes_an_http_api(fmt: str) -> None:
         _template(fmt, manifest, function_url=True)  # authorizers need API Gateway
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_cfn_lint_passes_a_function_url_beside_the_api(fmt: str, everything: AppManifest) -> None:
     configs = configs_for(everything)
@@ -335,6 +338,7 @@ def test_what_an_http_api_cannot_do_is_refused(everything: AppManifest) -> None:
         _template("cloudformation", everything, stage={"api_gateway_type": "HTTP"})
 
 
+@pytest.mark.slow
 def test_a_function_url_replaces_api_gateway() -> None:
     functions = [FunctionEntry(API_FUNCTION, "app.app", "api")]
     manifest = AppManifest("urlapp", functions, [RouteSpec("/", "GET", "index")], [])
@@ -425,6 +429,7 @@ DOMAIN = CustomDomain(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_custom_domains_for_the_rest_and_websocket_apis(fmt: str, everything: AppManifest) -> None:
     stage = {"api_gateway_custom_domain": DOMAIN, "websocket_api_custom_domain": DOMAIN}
@@ -447,6 +452,7 @@ def test_custom_domains_for_the_rest_and_websocket_apis(fmt: str, everything: Ap
         _template(fmt, everything, stage={**stage, "api_gateway_endpoint_type": "PRIVATE"})
 
 
+@pytest.mark.slow
 def test_a_custom_domain_for_an_http_api() -> None:
     stage = {"api_gateway_type": "HTTP", "api_gateway_custom_domain": DOMAIN}
     template = _template("cloudformation", manifest_of(HTTP_API), stage=stage)

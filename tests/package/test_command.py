@@ -32,6 +32,7 @@ def sample_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_project(ROOT / "sample_app", tmp_path_factory.mktemp("project") / "sample_app")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["sam", "cloudformation", "terraform"])
 def test_package_writes_the_zip_and_the_template(
     sample_app: Path, tmp_path: Path, fmt: str
@@ -54,6 +55,7 @@ def test_package_writes_the_zip_and_the_template(
     assert "deployment.zip" in done.stdout
 
 
+@pytest.mark.slow
 def test_packaging_twice_gives_the_same_bytes_and_yaml_works(
     sample_app: Path, tmp_path: Path
 ) -> None:
@@ -69,6 +71,7 @@ def test_packaging_twice_gives_the_same_bytes_and_yaml_works(
     assert document == json.loads((tmp_path / "a" / "sam.json").read_text())
 
 
+@pytest.mark.slow
 def test_an_edit_is_packaged_not_the_cached_read(tmp_path: Path) -> None:
     project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
     assert run(project, "package", str(tmp_path / "a")).returncode == 0
@@ -81,6 +84,7 @@ def test_an_edit_is_packaged_not_the_cached_read(tmp_path: Path) -> None:
     assert "/brand-new" not in (tmp_path / "a" / "sam.json").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
 def test_every_event_source_for_both_architectures(tmp_path: Path, architecture: str) -> None:
     project = copy_project(EVERYTHING, tmp_path / "everything")
@@ -164,6 +168,7 @@ def test_a_broken_app_and_a_bad_config_are_one_line_errors(tmp_path: Path) -> No
     assert not (tmp_path / "out" / "deployment.zip").exists()
 
 
+@pytest.mark.slow
 def test_config_app_name_names_the_deployed_functions(tmp_path: Path) -> None:
     project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
     config_path = project / ".chalice" / "config.json"
@@ -177,6 +182,7 @@ def test_config_app_name_names_the_deployed_functions(tmp_path: Path) -> None:
     assert "bookshop-dev" not in template
 
 
+@pytest.mark.slow
 def test_yaml_templates_hold_no_anchors_or_aliases(tmp_path: Path) -> None:
     # Values shared by every function (tags, layers, VPC) were written once as &id001 and
     # then as *id001; CloudFormation refuses aliases (cfn-lint W1101).
@@ -200,6 +206,7 @@ def test_yaml_templates_hold_no_anchors_or_aliases(tmp_path: Path) -> None:
         assert yaml.safe_load(text)["Resources"]
 
 
+@pytest.mark.slow
 def test_vendored_modules_are_importable_when_the_app_is_read(tmp_path: Path) -> None:
     project = tmp_path / "vendored"
     (project / "vendor" / "shop_vendored_xyz").mkdir(parents=True)
@@ -244,6 +251,7 @@ def test_unusable_configs_and_apps_are_one_line_errors_naming_the_file(tmp_path:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_links_left_out_of_the_zip_are_named(tmp_path: Path) -> None:
     project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
     (tmp_path / "aws").mkdir()

@@ -37,6 +37,7 @@ REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 pytestmark = [
+    pytest.mark.slow,  # moto, and a whole stack deployed to it
     # moto warns of each resource type its CloudFormation does not model (API Gateway v2,
     # SNS subscriptions, SES rules, API Gateway stages); test_cloudformation checks those.
     pytest.mark.filterwarnings(

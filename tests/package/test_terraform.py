@@ -79,6 +79,7 @@ def _terraform_validate(document: dict[str, Any], workdir: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ARCHITECTURES)
 def test_terraform_validates_the_rest_stack(
     everything: AppManifest, architecture: str, tmp_path: Path
@@ -90,6 +91,7 @@ def test_terraform_validates_the_rest_stack(
     assert report["error_count"] == 0
 
 
+@pytest.mark.slow
 def test_terraform_validates_the_http_stack(tmp_path: Path) -> None:
     document = _document(manifest_of(HTTP_API), api_gateway_type="HTTP")
     report = json.loads(_terraform_validate(document, tmp_path))
@@ -232,6 +234,7 @@ def test_the_document_is_deterministic(everything: AppManifest) -> None:
     assert json.dumps(_document(everything)) == json.dumps(_document(everything))
 
 
+@pytest.mark.slow
 def test_custom_domains_validate(everything: AppManifest, tmp_path: Path) -> None:
     domain = CustomDomain(
         domain_name="api.example.com",

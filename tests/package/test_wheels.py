@@ -271,6 +271,7 @@ def test_a_requirement_pip_cannot_read_is_reported_with_pips_words(tmp_path: Pat
 # -- from PyPI ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("architecture", ["x86_64", "arm64"])
 def test_binary_wheels_match_the_architecture_from_pypi(
     architecture: str, wheel_cache: Path
@@ -288,6 +289,7 @@ def test_binary_wheels_match_the_architecture_from_pypi(
     assert all(target.accepts(name) for name in names)
 
 
+@pytest.mark.slow
 def test_glibc_limits_pick_older_wheels_for_older_runtimes_from_pypi(wheel_cache: Path) -> None:
     target = Target("python3.11", "x86_64")
     found = resolve_wheels(PROJECTS / "binary_wheels" / "requirements.txt", target, wheel_cache)
@@ -295,12 +297,14 @@ def test_glibc_limits_pick_older_wheels_for_older_runtimes_from_pypi(wheel_cache
     assert "cp311-cp311" in markupsafe and "manylinux_2_17_x86_64" in markupsafe
 
 
+@pytest.mark.slow
 def test_an_sdist_only_package_is_built_from_pypi(wheel_cache: Path) -> None:
     target = Target(HOST_RUNTIME, HOST_ARCHITECTURE)  # the target test_archive builds it for
     found = resolve_wheels(PROJECTS / "sdist_only" / "requirements.txt", target, wheel_cache)
     assert "docopt-0.6.2-py2.py3-none-any.whl" in [wheel.name for wheel in found.wheels]
 
 
+@pytest.mark.slow
 def test_a_package_without_a_linux_wheel_or_sdist_is_an_error_from_pypi(
     wheel_cache: Path,
 ) -> None:
@@ -315,6 +319,7 @@ def test_a_package_without_a_linux_wheel_or_sdist_is_an_error_from_pypi(
 # -- finding a pip -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_virtualenv_without_pip_downloads_with_its_bundled_pip_from_pypi(
     tmp_path: Path,
 ) -> None:

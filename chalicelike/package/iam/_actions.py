@@ -15,6 +15,17 @@ import botocore.session  # type: ignore[import-untyped]
 from botocore import xform_name
 from botocore.loaders import Loader  # type: ignore[import-untyped]
 
+__all__ = [
+    "Member",
+    "client_call_actions",
+    "collection_member",
+    "iam_actions",
+    "iam_prefix",
+    "resource_member",
+    "service_model",
+    "service_wildcard",
+]
+
 # IAM prefixes that differ from the signing name (AWS's Service Authorization Reference).
 _PREFIXES = {
     "monitoring": "cloudwatch",

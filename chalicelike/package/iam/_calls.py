@@ -28,6 +28,8 @@ from ._inference import (
     callee,
 )
 
+__all__ = ["Scope", "SourceModule", "Usage", "find_boto3_usage"]
+
 Scope = ast.AST  # a Module, FunctionDef, AsyncFunctionDef, Lambda or ClassDef node
 
 # Client methods whose first argument names the call they make.

@@ -14,6 +14,17 @@ from ._actions import Member, collection_member, resource_member
 if TYPE_CHECKING:
     from ._calls import Scope, SourceModule
 
+__all__ = [
+    "AWS_VALUES",
+    "Analysis",
+    "Boto3",
+    "Client",
+    "Resource",
+    "argument",
+    "assignments",
+    "callee",
+]
+
 
 @dataclass(frozen=True)
 class Boto3:

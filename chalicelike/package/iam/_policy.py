@@ -14,6 +14,15 @@ from ..._tooling._project import app_sources
 from ..._tooling._settings import FunctionConfig
 from ..templates._aws import TemplateError, config_for
 
+__all__ = [
+    "NOTES_KEY",
+    "function_policies",
+    "generate_policy",
+    "load_policy_file",
+    "review_file",
+    "stage_policy",
+]
+
 VERSION = "2012-10-17"
 NOTES_KEY = "//"  # the review file's notes: JSON has no comments; dropped before IAM sees it
 

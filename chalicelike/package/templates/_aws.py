@@ -13,6 +13,31 @@ from ..._core._errors import ChaliceError
 from ..._tooling._manifest import API_FUNCTION, deployed_name
 from ..._tooling._settings import FunctionConfig
 
+__all__ = [
+    "ACCOUNT",
+    "LAMBDA_TRUST_POLICY",
+    "PARTITION",
+    "REGION",
+    "TemplateError",
+    "arn_region",
+    "bucket_arn",
+    "config_for",
+    "event_id",
+    "invoke_uri",
+    "lambda_name",
+    "logical_id",
+    "queue_arn",
+    "rest_api_stage_id",
+    "s3_eventbridge_pattern",
+    "ses_rule_arn",
+    "short_hash",
+    "sorted_mapping",
+    "stream_arn",
+    "sub",
+    "topic_arn",
+    "user_pool_arn",
+]
+
 PARTITION = "${AWS::Partition}"
 REGION = "${AWS::Region}"
 ACCOUNT = "${AWS::AccountId}"

@@ -11,6 +11,8 @@ from ..._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
 from ..._tooling._settings import StageConfig
 from ._aws import TemplateError
 
+__all__ = ["openapi_document", "path_parameters", "placeholder_uri"]
+
 # A function name → the integration URI API Gateway invokes it by (a string, or a template
 # intrinsic such as Fn::Sub).
 UriFor = Callable[[str], Any]

@@ -9,6 +9,14 @@ from typing import Any
 
 from .._aws import LAMBDA_TRUST_POLICY, bucket_arn, sub
 
+__all__ = [
+    "HANDLER",
+    "HANDLER_SOURCE",
+    "RESOURCE_TYPE",
+    "handler_resources",
+    "notification_configuration",
+]
+
 HANDLER = "S3NotificationsHandler"
 HANDLER_ROLE = "S3NotificationsRole"
 RESOURCE_TYPE = "Custom::S3BucketNotifications"
