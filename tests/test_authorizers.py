@@ -21,6 +21,7 @@ from chalicelike._auth._auth_policy import (
     AuthResponse,
     AuthRoute,
     MethodArn,
+    check_context,
     decode_jwt_claims,
     is_allowed,
     jwt_claims_allow,
@@ -183,7 +184,8 @@ def test_auth_response_paths_allow_every_method() -> None:
                 {
                     "Action": "execute-api:Invoke",
                     "Effect": "Allow",
-                    "Resource": [f"{PREFIX}/*/users/*", f"{PREFIX}/*/"],
+                    # As Chalice writes it: the path as given, '{id}' included.
+                    "Resource": [f"{PREFIX}/*/users/{{id}}", f"{PREFIX}/*/"],
                 }
             ],
         },
@@ -208,17 +210,18 @@ def test_auth_response_star_path_allows_the_whole_stage() -> None:
     assert not is_allowed(output["policyDocument"], GET_USER_ARN.replace("/dev/", "/prod/"))
 
 
-def test_auth_response_without_routes_denies_the_stage() -> None:
+def test_auth_response_without_routes_admits_nothing() -> None:
     output = AuthResponse([], "mallory").to_dict(request_for())
+    # Chalice's output: an Allow of no resource, which API Gateway reads as a denial.
     assert output["policyDocument"]["Statement"] == [
-        {"Action": "execute-api:Invoke", "Effect": "Deny", "Resource": [f"{PREFIX}/*/*"]}
+        {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": []}
     ]
     assert not is_allowed(output["policyDocument"], GET_USER_ARN)
 
 
-def test_auth_response_repeated_routes_appear_once() -> None:
+def test_auth_response_routes_are_written_as_given() -> None:
     response = AuthResponse(["/a", AuthRoute("/a", ["*"])], "alice")
-    assert response.resources(GET_USER_ARN) == [f"{PREFIX}/*/a"]
+    assert response.resources(GET_USER_ARN) == [f"{PREFIX}/*/a", f"{PREFIX}/*/a"]
 
 
 def test_auth_response_context_and_usage_key() -> None:
@@ -235,9 +238,12 @@ def test_auth_response_context_and_usage_key() -> None:
     ("value", "kind"),
     [({"nested": 1}, "dict"), (["a"], "list"), (None, "NoneType"), (b"x", "bytes")],
 )
-def test_auth_response_context_rejects_values_api_gateway_refuses(value: Any, kind: str) -> None:
+def test_check_context_names_values_api_gateway_refuses(value: Any, kind: str) -> None:
+    # AuthResponse keeps them, as Chalice does; API Gateway's step refuses them (a 500).
+    context = {"tenant": "acme", "groups": value}
+    assert AuthResponse(["/"], "alice", context).to_dict(request_for())["context"] == context
     with pytest.raises(InvalidResponseError) as error:
-        AuthResponse(["/"], "alice", {"tenant": "acme", "groups": value})
+        check_context(context)
     assert isinstance(error.value, ChaliceError)
     assert str(error.value) == (
         f"AuthResponse context['groups'] is {kind}; API Gateway accepts only strings, "
@@ -245,11 +251,13 @@ def test_auth_response_context_rejects_values_api_gateway_refuses(value: Any, ki
     )
 
 
-def test_auth_response_context_rejects_non_finite_numbers_and_non_string_keys() -> None:
+def test_check_context_refuses_non_finite_numbers_and_non_string_keys() -> None:
     with pytest.raises(InvalidResponseError, match=r"context\['score'\] is nan"):
-        AuthResponse(["/"], "alice", {"score": float("nan")})
+        check_context({"score": float("nan")})
     with pytest.raises(InvalidResponseError, match="context key 1 is not a string"):
-        AuthResponse(["/"], "alice", {1: "x"})
+        check_context({1: "x"})
+    with pytest.raises(InvalidResponseError, match="context must be a dict, not list"):
+        AuthResponse(["/"], "alice", ["x"])  # type: ignore[arg-type]
 
 
 def test_auth_response_rejects_bad_arguments() -> None:
@@ -276,11 +284,14 @@ def test_auth_route_checks_methods() -> None:
 
 
 def test_auth_response_policy_admits_exactly_its_routes() -> None:
-    output = AuthResponse([AuthRoute("/users/{id}", ["GET"])], "alice").to_dict(request_for())
+    output = AuthResponse([AuthRoute("/users/*", ["GET"])], "alice").to_dict(request_for())
     policy = output["policyDocument"]
     assert is_allowed(policy, GET_USER_ARN)
     assert not is_allowed(policy, f"{PREFIX}/DELETE/users/42")
     assert not is_allowed(policy, f"{PREFIX}/GET/users")
+    # A '{param}' segment is compared literally by API Gateway, as here: it admits no value.
+    literal = AuthResponse([AuthRoute("/users/{id}", ["GET"])], "alice").to_dict(request_for())
+    assert not is_allowed(literal["policyDocument"], GET_USER_ARN)
 
 
 # -- AuthRequest ------------------------------------------------------------------------------
@@ -368,7 +379,7 @@ def test_auth_request_malformed_events_name_what_is_missing(event: Any, message:
 
 def token_authorizer(request: AuthRequest) -> AuthResponse:
     if request.token == "allow-alice":
-        return AuthResponse([AuthRoute("/users/{id}", ["GET"])], "alice", {"tenant": "acme"})
+        return AuthResponse([AuthRoute("/users/*", ["GET"])], "alice", {"tenant": "acme"})
     return AuthResponse([], "anonymous")
 
 

@@ -615,3 +615,25 @@ def test_hand_built_sqs_records_without_message_id_read_as_in_chalice() -> None:
 
         work({"Records": [{"body": "b", "receiptHandle": "r"}]}, _Context())
     assert seen[1] == seen[0] == [("b", "r")]
+
+
+AUTH_ROUTES: list[Any] = [
+    [],
+    ["*"],
+    ["/foo/{id}", "/"],
+    [("/foo/{id}", ["GET", "PUT"])],
+    ["/a", ("/a", ["*"])],
+]
+
+
+@pytest.mark.parametrize("routes", AUTH_ROUTES)
+@pytest.mark.parametrize("context", [None, {"k": "v", "n": None, "nested": {"b": 1}}])
+def test_auth_response_to_dict_is_chalices(routes: list[Any], context: Any) -> None:
+    arn = "arn:aws:execute-api:us-west-2:123:rest-api-id/dev/GET/foo/7"
+    dicts = []
+    for fw in (chalice, chalicelike):
+        built = [r if isinstance(r, str) else fw.AuthRoute(*r) for r in routes]
+        app_module = importlib.import_module(f"{fw.__name__}.app")
+        request = app_module.AuthRequest("TOKEN", "tok", arn)
+        dicts.append(fw.AuthResponse(built, principal_id="p", context=context).to_dict(request))
+    assert dicts[1] == dicts[0]

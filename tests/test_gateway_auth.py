@@ -310,6 +310,13 @@ def policy(effect: str, resource: str = "arn:aws:execute-api:*") -> dict[str, An
         ({"policyDocument": policy("Allow")}, 500, None),
         ({"principalId": "u", "policyDocument": "nope"}, 500, None),
         ({"principalId": "u", "policyDocument": policy("Allow"), "context": [1]}, 500, None),
+        # Context values AuthResponse takes (as Chalice) but API Gateway refuses: a 500.
+        ({"principalId": "u", "policyDocument": policy("Allow"), "context": {"a": {"b": 1}}},
+         500, None),
+        ({"principalId": "u", "policyDocument": policy("Allow"), "context": {"a": None}},
+         500, None),
+        ({"principalId": "u", "policyDocument": policy("Deny"), "context": {"a": [1]}},
+         500, None),
         (None, 500, None),
         ("Allow", 500, None),
     ],

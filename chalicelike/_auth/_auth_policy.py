@@ -159,14 +159,6 @@ class AuthRoute:
         return f"AuthRoute({self.path!r}, {self.methods!r})"
 
 
-def _resource_path(path: str) -> str:
-    # A route's "{param}" segments become '*' in the ARN: the methodArn carries the
-    # request's real values. Note that IAM's '*' also matches '/', so "/users/{id}"
-    # admits "/users/1/anything" too.
-    segments = path.strip("/").split("/")
-    return "/".join("*" if s.startswith("{") and s.endswith("}") else s for s in segments)
-
-
 def check_context(context: Mapping[str, Any]) -> dict[str, str | int | float | bool]:
     """The context an authorizer returns, checked: API Gateway takes only flat values.
 
@@ -198,7 +190,7 @@ class AuthResponse:
     """What an authorizer function returns: the routes a principal may call, and context.
 
     `routes` holds paths (every method) or AuthRoute objects; the path "*" means every
-    route in the stage. No routes at all denies everything.
+    route in the stage. No routes at all admits nothing.
     """
 
     __slots__ = ("context", "principal_id", "routes", "usage_identifier_key")
@@ -227,33 +219,37 @@ class AuthResponse:
                 )
             self.routes.append(route)
         self.principal_id = principal_id
-        self.context: dict[str, str | int | float | bool] = check_context(context or {})
+        if context is not None and not isinstance(context, Mapping):
+            raise InvalidResponseError(
+                f"AuthResponse context must be a dict, not {type(context).__name__}"
+            )
+        # Taken as given, as Chalice does; API Gateway's refusal of values that are not
+        # flat (objects, lists, null) is its step's business (check_context).
+        self.context: dict[str, Any] = {} if context is None else dict(context)
         self.usage_identifier_key = usage_identifier_key
 
     def resources(self, method_arn: str | MethodArn) -> list[str]:
         """The policy's resource ARNs, in the order of `routes`, in the request's stage.
 
-        With no routes this is every method in the stage, which the policy denies.
+        As Chalice writes them: a route's path as given, '{param}' segments included,
+        which API Gateway compares literally (use '*' to stand for a segment). With no
+        routes the list is empty: the Allow statement admits nothing.
         """
         prefix = stage_prefix(method_arn)
-        if not self.routes:
-            return [f"{prefix}/*/*"]
         resources: list[str] = []
         for route in self.routes:
             path, methods = (
                 (route, ["*"]) if isinstance(route, str) else (route.path, route.methods)
             )
-            resource = "*" if path == "*" else _resource_path(path)
-            for method in methods:
-                if f"{prefix}/{method}/{resource}" not in resources:
-                    resources.append(f"{prefix}/{method}/{resource}")
+            resource = "*" if path == "*" else path.removeprefix("/")
+            resources.extend(f"{prefix}/{method}/{resource}" for method in methods)
         return resources
 
     def to_dict(self, request: AuthRequest) -> dict[str, Any]:
         """The output API Gateway expects from a Lambda authorizer, for this request."""
         statement = {
             "Action": INVOKE_ACTION,
-            "Effect": "Allow" if self.routes else "Deny",
+            "Effect": "Allow",
             "Resource": self.resources(request.method_arn),
         }
         output: dict[str, Any] = {

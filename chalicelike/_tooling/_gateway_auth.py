@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from .._auth._auth_policy import (
+    check_context,
     decode_jwt_claims,
     jwt_claims_allow,
     method_arn_for,
@@ -172,16 +173,19 @@ def request_event(call: AuthorizerCall, request: GatewayRequest) -> dict[str, An
 
 def authorizer_outcome(call: AuthorizerCall, output: object) -> AuthOutcome:
     """What API Gateway makes of an authorizer's output: 403 unless its policy (or simple
-    response) admits the request, 500 when the output is malformed, else the context."""
+    response) admits the request, 500 when the output is malformed, else the context.
+
+    A context value that is not flat (an object, a list, null), which Chalice's
+    AuthResponse takes, is malformed output to API Gateway: a 500.
+    """
     try:
-        if not response_allows(output, call.method_arn):
-            return _forbidden()
+        allowed = response_allows(output, call.method_arn)
+        assert isinstance(output, Mapping)  # response_allows refuses anything else
+        extra = check_context(output.get("context") or {})
     except InvalidResponseError:
         return _authorizer_error()
-    assert isinstance(output, Mapping)  # response_allows refuses anything else
-    extra = output.get("context") or {}
-    if not isinstance(extra, Mapping):
-        return _authorizer_error()
+    if not allowed:
+        return _forbidden()
     context: dict[str, Any] = {}
     if "principalId" in output:
         context["principalId"] = output["principalId"]
