@@ -107,6 +107,18 @@ def test_token_authorizer_allows_and_injects_context(client: Any) -> None:
 def test_missing_token_is_401_without_calling_the_authorizer(client: Any) -> None:
     answer = client.http.get("/orders/7")
     assert (answer.status_code, answer.json_body) == (401, {"message": "Unauthorized"})
+    assert answer.headers["x-amzn-errortype"] == "UnauthorizedException"  # as API Gateway
+
+
+@pytest.mark.parametrize(
+    ("token", "error_type"),
+    [("deny", "AccessDeniedException"), ("boom", "AuthorizerConfigurationException")],
+)
+def test_api_gateways_answers_name_their_error_type(
+    client: Any, token: str, error_type: str
+) -> None:
+    answer = client.http.get("/orders/7", headers={"Authorization": token})
+    assert answer.headers["x-amzn-errortype"] == error_type
 
 
 @pytest.mark.parametrize(

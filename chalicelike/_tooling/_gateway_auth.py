@@ -69,18 +69,24 @@ class AuthorizerCall(NamedTuple):
     ttl_seconds: int  # how long API Gateway may reuse the output; 0: never
 
 
+# API Gateway names the kind of each of its own errors in the x-amzn-ErrorType header.
+
+
 def _unauthorized() -> AuthOutcome:
-    return AuthOutcome(Response({"message": "Unauthorized"}, status_code=401), None)
+    headers: dict[str, str | list[str]] = {"x-amzn-ErrorType": "UnauthorizedException"}
+    return AuthOutcome(Response({"message": "Unauthorized"}, headers, 401), None)
 
 
 def _forbidden() -> AuthOutcome:
     body = {"Message": "User is not authorized to access this resource"}
-    return AuthOutcome(Response(body, status_code=403), None)
+    headers: dict[str, str | list[str]] = {"x-amzn-ErrorType": "AccessDeniedException"}
+    return AuthOutcome(Response(body, headers, 403), None)
 
 
 def _authorizer_error() -> AuthOutcome:
     # API Gateway's AuthorizerConfigurationException: a 500 whose message is null.
-    return AuthOutcome(Response({"message": None}, status_code=500), None)
+    headers: dict[str, str | list[str]] = {"x-amzn-ErrorType": "AuthorizerConfigurationException"}
+    return AuthOutcome(Response({"message": None}, headers, 500), None)
 
 
 def begin_authorization(authorizer: Any, request: GatewayRequest) -> AuthOutcome | AuthorizerCall:
