@@ -4,10 +4,11 @@ the manifest and the stage's config. Each writer (SAM/CloudFormation, Terraform)
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from ..._tooling._manifest import (
     API_FUNCTION,
@@ -17,19 +18,36 @@ from ..._tooling._manifest import (
     RouteSpec,
 )
 from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
-from ._aws import TemplateError, config_for, lambda_name
+from ._aws import (
+    TemplateError,
+    arn_region,
+    config_for,
+    lambda_name,
+    queue_arn,
+    s3_eventbridge_pattern,
+    ses_rule_arn,
+    stream_arn,
+    topic_arn,
+    user_pool_arn,
+)
 
 __all__ = [
     "REPORT_FAILURES",
+    "ApiParts",
     "Deployment",
+    "EventParts",
+    "EventSource",
     "FrontDoor",
     "Function",
+    "FunctionParts",
     "HttpAuthorizer",
     "HttpRoute",
     "Role",
+    "Template",
     "Vpc",
     "build_deployment",
     "clean_policy",
+    "write",
 ]
 
 # The function names the records that failed instead of failing the whole batch: the
@@ -110,6 +128,49 @@ class HttpRoute:
 
 
 @dataclass(frozen=True)
+class EventSource:
+    """What invokes a function besides an API: a queue, a stream, a topic, a rule, ...
+
+    ARNs are in `Fn::Sub` syntax (`_aws`); `kind` is the manifest's ('sqs', 'sns', ...).
+    """
+
+    function: Function
+    arn: str = ""  # the queue, stream, topic, user pool, bucket or SES rule
+    pattern: dict[str, Any] | None = None  # an EventBridge rule's event pattern
+    region: str | None = None  # a topic in another region is subscribed to there
+    rule_set: str = ""  # SES: the receipt rule set the rule goes in
+    makes_rule_set: bool = False  # SES: none named, the package makes `<app>-<stage>`
+
+    @property
+    def kind(self) -> str:
+        return self.function.entry.kind
+
+    @property
+    def entry(self) -> FunctionEntry:
+        return self.function.entry
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.function.entry.settings
+
+    def mapping(self) -> dict[str, Any]:
+        """A queue's or stream's event source mapping settings, in Lambda's API's words
+        (snake_case), after the source's ARN and the function."""
+        settings = self.settings
+        mapping: dict[str, Any] = {
+            "batch_size": settings["batch_size"],
+            "maximum_batching_window_in_seconds": settings["maximum_batching_window_in_seconds"],
+            "function_response_types": REPORT_FAILURES,
+            "enabled": True,
+        }
+        if "starting_position" in settings:  # streams only
+            mapping["starting_position"] = settings["starting_position"]
+        if settings.get("maximum_concurrency"):  # queues only
+            mapping["scaling_config"] = {"maximum_concurrency": settings["maximum_concurrency"]}
+        return mapping
+
+
+@dataclass(frozen=True)
 class Deployment:
     """What an app in one stage deploys as."""
 
@@ -119,6 +180,7 @@ class Deployment:
     roles: tuple[Role, ...]
     front_door: FrontDoor
     http_routes: tuple[HttpRoute, ...] = ()  # FrontDoor.HTTP only
+    event_sources: tuple[EventSource, ...] = ()  # in the functions' order
     api_gateway_policy: Mapping[str, Any] | None = None  # the REST API's resource policy
 
     @property
@@ -153,6 +215,14 @@ class Deployment:
         return [API_FUNCTION, *authorizers]
 
     @property
+    def websocket_api_name(self) -> str:
+        return f"{self.app_name}-{self.stage.stage}-websocket-api"
+
+    def websocket_route_keys(self) -> list[str]:
+        """The websocket routes ($connect, $default, $disconnect) handled, sorted."""
+        return sorted(str(f.entry.settings["route_key"]) for f in self.of_kind("websocket"))
+
+    @property
     def url_functions(self) -> list[str]:
         return [function.name for function in self.functions if function.config.function_url]
 
@@ -163,12 +233,6 @@ class Deployment:
         for function in self.of_kind("s3"):
             by_bucket.setdefault(str(function.entry.settings["bucket"]), []).append(function)
         return sorted(by_bucket.items())
-
-    def ses_rule_set(self, function: Function) -> tuple[str, bool]:
-        """The receipt rule set a function's rule goes in, and whether the package makes it
-        (none named: the app's own, `<app>-<stage>`)."""
-        named = function.entry.settings.get("rule_set")
-        return (str(named), False) if named else (f"{self.app_name}-{self.stage.stage}", True)
 
     def rest_domain_edge(self, domain: CustomDomain) -> bool:
         """Whether the REST API's domain is an edge one (CloudFront's certificate region)."""
@@ -201,7 +265,7 @@ def build_deployment(
     )
     front_door = _front_door(manifest, stage, configs)
     http_routes = _http_routes(manifest.routes) if front_door is FrontDoor.HTTP else ()
-    return Deployment(
+    deployment = Deployment(
         manifest=manifest,
         stage=stage,
         functions=functions,
@@ -209,6 +273,10 @@ def build_deployment(
         front_door=front_door,
         http_routes=http_routes,
         api_gateway_policy=api_gateway_policy,
+    )
+    sources = (_event_source(deployment, function) for function in functions)
+    return dataclasses.replace(
+        deployment, event_sources=tuple(source for source in sources if source is not None)
     )
 
 
@@ -369,3 +437,144 @@ def _http_identity_sources(options: Mapping[str, Any]) -> tuple[str, ...]:
                 converted.append(http + source[len(rest) :])
                 break
     return tuple(converted)
+
+
+def _event_source(deployment: Deployment, function: Function) -> EventSource | None:
+    settings = function.entry.settings
+    kind = function.entry.kind
+    if kind == "s3":
+        # A bucket's classic notifications are one configuration (`Deployment.s3_buckets`);
+        # only a function reading the bucket's events from EventBridge has a source of its own.
+        if not settings.get("via_eventbridge"):
+            return None
+        return EventSource(function, pattern=s3_eventbridge_pattern(settings))
+    if kind == "sns":
+        topic = str(settings["topic"])
+        return EventSource(function, arn=topic_arn(topic), region=arn_region(topic))
+    if kind == "sqs":
+        return EventSource(function, arn=queue_arn(settings))
+    if kind == "kinesis":
+        return EventSource(function, arn=stream_arn(str(settings["stream"])))
+    if kind == "dynamodb":
+        return EventSource(function, arn=str(settings["stream_arn"]))
+    if kind == "cloudwatch":
+        return EventSource(function, pattern=settings["event_pattern"])
+    if kind == "scheduled":
+        return EventSource(function)
+    if kind == "ses":
+        named = settings.get("rule_set")
+        rule_set = str(named) if named else f"{deployment.app_name}-{deployment.stage.stage}"
+        rule = ses_rule_arn(rule_set, deployment.deployed_name(function.name))
+        return EventSource(function, arn=rule, rule_set=rule_set, makes_rule_set=not named)
+    if kind == "cognito":
+        return EventSource(function, arn=user_pool_arn(str(settings["user_pool"])))
+    return None  # the API, websocket handlers, authorizers, pure Lambda functions
+
+
+# -- writing: one walk over the deployment, each format's spelling of its parts ----------------
+
+
+class Template:
+    """What a writer builds for a deployment (a stack, a Terraform document)."""
+
+    deployment: Deployment
+
+    @property
+    def manifest(self) -> AppManifest:
+        return self.deployment.manifest
+
+    @property
+    def stage(self) -> StageConfig:
+        return self.deployment.stage
+
+    def config(self, function: str) -> FunctionConfig:
+        return self.deployment.config(function)
+
+
+T = TypeVar("T", bound=Template)
+T_contra = TypeVar("T_contra", bound=Template, contravariant=True)
+
+
+class FunctionParts(Protocol[T_contra]):
+    """How a format writes a role and a function (a writer's module satisfies it)."""
+
+    def role(self, template: T_contra, role: Role, /) -> None: ...
+
+    def function(self, template: T_contra, function: Function, /) -> None: ...
+
+
+class ApiParts(Protocol[T_contra]):
+    """How a format writes what serves requests."""
+
+    def function_url(self, template: T_contra, function: str, /) -> None: ...
+
+    def rest_api(self, template: T_contra, /) -> None: ...
+
+    def http_api(self, template: T_contra, /) -> None: ...
+
+    def websocket_api(self, template: T_contra, handlers: list[Function], /) -> None: ...
+
+
+class EventParts(Protocol[T_contra]):
+    """How a format writes each kind of event source, and the buckets' notifications."""
+
+    def s3_rule(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def sns_subscription(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def stream_mapping(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def event_rule(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def schedule(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def ses_rule(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def cognito_trigger(self, template: T_contra, source: EventSource, /) -> None: ...
+
+    def s3_notifications(
+        self, template: T_contra, buckets: list[tuple[str, list[Function]]], /
+    ) -> None: ...
+
+
+def write(
+    template: T, functions: FunctionParts[T], apis: ApiParts[T], events: EventParts[T]
+) -> None:
+    """Hand every part of `template`'s deployment to the format's writers, in one order."""
+    deployment = template.deployment
+    for role in deployment.roles:
+        functions.role(template, role)
+    for function in deployment.functions:
+        functions.function(template, function)
+    for name in deployment.url_functions:
+        apis.function_url(template, name)
+    if deployment.front_door is FrontDoor.HTTP:
+        apis.http_api(template)
+    elif deployment.front_door is FrontDoor.REST:
+        apis.rest_api(template)
+    handlers = deployment.of_kind("websocket")
+    if handlers:
+        apis.websocket_api(template, handlers)
+    for source in deployment.event_sources:
+        _write_event_source(template, events, source)
+    buckets = deployment.s3_buckets()
+    if buckets:
+        events.s3_notifications(template, buckets)
+
+
+def _write_event_source(template: T, events: EventParts[T], source: EventSource) -> None:
+    match source.kind:
+        case "s3":  # a bucket's events through EventBridge (`via_eventbridge`)
+            events.s3_rule(template, source)
+        case "sns":
+            events.sns_subscription(template, source)
+        case "sqs" | "kinesis" | "dynamodb":  # read by Lambda: an event source mapping
+            events.stream_mapping(template, source)
+        case "cloudwatch":
+            events.event_rule(template, source)
+        case "scheduled":
+            events.schedule(template, source)
+        case "ses":
+            events.ses_rule(template, source)
+        case "cognito":
+            events.cognito_trigger(template, source)

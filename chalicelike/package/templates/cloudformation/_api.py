@@ -16,12 +16,12 @@ from .._aws import (
     short_hash,
     sub,
 )
-from .._model import FrontDoor, HttpAuthorizer, HttpRoute
+from .._model import Function, HttpAuthorizer, HttpRoute
 from .._openapi import openapi_document
 from ._domains import add_rest_domain, add_v2_domain
 from ._stack import Stack
 
-__all__ = ["add_front_doors"]
+__all__ = ["function_url", "http_api", "rest_api", "websocket_api"]
 
 APIGATEWAY = "apigateway.amazonaws.com"
 
@@ -38,21 +38,7 @@ def _uri_for(function: str) -> Any:
     return sub(invoke_uri(f"${{{logical_id(function)}.Arn}}"))
 
 
-def add_front_doors(stack: Stack) -> None:
-    """What serves the routes (a REST or HTTP API, or a Function URL), each function's
-    own Function URL, and the websocket API."""
-    deployment = stack.deployment
-    for function in deployment.url_functions:
-        add_function_url(stack, function)
-    if deployment.front_door is FrontDoor.HTTP:
-        add_http_api(stack)
-    elif deployment.front_door is FrontDoor.REST:
-        add_rest_api(stack)
-    if deployment.of_kind("websocket"):
-        add_websocket_api(stack)
-
-
-def add_rest_api(stack: Stack) -> None:
+def rest_api(stack: Stack) -> None:
     stage = stack.stage
     policy = stack.deployment.api_gateway_policy
     body = openapi_document(stack.manifest, stage, _uri_for, policy)
@@ -99,7 +85,7 @@ def add_rest_api(stack: Stack) -> None:
 # -- HTTP API -------------------------------------------------------------------------------
 
 
-def add_http_api(stack: Stack) -> None:
+def http_api(stack: Stack) -> None:
     stage = stack.stage
     stack.add(
         "HttpAPI",
@@ -188,7 +174,7 @@ def _http_authorizer(authorizer: HttpAuthorizer) -> dict[str, Any]:
 # -- Function URLs and websockets ---------------------------------------------------------------
 
 
-def add_function_url(stack: Stack, function: str) -> None:
+def function_url(stack: Stack, function: str) -> None:
     function_id = logical_id(function)
     url = stack.add(
         f"{function_id}Url",
@@ -221,13 +207,13 @@ def add_function_url(stack: Stack, function: str) -> None:
     stack.output(name, {"Fn::GetAtt": [url, "FunctionUrl"]}, f"{function}'s Function URL")
 
 
-def add_websocket_api(stack: Stack) -> None:
-    handlers = [function.entry for function in stack.deployment.of_kind("websocket")]
+def websocket_api(stack: Stack, functions: list[Function]) -> None:
+    handlers = [function.entry for function in functions]
     stack.add(
         "WebsocketAPI",
         "AWS::ApiGatewayV2::Api",
         {
-            "Name": f"{stack.manifest.app_name}-{stack.stage.stage}-websocket-api",
+            "Name": stack.deployment.websocket_api_name,
             "ProtocolType": "WEBSOCKET",
             # Chalice's: a message's "action" field picks its route; none matched → $default.
             "RouteSelectionExpression": "$request.body.action",
@@ -235,7 +221,7 @@ def add_websocket_api(stack: Stack) -> None:
         },
     )
     routes = [_add_websocket_route(stack, entry) for entry in handlers]
-    keys = sorted(str(e.settings["route_key"]) for e in handlers)
+    keys = stack.deployment.websocket_route_keys()
     # As for REST: a new set of routes needs a new Deployment to be served.
     deployment = stack.add(
         f"WebsocketAPIDeployment{short_hash(keys)}",

@@ -3,49 +3,33 @@ SAM's `Events` cannot reach buckets or user pools outside the template, so none 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ...._tooling._manifest import FunctionEntry
-from .._aws import (
-    arn_region,
-    bucket_arn,
-    event_id,
-    logical_id,
-    queue_arn,
-    s3_eventbridge_pattern,
-    ses_rule_arn,
-    stream_arn,
-    sub,
-    topic_arn,
-    user_pool_arn,
-)
-from .._model import REPORT_FAILURES
+from .._aws import bucket_arn, event_id, logical_id, sub
+from .._model import EventSource, Function
 from . import _s3_notifications as s3n
 from ._stack import Stack
 
-__all__ = ["add_event_sources"]
+__all__ = [
+    "cognito_trigger",
+    "event_rule",
+    "s3_notifications",
+    "s3_rule",
+    "schedule",
+    "ses_rule",
+    "sns_subscription",
+    "stream_mapping",
+]
 
 
-def add_event_sources(stack: Stack) -> None:
-    for entry in stack.manifest.functions:
-        adder = _ADDERS.get(entry.kind)
-        if adder is not None:
-            adder(stack, entry)
-    _add_s3_notifications(stack)
+def s3_rule(stack: Stack, source: EventSource) -> None:
+    pattern = {"EventPattern": source.pattern}
+    _add_rule(stack, source.entry, f"{logical_id(source.entry.name)}S3Rule", pattern)
 
 
-def _add_s3_via_eventbridge(stack: Stack, entry: FunctionEntry) -> None:
-    if entry.settings.get("via_eventbridge"):
-        pattern = {"EventPattern": s3_eventbridge_pattern(entry.settings)}
-        _add_rule(stack, entry, f"{logical_id(entry.name)}S3Rule", pattern)
-
-
-def _add_s3_notifications(stack: Stack) -> None:
+def s3_notifications(stack: Stack, buckets: list[tuple[str, list[Function]]]) -> None:
     """One custom resource per bucket: they read-modify-write, so two on one bucket race."""
-    buckets = stack.deployment.s3_buckets()
-    if not buckets:
-        return
     for logical, resource in s3n.handler_resources([bucket for bucket, _ in buckets]).items():
         stack.add(logical, resource["Type"], resource["Properties"])
     for bucket, functions in buckets:
@@ -77,67 +61,52 @@ def _add_s3_notifications(stack: Stack) -> None:
         )
 
 
-def _add_sns(stack: Stack, entry: FunctionEntry) -> None:
-    topic = str(entry.settings["topic"])
+def sns_subscription(stack: Stack, source: EventSource) -> None:
+    name = source.entry.name
     properties: dict[str, Any] = {
         "Protocol": "lambda",
-        "Endpoint": stack.function_arn(entry.name),
-        "TopicArn": sub(topic_arn(topic)),
+        "Endpoint": stack.function_arn(name),
+        "TopicArn": sub(source.arn),
     }
-    region = arn_region(topic)
-    if region is not None:
-        properties["Region"] = region  # a topic elsewhere is subscribed to in its region
+    if source.region is not None:
+        properties["Region"] = source.region  # a topic elsewhere is subscribed to in its region
     subscription = stack.add(
-        event_id(entry.name, "SnsSubscription"), "AWS::SNS::Subscription", properties
+        event_id(name, "SnsSubscription"), "AWS::SNS::Subscription", properties
     )
-    stack.permission(
-        entry.name, "", "sns.amazonaws.com", sub(topic_arn(topic)), logical=subscription
-    )
+    stack.permission(name, "", "sns.amazonaws.com", sub(source.arn), logical=subscription)
 
 
-def _add_sqs(stack: Stack, entry: FunctionEntry) -> None:
-    settings = entry.settings
-    properties = _mapping_properties(stack, entry, sub(queue_arn(settings)))
-    if settings.get("maximum_concurrency"):
-        properties["ScalingConfig"] = {"MaximumConcurrency": settings["maximum_concurrency"]}
-    stack.add(event_id(entry.name, "SqsEventSource"), "AWS::Lambda::EventSourceMapping", properties)
+def stream_mapping(stack: Stack, source: EventSource) -> None:
+    """A queue or stream read by Lambda for the function: 'OnJobOnJobSqsEventSource'."""
+    properties: dict[str, Any] = {
+        "EventSourceArn": sub(source.arn),
+        "FunctionName": {"Ref": logical_id(source.entry.name)},
+    }
+    properties.update(_pascal_case(source.mapping()))
+    mapping_id = event_id(source.entry.name, f"{source.kind.capitalize()}EventSource")
+    stack.add(mapping_id, "AWS::Lambda::EventSourceMapping", properties)
 
 
-def _add_kinesis(stack: Stack, entry: FunctionEntry) -> None:
-    properties = _mapping_properties(stack, entry, sub(stream_arn(str(entry.settings["stream"]))))
-    properties["StartingPosition"] = entry.settings["starting_position"]
-    stack.add(
-        event_id(entry.name, "KinesisEventSource"), "AWS::Lambda::EventSourceMapping", properties
-    )
-
-
-def _add_dynamodb(stack: Stack, entry: FunctionEntry) -> None:
-    properties = _mapping_properties(stack, entry, entry.settings["stream_arn"])
-    properties["StartingPosition"] = entry.settings["starting_position"]
-    stack.add(
-        event_id(entry.name, "DynamodbEventSource"), "AWS::Lambda::EventSourceMapping", properties
-    )
-
-
-def _mapping_properties(stack: Stack, entry: FunctionEntry, source_arn: Any) -> dict[str, Any]:
+def _pascal_case(settings: dict[str, Any]) -> dict[str, Any]:
+    """Lambda's API's snake_case names in CloudFormation's PascalCase: batch_size → BatchSize."""
     return {
-        "EventSourceArn": source_arn,
-        "FunctionName": {"Ref": logical_id(entry.name)},
-        "BatchSize": entry.settings["batch_size"],
-        "MaximumBatchingWindowInSeconds": entry.settings["maximum_batching_window_in_seconds"],
-        "FunctionResponseTypes": REPORT_FAILURES,
-        "Enabled": True,
+        "".join(word.capitalize() for word in key.split("_")): (
+            _pascal_case(value) if isinstance(value, dict) else value
+        )
+        for key, value in settings.items()
     }
 
 
-def _add_cloudwatch(stack: Stack, entry: FunctionEntry) -> None:
-    properties: dict[str, Any] = {"EventPattern": entry.settings["event_pattern"]}
+def event_rule(stack: Stack, source: EventSource) -> None:
+    entry = source.entry
+    properties: dict[str, Any] = {"EventPattern": source.pattern}
     if entry.settings.get("bus"):
         properties["EventBusName"] = entry.settings["bus"]
     _add_rule(stack, entry, event_id(entry.name, "Event"), properties)
 
 
-def _add_schedule(stack: Stack, entry: FunctionEntry) -> None:
+def schedule(stack: Stack, source: EventSource) -> None:
+    entry = source.entry
     properties: dict[str, Any] = {"ScheduleExpression": entry.settings["expression"]}
     if entry.settings.get("description"):
         properties["Description"] = entry.settings["description"]
@@ -160,9 +129,10 @@ def _add_rule(stack: Stack, entry: FunctionEntry, logical: str, properties: dict
     )
 
 
-def _add_ses(stack: Stack, entry: FunctionEntry) -> None:
-    rule_set, app_owned = stack.deployment.ses_rule_set(stack.deployment.function(entry.name))
-    if app_owned and "SESRuleSet" not in stack.resources:
+def ses_rule(stack: Stack, source: EventSource) -> None:
+    entry = source.entry
+    rule_set = source.rule_set
+    if source.makes_rule_set and "SESRuleSet" not in stack.resources:
         stack.add("SESRuleSet", "AWS::SES::ReceiptRuleSet", {"RuleSetName": rule_set})
         stack.output(
             "SESRuleSetName",
@@ -171,8 +141,7 @@ def _add_ses(stack: Stack, entry: FunctionEntry) -> None:
             "aws ses set-active-receipt-rule-set --rule-set-name <name>",
         )
     rule_name = stack.deployment.deployed_name(entry.name)
-    rule_arn = ses_rule_arn(rule_set, rule_name)
-    permission = stack.permission(entry.name, "Ses", "ses.amazonaws.com", sub(rule_arn), True)
+    permission = stack.permission(entry.name, "Ses", "ses.amazonaws.com", sub(source.arn), True)
     rule: dict[str, Any] = {
         "Name": rule_name,
         "Enabled": True,
@@ -199,14 +168,15 @@ def _add_ses(stack: Stack, entry: FunctionEntry) -> None:
     )
 
 
-def _add_cognito(stack: Stack, entry: FunctionEntry) -> None:
+def cognito_trigger(stack: Stack, source: EventSource) -> None:
     """Permission for the pool, and an output saying what to attach.
 
     A pool's triggers are part of the pool: CloudFormation can set them only on a pool it
     creates, and UpdateUserPool resets every setting it is not given, so we do not.
     """
+    entry = source.entry
     pool = str(entry.settings["user_pool"])
-    stack.permission(entry.name, "Cognito", "cognito-idp.amazonaws.com", sub(user_pool_arn(pool)))
+    stack.permission(entry.name, "Cognito", "cognito-idp.amazonaws.com", sub(source.arn))
     triggers = ", ".join(entry.settings["triggers"])
     stack.output(
         f"{logical_id(entry.name)}CognitoTriggers",
@@ -214,16 +184,3 @@ def _add_cognito(stack: Stack, entry: FunctionEntry) -> None:
         "Attach the function to these triggers (aws cognito-idp update-user-pool "
         "--lambda-config, giving the pool's other settings too)",
     )
-
-
-_ADDERS: dict[str, Callable[[Stack, FunctionEntry], None]] = {
-    "s3": _add_s3_via_eventbridge,
-    "sns": _add_sns,
-    "sqs": _add_sqs,
-    "kinesis": _add_kinesis,
-    "dynamodb": _add_dynamodb,
-    "cloudwatch": _add_cloudwatch,
-    "scheduled": _add_schedule,
-    "ses": _add_ses,
-    "cognito": _add_cognito,
-}

@@ -7,33 +7,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...._tooling._manifest import AppManifest
-from ...._tooling._settings import FunctionConfig, StageConfig
 from .._aws import TemplateError, logical_id, sorted_mapping
-from .._model import Deployment
+from .._model import Deployment, Template
 
 __all__ = ["Stack"]
 
 
 @dataclass
-class Stack:
+class Stack(Template):
     """The template of `deployment`, SAM's (`sam`) or plain CloudFormation's."""
 
     deployment: Deployment
     sam: bool
     resources: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def manifest(self) -> AppManifest:
-        return self.deployment.manifest
-
-    @property
-    def stage(self) -> StageConfig:
-        return self.deployment.stage
-
-    def config(self, function: str) -> FunctionConfig:
-        return self.deployment.config(function)
 
     def add(
         self,

@@ -8,29 +8,17 @@ from typing import Any
 
 from ...._tooling._manifest import API_FUNCTION, FunctionEntry
 from .._aws import logical_id, short_hash
-from .._model import FrontDoor, HttpAuthorizer, HttpRoute
+from .._model import Function, HttpAuthorizer, HttpRoute
 from .._openapi import openapi_document
 from ._document import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
 from ._domains import add_rest_domain, add_v2_domain
 
-__all__ = ["add_front_doors"]
+__all__ = ["function_url", "http_api", "rest_api", "websocket_api"]
 
 APIGATEWAY = "apigateway.amazonaws.com"
 
 
-def add_front_doors(document: Document) -> None:
-    deployment = document.deployment
-    for function in deployment.url_functions:
-        add_function_url(document, function)
-    if deployment.front_door is FrontDoor.HTTP:
-        add_http_api(document)
-    elif deployment.front_door is FrontDoor.REST:
-        add_rest_api(document)
-    if deployment.of_kind("websocket"):
-        add_websocket_api(document)
-
-
-def add_rest_api(document: Document) -> None:
+def rest_api(document: Document) -> None:
     stage = document.stage
     body = openapi_document(
         document.manifest,
@@ -89,7 +77,7 @@ def add_rest_api(document: Document) -> None:
     document.output("EndpointURL", "${aws_api_gateway_stage.rest_api.invoke_url}/")
 
 
-def add_function_url(document: Document, function: str) -> None:
+def function_url(document: Document, function: str) -> None:
     name = tf_name(function)
     document.add(
         "aws_lambda_function_url",
@@ -123,7 +111,7 @@ def add_function_url(document: Document, function: str) -> None:
     document.output(label, f"${{aws_lambda_function_url.{name}.function_url}}")
 
 
-def add_http_api(document: Document) -> None:
+def http_api(document: Document) -> None:
     api = "${aws_apigatewayv2_api.http_api.id}"
     document.add(
         "aws_apigatewayv2_api",
@@ -208,21 +196,21 @@ def _authorizer(document: Document, authorizer: HttpAuthorizer) -> dict[str, Any
     return body
 
 
-def add_websocket_api(document: Document) -> None:
-    handlers = [function.entry for function in document.deployment.of_kind("websocket")]
+def websocket_api(document: Document, functions: list[Function]) -> None:
+    handlers = [function.entry for function in functions]
     api = "${aws_apigatewayv2_api.websocket_api.id}"
     document.add(
         "aws_apigatewayv2_api",
         "websocket_api",
         {
-            "name": f"{document.manifest.app_name}-{document.stage.stage}-websocket-api",
+            "name": document.deployment.websocket_api_name,
             "protocol_type": "WEBSOCKET",
             "route_selection_expression": "$request.body.action",
             "tags": document.tags(),
         },
     )
     routes = [_add_websocket_route(document, entry) for entry in handlers]
-    keys = sorted(str(e.settings["route_key"]) for e in handlers)
+    keys = document.deployment.websocket_route_keys()
     document.add(
         "aws_apigatewayv2_deployment",
         "websocket_api_deployment",

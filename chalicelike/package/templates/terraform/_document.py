@@ -8,10 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...._tooling._manifest import AppManifest
-from ...._tooling._settings import FunctionConfig, StageConfig
 from .._aws import ACCOUNT, PARTITION, REGION, TemplateError, sorted_mapping
-from .._model import Deployment
+from .._model import Deployment, Template
 
 __all__ = [
     "DEFAULT_ROLE",
@@ -51,7 +49,7 @@ def tf_name(name: str) -> str:
 
 
 @dataclass
-class Document:
+class Document(Template):
     """A Terraform JSON document being built: resources by type, then by name."""
 
     deployment: Deployment
@@ -76,17 +74,6 @@ class Document:
         if description:
             output["description"] = description
         self.outputs[name] = output
-
-    @property
-    def manifest(self) -> AppManifest:
-        return self.deployment.manifest
-
-    @property
-    def stage(self) -> StageConfig:
-        return self.deployment.stage
-
-    def config(self, function: str) -> FunctionConfig:
-        return self.deployment.config(function)
 
     def require_provider(self, version: str) -> None:
         """Ask for at least `version` (">= X.Y") of the aws provider."""

@@ -1,126 +1,19 @@
 """The deployment as Terraform JSON (`chalicelike.tf.json`, hashicorp/aws provider): functions
-read deployment.zip beside the file (`filename` + `source_code_hash`). APIs are in `_api`,
-event sources in `_events`."""
+and roles in `_functions`, APIs in `_api`, event sources in `_events`, walked in
+`_model.write`'s order."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from .._aws import LAMBDA_TRUST_POLICY, logical_id
-from .._model import Deployment, Function, Role
-from ._api import add_front_doors
-from ._document import DEFAULT_ROLE, ZIP, Document, tf_name
-from ._events import add_event_sources
+from .._model import Deployment, write
+from . import _api, _events, _functions
+from ._document import Document
 
 __all__ = ["terraform_template"]
 
 
 def terraform_template(deployment: Deployment) -> dict[str, Any]:
     document = Document(deployment)
-    for role in deployment.roles:
-        _add_role(document, role)
-    for function in deployment.functions:
-        _add_function(document, function)
-    add_front_doors(document)
-    add_event_sources(document)
+    write(document, _functions, _api, _events)
     return document.document()
-
-
-def _role_resource(role: Role) -> str:
-    return DEFAULT_ROLE if role.function is None else f"{tf_name(role.function)}_role"
-
-
-def _add_role(document: Document, role: Role) -> None:
-    resource = _role_resource(role)
-    if role.function is None:
-        name = f"{document.manifest.app_name}-{document.stage.stage}"
-    else:
-        name = document.function_name(role.function)
-    document.add(
-        "aws_iam_role",
-        resource,
-        {
-            "name": name,
-            "assume_role_policy": json.dumps(LAMBDA_TRUST_POLICY),
-            "tags": document.tags(),
-        },
-    )
-    document.add(
-        "aws_iam_role_policy",
-        resource,
-        {
-            "name": f"{name}-policy",
-            "role": f"${{aws_iam_role.{resource}.id}}",
-            "policy": json.dumps(role.policy),
-        },
-    )
-
-
-def _add_function(document: Document, function: Function) -> None:
-    entry = function.entry
-    config = function.config
-    name = tf_name(entry.name)
-    function_name = document.function_name(entry.name)
-    role = (
-        function.role
-        if isinstance(function.role, str)
-        else f"${{aws_iam_role.{_role_resource(function.role)}.arn}}"
-    )
-    body: dict[str, Any] = {
-        "function_name": function_name,
-        "handler": entry.handler,
-        "runtime": config.runtime,
-        "architectures": [config.lambda_architecture],
-        "memory_size": config.lambda_memory_size,
-        "timeout": config.lambda_timeout,
-        "role": role,
-        "filename": ZIP,
-        "source_code_hash": f'${{filebase64sha256("{ZIP}")}}',
-        "tracing_config": {"mode": function.tracing},
-        "tags": document.tags(config.tags),
-    }
-    if config.log_retention_in_days is not None:
-        # A retention needs a group of our own (otherwise Lambda makes one, kept forever,
-        # on the first log line). It exists before the function: an early invoke cannot
-        # create it first, without the retention. `terraform destroy` deletes it: its
-        # name is fixed, so a kept one would block the next apply.
-        log_group = {
-            "name": f"/aws/lambda/{function_name}",
-            "retention_in_days": config.log_retention_in_days,
-            "tags": document.tags(),
-        }
-        document.add("aws_cloudwatch_log_group", name, log_group)
-        body["logging_config"] = {
-            "log_format": "Text",
-            "log_group": f"${{aws_cloudwatch_log_group.{name}.name}}",
-        }
-    body.update(_function_options(function))
-    document.add("aws_lambda_function", name, body)
-    if entry.kind == "websocket":  # Chalice's output names for its websocket handlers
-        document.output(f"{logical_id(entry.name)}HandlerArn", document.fn(entry.name))
-        document.output(
-            f"{logical_id(entry.name)}HandlerName", document.fn(entry.name, "function_name")
-        )
-        return
-    document.output(f"{logical_id(entry.name)}Arn", document.fn(entry.name))
-
-
-def _function_options(function: Function) -> dict[str, Any]:
-    """The optional settings, in Terraform's spelling."""
-    config = function.config
-    body: dict[str, Any] = {}
-    if function.environment:
-        body["environment"] = {"variables": function.environment}
-    if config.layers:
-        body["layers"] = list(config.layers)
-    if function.vpc is not None:
-        body["vpc_config"] = {
-            "subnet_ids": list(function.vpc.subnet_ids),
-            "security_group_ids": list(function.vpc.security_group_ids),
-        }
-    if config.reserved_concurrency is not None:
-        body["reserved_concurrent_executions"] = config.reserved_concurrency
-    if function.ephemeral_storage is not None:
-        body["ephemeral_storage"] = {"size": function.ephemeral_storage}
-    return body
