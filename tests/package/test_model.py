@@ -1,5 +1,6 @@
-"""The deployment model: built once from the manifest, walked once, written by one writer per
-format that never imports another's; the packager's modules keep to their folders."""
+"""The deployment model (`_model`): built once from the manifest, walked once (`_write`),
+written by one writer per format that never imports another's; the packager's modules keep
+to their folders."""
 
 from __future__ import annotations
 
@@ -19,10 +20,9 @@ from chalicelike.package.templates._model import (
     FrontDoor,
     Function,
     Role,
-    Template,
     build_deployment,
-    write,
 )
+from chalicelike.package.templates._write import Template, write
 from tests.package.template_support import (
     EVERYTHING,
     HTTP_API,
@@ -183,6 +183,7 @@ def test_a_writer_imports_the_model_and_shared_helpers_never_another_writer(
     allowed = (
         f"{TEMPLATES}.{writer}",
         f"{TEMPLATES}._model",
+        f"{TEMPLATES}._write",
         f"{TEMPLATES}._aws",
         f"{TEMPLATES}._openapi",
         "chalicelike._tooling._manifest",
@@ -200,7 +201,7 @@ def test_a_writer_imports_the_model_and_shared_helpers_never_another_writer(
 
 def test_the_model_imports_no_writer() -> None:
     graph = import_graph()
-    for shared in ("_model", "_aws", "_openapi"):
+    for shared in ("_model", "_write", "_aws", "_openapi"):
         assert not any(
             target.startswith((f"{TEMPLATES}.cloudformation", f"{TEMPLATES}.terraform"))
             for target in graph[f"{TEMPLATES}.{shared}"]

@@ -1,6 +1,6 @@
 """The deployment as plain data, in no template's spelling: the functions with their settings
 and roles, the API in front of them, the event sources, built once by `build_deployment` from
-the manifest and the stage's config. Each writer (SAM/CloudFormation, Terraform) spells it."""
+the manifest and the stage's config. `_write` hands it to a format's writer, part by part."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from ..._tooling._manifest import (
     API_FUNCTION,
@@ -33,27 +33,21 @@ from ._aws import (
 
 __all__ = [
     "REPORT_FAILURES",
-    "ApiParts",
     "Deployment",
-    "EventParts",
     "EventSource",
     "FrontDoor",
     "Function",
-    "FunctionParts",
     "HttpAuthorizer",
     "HttpRoute",
     "Role",
-    "Template",
     "Vpc",
     "build_deployment",
     "clean_policy",
-    "write",
 ]
 
 # The function names the records that failed instead of failing the whole batch: the
 # runtime answers {"batchItemFailures": [...]}, and Lambda takes an empty answer as success.
 REPORT_FAILURES = ["ReportBatchItemFailures"]
-DEFAULT_ROLE = "default"
 
 
 class FrontDoor(enum.Enum):
@@ -469,112 +463,3 @@ def _event_source(deployment: Deployment, function: Function) -> EventSource | N
     if kind == "cognito":
         return EventSource(function, arn=user_pool_arn(str(settings["user_pool"])))
     return None  # the API, websocket handlers, authorizers, pure Lambda functions
-
-
-# -- writing: one walk over the deployment, each format's spelling of its parts ----------------
-
-
-class Template:
-    """What a writer builds for a deployment (a stack, a Terraform document)."""
-
-    deployment: Deployment
-
-    @property
-    def manifest(self) -> AppManifest:
-        return self.deployment.manifest
-
-    @property
-    def stage(self) -> StageConfig:
-        return self.deployment.stage
-
-    def config(self, function: str) -> FunctionConfig:
-        return self.deployment.config(function)
-
-
-T = TypeVar("T", bound=Template)
-T_contra = TypeVar("T_contra", bound=Template, contravariant=True)
-
-
-class FunctionParts(Protocol[T_contra]):
-    """How a format writes a role and a function (a writer's module satisfies it)."""
-
-    def role(self, template: T_contra, role: Role, /) -> None: ...
-
-    def function(self, template: T_contra, function: Function, /) -> None: ...
-
-
-class ApiParts(Protocol[T_contra]):
-    """How a format writes what serves requests."""
-
-    def function_url(self, template: T_contra, function: str, /) -> None: ...
-
-    def rest_api(self, template: T_contra, /) -> None: ...
-
-    def http_api(self, template: T_contra, /) -> None: ...
-
-    def websocket_api(self, template: T_contra, handlers: list[Function], /) -> None: ...
-
-
-class EventParts(Protocol[T_contra]):
-    """How a format writes each kind of event source, and the buckets' notifications."""
-
-    def s3_rule(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def sns_subscription(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def stream_mapping(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def event_rule(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def schedule(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def ses_rule(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def cognito_trigger(self, template: T_contra, source: EventSource, /) -> None: ...
-
-    def s3_notifications(
-        self, template: T_contra, buckets: list[tuple[str, list[Function]]], /
-    ) -> None: ...
-
-
-def write(
-    template: T, functions: FunctionParts[T], apis: ApiParts[T], events: EventParts[T]
-) -> None:
-    """Hand every part of `template`'s deployment to the format's writers, in one order."""
-    deployment = template.deployment
-    for role in deployment.roles:
-        functions.role(template, role)
-    for function in deployment.functions:
-        functions.function(template, function)
-    for name in deployment.url_functions:
-        apis.function_url(template, name)
-    if deployment.front_door is FrontDoor.HTTP:
-        apis.http_api(template)
-    elif deployment.front_door is FrontDoor.REST:
-        apis.rest_api(template)
-    handlers = deployment.of_kind("websocket")
-    if handlers:
-        apis.websocket_api(template, handlers)
-    for source in deployment.event_sources:
-        _write_event_source(template, events, source)
-    buckets = deployment.s3_buckets()
-    if buckets:
-        events.s3_notifications(template, buckets)
-
-
-def _write_event_source(template: T, events: EventParts[T], source: EventSource) -> None:
-    match source.kind:
-        case "s3":  # a bucket's events through EventBridge (`via_eventbridge`)
-            events.s3_rule(template, source)
-        case "sns":
-            events.sns_subscription(template, source)
-        case "sqs" | "kinesis" | "dynamodb":  # read by Lambda: an event source mapping
-            events.stream_mapping(template, source)
-        case "cloudwatch":
-            events.event_rule(template, source)
-        case "scheduled":
-            events.schedule(template, source)
-        case "ses":
-            events.ses_rule(template, source)
-        case "cognito":
-            events.cognito_trigger(template, source)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._aws import TemplateError, logical_id, sorted_mapping
-from .._model import Deployment, Template
+from .._model import Deployment
+from .._write import Template
 
 __all__ = ["Stack"]
 

@@ -1,11 +1,12 @@
 """The deployment as a CloudFormation stack, SAM or plain, by one writer: functions and roles in
-`_functions`, APIs in `_api`, event sources in `_events`, walked in `_model.write`'s order."""
+`_functions`, APIs in `_api`, event sources in `_events`, walked in `_write.write`'s order."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._model import Deployment, write
+from .._model import Deployment
+from .._write import write
 from . import _api, _events, _functions
 from ._stack import Stack
 

@@ -1,5 +1,5 @@
 """The deployment as Terraform JSON (`chalicelike.tf.json`, the hashicorp/aws provider).
-Imports `.._model`, `.._aws` and `.._openapi` only; never `..cloudformation`."""
+Imports `.._model`, `.._write`, `.._aws` and `.._openapi` only; never `..cloudformation`."""
 
 from ._writer import terraform_template
 

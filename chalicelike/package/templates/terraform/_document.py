@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._aws import ACCOUNT, PARTITION, REGION, TemplateError, sorted_mapping
-from .._model import Deployment, Template
+from .._model import Deployment
+from .._write import Template
 
 __all__ = [
     "DEFAULT_ROLE",

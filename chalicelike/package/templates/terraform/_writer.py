@@ -1,12 +1,13 @@
 """The deployment as Terraform JSON (`chalicelike.tf.json`, hashicorp/aws provider): functions
 and roles in `_functions`, APIs in `_api`, event sources in `_events`, walked in
-`_model.write`'s order."""
+`_write.write`'s order."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .._model import Deployment, write
+from .._model import Deployment
+from .._write import write
 from . import _api, _events, _functions
 from ._document import Document
 
