@@ -26,6 +26,7 @@ __all__ = [
     "invoke_uri",
     "lambda_name",
     "logical_id",
+    "pascal_case",
     "queue_arn",
     "rest_api_stage_id",
     "s3_eventbridge_pattern",
@@ -246,3 +247,22 @@ def _key_filter(prefix: str | None, suffix: str | None) -> dict[str, str] | None
 def sorted_mapping(mapping: Mapping[str, Any]) -> dict[str, Any]:
     """Keys in order: a template diff shows what changed, not where it was added."""
     return {key: mapping[key] for key in sorted(mapping)}
+
+
+def pascal_case(
+    settings: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """AWS's API's snake_case names in CloudFormation's PascalCase (batch_size → BatchSize),
+    nested settings too but not values such as {"Fn::Sub": ...}; `names` gives the few
+    CloudFormation spells otherwise."""
+    names = names or {}
+    return {
+        names.get(key) or "".join(word.capitalize() for word in key.split("_")): (
+            pascal_case(value, names) if _is_snake_case(value) else value
+        )
+        for key, value in settings.items()
+    }
+
+
+def _is_snake_case(value: Any) -> bool:
+    return isinstance(value, dict) and all(re.fullmatch(r"[a-z][a-z0-9_]*", k) for k in value)

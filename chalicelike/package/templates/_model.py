@@ -110,6 +110,26 @@ class HttpAuthorizer:
     ttl_seconds: int = 0
     credentials: str | None = None  # the role API Gateway invokes the Lambda with
 
+    def settings(self, function_uri: str | None) -> dict[str, Any]:
+        """The authorizer in API Gateway v2's API's words (snake_case); `function_uri` is how
+        the format refers to the app's own authorizer function."""
+        if self.jwt:
+            return {
+                "authorizer_type": "JWT",
+                "identity_sources": list(self.identity_sources),
+                "jwt_configuration": {"issuer": self.issuer, "audience": list(self.audience)},
+            }
+        settings: dict[str, Any] = {
+            "authorizer_type": "REQUEST",
+            "authorizer_payload_format_version": self.payload_version,
+            "authorizer_result_ttl_in_seconds": self.ttl_seconds,
+            "identity_sources": list(self.identity_sources),
+            "authorizer_uri": function_uri if self.function is not None else self.uri,
+        }
+        if self.credentials:
+            settings["authorizer_credentials_arn"] = self.credentials
+        return settings
+
 
 @dataclass(frozen=True)
 class HttpRoute:
@@ -208,9 +228,14 @@ class Deployment:
         authorizers = [f.name for f in self.of_kind("authorizer") if f.name in used]
         return [API_FUNCTION, *authorizers]
 
-    @property
-    def websocket_api_name(self) -> str:
-        return f"{self.app_name}-{self.stage.stage}-websocket-api"
+    def websocket_api(self) -> dict[str, str]:
+        """The websocket API's settings, in API Gateway's API's words (snake_case)."""
+        return {
+            "name": f"{self.app_name}-{self.stage.stage}-websocket-api",
+            "protocol_type": "WEBSOCKET",
+            # Chalice's: a message's "action" field picks its route; none matched → $default.
+            "route_selection_expression": "$request.body.action",
+        }
 
     def websocket_route_keys(self) -> list[str]:
         """The websocket routes ($connect, $default, $disconnect) handled, sorted."""

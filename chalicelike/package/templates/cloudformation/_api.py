@@ -12,6 +12,7 @@ from .._aws import (
     REGION,
     invoke_uri,
     logical_id,
+    pascal_case,
     rest_api_stage_id,
     short_hash,
     sub,
@@ -148,27 +149,9 @@ def _http_route_auth(stack: Stack, route: HttpRoute, authorizers: dict[str, str]
 
 
 def _http_authorizer(authorizer: HttpAuthorizer) -> dict[str, Any]:
-    if authorizer.jwt:
-        return {
-            "AuthorizerType": "JWT",
-            "IdentitySource": list(authorizer.identity_sources),
-            "JwtConfiguration": {
-                "Issuer": authorizer.issuer,
-                "Audience": list(authorizer.audience),
-            },
-        }
-    properties: dict[str, Any] = {
-        "AuthorizerType": "REQUEST",
-        "AuthorizerPayloadFormatVersion": authorizer.payload_version,
-        "AuthorizerResultTtlInSeconds": authorizer.ttl_seconds,
-        "IdentitySource": list(authorizer.identity_sources),
-        "AuthorizerUri": (
-            _uri_for(authorizer.function) if authorizer.function is not None else authorizer.uri
-        ),
-    }
-    if authorizer.credentials:
-        properties["AuthorizerCredentialsArn"] = authorizer.credentials
-    return properties
+    uri = _uri_for(authorizer.function) if authorizer.function is not None else None
+    # CloudFormation's one singular: IdentitySource, a list all the same.
+    return pascal_case(authorizer.settings(uri), {"identity_sources": "IdentitySource"})
 
 
 # -- Function URLs and websockets ---------------------------------------------------------------
@@ -209,17 +192,8 @@ def function_url(stack: Stack, function: str) -> None:
 
 def websocket_api(stack: Stack, functions: list[Function]) -> None:
     handlers = [function.entry for function in functions]
-    stack.add(
-        "WebsocketAPI",
-        "AWS::ApiGatewayV2::Api",
-        {
-            "Name": stack.deployment.websocket_api_name,
-            "ProtocolType": "WEBSOCKET",
-            # Chalice's: a message's "action" field picks its route; none matched → $default.
-            "RouteSelectionExpression": "$request.body.action",
-            "Tags": stack.tags(),
-        },
-    )
+    properties = pascal_case(stack.deployment.websocket_api())
+    stack.add("WebsocketAPI", "AWS::ApiGatewayV2::Api", properties | {"Tags": stack.tags()})
     routes = [_add_websocket_route(stack, entry) for entry in handlers]
     keys = stack.deployment.websocket_route_keys()
     # As for REST: a new set of routes needs a new Deployment to be served.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...._tooling._manifest import FunctionEntry
-from .._aws import bucket_arn, event_id, logical_id, sub
+from .._aws import bucket_arn, event_id, logical_id, pascal_case, sub
 from .._model import EventSource, Function
 from . import _s3_notifications as s3n
 from ._stack import Stack
@@ -82,19 +82,9 @@ def stream_mapping(stack: Stack, source: EventSource) -> None:
         "EventSourceArn": sub(source.arn),
         "FunctionName": {"Ref": logical_id(source.entry.name)},
     }
-    properties.update(_pascal_case(source.mapping()))
+    properties.update(pascal_case(source.mapping()))
     mapping_id = event_id(source.entry.name, f"{source.kind.capitalize()}EventSource")
     stack.add(mapping_id, "AWS::Lambda::EventSourceMapping", properties)
-
-
-def _pascal_case(settings: dict[str, Any]) -> dict[str, Any]:
-    """Lambda's API's snake_case names in CloudFormation's PascalCase: batch_size → BatchSize."""
-    return {
-        "".join(word.capitalize() for word in key.split("_")): (
-            _pascal_case(value) if isinstance(value, dict) else value
-        )
-        for key, value in settings.items()
-    }
 
 
 def event_rule(stack: Stack, source: EventSource) -> None:

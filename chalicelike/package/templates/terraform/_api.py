@@ -8,7 +8,7 @@ from typing import Any
 
 from ...._tooling._manifest import API_FUNCTION, FunctionEntry
 from .._aws import logical_id, short_hash
-from .._model import Function, HttpAuthorizer, HttpRoute
+from .._model import Function, HttpRoute
 from .._openapi import openapi_document
 from ._document import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
 from ._domains import add_rest_domain, add_v2_domain
@@ -158,7 +158,8 @@ def _route_auth(document: Document, route: HttpRoute) -> dict[str, Any]:
         return {} if route.authorization == "NONE" else {"authorization_type": route.authorization}
     name = tf_name(authorizer.name)
     if name not in document.resources.get("aws_apigatewayv2_authorizer", {}):
-        body = _authorizer(document, authorizer)
+        uri = document.fn(authorizer.function, "invoke_arn") if authorizer.function else None
+        body = authorizer.settings(uri)
         body.update({"api_id": "${aws_apigatewayv2_api.http_api.id}", "name": name})
         document.add("aws_apigatewayv2_authorizer", name, body)
     result: dict[str, Any] = {
@@ -170,45 +171,11 @@ def _route_auth(document: Document, route: HttpRoute) -> dict[str, Any]:
     return result
 
 
-def _authorizer(document: Document, authorizer: HttpAuthorizer) -> dict[str, Any]:
-    if authorizer.jwt:
-        return {
-            "authorizer_type": "JWT",
-            "identity_sources": list(authorizer.identity_sources),
-            "jwt_configuration": {
-                "issuer": authorizer.issuer,
-                "audience": list(authorizer.audience),
-            },
-        }
-    body: dict[str, Any] = {
-        "authorizer_type": "REQUEST",
-        "authorizer_payload_format_version": authorizer.payload_version,
-        "authorizer_result_ttl_in_seconds": authorizer.ttl_seconds,
-        "identity_sources": list(authorizer.identity_sources),
-        "authorizer_uri": (
-            document.fn(authorizer.function, "invoke_arn")
-            if authorizer.function is not None
-            else authorizer.uri
-        ),
-    }
-    if authorizer.credentials:
-        body["authorizer_credentials_arn"] = authorizer.credentials
-    return body
-
-
 def websocket_api(document: Document, functions: list[Function]) -> None:
     handlers = [function.entry for function in functions]
     api = "${aws_apigatewayv2_api.websocket_api.id}"
-    document.add(
-        "aws_apigatewayv2_api",
-        "websocket_api",
-        {
-            "name": document.deployment.websocket_api_name,
-            "protocol_type": "WEBSOCKET",
-            "route_selection_expression": "$request.body.action",
-            "tags": document.tags(),
-        },
-    )
+    body = document.deployment.websocket_api() | {"tags": document.tags()}
+    document.add("aws_apigatewayv2_api", "websocket_api", body)
     routes = [_add_websocket_route(document, entry) for entry in handlers]
     keys = document.deployment.websocket_route_keys()
     document.add(
