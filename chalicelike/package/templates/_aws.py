@@ -254,7 +254,8 @@ def pascal_case(
 ) -> dict[str, Any]:
     """AWS's API's snake_case names in CloudFormation's PascalCase (batch_size → BatchSize),
     nested settings too but not values such as {"Fn::Sub": ...}; `names` gives the few
-    CloudFormation spells otherwise."""
+    CloudFormation spells otherwise. Only for AWS's own names: a user's (tags, environment
+    variables) would be renamed."""
     names = names or {}
     return {
         names.get(key) or "".join(word.capitalize() for word in key.split("_")): (
