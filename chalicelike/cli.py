@@ -13,6 +13,8 @@ import sys
 from ._core._errors import ChaliceError
 from ._tooling._config import ConfigError
 
+__all__ = ["COMMANDS", "build_parser", "main"]
+
 # Each command's module; only the one being run is imported (a whole 0.1 s of imports
 # otherwise, paid by every `package` and `invoke`).
 COMMANDS = {

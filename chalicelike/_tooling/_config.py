@@ -26,6 +26,16 @@ from ._config_schema import (
 )
 from ._settings import CustomDomain, FunctionConfig, StageConfig
 
+__all__ = [
+    "ConfigError",
+    "api_gateway_stage",
+    "load_config",
+    "resolve_function_config",
+    "resolve_function_configs",
+    "resolve_stage_config",
+    "stage_environment",
+]
+
 Section = Mapping[str, Any]
 Chain = list[tuple[str, Section]]  # (key path prefix, section), most specific first
 

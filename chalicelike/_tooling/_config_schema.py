@@ -14,6 +14,30 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = [
+    "DOMAIN",
+    "KEYS",
+    "PER_FUNCTION",
+    "STAGE_WIDE",
+    "Boolean",
+    "Choice",
+    "Integer",
+    "Invalid",
+    "Level",
+    "StringList",
+    "StringOrList",
+    "Tags",
+    "Text",
+    "Variables",
+    "Version",
+    "default_runtime",
+    "describe_levels",
+    "keys_at",
+    "refuse",
+    "suggest",
+    "unknown_key",
+]
+
 
 class Level(enum.Flag):
     """Where in the file a key may appear."""

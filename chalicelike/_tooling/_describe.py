@@ -24,6 +24,8 @@ from ._manifest import AppManifest
 if TYPE_CHECKING:
     from asyncio.subprocess import Process
 
+__all__ = ["AppLoadError", "describe_project", "read_timeout"]
+
 # How long importing the app may take, in seconds; the environment variable changes it.
 READ_TIMEOUT_VARIABLE = "CHALICELIKE_APP_READ_TIMEOUT"
 DEFAULT_READ_TIMEOUT = 30.0

@@ -13,6 +13,8 @@ from typing import Any
 
 from .._core._errors import ChaliceError
 
+__all__ = ["app_sources", "load_app"]
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # chalicelike/, every layer
 
 

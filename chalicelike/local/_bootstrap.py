@@ -14,6 +14,8 @@ import socket
 import sys
 import time
 
+__all__ = ["main"]
+
 # `typing` costs ~10 ms to import: only the type checker reads these.
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 
 from ._invocation import InvocationResult, LocalLambda, Throttled, UnknownFunction
 
+__all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue"]
+
 # Lambda's defaults (MaximumRetryAttempts 2, MaximumEventAgeInSeconds 21600).
 RETRY_DELAYS = (60.0, 120.0)
 THROTTLE_BACKOFF = (1.0, 300.0)  # first delay, longest delay

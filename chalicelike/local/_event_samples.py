@@ -23,6 +23,8 @@ from ._http_samples import (
     rest_event,
 )
 
+__all__ = ["register"]
+
 Args = argparse.Namespace
 
 

@@ -13,6 +13,8 @@ from .._tooling._config import resolve_function_configs, resolve_stage_config
 from .._tooling._manifest import AppManifest, deployed_name
 from ._invocation import FunctionSpec
 
+__all__ = ["function_specs"]
+
 
 def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list[FunctionSpec]:
     names = [entry.name for entry in manifest.functions]

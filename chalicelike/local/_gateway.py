@@ -63,6 +63,8 @@ from ._invocation import (
     UnknownFunction,
 )
 
+__all__ = ["LocalGateway"]
+
 # API Gateway's payload quota: a larger request is refused before anything runs.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 

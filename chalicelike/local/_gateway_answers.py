@@ -18,6 +18,21 @@ from typing import Any, NamedTuple
 from .._core._response import Response, header_bytes, render
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, InvocationResult, InvocationStatus
 
+__all__ = [
+    "HTTP_API",
+    "REST_API",
+    "GatewayAnswer",
+    "MalformedResponse",
+    "app_load_error",
+    "gateway_headers",
+    "http_api_answer",
+    "internal_error",
+    "lambda_answer",
+    "message_answer",
+    "response_answer",
+    "rest_answer",
+]
+
 Headers = list[tuple[bytes, bytes]]
 
 _JSON = (b"content-type", b"application/json")

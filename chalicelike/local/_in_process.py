@@ -33,6 +33,8 @@ from ._invocation import (
     report_line,
 )
 
+__all__ = ["InProcessLambda"]
+
 
 class InProcessLambda:
     def __init__(self, *, log_sink: Callable[[str], None] | None = None) -> None:

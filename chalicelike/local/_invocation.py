@@ -15,6 +15,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+__all__ = [
+    "MAX_SYNC_PAYLOAD_BYTES",
+    "FunctionSpec",
+    "InvocationResult",
+    "InvocationStatus",
+    "LocalLambda",
+    "Throttled",
+    "UnknownFunction",
+    "error_payload",
+    "find_spec",
+    "report_line",
+]
+
 # Lambda's defaults when the config says nothing (Chalice uses the same).
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_MEMORY_MB = 128

@@ -29,6 +29,8 @@ from ._invocation import (
     UnknownFunction,
 )
 
+__all__ = ["InvokeApi", "split_function_name"]
+
 logger = logging.getLogger("chalicelike.local")
 
 API_PREFIX = "/2015-03-31/functions/"

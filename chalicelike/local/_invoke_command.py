@@ -19,6 +19,8 @@ from ._commands import UsageError, report_usage_error
 if TYPE_CHECKING:
     from ._project_state import ProjectState
 
+__all__ = ["read_project", "register"]
+
 # Exit codes: the function ran and answered; it failed (Lambda's FunctionError); or the
 # command could not run it (unknown function, unreadable event: _commands.EXIT_USAGE).
 EXIT_OK, EXIT_FUNCTION_ERROR = 0, 1

@@ -28,6 +28,8 @@ from ._reaper import GroupReaper
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
 from ._worker import LogSink, RuntimeCommand, Worker, WorkerExited, bootstrap_command
 
+__all__ = ["WorkerPool"]
+
 # Lambda gives init 10 s of its own before the invocation's timeout starts counting.
 INIT_TIMEOUT_SECONDS = 10.0
 # How often the busy workers' memory is read (one timer for the whole pool).

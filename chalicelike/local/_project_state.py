@@ -26,6 +26,8 @@ from .._tooling._manifest import AppManifest
 from ._functions import function_specs
 from ._invocation import FunctionSpec
 
+__all__ = ["ProjectState", "is_relevant_change", "logger", "watch_project"]
+
 logger = logging.getLogger("chalicelike.local")
 
 # Folders whose changes never alter what the app serves.

@@ -22,6 +22,8 @@ import httptools
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES, error_payload
 from ._peers import can_check_peers, held_by_group
 
+__all__ = ["RESPONSE_TOO_LARGE", "Invocation", "OutcomeKind", "RuntimeApiServer", "RuntimeOutcome"]
+
 _NEXT = b"/2018-06-01/runtime/invocation/next"
 _INVOCATION = b"/2018-06-01/runtime/invocation/"
 _INIT_ERROR = b"/2018-06-01/runtime/init/error"

@@ -19,6 +19,8 @@ from typing import Any
 from .._tooling._config import api_gateway_stage
 from ._asgi_types import Receive, Scope, Send, run_lifespan
 
+__all__ = ["LocalServer", "register"]
+
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
 # After Ctrl-C, requests still running get this long; then they are cancelled and the
 # workers stopped, so a handler sleeping until a 15-minute timeout cannot hold the exit.

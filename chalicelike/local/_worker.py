@@ -21,6 +21,17 @@ from ._invocation import FunctionSpec
 from ._reaper import GroupReaper
 from ._runtime_api import RuntimeApiServer
 
+__all__ = [
+    "LogSink",
+    "RuntimeCommand",
+    "Worker",
+    "WorkerExited",
+    "awslambdaric_command",
+    "bootstrap_command",
+    "exit_description",
+    "lambda_environment",
+]
+
 LogSink = Callable[[str], None]
 # What a runtime client command is made from; the pool's default runs our bootstrap.
 RuntimeCommand = Callable[[FunctionSpec], Sequence[str]]
