@@ -22,7 +22,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-MOVING = Path(__file__).resolve().parent / "apps" / "moving"
+MOVING = Path(__file__).resolve().parents[1] / "apps" / "moving"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 CONFIG = {
