@@ -466,3 +466,33 @@ async def test_another_process_cannot_hijack_a_workers_invocation(
     assert out.split() == [b"403", b"403"]
     result = await running
     assert result.status is InvocationStatus.OK and body(result)["slept"] == 0.5
+
+
+async def test_a_handlers_child_polling_and_leaving_does_not_wedge_the_worker(
+    spec: SpecFactory, open_pool: PoolFactory, tmp_path: Path
+) -> None:
+    pool = open_pool(spec("poller", timeout=3))
+    done = tmp_path / "done"
+    payload = json.dumps({"path": str(done), "delay": 0}).encode()
+    assert (await pool.invoke("poller", payload)).status is InvocationStatus.OK
+    while not done.exists():  # the child polled, then left without taking anything
+        await asyncio.sleep(0.05)
+    assert done.read_bytes() == b""
+    result = await asyncio.wait_for(pool.invoke("poller", b'{"n": 1}'), 10)
+    assert (result.status, body(result)) == (InvocationStatus.OK, 1)
+
+
+async def test_an_event_a_handlers_child_takes_and_drops_still_runs(
+    spec: SpecFactory, open_pool: PoolFactory, tmp_path: Path
+) -> None:
+    pool = open_pool(spec("poller", timeout=3))
+    done = tmp_path / "done"
+    payload = json.dumps({"path": str(done), "delay": 0.2, "take": True}).encode()
+    await pool.invoke("poller", payload)
+    await asyncio.sleep(0.6)  # the child is parked in GET /next beside the runtime
+    for n in (1, 2):  # one of them goes to the child, which drops it
+        result = await asyncio.wait_for(pool.invoke("poller", b'{"n": %d}' % n), 10)
+        assert (result.status, body(result)) == (InvocationStatus.OK, n)
+    while not done.exists():
+        await asyncio.sleep(0.05)
+    assert b"lambda-runtime-aws-request-id" in done.read_bytes()

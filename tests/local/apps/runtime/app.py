@@ -107,3 +107,31 @@ def child_allocates(event, context):
     child = subprocess.Popen([sys.executable, "-c", code])
     time.sleep(event.get("hold", 5))
     return child.pid
+
+
+POLLER = """
+import os, socket, sys, time
+time.sleep(float(sys.argv[2]))
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+with socket.create_connection((host, int(port))) as sock:
+    sock.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+    if sys.argv[3] == "take":
+        got = sock.recv(65536)  # an event, taken and never answered
+    else:
+        time.sleep(0.3)  # parked, then gone empty-handed
+        got = b""
+with open(sys.argv[1], "wb") as done:
+    done.write(got)
+"""
+
+
+def poller(event, context):
+    """With `path`: starts a child (of the worker's group) that polls the Runtime API after
+    `delay` s, `take`s an event or not, then disconnects and writes what it got to `path`."""
+    import subprocess
+
+    if "path" in event:
+        mode = "take" if event.get("take") else "leave"
+        args = [sys.executable, "-c", POLLER, event["path"], str(event.get("delay", 0)), mode]
+        subprocess.Popen(args)
+    return event.get("n")
