@@ -149,7 +149,7 @@ class EventSource:
     """
 
     function: Function
-    arn: str = ""  # the queue, stream, topic, user pool, bucket or SES rule
+    arn: str = ""  # the queue, stream, topic, user pool or SES rule
     pattern: dict[str, Any] | None = None  # an EventBridge rule's event pattern
     region: str | None = None  # a topic in another region is subscribed to there
     rule_set: str = ""  # SES: the receipt rule set the rule goes in
@@ -201,11 +201,13 @@ class Deployment:
     def app_name(self) -> str:
         return self.manifest.app_name
 
-    def function(self, name: str) -> Function:
-        return next(function for function in self.functions if function.name == name)
+    def function(self, name: str) -> Function | None:
+        return next((function for function in self.functions if function.name == name), None)
 
     def config(self, name: str) -> FunctionConfig:
-        return self.function(name).config
+        """The function's settings; the defaults for one the app does not have."""
+        function = self.function(name)
+        return function.config if function is not None else FunctionConfig(name=name)
 
     def of_kind(self, *kinds: str) -> list[Function]:
         return [function for function in self.functions if function.entry.kind in kinds]
