@@ -126,30 +126,32 @@ def collect_entries(
     for wheel in sorted(wheels):
         archive = stack.enter_context(zipfile.ZipFile(wheel))
         entries.update((entry.name, entry) for entry in wheel_entries(archive, wheel.name))
+    app_file = project_dir / "app.py"
     sources: list[Iterable[Entry]] = [
         project_entries(project_dir / "vendor", "", project_dir, skipped),
         (file_entry(path, name) for name, path in runtime_layer),
         project_entries(project_dir / "chalicelib", "chalicelib/", project_dir, skipped),
-        [file_entry(check_app_file(project_dir), "app.py")],
+        [file_entry(app_file, "app.py", real=check_app_file(project_dir))],
     ]
     for source in sources:
         entries.update((entry.name, entry) for entry in source)
     return [entries[name] for name in sorted(entries)]
 
 
-def check_app_file(project_dir: Path) -> Path:
-    """`project_dir`'s app.py, refused when it is missing or a link that may not be followed:
-    the app is the one file a package cannot leave out."""
+def check_app_file(project_dir: Path) -> str:
+    """The real path of `project_dir`'s app.py, refused when it is missing or a link that may
+    not be followed: the app is the one file a package cannot leave out."""
     app_file = project_dir / "app.py"
+    real = str(app_file)
     if app_file.is_symlink():
-        problem = _link_problem(app_file, project_dir)
+        real, problem = _link_target(app_file, project_dir)
         if problem is not None:
             raise PackagingError(
                 f"{app_file} is {problem}: nothing outside the project is packaged"
             )
-    if not app_file.is_file():
+    if not os.path.isfile(real):
         raise PackagingError(f"No app.py in {project_dir}: Chalice projects keep their app there")
-    return app_file
+    return real
 
 
 def project_entries(
@@ -160,54 +162,79 @@ def project_entries(
     Nothing outside `project_dir` is read: a symbolic link is followed only when it resolves
     inside the project (shared code linked into chalicelib/), and not into a hidden or
     excluded folder (`chalicelib/conf -> ../.chalice`); a link leading out (`awsconf ->
-    ~/.aws`), a dangling one and a loop are left out and named in `skipped`.
+    ~/.aws`), a dangling one and a loop are left out and named in `skipped`. The walk goes
+    through the real paths it checked, and each file is read from the path checked.
     """
+    real = str(root)
     if root.is_symlink():
-        problem = _link_problem(root, project_dir)
+        real, problem = _link_target(root, project_dir)
         if problem is not None:
             skipped.append(f"{root.relative_to(project_dir).as_posix()}: {problem}")
             return
-    if not root.is_dir():
+    if not os.path.isdir(real):
         return
-    yield from _folder_entries(root, prefix, project_dir, skipped, (os.path.realpath(root),))
+    yield from _folder_entries(root, real, prefix, project_dir, skipped, (real,))
 
 
 def _folder_entries(
-    folder: Path, prefix: str, project_dir: Path, skipped: list[str], ancestors: tuple[str, ...]
+    folder: Path,
+    real_folder: str,
+    prefix: str,
+    project_dir: Path,
+    skipped: list[str],
+    ancestors: tuple[str, ...],
 ) -> Iterator[Entry]:
-    with os.scandir(folder) as scan:
+    """`folder`'s files; `real_folder` is where it was checked to be, and what is read."""
+    with os.scandir(real_folder) as scan:
         children = sorted(scan, key=lambda child: child.name)
     for child in children:
-        path = Path(child.path)
+        path = folder / child.name
         shown = f"{path.relative_to(project_dir).as_posix()}"
+        real = child.path
         if child.is_symlink():
-            problem = _link_problem(path, project_dir)
+            real, problem = _link_target(Path(child.path), project_dir)
             if problem is not None:
                 if not child.name.startswith("."):
                     skipped.append(f"{shown}: {problem}")
                 continue
-        if child.is_dir():
-            real = os.path.realpath(path)
-            if is_excluded_dir(path):
+        status = _status_of(path, real)
+        if stat.S_ISDIR(status.st_mode):
+            if is_excluded_dir(child.name, real):
                 continue
             if real in ancestors:
                 skipped.append(f"{shown}: a link back to a folder it is in (a loop)")
                 continue
             yield from _folder_entries(
-                path, f"{prefix}{child.name}/", project_dir, skipped, (*ancestors, real)
+                path, real, f"{prefix}{child.name}/", project_dir, skipped, (*ancestors, real)
             )
-        elif child.is_file() and not is_excluded_file(child.name):
-            yield file_entry(path, prefix + child.name)
+        elif stat.S_ISREG(status.st_mode) and not is_excluded_file(child.name):
+            yield file_entry(path, prefix + child.name, real=real)
 
 
-def _link_problem(link: Path, project_dir: Path) -> str | None:
-    """Why the symbolic link `link` is not followed, or None when it may be.
+def _status_of(path: Path, real: str) -> os.stat_result:
+    """`real`'s status, not following a link: one swapped in since the check is refused."""
+    try:
+        status = os.stat(real, follow_symlinks=False)
+    except OSError as error:
+        raise PackagingError(f"Cannot read {path}: {error.strerror}") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise PackagingError(f"{path} changed while it was packaged (now a link); package again")
+    return status
+
+
+def _link_target(link: Path, project_dir: Path) -> tuple[str, str | None]:
+    """Where the symbolic link `link` leads (its real path), and why it is not followed, or
+    None when it may be: what is then read is that real path, not the link again.
 
     Its target is held to the rules a folder walk applies (no hidden, excluded or virtualenv
     folder on the way from the project root), and may not contain the link itself: a link
     to the project root or to a folder above it would package that folder inside itself.
     """
-    target = Path(os.path.realpath(link))
+    real = os.path.realpath(link)
+    return real, _link_problem(link, Path(real), project_dir)
+
+
+def _link_problem(link: Path, target: Path, project_dir: Path) -> str | None:
     if not target.exists():
         return f"a dangling link (to {os.readlink(link)})"
     try:
@@ -229,11 +256,12 @@ def _link_problem(link: Path, project_dir: Path) -> str | None:
     return None
 
 
-def is_excluded_dir(path: Path) -> bool:
+def is_excluded_dir(name: str, real: str) -> bool:
+    """Whether the folder `name` (found at `real`) never ships."""
     return (
-        path.name.startswith(".")
-        or path.name in _EXCLUDED_DIRS
-        or (path / "pyvenv.cfg").is_file()  # a virtualenv, whatever its name
+        name.startswith(".")
+        or name in _EXCLUDED_DIRS
+        or os.path.isfile(os.path.join(real, "pyvenv.cfg"))  # a virtualenv, whatever its name
     )
 
 
@@ -241,19 +269,16 @@ def is_excluded_file(name: str) -> bool:
     return name.startswith(".") or name.endswith(_BYTECODE)
 
 
-def file_entry(path: Path, name: str) -> Entry:
+def file_entry(path: Path, name: str, *, real: str | None = None) -> Entry:
     """`path` as the zip entry `name`, read later from the very file checked now.
 
-    The real path and its inode are taken here; `read` opens that real path without
-    following a link in its last part and refuses a file that is not the one checked, so
-    a link swapped in between the check and the read (`chalicelib/x.py -> ~/.aws/...`)
-    is never followed.
+    `real` is the path the checks passed (by default `path`'s real path). Its inode is
+    taken here; `read` opens that path without following a link in its last part and
+    refuses a file that is not the one checked, so a link swapped in between the check and
+    the read (`chalicelib/x.py -> ~/.aws/...`) is never followed.
     """
-    real = os.path.realpath(path)
-    try:
-        status = os.stat(real)
-    except OSError as error:
-        raise PackagingError(f"Cannot read {path}: {error.strerror}") from None
+    real = real if real is not None else os.path.realpath(path)
+    status = _status_of(path, real)
     return Entry(
         name=normalized_name(name),
         size=status.st_size,

@@ -326,6 +326,22 @@ def test_a_file_swapped_for_a_link_after_the_check_is_not_read(tmp_path: Path) -
     assert not (tmp_path / "d.zip").exists()
 
 
+def test_a_link_repointed_after_the_check_is_read_where_it_was_checked(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "project")
+    (project / "shared").mkdir()
+    (project / "shared" / "util.py").write_text("SHARED = 1\n")
+    (tmp_path / "secret.py").write_text(SECRET)
+    link = project / "chalicelib" / "util.py"
+    link.symlink_to("../shared/util.py")
+    with ExitStack() as stack:
+        entries = collect_entries(project, [], [], stack)
+        link.unlink()
+        link.symlink_to(tmp_path / "secret.py")
+        write_zip(entries, tmp_path / "d.zip")
+    with zipfile.ZipFile(tmp_path / "d.zip") as package:
+        assert package.read("chalicelib/util.py") == b"SHARED = 1\n"
+
+
 def test_a_folder_swapped_for_a_link_after_the_check_is_not_read(tmp_path: Path) -> None:
     project = make_project(tmp_path / "project")
     (project / "chalicelib" / "sub").mkdir()
