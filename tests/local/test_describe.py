@@ -105,6 +105,7 @@ def gone(pid: int, deadline: float = 10.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_an_import_that_never_ends_is_stopped_and_named(tmp_path: Path) -> None:
     project = hanging_project(tmp_path)
     started = time.monotonic()
@@ -118,6 +119,7 @@ def test_an_import_that_never_ends_is_stopped_and_named(tmp_path: Path) -> None:
     assert all(gone(pid) for pid in started_pids(project))
 
 
+@pytest.mark.slow
 def test_the_time_limit_comes_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -171,6 +173,7 @@ def test_an_interrupted_package_ends_at_once_with_the_child_gone(tmp_path: Path)
     assert gone(child) and gone(helper)
 
 
+@pytest.mark.slow
 def test_a_hanging_app_is_a_one_line_package_error(tmp_path: Path) -> None:
     project = hanging_project(tmp_path)
     command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project)]

@@ -735,6 +735,7 @@ def test_the_worker_pool_serves_routes_and_binary(pooled: Any) -> None:
         assert server.get("/nope").status_code == 403
 
 
+@pytest.mark.slow
 def test_the_worker_pool_times_out_with_504(pooled: Any) -> None:
     with pooled(POOL_APP, timeout=1.0) as server:
         answer = server.get("/slow")

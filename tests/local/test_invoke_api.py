@@ -247,6 +247,7 @@ def test_payloads_above_lambdas_quotas_are_too_large(served: Served) -> None:
     assert accepted["StatusCode"] == 202
 
 
+@pytest.mark.slow
 def test_a_throttled_function_is_too_many_requests(served: Served, tmp_path: Path) -> None:
     # apps/invoke's `slow` has a reserved concurrency of 1: hold it, then call it again.
     holding = tmp_path / "holding"
@@ -362,6 +363,7 @@ def test_closing_drops_pending_retries_at_once(tmp_path: Path) -> None:
     assert any(line.endswith(dropped) for line in served.log)
 
 
+@pytest.mark.slow
 def test_every_event_dropped_at_shutdown_is_logged_with_its_id(tmp_path: Path) -> None:
     holding, queued = tmp_path / "holding", tmp_path / "queued"
     pool = WorkerPool(invoke_app_specs())

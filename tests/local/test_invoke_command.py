@@ -38,6 +38,7 @@ def test_the_payload_goes_to_stdout_and_the_log_to_stderr(tmp_path: Path) -> Non
     assert log[-1].startswith("REPORT RequestId: ") and "\tInit Duration: " in log[-1]
 
 
+@pytest.mark.slow
 def test_the_event_comes_from_stdin_and_defaults_to_an_empty_object() -> None:
     done = chalicelike("invoke", "--name", "invoker-dev-echo", "--event", "-", stdin=b"[1, 2]")
     assert done.returncode == 0, done.stderr

@@ -24,6 +24,9 @@ from hypothesis import strategies as st
 
 from tests.servers import serve
 
+# Each test starts the whole dev server in a subprocess, or serves it with the fuzzer (> 1 s).
+pytestmark = pytest.mark.slow
+
 APP = """\
 import os
 from chalicelike import Chalice
@@ -365,10 +368,11 @@ def _invoke_request(port: int, body: bytes) -> bytes:
 
 
 def test_fuzzed_requests_never_get_a_plain_500_or_a_traceback(project: Path) -> None:
+    from chalicelike.local._http_protocol import LocalHttpProtocol
     from chalicelike.local._server import LocalServer
 
     local = LocalServer(project, autoreload=False, in_process=False, log=lambda line: None)
-    with serve(local) as base_url:
+    with serve(local, http=LocalHttpProtocol) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
 
         @settings(
