@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._core import _context
 from ._core._cors import CORSConfig, resolve_cors
 from ._core._errors import RegistrationError
-from ._core._middleware import EventType
+from ._core._middleware import EventType, MiddlewareStack
 from ._core._response import DEFAULT_BINARY_TYPES
 from ._core._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
 from ._events._event_sources import EventHandler, EventSource, event_class_for
@@ -89,8 +89,8 @@ class Chalice(DecoratorAPI):
         self.experimental_feature_flags: set[str] = set()
         self._route_table = RouteTable()
         self._cors_given: dict[RouteEntry, object] = {}  # the cors= each route was given
-        self._middleware: list[tuple[EventType, Callable[..., Any]]] = []
-        self._middleware_version = 0
+        # Built here once and handed to the pipeline and each event source.
+        self.middleware_stack = MiddlewareStack()
         self._mounts: list[tuple[str, Any]] = []
         self._event_handlers: dict[str, EventHandler] = {}
         self._websocket_api: Any = None
@@ -237,8 +237,7 @@ class Chalice(DecoratorAPI):
         kind = EventType.parse(event_type)
         if not callable(func):
             raise RegistrationError(f"Middleware must be callable, not {func!r}")
-        self._middleware.append((kind, func))
-        self._middleware_version += 1
+        self.middleware_stack.add(kind, func)
 
     def mount(self, path: str, asgi_app: Any) -> None:
         """Serve another ASGI app (FastAPI, Starlette) under `path`, beside this app's routes.
@@ -279,12 +278,6 @@ class Chalice(DecoratorAPI):
         if not isinstance(blueprint, Blueprint):
             raise RegistrationError(f"register_blueprint expects a Blueprint, not {blueprint!r}")
         blueprint.register(self, name_prefix, url_prefix)
-
-    def _middleware_for_http(self) -> list[Callable[..., Any]]:
-        return self._middleware_for(EventType.HTTP)
-
-    def _middleware_for(self, event_type: EventType) -> list[Callable[..., Any]]:
-        return [f for kind, f in self._middleware if kind in (EventType.ALL, event_type)]
 
     def add_event_source(
         self,

@@ -20,7 +20,7 @@ from chalicelike import (
     Response,
     UnauthorizedError,
 )
-from chalicelike._core._middleware import EventType, chain
+from chalicelike._core._middleware import EventType, MiddlewareStack, chain
 
 Handler = Callable[[Any], Any]
 
@@ -194,7 +194,7 @@ def test_unknown_event_type_names_the_allowed_values() -> None:
     )
     with pytest.raises(RegistrationError, match="Unknown middleware event type 'HTTP'"):
         app.register_middleware(lambda event, get_response: get_response(event), "HTTP")
-    assert app._middleware == []
+    assert not app.middleware_stack.wraps(EventType.HTTP)
 
 
 def test_middleware_must_be_callable() -> None:
@@ -469,3 +469,24 @@ def test_short_circuit_answer_gets_the_routes_cors_headers(front_door) -> None: 
         answer = http("GET", "/thing")
         assert answer.status_code == 503
         assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_the_app_hands_one_middleware_stack_to_every_handler() -> None:
+    # The pipeline and event sources get their chains from the app's stack; none reads
+    # the app's private state, and a chain follows middleware added after first use.
+    stack = MiddlewareStack()
+    seen: list[str] = []
+    chained = stack.chain(EventType.SQS, lambda event: seen.append(event) or "done")
+    assert chained("a") == "done"
+
+    def tag(event: str, get_response: Handler) -> object:
+        return get_response(event + "+sqs")
+
+    stack.add(EventType.SQS, tag)
+    stack.add(EventType.HTTP, lambda event, get_response: "http only")
+    assert chained("b") == "done"
+    assert seen == ["a", "b+sqs"]
+    assert stack.wraps(EventType.SQS) and stack.wraps(EventType.HTTP)
+    assert not stack.wraps(EventType.S3)
+    app = Chalice(app_name="stacked")
+    assert isinstance(app.middleware_stack, MiddlewareStack)

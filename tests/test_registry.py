@@ -15,6 +15,7 @@ from chalicelike import (
     UnknownArgumentError,
     ViewSignatureWarning,
 )
+from chalicelike._core._middleware import EventType
 from chalicelike._registry import join_url
 from chalicelike.test import Client
 
@@ -174,7 +175,7 @@ def test_blueprint_middleware_applies_to_the_whole_app(app: Chalice) -> None:
         return response
 
     bp.route("/bp")(lambda: "bp")
-    assert app._middleware == []  # recorded, not yet registered
+    assert not app.middleware_stack.wraps(EventType.HTTP)  # recorded, not yet registered
 
     @app.route("/app")
     def own() -> str:

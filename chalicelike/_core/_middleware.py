@@ -1,8 +1,10 @@
 """Middleware: functions `mw(event, get_response)` wrapped around handlers.
 
 Registered middleware runs outermost-first, in registration order; any of them
-may answer without calling `get_response`. The chain for an event type is built
-once and rebuilt only when middleware is added.
+may answer without calling `get_response`. The app keeps one `MiddlewareStack`;
+each handler (the HTTP pipeline, an event source) asks it once for a
+`MiddlewareChain`, which is built on first use and rebuilt only when middleware
+is added.
 """
 
 from __future__ import annotations
@@ -12,6 +14,16 @@ from collections.abc import Callable
 from typing import Any
 
 from ._errors import RegistrationError
+
+__all__ = [
+    "ConvertToMiddleware",
+    "EventType",
+    "Handler",
+    "Middleware",
+    "MiddlewareChain",
+    "MiddlewareStack",
+    "chain",
+]
 
 Handler = Callable[[Any], Any]
 Middleware = Callable[[Any, Handler], Any]
@@ -43,6 +55,54 @@ class EventType(str, enum.Enum):
             raise RegistrationError(
                 f"Unknown middleware event type {value!r}; use one of {allowed}"
             ) from None
+
+
+class MiddlewareStack:
+    """The app's registered middleware, in order, each for one event type or all."""
+
+    def __init__(self) -> None:
+        self._registered: list[tuple[EventType, Middleware]] = []
+        self._version = 0  # bumped on every add: chains built before it rebuild
+
+    def add(self, kind: EventType, func: Middleware) -> None:
+        self._registered.append((kind, func))
+        self._version += 1
+
+    def for_kind(self, kind: EventType) -> list[Middleware]:
+        """The middleware that wraps handlers of one event type, outermost first."""
+        return [f for registered, f in self._registered if registered in (EventType.ALL, kind)]
+
+    def wraps(self, kind: EventType) -> bool:
+        """Whether any middleware runs around handlers of this event type."""
+        return any(registered in (EventType.ALL, kind) for registered, _ in self._registered)
+
+    def chain(self, kind: EventType, innermost: Handler) -> MiddlewareChain:
+        """A handler that runs this type's middleware around `innermost`, kept current."""
+        return MiddlewareChain(self, kind, innermost)
+
+
+class MiddlewareChain:
+    """`chain(event)`: the stack's middleware for one event type around one handler.
+
+    Built on its first call and again after middleware is added (an app may register
+    middleware after it served its first request: a test fixture does).
+    """
+
+    __slots__ = ("_handler", "_innermost", "_kind", "_stack", "_version")
+
+    def __init__(self, stack: MiddlewareStack, kind: EventType, innermost: Handler) -> None:
+        self._stack = stack
+        self._kind = kind
+        self._innermost = innermost
+        self._handler = innermost
+        self._version = -1
+
+    def __call__(self, event: Any) -> Any:
+        stack = self._stack
+        if self._version != stack._version:
+            self._handler = chain(stack.for_kind(self._kind), self._innermost)
+            self._version = stack._version
+        return self._handler(event)
 
 
 def chain(middleware: list[Middleware], innermost: Handler) -> Handler:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from . import _context
 from ._cors import preflight_headers
 from ._errors import ChaliceUnhandledError, ChaliceViewError, InvalidResponseError
-from ._middleware import Handler, chain
+from ._middleware import EventType
 from ._request import Request
 from ._response import (
     RenderedResponse,
@@ -73,18 +73,12 @@ class HttpPipeline:
     def __init__(self, app: Chalice, run_async: RunAsync) -> None:
         self._app = app
         self._run_async = run_async
-        self._chain: Handler | None = None
-        self._chain_version = -1
+        self._chain = app.middleware_stack.chain(EventType.HTTP, self._dispatch)
         self._binary_types: list[str] = []  # app.api.binary_types when last seen
         self._json_is_binary = False  # whether they make a JSON answer binary
 
     def handle(self, request: Request) -> RenderedResponse:
         """Run middleware and the view for a request whose `_route` is set."""
-        app = self._app
-        if self._chain_version != app._middleware_version:
-            self._chain = chain(app._middleware_for_http(), self._dispatch)
-            self._chain_version = app._middleware_version
-        assert self._chain is not None  # set just above
         token = _context.current_request.set(request)
         context_token = _context.lambda_context.set(request.lambda_context)
         try:

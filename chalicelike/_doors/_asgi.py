@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .._core._lambda_context import LambdaContext
+from .._core._middleware import EventType
 from .._core._pipeline import HttpPipeline, gateway_answer
 from .._core._request import Request
 from .._core._response import RenderedResponse, header_bytes, render
@@ -87,7 +88,7 @@ class AsgiAdapter:
         request._route = match
         entry = match.entry
         pipeline = self._pipeline()
-        if entry is not None and entry.is_async and not app._middleware_for_http():
+        if entry is not None and entry.is_async and not app.middleware_stack.wraps(EventType.HTTP):
             rendered = await pipeline.handle_async_view(request)
         else:
             loop = asyncio.get_running_loop()

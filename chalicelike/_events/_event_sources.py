@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core import _context
 from .._core._errors import InvalidEventError, InvalidResponseError
-from .._core._middleware import EventType, chain
+from .._core._middleware import EventType
 
 if TYPE_CHECKING:
     from .._app import Chalice
@@ -174,8 +174,7 @@ class EventHandler:
                 websocket_event, default_route=source.settings.get("route_key")
             )
         self._event_class = event_class
-        self._chain: Callable[[Any], Any] | None = None
-        self._chain_version = -1
+        self._chain = app.middleware_stack.chain(source.kind, self._invoke)
         functools.update_wrapper(self, func)
 
     @property
@@ -195,7 +194,7 @@ class EventHandler:
             self._app.websocket_api.configure_from_event(typed)
         token = _context.lambda_context.set(context)
         try:
-            result = self._middleware_chain()(typed)
+            result = self._chain(typed)
         finally:
             _context.lambda_context.reset(token)
         if websocket:
@@ -213,13 +212,6 @@ class EventHandler:
             return self._event_class(event, context)
         except InvalidEventError as error:
             raise InvalidEventError(f"Handler {self.source.handler_name!r}: {error}") from None
-
-    def _middleware_chain(self) -> Callable[[Any], Any]:
-        version = self._app._middleware_version
-        if self._chain is None or self._chain_version != version:
-            self._chain = chain(self._app._middleware_for(self.source.kind), self._invoke)
-            self._chain_version = version
-        return self._chain
 
     def _invoke(self, event: Any) -> Any:
         if isinstance(event, LambdaFunctionEvent):  # @app.lambda_function: func(event, context)
