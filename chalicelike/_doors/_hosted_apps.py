@@ -21,7 +21,7 @@ import atexit
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
-from .._core._errors import ChaliceError
+from .._core._errors import ChaliceError, InvalidEventError
 from .._core._response import DEFAULT_BINARY_TYPES, RenderedResponse
 from ._http_answers import answer_for
 from ._http_events import HttpEvent, HttpEventSource, parse_http_event, rest_root_path
@@ -59,10 +59,7 @@ class AsgiLambdaHandler:
         self._mangum = Mangum(asgi_app, lifespan="off")
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
-        from ._lambda_http import check_mangum_reads
-
         http = parse_http_event(event)  # InvalidEventError where Mangum would crash
-        check_mangum_reads(http)  # Lattice parses, but Mangum cannot read it
         return self.handle(http, event, context)
 
     def handle(
@@ -71,6 +68,7 @@ class AsgiLambdaHandler:
         """Serve an already parsed event; `mount_prefix` is where a chalicelike app mounted us."""
         from mangum.protocols import HTTPCycle
 
+        check_mangum_reads(http)  # Lattice parses, but Mangum cannot read it
         handler = self._mangum.infer(event, context)
         scope = handler.scope
         body = handler.body
@@ -178,3 +176,13 @@ def wsgi_handler(
         binary_types=binary_types,
         exclude_headers=exclude_headers,
     )
+
+
+def check_mangum_reads(http: HttpEvent) -> None:
+    """Mounted apps are served through Mangum, which reads no VPC Lattice events."""
+    if http.source in (HttpEventSource.VPC_LATTICE, HttpEventSource.VPC_LATTICE_V2):
+        raise InvalidEventError(
+            f"A {http.source.value} event for {http.route_path!r}, under a mounted ASGI app: "
+            "mounted apps are served through Mangum, which does not read VPC Lattice events; "
+            "route this path to the app's own views, or put an ALB or API Gateway in front"
+        )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._core._errors import InvalidEventError
 from .._core._pipeline import gateway_answer
 from .._core._request import Request
 from .._core._response import Response, render
@@ -40,7 +39,6 @@ class LambdaHttpHandler:
         if match.kind is Match.NONE and self._app.mounts:
             mounted = self._app.mounted_app(http.route_path)
             if mounted is not None:
-                check_mangum_reads(http)
                 return self._hosted(*mounted).handle(http, event, context, mount_prefix=mounted[0])
         early = self._gateway_answer(http, match)
         if early is not None:
@@ -86,13 +84,3 @@ class LambdaHttpHandler:
             # when no route matches; API Gateway REST's answer is a 403 (gateway_answer).
             return Response({"message": "Not Found"}, status_code=404)
         return gateway_answer(match, http.method, lambda: http.headers.get("origin"))
-
-
-def check_mangum_reads(http: HttpEvent) -> None:
-    """Mounted apps are served through Mangum, which reads no VPC Lattice events."""
-    if http.source in (HttpEventSource.VPC_LATTICE, HttpEventSource.VPC_LATTICE_V2):
-        raise InvalidEventError(
-            f"A {http.source.value} event for {http.route_path!r}, under a mounted ASGI app: "
-            "mounted apps are served through Mangum, which does not read VPC Lattice events; "
-            "route this path to the app's own views, or put an ALB or API Gateway in front"
-        )
