@@ -255,7 +255,7 @@ def test_check_context_refuses_non_finite_numbers_and_non_string_keys() -> None:
     with pytest.raises(InvalidResponseError, match=r"context\['score'\] is nan"):
         check_context({"score": float("nan")})
     with pytest.raises(InvalidResponseError, match="context key 1 is not a string"):
-        check_context({1: "x"})
+        check_context({1: "x"})  # type: ignore[dict-item]  # what a careless authorizer returns
     with pytest.raises(InvalidResponseError, match="context must be a dict, not list"):
         AuthResponse(["/"], "alice", ["x"])  # type: ignore[arg-type]
 
@@ -433,6 +433,7 @@ def test_chalice_authorizer_request_type_with_identity_sources() -> None:
         "method.request.header.X-Api-Tenant, method.request.querystring.page, stageVariables.tier"
     )
     output = authorizer(copy.deepcopy(REQUEST_EVENT), None)
+    assert output is not None
     assert output["principalId"] == "acme"
     assert seen[0].token == "Bearer abc.def.ghi"
 

@@ -74,8 +74,8 @@ def _imported_names(module: str, path: Path, known: dict[str, Path]) -> set[str]
                 return
             for alias in node.names:
                 add(f"{target}.{alias.name}")
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+        for inner in ast.iter_child_nodes(node):
+            visit(inner)
 
     visit(ast.parse(path.read_text()))
     return found

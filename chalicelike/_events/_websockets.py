@@ -282,7 +282,7 @@ class WebsocketAPI:
                 return
         self.configure(event.domain_name, event.stage)
 
-    def send(self, connection_id: str, message: str | bytes) -> None:
+    def send(self, connection_id: str, message: str | bytes | bytearray | memoryview) -> None:
         """Post one message (text is sent as UTF-8) to a connection (PostToConnection)."""
         data: str | bytes
         if isinstance(message, (str, bytes)):

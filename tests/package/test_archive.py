@@ -12,6 +12,7 @@ import stat
 import zipfile
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -38,7 +39,7 @@ from tests.package.package_support import (
 )
 
 
-def build(project: Path, out: Path, cache: Path, **target: str) -> ArchiveReport:
+def build(project: Path, out: Path, cache: Path, **target: Any) -> ArchiveReport:
     target = {"runtime": HOST_RUNTIME, "architecture": HOST_ARCHITECTURE, **target}
     return build_deployment_zip(project, out, cache_dir=cache, **target)
 

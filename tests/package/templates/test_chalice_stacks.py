@@ -124,7 +124,7 @@ def moto_endpoint() -> Iterator[str]:
     create = RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
     def create_with_body(
-        cls: Any, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
+        cls: Any, /, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
     ) -> Any:
         # moto ignores a RestApi's Body and cannot import Swagger 2.0 (Chalice's): a mock
         # method stands in, enough for the Deployment; API Gateway names the API after

@@ -89,7 +89,7 @@ def moto_rest_api_bodies() -> Iterator[None]:
     build_args = APIGatewayBackend._build_integration_args
 
     def create_with_body(
-        cls: Any, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
+        cls: Any, /, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
     ) -> Any:
         api = create(cls, name, json_, account, region, **kwargs)
         body = json_["Properties"].get("Body")

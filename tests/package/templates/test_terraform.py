@@ -100,7 +100,7 @@ def test_terraform_validates_the_http_stack(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("app", [EVERYTHING, HTTP_API])
 def test_every_reference_resolves(app: Path) -> None:
-    stage = {"api_gateway_type": "HTTP"} if app == HTTP_API else {}
+    stage: dict[str, Any] = {"api_gateway_type": "HTTP"} if app == HTTP_API else {}
     assert dangling_terraform_references(_document(manifest_of(app), **stage)) == []
 
 
