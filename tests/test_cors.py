@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, CORSConfig, NotFoundError, RegistrationError, Response
-from chalicelike._core._cors import preflight_headers, resolve_cors
+from chalicelike._core._cors import cors_options, preflight_headers, resolve_cors
 
 REQUIRED_ALLOW_HEADERS = "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Api-Key"
 
@@ -409,3 +409,24 @@ def test_api_cors_that_would_split_a_path_is_refused_and_changes_nothing() -> No
         app.api.cors = True
     assert app.api.cors is False
     assert app.routes["/x"]["GET"].cors is None
+
+
+def test_cors_options_rebuild_the_same_config() -> None:
+    # The manifest records a route's CORS through cors_options, not CORSConfig's fields.
+    config = CORSConfig(
+        allow_origin=["https://a.example"],
+        allow_headers=["X-Trace"],
+        expose_headers=["X-Id"],
+        max_age=60,
+        allow_credentials=True,
+    )
+    options = cors_options(config)
+    assert options["allow_headers"] == [
+        "Authorization",
+        "Content-Type",
+        "X-Amz-Date",
+        "X-Amz-Security-Token",
+        "X-Api-Key",
+        "X-Trace",
+    ]
+    assert CORSConfig(**options) == config  # type: ignore[arg-type]

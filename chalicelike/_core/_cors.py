@@ -69,6 +69,17 @@ class CORSConfig:
     __hash__ = None  # type: ignore[assignment]  # mutable settings object
 
 
+def cors_options(config: CORSConfig) -> dict[str, object]:
+    """The keyword arguments that rebuild `config`: how the app manifest records it."""
+    return {
+        "allow_origin": config.allow_origin,
+        "allow_headers": sorted(config._allow_headers),
+        "expose_headers": list(config._expose_headers),
+        "max_age": config._max_age,
+        "allow_credentials": config._allow_credentials,
+    }
+
+
 def resolve_cors(value: object, api_default: object) -> CORSConfig | None:
     """Turn a route's `cors` argument (None, bool or CORSConfig) into a config or None."""
     if value is None:

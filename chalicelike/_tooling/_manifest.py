@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .._core._cors import cors_options
+
 API_FUNCTION = "api_handler"  # Chalice's name for the function behind the REST API
 
 
@@ -181,7 +183,7 @@ def _route_spec(entry: Any) -> RouteSpec:
         method=entry.method,
         view_name=entry.view_name,
         authorizer=_authorizer_spec(entry.authorizer) if entry.authorizer is not None else None,
-        cors=None if cors is None else _cors_options(cors),
+        cors=None if cors is None else cors_options(cors),
         content_types=list(entry.content_types),
         api_key_required=bool(entry.api_key_required),
     )
@@ -213,16 +215,6 @@ def authorizer_from_spec(spec: AuthorizerSpec) -> Any:
 
 def _runs_in_a_worker(request: Any) -> Any:
     raise RuntimeError("a Lambda authorizer runs in its own function, not in the gateway")
-
-
-def _cors_options(cors: Any) -> dict[str, Any]:
-    return {
-        "allow_origin": cors.allow_origin,
-        "allow_headers": sorted(cors._allow_headers),
-        "expose_headers": list(cors._expose_headers),
-        "max_age": cors._max_age,
-        "allow_credentials": cors._allow_credentials,
-    }
 
 
 def _handler_of(func: Any) -> str:
