@@ -110,6 +110,7 @@ def local_server(project: Path, tmp_path: Path, *extra: str) -> Iterator[tuple[s
             process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_local_serves_the_project(project: Path, tmp_path: Path) -> None:
     with local_server(project, tmp_path) as (base_url, log_path), requests.Session() as session:
         index = session.get(base_url + "/", timeout=5)
@@ -123,6 +124,7 @@ def test_local_serves_the_project(project: Path, tmp_path: Path) -> None:
     assert f"serving {project.resolve()}/app.py (stage dev, payload 1.0) on {base_url}" in log
 
 
+@pytest.mark.slow
 def test_local_uses_the_chosen_stage(project: Path, tmp_path: Path) -> None:
     with local_server(project, tmp_path, "--stage", "prod") as (base_url, _):
         env = requests.get(base_url + "/env", timeout=5)

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 USER_APP = """
 from chalicelike import Chalice, Cron, Rate, Response, SQSEvent, SQSRecord
 from chalicelike.app import S3Event, WebsocketEventSourceHandler, handle_extra_types
@@ -35,6 +37,7 @@ ENCODE = handle_extra_types
 """
 
 
+@pytest.mark.slow
 def test_a_user_app_type_checks_with_the_lazy_names(tmp_path: Path) -> None:
     app_file = tmp_path / "app.py"
     app_file.write_text(USER_APP, encoding="utf-8")
