@@ -9,6 +9,10 @@ from __future__ import annotations
 import time
 import uuid
 
+from ._aws import ACCOUNT_ID, DEFAULT_REGION
+
+__all__ = ["LambdaContext"]
+
 
 class LambdaContext:
     """What Lambda passes as `context`: names, memory, request id and the deadline."""
@@ -18,8 +22,8 @@ class LambdaContext:
         function_name: str,
         memory_size: int = 128,
         timeout_seconds: float = 60.0,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
+        region: str = DEFAULT_REGION,
+        account_id: str = ACCOUNT_ID,
         function_version: str = "$LATEST",
         aws_request_id: str | None = None,
     ) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import weakref
-from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +21,11 @@ from .._core._pipeline import HttpPipeline, gateway_answer
 from .._core._request import Request
 from .._core._response import RenderedResponse, header_bytes, render
 from .._core._routing import Match
+from .._core._types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from .._app import Chalice
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 # As many sync views in flight as anyio/Starlette allow by default.
 _VIEW_THREADS = 40

@@ -18,13 +18,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
 
+from .._core._aws import ACCOUNT_ID, SAMPLE_REGION
 from .._events._event_decorators import COGNITO_TRIGGERS
 from .._events._trigger_events import cognito_trigger
 
 __all__ = ["TestEventsClient", "dynamodb_value"]
 
-ACCOUNT_ID = "123456789012"
-REGION = "us-west-2"
+REGION = SAMPLE_REGION  # every sample event's region (and ACCOUNT_ID its account)
 # One fixed instant, 2024-05-01T12:00:00Z, in each format AWS writes it.
 EPOCH_SECONDS = 1_714_564_800
 ISO_MILLIS = "2024-05-01T12:00:00.000Z"  # S3 notifications, SNS

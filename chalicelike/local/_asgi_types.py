@@ -1,14 +1,14 @@
-"""What the dev server's ASGI apps (server, gateway, invoke API) share: the ASGI types and
-the lifespan loop each runs, with what to do at startup and shutdown."""
+"""What the dev server's ASGI apps (server, gateway, invoke API) share: the lifespan loop
+each runs, with what to do at startup and shutdown (the ASGI types are `_core._types`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from collections.abc import Awaitable, Callable
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+from .._core._types import Receive, Scope, Send
+
+# Scope, Receive and Send are re-exported for the local modules that import them from here.
+__all__ = ["Receive", "Scope", "Send", "run_lifespan"]
 
 
 async def run_lifespan(

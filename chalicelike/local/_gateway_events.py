@@ -1,8 +1,9 @@
 """The event API Gateway sends Lambda for one HTTP request: REST API payload 1.0 or HTTP API 2.0.
 
-`IncomingRequest.from_scope` reads the ASGI scope once; `rest_event` / `http_api_event` shape
-it as AWS documents; a REQUEST Lambda authorizer receives the same event without its body
-(`authorizer_event`). chalicelike/_http_events.py is the reader these events must satisfy.
+`IncomingRequest.from_scope` reads the ASGI scope once; `rest_event` / `http_api_event` add
+what the local gateway knows (ids, forwarded headers, body encoding) and shape it with the
+shared builders of `_doors/_api_gateway_events`. A REQUEST Lambda authorizer receives the
+same event without its body (`authorizer_event`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .._core._response import media_type_in
-from .._tooling._gateway_auth import LOCAL_ACCOUNT, LOCAL_API_ID, AuthorizerCall, GatewayRequest
+from .._doors._api_gateway_events import GatewayFacts, request_time, rest_api_event
+from .._doors._api_gateway_events import http_api_event as http_api_event_of
+from .._tooling._gateway_auth import AuthorizerCall, GatewayRequest
+
+__all__ = [
+    "IncomingRequest",
+    "authorizer_context",
+    "authorizer_event",
+    "http_api_event",
+    "request_time",
+    "rest_event",
+]
 
 # What an HTTP API passes as text; any other body (or one without a Content-Type) arrives
 # base64-encoded, form posts included.
@@ -114,17 +126,6 @@ class IncomingRequest:
         )
 
 
-_CLF_CACHE: list[Any] = [-1, ""]
-
-
-def request_time(epoch_ms: int) -> str:
-    """'12/Mar/2020:19:03:58 +0000', API Gateway's requestTime (made once per second)."""
-    second = epoch_ms // 1000
-    if _CLF_CACHE[0] != second:
-        _CLF_CACHE[:] = [second, time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))]
-    return str(_CLF_CACHE[1])
-
-
 def _forwarded(request: IncomingRequest, port: str) -> dict[str, list[str]]:
     """The client's headers plus those API Gateway adds on the way to Lambda."""
     headers = dict(request.headers)
@@ -137,16 +138,23 @@ def _forwarded(request: IncomingRequest, port: str) -> dict[str, list[str]]:
     return headers
 
 
-def _domain(request: IncomingRequest) -> tuple[str, str]:
-    # The Host the client used ('127.0.0.1:8000'): what it would build URLs from.
-    host = request.header("host") or "localhost"
-    return host, host.split(".", 1)[0].split(":", 1)[0]
-
-
 def _port(request: IncomingRequest) -> str:
     host = request.header("host") or ""
     _, colon, port = host.rpartition(":")
     return port if colon and port.isdigit() else "80"
+
+
+def _facts(request: IncomingRequest) -> GatewayFacts:
+    # The Host the client used ('127.0.0.1:8000'): what it would build URLs from.
+    return GatewayFacts(
+        request.request_id,
+        request.epoch_ms,
+        domain=request.header("host") or "localhost",
+        source_ip=request.source_ip,
+        user_agent=request.header("user-agent"),
+        protocol=request.protocol,
+        extended_id=request.extended_id,
+    )
 
 
 def rest_event(
@@ -157,63 +165,26 @@ def rest_event(
     api_stage: str,
     binary_types: frozenset[str],
 ) -> dict[str, Any]:
-    """A REST API proxy event (payload 1.0), without requestContext.authorizer."""
-    headers = _forwarded(request, _port(request))
-    query = request.query()
-    domain, prefix = _domain(request)
-    user_agent = request.header("user-agent")
+    """A REST API proxy event (payload 1.0), without requestContext.authorizer.
+
+    requestContext.path is the path the client used, as behind a custom domain mapped at
+    its root (and as Chalice's local server has it): local URLs carry no stage, and an
+    app mounted with asgi_handler builds its links (Swagger's openapi.json) from it.
+    """
     body, is_base64 = _rest_body(request, binary_types)
-    return {
-        "resource": resource,
-        "path": request.path,
-        "httpMethod": request.method,
-        # The single-value forms hold the last value of a repeated header or parameter.
-        "headers": {name: values[-1] for name, values in headers.items()},
-        "multiValueHeaders": headers,
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": dict(params) or None,
-        "stageVariables": None,
-        "requestContext": {
-            "resourceId": resource_id,
-            "resourcePath": resource,
-            "httpMethod": request.method,
-            "extendedRequestId": request.extended_id,
-            "requestTime": request_time(request.epoch_ms),
-            # The path the client used, as behind a custom domain mapped at its root (and as
-            # Chalice's local server has it): local URLs carry no stage, and an app mounted
-            # with asgi_handler builds its links (Swagger's openapi.json) from this path.
-            "path": request.path,
-            "accountId": LOCAL_ACCOUNT,
-            "protocol": request.protocol,
-            "stage": api_stage,
-            "domainPrefix": prefix,
-            "requestTimeEpoch": request.epoch_ms,
-            "requestId": request.request_id,
-            "identity": _identity(request.source_ip, user_agent),
-            "domainName": domain,
-            "apiId": LOCAL_API_ID,
-        },
-        "body": body,
-        "isBase64Encoded": is_base64,
-    }
-
-
-def _identity(source_ip: str, user_agent: str | None) -> dict[str, Any]:
-    return {
-        "cognitoIdentityPoolId": None,
-        "accountId": None,
-        "cognitoIdentityId": None,
-        "caller": None,
-        "sourceIp": source_ip,
-        "principalOrgId": None,
-        "accessKey": None,
-        "cognitoAuthenticationType": None,
-        "cognitoAuthenticationProvider": None,
-        "userArn": None,
-        "userAgent": user_agent,
-        "user": None,
-    }
+    return rest_api_event(
+        request.method,
+        request.path,
+        resource,
+        _forwarded(request, _port(request)),
+        request.query(),
+        dict(params) or None,
+        body,
+        is_base64,
+        api_stage,
+        _facts(request),
+        resource_id=resource_id,
+    )
 
 
 def _rest_body(request: IncomingRequest, binary_types: frozenset[str]) -> tuple[str | None, bool]:
@@ -242,48 +213,22 @@ def http_api_event(
             cookies.extend(c.strip() for value in values for c in value.split(";") if c.strip())
         else:
             headers[name] = ",".join(values)
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": request.raw_path,
-        "rawQueryString": request.query_string,
-        "headers": headers,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    query = request.query()
-    if query:
-        event["queryStringParameters"] = {k: ",".join(v) for k, v in query.items()}
-    if params:
-        event["pathParameters"] = dict(params)
-    event["requestContext"] = _http_api_context(request, route_key)
-    if request.body:
-        event["body"], event["isBase64Encoded"] = _http_api_body(request)
-    else:
-        event["isBase64Encoded"] = False
-    return event
-
-
-def _http_api_context(request: IncomingRequest, route_key: str) -> dict[str, Any]:
-    domain, prefix = _domain(request)
-    return {
-        "accountId": LOCAL_ACCOUNT,
-        "apiId": LOCAL_API_ID,
-        "domainName": domain,
-        "domainPrefix": prefix,
-        "http": {
-            "method": request.method,
-            "path": request.path,
-            "protocol": request.protocol,
-            "sourceIp": request.source_ip,
-            "userAgent": request.header("user-agent") or "",
-        },
-        "requestId": request.extended_id,
-        "routeKey": route_key,
-        "stage": "$default",
-        "time": request_time(request.epoch_ms),
-        "timeEpoch": request.epoch_ms,
-    }
+    body, is_base64 = _http_api_body(request) if request.body else (None, False)
+    return http_api_event_of(
+        request.method,
+        request.path,
+        request.raw_path,
+        request.query_string,
+        headers,
+        request.query(),
+        params,
+        body,
+        is_base64,
+        route_key,
+        "$default",
+        _facts(request),
+        cookies,
+    )
 
 
 def _http_api_body(request: IncomingRequest) -> tuple[str, bool]:

@@ -13,16 +13,32 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .._tooling._test_events import ACCOUNT_ID, EPOCH_SECONDS, REGION, SOURCE_IP
+from .._core._aws import ACCOUNT_ID, SAMPLE_REGION
+from .._doors._api_gateway_events import GatewayFacts, rest_api_event
+from .._doors._api_gateway_events import http_api_event as http_api_event_of
+from .._tooling._test_events import EPOCH_SECONDS, SOURCE_IP
+
+__all__ = [
+    "HttpSample",
+    "alb_event",
+    "authorizer_event",
+    "function_url_event",
+    "grouped",
+    "http_api_event",
+    "http_sample",
+    "path_params",
+    "rest_event",
+    "v2_event",
+]
 
 Args = argparse.Namespace
 API_ID = "abcd1234"
-REST_HOST = f"{API_ID}.execute-api.{REGION}.amazonaws.com"
-HTTP_API_HOST = f"efgh5678.execute-api.{REGION}.amazonaws.com"
-FUNCTION_URL_HOST = f"n4hxw2l6mtdq7zvbkcpey3suoa0rjgif.lambda-url.{REGION}.on.aws"
-ALB_HOST = f"my-alb-1234567890.{REGION}.elb.amazonaws.com"
-REQUEST_TIME = "01/May/2024:12:00:00 +0000"  # _test_events' instant, as API Gateway writes it
+REST_HOST = f"{API_ID}.execute-api.{SAMPLE_REGION}.amazonaws.com"
+HTTP_API_HOST = f"efgh5678.execute-api.{SAMPLE_REGION}.amazonaws.com"
+FUNCTION_URL_HOST = f"n4hxw2l6mtdq7zvbkcpey3suoa0rjgif.lambda-url.{SAMPLE_REGION}.on.aws"
+ALB_HOST = f"my-alb-1234567890.{SAMPLE_REGION}.elb.amazonaws.com"
 REQUEST_ID = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+EXTENDED_ID = "Pq2zKFhcDoEFbKw="
 
 
 @dataclass(frozen=True)
@@ -84,88 +100,63 @@ def path_params(resource: str, path: str) -> dict[str, str] | None:
     return params or None
 
 
+def _facts(sample: HttpSample, host: str) -> GatewayFacts:
+    """_test_events' fixed ids, instant and client, for a request to `host`."""
+    return GatewayFacts(
+        REQUEST_ID,
+        EPOCH_SECONDS * 1000,
+        domain=host,
+        source_ip=SOURCE_IP,
+        user_agent=sample.headers.get("User-Agent"),
+        extended_id=EXTENDED_ID,
+        api_id=host.split(".", 1)[0],
+    )
+
+
+def _rest(sample: HttpSample, resource: str, stage: str, headers: dict[str, str]) -> dict[str, Any]:
+    return rest_api_event(
+        sample.method,
+        sample.path,
+        resource,
+        {name: [value] for name, value in headers.items()},
+        grouped(sample.query),
+        path_params(resource, sample.path),
+        sample.body,
+        False,
+        stage,
+        _facts(sample, REST_HOST),
+        context_path=f"/{stage}{sample.path}",  # behind the execute-api host: with the stage
+        resource_id="x1y2z3",
+    )
+
+
 def rest_event(args: Args) -> dict[str, Any]:
     """Payload 1.0, as a REST API's Lambda proxy integration sends it."""
     sample = http_sample(args, REST_HOST)
     # Without a route, the request went through a '/{proxy+}' resource (a whole app).
     resource = args.resource or ("/{proxy+}" if sample.path != "/" else "/")
-    query = grouped(sample.query)
-    return {
-        "resource": resource,
-        "path": sample.path,
-        "httpMethod": sample.method,
-        "headers": sample.headers,
-        "multiValueHeaders": {name: [value] for name, value in sample.headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
-        "multiValueQueryStringParameters": query or None,
-        "pathParameters": path_params(resource, sample.path),
-        "stageVariables": None,
-        "requestContext": {
-            **_rest_context(sample, args.api_stage),
-            "resourceId": "x1y2z3",
-            "resourcePath": resource,
-        },
-        "body": sample.body,
-        "isBase64Encoded": False,
-    }
-
-
-def _rest_context(sample: HttpSample, stage: str) -> dict[str, Any]:
-    return {
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        "domainName": REST_HOST,
-        "domainPrefix": API_ID,
-        "extendedRequestId": "Pq2zKFhcDoEFbKw=",
-        "httpMethod": sample.method,
-        "identity": {"sourceIp": SOURCE_IP, "userAgent": sample.headers.get("User-Agent")},
-        "path": f"/{stage}{sample.path}",
-        "protocol": "HTTP/1.1",
-        "requestId": REQUEST_ID,
-        "requestTime": REQUEST_TIME,
-        "requestTimeEpoch": EPOCH_SECONDS * 1000,
-        "stage": stage,
-    }
+    return _rest(sample, resource, args.api_stage, sample.headers)
 
 
 def v2_event(args: Args, host: str, stage: str, route_key: str) -> dict[str, Any]:
     """Payload 2.0: HTTP APIs and Function URLs; a named stage shows in rawPath."""
     sample = http_sample(args, host)
     raw_path = sample.path if stage == "$default" else f"/{stage}{sample.path}"
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": raw_path,
-        "rawQueryString": sample.raw_query,
-        "headers": {name.lower(): value for name, value in sample.headers.items()},
-    }
-    if sample.query:  # repeated names' values joined with commas
-        event["queryStringParameters"] = {k: ",".join(v) for k, v in grouped(sample.query).items()}
     _, _, pattern = route_key.partition(" ")
-    if pattern and path_params(pattern, sample.path):
-        event["pathParameters"] = path_params(pattern, sample.path)
-    event["requestContext"] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": host.split(".", 1)[0],
-        "domainName": host,
-        "domainPrefix": host.split(".", 1)[0],
-        "http": {
-            "method": sample.method,
-            "path": raw_path,
-            "protocol": "HTTP/1.1",
-            "sourceIp": SOURCE_IP,
-            "userAgent": sample.headers.get("User-Agent", ""),
-        },
-        "requestId": "Pq2zKFhcDoEFbKw=",
-        "routeKey": route_key,
-        "stage": stage,
-        "time": REQUEST_TIME,
-        "timeEpoch": EPOCH_SECONDS * 1000,
-    }
-    if sample.body is not None:
-        event["body"] = sample.body
-    event["isBase64Encoded"] = False
-    return event
+    return http_api_event_of(
+        sample.method,
+        raw_path,
+        raw_path,
+        sample.raw_query,
+        {name.lower(): value for name, value in sample.headers.items()},
+        grouped(sample.query),
+        path_params(pattern, sample.path) if pattern else None,
+        sample.body,
+        False,
+        route_key,
+        stage,
+        _facts(sample, host),
+    )
 
 
 def http_api_event(args: Args) -> dict[str, Any]:
@@ -185,7 +176,8 @@ def alb_event(args: Args) -> dict[str, Any]:
     pairs = (pair.partition("=") for pair in sample.raw_query.split("&") if pair)
     query = grouped([(name, value) for name, _, value in pairs])
     target_group = (
-        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT_ID}:targetgroup/my-lambda/0123456789abcdef"
+        f"arn:aws:elasticloadbalancing:{SAMPLE_REGION}:{ACCOUNT_ID}:"
+        "targetgroup/my-lambda/0123456789abcdef"
     )
     event: dict[str, Any] = {
         "requestContext": {"elb": {"targetGroupArn": target_group}},
@@ -207,24 +199,19 @@ def authorizer_event(args: Args) -> dict[str, Any]:
     sample = http_sample(args, REST_HOST)
     resource = args.resource or sample.path
     method_arn = (
-        f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{API_ID}/{args.api_stage}/"
+        f"arn:aws:execute-api:{SAMPLE_REGION}:{ACCOUNT_ID}:{API_ID}/{args.api_stage}/"
         f"{sample.method}{sample.path}"
     )
     if args.type == "TOKEN":
         return {"type": "TOKEN", "authorizationToken": args.token, "methodArn": method_arn}
-    headers = {"Authorization": args.token, **sample.headers}
-    query = grouped(sample.query)
-    return {
-        "type": "REQUEST",
-        "methodArn": method_arn,
-        "resource": resource,
-        "path": sample.path,
-        "httpMethod": sample.method,
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": {k: v[-1] for k, v in query.items()},
-        "multiValueQueryStringParameters": query,
-        "pathParameters": path_params(resource, sample.path) or {},
-        "stageVariables": {},
-        "requestContext": {**_rest_context(sample, args.api_stage), "resourcePath": resource},
-    }
+    event = _rest(sample, resource, args.api_stage, {"Authorization": args.token, **sample.headers})
+    del event["body"], event["isBase64Encoded"]
+    # An authorizer gets empty objects where the proxy event has nulls.
+    for name in (
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+    ):
+        event[name] = event[name] or {}
+    return {"type": "REQUEST", "methodArn": method_arn, **event}
