@@ -118,7 +118,7 @@ with socket.create_connection((host, int(port))) as sock:
     if sys.argv[3] == "take":
         got = sock.recv(65536)  # an event, taken and never answered
     else:
-        time.sleep(0.3)  # parked, then gone empty-handed
+        time.sleep(0.05)  # parked, then gone empty-handed
         got = b""
 with open(sys.argv[1], "wb") as done:
     done.write(got)
