@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,7 @@ class LocalServer:
             # import, a handler sleeping): one line and a 503, not its traceback.
             self.log(
                 f"chalicelike local: stopped before answering {scope['method']} {scope['path']}"
+                f" (still running {GRACEFUL_SHUTDOWN_SECONDS} s after the stop): 503"
             )
             # uvicorn refuses (RuntimeError) a start after the answer had begun.
             with contextlib.suppress(Exception):
@@ -225,8 +227,15 @@ def _run(args: argparse.Namespace) -> int:
         log_level="warning",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    # Our own line names each request cut short (LocalServer._serve_http): uvicorn's
+    # count of them would say it twice.
+    logging.getLogger("uvicorn.error").addFilter(_not_the_cancel_count)
     try:
         uvicorn.Server(config).run()
     finally:
         server.kill_workers()
     return 0
+
+
+def _not_the_cancel_count(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Cancel %s running task(s)")
