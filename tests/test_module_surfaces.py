@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import importlib.util
 
 import pytest
 
@@ -35,16 +36,11 @@ def _imports_by_name() -> dict[str, set[str]]:
     """For each module, the names other modules of the package import from it by name."""
     names: dict[str, set[str]] = {}
     for module, path in modules().items():
-        is_package = path.name == "__init__.py"
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.ImportFrom):
                 continue
-            if node.level:
-                base = module.split(".")[: None if is_package else -1]
-                base = base[: len(base) - (node.level - 1)]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
+            source = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             if source != module:
                 names.setdefault(source, set()).update(alias.name for alias in node.names)
     return names
