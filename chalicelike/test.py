@@ -1,8 +1,10 @@
 """The test client: `chalicelike.test.Client(app)`, as Chalice's `chalice.test.Client`.
 
-HTTP requests run in-process through the same route table and pipeline as the
-ASGI and Lambda front doors, with API Gateway's own answers (403 for an unknown
-path, CORS preflight). `client.lambda_.invoke(name, payload)` calls an event handler
+HTTP requests run in-process as on AWS: the client does what API Gateway does
+before Lambda (the route, its own answers such as 403 for an unknown path and the
+CORS preflight, the authorizer), builds the REST API event it would send, and calls
+the app as Lambda does, `app(event, context)`; so a test exercises what Lambda runs.
+`client.lambda_.invoke(name, payload)` calls an event handler
 or pure Lambda function with a Lambda context, and `client.events` builds the events
 AWS would send it (in `_test_events`). Inside `with Client(...)`, the stage's
 environment variables from `.chalice/config.json` are set, and restored afterwards;
@@ -12,25 +14,27 @@ it (`lambda_functions.<name>`), whose name and settings its Lambda context carri
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
+import time
+import uuid
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, cast
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from ._app import Chalice
 from ._auth._authorizers import ChaliceAuthorizer
-from ._core._coroutines import run_coroutine
 from ._core._errors import ChaliceError
 from ._core._lambda_context import LambdaContext
 from ._core._pipeline import gateway_answer
-from ._core._request import Request
 from ._core._response import RenderedResponse, render
 from ._core._routing import Match
 from ._core._structures import CaseInsensitiveMapping
+from ._doors._api_gateway_events import GatewayFacts, rest_api_event
 from ._tooling._config import api_gateway_stage, resolve_function_config, stage_environment
 from ._tooling._test_events import TestEventsClient
 
@@ -163,14 +167,7 @@ class TestHTTPClient:
         body: bytes | str = b"",
     ) -> HTTPResponse:
         with self._functions.environment(API_HANDLER):
-            rendered = self._handle(method.upper(), path, headers or {}, body)
-        return HTTPResponse(
-            rendered.body,
-            rendered.headers,
-            rendered.status_code,
-            rendered.listed,
-            rendered.content_type_added,
-        )
+            return self._handle(method.upper(), path, headers or {}, body)
 
     def get(self, path: str, **kwargs: Any) -> HTTPResponse:
         return self.request("GET", path, **kwargs)
@@ -195,74 +192,91 @@ class TestHTTPClient:
 
     def _handle(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes | str
-    ) -> RenderedResponse:
+    ) -> HTTPResponse:
+        """What API Gateway does before Lambda (route, its own answers, the authorizer),
+        then the app as Lambda runs it: `app(event, context)` with a REST event."""
         if not path.startswith("/"):
             raise ValueError(f"Request path must start with '/': {path!r}")
         # What an HTTP client puts on the wire: non-ASCII text percent-encoded as
         # UTF-8, escapes already in the path kept as they are.
         raw_path, _, query = (quote(part, safe=_SAFE) for part in path.partition("?"))
         match = self._app.route_table.match(method, raw_path)
-        body_bytes = body.encode("utf-8") if isinstance(body, str) else body
         mounted = self._app.mounted_app(raw_path) if match.kind is Match.NONE else None
-        early = None if mounted else gateway_answer(match, method, lambda: _find(headers, "origin"))
-        if early is not None:
-            return render(early)
-        scope: dict[str, Any] = {
-            "type": "http",
-            "method": method,
-            "path": unquote(raw_path),
-            "raw_path": raw_path.encode("ascii"),
-            "query_string": query.encode("ascii"),
-            "headers": [
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in headers.items()
-            ],
-            "client": ("127.0.0.1", 0),
-            "chalicelike.stage": self.api_stage,
-        }
-        if mounted is not None:
-            prefix, asgi_app = mounted
-            scope.update(http_version="1.1", scheme="http", root_path=prefix, server=None)
-            scope["asgi"] = {"version": "3.0"}
-            answer: RenderedResponse = run_coroutine(_call_asgi(asgi_app, scope, body_bytes))
-            return answer
-        context = self._functions.context(API_HANDLER)
+        if mounted is None:
+            early = gateway_answer(match, method, lambda: _find(headers, "origin"))
+            if early is not None:
+                return _from_rendered(render(early))
+        if match.kind is Match.NONE:  # a mounted app's: behind a catch-all resource
+            resource, params = "/{proxy+}", {"proxy": unquote(raw_path)[1:]}
+        else:
+            # Chalice's client gives {} where a REST event from AWS carries null.
+            resource, params = match.resource or "", dict(match.params or {})
+        event = self._event(method, raw_path, query, headers, body, resource, params)
         entry = match.entry
         if entry is not None and entry.authorizer is not None:
-            denied = self._authorize(entry.authorizer, method, scope, match)
+            denied = self._authorize(entry.authorizer, event)
             if denied is not None:
-                return render(denied)
-        # Chalice's client gives {} where a REST event from AWS carries null.
-        request = Request.from_scope(
-            scope, body_bytes, match.resource or "", match.params or {}, context
-        )
-        request.stage_vars = {}
-        request._route = match
-        request._via_rest_api = True  # Chalice's client stands for a REST API
-        rendered = self._app.http_pipeline.handle(request)
-        # As Chalice's client: app.current_request and app.lambda_context stay the last
-        # request's once it is answered.
-        self._app._keep_last_call(request, context)
-        return rendered
+                return _from_rendered(render(denied))
+        return _from_rest_answer(self._app(event, self._functions.context(API_HANDLER)))
 
-    def _authorize(self, authorizer: Any, method: str, scope: dict[str, Any], match: Any) -> Any:
+    def _event(
+        self,
+        method: str,
+        raw_path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes | str,
+        resource: str,
+        params: dict[str, str],
+    ) -> dict[str, Any]:
+        """The REST API event (payload 1.0) API Gateway would send the app's function."""
+        body_bytes = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            text: str | None = body_bytes.decode("utf-8") if body_bytes else None
+            is_base64 = False
+        except UnicodeDecodeError:
+            text, is_base64 = base64.b64encode(body_bytes).decode("ascii"), True
+        grouped: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            grouped.setdefault(name, []).append(value)
+        facts = GatewayFacts(
+            str(uuid.uuid4()),
+            int(time.time() * 1000),
+            domain=_find(headers, "host") or "localhost",
+            user_agent=_find(headers, "user-agent"),
+        )
+        return rest_api_event(
+            method,
+            unquote(raw_path),
+            resource,
+            {name: [value] for name, value in headers.items()},
+            grouped,
+            params,
+            text,
+            is_base64,
+            self.api_stage,
+            facts,
+            stage_variables={},  # as Chalice's client gives them
+        )
+
+    def _authorize(self, authorizer: Any, event: dict[str, Any]) -> Any:
         """API Gateway's authorizer step: its 401/403, or the context the view will see."""
-        from ._core._request import _parse_query
         from ._tooling._gateway_auth import GatewayRequest, authorize
 
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        query: dict[str, list[str]] = {}
-        for name, value in _parse_query(scope["query_string"].decode("ascii")):
-            query.setdefault(name, []).append(value)
         gateway_request = GatewayRequest(
-            method, scope["path"], match.resource or "", headers, query,
-            match.params or {}, self.api_stage,
-        )  # fmt: skip
+            event["httpMethod"],
+            event["path"],
+            event["resource"],
+            event["headers"],
+            event["multiValueQueryStringParameters"] or {},
+            event["pathParameters"] or {},
+            self.api_stage,
+        )
         name = getattr(authorizer, "name", "authorizer")
         context = self._functions.context(name)
         outcome = authorize(authorizer, gateway_request, context)
         if outcome.context is not None:
-            scope["chalicelike.authorizer"] = outcome.context
+            event["requestContext"]["authorizer"] = outcome.context
         if not isinstance(getattr(authorizer, "_authorizer", authorizer), ChaliceAuthorizer):
             # As Chalice's client: only the app's own Lambda authorizers are enforced; a
             # Cognito, IAM, JWT or outside authorizer lets every request through (a token
@@ -278,29 +292,33 @@ class TestHTTPClient:
         return outcome.answer
 
 
-async def _call_asgi(asgi_app: Any, scope: dict[str, Any], body: bytes) -> RenderedResponse:
-    """One request through a mounted ASGI app, in-process: what a server would do."""
-    inbox: list[dict[str, Any]] = [{"type": "http.request", "body": body, "more_body": False}]
-    status = 500
-    headers: list[tuple[str, str]] = []
-    chunks: list[bytes] = []
+def _from_rendered(rendered: RenderedResponse) -> HTTPResponse:
+    """An answer API Gateway gives itself, as the client shows it."""
+    return HTTPResponse(
+        rendered.body,
+        rendered.headers,
+        rendered.status_code,
+        rendered.listed,
+        rendered.content_type_added,
+    )
 
-    async def receive() -> dict[str, Any]:
-        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            headers.extend(
-                (bytes(k).decode("latin-1"), bytes(v).decode("latin-1"))
-                for k, v in message.get("headers", [])
-            )
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await asgi_app(scope, receive, send)
-    return RenderedResponse(status, headers, b"".join(chunks))
+def _from_rest_answer(answer: dict[str, Any]) -> HTTPResponse:
+    """What the function returned to API Gateway, as Chalice's client reads it: the
+    multi-value headers as lists; the wire's lines add the Content-Type API Gateway
+    labels an answer without one with."""
+    if answer.get("isBase64Encoded"):
+        body = base64.b64decode(answer["body"])
+    else:
+        body = answer["body"].encode("utf-8")
+    lines = list(answer["headers"].items())
+    multi: dict[str, list[str]] = answer.get("multiValueHeaders") or {}
+    for name, values in multi.items():
+        lines.extend((name, value) for value in values)
+    added = not any(name.lower() == "content-type" for name, _ in lines)
+    if added:
+        lines.append(("Content-Type", "application/json"))
+    return HTTPResponse(body, lines, answer["statusCode"], tuple(multi), added)
 
 
 def _find(headers: Mapping[str, str], name: str) -> str | None:

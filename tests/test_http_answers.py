@@ -9,13 +9,13 @@ import pytest
 
 from chalicelike._core._response import RenderedResponse, Response, render
 from chalicelike._doors._http_answers import answer_for, encode_body
-from chalicelike._doors._http_events import HttpEvent, HttpEventSource
+from chalicelike._doors._http_events import HttpEventSource, HttpRequest
 
 JSON = ("Content-Type", "application/json")
 
 
-def request_from(source: HttpEventSource, multi_value: bool = False) -> HttpEvent:
-    return HttpEvent(source, "GET", "/orders/42", {}, b"", multi_value=multi_value)
+def request_from(source: HttpEventSource, multi_value: bool = False) -> HttpRequest:
+    return HttpRequest(source, "GET", "/orders/42", {}, b"", multi_value=multi_value)
 
 
 def answer(

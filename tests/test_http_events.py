@@ -14,8 +14,8 @@ import pytest
 
 from chalicelike._core._errors import InvalidEventError
 from chalicelike._doors._http_events import (
-    HttpEvent,
     HttpEventSource,
+    HttpRequest,
     identify_source,
     parse_http_event,
 )
@@ -120,7 +120,7 @@ def proxied(host: str, sent: dict[str, str]) -> dict[str, str]:
     }
 
 
-def fields(http: HttpEvent) -> dict[str, Any]:
+def fields(http: HttpRequest) -> dict[str, Any]:
     """Everything parse_http_event read, as one dict to compare exactly."""
     return {
         "source": http.source,

@@ -1,7 +1,8 @@
-"""Tests for _core/_request.py: the Request a view sees, from a REST event or an ASGI scope."""
+"""Tests for _core/_request.py: the Request a view sees, from a REST event or through a door."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import json
@@ -222,18 +223,21 @@ def test_to_original_event_is_the_event() -> None:
     assert event == original  # building the request changed nothing
 
 
-# -- Request.from_scope ------------------------------------------------------------------
+# -- the Request the ASGI door makes from a scope ---------------------------------------
 
 
 def http_scope(
-    query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None, **extra: Any
+    query: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    path: str = "/orders/42",
+    **extra: Any,
 ) -> dict[str, Any]:
     scope: dict[str, Any] = {
         "type": "http",
         "http_version": "1.1",
         "method": "PUT",
-        "path": "/orders/42",
-        "raw_path": b"/orders/42",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": query,
         "headers": headers if headers is not None else [(b"host", b"localhost:8000")],
         "client": ("192.0.2.5", 53000),
@@ -242,12 +246,37 @@ def http_scope(
     return scope
 
 
+def asgi_request(
+    scope: dict[str, Any], body: bytes = b"", resource: str = "/orders/{order_id}"
+) -> Request:
+    """The Request a view sees when `scope` comes through the app's ASGI door."""
+    app = Chalice(app_name="asgi-request", configure_logs=False)
+    seen: list[Request] = []
+
+    @app.route(resource, methods=[scope["method"]], content_types=["*/*"])
+    def view(**params: str) -> dict[str, Any]:
+        assert app.current_request is not None
+        seen.append(app.current_request)
+        return {}
+
+    inbox = [{"type": "http.request", "body": body, "more_body": False}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 200, sent
+    return seen[0]
+
+
 def test_from_scope_basic_fields() -> None:
     context = object()
-    scope = http_scope(headers=[(b"Content-Type", b"application/json")])
-    request = Request.from_scope(
-        scope, b'{"a": 1}', "/orders/{order_id}", {"order_id": "42"}, context
-    )
+    scope = http_scope(headers=[(b"Content-Type", b"application/json")], **{"aws.context": context})
+    request = asgi_request(scope, b'{"a": 1}')
     assert request.method == "PUT"
     assert request.path == "/orders/{order_id}"
     assert request.uri_params == {"order_id": "42"}
@@ -266,7 +295,7 @@ def test_from_scope_joins_repeated_headers() -> None:
         (b"Cookie", b"b=2"),
         (b"x-latin", "caf\u00e9".encode("latin-1")),
     ]
-    request = Request.from_scope(http_scope(headers=headers), b"", "/orders/{order_id}", None)
+    request = asgi_request(http_scope(headers=headers))
     assert request.headers["Accept"] == "text/html,application/json"
     assert request.headers["cookie"] == "a=1; b=2"  # RFC 9110: cookies join with "; "
     assert request.headers["x-latin"] == "café"
@@ -275,7 +304,7 @@ def test_from_scope_joins_repeated_headers() -> None:
 
 def test_from_scope_parses_the_query_string() -> None:
     scope = http_scope(query=b"tag=red&tag=blue&name=caf%C3%A9&q=a+b&flag")
-    query = Request.from_scope(scope, b"", "/orders/{order_id}", None).query_params
+    query = asgi_request(scope).query_params
     assert query is not None
     assert query.to_lists() == {
         "tag": ["red", "blue"],
@@ -287,27 +316,27 @@ def test_from_scope_parses_the_query_string() -> None:
 
 
 def test_from_scope_query_params_none_without_a_query_string() -> None:
-    assert Request.from_scope(http_scope(), b"", "/", None).query_params is None
+    assert asgi_request(http_scope(path="/"), resource="/").query_params is None
 
 
 def test_from_scope_query_params_can_be_replaced() -> None:
-    request = Request.from_scope(http_scope(query=b"a=1"), b"", "/", None)
+    request = asgi_request(http_scope(query=b"a=1"))
     request.query_params = MultiDict({"b": ["2"]})
     assert request.query_params.to_lists() == {"b": ["2"]}
 
 
 def test_from_scope_synthesizes_a_request_context() -> None:
     headers = [(b"host", b"localhost:8000"), (b"user-agent", b"pytest")]
-    scope = http_scope(headers=headers, **{"chalicelike.stage": "dev"})
-    request = Request.from_scope(scope, b"", "/orders/{order_id}", {"order_id": "42"})
+    request = asgi_request(http_scope(headers=headers))
     context = request.context
     assert context["resourcePath"] == "/orders/{order_id}"
     assert context["httpMethod"] == "PUT"
     assert context["path"] == "/orders/42"
-    assert context["stage"] == "dev"
+    assert context["stage"] == "api"  # an ASGI server stands for the default stage
     assert context["protocol"] == "HTTP/1.1"
     assert context["domainName"] == "localhost:8000"
-    assert context["identity"] == {"sourceIp": "192.0.2.5", "userAgent": "pytest"}
+    assert context["identity"]["sourceIp"] == "192.0.2.5"
+    assert context["identity"]["userAgent"] == "pytest"
     assert isinstance(context["requestId"], str) and len(context["requestId"]) == 36
     assert isinstance(context["requestTimeEpoch"], int)
     assert request.context is context  # built once
@@ -315,7 +344,7 @@ def test_from_scope_synthesizes_a_request_context() -> None:
 
 def test_from_scope_synthesizes_a_rest_original_event() -> None:
     scope = http_scope(query=b"tag=red&tag=blue", headers=[(b"content-type", b"text/plain")])
-    request = Request.from_scope(scope, b"hello", "/orders/{order_id}", {"order_id": "42"})
+    request = asgi_request(scope, b"hello")
     event = request.to_original_event()
     assert event["resource"] == "/orders/{order_id}"
     assert event["path"] == "/orders/42"
@@ -336,7 +365,7 @@ def test_from_scope_synthesizes_a_rest_original_event() -> None:
 
 
 def test_from_scope_original_event_of_a_binary_body_is_base64() -> None:
-    request = Request.from_scope(http_scope(), b"\xff\x00\x01", "/", None)
+    request = asgi_request(http_scope(path="/"), b"\xff\x00\x01", resource="/")
     event = request.to_original_event()
     assert (event["body"], event["isBase64Encoded"]) == ("/wAB", True)
     assert event["queryStringParameters"] is None
@@ -345,14 +374,14 @@ def test_from_scope_original_event_of_a_binary_body_is_base64() -> None:
 
 
 def test_from_scope_original_event_of_an_empty_body_is_none() -> None:
-    event = Request.from_scope(http_scope(), b"", "/", None).to_original_event()
+    event = asgi_request(http_scope(path="/"), resource="/").to_original_event()
     assert (event["body"], event["isBase64Encoded"]) == (None, False)
 
 
 def test_from_scope_prefers_the_lambda_event_it_came_from() -> None:
     event = rest_event()
     scope = http_scope(**{"aws.event": event})
-    request = Request.from_scope(scope, b"", "/orders/{order_id}", {"order_id": "42"})
+    request = asgi_request(scope)
     assert request.to_original_event() is event
     assert request.context is event["requestContext"]
     assert request.stage_vars == {"table": "orders-dev"}

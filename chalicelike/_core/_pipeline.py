@@ -1,14 +1,16 @@
 """The HTTP pipeline: a matched request in, a checked response out, with no I/O.
 
 The steps are API Gateway's and Chalice's, in order:
-  1. answers API Gateway gives without calling Lambda: 403 for an unknown path,
-     the CORS preflight for OPTIONS on a path with no OPTIONS view;
+  1. the route (the one a REST API already matched, if it is ours), then the answers
+     API Gateway gives without calling Lambda: 403 for an unknown path, the CORS
+     preflight for OPTIONS on a path with no OPTIONS view; then the Request;
   2. middleware (outermost first) around
   3. 405 for an unrouted method, 415 for an unaccepted Content-Type,
   4. the view, whose errors become Chalice's {"Code", "Message"} answers,
   5. CORS headers, then one final check and serialisation (`render`).
-Front doors (ASGI, test client, Lambda) build the Request and choose how an
-async view is awaited; everything else is here, once.
+Front doors (Lambda, ASGI; the test client through the Lambda door) only turn their
+input into an `HttpRequest` and the rendered answer into their output, and choose how
+an async view is awaited; `HttpPipeline.serve` does everything else, once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import _context
 from ._cors import preflight_headers
 from ._errors import ChaliceUnhandledError, ChaliceViewError, InvalidResponseError
+from ._http_request import HttpEventSource, HttpRequest
 from ._middleware import EventType
 from ._request import Request
 from ._response import (
@@ -34,6 +37,14 @@ from ._routing import Match, RouteEntry, RouteMatch
 
 if TYPE_CHECKING:
     from .._app import Chalice
+
+__all__ = [
+    "HttpPipeline",
+    "RunAsync",
+    "binary_without_accept",
+    "gateway_answer",
+    "missing_authentication_token",
+]
 
 RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -73,12 +84,51 @@ class HttpPipeline:
     def __init__(self, app: Chalice, run_async: RunAsync) -> None:
         self._app = app
         self._run_async = run_async
-        self._chain = app.middleware_stack.chain(EventType.HTTP, self._dispatch)
+        self._stack = app.middleware_stack
+        self._chain = self._stack.chain(EventType.HTTP, self._dispatch)
+        self._routes = app.route_table.routes  # the table's own dict: later routes show
         self._binary_types: list[str] = []  # app.api.binary_types when last seen
         self._json_is_binary = False  # whether they make a JSON answer binary
 
+    def serve(self, http: HttpRequest) -> RenderedResponse | None:
+        """Steps 1 to 5 for one request; None when it is a mounted app's to serve."""
+        started = self.start(http)
+        if isinstance(started, Request):
+            return self.handle(started)
+        return started  # an early answer, or None
+
+    def start(self, http: HttpRequest) -> Request | RenderedResponse | None:
+        """Step 1: the Request for the matched route, API Gateway's own answer, or None
+        when no route matches and a mounted app owns the path."""
+        match, uri_params = self._match(http)
+        if match.kind is Match.NONE:
+            if self._app.mounts and self._app.mounted_app(http.route_path) is not None:
+                return None
+            if http.source is not None and http.source is not HttpEventSource.REST_API:
+                # Where the app routes for itself, an unknown path is what an HTTP API
+                # answers when no route matches; a REST API's answer is a 403.
+                return render(Response({"message": "Not Found"}, status_code=404))
+        early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
+        if early is not None:
+            return render(early)
+        return Request.for_route(http, match, uri_params)
+
+    def _match(self, http: HttpRequest) -> tuple[RouteMatch, dict[str, str] | None]:
+        # A REST API has already matched the route: trust it, as Chalice does, unless it
+        # is not one of ours (a catch-all '/{proxy+}' in front of the app, say). Its
+        # pathParameters are the view's, as API Gateway sent them.
+        if http.resource is not None:
+            methods = self._routes.get(http.resource)
+            if methods is not None:
+                entry = methods.get(http.method)
+                kind = Match.FULL if entry is not None else Match.PARTIAL
+                params = http.path_params
+                return RouteMatch(kind, http.resource, entry, params or {}, methods), params
+        match = self._app.route_table.match(http.method, http.route_path)
+        return match, match.params or None
+
     def handle(self, request: Request) -> RenderedResponse:
-        """Run middleware and the view for a request whose `_route` is set."""
+        """Steps 2 to 5 for a request `start` made."""
         token = _context.current_request.set(request)
         context_token = _context.lambda_context.set(request.lambda_context)
         try:
@@ -98,6 +148,12 @@ class HttpPipeline:
         finally:
             _context.lambda_context.reset(context_token)
             _context.current_request.reset(token)
+
+    def awaits_on_loop(self, request: Request) -> bool:
+        """Whether an async door may await this request's view on its own loop: an async
+        view with no middleware (which Chalice defines as sync) around it."""
+        entry = request._route.entry
+        return entry is not None and entry.is_async and not self._stack.wraps(EventType.HTTP)
 
     async def handle_async_view(self, request: Request) -> RenderedResponse:
         """The same, for an async view with no middleware: awaited on the caller's loop."""

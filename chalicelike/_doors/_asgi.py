@@ -1,7 +1,8 @@
 """The app as an ASGI application, for uvicorn or any ASGI server.
 
-A small pipeline: match the path, answer what API Gateway would answer itself,
-read the body, build the Request, run the HTTP pipeline, send the response.
+A door of two steps: the scope becomes the neutral HttpRequest, the app's pipeline
+serves it (route, API Gateway's own answers, then the Request, whose body is read
+only then), and the rendered answer is sent.
 Sync views (and middleware, which Chalice defines as sync) run on a thread pool so
 a blocking boto3 call never stalls the server's loop; an async view with no
 middleware is awaited on the loop directly.
@@ -10,21 +11,26 @@ middleware is awaited on the loop directly.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
+import functools
+import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from .._core._http_request import HttpRequest
 from .._core._lambda_context import LambdaContext
-from .._core._middleware import EventType
-from .._core._pipeline import HttpPipeline, gateway_answer
+from .._core._pipeline import HttpPipeline
 from .._core._request import Request
-from .._core._response import RenderedResponse, header_bytes, render
-from .._core._routing import Match
+from .._core._response import RenderedResponse, header_bytes
 from .._core._types import Message, Receive, Scope, Send
+from ._api_gateway_events import GatewayFacts, rest_api_event
 
 if TYPE_CHECKING:
     from .._app import Chalice
+
+__all__ = ["AsgiAdapter"]
 
 
 # As many sync views in flight as anyio/Starlette allow by default.
@@ -56,41 +62,36 @@ class AsgiAdapter:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app
-        method: str = scope["method"]
-        path = _route_path(scope)
-        match = app.route_table.match(method, path)
-        if match.kind is Match.NONE:
-            mounted = app.mounted_app(path)
-            if mounted is not None:
-                prefix, asgi_app = mounted
-                child = dict(scope)  # ASGI: path keeps the prefix, root_path gains it
-                child["root_path"] = (scope.get("root_path") or "") + prefix
-                await asgi_app(child, receive, send)
-                return
-        headers = scope["headers"]
-        early = gateway_answer(match, method, lambda: _header(headers, b"origin"))
-        if early is not None:
-            await _send(send, render(early))
+        http = _http_request(scope)
+        pipeline = self._pipeline()
+        started = pipeline.start(http)
+        if started is None:  # no route of ours: the mounted app's path
+            mounted = app.mounted_app(http.route_path)
+            assert mounted is not None  # what start() answering None means
+            prefix, asgi_app = mounted
+            child = dict(scope)  # ASGI: path keeps the prefix, root_path gains it
+            child["root_path"] = (scope.get("root_path") or "") + prefix
+            await asgi_app(child, receive, send)
+            return
+        if not isinstance(started, Request):
+            await _send(send, started)  # API Gateway's own answer: the body is not read
             return
         body = await _read_body(receive)
         if body is None:
             return  # the client went away mid-body: no view runs on half a request
+        http.body = body
         # Under Lambda (through Mangum) the scope carries the real context; off Lambda
         # a stand-in named as Chalice names the API function for its default stage.
-        context = scope.get("aws.context") or LambdaContext(f"{app.app_name}-dev")
-        request = Request.from_scope(
-            scope, body, match.resource or "", match.params or None, context
-        )
-        request._route = match
-        entry = match.entry
-        pipeline = self._pipeline()
-        if entry is not None and entry.is_async and not app.middleware_stack.wraps(EventType.HTTP):
-            rendered = await pipeline.handle_async_view(request)
+        started.lambda_context = scope.get("aws.context") or LambdaContext(f"{app.app_name}-dev")
+        if http.event is None:
+            http.make_event = functools.partial(_rest_event, scope, started)
+        if pipeline.awaits_on_loop(started):
+            rendered = await pipeline.handle_async_view(started)
         else:
             loop = asyncio.get_running_loop()
             context = contextvars.copy_context()
             rendered = await loop.run_in_executor(
-                self._thread_pool(), context.run, pipeline.handle, request
+                self._thread_pool(), context.run, pipeline.handle, started
             )
         await _send(send, rendered)
 
@@ -179,6 +180,62 @@ class _MountedLifespan:
     async def _send(self, message: Message) -> None:
         if self._reply is not None and not self._reply.done():
             self._reply.set_result(message)
+
+
+def _http_request(scope: Scope) -> HttpRequest:
+    """The neutral request of an ASGI HTTP scope; its body is read once it is needed."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:  # a repeated header is one comma-joined value (RFC 9110)
+            value = headers[name] + ("; " if name == "cookie" else ",") + value
+        headers[name] = value
+    http = HttpRequest(
+        None,
+        scope["method"],
+        _route_path(scope),
+        headers,
+        b"",
+        query_string=scope["query_string"].decode("latin-1"),
+    )
+    http.event = scope.get("aws.event")  # under Lambda, through Mangum
+    return http
+
+
+def _rest_event(scope: Scope, request: Request) -> dict[str, Any]:
+    """The REST event API Gateway would have sent for this request (to_original_event)."""
+    import uuid
+
+    headers = request.headers
+    body = request.raw_body
+    try:
+        text: str | None = body.decode("utf-8") if body else None
+        is_base64 = False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode("ascii"), True
+    query = request.query_params
+    client = scope.get("client") or ("127.0.0.1", 0)
+    facts = GatewayFacts(
+        str(uuid.uuid4()),
+        int(time.time() * 1000),
+        domain=headers.get("host", "localhost"),
+        source_ip=client[0],
+        user_agent=headers.get("user-agent"),
+        protocol="HTTP/" + str(scope.get("http_version", "1.1")),
+    )
+    return rest_api_event(
+        request.method,
+        str(scope.get("path", request.path)),
+        request.path,
+        {name: [value] for name, value in headers.items()},
+        {} if query is None else query.to_lists(),
+        request.uri_params,
+        text,
+        is_base64,
+        "api",
+        facts,
+    )
 
 
 def _route_path(scope: Scope) -> str:

@@ -24,7 +24,7 @@ from typing import Any
 from .._core._errors import ChaliceError, InvalidEventError
 from .._core._response import DEFAULT_BINARY_TYPES, RenderedResponse
 from ._http_answers import answer_for
-from ._http_events import HttpEvent, HttpEventSource, parse_http_event, rest_root_path
+from ._http_events import HttpEventSource, HttpRequest, parse_http_event, rest_root_path
 
 _LIFESPAN_MODES = ("auto", "on", "off")
 # Started lifespans live as long as the process, as on Lambda. Holding them here keeps
@@ -57,13 +57,14 @@ class AsgiLambdaHandler:
         self._lifespan: Any = None  # started on the first invocation, never stopped
         # lifespan="off": Mangum would run startup and shutdown around every invocation.
         self._mangum = Mangum(asgi_app, lifespan="off")
+        _keep_loop()
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         http = parse_http_event(event)  # InvalidEventError where Mangum would crash
         return self.handle(http, event, context)
 
     def handle(
-        self, http: HttpEvent, event: dict[str, Any], context: Any, mount_prefix: str = ""
+        self, http: HttpRequest, event: dict[str, Any], context: Any, mount_prefix: str = ""
     ) -> dict[str, Any]:
         """Serve an already parsed event; `mount_prefix` is where a chalicelike app mounted us."""
         from mangum.protocols import HTTPCycle
@@ -83,6 +84,7 @@ class AsgiLambdaHandler:
             scope["state"] = dict(state)
         cycle = HTTPCycle(scope, body)
         response = cycle(self.app)
+        _keep_loop()
         rendered = RenderedResponse(
             response["status"],
             [
@@ -118,6 +120,29 @@ class AsgiLambdaHandler:
         return state
 
 
+# The event loops Mangum ran apps on (the thread's current loop, which asyncio makes
+# when there is none): kept, as a Lambda process keeps its loop, and closed at exit, so
+# that one dropped by a later asyncio.run() is not left for the garbage collector open.
+_MANGUM_LOOPS: dict[int, Any] = {}
+
+
+def _keep_loop() -> None:
+    import asyncio
+
+    loop = asyncio.get_event_loop()
+    if id(loop) not in _MANGUM_LOOPS:
+        if not _MANGUM_LOOPS:
+            atexit.register(_close_loops)
+        _MANGUM_LOOPS[id(loop)] = loop
+
+
+def _close_loops() -> None:
+    for loop in _MANGUM_LOOPS.values():
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+    _MANGUM_LOOPS.clear()
+
+
 def _shut_down_lifespans() -> None:
     """At interpreter exit (tests, local servers; a Lambda process is killed instead)."""
     while _RUNNING_LIFESPANS:
@@ -125,7 +150,7 @@ def _shut_down_lifespans() -> None:
 
 
 def _mend_paths(
-    scope: MutableMapping[str, Any], http: HttpEvent, event: dict[str, Any], mount: str
+    scope: MutableMapping[str, Any], http: HttpRequest, event: dict[str, Any], mount: str
 ) -> None:
     """ASGI paths as the spec has them: `path` includes `root_path` (the stage and mount).
 
@@ -178,7 +203,7 @@ def wsgi_handler(
     )
 
 
-def check_mangum_reads(http: HttpEvent) -> None:
+def check_mangum_reads(http: HttpRequest) -> None:
     """Mounted apps are served through Mangum, which reads no VPC Lattice events."""
     if http.source in (HttpEventSource.VPC_LATTICE, HttpEventSource.VPC_LATTICE_V2):
         raise InvalidEventError(

@@ -20,14 +20,15 @@ from .._core._response import (
     media_type_in,
     split_headers,
 )
-from ._http_events import HttpEvent, HttpEventSource
+from ._http_events import HttpEventSource, HttpRequest
 
 
 def answer_for(
-    event: HttpEvent, response: RenderedResponse, binary_types: Sequence[str]
+    event: HttpRequest, response: RenderedResponse, binary_types: Sequence[str]
 ) -> dict[str, Any]:
     """The dict Lambda returns to `event.source` for this response."""
-    return _WRITERS[event.source](event, response, lowered_media_types(binary_types))
+    writer = _WRITERS[event.source]  # type: ignore[index]  # a Lambda event's, never None
+    return writer(event, response, lowered_media_types(binary_types))
 
 
 def encode_body(
@@ -60,7 +61,7 @@ def _content_type(response: RenderedResponse) -> str:
     return ""
 
 
-def _rest(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+def _rest(event: HttpRequest, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
     # Chalice's dict: only the app's own headers (API Gateway labels an answer with no
     # Content-Type as JSON itself), and isBase64Encoded only when the body is base64.
     if response.content_type_added:
@@ -81,7 +82,7 @@ def _rest(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) 
     return answer
 
 
-def _v2(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+def _v2(event: HttpRequest, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
     # Payload 2.0 has no multi-value headers: repeats are comma-joined, except
     # Set-Cookie, which cannot be joined and travels in `cookies`.
     headers: dict[str, str] = {}
@@ -106,7 +107,7 @@ def _v2(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) ->
     return answer
 
 
-def _alb(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+def _alb(event: HttpRequest, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
     body, is_base64 = encode_body(response, _content_type(response), binary)
     answer: dict[str, Any] = {
         "statusCode": response.status_code,
@@ -152,7 +153,7 @@ def _case_variants(name: str) -> Any:
         yield "".join(chars)
 
 
-def _edge(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
+def _edge(event: HttpRequest, response: RenderedResponse, binary: frozenset[str]) -> dict[str, Any]:
     headers: dict[str, list[dict[str, str]]] = {}
     for name, value in response.headers:
         headers.setdefault(name.lower(), []).append({"key": name, "value": value})
@@ -167,7 +168,7 @@ def _edge(event: HttpEvent, response: RenderedResponse, binary: frozenset[str]) 
 
 
 def _lattice(
-    event: HttpEvent, response: RenderedResponse, binary: frozenset[str]
+    event: HttpRequest, response: RenderedResponse, binary: frozenset[str]
 ) -> dict[str, Any]:
     # Both event structures take the same answer: one string per header, so repeats
     # (Set-Cookie included) are comma-joined.
@@ -194,7 +195,7 @@ def _reason(status: int) -> str:
 
 
 _WRITERS: dict[
-    HttpEventSource, Callable[[HttpEvent, RenderedResponse, frozenset[str]], dict[str, Any]]
+    HttpEventSource, Callable[[HttpRequest, RenderedResponse, frozenset[str]], dict[str, Any]]
 ] = {
     HttpEventSource.REST_API: _rest,
     HttpEventSource.HTTP_API: _v2,
