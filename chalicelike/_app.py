@@ -24,6 +24,8 @@ from ._core._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_sig
 from ._events._event_sources import EventHandler, EventSource, event_class_for
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 
+__all__ = ["APIGateway", "Chalice"]
+
 if TYPE_CHECKING:
     # The HTTP pipeline is imported when the first request arrives: a function that only
     # handles events never loads it.

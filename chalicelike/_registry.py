@@ -14,6 +14,16 @@ from typing import Any, TypeVar
 from ._core._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
 from ._events._event_decorators import EventDecorators
 
+__all__ = [
+    "ROUTE_OPTIONS",
+    "Blueprint",
+    "BlueprintEventHandler",
+    "DecoratorAPI",
+    "F",
+    "check_options",
+    "join_url",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROUTE_OPTIONS = frozenset(

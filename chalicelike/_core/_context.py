@@ -9,5 +9,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+__all__ = ["current_request", "lambda_context"]
+
 current_request: ContextVar[Any] = ContextVar("chalicelike.current_request", default=None)
 lambda_context: ContextVar[Any] = ContextVar("chalicelike.lambda_context", default=None)

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any
 
+__all__ = ["run_coroutine"]
+
 _local = threading.local()
 
 

@@ -11,6 +11,13 @@ from collections.abc import Sequence
 
 from ._errors import RegistrationError
 
+__all__ = [
+    "CORSConfig",
+    "cors_options",
+    "preflight_headers",
+    "resolve_cors",
+]
+
 _REQUIRED_HEADERS = (
     "Content-Type",
     "X-Amz-Date",

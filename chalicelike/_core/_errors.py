@@ -27,6 +27,29 @@ The view errors, their status codes and the JSON body they produce are Chalice's
 
 from __future__ import annotations
 
+__all__ = [
+    "ALL_ERRORS",
+    "BadRequestError",
+    "ChaliceError",
+    "ChaliceUnhandledError",
+    "ChaliceViewError",
+    "ConflictError",
+    "ForbiddenError",
+    "InvalidEventError",
+    "InvalidResponseError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "NotRegisteredError",
+    "RegistrationError",
+    "RequestTimeoutError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnknownArgumentError",
+    "UnprocessableEntityError",
+    "ViewSignatureWarning",
+    "WebsocketDisconnectedError",
+]
+
 
 class ChaliceError(Exception):
     """Root of every error chalicelike raises."""

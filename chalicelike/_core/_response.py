@@ -17,6 +17,22 @@ from typing import Any, NamedTuple
 
 from ._errors import InvalidResponseError
 
+__all__ = [
+    "DEFAULT_BINARY_TYPES",
+    "RenderedResponse",
+    "Response",
+    "encode_json",
+    "error_response",
+    "handle_extra_types",
+    "header_bytes",
+    "json_default",
+    "lowered_media_types",
+    "media_type_in",
+    "media_type_matches",
+    "render",
+    "split_headers",
+]
+
 # Chalice's default binary media types: answers of these types travel base64-encoded
 # through API Gateway (which must list them as the API's binary media types).
 DEFAULT_BINARY_TYPES = (

@@ -15,6 +15,20 @@ from typing import Any, NamedTuple
 
 from ._errors import RegistrationError, ViewSignatureWarning
 
+__all__ = [
+    "HTTP_METHODS",
+    "Match",
+    "RouteEntry",
+    "RouteMatch",
+    "RouteTable",
+    "Segment",
+    "SegmentKind",
+    "check_view_signature",
+    "inspect_target",
+    "is_coroutine_function",
+    "parse_path",
+]
+
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
+__all__ = ["CaseInsensitiveMapping", "MultiDict"]
+
 
 class MultiDict(MutableMapping[str, str]):
     """A mapping of a key to a list of values; plain access gives the last value."""

@@ -26,6 +26,13 @@ from .._core._response import DEFAULT_BINARY_TYPES, RenderedResponse
 from ._http_answers import answer_for
 from ._http_events import HttpEventSource, HttpRequest, parse_http_event, rest_root_path
 
+__all__ = [
+    "AsgiLambdaHandler",
+    "asgi_handler",
+    "check_mangum_reads",
+    "wsgi_handler",
+]
+
 _LIFESPAN_MODES = ("auto", "on", "off")
 # Started lifespans live as long as the process, as on Lambda. Holding them here keeps
 # their pending tasks from being garbage-collected (and reported) when a handler is.

@@ -22,6 +22,8 @@ from .._core._response import (
 )
 from ._http_events import HttpEventSource, HttpRequest
 
+__all__ = ["answer_for", "encode_body"]
+
 
 def answer_for(
     event: HttpRequest, response: RenderedResponse, binary_types: Sequence[str]

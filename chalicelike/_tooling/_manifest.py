@@ -15,6 +15,17 @@ from typing import Any
 
 from .._core._cors import cors_options
 
+__all__ = [
+    "API_FUNCTION",
+    "AppManifest",
+    "AuthorizerSpec",
+    "FunctionEntry",
+    "RouteSpec",
+    "authorizer_from_spec",
+    "deployed_name",
+    "describe_app",
+]
+
 API_FUNCTION = "api_handler"  # Chalice's name for the function behind the REST API
 
 

@@ -22,7 +22,7 @@ from .._core._aws import ACCOUNT_ID, SAMPLE_REGION
 from .._events._event_decorators import COGNITO_TRIGGERS
 from .._events._trigger_events import cognito_trigger
 
-__all__ = ["TestEventsClient", "dynamodb_value"]
+__all__ = ["EPOCH_SECONDS", "REGION", "SOURCE_IP", "TestEventsClient", "dynamodb_value"]
 
 REGION = SAMPLE_REGION  # every sample event's region (and ACCOUNT_ID its account)
 # One fixed instant, 2024-05-01T12:00:00Z, in each format AWS writes it.
