@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     # handles events never loads it.
     from ._core._pipeline import HttpPipeline
     from ._core._request import Request
+    from ._core._types import ASGIApp
+    from ._events._websockets import WebsocketAPI
 
 
 _ABSENT: Any = object()  # an argument not given to app(...)
@@ -95,7 +97,7 @@ class Chalice(DecoratorAPI):
         self.middleware_stack = MiddlewareStack()
         self._mounts: list[tuple[str, Any]] = []
         self._event_handlers: dict[str, EventHandler] = {}
-        self._websocket_api: Any = None
+        self._websocket_api: WebsocketAPI | None = None
         self._authorizers: dict[str, Any] = {}
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
@@ -189,7 +191,7 @@ class Chalice(DecoratorAPI):
         authorizer: Any = None,
         api_key_required: bool | None = None,
         content_types: Sequence[str] | None = None,
-        cors: Any = None,
+        cors: bool | CORSConfig | None = None,
         **unknown: Any,
     ) -> None:
         check_options("add_route", unknown, ROUTE_OPTIONS)
@@ -241,7 +243,7 @@ class Chalice(DecoratorAPI):
             raise RegistrationError(f"Middleware must be callable, not {func!r}")
         self.middleware_stack.add(kind, func)
 
-    def mount(self, path: str, asgi_app: Any) -> None:
+    def mount(self, path: str, asgi_app: ASGIApp) -> None:
         """Serve another ASGI app (FastAPI, Starlette) under `path`, beside this app's routes.
 
         Requests whose path matches none of this app's routes and starts with `path`
@@ -325,7 +327,7 @@ class Chalice(DecoratorAPI):
         return dict(self._authorizers)
 
     @property
-    def websocket_api(self) -> Any:
+    def websocket_api(self) -> WebsocketAPI:
         """Sends to websocket connections (boto3, imported on the first send)."""
         if self._websocket_api is None:
             from ._events._websockets import WebsocketAPI
@@ -334,7 +336,7 @@ class Chalice(DecoratorAPI):
         return self._websocket_api
 
     @websocket_api.setter
-    def websocket_api(self, value: Any) -> None:
+    def websocket_api(self, value: WebsocketAPI) -> None:
         self._websocket_api = value
 
     @property

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._core._errors import NotRegisteredError, RegistrationError, UnknownArgumentError
 from ._events._event_decorators import EventDecorators
+
+if TYPE_CHECKING:
+    from ._app import Chalice
+    from ._core._middleware import EventType
+    from ._core._request import Request
 
 __all__ = [
     "ROUTE_OPTIONS",
@@ -73,10 +78,10 @@ class Blueprint(DecoratorAPI):
     def __init__(self, import_name: str) -> None:
         self._import_name = import_name
         self._deferred: list[Callable[[Any, str, str], None]] = []
-        self._current_app: Any = None
+        self._current_app: Chalice | None = None
 
     @property
-    def current_app(self) -> Any:
+    def current_app(self) -> Chalice:
         if self._current_app is None:
             raise NotRegisteredError(
                 f"Blueprint {self._import_name!r} has no app yet: call "
@@ -86,7 +91,7 @@ class Blueprint(DecoratorAPI):
         return self._current_app
 
     @property
-    def current_request(self) -> Any:
+    def current_request(self) -> Request | None:
         return self.current_app.current_request
 
     @property
@@ -95,7 +100,7 @@ class Blueprint(DecoratorAPI):
 
     @property
     def log(self) -> logging.Logger:
-        return self.current_app.log  # type: ignore[no-any-return]
+        return self.current_app.log
 
     def add_route(
         self,
@@ -125,7 +130,7 @@ class Blueprint(DecoratorAPI):
 
     def add_event_source(
         self,
-        kind: Any,
+        kind: EventType,
         func: Callable[..., Any],
         name: str | None,
         settings: dict[str, Any],
@@ -149,7 +154,7 @@ class Blueprint(DecoratorAPI):
         )
         return authorizer
 
-    def register(self, app: Any, name_prefix: str | None, url_prefix: str | None) -> None:
+    def register(self, app: Chalice, name_prefix: str | None, url_prefix: str | None) -> None:
         """Replay every recorded registration onto `app` (called by register_blueprint)."""
         # None and "" both mean "no prefix", as in Chalice.
         if url_prefix not in (None, "") and (

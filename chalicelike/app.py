@@ -94,7 +94,7 @@ def error_response(
     error_code: str,
     http_status_code: int,
     headers: HeadersType | None = None,
-) -> Any:
+) -> Response:
     """A `{"Code", "Message"}` Response, with chalice.app's argument order."""
     from ._core._response import error_response as make
 

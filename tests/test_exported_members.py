@@ -265,3 +265,22 @@ def test_runtime_modules_state_their_surface(module: str) -> None:
     )
 
     check(module)
+
+
+def test_public_signatures_name_the_types_that_exist() -> None:
+    # No Any where chalicelike has the type (issue 11): what IDEs and mypy show users.
+    import inspect
+
+    from chalicelike.app import error_response
+
+    def annotation(func: object, name: str = "return") -> object:
+        return inspect.get_annotations(func)[name]  # type: ignore[arg-type]
+
+    app_class, blueprint = chalicelike.Chalice, chalicelike.Blueprint
+    assert annotation(app_class.mount, "asgi_app") == "ASGIApp"
+    assert annotation(app_class.add_route, "cors") == "bool | CORSConfig | None"
+    assert annotation(app_class.websocket_api.fget) == "WebsocketAPI"  # type: ignore[attr-defined]
+    assert annotation(blueprint.current_app.fget) == "Chalice"  # type: ignore[attr-defined]
+    assert annotation(blueprint.current_request.fget) == "Request | None"  # type: ignore[attr-defined]
+    assert annotation(blueprint.register, "app") == "Chalice"
+    assert annotation(error_response) == "Response"
