@@ -267,7 +267,7 @@ class TestHTTPClient:
             event["httpMethod"],
             event["path"],
             event["resource"],
-            event["headers"],
+            {name.lower(): value for name, value in event["headers"].items()},
             event["multiValueQueryStringParameters"] or {},
             event["pathParameters"] or {},
             self.api_stage,
