@@ -7,6 +7,7 @@ absolute; only imports under `if TYPE_CHECKING:` are left out, since they never 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,7 @@ def _imported_names(module: str, path: Path, known: dict[str, Path]) -> set[str]
     return found
 
 
+@functools.cache  # the source does not change during a run
 def import_graph() -> dict[str, set[str]]:
     known = modules()
     return {name: _imported_names(name, path, known) for name, path in known.items()}
