@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ._auth._authorizers import ChaliceAuthorizer as Authorizer
     from ._auth._authorizers import ChaliceAuthorizer as BuiltinAuthConfig
     from ._core._middleware import ConvertToMiddleware as MiddlewareHandler
-    from ._core._response import handle_extra_types
+    from ._core._response import Response, handle_extra_types
     from ._core._routing import RouteEntry
     from ._doors._lambda_http import LambdaHttpHandler as RestAPIEventHandler
     from ._events._event_sources import EventHandler as BaseLambdaHandler

@@ -19,7 +19,6 @@ import contextlib
 import json
 import os
 import time
-import uuid
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
@@ -34,7 +33,7 @@ from ._core._pipeline import gateway_answer
 from ._core._response import RenderedResponse, render
 from ._core._routing import Match
 from ._core._structures import CaseInsensitiveMapping
-from ._doors._api_gateway_events import GatewayFacts, rest_api_event
+from ._doors._api_gateway_events import GatewayFacts, request_id, rest_api_event
 from ._tooling._config import api_gateway_stage, resolve_function_config, stage_environment
 from ._tooling._test_events import TestEventsClient
 
@@ -240,7 +239,7 @@ class TestHTTPClient:
         for name, value in parse_qsl(query, keep_blank_values=True):
             grouped.setdefault(name, []).append(value)
         facts = GatewayFacts(
-            str(uuid.uuid4()),
+            request_id(),
             int(time.time() * 1000),
             domain=_find(headers, "host") or "localhost",
             user_agent=_find(headers, "user-agent"),

@@ -10,6 +10,7 @@ from chalicelike._core._aws import ACCOUNT_ID, LOCAL_API_ID
 from chalicelike._doors._api_gateway_events import (
     GatewayFacts,
     http_api_event,
+    request_id,
     request_time,
     rest_api_event,
 )
@@ -100,3 +101,13 @@ def test_the_account_id_is_written_once() -> None:
         if re.search(r"\b123456789012\b", path.read_text())
     }
     assert found - _NOT_YET_MOVED == {"_core/_aws.py"}
+
+
+def test_request_ids_are_fresh_uuid4s() -> None:
+    import uuid
+
+    ids = {request_id() for _ in range(50)}
+    assert len(ids) == 50
+    for value in ids:
+        parsed = uuid.UUID(value)
+        assert parsed.version == 4 and str(parsed) == value

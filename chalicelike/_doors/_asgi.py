@@ -25,7 +25,7 @@ from .._core._pipeline import HttpPipeline
 from .._core._request import Request
 from .._core._response import RenderedResponse, header_bytes
 from .._core._types import Message, Receive, Scope, Send
-from ._api_gateway_events import GatewayFacts, rest_api_event
+from ._api_gateway_events import GatewayFacts, request_id, rest_api_event
 
 if TYPE_CHECKING:
     from .._app import Chalice
@@ -205,8 +205,6 @@ def _http_request(scope: Scope) -> HttpRequest:
 
 def _rest_event(scope: Scope, request: Request) -> dict[str, Any]:
     """The REST event API Gateway would have sent for this request (to_original_event)."""
-    import uuid
-
     headers = request.headers
     body = request.raw_body
     try:
@@ -217,7 +215,7 @@ def _rest_event(scope: Scope, request: Request) -> dict[str, Any]:
     query = request.query_params
     client = scope.get("client") or ("127.0.0.1", 0)
     facts = GatewayFacts(
-        str(uuid.uuid4()),
+        request_id(),
         int(time.time() * 1000),
         domain=headers.get("host", "localhost"),
         source_ip=client[0],
