@@ -91,16 +91,13 @@ def test_request_time_is_made_once_per_second() -> None:
 
 
 # Modules of other parts still spelling the account out, until they import _core._aws.
-_NOT_YET_MOVED = {"_tooling/_gateway_auth.py", "local/_pool.py", "local/_invoke_api.py"}
-
-
 def test_the_account_id_is_written_once() -> None:
     found = {
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if re.search(r"\b123456789012\b", path.read_text())
     }
-    assert found - _NOT_YET_MOVED == {"_core/_aws.py"}
+    assert found == {"_core/_aws.py"}
 
 
 def test_request_ids_are_fresh_uuid4s() -> None:

@@ -31,13 +31,24 @@ from .._auth._authorizers import (
     IAMAuthorizer,
     JWTAuthorizer,
 )
+from .._core._aws import ACCOUNT_ID, DEFAULT_REGION, LOCAL_API_ID
 from .._core._errors import InvalidResponseError
 from .._core._pipeline import missing_authentication_token
 from .._core._response import Response
 
-LOCAL_REGION = "us-east-1"
-LOCAL_ACCOUNT = "123456789012"
-LOCAL_API_ID = "local"
+__all__ = [
+    "AuthOutcome",
+    "AuthorizerCache",
+    "AuthorizerCall",
+    "GatewayRequest",
+    "authorize",
+    "authorizer_failure",
+    "authorizer_outcome",
+    "begin_authorization",
+    "identity_values",
+    "request_event",
+    "token_event",
+]
 
 
 class AuthOutcome(NamedTuple):
@@ -97,7 +108,7 @@ def begin_authorization(authorizer: Any, request: GatewayRequest) -> AuthOutcome
         if identity is None:
             return _unauthorized()  # API Gateway does not even call the authorizer
         arn = method_arn_for(
-            LOCAL_REGION, LOCAL_ACCOUNT, LOCAL_API_ID, request.stage, request.method, request.path
+            DEFAULT_REGION, ACCOUNT_ID, LOCAL_API_ID, request.stage, request.method, request.path
         )
         return AuthorizerCall(
             authorizer.name, authorizer.authorizer_type, identity, arn, authorizer.ttl_seconds
@@ -171,7 +182,7 @@ def request_event(call: AuthorizerCall, request: GatewayRequest) -> dict[str, An
             "httpMethod": request.method,
             "path": f"/{request.stage}{request.path}",
             "stage": request.stage,
-            "accountId": LOCAL_ACCOUNT,
+            "accountId": ACCOUNT_ID,
             "apiId": LOCAL_API_ID,
         },
     }

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from .._core._types import Receive, Scope, Send
+from .._core._types import Receive, Send
 
-# Scope, Receive and Send are re-exported for the local modules that import them from here.
-__all__ = ["Receive", "Scope", "Send", "run_lifespan"]
+__all__ = ["run_lifespan"]
 
 
 async def run_lifespan(

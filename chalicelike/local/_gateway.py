@@ -23,6 +23,7 @@ from .._core._errors import RegistrationError
 from .._core._pipeline import gateway_answer
 from .._core._response import lowered_media_types
 from .._core._routing import Match, RouteEntry, RouteMatch, RouteTable
+from .._core._types import Receive, Scope, Send
 from .._tooling._describe import AppLoadError
 from .._tooling._gateway_auth import (
     AuthorizerCache,
@@ -34,7 +35,7 @@ from .._tooling._gateway_auth import (
     token_event,
 )
 from .._tooling._manifest import AppManifest, RouteSpec, authorizer_from_spec
-from ._asgi_types import Receive, Scope, Send, run_lifespan
+from ._asgi_types import run_lifespan
 from ._gateway_answers import (
     HTTP_API,
     REST_API,

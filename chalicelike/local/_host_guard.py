@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from ._asgi_types import Scope
+from .._core._types import Scope
 
 __all__ = ["HostGuard"]
 

@@ -18,7 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote
 
-from ._asgi_types import Receive, Scope, Send, run_lifespan
+from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
+from .._core._types import Receive, Scope, Send
+from ._asgi_types import run_lifespan
 from ._event_queue import RETRY_DELAYS, THROTTLE_BACKOFF, EventQueue
 from ._host_guard import HostGuard
 from ._invocation import (
@@ -95,8 +97,8 @@ class InvokeApi:
         self,
         local_lambda: LocalLambda,
         *,
-        region: str = "us-east-1",
-        account_id: str = "123456789012",
+        region: str = DEFAULT_REGION,
+        account_id: str = ACCOUNT_ID,
         log: Callable[[str], None] | None = None,
         event_retry_delays: Sequence[float] = RETRY_DELAYS,
         throttle_backoff: tuple[float, float] = THROTTLE_BACKOFF,
@@ -252,8 +254,8 @@ def read_request(scope: Scope, raw_name: str, region: str, account_id: str) -> I
 
 
 def split_function_name(name: str, region: str, account_id: str) -> tuple[str, str | None]:
-    """(name, qualifier) from any of Lambda's forms: 'f', 'f:1', '123456789012:function:f'
-    or 'arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST'."""
+    """(name, qualifier) from any of Lambda's forms: 'f', 'f:1', '<account>:function:f'
+    or 'arn:aws:lambda:<region>:<account>:function:f:$LATEST'."""
     prefix, marker, rest = name.partition(":function:")
     if not marker:
         rest = name

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from .._core._aws import ACCOUNT_ID
 from ._invocation import (
     FunctionSpec,
     InvocationResult,
@@ -34,7 +35,6 @@ __all__ = ["WorkerPool"]
 INIT_TIMEOUT_SECONDS = 10.0
 # How often the busy workers' memory is read (one timer for the whole pool).
 MEMORY_SAMPLE_SECONDS = 0.015
-LOCAL_ACCOUNT = "123456789012"  # the account id every local ARN carries
 
 
 class _Stopped(Exception):
@@ -160,7 +160,7 @@ class WorkerPool:
     def _arn(self, spec: FunctionSpec, name: str) -> str:
         if name.startswith("arn:"):
             return name  # Lambda passes on the ARN the caller used, qualifier and all
-        return f"arn:aws:lambda:{self.region}:{LOCAL_ACCOUNT}:function:{spec.resource_name}"
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{spec.resource_name}"
 
     async def _run(self, spec: FunctionSpec, invocation: Invocation) -> InvocationResult:
         log: list[str] = []

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._core._types import Receive, Scope, Send
 from .._tooling._config import api_gateway_stage
-from ._asgi_types import Receive, Scope, Send, run_lifespan
+from ._asgi_types import run_lifespan
 
 __all__ = ["LocalServer", "register"]
 
