@@ -243,30 +243,6 @@ def test_batch_item_failures_is_exported_where_the_docs_say() -> None:
     assert chalicelike.app.BatchItemFailures is BatchItemFailures
 
 
-# The runtime side (issue 11): each private module of _core and _doors, and the app and
-# registry modules, states its surface in `__all__` after its imports, as local/ and
-# _tooling/ do (tests/test_module_surfaces.py has the check).
-def _runtime_modules() -> list[str]:
-    from tests.test_layers import modules
-
-    layered = sorted(
-        name
-        for name, path in modules().items()
-        if name.startswith(("chalicelike._core.", "chalicelike._doors."))
-        and path.name != "__init__.py"
-    )
-    return [*layered, "chalicelike._app", "chalicelike._registry"]
-
-
-@pytest.mark.parametrize("module", _runtime_modules())
-def test_runtime_modules_state_their_surface(module: str) -> None:
-    from tests.test_module_surfaces import (
-        test_all_is_after_the_imports_and_names_what_others_import as check,
-    )
-
-    check(module)
-
-
 def test_public_signatures_name_the_types_that_exist() -> None:
     # No Any where chalicelike has the type (issue 11): what IDEs and mypy show users.
     import inspect

@@ -36,6 +36,17 @@ def modules() -> dict[str, Path]:
     return found
 
 
+def parse_module(path: Path) -> ast.Module:
+    """`ast.parse`, once more if CPython 3.11 raises its spurious "AST constructor recursion
+    depth mismatch" SystemError (seen once in a full run here; CPython keeps that counter per
+    interpreter, and each call resets it, so a retry sees the real answer)."""
+    source = path.read_text()
+    try:
+        return ast.parse(source, str(path))
+    except SystemError:
+        return ast.parse(source, str(path))
+
+
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -78,7 +89,7 @@ def _imported_names(module: str, path: Path, known: dict[str, Path]) -> set[str]
         for inner in ast.iter_child_nodes(node):
             visit(inner)
 
-    visit(ast.parse(path.read_text()))
+    visit(parse_module(path))
     return found
 
 

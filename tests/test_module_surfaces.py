@@ -1,6 +1,6 @@
-"""Each private module of the tooling side (local/, _tooling/, cli) states its surface in
-`__all__`, placed after its imports (httpx's style): what other modules import from it, all
-of it defined there. ruff (RUF022) keeps each `__all__` sorted.
+"""Each private module of the package (every layer, local/, package/) and the CLI states
+its surface in `__all__`, placed after its imports (httpx's style): what other modules
+import from it, all of it defined there. ruff (RUF022) keeps each `__all__` sorted.
 """
 
 from __future__ import annotations
@@ -12,22 +12,13 @@ import importlib.util
 
 import pytest
 
-from tests.test_layers import PACKAGE_DIR, modules
+from tests.test_layers import PACKAGE_DIR, modules, parse_module
 
-FOLDERS = ("chalicelike.local.", "chalicelike._tooling.")
-# Not given their __all__ yet (issue 11): their owners' part.
-NOT_YET = {
-    "chalicelike.local._asgi_types",
-    "chalicelike.local._gateway_events",
-    "chalicelike.local._http_samples",
-    "chalicelike._tooling._gateway_auth",
-    "chalicelike._tooling._manifest",
-    "chalicelike._tooling._test_events",
-}
+# Every private module (`_name.py`) of every layer, and the CLI.
 CHECKED = sorted(
     name
-    for name in modules()
-    if (name.startswith(FOLDERS) or name == "chalicelike.cli") and name not in NOT_YET
+    for name, path in modules().items()
+    if (path.name.startswith("_") and path.name != "__init__.py") or name == "chalicelike.cli"
 )
 
 
@@ -37,7 +28,7 @@ def _imports_by_name() -> dict[str, set[str]]:
     names: dict[str, set[str]] = {}
     for module, path in modules().items():
         package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(parse_module(path)):
             if not isinstance(node, ast.ImportFrom):
                 continue
             source = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
@@ -49,7 +40,7 @@ def _imports_by_name() -> dict[str, set[str]]:
 @pytest.mark.parametrize("module", CHECKED)
 def test_all_is_after_the_imports_and_names_what_others_import(module: str) -> None:
     path = modules()[module]
-    tree = ast.parse(path.read_text())
+    tree = parse_module(path)
     assigned = [
         node
         for node in tree.body

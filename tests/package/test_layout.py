@@ -3,7 +3,6 @@ but never each other, and each private module's exports named first."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -56,25 +55,3 @@ def test_the_model_imports_no_writer() -> None:
             target.startswith((f"{TEMPLATES}.cloudformation", f"{TEMPLATES}.terraform"))
             for target in graph[f"{TEMPLATES}.{shared}"]
         ), shared
-
-
-def test_each_private_module_names_its_exports_first() -> None:
-    missing = []
-    for path in sorted(PACKAGE_DIR.rglob("_*.py")):
-        if path.name == "__init__.py":
-            continue
-        tree = ast.parse(path.read_text())
-        names = [
-            node
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)
-        ]
-        first_definition = next(
-            node.lineno
-            for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign))
-        )
-        if not names or names[0].lineno > first_definition:
-            missing.append(str(path.relative_to(PACKAGE_DIR)))
-    assert missing == []
