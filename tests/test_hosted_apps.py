@@ -27,6 +27,12 @@ SOURCES = sorted(BUILDERS)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
 
 
+def aws_context() -> Any:
+    """What AWS's runtime passes, for Mangum itself: its type wants memory_limit_in_mb as
+    an int where the runtime gives a str."""
+    return Context()
+
+
 def make_fastapi(startups: list[int] | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
@@ -193,7 +199,7 @@ def test_defect_lifespan_ran_on_every_invocation() -> None:
     theirs: list[int] = []
     mangum = Mangum(make_fastapi(theirs), lifespan="auto")
     for _ in range(3):
-        mangum(rest("GET", "/orders/1"), Context())
+        mangum(rest("GET", "/orders/1"), aws_context())
     assert len(theirs) == 3  # Mangum: startup on each call
 
     ours: list[int] = []
@@ -207,7 +213,7 @@ def test_defect_lifespan_ran_on_every_invocation() -> None:
 
 def test_defect_http_api_trailing_slash_was_lost() -> None:
     event = http_api("GET", "/slash/")
-    theirs = Mangum(make_fastapi(), lifespan="off")(event, Context())
+    theirs = Mangum(make_fastapi(), lifespan="off")(event, aws_context())
     assert theirs["statusCode"] == 307  # Mangum saw '/slash' and FastAPI redirected
     with hosting(make_fastapi()) as handler:
         status, _headers, body = read_answer(handler(event, Context()))
@@ -219,7 +225,7 @@ def test_defect_http_api_trailing_slash_was_lost() -> None:
     [(rest("GET", "/whoami"), "/dev"), (http_api("GET", "/whoami", stage="prod"), "/prod")],
 )
 def test_defect_root_path_was_always_empty(event: dict[str, Any], root: str) -> None:
-    theirs = Mangum(make_fastapi(), lifespan="off")(event, Context())
+    theirs = Mangum(make_fastapi(), lifespan="off")(event, aws_context())
     if theirs["statusCode"] == 200:
         assert json.loads(theirs["body"])["root_path"] == ""
     with hosting(make_fastapi()) as handler:
@@ -234,7 +240,7 @@ def test_defect_root_path_was_always_empty(event: dict[str, Any], root: str) -> 
 )
 def test_defect_exclude_headers_was_ignored(event: dict[str, Any]) -> None:
     theirs = Mangum(make_fastapi(), lifespan="off", exclude_headers=["content-length"])
-    assert "content-length" in theirs(event, Context())["headers"]
+    assert "content-length" in theirs(event, aws_context())["headers"]
     with hosting(make_fastapi(), exclude_headers=["Content-Length"]) as ours:
         _status, headers, _body = read_answer(ours(event, Context()))
     assert "content-length" not in headers
@@ -244,14 +250,14 @@ def test_defect_exclude_headers_was_ignored(event: dict[str, Any]) -> None:
 def test_defect_non_http_event_crashed() -> None:
     s3 = {"Records": [{"eventSource": "aws:s3", "s3": {"bucket": {"name": "b"}}}]}
     with pytest.raises(RuntimeError):
-        Mangum(make_fastapi(), lifespan="off")(s3, Context())
+        Mangum(make_fastapi(), lifespan="off")(s3, aws_context())
     with hosting(make_fastapi()) as ours, pytest.raises(InvalidEventError, match="aws:s3"):
         ours(s3, Context())
 
 
 def test_defect_alb_answer_had_no_status_description() -> None:
     event = alb("GET", "/orders/1")
-    theirs = Mangum(make_fastapi(), lifespan="off")(event, Context())
+    theirs = Mangum(make_fastapi(), lifespan="off")(event, aws_context())
     assert "statusDescription" not in theirs
     with hosting(make_fastapi()) as handler:
         ours = handler(event, Context())
@@ -264,7 +270,7 @@ def test_defect_alb_answer_had_no_status_description() -> None:
 
 def test_defect_edge_answer_shape() -> None:
     event = edge("POST", "/orders", {"Content-Type": "application/json"}, "{}")
-    theirs = Mangum(make_fastapi(), lifespan="off")(event, Context())
+    theirs = Mangum(make_fastapi(), lifespan="off")(event, aws_context())
     assert theirs["status"] == 201 and "bodyEncoding" not in theirs
     assert len(theirs["headers"]["set-cookie"]) == 1  # one of the two cookies lost
     with hosting(make_fastapi()) as handler:

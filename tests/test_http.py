@@ -34,7 +34,7 @@ def lower_header_lines(answer: Any, name: str) -> list[str]:
 # -- routing --------------------------------------------------------------------------------
 
 
-def test_path_params(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_path_params(front_door) -> None:
     app = make_app()
 
     @app.route("/users/{user_id}/posts/{post_id}")
@@ -55,7 +55,7 @@ def test_path_params(front_door) -> None:  # type: ignore[no-untyped-def]
         assert http("GET", "/users/ann/posts/12/").json_body["args"] == ["ann", "12"]
 
 
-def test_greedy_path(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_greedy_path(front_door) -> None:
     app = make_app()
 
     @app.route("/files/{proxy+}")
@@ -73,7 +73,7 @@ def test_greedy_path(front_door) -> None:  # type: ignore[no-untyped-def]
         assert http("GET", "/files").status_code == 403
 
 
-def test_multi_value_query(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_multi_value_query(front_door) -> None:
     app = make_app()
 
     @app.route("/search")
@@ -99,7 +99,7 @@ def test_multi_value_query(front_door) -> None:  # type: ignore[no-untyped-def]
         assert http("GET", "/search").json_body == {"query": None}
 
 
-def test_unknown_path_is_api_gateways_403(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_path_is_api_gateways_403(front_door) -> None:
     app = make_app()
     app.route("/known", methods=["GET", "POST"])(lambda: "ok")
     with front_door(app) as http:
@@ -111,7 +111,7 @@ def test_unknown_path_is_api_gateways_403(front_door) -> None:  # type: ignore[n
             assert answer.headers["x-amzn-errortype"] == "MissingAuthenticationTokenException"
 
 
-def test_unrouted_method_is_405_with_allow(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_unrouted_method_is_405_with_allow(front_door) -> None:
     app = make_app()
     app.route("/things", methods=["GET", "POST"])(lambda: "ok")
     app.route("/things", methods=["PUT"])(lambda: "ok")
@@ -128,7 +128,7 @@ def test_unrouted_method_is_405_with_allow(front_door) -> None:  # type: ignore[
 # -- request bodies and content types --------------------------------------------------------
 
 
-def test_json_body(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_json_body(front_door) -> None:
     app = make_app()
 
     @app.route("/echo", methods=["POST"])
@@ -147,7 +147,7 @@ def test_json_body(front_door) -> None:  # type: ignore[no-untyped-def]
         assert answer.json_body == {"json": {"a": 1}, "raw": '{"a": 1}'}
 
 
-def test_bad_json_is_a_400(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_bad_json_is_a_400(front_door) -> None:
     app = make_app()
 
     @app.route("/echo", methods=["POST"])
@@ -161,7 +161,7 @@ def test_bad_json_is_a_400(front_door) -> None:  # type: ignore[no-untyped-def]
             assert answer.json_body == {"Code": "BadRequestError", "Message": "Error Parsing JSON"}
 
 
-def test_form_body(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_form_body(front_door) -> None:
     app = make_app()
 
     @app.route("/form", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
@@ -186,7 +186,7 @@ def test_form_body(front_door) -> None:  # type: ignore[no-untyped-def]
         assert rejected.status_code == 415
 
 
-def test_binary_in_and_out(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_binary_in_and_out(front_door) -> None:
     app = make_app()
 
     @app.route("/image", methods=["PUT"], content_types=["application/octet-stream"])
@@ -207,7 +207,7 @@ def test_binary_in_and_out(front_door) -> None:  # type: ignore[no-untyped-def]
     assert answer.body == PNG_BYTES[::-1]
 
 
-def test_unaccepted_content_type_is_a_415(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_unaccepted_content_type_is_a_415(front_door) -> None:
     app = make_app()
     app.route("/json", methods=["POST"])(lambda: "ok")
     with front_door(app) as http:
@@ -227,7 +227,7 @@ def test_unaccepted_content_type_is_a_415(front_door) -> None:  # type: ignore[n
         assert http("POST", "/json", headers=upper, body="{}").status_code == 200
 
 
-def test_any_content_type_with_star(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_any_content_type_with_star(front_door) -> None:
     app = make_app()
 
     @app.route("/anything", methods=["POST"], content_types=["*/*"])
@@ -245,7 +245,7 @@ def test_any_content_type_with_star(front_door) -> None:  # type: ignore[no-unty
 # -- views: sync and async, and what they return -----------------------------------------------
 
 
-def test_async_and_sync_views_side_by_side(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_async_and_sync_views_side_by_side(front_door) -> None:
     app = make_app()
 
     @app.route("/sync/{n}")
@@ -274,7 +274,7 @@ def test_async_and_sync_views_side_by_side(front_door) -> None:  # type: ignore[
         assert http("GET", "/sync/3").json_body == {"kind": "sync", "n": "3"}
 
 
-def test_async_view_raising_a_view_error(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_async_view_raising_a_view_error(front_door) -> None:
     app = make_app()
 
     @app.route("/conflict")
@@ -302,7 +302,7 @@ def test_async_view_raising_a_view_error(front_door) -> None:  # type: ignore[no
         assert answer.json_body == {"Code": "ChaliceViewError", "Message": "upstream failed"}
 
 
-def test_view_exception_is_a_500(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_view_exception_is_a_500(front_door) -> None:
     app = make_app()
 
     @app.route("/sync")
@@ -321,7 +321,7 @@ def test_view_exception_is_a_500(front_door) -> None:  # type: ignore[no-untyped
             assert answer.json_body == internal
 
 
-def test_view_exception_in_debug_shows_the_traceback(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_view_exception_in_debug_shows_the_traceback(front_door) -> None:
     app = make_app(debug=True)
 
     @app.route("/sync")
@@ -342,7 +342,7 @@ def test_view_exception_in_debug_shows_the_traceback(front_door) -> None:  # typ
         assert answer.body.rstrip().endswith(b"ValueError: " + message)
 
 
-def test_head_route(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_head_route(front_door) -> None:
     app = make_app()
 
     @app.route("/report", methods=["HEAD"])
@@ -379,7 +379,7 @@ def wire_header(answer: Any, name: str) -> str | None:
         ({"nested": {"ok": True}}, b'{"nested":{"ok":true}}'),
     ],
 )
-def test_view_return_values(front_door, result: Any, body: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_view_return_values(front_door, result: Any, body: bytes) -> None:
     app = make_app()
     app.route("/")(lambda: result)
     with front_door(app) as http:
@@ -389,7 +389,7 @@ def test_view_return_values(front_door, result: Any, body: bytes) -> None:  # ty
     assert wire_header(answer, "content-type") == "application/json"
 
 
-def test_response_with_status_and_headers(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_response_with_status_and_headers(front_door) -> None:
     app = make_app()
 
     @app.route("/orders", methods=["POST"])
@@ -423,7 +423,7 @@ def test_response_with_status_and_headers(front_door) -> None:  # type: ignore[n
         assert deleted.body == b""
 
 
-def test_list_valued_headers_are_sent_as_separate_lines(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_list_valued_headers_are_sent_as_separate_lines(front_door) -> None:
     app = make_app()
 
     @app.route("/login", methods=["POST"])
@@ -440,7 +440,7 @@ def test_list_valued_headers_are_sent_as_separate_lines(front_door) -> None:  # 
     assert lower_header_lines(answer, "x-one") == ["1"]
 
 
-def test_request_headers_reach_the_view(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_request_headers_reach_the_view(front_door) -> None:
     app = make_app()
 
     @app.route("/headers")
@@ -457,7 +457,7 @@ def test_request_headers_reach_the_view(front_door) -> None:  # type: ignore[no-
     assert answer.json_body == {"token": "t-1", "lower": "t-1", "method": "GET"}
 
 
-def test_unsendable_response_is_a_500(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_unsendable_response_is_a_500(front_door) -> None:
     app = make_app()
 
     @app.route("/bad-header")
@@ -481,7 +481,7 @@ def test_unsendable_response_is_a_500(front_door) -> None:  # type: ignore[no-un
             assert "injected" not in answer.headers
 
 
-def test_non_ascii_path_and_query(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_non_ascii_path_and_query(front_door) -> None:
     app = make_app()
 
     @app.route("/cities/{name}")
@@ -498,7 +498,7 @@ def test_non_ascii_path_and_query(front_door) -> None:  # type: ignore[no-untype
     assert encoded.json_body == {"name": "\u6771\u4eac", "q": []}
 
 
-def test_json_body_with_upper_case_media_type(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_json_body_with_upper_case_media_type(front_door) -> None:
     app = make_app()
 
     @app.route("/echo", methods=["POST"])
@@ -512,7 +512,7 @@ def test_json_body_with_upper_case_media_type(front_door) -> None:  # type: igno
     assert answer.json_body == {"json": [1]}
 
 
-def test_content_type_is_checked_without_a_body(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_content_type_is_checked_without_a_body(front_door) -> None:
     # As Chalice does: an unlisted Content-Type is a 415 even on a GET with no body, and a
     # route that takes no JSON refuses a request naming no type (counted as JSON).
     app = make_app()

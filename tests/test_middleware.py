@@ -29,7 +29,7 @@ def make_app(**kwargs: Any) -> Chalice:
     return Chalice(app_name=f"mw-{uuid.uuid4().hex[:8]}", configure_logs=False, **kwargs)
 
 
-def test_middleware_runs_outermost_first(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_runs_outermost_first(front_door) -> None:
     app = make_app()
     order: list[str] = []
 
@@ -60,7 +60,7 @@ def test_middleware_runs_outermost_first(front_door) -> None:  # type: ignore[no
     assert order == ["outer before", "inner before", "view", "inner after", "outer after"]
 
 
-def test_middleware_gets_the_request_and_a_response(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_gets_the_request_and_a_response(front_door) -> None:
     app = make_app()
     seen: list[tuple[object, ...]] = []
 
@@ -91,7 +91,7 @@ def test_middleware_gets_the_request_and_a_response(front_door) -> None:  # type
     ]
 
 
-def test_middleware_can_answer_without_calling_the_view(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_can_answer_without_calling_the_view(front_door) -> None:
     app = make_app()
     calls: list[str] = []
 
@@ -118,7 +118,7 @@ def test_middleware_can_answer_without_calling_the_view(front_door) -> None:  # 
         assert calls == ["view"]
 
 
-def test_middleware_can_change_the_response(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_can_change_the_response(front_door) -> None:
     app = make_app()
 
     @app.middleware("http")
@@ -142,7 +142,7 @@ def test_middleware_can_change_the_response(front_door) -> None:  # type: ignore
     assert answer.body == b"changed"
 
 
-def test_all_applies_to_http_and_other_types_do_not(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_all_applies_to_http_and_other_types_do_not(front_door) -> None:
     app = make_app()
     ran: list[str] = []
 
@@ -164,7 +164,7 @@ def test_all_applies_to_http_and_other_types_do_not(front_door) -> None:  # type
     assert ran == ["all", "http"]
 
 
-def test_middleware_added_after_a_request_is_used(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_added_after_a_request_is_used(front_door) -> None:
     app = make_app()
     app.route("/")(lambda: "hi")
     with front_door(app) as http:
@@ -204,7 +204,7 @@ def test_middleware_must_be_callable() -> None:
 
 
 def test_exception_in_middleware_is_a_logged_500(
-    front_door,  # type: ignore[no-untyped-def]
+    front_door,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = make_app()
@@ -227,7 +227,7 @@ def test_exception_in_middleware_is_a_logged_500(
     assert records[0].exc_info[0] is KeyError
 
 
-def test_exception_in_middleware_shows_the_traceback_in_debug(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_exception_in_middleware_shows_the_traceback_in_debug(front_door) -> None:
     app = make_app(debug=True)
 
     @app.middleware("http")
@@ -243,7 +243,7 @@ def test_exception_in_middleware_shows_the_traceback_in_debug(front_door) -> Non
     assert answer.body.rstrip().endswith(b"KeyError: 'missing setting'")
 
 
-def test_unhandled_error_reaches_middleware(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_unhandled_error_reaches_middleware(front_door) -> None:
     app = make_app()
     caught: list[str] = []
 
@@ -281,7 +281,7 @@ def test_unhandled_error_reaches_middleware(front_door) -> None:  # type: ignore
 
 
 def test_unhandled_error_without_middleware_is_a_500(
-    front_door,  # type: ignore[no-untyped-def]
+    front_door,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     app = make_app()
@@ -304,7 +304,7 @@ def test_unhandled_error_without_middleware_is_a_500(
     assert messages == ["Caught exception for path /sync", "Caught exception for path /async"]
 
 
-def test_convert_to_middleware_wraps_a_lambda_handler_decorator(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_convert_to_middleware_wraps_a_lambda_handler_decorator(front_door) -> None:
     app = make_app()
     seen: list[tuple[object, ...]] = []
 
@@ -359,7 +359,7 @@ def test_convert_to_middleware_passes_the_lambda_context() -> None:
     assert contexts[0].function_name == "api_handler"  # as in Chalice's test client
 
 
-def test_middleware_sees_405_and_415_but_not_403(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_middleware_sees_405_and_415_but_not_403(front_door) -> None:
     app = make_app()
     statuses: list[tuple[str, str, int]] = []
 
@@ -387,7 +387,7 @@ def test_middleware_sees_405_and_415_but_not_403(front_door) -> None:  # type: i
     ]
 
 
-def test_async_view_with_middleware(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_async_view_with_middleware(front_door) -> None:
     app = make_app()
     order: list[str] = []
 
@@ -432,7 +432,7 @@ def test_chain_composes_in_registration_order() -> None:
     assert chain([], lambda event: event)("same") == "same"
 
 
-def test_view_error_raised_by_middleware_keeps_its_status_and_gets_cors(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_view_error_raised_by_middleware_keeps_its_status_and_gets_cors(front_door) -> None:
     # Chalice answers 500 here; an auth middleware raising UnauthorizedError means 401.
     app = Chalice(app_name="mw-view-error", configure_logs=False)
 
@@ -454,7 +454,7 @@ def test_view_error_raised_by_middleware_keeps_its_status_and_gets_cors(front_do
         assert http("GET", "/private", headers={"Authorization": "t"}).status_code == 200
 
 
-def test_short_circuit_answer_gets_the_routes_cors_headers(front_door) -> None:  # type: ignore[no-untyped-def]
+def test_short_circuit_answer_gets_the_routes_cors_headers(front_door) -> None:
     app = Chalice(app_name="mw-short-cors", configure_logs=False)
 
     @app.middleware("http")
@@ -476,7 +476,12 @@ def test_the_app_hands_one_middleware_stack_to_every_handler() -> None:
     # the app's private state, and a chain follows middleware added after first use.
     stack = MiddlewareStack()
     seen: list[str] = []
-    chained = stack.chain(EventType.SQS, lambda event: seen.append(event) or "done")
+
+    def handler(event: str) -> str:
+        seen.append(event)
+        return "done"
+
+    chained = stack.chain(EventType.SQS, handler)
     assert chained("a") == "done"
 
     def tag(event: str, get_response: Handler) -> object:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import pytest
 
@@ -145,7 +146,7 @@ def test_blueprint_state_before_registration_is_a_clear_error() -> None:
 
 def test_blueprint_state_after_registration_is_the_apps(app: Chalice) -> None:
     bp = Blueprint(__name__)
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     @bp.route("/who/{name}")
     def who(name: str) -> dict[str, object]:
@@ -169,7 +170,7 @@ def test_blueprint_middleware_applies_to_the_whole_app(app: Chalice) -> None:
     bp = Blueprint(__name__)
 
     @bp.middleware("http")
-    def tag(event: object, get_response):  # type: ignore[no-untyped-def]
+    def tag(event: object, get_response):
         response = get_response(event)
         response.headers["X-From-Blueprint"] = "yes"
         return response
@@ -191,7 +192,7 @@ def test_blueprint_register_middleware_method(app: Chalice) -> None:
     bp = Blueprint(__name__)
     calls: list[str] = []
 
-    def count(event, get_response):  # type: ignore[no-untyped-def]
+    def count(event, get_response):
         calls.append(event.path)
         return get_response(event)
 

@@ -135,7 +135,7 @@ def test_list_valued_headers_become_repeated_lines() -> None:
 
 
 def test_non_string_header_values_become_strings() -> None:
-    rendered = render(Response("x", headers={"X-Count": 3, "X-List": [1, 2]}))  # type: ignore[dict-item]
+    rendered = render(Response("x", headers={"X-Count": 3, "X-List": [1, 2]}))  # type: ignore[dict-item,list-item]
     assert rendered.headers[:3] == [("X-Count", "3"), ("X-List", "1"), ("X-List", "2")]
 
 

@@ -327,7 +327,7 @@ def test_signature_accepting_the_params_passes() -> None:
 
 
 def test_signature_missing_a_param_warns_at_the_views_line() -> None:
-    def get_user():  # type: ignore[no-untyped-def]
+    def get_user():
         pass
 
     with pytest.warns(ViewSignatureWarning) as caught:
@@ -343,7 +343,7 @@ def test_signature_missing_a_param_warns_at_the_views_line() -> None:
 
 
 def test_signature_wrongly_named_param_warns() -> None:
-    def get_user(id):  # type: ignore[no-untyped-def]
+    def get_user(id):
         pass
 
     with pytest.warns(ViewSignatureWarning, match=r"is called with user_id .* get_user\(id\) does"):

@@ -148,7 +148,7 @@ def test_headers_names_differing_only_in_case_are_one_header() -> None:
 def test_headers_are_read_only() -> None:
     headers = CaseInsensitiveMapping({"A": "1"})
     with pytest.raises(TypeError):
-        headers["b"] = "2"  # type: ignore[index]
+        headers["b"] = "2"
 
 
 def test_headers_from_lowercase_wraps_without_copying() -> None:

@@ -335,7 +335,7 @@ class WebsocketAPI:
         with self._lock:
             if self._client is None:
                 if self.session is None:
-                    import boto3.session  # type: ignore[import-untyped]
+                    import boto3.session
 
                     self.session = boto3.session.Session()
                 # The region only when the session's is not it: Chalice calls
@@ -359,7 +359,7 @@ class WebsocketAPI:
         return str(region)
 
     def _call(self, client: Any, operation: str, connection_id: str, **params: Any) -> Any:
-        from botocore.exceptions import ClientError  # type: ignore[import-untyped]
+        from botocore.exceptions import ClientError
 
         # The client's own GoneException (a ClientError on a boto3 client), as Chalice
         # catches it; a bare 410 as well.

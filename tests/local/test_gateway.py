@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests.adapters
 
 from chalicelike import (
     AuthResponse,
@@ -134,7 +135,7 @@ def shop_app() -> Chalice:
 
     @app.route("/slow")
     def slow() -> dict[str, Any]:
-        seconds = float(app.current_request.query_params["seconds"])  # type: ignore[index]
+        seconds = float(app.current_request.query_params["seconds"])
         time.sleep(seconds)
         return {"slept": seconds}
 
@@ -755,7 +756,9 @@ def test_the_worker_pool_reports_a_malformed_response(pooled: Any) -> None:
 
 def test_keep_alive_clients_reuse_one_connection(rest: GatewayHarness) -> None:
     rest.get("/orders/1")
-    pool = rest.session.get_adapter(rest.url).poolmanager.connection_from_url(rest.url)
+    adapter = rest.session.get_adapter(rest.url)
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    pool = adapter.poolmanager.connection_from_url(rest.url)
     opened = pool.num_connections
     answers = [rest.get(path) for path in ("/orders/1", "/nowhere", "/private/1", "/png")]
     assert [a.status_code for a in answers] == [200, 403, 401, 200]

@@ -9,11 +9,11 @@ import os
 from typing import Any
 
 # boto3 and botocore ship no type information. This module runs only when packaging.
-import boto3  # type: ignore[import-untyped]
-import botocore.exceptions  # type: ignore[import-untyped]
-import botocore.session  # type: ignore[import-untyped]
+import boto3
+import botocore.exceptions
+import botocore.session
 from botocore import xform_name
-from botocore.loaders import Loader  # type: ignore[import-untyped]
+from botocore.loaders import Loader
 
 __all__ = [
     "Member",
