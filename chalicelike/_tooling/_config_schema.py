@@ -196,7 +196,7 @@ class Version(Check):
             raise refuse(path, self.allowed, value)
 
 
-# Lambda refuses these variable names: it sets them itself (REFERENCE §3).
+# Lambda refuses these variable names: it sets them itself (AWS's runtime environment docs).
 RESERVED_VARIABLES = frozenset((
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
     "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",

@@ -80,7 +80,7 @@ def exit_description(returncode: int) -> str:
 def lambda_environment(
     spec: FunctionSpec, *, region: str, runtime_api: str, log_stream: str
 ) -> dict[str, str]:
-    """The environment Lambda gives the function's process (REFERENCE §3)."""
+    """The environment Lambda gives the function's process (AWS's runtime environment docs)."""
     # The parent's environment sits underneath: on Lambda the execution role's credentials
     # arrive as AWS_ACCESS_KEY_ID & co; locally the developer's own credentials, profile
     # and config (AWS_PROFILE, ~/.aws via HOME) stand in for them, so boto3 calls work.

@@ -33,7 +33,7 @@ __all__ = [
     "runtime_requirements",
 ]
 
-# The glibc of each runtime's OS (REFERENCE §3): Amazon Linux 2 has 2.26, Amazon Linux 2023
+# The glibc of each runtime's OS, as AWS documents it: Amazon Linux 2 has 2.26, Amazon Linux 2023
 # has 2.34. A manylinux wheel built for a newer glibc fails to load there.
 RUNTIME_GLIBC = {
     "python3.10": (2, 26),
