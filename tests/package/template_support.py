@@ -3,15 +3,18 @@ CLI reads them, and cached), configs, cfn-lint and Terraform reference checks.""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from chalicelike._tooling._manifest import AppManifest
 from chalicelike._tooling._settings import FunctionConfig, StageConfig
@@ -143,3 +146,30 @@ def dangling_terraform_references(document: dict[str, Any]) -> list[str]:
                 if (kind, name) not in resources:
                     dangling.append(dependency)
     return dangling
+
+
+@contextlib.contextmanager
+def moto_rest_api_created_with(
+    finish: Callable[[Any, dict[str, Any], str, str], None],
+    prepare: Callable[[dict[str, Any]], None] | None = None,
+) -> Iterator[None]:
+    """moto's CloudFormation makes an AWS::ApiGateway::RestApi without reading its Body:
+    `prepare(properties)` runs before moto makes it, `finish(api, properties, account,
+    region)` completes it as the test needs."""
+    from moto.apigateway.models import RestAPI
+
+    create = RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_and_finish(
+        cls: Any, /, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
+    ) -> Any:
+        if prepare is not None:
+            prepare(json_["Properties"])
+        api = create(cls, name, json_, account, region, **kwargs)
+        finish(api, json_["Properties"], account, region)
+        return api
+
+    with contextlib.ExitStack() as stack:
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        patch.setattr(RestAPI, "create_from_cloudformation_json", classmethod(create_and_finish))
+        yield

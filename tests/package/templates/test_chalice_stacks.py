@@ -22,6 +22,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.package.template_support import moto_rest_api_created_with
+
 MOVING = Path(__file__).resolve().parents[1] / "apps" / "moving"
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -119,30 +121,25 @@ def resource_ids(template: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    from moto.apigateway.models import APIGatewayBackend, RestAPI, apigateway_backends
+    from moto.apigateway.models import APIGatewayBackend, apigateway_backends
 
-    create = RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def create_with_body(
-        cls: Any, /, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
-    ) -> Any:
+    def mock_method(api: Any, properties: dict[str, Any], account: str, region: str) -> None:
         # moto ignores a RestApi's Body and cannot import Swagger 2.0 (Chalice's): a mock
-        # method stands in, enough for the Deployment; API Gateway names the API after
-        # the body's title when no Name is given.
-        json_["Properties"].setdefault("Name", json_["Properties"]["Body"]["info"]["title"])
-        api = create(cls, name, json_, account, region, **kwargs)
+        # method stands in, enough for the Deployment.
         backend: APIGatewayBackend = apigateway_backends[account][region]
         root = next(r.id for r in api.resources.values() if r.get_path() == "/")
         backend.put_method(api.id, root, "GET", "NONE")
         backend.put_integration(api.id, root, "GET", "MOCK", "", "POST")
-        return api
+
+    def name_from_title(properties: dict[str, Any]) -> None:
+        # API Gateway names the API after the body's title when no Name is given.
+        properties.setdefault("Name", properties["Body"]["info"]["title"])
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(RestAPI, "create_from_cloudformation_json", classmethod(create_with_body))
+    with moto_rest_api_created_with(mock_method, prepare=name_from_title):
         yield endpoint
     # moto's accounts live in the process, not the server: other modules' servers see them.
     import urllib.request

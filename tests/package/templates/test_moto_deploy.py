@@ -29,6 +29,7 @@ from tests.package.template_support import (
     POLICY,
     configs_for,
     manifest_of,
+    moto_rest_api_created_with,
     resources_of_type,
     stage_for,
 )
@@ -83,20 +84,15 @@ def moto_rest_api_bodies() -> Iterator[None]:
     moto's importer also wants a URI on every integration, which API Gateway does not ask
     of a mock integration (the CORS preflights): it gets an empty one here.
     """
-    from moto.apigateway.models import APIGatewayBackend, RestAPI, apigateway_backends
+    from moto.apigateway.models import APIGatewayBackend, apigateway_backends
 
-    create = RestAPI.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
     build_args = APIGatewayBackend._build_integration_args
 
-    def create_with_body(
-        cls: Any, /, name: str, json_: dict[str, Any], account: str, region: str, **kwargs: Any
-    ) -> Any:
-        api = create(cls, name, json_, account, region, **kwargs)
-        body = json_["Properties"].get("Body")
+    def import_body(api: Any, properties: dict[str, Any], account: str, region: str) -> None:
+        body = properties.get("Body")
         if body is not None:  # validated against OpenAPI 3 (fail_on_warnings)
             backend = apigateway_backends[account][region]
             backend.put_rest_api(api.id, body, fail_on_warnings=True, mode="overwrite")
-        return api
 
     def mock_args(self: Any, integration: dict[str, Any]) -> dict[str, Any]:
         args: dict[str, Any] = build_args(self, integration)
@@ -104,8 +100,7 @@ def moto_rest_api_bodies() -> Iterator[None]:
             args["uri"], args["integration_method"] = args["uri"] or "", "POST"
         return args
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(RestAPI, "create_from_cloudformation_json", classmethod(create_with_body))
+    with moto_rest_api_created_with(import_body), pytest.MonkeyPatch.context() as patch:
         patch.setattr(APIGatewayBackend, "_build_integration_args", mock_args)
         yield
 
