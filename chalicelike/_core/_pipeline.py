@@ -108,9 +108,10 @@ class HttpPipeline:
                 # Where the app routes for itself, an unknown path is what an HTTP API
                 # answers when no route matches; a REST API's answer is a 403.
                 return render(Response({"message": "Not Found"}, status_code=404))
-        early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
-        if early is not None:
-            return render(early)
+        if match.kind is not Match.FULL:  # a routed method never gets a gateway answer
+            early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
+            if early is not None:
+                return render(early)
         return Request.for_route(http, match, uri_params)
 
     def _match(self, http: HttpRequest) -> tuple[RouteMatch, dict[str, str] | None]:
