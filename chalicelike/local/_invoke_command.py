@@ -45,10 +45,27 @@ def register(commands: Any) -> None:
         help="a JSON file holding the event, '-' for stdin (default: {})",
     )
     parser.add_argument("--stage", default="dev", help="the config stage to read (default: dev)")
+    parser.add_argument(
+        "--aws-endpoint",
+        metavar="URL",
+        default="http://127.0.0.1:4566",
+        help="the AWS endpoint the function's boto3 calls go to, with dummy credentials"
+        " (default: the one `chalicelike local` serves, http://127.0.0.1:4566)",
+    )
+    parser.add_argument(
+        "--no-aws",
+        dest="aws",
+        action="store_false",
+        help="leave the AWS environment (credentials, profile) as it is",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.aws:
+        from ._aws_endpoint import use_aws_endpoint
+
+        use_aws_endpoint(args.aws_endpoint)
     try:
         payload = read_event(args.event)
         return asyncio.run(invoke(Path(args.project_dir), args.stage, args.name, payload))

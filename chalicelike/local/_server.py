@@ -60,6 +60,14 @@ def register(commands: Any) -> None:
         action="store_true",
         help="run handlers in this process (for a debugger): no isolation, timeouts only logged",
     )
+    aws = parser.add_argument_group("the local AWS endpoint (moto)")
+    aws.add_argument(
+        "--aws-port", type=int, default=4566, help="port of the AWS endpoint on 127.0.0.1"
+    )
+    aws.add_argument(
+        "--aws-endpoint", metavar="URL", help="use an AWS endpoint that already runs instead"
+    )
+    aws.add_argument("--no-aws", dest="aws", action="store_false", help="serve no AWS endpoint")
     parser.set_defaults(run=_run)
 
 
@@ -76,6 +84,8 @@ class LocalServer:
         in_process: bool = False,
         host: str = "127.0.0.1",
         log: Callable[[str], None] | None = None,
+        aws_endpoint_url: str | None = None,
+        aws_ready: Callable[[], bool] | None = None,
     ) -> None:
         from ._gateway import LocalGateway
         from ._host_guard import HostGuard
@@ -105,6 +115,13 @@ class LocalServer:
         guard = HostGuard([host])
         self.invoke_api = InvokeApi(self.local_lambda, log=self.log, guard=guard)
         self._watcher: asyncio.Task[None] | None = None
+        self.provisioner: Any = None
+        self._provisioning: set[asyncio.Task[None]] = set()
+        if aws_endpoint_url is not None:
+            from ._aws_endpoint import DEFAULT_REGION
+            from ._provision import Provisioner
+
+            self.provisioner = Provisioner(aws_endpoint_url, DEFAULT_REGION, self.log, aws_ready)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -144,6 +161,7 @@ class LocalServer:
         # Not awaited: an import that hangs must not keep the server from listening (and
         # from hearing Ctrl-C); requests wait for the read, which has a time limit.
         self.state.reload()
+        self._provision()
         if self.autoreload:
             from ._project_state import watch_project
 
@@ -154,6 +172,25 @@ class LocalServer:
     def _on_change(self, paths: set[str]) -> None:
         self.log("chalicelike local: change detected, reloading the app")
         self.state.on_change(paths)
+        self._provision()
+
+    def _provision(self) -> None:
+        """Once the app is read, create what its event sources name (new names only)."""
+        if self.provisioner is None:
+            return
+        task = asyncio.ensure_future(self._provision_current())
+        self._provisioning.add(task)
+        task.add_done_callback(self._provisioning.discard)
+
+    async def _provision_current(self) -> None:
+        from .._tooling._describe import AppLoadError
+        from ._provision import resources_named
+
+        try:
+            manifest = await self.state.current()
+        except AppLoadError:
+            return  # reported by the reload; the next good save provisions
+        await asyncio.to_thread(self.provisioner.provision, resources_named(manifest))
 
     def kill_workers(self) -> None:
         """After a forced exit (a second Ctrl-C skips `stop`): no worker may outlive us."""
@@ -166,6 +203,8 @@ class LocalServer:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        for task in list(self._provisioning):
+            task.cancel()
         await self.state.close()
         await self.invoke_api.close()
         await self.local_lambda.close()
@@ -204,19 +243,30 @@ def _run(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir).resolve()
     if not (project_dir / "app.py").is_file():
         raise ChaliceError(f"No app.py in {project_dir}; pass --project-dir")
+    endpoint, aws_url = _aws_endpoint(args)
     server = LocalServer(
         project_dir,
+        aws_endpoint_url=aws_url,
+        aws_ready=None if endpoint is None else endpoint.wait_ready,
         stage=args.stage,
         payload_version=args.payload_version,
         autoreload=args.autoreload,
         in_process=args.in_process,
         host=args.host,
     )
+    if aws_url is not None:
+        from ._aws_endpoint import use_aws_endpoint
+
+        if endpoint is not None:
+            endpoint.start()  # after the config was read: its errors come first
+        use_aws_endpoint(aws_url)
     print(
         f"chalicelike local: serving {project_dir}/app.py (stage {args.stage}, payload "
         f"{args.payload_version}) on http://{args.host}:{args.port}",
         flush=True,
     )
+    if aws_url is not None:
+        print(f"chalicelike local: AWS endpoint on {aws_url}", flush=True)
     config = uvicorn.Config(
         server,
         host=args.host,
@@ -235,7 +285,22 @@ def _run(args: argparse.Namespace) -> int:
         uvicorn.Server(config).run()
     finally:
         server.kill_workers()
+        if endpoint is not None:
+            endpoint.stop()
     return 0
+
+
+def _aws_endpoint(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The endpoint this server will start (None: --no-aws or --aws-endpoint) and the URL
+    workers are pointed at (None: --no-aws, the environment stays as it is)."""
+    if not args.aws:
+        return None, None
+    if args.aws_endpoint is not None:
+        return None, args.aws_endpoint
+    from ._aws_endpoint import AwsEndpoint
+
+    endpoint = AwsEndpoint(args.aws_port)
+    return endpoint, endpoint.url
 
 
 def _not_the_cancel_count(record: logging.LogRecord) -> bool:

@@ -108,6 +108,10 @@ def start_server(
     port = free_port()
     log_path = project.parent / "server.log"
     command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
+    if not any(arg.startswith(("--aws", "--no-aws")) for arg in extra):
+        # The AWS endpoint's tests are in test_aws_endpoint.py; here it would only cost
+        # time and compete for its default port.
+        extra = (*extra, "--no-aws")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*command, "--port", str(port), *extra],
