@@ -103,9 +103,12 @@ class Provisioner:
     def _client(self, service: str) -> Any:
         if service not in self._clients:
             import boto3
+            from botocore.config import Config
 
             self._clients[service] = boto3.client(
                 service,
+                # An endpoint that does not answer must not hold the server's shutdown.
+                config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
                 endpoint_url=self.endpoint_url,
                 region_name=self.region,
                 aws_access_key_id="testing",
