@@ -16,7 +16,13 @@ from typing import Any
 
 from .._core._errors import ChaliceError
 
-__all__ = ["DEFAULT_AWS_PORT", "DUMMY_CREDENTIALS", "AwsEndpoint", "use_aws_endpoint"]
+__all__ = [
+    "DEFAULT_AWS_PORT",
+    "DUMMY_CREDENTIALS",
+    "AwsEndpoint",
+    "check_endpoint_url",
+    "use_aws_endpoint",
+]
 
 DEFAULT_AWS_PORT = 4566  # LocalStack's: `AWS_ENDPOINT_URL=http://localhost:4566` habits work
 LOOPBACK = "127.0.0.1"
@@ -88,6 +94,18 @@ def _check_port_free(port: int) -> None:
         ) from None
     finally:
         probe.close()
+
+
+def check_endpoint_url(url: str) -> str:
+    """`url` if boto3 can use it as an endpoint, else a one-line error naming it."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ChaliceError(
+            f"--aws-endpoint {url!r} is not an endpoint URL: give one like http://127.0.0.1:4566"
+        )
+    return url
 
 
 def use_aws_endpoint(url: str, region: str = DEFAULT_REGION) -> None:

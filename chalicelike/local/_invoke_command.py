@@ -63,9 +63,9 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.aws:
-        from ._aws_endpoint import use_aws_endpoint
+        from ._aws_endpoint import check_endpoint_url, use_aws_endpoint
 
-        use_aws_endpoint(args.aws_endpoint)
+        use_aws_endpoint(check_endpoint_url(args.aws_endpoint))
     try:
         payload = read_event(args.event)
         return asyncio.run(invoke(Path(args.project_dir), args.stage, args.name, payload))

@@ -295,9 +295,10 @@ def _aws_endpoint(args: argparse.Namespace) -> tuple[Any, str | None]:
     workers are pointed at (None: --no-aws, the environment stays as it is)."""
     if not args.aws:
         return None, None
+    from ._aws_endpoint import AwsEndpoint, check_endpoint_url
+
     if args.aws_endpoint is not None:
-        return None, args.aws_endpoint
-    from ._aws_endpoint import AwsEndpoint
+        return None, check_endpoint_url(args.aws_endpoint)
 
     endpoint = AwsEndpoint(args.aws_port)
     return endpoint, endpoint.url

@@ -262,6 +262,22 @@ def test_invoke_points_the_function_at_the_endpoint(project: Path, running_moto:
     assert stored["Body"].read() == b"stored"
 
 
+@pytest.mark.parametrize("command", ["local", "invoke"])
+def test_an_aws_endpoint_that_is_no_url_is_a_one_line_error(project: Path, command: str) -> None:
+    extra = ["-n", "roundtrip"] if command == "invoke" else []
+    result = subprocess.run(
+        [*CLI, "--project-dir", str(project), command, *extra, "--aws-endpoint", "localhost:4566"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "chalicelike: error: --aws-endpoint 'localhost:4566' is not an endpoint URL: give one"
+        " like http://127.0.0.1:4566\n"
+    )
+
+
 def test_resources_are_named_by_the_event_sources_each_once() -> None:
     def entry(name: str, kind: str, **settings: object) -> FunctionEntry:
         return FunctionEntry(name, f"app.{name}", kind, dict(settings))
