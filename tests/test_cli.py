@@ -80,7 +80,8 @@ def local_server(project: Path, tmp_path: Path, *extra: str) -> Iterator[tuple[s
     command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*command, "--port", str(port), *extra],
+            # No AWS endpoint: these tests are about the CLI, and port 4566 may be taken.
+            [*command, "--port", str(port), "--no-aws", *extra],
             cwd=tmp_path,
             stdout=log,
             stderr=subprocess.STDOUT,

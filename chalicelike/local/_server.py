@@ -111,7 +111,8 @@ class LocalServer:
             payload_version=payload_version,
             log=self.log,
         )
-        # The Invoke API runs code with the developer's credentials: no foreign page may.
+        # The Invoke API runs the app's code (with the developer's credentials under --no-aws):
+        # no foreign page may.
         guard = HostGuard([host])
         self.invoke_api = InvokeApi(self.local_lambda, log=self.log, guard=guard)
         self._watcher: asyncio.Task[None] | None = None
