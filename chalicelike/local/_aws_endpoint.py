@@ -14,6 +14,7 @@ import socket
 import threading
 from typing import Any
 
+from .._core._aws import DEFAULT_REGION
 from .._core._errors import ChaliceError
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
 
 DEFAULT_AWS_PORT = 4566  # LocalStack's: `AWS_ENDPOINT_URL=http://localhost:4566` habits work
 LOOPBACK = "127.0.0.1"
-DEFAULT_REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 # Names that would send boto3 to the developer's real account or identity.
 _REAL_IDENTITY = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")

@@ -119,7 +119,7 @@ class LocalServer:
         self.provisioner: Any = None
         self._provisioning: set[asyncio.Task[None]] = set()
         if aws_endpoint_url is not None:
-            from ._aws_endpoint import DEFAULT_REGION
+            from .._core._aws import DEFAULT_REGION
             from ._provision import Provisioner
 
             self.provisioner = Provisioner(aws_endpoint_url, DEFAULT_REGION, self.log, aws_ready)
