@@ -65,11 +65,17 @@ async def server() -> AsyncIterator[RuntimeApiServer]:
     await asyncio.sleep(0)  # let the transports finish closing
 
 
-@pytest.fixture
-async def client(server: RuntimeApiServer) -> AsyncIterator[RawClient]:
+async def connect(server: RuntimeApiServer) -> tuple[RawClient, asyncio.StreamWriter]:
+    """One more connection to the server's port (a second runtime client, say)."""
     host, _, port = server.address.rpartition(":")
     reader, writer = await asyncio.open_connection(host, int(port))
-    yield RawClient(reader, writer)
+    return RawClient(reader, writer), writer
+
+
+@pytest.fixture
+async def client(server: RuntimeApiServer) -> AsyncIterator[RawClient]:
+    connection, writer = await connect(server)
+    yield connection
     writer.close()
 
 
@@ -542,9 +548,8 @@ async def test_nobody_is_served_before_a_group_is_admitted() -> None:
     server = RuntimeApiServer()
     await server.start()
     try:
-        host, _, port = server.address.rpartition(":")
-        reader, writer = await asyncio.open_connection(host, int(port))
-        status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+        other, writer = await connect(server)
+        status, _, _ = await other.request("GET", f"{BASE}/invocation/next")
         assert status == 403
         writer.close()
     finally:
@@ -556,9 +561,8 @@ async def test_an_event_taken_by_a_caller_that_went_away_is_delivered_again(
     server: RuntimeApiServer, client: RawClient
 ) -> None:
     running = asyncio.ensure_future(server.invoke(invocation()))
-    host, _, port = server.address.rpartition(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+    other, writer = await connect(server)
+    status, _, _ = await other.request("GET", f"{BASE}/invocation/next")
     assert status == 200
     writer.close()  # gone without an answer
     await writer.wait_closed()
@@ -632,8 +636,7 @@ async def test_fuzzed_requests_are_answered_and_never_break_the_server(
     # A real runtime client still gets the event (given back by those that went away).
     if running.done():
         running = asyncio.ensure_future(server.invoke(invocation()))
-    reader, writer = await asyncio.open_connection(host, int(port))
-    client = RawClient(reader, writer)
+    client, writer = await connect(server)
     status, _, _ = await asyncio.wait_for(client.request("GET", f"{BASE}/invocation/next"), 5)
     assert status == 200
     await client.request("POST", f"{BASE}/invocation/req-1/response", b'"ok"')
@@ -645,9 +648,8 @@ async def test_an_event_given_back_goes_to_a_poll_already_waiting(
     server: RuntimeApiServer, client: RawClient
 ) -> None:
     running = asyncio.ensure_future(server.invoke(invocation()))
-    host, _, port = server.address.rpartition(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
-    status, _, _ = await RawClient(reader, writer).request("GET", f"{BASE}/invocation/next")
+    other, writer = await connect(server)
+    status, _, _ = await other.request("GET", f"{BASE}/invocation/next")
     assert status == 200
     client.send("GET", f"{BASE}/invocation/next")
     waiting = asyncio.ensure_future(client.response())
@@ -676,10 +678,8 @@ async def _park(
     server: RuntimeApiServer, writers: list[asyncio.StreamWriter]
 ) -> tuple[asyncio.Task[Answer], asyncio.StreamWriter]:
     """A connection parked in GET /next; its answer, awaited in a task."""
-    host, _, port = server.address.rpartition(":")
-    reader, writer = await asyncio.open_connection(host, int(port))
+    client, writer = await connect(server)
     writers.append(writer)
-    client = RawClient(reader, writer)
     client.send("GET", f"{BASE}/invocation/next")
     answer = asyncio.ensure_future(client.response())
     await asyncio.sleep(0.02)
