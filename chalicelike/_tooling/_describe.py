@@ -129,6 +129,7 @@ def _die_with_parent(parent_pid: int) -> None:
 
 
 def _main(project_dir: str, stage: str) -> int:
+    from .._core._aws import DEFAULT_REGION
     from .._core._errors import ChaliceError
     from ._config import ConfigError, stage_environment
     from ._manifest import describe_app
@@ -139,7 +140,7 @@ def _main(project_dir: str, stage: str) -> int:
         os.environ.update(stage_environment(project_dir, stage))
         # On Lambda a region is always set; a module-level boto3.client() relies on it.
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
-        os.environ.setdefault("AWS_DEFAULT_REGION", region or "us-east-1")
+        os.environ.setdefault("AWS_DEFAULT_REGION", region or DEFAULT_REGION)
         manifest = describe_app(load_app(Path(project_dir)))
     except (ChaliceError, ConfigError) as error:
         answer: dict[str, object] = {"error": str(error)}

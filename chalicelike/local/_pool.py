@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from .._core._aws import ACCOUNT_ID
+from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
 from ._invocation import (
     FunctionSpec,
     InvocationResult,
@@ -53,7 +53,7 @@ class WorkerPool:
         self,
         functions: Iterable[FunctionSpec],
         *,
-        region: str = "us-east-1",
+        region: str = DEFAULT_REGION,
         account_concurrency: int = 32,
         runtime_command: RuntimeCommand | None = None,
         log_sink: LogSink | None = None,
