@@ -13,9 +13,14 @@ import json
 import traceback
 from collections.abc import Callable, Sequence
 
+from ._deliveries import Outcome
 from ._invocation import InvocationResult, LocalLambda, Throttled, UnknownFunction
 
-__all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue"]
+__all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue", "Report"]
+
+# Told how each attempt of one event ended, with a few words on why (the local cloud's
+# delivery log): SUCCEEDED, RETRIED (another attempt follows) or DISCARDED (none will).
+Report = Callable[[Outcome, str], None]
 
 # Lambda's defaults (MaximumRetryAttempts 2, MaximumEventAgeInSeconds 21600).
 RETRY_DELAYS = (60.0, 120.0)
@@ -44,21 +49,36 @@ class EventQueue:
     def pending(self) -> int:
         return len(self._tasks)
 
-    def submit(self, function: str, payload: bytes, event_id: str) -> None:
-        task = asyncio.ensure_future(self._run(function, payload, event_id))
+    def submit(
+        self,
+        function: str,
+        payload: bytes,
+        event_id: str,
+        *,
+        label: str | None = None,
+        report: Report | None = None,
+    ) -> None:
+        """Queue one event; `label` names it in log lines (default: the Invoke API's)."""
+        label = label or f"Invoke API: async invocation {event_id} of {function}"
+        task = asyncio.ensure_future(self._run(function, payload, event_id, label, report))
         self._tasks.add(task)  # a reference, or the loop may drop the task half-way
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, function: str, payload: bytes, event_id: str) -> None:
-        label = f"Invoke API: async invocation {event_id} of {function}"
+    async def _run(
+        self, function: str, payload: bytes, event_id: str, label: str, report: Report | None
+    ) -> None:
+        report = report or _no_report
         try:
-            await self._attempts(function, payload, event_id, label)
+            await self._attempts(function, payload, event_id, label, report)
         except asyncio.CancelledError:
             # The server is stopping: the event is lost, and the log says which one.
             self._log(f"{label} dropped: the server stopped before it completed")
+            report(Outcome.DISCARDED, "the server stopped before it completed")
             raise
 
-    async def _attempts(self, function: str, payload: bytes, event_id: str, label: str) -> None:
+    async def _attempts(
+        self, function: str, payload: bytes, event_id: str, label: str, report: Report
+    ) -> None:
         """One event: the first attempt and its retries, all under the event's request id
         (as on AWS: the 202's x-amzn-RequestId is the context's aws_request_id)."""
         attempts = 1 + len(self._retry_delays)
@@ -67,19 +87,28 @@ class EventQueue:
                 result = await self._attempt(function, payload, event_id, label)
             except UnknownFunction:
                 self._log(f"{label} dropped: the function no longer exists")
+                report(Outcome.DISCARDED, "the function no longer exists")
                 return
             except Exception:  # a failure of the local Lambda itself, not of the function
                 self._log(f"{label} failed:\n{traceback.format_exc().rstrip()}")
+                report(Outcome.DISCARDED, "the local Lambda failed")
                 return
-            if result is None or result.function_error is None:
+            if result is None:
+                report(Outcome.DISCARDED, "throttled for too long")
                 return
-            failure = f"{label} failed ({describe_error(result.payload)})"
+            if result.function_error is None:
+                report(Outcome.SUCCEEDED, "")
+                return
+            error = describe_error(result.payload)
+            failure = f"{label} failed ({error})"
             if attempt == attempts or self._closing:
                 # Lambda would send it to the function's on-failure destination or DLQ.
                 self._log(f"{failure}; dropped after {attempt} attempt(s)")
+                report(Outcome.DISCARDED, f"{error}; dropped after {attempt} attempt(s)")
                 return
             delay = self._retry_delays[attempt - 1]
             self._log(f"{failure}; retrying in {delay:g} s, as Lambda does")
+            report(Outcome.RETRIED, f"{error}; retrying in {delay:g} s")
             await self._wait(delay)
 
     async def _attempt(
@@ -121,6 +150,10 @@ class EventQueue:
         for task in running:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _no_report(outcome: Outcome, detail: str) -> None:
+    pass
 
 
 def describe_error(payload: bytes) -> str:
