@@ -9,10 +9,13 @@ server stops; everything a source needs comes in one `CloudContext`.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from .._tooling._manifest import FunctionEntry
 from ._aws_clients import AwsClients
@@ -21,6 +24,8 @@ from ._event_queue import EventQueue
 from ._invocation import LocalLambda
 
 __all__ = ["CloudContext", "LiveSource", "source_key"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +44,21 @@ class CloudContext:
     # How many seconds of schedule time pass per real second: 1 for users; tests speed
     # it up (CHALICELIKE_LOCAL_CLOCK_SPEED) so rate(1 minute) fires within a second.
     clock_speed: float = 1.0
+    # S3's object changes, as the embedded endpoint sees them (an S3ChangeFeed from
+    # _s3_changes.py); None with --aws-endpoint, whose S3 we cannot watch.
+    s3_changes: Any = None
+    # Blocking boto3 calls run here, not in asyncio's default executor: a few long polls
+    # would fill that one (cpu + 4 threads) and stall everything else run in a thread.
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(64, thread_name_prefix="local-cloud")
+    )
+
+    async def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking call (boto3) in the cloud's threads and wait for it."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.executor, functools.partial(function, *args, **kwargs)
+        )
 
 
 class LiveSource(Protocol):
