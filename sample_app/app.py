@@ -83,6 +83,7 @@ def import_catalogue(event):
     for record in event:
         isbn = record.key.rsplit("/", 1)[-1].removesuffix(".csv")
         store.add(isbn, f"Imported from {record.bucket}", "unknown")
+        print(f"imported {isbn} from s3://{record.bucket}/{record.key}")  # to the log
         imported.append(isbn)
     return imported
 
@@ -91,11 +92,12 @@ def import_catalogue(event):
 def take_order(record):
     """One order per message; a bad one is retried alone, the others are not lost."""
     order = record.json_body
-    if store.get(order.get("isbn", "")) is None:
-        raise NotFoundError(f"Order {record.message_id} is for an unknown book")
-    app.log.info("order %s for %s", record.message_id, order["isbn"])
+    if not isinstance(order, dict) or not order.get("isbn"):
+        raise BadRequestError(f"Order {record.message_id} names no book: {record.body!r}")
+    print(f"order {record.message_id} for {order['isbn']}")
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def hourly_report(event):
+    print(f"hourly report at {event.time}: {len(store)} books")
     return {"books": len(store), "at": event.time}
