@@ -112,6 +112,7 @@ KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
     ("log_retention_in_days", 14, 14, 10, "one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, "
      "365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, not 10"),
     ("function_url", True, True, None, ""),
+    ("maximum_retry_attempts", -1, -1, 10001, "an integer from -1 to 10000, not 10001"),
     ("environment_variables", {"T": "b"}, {"T": "b"}, {"T": 1}, ".T must be a string, not 1"),
     ("tags", {"team": "a"}, {"team": "a"}, ["team"], "an object of strings"),
     ("lambda_architecture", "arm64", "arm64", "aarch64", "one of 'x86_64', 'arm64', not 'aarch64'"),
@@ -173,6 +174,24 @@ def test_each_key_refuses_a_bad_value_naming_its_path(
     write_config(tmp_path, config)
     found = problem(tmp_path)
     assert found.startswith(path) and message in found, found
+
+
+def test_maximum_retry_attempts_is_per_function_and_refuses_below_minus_one(
+    tmp_path: Path,
+) -> None:
+    write_config(
+        tmp_path,
+        {"maximum_retry_attempts": 3, "stages": {"dev": {"lambda_functions": {
+            "ingest": {"maximum_retry_attempts": 0}}}}},
+    )  # fmt: skip
+    assert resolve_function_config(tmp_path, "dev", "ingest").maximum_retry_attempts == 0
+    assert resolve_function_config(tmp_path, "dev", "other").maximum_retry_attempts == 3
+    assert FunctionConfig(name="x").maximum_retry_attempts is None  # Lambda's default applies
+    write_config(tmp_path, {"lambda_functions": {"ingest": {"maximum_retry_attempts": -2}}})
+    assert problem(tmp_path) == (
+        "lambda_functions.ingest.maximum_retry_attempts must be an integer from -1 to 10000,"
+        " not -2"
+    )
 
 
 def test_function_url_refuses_a_non_boolean(tmp_path: Path) -> None:

@@ -333,6 +333,9 @@ _TABLE = (
     Key("manage_iam_role", Boolean(), PER_FUNCTION, True),
     Key("log_retention_in_days", Choice(LOG_RETENTION_DAYS), PER_FUNCTION),
     Key("function_url", Boolean(), PER_FUNCTION, False, ours=True),
+    # Lambda's MaximumRetryAttempts for a stream's event source mapping (Kinesis, DynamoDB):
+    # -1, its default, retries until the records expire. Functions fed otherwise ignore it.
+    Key("maximum_retry_attempts", Integer(-1, 10000), PER_FUNCTION, ours=True),
     Key("automatic_layer", Boolean(), STAGE_WIDE, False),
     Key("lambda_architecture", Choice(ARCHITECTURES), STAGE_WIDE, "x86_64"),
     Key("runtime", Choice(RUNTIMES), STAGE_WIDE, ours=True),  # default: default_runtime()

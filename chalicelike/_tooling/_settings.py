@@ -69,3 +69,6 @@ class FunctionConfig:
     lambda_architecture: str = "x86_64"  # x86_64 | arm64: the stage's value
     runtime: str = "python3.12"  # python3.10 - python3.13 (ours): the stage's value
     function_url: bool = False  # ours: a Lambda Function URL for the API function
+    # Ours: retries of a failed stream batch (Kinesis, DynamoDB) before Lambda discards it;
+    # None leaves Lambda's default, -1 (until the records expire).
+    maximum_retry_attempts: int | None = None

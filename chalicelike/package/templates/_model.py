@@ -179,6 +179,9 @@ class EventSource:
         }
         if "starting_position" in settings:  # streams only
             mapping["starting_position"] = settings["starting_position"]
+            retries = self.function.config.maximum_retry_attempts
+            if retries is not None:  # None: Lambda's default, -1 (until the records expire)
+                mapping["maximum_retry_attempts"] = retries
         if settings.get("maximum_concurrency"):  # queues only
             mapping["scaling_config"] = {"maximum_concurrency": settings["maximum_concurrency"]}
         return mapping

@@ -214,6 +214,28 @@ def test_queue_and_stream_mappings_keep_their_settings(template: dict[str, Any])
     assert len(mappings) == 4
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_maximum_retry_attempts_reaches_stream_mappings_only(
+    fmt: str, everything: AppManifest
+) -> None:
+    document = _template(fmt, everything, maximum_retry_attempts=3, **FULL_SETTINGS)
+    assert cfn_lint(document) == []
+    mappings = resources_of_type(document, "AWS::Lambda::EventSourceMapping")
+    retries = {name: m["Properties"].get("MaximumRetryAttempts") for name, m in mappings.items()}
+    assert retries == {
+        "OnJobOnJobSqsEventSource": None,  # SQS has no such setting: the key is ignored
+        "OnPartnerJobOnPartnerJobSqsEventSource": None,
+        "OnClickOnClickKinesisEventSource": 3,
+        "OnOrderChangeOnOrderChangeDynamodbEventSource": 3,
+    }
+
+
+def test_maximum_retry_attempts_unset_leaves_lambdas_default(template: dict[str, Any]) -> None:
+    mappings = resources_of_type(template, "AWS::Lambda::EventSourceMapping")
+    assert all("MaximumRetryAttempts" not in m["Properties"] for m in mappings.values())
+
+
 def test_eventbridge_rules_and_schedules(template: dict[str, Any]) -> None:
     rules = resources_of_type(template, "AWS::Events::Rule")
     assert rules["EveryFiveMinutesEveryFiveMinutesEvent"]["Properties"]["ScheduleExpression"] == (

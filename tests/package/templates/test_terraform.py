@@ -167,6 +167,18 @@ def test_event_source_mappings_keep_their_settings(document: dict[str, Any]) -> 
     assert mappings["on_order_change-dynamodb-event-source"]["starting_position"] == "LATEST"
 
 
+def test_maximum_retry_attempts_reaches_stream_mappings_only(everything: AppManifest) -> None:
+    configs = configs_for(everything, maximum_retry_attempts=-1, **FULL_SETTINGS)
+    mappings = _document(everything, configs)["resource"]["aws_lambda_event_source_mapping"]
+    retries = {name: body.get("maximum_retry_attempts") for name, body in mappings.items()}
+    assert retries == {
+        "on_job-sqs-event-source": None,  # SQS has no such setting: the key is ignored
+        "on_partner_job-sqs-event-source": None,
+        "on_click-kinesis-event-source": -1,
+        "on_order_change-dynamodb-event-source": -1,
+    }
+
+
 def test_s3_notifications_one_per_bucket(document: dict[str, Any]) -> None:
     notifications = document["resource"]["aws_s3_bucket_notification"]
     uploads = notifications["everything-uploads_notify"]
