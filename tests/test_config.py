@@ -189,8 +189,7 @@ def test_maximum_retry_attempts_is_per_function_and_refuses_below_minus_one(
     assert FunctionConfig(name="x").maximum_retry_attempts is None  # Lambda's default applies
     write_config(tmp_path, {"lambda_functions": {"ingest": {"maximum_retry_attempts": -2}}})
     assert problem(tmp_path) == (
-        "lambda_functions.ingest.maximum_retry_attempts must be an integer from -1 to 10000,"
-        " not -2"
+        "lambda_functions.ingest.maximum_retry_attempts must be an integer from -1 to 10000, not -2"
     )
 
 
