@@ -578,6 +578,54 @@ def test_configure_from_event() -> None:
     assert other.endpoint == f"https://ws.example.com/{STAGE}"
 
 
+@pytest.mark.parametrize(
+    ("domain", "endpoint"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1:8000/dev"),
+        ("localhost:8000", "http://localhost:8000/dev"),
+        ("LocalHost", "http://LocalHost/dev"),
+        ("[::1]:8000", "http://[::1]:8000/dev"),
+        ("127.0.0.2:8000", "https://127.0.0.2:8000/dev"),  # not `chalicelike local`'s
+        ("localhost.example.com", "https://localhost.example.com/dev"),
+    ],
+)
+def test_a_loopback_domain_is_the_local_gateway_over_http(domain: str, endpoint: str) -> None:
+    # The local gateway's events carry an apiId and workers have AWS_REGION: still its own
+    # URL, never the execute-api one, so handlers' sends reach it with no code change.
+    event = copy.deepcopy(MESSAGE_EVENT)
+    event["requestContext"]["domainName"] = domain
+    event["requestContext"]["stage"] = "dev"
+    api = WebsocketAPI(env={"AWS_REGION": REGION})
+    api.configure_from_event(WebsocketEvent(event))
+    if endpoint.startswith("http:"):
+        assert api.endpoint == endpoint
+    else:  # another domain through which the API is reached: its execute-api URL
+        assert api.endpoint == f"https://{DOMAIN}/dev"
+    api.configure(domain, "dev")
+    assert api.endpoint == endpoint
+
+
+def test_the_endpoint_wins_over_aws_endpoint_url(
+    management_api: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `chalicelike local`'s workers have AWS_ENDPOINT_URL (the moto endpoint) set; boto3's
+    # explicit endpoint_url must still send to the gateway. The environment's points nowhere.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    port = management_api.endpoint_url.split(":")[2].split("/")[0]
+    event = copy.deepcopy(MESSAGE_EVENT)
+    event["requestContext"]["domainName"] = f"127.0.0.1:{port}"
+    with WebsocketAPI(env={"AWS_REGION": REGION}) as api:
+        api.session = boto3.session.Session(region_name=REGION)
+        api.configure_from_event(WebsocketEvent(event))
+        api.send(CONNECTION_ID, "through the gateway")
+    [(method, path, connection_id, body, _)] = management_api.api.requests
+    assert (method, connection_id, body) == ("POST", CONNECTION_ID, b"through the gateway")
+    assert path.startswith(f"/{STAGE}/@connections/")
+
+
 @pytest.mark.parametrize("call", ["send", "close", "info"])
 def test_use_before_configure_says_what_to_do(call: str) -> None:
     api = WebsocketAPI(env={})

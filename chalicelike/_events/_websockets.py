@@ -210,6 +210,17 @@ def _execute_api_region(domain_name: str) -> str | None:
     return None
 
 
+def _is_loopback(domain_name: str) -> bool:
+    """Whether a domain ('127.0.0.1:8000', 'localhost', '[::1]:8000') is this machine: then
+    the events come from `chalicelike local`'s gateway, which speaks plain HTTP."""
+    host = domain_name.lower()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host in ("127.0.0.1", "localhost", "::1")
+
+
 def _is_gone(error: Any) -> bool:
     """Whether a botocore ClientError is the management API's GoneException (HTTP 410)."""
     response: dict[str, Any] = getattr(error, "response", {})
@@ -245,10 +256,13 @@ class WebsocketAPI:
 
         For a custom domain, pass its base path mapping as `stage` ("" for the root
         mapping): AWS serves the management API at the domain plus the base path.
-        `endpoint_url` overrides the URL alone (a local stand-in for API Gateway).
+        `endpoint_url` overrides the URL alone (a local stand-in for API Gateway). A
+        loopback domain is `chalicelike local`'s gateway, served over `http://`.
         """
         if endpoint_url is None:
-            endpoint_url = f"https://{domain_name}/{stage}" if stage else f"https://{domain_name}"
+            scheme = "http" if _is_loopback(domain_name) else "https"
+            base = f"{scheme}://{domain_name}"
+            endpoint_url = f"{base}/{stage}" if stage else base
         self._set_endpoint(endpoint_url.rstrip("/"), _execute_api_region(domain_name))
 
     def configure_from_api_id(self, api_id: str, stage: str) -> None:
@@ -272,8 +286,10 @@ class WebsocketAPI:
 
         Through a custom domain the event's stage need not be the base path, so when the
         event names its API the execute-api endpoint is used instead, which always works.
+        A loopback domain is the local gateway itself: its events name no API on AWS.
         """
-        if _execute_api_region(event.domain_name) is None and event.api_id:
+        domain = event.domain_name
+        if _execute_api_region(domain) is None and event.api_id and not _is_loopback(domain):
             region = self._env.get("AWS_REGION") or self._env.get("AWS_DEFAULT_REGION")
             if not region and self.session is not None:
                 region = self.session.region_name  # as Chalice falls back to it
