@@ -1,8 +1,8 @@
-"""The AWS endpoint `chalicelike local` serves beside the app: moto's server in a thread.
+"""The AWS endpoint `chalicelike local` serves beside the app: moto's WSGI app in a thread.
 
 moto is imported only when the endpoint is on (`--no-aws` never loads it). The endpoint
-listens on loopback only; moto checks no credentials, so workers get dummy ones and the
-developer's real credentials never reach it (`aws_environment`).
+listens on loopback only and refuses foreign Hosts and Origins; moto checks no credentials,
+so workers get dummy ones and the developer's real ones never reach it (`use_aws_endpoint`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,22 @@ import logging
 import os
 import socket
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
 
 from .._core._aws import DEFAULT_REGION
 from .._core._errors import ChaliceError
+from ._host_guard import HostGuard
+
+if TYPE_CHECKING:
+    from ._s3_changes import S3Change
 
 __all__ = [
     "DEFAULT_AWS_PORT",
     "DUMMY_CREDENTIALS",
     "AwsEndpoint",
+    "LocalOnly",
     "check_endpoint_url",
     "use_aws_endpoint",
 ]
@@ -33,10 +40,17 @@ _REAL_IDENTITY = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS
 
 
 class AwsEndpoint:
-    """moto's server on 127.0.0.1:`port`, started in a thread, stopped with the server."""
+    """moto's WSGI app on 127.0.0.1:`port` in a thread, behind the Host/Origin guard and the
+    S3 tap (`on_s3_change` is told of each object created or removed)."""
 
-    def __init__(self, port: int = DEFAULT_AWS_PORT) -> None:
+    def __init__(
+        self,
+        port: int = DEFAULT_AWS_PORT,
+        on_s3_change: Callable[[S3Change], None] | None = None,
+    ) -> None:
         self.port = port
+        self.on_s3_change = on_s3_change
+        self._socket: socket.socket | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -47,29 +61,51 @@ class AwsEndpoint:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> None:
-        """Check the port now (a busy one is the caller's error); import and start moto in
-        a thread, so the app's server listens without waiting for it (`wait_ready`)."""
-        _check_port_free(self.port)
+        """Listen now (a busy port is the caller's error; connections wait in the backlog),
+        and import moto and serve in a thread: the app's server need not wait (`wait_ready`)."""
+        self._socket = _listen(self.port)
+        self.port = self._socket.getsockname()[1]  # port 0: the one the system chose
         self._thread = threading.Thread(target=self._serve, name="aws-endpoint", daemon=True)
         self._thread.start()
 
     def _serve(self) -> None:
         try:
-            from moto.server import ThreadedMotoServer
-
-            # One line per AWS call would drown the app's own log.
-            logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
-            server = ThreadedMotoServer(ip_address=LOOPBACK, port=self.port, verbose=False)
-            server.start()
+            server = self._make_server()
             self._server = server
         except BaseException as error:
             self.error = error
+            return
         finally:
             self._ready.set()
+        server.serve_forever()
+
+    def _make_server(self) -> Any:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        from ._s3_changes import S3Tap
+
+        # One line per AWS call would drown the app's own log.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        app: Any = DomainDispatcherApplication(create_backend_app)
+        if self.on_s3_change is not None:
+            app = S3Tap(app, self.on_s3_change)
+        assert self._socket is not None  # start() made it
+        return make_server(
+            LOOPBACK,
+            self.port,
+            LocalOnly(app),
+            threaded=True,
+            request_handler=MotoRequestHandler,  # keeps S3 metadata names with underscores
+            fd=self._socket.fileno(),
+        )
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
-        """True once moto listens; False if it could not start (`error` says why)."""
+        """True once moto serves; False if it could not start (`error` says why)."""
         self._ready.wait(timeout)
         return self._server is not None
 
@@ -77,23 +113,78 @@ class AwsEndpoint:
         if self._thread is not None:
             self._ready.wait(30.0)
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()  # serve_forever returns and closes its socket
             self._server = None
+        if self._thread is not None:
+            self._thread.join(5.0)
+            self._thread = None
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
 
-def _check_port_free(port: int) -> None:
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+class _LocalHosts(HostGuard):
+    """HostGuard, with `<bucket>.localhost` too: S3's virtual-hosted buckets. Browsers
+    resolve every *.localhost to loopback themselves (RFC 6761), so no DNS can rebind one."""
+
+    def _allowed(self, hostname: str) -> bool:
+        return super()._allowed(hostname) or hostname.endswith(".localhost")
+
+
+class LocalOnly:
+    """WSGI guard: a 403 for a Host that is not this machine, another site's Origin or a
+    cross-site Sec-Fetch-Site. moto answers any Host with `Access-Control-Allow-Origin: *`,
+    so without it any web page could drive the endpoint (a form's simple POST needs no
+    CORS), or read it through DNS rebinding. boto3 and the AWS CLI send neither header."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.guard = _LocalHosts()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = [
+            (name, environ[key].encode("latin-1"))
+            for name, key in _GUARDED_HEADERS
+            if key in environ
+        ]
+        why = self.guard.refusal({"headers": headers})
+        if why is None:
+            return self.app(environ, start_response)
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+            f"<Message>chalicelike local refuses this request: {escape(why)}</Message></Error>"
+        ).encode()
+        start_response(
+            "403 Forbidden",
+            [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+
+_GUARDED_HEADERS = (
+    (b"host", "HTTP_HOST"),
+    (b"origin", "HTTP_ORIGIN"),
+    (b"sec-fetch-site", "HTTP_SEC_FETCH_SITE"),
+)
+
+
+def _listen(port: int) -> socket.socket:
+    """The endpoint's listening socket, or a one-line error when the port is taken."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
-        probe.bind((LOOPBACK, port))
+        if os.name != "nt":  # a previous run's TIME_WAIT connections must not block the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port))
+        sock.listen(128)
     except OSError as error:
+        sock.close()
         if error.errno != errno.EADDRINUSE:
             raise
         raise ChaliceError(
             f"AWS endpoint port {port} is already in use: pass --aws-port PORT for another,"
             " --aws-endpoint URL to use the endpoint that runs there, or --no-aws"
         ) from None
-    finally:
-        probe.close()
+    return sock
 
 
 def check_endpoint_url(url: str) -> str:

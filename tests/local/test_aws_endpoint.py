@@ -4,11 +4,13 @@ subprocess, boto3 against the real endpoint."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,9 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
+from chalicelike._core._errors import ChaliceError
 from chalicelike._tooling._manifest import AppManifest, FunctionEntry
+from chalicelike.local._aws_endpoint import AwsEndpoint
 from chalicelike.local._provision import Resource, resources_named
 from tests.local.test_server import free_port, local_server, wait_for
 
@@ -302,3 +306,99 @@ def test_resources_are_named_by_the_event_sources_each_once() -> None:
         Resource("stream", "clicks", "d"),
         Resource("table", "arn:aws:dynamodb:us-east-1:1:table/t/stream/x", "f"),
     ]
+
+
+# -- the endpoint itself: listening at once, and the Host/Origin guard --------------------
+
+
+@pytest.fixture
+def endpoint() -> Iterator[AwsEndpoint]:
+    aws = AwsEndpoint(0)
+    aws.start()
+    try:
+        assert aws.wait_ready(), aws.error
+        yield aws
+    finally:
+        aws.stop()
+
+
+def answer(endpoint: AwsEndpoint, headers: dict[str, str], method: str = "GET") -> tuple[int, str]:
+    """Status and body of a raw request (a browser's, say) to the endpoint."""
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
+    try:
+        connection.putrequest(method, "/", skip_host="Host" in headers)
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_the_endpoint_listens_when_start_returns_and_not_after_stop() -> None:
+    aws = AwsEndpoint(0)
+    aws.start()
+    try:
+        assert aws.port != 0
+        assert listening(aws.port)  # before moto is even imported: connections wait
+        assert aws.wait_ready(), aws.error
+        assert client("s3", aws.url).list_buckets()["Buckets"] is not None
+    finally:
+        aws.stop()
+    assert not listening(aws.port)
+    assert not [t for t in threading.enumerate() if t.name == "aws-endpoint"]
+
+
+def test_a_busy_port_is_refused_by_start() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ChaliceError, match=f"AWS endpoint port {port} is already in use"):
+            AwsEndpoint(port).start()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("headers", "why"),
+    [
+        ({"Host": "attacker.example:4566"}, "Host 'attacker.example:4566' is not this machine"),
+        ({"Origin": "https://attacker.example"}, "Origin 'https://attacker.example' is another"),
+        ({"Origin": "null"}, "Origin 'null' is another site's page"),
+        ({"Sec-Fetch-Site": "cross-site"}, "Sec-Fetch-Site 'cross-site'"),
+    ],
+)
+def test_foreign_hosts_origins_and_sites_are_refused(
+    endpoint: AwsEndpoint, headers: dict[str, str], why: str
+) -> None:
+    for method in ("GET", "POST", "OPTIONS"):  # OPTIONS: a CORS preflight is refused too
+        status, body = answer(endpoint, headers, method)
+        assert status == 403
+        assert "<Code>AccessDenied</Code>" in body
+        assert why in body
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Host": "localhost:4566"},
+        {"Host": "uploads.localhost:4566"},  # S3's virtual-hosted bucket
+        {"Host": "[::1]:4566"},
+        {"Origin": "http://127.0.0.1:{port}", "Sec-Fetch-Site": "same-origin"},
+    ],
+)
+def test_this_machine_and_its_own_pages_are_served(
+    endpoint: AwsEndpoint, headers: dict[str, str]
+) -> None:
+    headers = {name: value.format(port=endpoint.port) for name, value in headers.items()}
+    status, body = answer(endpoint, headers)
+    assert "chalicelike local refuses" not in body
+    # moto's answer to GET /: S3's ListBuckets, or ListObjects of a bucket it lacks.
+    assert (status, "ListAllMyBucketsResult" in body or "NoSuchBucket" in body) in (
+        (200, True),
+        (404, True),
+    ), body
