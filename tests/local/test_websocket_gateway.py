@@ -10,7 +10,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,26 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from chalicelike._core._types import Receive, Scope, Send
+from chalicelike._tooling._describe import AppLoadError
+from chalicelike._tooling._manifest import AppManifest, FunctionEntry
 from chalicelike.local._asgi_types import run_lifespan
 from chalicelike.local._gateway import LocalGateway
 from chalicelike.local._host_guard import HostGuard
+from chalicelike.local._invocation import (
+    FunctionSpec,
+    InvocationResult,
+    InvocationStatus,
+    Throttled,
+    UnknownFunction,
+    error_payload,
+)
 from chalicelike.local._pool import WorkerPool
 from chalicelike.local._project_state import ProjectState
 from chalicelike.local._websocket_gateway import LocalWebsocketApi
 from tests.servers import serve
 
-# Each test serves the app with worker processes (cold starts of a few functions).
-pytestmark = pytest.mark.slow
+# Tests with worker processes (cold starts of a few functions) are slow.
+slow = pytest.mark.slow
 
 APP = """\
 import json
@@ -220,6 +230,7 @@ def routes_seen(path: Path) -> list[str]:
 # -- a connection's life ---------------------------------------------------------------------
 
 
+@slow
 def test_connect_message_disconnect_run_in_workers(served: Served, aws_environment: Path) -> None:
     base_url, server = served
     host = base_url.removeprefix("http://")
@@ -265,6 +276,7 @@ def test_connect_message_disconnect_run_in_workers(served: Served, aws_environme
     )
 
 
+@slow
 def test_messages_of_a_connection_are_invoked_in_order(
     served: Served, aws_environment: Path
 ) -> None:
@@ -279,6 +291,7 @@ def test_messages_of_a_connection_are_invoked_in_order(
     assert bodies[1:7] == ["sleep 0.3", "n0", "n1", "n2", "n3", "n4"]
 
 
+@slow
 def test_connect_refused_with_the_functions_status(served: Served, aws_environment: Path) -> None:
     base_url, server = served
     with pytest.raises(InvalidStatus) as refused:
@@ -293,6 +306,7 @@ def test_connect_refused_with_the_functions_status(served: Served, aws_environme
     assert routes_seen(aws_environment) == ["$connect"]  # never connected: no $disconnect
 
 
+@slow
 def test_connect_function_error_is_a_502(served: Served, aws_environment: Path) -> None:
     base_url, server = served
     with pytest.raises(InvalidStatus) as refused:
@@ -304,12 +318,14 @@ def test_connect_function_error_is_a_502(served: Served, aws_environment: Path) 
     )
 
 
+@slow
 def test_connect_headers_choose_the_subprotocol(served: Served) -> None:
     base_url, _ = served
     with ws(base_url, "/api?room=chat", subprotocols=["chat"]) as client:  # the stage's path too
         assert client.subprotocol == "chat"
 
 
+@slow
 def test_a_message_handler_error_is_told_to_the_client(served: Served) -> None:
     base_url, server = served
     with ws(base_url) as client:
@@ -324,6 +340,7 @@ def test_a_message_handler_error_is_told_to_the_client(served: Served) -> None:
     )
 
 
+@slow
 def test_binary_frames_are_refused_as_api_gateway_does(served: Served) -> None:
     base_url, _ = served
     with ws(base_url) as client:
@@ -333,6 +350,7 @@ def test_binary_frames_are_refused_as_api_gateway_does(served: Served) -> None:
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1003
 
 
+@slow
 def test_bytes_that_are_not_utf8_arrive_as_a_binary_frame(served: Served) -> None:
     base_url, _ = served
     with ws(base_url) as client:
@@ -340,6 +358,7 @@ def test_bytes_that_are_not_utf8_arrive_as_a_binary_frame(served: Served) -> Non
         assert client.recv(timeout=20) == bytes([0, 255, 1])
 
 
+@slow
 def test_send_to_a_gone_connection_is_disconnected_error(served: Served) -> None:
     base_url, _ = served
     with ws(base_url) as first:
@@ -350,6 +369,7 @@ def test_send_to_a_gone_connection_is_disconnected_error(served: Served) -> None
         assert first.recv(timeout=20) == f"gone {gone}"
 
 
+@slow
 def test_one_connection_sends_to_another(served: Served) -> None:
     base_url, _ = served
     with ws(base_url) as first, ws(base_url) as second:
@@ -359,6 +379,7 @@ def test_one_connection_sends_to_another(served: Served) -> None:
         assert second.recv(timeout=20) == "from first"
 
 
+@slow
 def test_close_through_the_management_api_runs_disconnect(
     served: Served, aws_environment: Path
 ) -> None:
@@ -371,6 +392,7 @@ def test_close_through_the_management_api_runs_disconnect(
     wait_for(lambda: routes_seen(aws_environment)[-1:] == ["$disconnect"])
 
 
+@slow
 def test_a_plain_route_sends_to_a_connection(served: Served) -> None:
     base_url, server = served
     with ws(base_url) as client:
@@ -400,6 +422,7 @@ def test_a_plain_route_sends_to_a_connection(served: Served) -> None:
         ({}, "/elsewhere", False),
     ],
 )
+@slow
 def test_foreign_pages_and_hosts_are_refused(
     served: Served, aws_environment: Path, headers: dict[str, str], path: str, allowed: bool
 ) -> None:
@@ -416,6 +439,7 @@ def test_foreign_pages_and_hosts_are_refused(
     assert any("refused (403)" in line for line in server.lines)
 
 
+@slow
 def test_an_app_without_websocket_handlers_refuses_the_upgrade(
     tmp_path: Path, aws_environment: Path
 ) -> None:
@@ -428,6 +452,7 @@ def test_an_app_without_websocket_handlers_refuses_the_upgrade(
     assert any("the app has no websocket handlers" in line for line in server.lines)
 
 
+@slow
 def test_the_management_api_refuses_a_browser_page(served: Served) -> None:
     base_url, _ = served
     answer = requests.get(
@@ -442,6 +467,7 @@ def test_the_management_api_refuses_a_browser_page(served: Served) -> None:
 # -- shutdown ---------------------------------------------------------------------------------
 
 
+@slow
 def test_shutdown_runs_every_disconnect(tmp_path: Path, aws_environment: Path) -> None:
     server = LocalServerStandIn(project(tmp_path))
     closed: list[int] = []
@@ -473,6 +499,7 @@ def test_shutdown_runs_every_disconnect(tmp_path: Path, aws_environment: Path) -
         assert closed == [1012, 1012]
 
 
+@slow
 def test_close_goes_away_after_the_message_in_flight(served: Served, aws_environment: Path) -> None:
     base_url, server = served
     with ws(base_url) as client:
@@ -494,3 +521,155 @@ def test_close_goes_away_after_the_message_in_flight(served: Served, aws_environ
     ]
     assert events[-1]["requestContext"]["disconnectStatusCode"] == 1001
     assert any("1 message(s) not run (stopping)" in line for line in server.lines)
+
+
+# -- API Gateway's own answers, with a stand-in Lambda -----------------------------------------
+
+Behaviour = Callable[[dict[str, Any]], Awaitable[Any]]
+
+
+class StandInLambda:
+    """A LocalLambda whose functions are coroutines of the test: records every event."""
+
+    def __init__(self, functions: dict[str, Behaviour], timeout: float = 60.0) -> None:
+        self.functions = functions
+        self.timeout = timeout
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def find(self, name: str) -> FunctionSpec | None:
+        if name not in self.functions:
+            return None
+        return FunctionSpec(name, f"sockets-dev-{name}", f"app.{name}", ".", self.timeout)
+
+    async def invoke(
+        self,
+        name: str,
+        payload: bytes,
+        *,
+        client_context: str | None = None,
+        request_id: str | None = None,
+    ) -> InvocationResult:
+        function = self.functions.get(name)
+        if function is None:
+            raise UnknownFunction(name)
+        event = json.loads(payload)
+        self.events.append((name, event))
+        try:
+            answer = await function(event)
+        except ValueError as error:
+            return InvocationResult(
+                "id", InvocationStatus.ERROR, error_payload(str(error), "ValueError")
+            )
+        return InvocationResult("id", InvocationStatus.OK, json.dumps(answer).encode())
+
+
+class StandInState:
+    def __init__(self, manifest: AppManifest | None) -> None:
+        self.manifest = manifest
+
+    async def current(self) -> AppManifest:
+        if self.manifest is None:
+            raise AppLoadError("app.py, line 3: SyntaxError: invalid syntax")
+        return self.manifest
+
+
+def manifest(*routes: str) -> AppManifest:
+    names = {"$connect": "websocket_connect", "$default": "websocket_message"}
+    names["$disconnect"] = "websocket_disconnect"
+    functions = [
+        FunctionEntry(names[route], f"app.{names[route]}", "websocket", {"route_key": route})
+        for route in routes
+    ]
+    return AppManifest("sockets", functions, [], [])
+
+
+async def accept(event: dict[str, Any]) -> Any:
+    return {"statusCode": 200}
+
+
+def stand_in_server(
+    local_lambda: StandInLambda, state: StandInState, **options: Any
+) -> tuple[LocalWebsocketApi, list[str]]:
+    lines: list[str] = []
+    api = LocalWebsocketApi(
+        state, local_lambda, api_stage="api", log=lines.append, guard=HostGuard(), **options
+    )
+    return api, lines
+
+
+def test_a_slow_function_is_api_gateways_timeout() -> None:
+    async def slow_message(event: dict[str, Any]) -> Any:
+        await asyncio.sleep(0.5 if event["body"] == "slow" else 0)
+        return {"statusCode": 200}
+
+    async def slow_connect(event: dict[str, Any]) -> Any:
+        if event["queryStringParameters"]:
+            await asyncio.sleep(0.5)
+        return {"statusCode": 200}
+
+    local_lambda = StandInLambda(
+        {"websocket_connect": slow_connect, "websocket_message": slow_message}
+    )
+    api, lines = stand_in_server(
+        local_lambda, StandInState(manifest("$connect", "$default")), integration_timeout=0.2
+    )
+    with serve(api) as base_url:
+        with pytest.raises(InvalidStatus) as refused:
+            ws(base_url, "/?slow=1")
+        assert refused.value.response.status_code == 504
+        with ws(base_url) as client:
+            client.send("slow")
+            error = json.loads(text_from(client))
+            assert error["message"] == "Endpoint request timed out"
+            client.send("quick")  # the next message is served: the connection stays open
+            time.sleep(0.1)
+    assert any(
+        "$default: 504, websocket_message still running after 0.2 s" in line for line in lines
+    )
+    assert [event.get("body") for _, event in local_lambda.events][-2:] == ["slow", "quick"]
+
+
+def test_a_throttled_connect_is_a_429() -> None:
+    async def throttled(event: dict[str, Any]) -> Any:
+        raise Throttled("websocket_connect")
+
+    api, _ = stand_in_server(
+        StandInLambda({"websocket_connect": throttled}), StandInState(manifest("$connect"))
+    )
+    with serve(api) as base_url, pytest.raises(InvalidStatus) as refused:
+        ws(base_url)
+    assert refused.value.response.status_code == 429
+
+
+def test_an_app_that_cannot_be_read_is_a_500() -> None:
+    api, lines = stand_in_server(StandInLambda({}), StandInState(None))
+    with serve(api) as base_url, pytest.raises(InvalidStatus) as refused:
+        ws(base_url)
+    assert refused.value.response.status_code == 500
+    assert any("the app cannot be served: app.py, line 3" in line for line in lines)
+
+
+def test_without_connect_and_default_handlers() -> None:
+    # Only $disconnect: the upgrade is accepted at once; a message has no route.
+    local_lambda = StandInLambda({"websocket_disconnect": accept})
+    api, lines = stand_in_server(local_lambda, StandInState(manifest("$disconnect")))
+    with serve(api) as base_url:
+        with ws(base_url) as client:
+            client.send("hello")
+            assert json.loads(text_from(client))["message"] == "Forbidden"
+        wait_for(lambda: local_lambda.events)
+    [(name, event)] = local_lambda.events
+    assert name == "websocket_disconnect"
+    assert event["requestContext"]["disconnectStatusCode"] == 1000
+    assert any("$default: 403, the app has no $default handler" in line for line in lines)
+
+
+def test_a_message_above_128_kib_closes_the_connection() -> None:
+    local_lambda = StandInLambda({"websocket_message": accept})
+    api, _ = stand_in_server(local_lambda, StandInState(manifest("$default")))
+    with serve(api) as base_url, ws(base_url) as client:
+        client.send("é" * (64 * 1024 + 1))  # 128 KiB + 2 bytes in UTF-8
+        with pytest.raises(ConnectionClosed) as closed:
+            client.recv(timeout=20)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+    assert local_lambda.events == []
