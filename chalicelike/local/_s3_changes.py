@@ -28,9 +28,10 @@ __all__ = ["S3Change", "S3ChangeFeed", "S3Tap"]
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
-# Query parameters that only sign a request (a presigned URL's, SigV4 or S3's SigV2,
-# which boto3 still presigns with): they name no sub-resource.
-_SIGNING = re.compile(r"(?i)x-amz-[a-z0-9-]+|AWSAccessKeyId|Signature|Expires")
+# Query parameters that name no sub-resource: a presigned URL's signature (SigV4, or
+# S3's SigV2, which boto3 still presigns with), and the operation name newer SDKs add
+# (the JavaScript v3 and Go v2 SDKs send `PUT /key?x-id=PutObject`).
+_NOT_SUB_RESOURCES = re.compile(r"(?i)x-amz-[a-z0-9-]+|x-id|AWSAccessKeyId|Signature|Expires")
 # A form upload (POST Object) buffered this far to read its fields; S3 takes no larger file
 # through a form than 5 GB, but a local form upload is a browser's few megabytes.
 _FORM_LIMIT = 256 * 1024 * 1024
@@ -152,8 +153,12 @@ class S3Tap:
         status = answer.get("status", 500)
         if 200 <= status < 300:
             content = b"".join(body) if needs_body else b""
-            for change in changes_of(request, answer["headers"], content, form):
-                self.publish(change)
+            try:
+                for change in changes_of(request, answer["headers"], content, form):
+                    self.publish(change)
+            except Exception as error:  # S3 did its work: a fault of ours must not fail it
+                line = f"chalicelike local: an S3 change was not published: {error!r}"
+                print(line, file=sys.stderr)
         return body
 
 
@@ -224,7 +229,13 @@ def _virtual_host_bucket(host: str) -> str | None:
 
 
 def _is_form_upload(request: _ObjectRequest) -> bool:
-    return request.method == "POST" and not request.key and not request.query
+    content_type = request.environ.get("CONTENT_TYPE", "")
+    return (
+        request.method == "POST"
+        and not request.key
+        and not request.query
+        and content_type.startswith("multipart/form-data")
+    )
 
 
 def _buffer_form(environ: dict[str, Any]) -> bytes | None:
@@ -244,7 +255,7 @@ def changes_of(
     request: _ObjectRequest, headers: dict[str, str], body: bytes, form: bytes | None = None
 ) -> Iterator[S3Change]:
     """The changes a 2xx answer to `request` made (none for a sub-resource such as ?tagging)."""
-    extra = {name for name in request.query if not _SIGNING.fullmatch(name)}
+    extra = {name for name in request.query if not _NOT_SUB_RESOURCES.fullmatch(name)}
     # moto answers "null" on an unversioned bucket; S3's records then carry no versionId.
     version = headers.get("x-amz-version-id")
     version = None if version == "null" else version
@@ -269,10 +280,9 @@ def changes_of(
     elif _is_form_upload(request) and form is not None:
         fields = _form_fields(form, request.environ.get("CONTENT_TYPE", ""))
         if "key" in fields and "file" in fields:
-            data = fields["file"]
-            etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
-            yield _change(request, "ObjectCreated:Post", fields["key"].decode(), len(data), etag,
-                          version)  # fmt: skip
+            data, key = fields["file"], fields["key"].decode(errors="replace")
+            etag = hashlib.md5(data, usedforsecurity=False).hexdigest()  # S3's single-part ETag
+            yield _change(request, "ObjectCreated:Post", key, len(data), etag, version)
 
 
 def _deleted(request: _ObjectRequest, body: bytes) -> Iterator[S3Change]:
@@ -285,14 +295,14 @@ def _deleted(request: _ObjectRequest, body: bytes) -> Iterator[S3Change]:
         if _tag(element) != "Deleted":
             continue
         fields = {_tag(child): child.text or "" for child in element}
+        key = fields.get("Key", "")
         if "VersionId" in fields:  # one version removed for good (a marker, too)
-            yield _change(request, "ObjectRemoved:Delete", fields.get("Key", ""), None, None,
-                          fields["VersionId"])  # fmt: skip
+            name, version = "ObjectRemoved:Delete", fields["VersionId"]
         elif fields.get("DeleteMarker") == "true":
-            yield _change(request, "ObjectRemoved:DeleteMarkerCreated", fields.get("Key", ""),
-                          None, None, fields.get("DeleteMarkerVersionId"))  # fmt: skip
+            name, version = "ObjectRemoved:DeleteMarkerCreated", fields.get("DeleteMarkerVersionId")
         else:
-            yield _change(request, "ObjectRemoved:Delete", fields.get("Key", ""), None, None, None)
+            name, version = "ObjectRemoved:Delete", None
+        yield _change(request, name, key, None, None, version)
 
 
 def _tag(element: ElementTree.Element) -> str:

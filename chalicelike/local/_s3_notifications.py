@@ -125,12 +125,12 @@ class S3Notifications:
         self._send(change, size, etag)
 
     def _send(self, change: S3Change, size: int | None, etag: str | None) -> None:
+        function, region = self.entry.name, self.context.region
         if self.via_eventbridge:
-            event = eventbridge_event(change, size, etag, self.context.region,
-                                      self.context.account_id)  # fmt: skip
+            event = eventbridge_event(change, size, etag, region, self.context.account_id)
         else:
-            event = notification_event(change, size, etag, self.context.region, self.entry.name)
-        function = self.entry.name
+            # The configuration's Id names the function, as the package's templates do.
+            event = notification_event(change, size, etag, region, function)
 
         def report(outcome: Outcome, detail: str) -> None:
             self.context.deliveries.record(self.label, function, 1, outcome, detail=detail)
