@@ -25,6 +25,7 @@ from chalicelike.local._invocation import (
     InvocationResult,
     InvocationStatus,
     LocalLambda,
+    UnknownFunction,
     error_payload,
 )
 from chalicelike.local._live_sources import CloudContext
@@ -36,7 +37,7 @@ ACCOUNT_ID = "123456789012"
 
 # Handlers run in real worker processes: each stamps when it started.
 PUSH_APP = """
-import json, time
+import time
 
 def stamp(event, context):
     return {"started": time.time(), "event": event}
@@ -44,8 +45,8 @@ def stamp(event, context):
 def fail(event, context):
     raise ValueError("refused")
 
-def slow(event, context):
-    time.sleep(float(json.loads(event["Records"][0]["Sns"]["Message"])["seconds"]))
+def nap(event, context):
+    time.sleep(event["seconds"])
     return {"started": time.time(), "event": event}
 """
 
@@ -91,6 +92,8 @@ class RecordingLambda:
         return result
 
     async def _run_here(self, name: str, payload: bytes, request_id: str) -> InvocationResult:
+        if name not in self.handlers:
+            raise UnknownFunction(name)  # as the pool does after a reload without it
         try:
             answer = self.handlers[name](json.loads(payload))
             if isinstance(answer, Awaitable):
