@@ -88,6 +88,9 @@ class _StreamPoller:
         self._wake = asyncio.Event()
         self._said = ""  # the last waiting line, said once
         self._failures: dict[str, str] = {}  # a shard's last reading failure, said once
+        # Set once the first look at the stream is done (LATEST taken, or found missing):
+        # the local cloud waits for it before it calls the source live.
+        self.ready = asyncio.Event()
 
     @property
     def label(self) -> str:
@@ -132,13 +135,15 @@ class _StreamPoller:
         self._stopping.set()
         self._wake.set()
         tasks = [task for task in (self._main, *self._readers.values()) if task is not None]
+        self._main = None
         if not tasks:
             return
-        _, pending = await asyncio.wait(tasks, timeout=self.tuning.stop_grace)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._main = None
+        try:
+            await asyncio.wait(tasks, timeout=self.tuning.stop_grace)
+        finally:  # also when the caller gives up on stop() itself: no reader outlives it
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     def _wanted(self, stream_arn: str | None) -> Callable[[], bool]:
         return lambda: not self._stopping.is_set() and self.stream_arn == stream_arn
@@ -166,6 +171,7 @@ class _StreamPoller:
             except Exception as error:  # the endpoint is down or refuses: look again later
                 self._say(f"cannot list its shards: {error}")
                 pause = self.tuning.missing_recheck
+            self.ready.set()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)

@@ -35,7 +35,9 @@ class Tuning:
     throttle_backoff: tuple[float, float] = (0.2, 5.0)  # reserved concurrency in use
     rescan: float = 5.0  # how often the shard list is read again (new shards, resharding)
     missing_recheck: float = 3.0  # how often a stream or table that is not there is looked for
-    stop_grace: float = 10.0  # how long stop() lets an invoke in flight finish
+    # How long stop() lets an invoke in flight finish before it abandons it (unrecorded,
+    # read again from the checkpoint); under the local cloud's own 2 s for a source's stop.
+    stop_grace: float = 1.5
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,8 @@ async def test_latest_starts_at_the_pollers_first_start(
     poller = KinesisPoller(kinesis_entry(starting_position="LATEST"), aws.context, tuning=FAST)
     pollers.append(poller)
     poller.start()
-    await until(lambda: len(poller.shards) == 2)
+    await asyncio.wait_for(poller.ready.wait(), 5)  # LATEST taken: what follows is read
+    assert len(poller.shards) == 2
     aws.put("clicks", *(f"new-{n}" for n in range(6)), key="a")
     aws.put("clicks", "new-b", key="b")
     await until(lambda: len(flat(recorder.data())) == 7)
@@ -334,6 +335,42 @@ async def test_stop_keeps_the_checkpoint_and_a_restart_resumes_from_it(
     poller.start()  # the same object, as a reload that keeps the source
     await until(lambda: flat(recorder.data())[-1:] == ["e"])
     assert recorder.data()[seen:] == [["c", "d"], ["e"]]
+
+
+class Slow(Recorder):
+    """Holds the first invoke for a minute, as a handler that hangs would."""
+
+    async def invoke(self, name: str, payload: bytes, **options: Any) -> InvocationResult:
+        result = await super().invoke(name, payload, **options)
+        if len(self.batches) == 1:
+            await asyncio.sleep(60)
+        return result
+
+
+@pytest.mark.slow
+async def test_stop_abandons_a_hung_batch_without_checkpointing_it(
+    cloud: Callable[[LocalLambda], Cloud], pollers: list[Any]
+) -> None:
+    recorder = Slow()
+    aws = cloud(recorder)
+    aws.kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    aws.put("clicks", "a", "b")
+    tuning = Tuning(idle_poll=0.05, rescan=0.3, stop_grace=0.2)
+    poller = KinesisPoller(kinesis_entry(), aws.context, tuning=tuning)
+    pollers.append(poller)
+    poller.start()
+    await until(lambda: recorder.batches)
+    started = time.monotonic()
+    await poller.stop()
+    assert time.monotonic() - started < 1.0
+    assert poller.shards["shardId-000000000000"].checkpoint is None
+    assert aws.lines[-1] == (
+        "chalicelike local: kinesis clicks/shardId-000000000000 -> on_click: 2 records, returned"
+        " (abandoned at stop; not checkpointed)"
+    )
+    poller.start()
+    await until(lambda: len(recorder.batches) == 2)
+    assert recorder.data() == [["a", "b"], ["a", "b"]]
 
 
 @pytest.mark.slow
