@@ -7,6 +7,7 @@ service's rest-json shapes; a connection that is not open is 410 GoneException.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -16,9 +17,16 @@ from urllib.parse import unquote
 
 from .._core._types import Receive, Scope, Send
 from ._host_guard import HostGuard
-from ._websocket_events import aws_id
+from ._websocket_events import ClientFacts, aws_id
 
-__all__ = ["MAX_MESSAGE_BYTES", "ConnectionRegistry", "LiveClient", "ManagementApi", "iso_time"]
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "ConnectionRegistry",
+    "LiveClient",
+    "ManagementApi",
+    "OpenConnection",
+    "iso_time",
+]
 
 # API Gateway's quota on a websocket message, in either direction (PostToConnection's
 # Data is at most 128 KiB; a larger one is PayloadTooLargeException).
@@ -66,6 +74,38 @@ class ConnectionRegistry:
 
     def __iter__(self) -> Iterator[LiveClient]:
         return iter(list(self._clients.values()))
+
+
+class OpenConnection:
+    """One accepted client of the ASGI server: the `LiveClient` the gateway registers."""
+
+    def __init__(self, facts: ClientFacts, send: Send) -> None:
+        self.facts = facts
+        self.connection_id = facts.connection_id
+        self.connected_at = self.last_active_at = facts.connected_at
+        self.source_ip, self.user_agent = facts.source_ip, facts.user_agent
+        self.closing = False
+        self._send = send
+
+    async def deliver(self, data: str | bytes) -> bool:
+        if self.closing:
+            return False
+        key = "text" if isinstance(data, str) else "bytes"
+        try:
+            await self._send({"type": "websocket.send", key: data})
+        except (OSError, RuntimeError):  # uvicorn's ClientDisconnected is an OSError
+            self.closing = True
+            return False
+        self.last_active_at = int(time.time() * 1000)
+        return True
+
+    async def close(self, code: int, reason: str) -> bool:
+        if self.closing:
+            return False
+        self.closing = True
+        with contextlib.suppress(OSError, RuntimeError):
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        return True
 
 
 def iso_time(epoch_ms: int) -> str:

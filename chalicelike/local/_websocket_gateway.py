@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from .._core._types import Receive, Scope, Send
 from .._tooling._describe import AppLoadError
 from .._tooling._manifest import AppManifest
-from ._connections import MAX_MESSAGE_BYTES, ConnectionRegistry, ManagementApi
+from ._connections import MAX_MESSAGE_BYTES, ConnectionRegistry, ManagementApi, OpenConnection
 from ._host_guard import HostGuard
 from ._invocation import InvocationResult, InvocationStatus, LocalLambda, Throttled, UnknownFunction
 from ._websocket_events import (
@@ -68,38 +68,6 @@ class _Failure:
 
     def __init__(self, status: int, message: str, problem: str) -> None:
         self.status, self.message, self.problem = status, message, problem
-
-
-class _Client:
-    """One open connection: the `LiveClient` the management API sends through."""
-
-    def __init__(self, facts: ClientFacts, send: Send) -> None:
-        self.facts = facts
-        self.connection_id = facts.connection_id
-        self.connected_at = self.last_active_at = facts.connected_at
-        self.source_ip, self.user_agent = facts.source_ip, facts.user_agent
-        self.closing = False
-        self._send = send
-
-    async def deliver(self, data: str | bytes) -> bool:
-        if self.closing:
-            return False
-        key = "text" if isinstance(data, str) else "bytes"
-        try:
-            await self._send({"type": "websocket.send", key: data})
-        except (OSError, RuntimeError):  # uvicorn's ClientDisconnected is an OSError
-            self.closing = True
-            return False
-        self.last_active_at = int(time.time() * 1000)
-        return True
-
-    async def close(self, code: int, reason: str) -> bool:
-        if self.closing:
-            return False
-        self.closing = True
-        with contextlib.suppress(OSError, RuntimeError):
-            await self._send({"type": "websocket.close", "code": code, "reason": reason})
-        return True
 
 
 class LocalWebsocketApi:
@@ -193,7 +161,7 @@ class LocalWebsocketApi:
         headers = await self._connect(scope, facts, routes.get("$connect"), send)
         if headers is None:
             return
-        client = _Client(facts, send)
+        client = OpenConnection(facts, send)
         try:
             await send(_accept(headers))
         except (OSError, RuntimeError):
@@ -249,7 +217,7 @@ class LocalWebsocketApi:
         self._log(f"{where}: {status}")
         return headers
 
-    async def _run(self, client: _Client, receive: Receive) -> tuple[int, str]:
+    async def _run(self, client: OpenConnection, receive: Receive) -> tuple[int, str]:
         """Read the client until it is gone, its text messages invoked in order meanwhile;
         the close code and reason once the message in flight is done."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
@@ -265,7 +233,7 @@ class LocalWebsocketApi:
         return ending
 
     async def _read(
-        self, client: _Client, receive: Receive, queue: asyncio.Queue[str | None]
+        self, client: OpenConnection, receive: Receive, queue: asyncio.Queue[str | None]
     ) -> tuple[int, str]:
         while True:
             message = await receive()
@@ -287,7 +255,7 @@ class LocalWebsocketApi:
             else:
                 queue.put_nowait(text)
 
-    async def _messages(self, client: _Client, queue: asyncio.Queue[str | None]) -> None:
+    async def _messages(self, client: OpenConnection, queue: asyncio.Queue[str | None]) -> None:
         dropped = 0
         while (text := await queue.get()) is not None:
             if self._closing:
@@ -297,7 +265,7 @@ class LocalWebsocketApi:
         if dropped:
             self._log(f"websocket {client.connection_id}: {dropped} message(s) not run (stopping)")
 
-    async def _message(self, client: _Client, text: str) -> None:
+    async def _message(self, client: OpenConnection, text: str) -> None:
         event = message_event(client.facts, text)
         where = f"websocket {client.connection_id} $default"
         try:
@@ -329,7 +297,7 @@ class LocalWebsocketApi:
             # Chalice's routes have no route response: what the function returns is dropped.
             self._log(f"{where}: 200")
 
-    async def _disconnect(self, client: _Client, code: int, reason: str) -> None:
+    async def _disconnect(self, client: OpenConnection, code: int, reason: str) -> None:
         where = f"websocket {client.connection_id} $disconnect ({code})"
         try:
             function = websocket_routes(await self._state.current()).get("$disconnect")

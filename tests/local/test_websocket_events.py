@@ -42,7 +42,7 @@ def facts() -> ClientFacts:
 def test_ids_have_api_gateways_shape() -> None:
     ids = {aws_id() for _ in range(100)}
     assert len(ids) == 100
-    assert all(re.fullmatch(r"[A-Za-z0-9+/]{15}=", found) for found in ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9]{15}=", found) for found in ids)
 
 
 def test_facts_of_a_scope() -> None:
@@ -92,7 +92,7 @@ def test_message_event() -> None:
     assert read.route_key == "$default"
     assert read.json_body == {"action": "hi"}
     assert read.connection_id == client.connection_id
-    assert re.fullmatch(r"[A-Za-z0-9+/]{15}=", event["requestContext"]["messageId"])
+    assert re.fullmatch(r"[A-Za-z0-9]{15}=", event["requestContext"]["messageId"])
     assert (
         message_event(client, "x")["requestContext"]["requestId"]
         != (event["requestContext"]["requestId"])
