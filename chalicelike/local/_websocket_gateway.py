@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import time
+import traceback
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -113,11 +114,18 @@ class LocalWebsocketApi:
         # shutdown, `close()` still sees the message in flight and $disconnect through.
         task = asyncio.ensure_future(self._serve(scope, receive, send))
         self._lifecycles.add(task)
-        task.add_done_callback(self._lifecycles.discard)
+        task.add_done_callback(self._finished)
         try:
-            await asyncio.shield(task)
+            await asyncio.wait({task})  # unlike shield(), never raises the task's error
         except asyncio.CancelledError:
             return  # the server is stopping; close() waits for the connection
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._lifecycles.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # A bug of ours: its traceback, once, and the server goes on.
+            trace = "".join(traceback.format_exception(error)).rstrip()
+            self._log(f"websocket: a connection failed\n{trace}")
 
     async def close(self) -> None:
         """Close every client (1001, going away) and wait for their $disconnect."""

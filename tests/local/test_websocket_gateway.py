@@ -588,7 +588,7 @@ async def accept(event: dict[str, Any]) -> Any:
 
 
 def stand_in_server(
-    local_lambda: StandInLambda, state: StandInState, **options: Any
+    local_lambda: StandInLambda, state: Any, **options: Any
 ) -> tuple[LocalWebsocketApi, list[str]]:
     lines: list[str] = []
     api = LocalWebsocketApi(
@@ -673,3 +673,16 @@ def test_a_message_above_128_kib_closes_the_connection() -> None:
             client.recv(timeout=20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     assert local_lambda.events == []
+
+
+def test_a_bug_of_ours_is_one_logged_traceback() -> None:
+    class BrokenState:
+        async def current(self) -> AppManifest:
+            raise RuntimeError("a bug in the state")
+
+    api, lines = stand_in_server(StandInLambda({}), BrokenState())
+    with serve(api) as base_url, pytest.raises(InvalidStatus) as refused:
+        ws(base_url)
+    assert refused.value.response.status_code == 500  # uvicorn's: no handshake was sent
+    [line] = [line for line in lines if line.startswith("websocket: a connection failed")]
+    assert "Traceback" in line and "RuntimeError: a bug in the state" in line
