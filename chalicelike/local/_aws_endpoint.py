@@ -8,13 +8,13 @@ so workers get dummy ones and the developer's real ones never reach it (`use_aws
 from __future__ import annotations
 
 import errno
+import html
 import logging
 import os
 import socket
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape
 
 from .._core._aws import DEFAULT_REGION
 from .._core._errors import ChaliceError
@@ -150,9 +150,10 @@ class LocalOnly:
         why = self.guard.refusal({"headers": headers})
         if why is None:
             return self.app(environ, start_response)
+        message = html.escape(f"chalicelike local refuses this request: {why}", quote=False)
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-            f"<Message>chalicelike local refuses this request: {escape(why)}</Message></Error>"
+            f"<Message>{message}</Message></Error>"
         ).encode()
         start_response(
             "403 Forbidden",

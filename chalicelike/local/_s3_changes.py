@@ -7,7 +7,6 @@ server's asyncio loop. moto's own notifications miss copies, deletes and multipa
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import re
@@ -15,13 +14,16 @@ import secrets
 import sys
 import threading
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+if TYPE_CHECKING:
+    import asyncio
+    from xml.etree.ElementTree import Element
 
 __all__ = ["S3Change", "S3ChangeFeed", "S3Tap"]
 
@@ -287,6 +289,8 @@ def changes_of(
 
 def _deleted(request: _ObjectRequest, body: bytes) -> Iterator[S3Change]:
     """One change per key a DeleteObjects answer lists as Deleted."""
+    from xml.etree import ElementTree  # moto's own answer, not a stranger's XML
+
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError:
@@ -296,6 +300,7 @@ def _deleted(request: _ObjectRequest, body: bytes) -> Iterator[S3Change]:
             continue
         fields = {_tag(child): child.text or "" for child in element}
         key = fields.get("Key", "")
+        version: str | None
         if "VersionId" in fields:  # one version removed for good (a marker, too)
             name, version = "ObjectRemoved:Delete", fields["VersionId"]
         elif fields.get("DeleteMarker") == "true":
@@ -305,7 +310,7 @@ def _deleted(request: _ObjectRequest, body: bytes) -> Iterator[S3Change]:
         yield _change(request, name, key, None, None, version)
 
 
-def _tag(element: ElementTree.Element) -> str:
+def _tag(element: Element) -> str:
     return element.tag.rsplit("}", 1)[-1]
 
 

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -319,7 +320,13 @@ def endpoint() -> Iterator[AwsEndpoint]:
         assert aws.wait_ready(), aws.error
         yield aws
     finally:
+        reset_moto(aws.url)
         aws.stop()
+
+
+def reset_moto(url: str) -> None:
+    """moto keeps one state per process: leave none to the next test's endpoint."""
+    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).close()
 
 
 def answer(endpoint: AwsEndpoint, headers: dict[str, str], method: str = "GET") -> tuple[int, str]:
@@ -396,9 +403,10 @@ def test_this_machine_and_its_own_pages_are_served(
 ) -> None:
     headers = {name: value.format(port=endpoint.port) for name, value in headers.items()}
     status, body = answer(endpoint, headers)
+    # moto's answer to GET /: S3's ListBuckets, or ListObjects of the virtual-hosted bucket
+    # (NoSuchBucket if there is none).
+    assert status in (200, 404), body
     assert "chalicelike local refuses" not in body
-    # moto's answer to GET /: S3's ListBuckets, or ListObjects of a bucket it lacks.
-    assert (status, "ListAllMyBucketsResult" in body or "NoSuchBucket" in body) in (
-        (200, True),
-        (404, True),
-    ), body
+    assert any(
+        tag in body for tag in ("<ListAllMyBucketsResult", "<ListBucketResult", "NoSuchBucket")
+    )

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from chalicelike.local._aws_endpoint import AwsEndpoint
 from chalicelike.local._s3_changes import S3Change, S3ChangeFeed
+from tests.local.test_aws_endpoint import reset_moto
 
 
 def s3(url: str, **config: Any) -> Any:
@@ -58,6 +59,8 @@ def endpoint() -> Iterator[Endpoint]:
         changes.clear()
         yield tapped
     finally:
+        if aws.wait_ready(0):
+            reset_moto(aws.url)
         aws.stop()
 
 

@@ -36,6 +36,7 @@ from chalicelike.local._s3_notifications import (
     eventbridge_event,
     notification_event,
 )
+from tests.local.test_aws_endpoint import reset_moto
 
 pytestmark = pytest.mark.anyio
 
@@ -427,6 +428,8 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
         await pool.close()
         cloud.context.executor.shutdown()
         feed.detach()
+        if endpoint.wait_ready(0):
+            reset_moto(endpoint.url)
         endpoint.stop()
 
 
