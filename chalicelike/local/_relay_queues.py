@@ -34,6 +34,7 @@ MAX_IN_FLIGHT = 100
 SETUP_RETRY_SECONDS = 1.0  # a topic or bus not there yet (provisioning runs in parallel)
 # stop() lets running attempts finish: the function's timeout, and this much more.
 STOP_GRACE_SECONDS = 2.0
+FIFO_POLL_SECONDS = 0.1  # how often a FIFO relay looks while a group is in flight
 # SQS's longest visibility timeout (12 hours).
 MAX_HOLD_SECONDS = 43200
 
@@ -213,6 +214,14 @@ class Relay:
                 return
             for message in messages:
                 self._dispatch(message)
+            if not messages and self._short_polls():
+                await self._wait_for_change(FIFO_POLL_SECONDS)
+
+    def _short_polls(self) -> bool:
+        """FIFO with a group in flight: moto's long poll keeps the groups that were in
+        flight when it began closed until it ends, so a group's next message would wait
+        for the whole poll; short polls, after each change or FIFO_POLL_SECONDS, do not."""
+        return self.fifo and bool(self._groups)
 
     def _receive(self) -> list[dict[str, Any]]:
         sqs = self._ctx.clients.get("sqs")
@@ -222,7 +231,7 @@ class Relay:
             # FIFO: SQS gives no more of a group while some are received and not deleted;
             # the relay invokes a group's messages one after another (`_next_of_group`).
             AttributeNames=["MessageGroupId"],
-            WaitTimeSeconds=LONG_POLL_SECONDS,
+            WaitTimeSeconds=0 if self._short_polls() else LONG_POLL_SECONDS,
             VisibilityTimeout=hold_seconds(self._timeout),
         )
         messages: list[dict[str, Any]] = answer.get("Messages", [])

@@ -25,15 +25,14 @@ class SnsSubscription:
 
     def __init__(self, entry: FunctionEntry, context: CloudContext) -> None:
         topic = entry.settings["topic"]
-        self.topic_arn = _topic_arn(topic, context)
-        self.topic_name = self.topic_arn.rsplit(":", 1)[-1]
+        self.topic_name = topic.rsplit(":", 1)[-1]
         fifo = self.topic_name.endswith(".fifo")
         spec = context.local_lambda.find(entry.name)
         resource = spec.resource_name if spec is not None else entry.name
         queue_name = internal_name(
             QUEUE_PREFIX, resource, QUEUE_NAME_LIMIT, ".fifo" if fifo else ""
         )
-        self._setup = _SnsSetup(context, self.topic_arn)
+        self._setup = _SnsSetup(context, topic)
         self.relay = Relay(
             context,
             self._setup,
@@ -52,6 +51,10 @@ class SnsSubscription:
             )
 
     @property
+    def topic_arn(self) -> str | None:
+        return self._setup.topic_arn
+
+    @property
     def subscription_arn(self) -> str | None:
         return self._setup.subscription_arn
 
@@ -65,15 +68,19 @@ class SnsSubscription:
 
 
 class _SnsSetup(RelaySetup):
-    def __init__(self, context: CloudContext, topic_arn: str) -> None:
+    def __init__(self, context: CloudContext, topic: str) -> None:
         self._ctx = context
-        self.topic_arn = topic_arn
+        self.topic = topic  # a name or an ARN
+        self.topic_arn: str | None = topic if topic.startswith("arn:") else None
         self.subscription_arn: str | None = None
 
     def connect(self, queue_arn: str) -> None:
+        sns = self._ctx.clients.get("sns")
+        if self.topic_arn is None:
+            self.topic_arn = _find_topic(sns, self.topic)
         # Not raw: the envelope carries the message id, subject, timestamp, signature and
         # attributes Lambda's record needs. Subscribing again returns the same ARN.
-        answer = self._ctx.clients.get("sns").subscribe(
+        answer = sns.subscribe(
             TopicArn=self.topic_arn,
             Protocol="sqs",
             Endpoint=queue_arn,
@@ -134,7 +141,12 @@ def lambda_sns_event(envelope: dict[str, Any], subscription_arn: str) -> dict[st
     return {"Records": [record]}
 
 
-def _topic_arn(topic: str, context: CloudContext) -> str:
-    if topic.startswith("arn:"):
-        return topic
-    return f"arn:aws:sns:{context.region}:{context.account_id}:{topic}"
+def _find_topic(sns: Any, name: str) -> str:
+    """The ARN of the topic named `name`, whatever account the endpoint uses (moto's
+    123456789012, LocalStack's 000000000000); LookupError until it exists."""
+    for page in sns.get_paginator("list_topics").paginate():
+        for topic in page.get("Topics", []):
+            arn: str = topic["TopicArn"]
+            if arn.rsplit(":", 1)[-1] == name:
+                return arn
+    raise LookupError(f"no topic {name!r} on the endpoint yet")
