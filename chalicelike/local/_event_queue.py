@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from ._deliveries import Outcome
 from ._invocation import InvocationResult, LocalLambda, Throttled, UnknownFunction
 
-__all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue", "Report"]
+__all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue", "Report", "describe_error"]
 
 # Told how each attempt of one event ended, with a few words on why (the local cloud's
 # delivery log): SUCCEEDED, RETRIED (another attempt follows) or DISCARDED (none will).

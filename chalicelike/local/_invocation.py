@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "DEFAULT_TIMEOUT_SECONDS",
     "MAX_SYNC_PAYLOAD_BYTES",
     "FunctionSpec",
     "InvocationResult",

@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from .._core._types import Receive, Scope, Send
-from .._tooling._config import api_gateway_stage
+from .._tooling._config import api_gateway_stage, resolve_stage_config
 from ._asgi_types import run_lifespan
 
 __all__ = ["LocalServer", "register"]
 
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
+# API Gateway's management API (app.websocket_api.send/close/info): /{stage}/@connections/{id}
+CONNECTIONS_PATH = "/@connections/"
+# The local cloud's delivery counters, as JSON (the server's own path: no app route has it)
+DELIVERIES_PATH = "/_chalicelike/deliveries"
 # After Ctrl-C, requests still running get this long; then they are cancelled and the
 # workers stopped, so a handler sleeping until a 15-minute timeout cannot hold the exit.
 GRACEFUL_SHUTDOWN_SECONDS = 2
@@ -86,6 +90,8 @@ class LocalServer:
         log: Callable[[str], None] | None = None,
         aws_endpoint_url: str | None = None,
         aws_ready: Callable[[], bool] | None = None,
+        s3_changes: Any = None,
+        clock_speed: float = 1.0,
     ) -> None:
         from ._gateway import LocalGateway
         from ._host_guard import HostGuard
@@ -102,32 +108,48 @@ class LocalServer:
 
             self.local_lambda = WorkerPool([], log_sink=self.log)
         self.state = ProjectState(project_dir, stage, self.local_lambda)
+        self.api_stage = api_gateway_stage(project_dir, stage)
+        # The websocket API deploys to its own stage (websocket_api_stage, default: the
+        # REST API's): its management API's URLs carry that one.
+        self.websocket_stage = resolve_stage_config(project_dir, stage, "").websocket_api_stage
         self.autoreload = autoreload
         self.gateway = LocalGateway(
             self.state,
             self.local_lambda,
             stage=stage,
-            api_stage=api_gateway_stage(project_dir, stage),
+            api_stage=self.api_stage,
             payload_version=payload_version,
             log=self.log,
         )
         # The Invoke API runs the app's code (with the developer's credentials under --no-aws):
         # no foreign page may.
-        guard = HostGuard([host])
+        self.guard = guard = HostGuard([host])
         self.invoke_api = InvokeApi(self.local_lambda, log=self.log, guard=guard)
+        self._websockets: Any = None  # made when the first websocket or @connections call comes
         self._watcher: asyncio.Task[None] | None = None
-        self.provisioner: Any = None
-        self._provisioning: set[asyncio.Task[None]] = set()
+        self.cloud: Any = None
+        self.s3_changes = s3_changes
+        self._syncing: set[asyncio.Task[None]] = set()
         if aws_endpoint_url is not None:
             from .._core._aws import DEFAULT_REGION
-            from ._provision import Provisioner
+            from ._local_cloud import LocalCloud
 
-            self.provisioner = Provisioner(aws_endpoint_url, DEFAULT_REGION, self.log, aws_ready)
+            self.cloud = LocalCloud(
+                self.local_lambda,
+                aws_endpoint_url,
+                DEFAULT_REGION,
+                self.log,
+                ready=aws_ready,
+                s3_changes=s3_changes,
+                clock_speed=clock_speed,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await self._serve_http(scope, receive, send)
+        elif kind == "websocket":
+            await self.websockets(scope, receive, send)
         elif kind == "lifespan":
             await run_lifespan(receive, send, self.start, self.stop)
 
@@ -146,8 +168,30 @@ class LocalServer:
                 await send(_STOPPING_START)
                 await send(_STOPPING_BODY)
 
+    @property
+    def websockets(self) -> Any:
+        """The websocket side of the gateway and its management API."""
+        if self._websockets is None:
+            from ._websocket_gateway import LocalWebsocketApi
+
+            self._websockets = LocalWebsocketApi(
+                self.state,
+                self.local_lambda,
+                api_stage=self.websocket_stage,
+                log=self.log,
+                guard=self.guard,
+            )
+        return self._websockets
+
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith(INVOKE_API_PREFIX):
+        path = scope["path"]
+        if CONNECTIONS_PATH in path and self.websockets.handles(scope):
+            await self.websockets(scope, receive, send)
+            return
+        if path == DELIVERIES_PATH:
+            await self._serve_deliveries(scope, send)
+            return
+        if path.startswith(INVOKE_API_PREFIX):
             from .._tooling._describe import AppLoadError  # loaded by then: costs a lookup
 
             # An invoke sent after a save runs the new code too; a broken app is
@@ -158,11 +202,28 @@ class LocalServer:
         else:
             await self.gateway(scope, receive, send)
 
+    async def _serve_deliveries(self, scope: Scope, send: Send) -> None:
+        import json
+
+        refusal = self.guard.refusal(scope)
+        if refusal is not None:
+            status, body = 403, {"message": f"Forbidden: {refusal}"}
+        elif self.cloud is None:
+            status, body = 404, {"message": "no AWS endpoint (--no-aws): nothing is delivered"}
+        else:
+            status, body = 200, self.cloud.deliveries.snapshot()
+        data = json.dumps(body).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": data})
+
     async def start(self) -> None:
+        if self.s3_changes is not None:
+            self.s3_changes.attach(asyncio.get_running_loop())
         # Not awaited: an import that hangs must not keep the server from listening (and
         # from hearing Ctrl-C); requests wait for the read, which has a time limit.
         self.state.reload()
-        self._provision()
+        self._sync_cloud()
         if self.autoreload:
             from ._project_state import watch_project
 
@@ -173,25 +234,24 @@ class LocalServer:
     def _on_change(self, paths: set[str]) -> None:
         self.log("chalicelike local: change detected, reloading the app")
         self.state.on_change(paths)
-        self._provision()
+        self._sync_cloud()
 
-    def _provision(self) -> None:
-        """Once the app is read, create what its event sources name (new names only)."""
-        if self.provisioner is None:
+    def _sync_cloud(self) -> None:
+        """Once the app is read, bring its event sources to life (and retire removed ones)."""
+        if self.cloud is None:
             return
-        task = asyncio.ensure_future(self._provision_current())
-        self._provisioning.add(task)
-        task.add_done_callback(self._provisioning.discard)
+        task = asyncio.ensure_future(self._sync_current())
+        self._syncing.add(task)
+        task.add_done_callback(self._syncing.discard)
 
-    async def _provision_current(self) -> None:
+    async def _sync_current(self) -> None:
         from .._tooling._describe import AppLoadError
-        from ._provision import resources_named
 
         try:
             manifest = await self.state.current()
         except AppLoadError:
-            return  # reported by the reload; the next good save provisions
-        await asyncio.to_thread(self.provisioner.provision, resources_named(manifest))
+            return  # reported by the reload; the next good save syncs
+        await self.cloud.sync(manifest)
 
     def kill_workers(self) -> None:
         """After a forced exit (a second Ctrl-C skips `stop`): no worker may outlive us."""
@@ -204,8 +264,12 @@ class LocalServer:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
-        for task in list(self._provisioning):
+        for task in list(self._syncing):
             task.cancel()
+        if self._websockets is not None:
+            await self._websockets.close()  # their $disconnect runs while workers still do
+        if self.cloud is not None:
+            await self.cloud.close()  # in-flight batches go back to their queues
         await self.state.close()
         await self.invoke_api.close()
         await self.local_lambda.close()
@@ -244,11 +308,13 @@ def _run(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir).resolve()
     if not (project_dir / "app.py").is_file():
         raise ChaliceError(f"No app.py in {project_dir}; pass --project-dir")
-    endpoint, aws_url = _aws_endpoint(args)
+    endpoint, aws_url, s3_changes = _aws_endpoint(args)
     server = LocalServer(
         project_dir,
         aws_endpoint_url=aws_url,
         aws_ready=None if endpoint is None else endpoint.wait_ready,
+        s3_changes=s3_changes,
+        clock_speed=_clock_speed(),
         stage=args.stage,
         payload_version=args.payload_version,
         autoreload=args.autoreload,
@@ -291,18 +357,42 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _aws_endpoint(args: argparse.Namespace) -> tuple[Any, str | None]:
-    """The endpoint this server will start (None: --no-aws or --aws-endpoint) and the URL
-    workers are pointed at (None: --no-aws, the environment stays as it is)."""
+def _aws_endpoint(args: argparse.Namespace) -> tuple[Any, str | None, Any]:
+    """The endpoint this server will start (None: --no-aws or --aws-endpoint), the URL
+    workers are pointed at (None: --no-aws, the environment stays as it is) and the feed
+    of its S3 changes (None unless we serve the endpoint)."""
     if not args.aws:
-        return None, None
+        return None, None, None
     from ._aws_endpoint import AwsEndpoint, check_endpoint_url
 
     if args.aws_endpoint is not None:
-        return None, check_endpoint_url(args.aws_endpoint)
+        return None, check_endpoint_url(args.aws_endpoint), None
 
-    endpoint = AwsEndpoint(args.aws_port)
-    return endpoint, endpoint.url
+    from ._s3_changes import S3ChangeFeed
+
+    # S3 tells no one of its changes over the API: the endpoint we serve watches them.
+    feed = S3ChangeFeed()
+    endpoint = AwsEndpoint(args.aws_port, on_s3_change=feed.publish)
+    return endpoint, endpoint.url, feed
+
+
+CLOCK_SPEED_VARIABLE = "CHALICELIKE_LOCAL_CLOCK_SPEED"
+
+
+def _clock_speed() -> float:
+    """How fast schedules' time runs: 1 (real time) unless a test sets the variable."""
+    import os
+
+    from .._core._errors import ChaliceError
+
+    text = os.environ.get(CLOCK_SPEED_VARIABLE, "1")
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if not 1 <= speed <= 86_400:
+        raise ChaliceError(f"{CLOCK_SPEED_VARIABLE} must be a number from 1 to 86400, not {text!r}")
+    return speed
 
 
 def _not_the_cancel_count(record: logging.LogRecord) -> bool:

@@ -1,0 +1,149 @@
+"""The local cloud: every event source of the app, live against the local AWS endpoint.
+
+After each read of the app (at start, after a save) `sync` creates what the event sources
+name, then starts a `LiveSource` for each function's source that is new and stops those
+the app no longer declares; one that did not change keeps running through the reload, so
+its in-flight work and position are untouched. `close` stops them all, handing back what
+is in flight, and logs the delivery counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from .._core._aws import ACCOUNT_ID
+from .._tooling._manifest import AppManifest, FunctionEntry
+from ._aws_clients import AwsClients
+from ._deliveries import DeliveryLog
+from ._event_queue import EventQueue
+from ._invocation import LocalLambda
+from ._live_sources import CloudContext, LiveSource, source_key
+from ._provision import Provisioner, resources_named
+
+__all__ = ["LIVE_SOURCE_CLASSES", "STOP_GRACE_SECONDS", "LocalCloud"]
+
+# Each event source kind (the manifest's) and the class that brings it to life, imported
+# only when an app has such a source.
+LIVE_SOURCE_CLASSES: dict[str, tuple[str, str]] = {
+    "s3": ("._s3_notifications", "S3Notifications"),
+    "sqs": ("._sqs_poller", "SqsPoller"),
+    "sns": ("._sns_subscriptions", "SnsSubscription"),
+    "cloudwatch": ("._eventbridge_rules", "EventBridgeRule"),
+    "scheduled": ("._schedule_timers", "ScheduleTimer"),
+    "kinesis": ("._stream_pollers", "KinesisPoller"),
+    "dynamodb": ("._stream_pollers", "DynamoDbStreamPoller"),
+}
+# A source still finishing a batch gets this long when the server stops; then it is
+# cancelled (its records come back: nothing is deleted unprocessed).
+STOP_GRACE_SECONDS = 2.0
+
+
+class LocalCloud:
+    def __init__(
+        self,
+        local_lambda: LocalLambda,
+        endpoint_url: str,
+        region: str,
+        log: Callable[[str], None],
+        *,
+        ready: Callable[[], bool] | None = None,
+        s3_changes: Any = None,
+        clock_speed: float = 1.0,
+    ) -> None:
+        self.log = log
+        self.ready = ready  # waits for an endpoint this server starts; False: it failed
+        self.deliveries = DeliveryLog(log)
+        self.context = CloudContext(
+            local_lambda=local_lambda,
+            clients=AwsClients(endpoint_url, region),
+            deliveries=self.deliveries,
+            event_queue=EventQueue(local_lambda, log),
+            region=region,
+            account_id=ACCOUNT_ID,
+            log=log,
+            clock_speed=clock_speed,
+            s3_changes=s3_changes,
+        )
+        self.provisioner = Provisioner(endpoint_url, region, log)
+        self.sources: dict[str, LiveSource] = {}
+        self._lock = asyncio.Lock()
+        self._endpoint_down = False
+
+    async def sync(self, manifest: AppManifest) -> None:
+        """Bring the live sources in line with `manifest` (one sync at a time)."""
+        async with self._lock:
+            if self.ready is not None and not await self.context.call(self.ready):
+                if not self._endpoint_down:
+                    self._endpoint_down = True
+                    self.log(
+                        f"chalicelike local: the AWS endpoint at {self.provisioner.endpoint_url}"
+                        " did not start; no event source is live"
+                    )
+                return
+            await self.context.call(self.provisioner.provision, resources_named(manifest))
+            wanted = {
+                source_key(entry): entry
+                for entry in manifest.functions
+                if entry.kind in LIVE_SOURCE_CLASSES
+            }
+            gone = [key for key in self.sources if key not in wanted]
+            await self._stop([self.sources.pop(key) for key in gone])
+            started = []
+            for key, entry in wanted.items():
+                if key not in self.sources:
+                    source = self._make(entry)
+                    source.start()
+                    self.sources[key] = source
+                    started.append(source)
+            if started or gone:
+                await _until_ready(started)
+                self.log(
+                    f"chalicelike local: {len(wanted)} event sources live: "
+                    + (", ".join(f"{e.name} ({e.kind})" for e in wanted.values()) or "none")
+                )
+
+    def _make(self, entry: FunctionEntry) -> LiveSource:
+        module_name, class_name = LIVE_SOURCE_CLASSES[entry.kind]
+        module = importlib.import_module(module_name, __package__)
+        source: LiveSource = getattr(module, class_name)(entry, self.context)
+        return source
+
+    async def _stop(self, sources: list[LiveSource]) -> None:
+        if not sources:
+            return
+        stops = [asyncio.ensure_future(source.stop()) for source in sources]
+        _, late = await asyncio.wait(stops, timeout=STOP_GRACE_SECONDS)
+        for stop in late:
+            stop.cancel()
+        for result in await asyncio.gather(*stops, return_exceptions=True):
+            if isinstance(result, Exception):
+                self.log(f"chalicelike local: an event source failed to stop: {result!r}")
+
+    async def close(self) -> None:
+        """The server stops: every source hands back its work, then the counters are logged."""
+        with contextlib.suppress(asyncio.CancelledError):
+            async with self._lock:
+                sources, self.sources = list(self.sources.values()), {}
+                await self._stop(sources)
+        await self.context.event_queue.close()
+        for line in self.deliveries.summary():
+            self.log(line)
+        self.context.executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _until_ready(sources: list[LiveSource], timeout: float = 10.0) -> None:
+    """Wait for the sources that say when they are listening (`ready`, an asyncio.Event:
+    a subscription made, a first poll sent), so that "live" in the log means it."""
+    waits = [
+        asyncio.ensure_future(ready.wait())
+        for source in sources
+        if isinstance(ready := getattr(source, "ready", None), asyncio.Event)
+    ]
+    if waits:
+        _, late = await asyncio.wait(waits, timeout=timeout)
+        for wait in late:
+            wait.cancel()
