@@ -118,9 +118,11 @@ class S3Notifications:
         try:
             head = await self.context.call(client.head_object, **arguments)
             size, etag = head["ContentLength"], head["ETag"].strip('"')
-        except Exception as error:  # gone again already: send what is known, as S3 would
+        except Exception as error:  # removed again already: send what is known
+            code = getattr(error, "response", {}).get("Error", {}).get("Code")
+            why = "it is gone already" if code in ("404", "NoSuchKey") else repr(error)
             self.context.deliveries.note(
-                self.label, f"no size for {change.key!r} ({type(error).__name__}); sent without"
+                self.label, f"{change.event_name} {change.key!r} sent without its size: {why}"
             )
         self._send(change, size, etag)
 

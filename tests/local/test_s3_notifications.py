@@ -207,9 +207,13 @@ class Cloud:
         raise AssertionError("events still pending")
 
 
-def make_cloud(local_lambda: LocalLambda, endpoint_url: str = "http://127.0.0.1:9") -> Cloud:
+def make_cloud(
+    local_lambda: LocalLambda,
+    endpoint_url: str = "http://127.0.0.1:9",  # nothing listens: no test of S3 calls it
+    feed: S3ChangeFeed | None = None,
+) -> Cloud:
     lines: list[str] = []
-    feed = S3ChangeFeed(log=lines.append)
+    feed = feed or S3ChangeFeed(log=lines.append)
     feed.attach(asyncio.get_running_loop())
     context = CloudContext(
         local_lambda=local_lambda,
@@ -401,9 +405,7 @@ async def live(tmp_path: Path) -> AsyncIterator[Live]:
     feed = S3ChangeFeed()
     endpoint = AwsEndpoint(0, on_s3_change=feed.publish)
     endpoint.start()
-    cloud = make_cloud(pool, endpoint.url)
-    cloud.context.s3_changes = feed  # the endpoint's own feed
-    feed.attach(asyncio.get_running_loop())
+    cloud = make_cloud(pool, endpoint.url, feed)
     sources = [
         S3Notifications(entry(name, **settings), cloud.context)
         for name, settings in FUNCTIONS.items()
@@ -493,3 +495,15 @@ async def test_put_to_handler_start_latency_is_small(live: Live) -> None:
     await put(live, "in/timed.csv")
     seen = await live.wait_for("csvs", 2)
     assert seen[-1]["started"] - sent < 0.5
+
+
+@pytest.mark.slow
+async def test_a_copy_gone_before_its_size_is_read_is_sent_without_it(live: Live) -> None:
+    copied = change("ObjectCreated:Copy", key="in/gone.csv", size=None, etag=None)
+    live.cloud.feed.publish(copied)
+    (seen,) = await live.wait_for("csvs", 1)
+    assert (seen["key"], seen["size"], seen["etag"]) == ("in/gone.csv", None, None)
+    assert (
+        "chalicelike local: s3 uploads: ObjectCreated:Copy 'in/gone.csv' sent without its size:"
+        " it is gone already"
+    ) in live.cloud.lines
