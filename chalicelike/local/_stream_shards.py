@@ -29,8 +29,12 @@ __all__ = ["FunctionGone", "Position", "Read", "ShardApi", "ShardReader", "Shard
 class Tuning:
     """How often a stream poller looks and waits (tests make these short)."""
 
-    # Lambda polls each shard about once a second; a dev loop wants a record seen at once.
+    # Lambda polls each shard about once a second; a dev loop wants a record seen at once:
+    # 4 polls a second while the shard is busy, Lambda's 1 a second once it has been quiet
+    # (each poll costs moto CPU, and its DynamoDB Streams keeps every iterator it hands out).
     idle_poll: float = 0.25
+    quiet_poll: float = 1.0
+    quiet_after: float = 30.0
     retry_backoff: tuple[float, float] = (0.5, 5.0)  # first delay, longest: a failed batch
     throttle_backoff: tuple[float, float] = (0.2, 5.0)  # reserved concurrency in use
     rescan: float = 5.0  # how often the shard list is read again (new shards, resharding)
@@ -124,6 +128,7 @@ class ShardReader:
         self.wanted = wanted
         self._buffer: list[Any] = []  # read, not yet checkpointed, in order
         self._since = 0.0  # when the first buffered record was read (batching window)
+        self._last_records = time.monotonic()  # when a read last found records
 
     async def run(self) -> None:
         """Read until stopped or, for a closed shard, to its end (then `finished`)."""
@@ -140,7 +145,7 @@ class ShardReader:
                     if iterator is None or self.api.shard_closed(self.shard_id):
                         self.state.finished = True
                         return
-                    await self._pause(self.tuning.idle_poll)
+                    await self._pause(self._idle_pause())
                     continue
             if not self._buffer:  # a closed shard, fully delivered
                 self.state.finished = True
@@ -173,6 +178,7 @@ class ShardReader:
             )
             raise _Expired from None
         if read.records:
+            self._last_records = time.monotonic()
             if not self._buffer:
                 self._since = time.monotonic()
                 if self.state.checkpoint is None:  # a restart must read these again
@@ -182,6 +188,10 @@ class ShardReader:
         elif not self._buffer and self.state.checkpoint is None and read.next_iterator:
             self.state.position = Position("ITERATOR", read.next_iterator)
         return read
+
+    def _idle_pause(self) -> float:
+        quiet = time.monotonic() - self._last_records > self.tuning.quiet_after
+        return self.tuning.quiet_poll if quiet else self.tuning.idle_poll
 
     async def _pause(self, seconds: float) -> None:
         """Sleep, but no longer than the poller runs."""

@@ -548,6 +548,38 @@ async def test_a_closed_parent_is_read_to_its_end_before_its_children(
     aws.context.executor.shutdown()
 
 
+class Idle(Resharded):
+    """One open shard with nothing in it; counts the reads."""
+
+    reads = 0
+
+    async def _list(self) -> list[Any]:
+        from chalicelike.local._stream_pollers import ShardInfo
+
+        return [ShardInfo("s1", (), False)]
+
+    async def read(self, iterator: str, limit: int) -> Read:
+        self.reads += 1
+        return Read([], iterator)
+
+
+async def test_a_quiet_shard_is_polled_as_slowly_as_lambda_does(
+    endpoint: str, pollers: list[Any]
+) -> None:
+    aws = Cloud(endpoint, Recorder())
+    tuning = Tuning(idle_poll=0.02, quiet_poll=0.5, quiet_after=0.4, rescan=5.0)
+    poller = Idle(kinesis_entry(), aws.context, tuning=tuning)
+    pollers.append(poller)
+    poller.start()
+    await asyncio.sleep(0.4)
+    busy = poller.reads
+    await asyncio.sleep(1.0)
+    assert busy >= 8  # every 20 ms while the shard may be busy
+    assert poller.reads - busy <= 3  # then every 500 ms
+    await poller.stop()
+    aws.context.executor.shutdown()
+
+
 # -- real workers ---------------------------------------------------------------------------
 
 APP = """\
