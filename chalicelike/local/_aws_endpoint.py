@@ -74,6 +74,9 @@ class AwsEndpoint:
             self._server = server
         except BaseException as error:
             self.error = error
+            if self._socket is not None:  # clients waiting in the backlog: refused, not hung
+                self._socket.close()
+                self._socket = None
             return
         finally:
             self._ready.set()

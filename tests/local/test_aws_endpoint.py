@@ -410,3 +410,21 @@ def test_this_machine_and_its_own_pages_are_served(
     assert any(
         tag in body for tag in ("<ListAllMyBucketsResult", "<ListBucketResult", "NoSuchBucket")
     )
+
+
+def test_an_endpoint_that_cannot_start_says_why_and_stops_listening(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    aws = AwsEndpoint(0)
+
+    def broken() -> None:
+        raise ImportError("No module named 'flask'")
+
+    monkeypatch.setattr(aws, "_make_server", broken)
+    aws.start()
+    try:
+        assert not aws.wait_ready()
+        assert repr(aws.error) == "ImportError(\"No module named 'flask'\")"
+        assert not listening(aws.port)
+    finally:
+        aws.stop()
