@@ -80,6 +80,8 @@ class _StreamPoller:
         # The checkpoints: kept on the poller, so a stop and a start resume from them.
         self.shards: dict[str, ShardState] = {}
         self.stream_arn: str | None = None
+        self._identity: str | None = None  # which stream of that ARN (one deleted and made
+        # again has new shards and sequence numbers: its old checkpoints must not apply)
         self._listed = False  # shards seen after the first listing are read from the start
         self._closed: set[str] = set()
         self._readers: dict[str, asyncio.Task[None]] = {}
@@ -98,8 +100,9 @@ class _StreamPoller:
 
     # -- the stream's service (KinesisPoller, DynamoDbStreamPoller) --------------------------
 
-    async def _find(self) -> str:
-        """The stream's ARN on the endpoint; raises Missing."""
+    async def _find(self) -> tuple[str, str]:
+        """The stream's ARN on the endpoint and what tells this stream from an earlier one
+        of the same ARN; raises Missing."""
         raise NotImplementedError
 
     async def _list(self) -> list[ShardInfo]:
@@ -146,7 +149,8 @@ class _StreamPoller:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     def _wanted(self, stream_arn: str | None) -> Callable[[], bool]:
-        return lambda: not self._stopping.is_set() and self.stream_arn == stream_arn
+        identity = self._identity
+        return lambda: not self._stopping.is_set() and self._identity == identity
 
     def max_retries(self) -> int:
         if self._retries is not None:
@@ -182,11 +186,12 @@ class _StreamPoller:
             self.context.deliveries.note(self.label, line)
 
     async def _scan(self) -> None:
-        arn = await self._find()
-        if arn != self.stream_arn:
-            if self.stream_arn is not None:  # deleted and made again: a new stream
+        arn, identity = await self._find()
+        if identity != self._identity:
+            if self._identity is not None:  # deleted and made again: a new stream
                 self.shards.clear()
-            self.stream_arn = arn
+                self.context.deliveries.note(self.label, "a new stream: reading it from its start")
+            self.stream_arn, self._identity = arn, identity
         listing = await self._list()
         self._closed = {shard.shard_id for shard in listing if shard.closed}
         first = not self._listed
@@ -282,7 +287,7 @@ class KinesisPoller(_StreamPoller):
     def _client(self) -> Any:
         return self.context.clients.get("kinesis")
 
-    async def _find(self) -> str:
+    async def _find(self) -> tuple[str, str]:
         try:
             summary = await _call(self.context, self._client().describe_stream_summary,
                                   StreamName=self.stream_name)  # fmt: skip
@@ -294,7 +299,8 @@ class KinesisPoller(_StreamPoller):
                 f"(aws kinesis create-stream --stream-name {self.stream_name} --shard-count 1)"
                 "; looking again every few seconds"
             ) from None
-        return str(summary["StreamDescriptionSummary"]["StreamARN"])
+        summary = summary["StreamDescriptionSummary"]
+        return str(summary["StreamARN"]), f"{summary['StreamCreationTimestamp']}"
 
     async def _list(self) -> list[ShardInfo]:
         shards: list[ShardInfo] = []
@@ -362,7 +368,7 @@ class DynamoDbStreamPoller(_StreamPoller):
     def _streams(self) -> Any:
         return self.context.clients.get("dynamodbstreams")
 
-    async def _find(self) -> str:
+    async def _find(self) -> tuple[str, str]:
         if not self.table:
             raise Missing(
                 f"stream_arn {self.configured_arn!r} names no table "
@@ -390,7 +396,8 @@ class DynamoDbStreamPoller(_StreamPoller):
                 f"--table-name {self.table} --stream-specification StreamEnabled=true,"
                 "StreamViewType=NEW_AND_OLD_IMAGES); looking again every few seconds"
             )
-        return str(table["LatestStreamArn"])
+        arn = str(table["LatestStreamArn"])
+        return arn, arn  # a new stream of the table has a new label
 
     async def _list(self) -> list[ShardInfo]:
         shards: list[ShardInfo] = []

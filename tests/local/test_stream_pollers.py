@@ -396,6 +396,26 @@ async def test_a_stream_created_later_is_read_from_its_start(
 
 
 @pytest.mark.slow
+async def test_a_stream_deleted_and_made_again_is_read_from_its_start(
+    cloud: Callable[[LocalLambda], Cloud], pollers: list[Any]
+) -> None:
+    recorder = Recorder()
+    aws = cloud(recorder)
+    aws.kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    aws.put("clicks", "a", "b", "c")
+    poller = KinesisPoller(kinesis_entry(), aws.context, tuning=FAST)
+    pollers.append(poller)
+    poller.start()
+    await until(lambda: flat(recorder.data()) == ["a", "b", "c"])
+    aws.kinesis.delete_stream(StreamName="clicks")
+    await until(lambda: any("does not exist" in line for line in aws.lines))
+    await asyncio.sleep(1.0)  # a second apart: moto's creation times have whole seconds
+    aws.kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    aws.put("clicks", "d")  # sequence number 1 again: the old checkpoint (3) must not apply
+    await until(lambda: flat(recorder.data())[-1:] == ["d"])
+
+
+@pytest.mark.slow
 async def test_a_throttle_waits_and_is_no_retry(
     cloud: Callable[[LocalLambda], Cloud], pollers: list[Any]
 ) -> None:
@@ -508,8 +528,8 @@ class Resharded(KinesisPoller):
     RECORDS: ClassVar[dict[str, list[str]]] = {"s0": ["p1", "p2", "p3"], "s1": ["c1"],
                                                "s2": ["c2"]}  # fmt: skip
 
-    async def _find(self) -> str:
-        return "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks"
+    async def _find(self) -> tuple[str, str]:
+        return "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks", "1"
 
     async def _list(self) -> list[Any]:
         from chalicelike.local._stream_pollers import ShardInfo
