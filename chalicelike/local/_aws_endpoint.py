@@ -80,7 +80,8 @@ class AwsEndpoint:
             return
         finally:
             self._ready.set()
-        server.serve_forever()
+        # shutdown() waits for the next poll: 0.1 s, not socketserver's 0.5 s, per stop.
+        server.serve_forever(poll_interval=0.1)
 
     def _make_server(self) -> Any:
         from moto.moto_server.werkzeug_app import (
