@@ -72,7 +72,7 @@ class EventQueue:
             await self._attempts(function, payload, event_id, label, report)
         except asyncio.CancelledError:
             # The server is stopping: the event is lost, and the log says which one.
-            self._log(f"{label} dropped: the server stopped before it completed")
+            self._say(report, f"{label} dropped: the server stopped before it completed")
             report(Outcome.DISCARDED, "the server stopped before it completed")
             raise
 
@@ -86,7 +86,7 @@ class EventQueue:
             try:
                 result = await self._attempt(function, payload, event_id, label)
             except UnknownFunction:
-                self._log(f"{label} dropped: the function no longer exists")
+                self._say(report, f"{label} dropped: the function no longer exists")
                 report(Outcome.DISCARDED, "the function no longer exists")
                 return
             except Exception:  # a failure of the local Lambda itself, not of the function
@@ -103,11 +103,11 @@ class EventQueue:
             failure = f"{label} failed ({error})"
             if attempt == attempts or self._closing:
                 # Lambda would send it to the function's on-failure destination or DLQ.
-                self._log(f"{failure}; dropped after {attempt} attempt(s)")
+                self._say(report, f"{failure}; dropped after {attempt} attempt(s)")
                 report(Outcome.DISCARDED, f"{error}; dropped after {attempt} attempt(s)")
                 return
             delay = self._retry_delays[attempt - 1]
-            self._log(f"{failure}; retrying in {delay:g} s, as Lambda does")
+            self._say(report, f"{failure}; retrying in {delay:g} s, as Lambda does")
             report(Outcome.RETRIED, f"{error}; retrying in {delay:g} s")
             await self._wait(delay)
 
@@ -127,6 +127,11 @@ class EventQueue:
             await self._wait(delay)
             waited += delay
             delay = min(delay * 2, longest)
+
+    def _say(self, report: Report, line: str) -> None:
+        """A line on how an event ended, unless its report says it (in the delivery log)."""
+        if report is _no_report:
+            self._log(line)
 
     async def _wait(self, seconds: float) -> None:
         task = asyncio.current_task()

@@ -28,8 +28,8 @@ app = Chalice(app_name="livecloud")
 OUT = os.environ["OUT_DIR"]
 
 
-def note(name, **fields):
-    with open(os.path.join(OUT, name + ".jsonl"), "a") as out:
+def note(file_name, **fields):
+    with open(os.path.join(OUT, file_name + ".jsonl"), "a") as out:
         out.write(json.dumps(fields) + "\\n")
 
 
