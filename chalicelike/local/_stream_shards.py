@@ -22,7 +22,16 @@ from ._invocation import InvocationResult, InvocationStatus, Throttled, UnknownF
 from ._live_sources import CloudContext
 from ._stream_records import read_verdict, records_that_fit
 
-__all__ = ["FunctionGone", "Position", "Read", "ShardApi", "ShardReader", "ShardState", "Tuning"]
+__all__ = [
+    "FunctionGone",
+    "Position",
+    "Read",
+    "ShardApi",
+    "ShardReader",
+    "ShardState",
+    "Tuning",
+    "error_code",
+]
 
 
 @dataclass(frozen=True)
@@ -167,7 +176,7 @@ class ShardReader:
         try:
             read = await self.api.read(iterator, limit)
         except Exception as error:
-            if _code(error) != "ExpiredIteratorException" or self.state.checkpoint is not None:
+            if error_code(error) != "ExpiredIteratorException" or self.state.checkpoint is not None:
                 raise
             # Only a kept iterator can expire between reads (5 minutes on AWS): read again
             # from the mapping's starting position, as a new mapping would.
@@ -290,7 +299,7 @@ def _failure(result: InvocationResult) -> str:
     return f"{result.status.value}: {words}"[:200]
 
 
-def _code(error: Exception) -> str:
+def error_code(error: Exception) -> str:
     """A botocore ClientError's code ('' for anything else)."""
     response: Any = getattr(error, "response", None)
     return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""

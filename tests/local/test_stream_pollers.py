@@ -26,6 +26,7 @@ from chalicelike.local._invocation import (
     Throttled,
 )
 from chalicelike.local._live_sources import CloudContext
+from chalicelike.local._stream_mapping import ShardInfo
 from chalicelike.local._stream_pollers import DynamoDbStreamPoller, KinesisPoller, Tuning
 from chalicelike.local._stream_shards import Position, Read
 from tests.local.test_server import free_port
@@ -532,8 +533,6 @@ class Resharded(KinesisPoller):
         return "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks", "1"
 
     async def _list(self) -> list[Any]:
-        from chalicelike.local._stream_pollers import ShardInfo
-
         return [ShardInfo("s0", (), True), ShardInfo("s1", ("s0",), False),
                 ShardInfo("s2", ("s0",), False)]  # fmt: skip
 
@@ -574,8 +573,6 @@ class Idle(Resharded):
     reads = 0
 
     async def _list(self) -> list[Any]:
-        from chalicelike.local._stream_pollers import ShardInfo
-
         return [ShardInfo("s1", (), False)]
 
     async def read(self, iterator: str, limit: int) -> Read:
