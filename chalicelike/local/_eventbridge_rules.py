@@ -7,6 +7,7 @@ event that lands is handed to the function as EventBridge sends it, asynchronous
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -44,6 +45,11 @@ class EventBridgeRule:
             source=f"eventbridge {bus_name}/{self.rule_name}",
             queue_name=internal_name(QUEUE_PREFIX, resource, QUEUE_NAME_LIMIT),
         )
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once connected (the local cloud logs "live" after it)."""
+        return self.relay.ready
 
     def start(self) -> None:
         self.relay.start()

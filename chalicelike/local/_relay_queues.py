@@ -113,6 +113,7 @@ class Relay:
         self._chores: set[asyncio.Task[None]] = set()  # deletes and hand-backs under way
         self._changed = asyncio.Event()  # an attempt reported: stop() and the poller look again
         self._stop_requested = asyncio.Event()
+        self.ready = asyncio.Event()  # connected: the local cloud waits for it before "live"
         self._stopping = False
         self._connected = False
         self._task: asyncio.Task[None] | None = None
@@ -126,24 +127,33 @@ class Relay:
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        """Stop receiving, disconnect, let running attempts end (up to the function's
-        timeout), hand the rest back to the queue, and wait for it all."""
+        """Stop receiving and disconnect; meanwhile let running attempts end (up to the
+        function's timeout); hand the rest back to the queue. Cancelled (the local cloud
+        gives a stop a few seconds), it still hands back all that is not done."""
         self._stopping = True
         self._stop_requested.set()
-        if self._task is not None:
-            await self._task  # the poller notices within one long poll
+        try:
+            await asyncio.gather(
+                self._disconnect(),
+                self._settle(self._timeout + STOP_GRACE_SECONDS),
+                # The poller notices within one long poll and hands back what that got;
+                # shielded, so that a cancelled stop does not cut it off mid-receive.
+                *([asyncio.shield(self._task)] if self._task is not None else []),
+            )
+        finally:
+            waiting = [m for m in self._in_flight.values() if not m.abandoned]
+            for message in waiting:
+                message.abandoned = True
+            self._in_flight.clear()
+            self._groups.clear()
+            if waiting:
+                self._chore(self._hand_back(waiting, "the source stopped"))
+            await asyncio.shield(asyncio.gather(*self._chores))
+
+    async def _disconnect(self) -> None:
         if self._connected:
-            await self._blocking("could not disconnect", self._setup.disconnect)
             self._connected = False
-        await self._settle(self._timeout + STOP_GRACE_SECONDS)
-        waiting = [message for message in self._in_flight.values() if not message.abandoned]
-        for message in waiting:
-            message.abandoned = True
-        if waiting:
-            self._chore(self._hand_back(waiting, "the source stopped"))
-        self._in_flight.clear()
-        self._groups.clear()
-        await asyncio.gather(*self._chores)
+            await self._blocking("could not disconnect", self._setup.disconnect)
 
     # -- setting up --------------------------------------------------------------------
 
@@ -166,6 +176,7 @@ class Relay:
                 await self._pause(SETUP_RETRY_SECONDS)
                 continue
             self._connected = True
+            self.ready.set()
             self._problem = ""
             self._ctx.deliveries.note(self.source, f"delivering to {self.function}")
             return True
@@ -209,8 +220,8 @@ class Relay:
                 continue
             if self._stopping:  # received after stop() began: straight back to the queue
                 returned = [_Message(m["MessageId"], m["ReceiptHandle"]) for m in messages]
-                if returned:
-                    self._chore(self._hand_back(returned, "the source stopped"))
+                if returned:  # awaited here: a cancelled stop() may not wait for the poller
+                    await self._hand_back(returned, "the source stopped")
                 return
             for message in messages:
                 self._dispatch(message)

@@ -7,6 +7,7 @@ becomes Lambda's SNS event, one record per asynchronous invoke, as SNS invokes L
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -57,6 +58,11 @@ class SnsSubscription:
     @property
     def subscription_arn(self) -> str | None:
         return self._setup.subscription_arn
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once subscribed (the local cloud logs "live" after it)."""
+        return self.relay.ready
 
     def start(self) -> None:
         self.relay.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -184,3 +185,26 @@ async def test_an_endpoint_that_is_not_there_is_waited_for_and_stop_is_prompt(
     began = time.monotonic()
     await relay.stop()
     assert time.monotonic() - began < 1
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_a_cancelled_stop_still_hands_back_what_is_not_done(cloud: CloudFactory) -> None:
+    async def slow(event: Any) -> None:
+        await asyncio.sleep(3)
+
+    lambda_ = RecordingLambda(handlers={"slow": slow})
+    ctx = cloud(lambda_).context
+    relay = await started(ctx, "slow")
+    send(ctx, relay, '{"n": 1}')
+    await wait_until(lambda: relay.in_flight == 1)
+    stopping = asyncio.ensure_future(relay.stop())
+    await asyncio.sleep(0.5)
+    stopping.cancel()  # as the local cloud does after its grace
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert ctx.deliveries.counters("test q").returned == 1
+    got = ctx.clients.get("sqs").receive_message(QueueUrl=relay.queue_url, WaitTimeSeconds=1)
+    assert json.loads(got["Messages"][0]["Body"]) == {"n": 1}  # visible again at once
+    assert relay._task is not None
+    await relay._task  # the poller, shielded from the cancel, ends on its own
