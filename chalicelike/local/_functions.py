@@ -34,6 +34,7 @@ def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list
                 memory_size=settings.lambda_memory_size,
                 reserved_concurrency=settings.reserved_concurrency,
                 environment=settings.environment_variables,
+                maximum_retry_attempts=settings.maximum_retry_attempts,
             )
         )
     return specs

@@ -48,6 +48,8 @@ class FunctionSpec:
     memory_size: int = DEFAULT_MEMORY_MB
     reserved_concurrency: int | None = None  # None: no reserved limit
     environment: Mapping[str, str] = field(default_factory=dict)  # the config's variables
+    # Stream sources' MaximumRetryAttempts (None: Lambda's default, -1: until the records expire)
+    maximum_retry_attempts: int | None = None
 
 
 class InvocationStatus(enum.Enum):

@@ -137,11 +137,8 @@ class Provisioner:
             elif resource.kind == "bus":
                 self._client("events").create_event_bus(Name=name)
             elif resource.kind == "table":
-                self.log(
-                    f"chalicelike local: skipped the DynamoDB table of {resource.function}'s"
-                    f" stream {name}: a table cannot be made from its stream ARN alone"
-                    " (create it with its key schema and a stream)"
-                )
+                # A table cannot be made from its stream's ARN (no key schema): its poller
+                # says so, and waits for the developer to create it.
                 return False
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in _ALREADY_THERE:
