@@ -20,6 +20,7 @@ __all__ = [
     "RedrivePolicy",
     "batch_event",
     "held_back_in_fifo",
+    "lambda_record",
     "read_batch_response",
 ]
 
