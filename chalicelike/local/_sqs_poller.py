@@ -307,7 +307,8 @@ class SqsPoller:
         dead = policy.dead_lettered(kept) if policy is not None else []
         back = len(kept) - len(dead)
         done = len(batch) - len(kept)
-        why = detail or "reported in batchItemFailures"
+        failure = detail or "reported in batchItemFailures"
+        why = failure
         if held:
             why += f"; {len(held)} later message(s) of the same FIFO group held back"
         if back:
@@ -322,8 +323,8 @@ class SqsPoller:
         if dead and policy is not None:
             ids = ", ".join(m.message_id for m in dead)
             where = (
-                f"received {policy.max_receive_count} times (maxReceiveCount), moving to "
-                f"{policy.dead_letter_queue}: {ids}"
+                f"{failure}; received {policy.max_receive_count} times (maxReceiveCount), "
+                f"moving to {policy.dead_letter_queue}: {ids}"
             )
             log.record(self.label, name, len(dead), Outcome.DEAD_LETTERED, detail=where)
 

@@ -468,3 +468,20 @@ async def test_a_queue_made_after_the_start_is_found(
     await until(lambda: c.counters(name).succeeded == 1)
     await source.stop()
     assert not any("waiting for the queue" in line for line in c.lines)  # quiet while short
+
+
+async def test_a_batch_stays_within_lambdas_6_mb(
+    cloud: Callable[..., Cloud], clients: AwsClients
+) -> None:
+    c = cloud("ok", reserved_concurrency=1)
+    name, url = new_queue(clients)
+    bodies = [f"{i:03d}" + "x" * 200_000 for i in range(40)]  # 8 MB in all
+    for body in bodies:
+        clients.get("sqs").send_message(QueueUrl=url, MessageBody=body)
+    source = poller(c, "ok", name, batch_size=100, maximum_batching_window_in_seconds=1)
+    source.start()
+    await until(lambda: c.counters(name).succeeded == 40, timeout=30)
+    await source.stop()
+    sizes = [len(line) for line in c.out.read_bytes().splitlines()]
+    assert len(sizes) >= 2 and max(sizes) <= 6 * 1024 * 1024
+    assert sorted(c.bodies()) == sorted(bodies)
