@@ -129,7 +129,7 @@ class SqsPoller:
                     "QueueUrl"
                 ]
                 attributes = await self._attributes(url, "QueueArn", "FifoQueue")
-                self._trouble_over()
+                self._trouble_over("found the queue")
                 return _Queue(url, attributes["QueueArn"], attributes.get("FifoQueue") == "true")
             except Exception as error:
                 if time.monotonic() - started >= QUIET_SECONDS:
@@ -185,7 +185,7 @@ class SqsPoller:
             self._trouble(f"cannot receive: {_describe(error)}")
             await self._pause(RETRY_SECONDS)
             return []
-        self._trouble_over()
+        self._trouble_over("receiving again")
         return messages
 
     def _receive_blocking(self, queue: _Queue, count: int, wait: int) -> list[QueueMessage]:
@@ -380,10 +380,10 @@ class SqsPoller:
             self._problem = problem
             self._note(problem)
 
-    def _trouble_over(self) -> None:
+    def _trouble_over(self, line: str) -> None:
         if self._problem:
             self._problem = ""
-            self._note("the endpoint answers again")
+            self._note(line)
 
 
 def _describe(error: Exception) -> str:

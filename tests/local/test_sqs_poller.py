@@ -19,6 +19,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from chalicelike._tooling._manifest import FunctionEntry
+from chalicelike.local import _sqs_poller
 from chalicelike.local._aws_clients import AwsClients
 from chalicelike.local._deliveries import DeliveryCounters, DeliveryLog
 from chalicelike.local._event_queue import EventQueue
@@ -485,3 +486,21 @@ async def test_a_batch_stays_within_lambdas_6_mb(
     sizes = [len(line) for line in c.out.read_bytes().splitlines()]
     assert len(sizes) >= 2 and max(sizes) <= 6 * 1024 * 1024
     assert sorted(c.bodies()) == sorted(bodies)
+
+
+async def test_a_queue_missing_for_long_is_logged_once(
+    cloud: Callable[..., Cloud], clients: AwsClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_sqs_poller, "QUIET_SECONDS", 0.2)
+    c = cloud("ok")
+    name = f"q-{uuid.uuid4().hex[:12]}"
+    source = poller(c, "ok", name)
+    source.start()
+    await asyncio.sleep(4.5)  # two retries after the quiet period
+    url = clients.get("sqs").create_queue(QueueName=name)["QueueUrl"]
+    send(clients, url, "at last")
+    await until(lambda: c.counters(name).succeeded == 1)
+    await source.stop()
+    waiting = [line for line in c.lines if "waiting for the queue" in line]
+    assert len(waiting) == 1 and "NonExistentQueue" in waiting[0]
+    assert f"chalicelike local: sqs {name}: found the queue" in c.lines
