@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -83,8 +84,13 @@ class SqsPoller:
         """Stop receiving; batches not yet invoked go back to the queue at once, running
         invocations are waited for and settled (their messages deleted or left)."""
         self._stopping.set()
-        if self._task is not None:
+        if self._task is None:
+            return
+        try:
             await self._task
+        except Exception:  # a bug of ours: say so, but let the server stop
+            trace = traceback.format_exc().rstrip()
+            self.context.log(f"chalicelike local: {self.label}: the poller failed:\n{trace}")
 
     # -- the mapping's life ----------------------------------------------------------------
 
@@ -105,8 +111,9 @@ class SqsPoller:
             *(self._poll(queue) for _ in range(concurrency)), return_exceptions=True
         )
         for result in results:
-            if isinstance(result, BaseException):
-                self.context.log(f"chalicelike local: {self.label}: poller failed: {result!r}")
+            if isinstance(result, Exception):  # a bug of ours: the traceback helps
+                trace = "".join(traceback.format_exception(result)).rstrip()
+                self.context.log(f"chalicelike local: {self.label}: a poller failed:\n{trace}")
 
     def _concurrency(self) -> int:
         """Lambda's five starting batches, capped by the mapping's maximum concurrency and
@@ -165,7 +172,8 @@ class SqsPoller:
             count = min(RECEIVE_LIMIT, self.batch_size - len(batch))
             received = await self._receive(queue, count, wait)
             for message in received:
-                if batch and size + len(message.record) + 1 > MAX_SYNC_PAYLOAD_BYTES:
+                # Once one message is left over, so are those after it (FIFO order).
+                if carry or (batch and size + len(message.record) + 1 > MAX_SYNC_PAYLOAD_BYTES):
                     carry.append(message)
                 else:
                     batch.append(message)
