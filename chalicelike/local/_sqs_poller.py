@@ -105,7 +105,7 @@ class SqsPoller:
         window = f", window {self.window:g} s" if self.window else ""
         self._note(
             f"polling for {self.entry.name} (batch size {self.batch_size}{window}, "
-            f"{concurrency} concurrent batches)"
+            f"{concurrency} concurrent batch{'' if concurrency == 1 else 'es'})"
         )
         results = await asyncio.gather(
             *(self._poll(queue) for _ in range(concurrency)), return_exceptions=True

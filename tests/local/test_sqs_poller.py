@@ -411,9 +411,10 @@ class Stub:
     throttles: int
     unknown: bool = False
     payloads: list[bytes] = field(default_factory=list)
+    reserved: int | None = None
 
     def find(self, name: str) -> FunctionSpec | None:
-        return None
+        return FunctionSpec(name, name, f"app.{name}", ".", reserved_concurrency=self.reserved)
 
     async def invoke(self, name: str, payload: bytes, **options: Any) -> InvocationResult:
         if self.unknown:
@@ -504,3 +505,27 @@ async def test_a_queue_missing_for_long_is_logged_once(
     waiting = [line for line in c.lines if "waiting for the queue" in line]
     assert len(waiting) == 1 and "NonExistentQueue" in waiting[0]
     assert f"chalicelike local: sqs {name}: found the queue" in c.lines
+
+
+@pytest.mark.parametrize(
+    ("maximum", "reserved", "line"),
+    [
+        (None, None, "5 concurrent batches"),  # Lambda's start
+        (2, None, "2 concurrent batches"),  # the mapping's maximum concurrency
+        (3, 1, "1 concurrent batch)"),  # the function's reserved concurrency
+        (None, 0, "not polling: the function's reserved concurrency is 0"),
+    ],
+)
+async def test_concurrency_is_capped_by_the_mapping_and_the_function(
+    cloud: Callable[..., Cloud],
+    clients: AwsClients,
+    maximum: int | None,
+    reserved: int | None,
+    line: str,
+) -> None:
+    c = cloud("ok", local_lambda=Stub(throttles=0, reserved=reserved))
+    name, _ = new_queue(clients)
+    source = poller(c, "ok", name, maximum_concurrency=maximum)
+    source.start()
+    await until(lambda: any(line in seen for seen in c.lines))
+    await source.stop()
