@@ -92,19 +92,33 @@ class AwsEndpoint:
         from werkzeug.serving import make_server
 
         from ._s3_changes import S3Tap
+        from ._sqs_moto_patches import patch_moto_sqs
 
+        # moto's SQS loses and repeats messages under concurrent pollers (and slows with a
+        # backlog): the endpoint we serve gets the fix; an --aws-endpoint is its own.
+        if not patch_moto_sqs():
+            logging.getLogger("chalicelike.local").warning(
+                "chalicelike local: this moto's SQS is not the one patched for concurrent"
+                " pollers: messages may be repeated or lost under load"
+            )
         # One line per AWS call would drown the app's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app: Any = DomainDispatcherApplication(create_backend_app)
         if self.on_s3_change is not None:
             app = S3Tap(app, self.on_s3_change)
         assert self._socket is not None  # start() made it
+
+        class KeepAliveHandler(MotoRequestHandler):
+            # HTTP/1.0 (werkzeug's default) closes each connection: every AWS call would
+            # then cost a new connection and a new thread here. boto3 keeps connections.
+            protocol_version = "HTTP/1.1"
+
         return make_server(
             LOOPBACK,
             self.port,
             LocalOnly(app),
             threaded=True,
-            request_handler=MotoRequestHandler,  # keeps S3 metadata names with underscores
+            request_handler=KeepAliveHandler,  # moto's keeps S3 metadata names' underscores
             fd=self._socket.fileno(),
         )
 

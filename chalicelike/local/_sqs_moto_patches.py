@@ -49,17 +49,23 @@ def patch_moto_sqs() -> bool:
     backend: Any = getattr(models, "SQSBackend", None)
     queue: Any = getattr(models, "Queue", None)
     needed = [*_SERIALISED, "is_message_valid_based_on_retention_period"]
+    exceptions: Any = getattr(models, "ReceiptHandleIsInvalid", None)
     if (
         backend is None
         or not all(callable(getattr(backend, name, None)) for name in needed)
         or not callable(getattr(queue, "wait_for_messages", None))
         or not isinstance(getattr(queue, "pending_message_groups", None), property)
         or not hasattr(models, "unix_time_millis")
+        or exceptions is None
+        or not callable(getattr(queue, "delete_message", None))
     ):
         return False
     if getattr(backend.receive_message, "_chalicelike", False):
         return True
     queue.pending_message_groups = property(_groups_in_flight)
+    queue.attributes = property(_attributes_when_needed(queue.attributes.fget))
+    queue.delete_message = _delete_message
+    backend.send_message = _needing_no_counts(backend.send_message)
     for name in _SERIALISED:
         setattr(backend, name, _serialised(getattr(backend, name)))
     queue.wait_for_messages = _waiting_unlocked(queue.wait_for_messages)
@@ -82,6 +88,59 @@ def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:
 
     run._chalicelike = True  # type: ignore[attr-defined]
     return run
+
+
+_sending = threading.local()  # set while this thread runs a send_message
+
+
+def _needing_no_counts(send: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(send)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        _sending.value = True
+        try:
+            return send(*args, **kwargs)
+        finally:
+            _sending.value = False
+
+    return run
+
+
+def _attributes_when_needed(attributes: Callable[[Any], dict[str, Any]]) -> Callable[..., Any]:
+    """A send reads one attribute (ContentBasedDeduplication) of `queue.attributes`, twice,
+    and moto builds them all for it, counting the queue's messages three times: with a
+    backlog, every send scanned it. During a send, only that one is built."""
+
+    def attributes_of(queue: Any) -> dict[str, Any]:
+        if not getattr(_sending, "value", False):
+            return attributes(queue)
+        if not queue.fifo_queue:
+            return {}  # moto lists it for FIFO queues only
+        value = queue.content_based_deduplication
+        return {
+            "ContentBasedDeduplication": str(value).lower() if isinstance(value, bool) else value
+        }
+
+    return attributes_of
+
+
+def _delete_message(queue: Any, receipt_handle: str) -> None:
+    """moto's own delete, without its two scans of every message calling a method on each:
+    the message is looked for among those in flight first (where a receipt handle leads),
+    and removed with one list.remove."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    if receipt_handle in queue.deleted_messages:
+        return  # deleting again is no error, as in moto and SQS
+    found = next(
+        (m for m in queue.pending_messages if receipt_handle in m.all_receipt_handles), None
+    )
+    if found is None:  # in flight no longer (its visibility ran out): anywhere in the queue
+        found = next((m for m in queue._messages if receipt_handle in m.all_receipt_handles), None)
+    if found is None:
+        raise ReceiptHandleIsInvalid()
+    queue.pending_messages.discard(found)
+    queue.deleted_messages.update(found.all_receipt_handles)
+    queue._messages.remove(found)
 
 
 def _groups_in_flight(queue: Any) -> set[str]:
