@@ -104,3 +104,43 @@ def test_a_receive_from_a_long_queue_stays_fast(endpoint: str) -> None:
         sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
     # Unpatched, each took over a second with 2,000 messages queued (clock reads per scan).
     assert (time.perf_counter() - started) / 5 < 0.3
+
+
+def test_sends_still_apply_content_based_deduplication_and_its_absence(endpoint: str) -> None:
+    sqs = client(endpoint)
+    deduplicated = sqs.create_queue(
+        QueueName=f"d-{uuid.uuid4().hex[:12]}.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    for _ in range(2):  # the same body twice: one message
+        sqs.send_message(QueueUrl=deduplicated, MessageBody="same", MessageGroupId="g")
+    attributes = sqs.get_queue_attributes(QueueUrl=deduplicated, AttributeNames=["All"])
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "1"
+    assert attributes["Attributes"]["ContentBasedDeduplication"] == "true"
+
+    plain = sqs.create_queue(
+        QueueName=f"p-{uuid.uuid4().hex[:12]}.fifo", Attributes={"FifoQueue": "true"}
+    )["QueueUrl"]
+    with pytest.raises(sqs.exceptions.ClientError, match="MessageDeduplicationId"):
+        sqs.send_message(QueueUrl=plain, MessageBody="x", MessageGroupId="g")
+
+
+def test_a_delete_finds_its_message_in_flight_or_not_and_refuses_a_bad_handle(
+    endpoint: str,
+) -> None:
+    sqs = client(endpoint)
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    for n in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=str(n))
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3, VisibilityTimeout=1)[
+        "Messages"
+    ]
+    assert len(messages) == 3
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])  # again: fine
+    time.sleep(1.2)  # the others' visibility runs out: no longer in flight
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[1]["ReceiptHandle"])
+    with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["Body"] for m in left] == [messages[2]["Body"]]
