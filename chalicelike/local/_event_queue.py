@@ -43,6 +43,8 @@ class EventQueue:
         self._throttle_backoff = throttle_backoff
         self._tasks: set[asyncio.Task[None]] = set()  # events not done yet
         self._waiting: set[asyncio.Task[None]] = set()  # of those, the ones between attempts
+        self._by_id: dict[str, asyncio.Task[None]] = {}
+        self._withdrawn: set[asyncio.Task[None]] = set()
         self._closing = False
 
     @property
@@ -62,7 +64,26 @@ class EventQueue:
         label = label or f"Invoke API: async invocation {event_id} of {function}"
         task = asyncio.ensure_future(self._run(function, payload, event_id, label, report))
         self._tasks.add(task)  # a reference, or the loop may drop the task half-way
-        task.add_done_callback(self._tasks.discard)
+        self._by_id[event_id] = task
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._withdrawn.discard(task)
+        for event_id, known in list(self._by_id.items()):
+            if known is task:
+                del self._by_id[event_id]
+
+    def withdraw(self, event_id: str) -> bool:
+        """Take back an event that waits between attempts (its source hands it back to the
+        queue it came from, whose next delivery runs it): no attempt of it follows, and no
+        line or report says it was dropped. False when it is running or done."""
+        task = self._by_id.get(event_id)
+        if task is None or task not in self._waiting:
+            return False
+        self._withdrawn.add(task)
+        task.cancel()
+        return True
 
     async def _run(
         self, function: str, payload: bytes, event_id: str, label: str, report: Report | None
@@ -71,6 +92,8 @@ class EventQueue:
         try:
             await self._attempts(function, payload, event_id, label, report)
         except asyncio.CancelledError:
+            if asyncio.current_task() in self._withdrawn:
+                raise  # its source took it back
             # The server is stopping: the event is lost, and the log says which one.
             self._say(report, f"{label} dropped: the server stopped before it completed")
             report(Outcome.DISCARDED, "the server stopped before it completed")

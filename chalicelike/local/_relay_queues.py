@@ -81,6 +81,7 @@ class _Message:
     payload: bytes = b""
     group: str | None = None  # a FIFO queue's message group
     submitted: bool = False  # handed to the EventQueue (a FIFO group's next one waits)
+    event_id: str = ""  # its id in the EventQueue, once submitted
     between_attempts: bool = False  # its last attempt failed; Lambda tries again later
     abandoned: bool = False  # handed back by stop(): later reports change nothing
 
@@ -144,6 +145,8 @@ class Relay:
             waiting = [m for m in self._in_flight.values() if not m.abandoned]
             for message in waiting:
                 message.abandoned = True
+                # One waiting for its retry: the queue's next delivery runs it, not both.
+                self._ctx.event_queue.withdraw(message.event_id)
             self._in_flight.clear()
             self._groups.clear()
             if waiting:
@@ -279,10 +282,11 @@ class Relay:
 
     def _submit(self, entry: _Message) -> None:
         entry.submitted = True
+        entry.event_id = str(uuid.uuid4())
         self._ctx.event_queue.submit(
             self.function,
             entry.payload,
-            str(uuid.uuid4()),
+            entry.event_id,
             label=f"{self.source} -> {self.function}",
             report=functools.partial(self._report, entry),
         )
