@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-__all__ = ["AwsClients", "LONG_POLL_SECONDS"]
+__all__ = ["LONG_POLL_SECONDS", "AwsClients"]
 
 # SQS long polls this long at most: a poller that is told to stop notices within it.
 LONG_POLL_SECONDS = 2

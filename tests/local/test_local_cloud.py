@@ -249,7 +249,7 @@ def test_sqs_loses_nothing_through_failures_crashes_timeouts_and_a_reload(projec
         ok = {message_id for message_id, mode in sent.items() if mode in ("ok", "crash", "slow")}
 
         def dead_lettered() -> set[str]:
-            found = set()
+            found: set[str] = set()
             while True:
                 got = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)
                 messages = got.get("Messages", [])
