@@ -261,9 +261,12 @@ class Relay:
         entry = _Message(message_id, receipt, group=group)
         try:
             payload = self._setup.convert(message["Body"])
-        except ValueError as error:
+        except Exception as error:
+            # A message of the wrong shape (sent to the queue by hand, say) is this
+            # message's problem only: said, dropped, and the relay goes on with the rest.
+            why = str(error) if isinstance(error, ValueError) else _malformed(error)
             self._ctx.deliveries.record(
-                self.source, self.function, 1, Outcome.DISCARDED, detail=f"not deliverable: {error}"
+                self.source, self.function, 1, Outcome.DISCARDED, detail=f"not deliverable: {why}"
             )
             self._chore(self._delete(entry))
             return
@@ -383,6 +386,11 @@ class Relay:
         if problem != self._problem:  # once, not every second
             self._problem = problem
             self._ctx.deliveries.note(self.source, problem)
+
+
+def _malformed(error: Exception) -> str:
+    """What a converter's unexpected error says about the message, in one line."""
+    return f"the message is malformed ({type(error).__name__}: {error})"
 
 
 def _reason(error: Exception) -> str:
