@@ -26,6 +26,7 @@ __all__ = [
     "ManagementApi",
     "OpenConnection",
     "iso_time",
+    "loggable",
 ]
 
 # API Gateway's quota on a websocket message, in either direction (PostToConnection's
@@ -108,6 +109,13 @@ class OpenConnection:
         return True
 
 
+def loggable(text: str) -> str:
+    """`text` (a path, an id: what any request may choose) with each character a terminal
+    would act on escaped: a page must not write lines, colours or OSC 52 (the clipboard)
+    into the developer's console through the log."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
 def iso_time(epoch_ms: int) -> str:
     """'2024-05-01T12:00:00.123Z': GetConnection's timestamps (the model's iso8601)."""
     seconds, millis = divmod(epoch_ms, 1000)
@@ -168,14 +176,15 @@ class ManagementApi:
         if match is None:  # not routed here by `handles`
             return _error(404, "NotFoundException", "Not a management API path")
         method, connection_id = scope["method"], unquote(match["id"])
+        where = f"@connections {loggable(method)} {loggable(connection_id)}"
         refusal = self._guard.refusal(scope)
         if refusal is not None:
-            self._log(f"@connections {method} {connection_id}: refused, {refusal}")
+            self._log(f"{where}: refused, {refusal}")
             return _error(403, "ForbiddenException", "Forbidden")
         stage = match["stage"]
         if stage is not None and stage != self.api_stage:
             message = f"No stage {stage!r}: the websocket API's stage is {self.api_stage!r}"
-            self._log(f"@connections {method} {connection_id}: 403, {message}")
+            self._log(f"{where}: 403, {loggable(message)}")
             return _error(403, "ForbiddenException", message)
         if method == "POST":
             return await self._post(connection_id, receive)
@@ -197,7 +206,9 @@ class ManagementApi:
             )
         client = self.registry.get(connection_id)
         if client is None:
-            self._log(f"@connections POST {connection_id}: 410, the connection is not open")
+            self._log(
+                f"@connections POST {loggable(connection_id)}: 410, the connection is not open"
+            )
             return _gone(connection_id)
         message: str | bytes
         try:

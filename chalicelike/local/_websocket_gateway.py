@@ -20,7 +20,13 @@ from urllib.parse import urlsplit
 from .._core._types import Receive, Scope, Send
 from .._tooling._describe import AppLoadError
 from .._tooling._manifest import AppManifest
-from ._connections import MAX_MESSAGE_BYTES, ConnectionRegistry, ManagementApi, OpenConnection
+from ._connections import (
+    MAX_MESSAGE_BYTES,
+    ConnectionRegistry,
+    ManagementApi,
+    OpenConnection,
+    loggable,
+)
 from ._host_guard import HostGuard
 from ._invocation import InvocationResult, InvocationStatus, LocalLambda, Throttled, UnknownFunction
 from ._websocket_events import (
@@ -147,20 +153,21 @@ class LocalWebsocketApi:
     # -- one connection -------------------------------------------------------------------
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = loggable(scope["path"])  # decoded: '%1b' is an escape, '%0a' a new line
         refusal = self._refusal(scope)
         if refusal is not None:
-            self._log(f"websocket {scope['path']}: refused (403), {refusal}")
+            self._log(f"websocket {path}: refused (403), {refusal}")
             await _deny(scope, send, 403, "Forbidden")
             return
         try:
             routes = websocket_routes(await self._state.current())
         except AppLoadError as error:
-            self._log(f"websocket {scope['path']}: 500, the app cannot be served: {error}")
+            self._log(f"websocket {path}: 500, the app cannot be served: {error}")
             await _deny(scope, send, 500, "Internal server error")
             return
         if not routes:
             self._log(
-                f"websocket {scope['path']}: refused (403), the app has no websocket handlers"
+                f"websocket {path}: refused (403), the app has no websocket handlers"
                 " (@app.on_ws_connect, on_ws_message, on_ws_disconnect)"
             )
             await _deny(scope, send, 403, "Forbidden")
