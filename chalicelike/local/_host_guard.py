@@ -6,11 +6,14 @@ without asking, CORS only hides the answer) nor through DNS rebinding (a hostile
 resolving to 127.0.0.1, so the Host header is foreign). As LocalStack and Jupyter do,
 the Host must name this machine and an Origin, when sent, must be the server's own; a
 request a browser marks as from another site (Sec-Fetch-Site) is refused even without an
-Origin. boto3 and the AWS CLI send no Origin and a loopback Host.
+Origin. boto3 and the AWS CLI send no Origin and a loopback Host. Bound to every interface
+(`--host 0.0.0.0`), the server takes any address and the names no public DNS can serve, as
+Vite's dev server does: a public name could be an attacker's, rebound to this machine.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -23,6 +26,11 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 # Sec-Fetch-Site values of a request from the server's own page, or typed by the user.
 _OWN_FETCHES = frozenset({"same-origin", "none"})
+# Names only this network resolves: RFC 6761 (.localhost), RFC 6762 (.local, mDNS),
+# RFC 8375 (.home.arpa), ICANN's .internal, and the undelegated ones routers hand out.
+# No attacker's DNS answers for them, so none can be rebound to this machine.
+_PRIVATE_SUFFIXES = (".localhost", ".local", ".home.arpa", ".internal", ".lan", ".home",
+                     ".localdomain")  # fmt: skip
 
 
 class HostGuard:
@@ -48,6 +56,11 @@ class HostGuard:
             return f"{len(hosts)} Host headers: {hosts!r}"
         host = hosts[0] if hosts else None
         if host is not None and not self._allowed(_hostname(host)):
+            if self.any_host:
+                return (
+                    f"Host {host!r} is a public name, which DNS rebinding can point at this"
+                    " machine: use its IP address, or pass --host with that name"
+                )
             return f"Host {host!r} is not this machine (a DNS rebinding attack?)"
         if origin is not None:
             parts = urlsplit(origin) if origin != "null" else None
@@ -60,7 +73,17 @@ class HostGuard:
         return None
 
     def _allowed(self, hostname: str) -> bool:
-        return self.any_host or hostname in self.hosts
+        return hostname in self.hosts or (self.any_host and _not_rebindable(hostname))
+
+
+def _not_rebindable(hostname: str) -> bool:
+    """An address (a browser connects to the very one it names), a single label (resolved
+    through this network's own search domains) or a name under a private suffix."""
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return "." not in hostname or hostname.endswith(_PRIVATE_SUFFIXES)
+    return True
 
 
 def _hostname(host: str) -> str:

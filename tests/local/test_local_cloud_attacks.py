@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from chalicelike.local._connections import ConnectionRegistry, ManagementApi
 from chalicelike.local._host_guard import HostGuard
 from chalicelike.local._websocket_gateway import LocalWebsocketApi
@@ -86,3 +88,42 @@ def test_a_pages_management_call_writes_no_control_characters_into_the_log() -> 
     sent = asyncio.run(_call(api, scope, {"type": "http.request", "body": b""}))
     assert sent[0]["status"] == 403
     assert _clean(lines), lines
+
+
+# -- DNS rebinding with `--host 0.0.0.0`: the page's own origin, a public name -------------
+
+
+def _rebound(name: str) -> list[tuple[bytes, bytes]]:
+    """Headers of a rebinding page's fetch: to the browser it is a same-origin request."""
+    return [
+        (b"host", f"{name}:8000".encode()),
+        (b"origin", f"http://{name}:8000".encode()),
+        (b"sec-fetch-site", b"same-origin"),
+    ]
+
+
+@pytest.mark.parametrize("bound", ["0.0.0.0", "::", ""])
+def test_a_rebound_public_name_is_refused_when_bound_to_every_interface(bound: str) -> None:
+    guard = HostGuard([bound])
+    refusal = guard.refusal({"headers": _rebound("attacker.example")})
+    assert refusal is not None and "public name" in refusal
+    assert guard.refusal({"headers": _rebound("localhost.attacker.example")}) is not None
+    # What the developer's other devices use: an address, or a name only the LAN resolves.
+    for own in ("192.168.1.20", "[fe80::1]", "laptop", "laptop.lan", "laptop.local",
+                "devbox.home.arpa", "devbox.internal"):  # fmt: skip
+        assert guard.refusal({"headers": _rebound(own)}) is None, own
+    # A public name the developer serves under is one to name with --host.
+    assert (
+        HostGuard(["devbox.example.com"]).refusal({"headers": _rebound("devbox.example.com")})
+        is None
+    )
+
+
+def test_a_rebinding_page_cannot_drive_the_management_api_of_a_server_on_every_interface() -> None:
+    lines: list[str] = []
+    registry = ConnectionRegistry()
+    api = ManagementApi(registry, api_stage="api", guard=HostGuard(["0.0.0.0"]), log=lines.append)
+    scope = _scope("http", "/@connections/abc=", _rebound("attacker.example"))
+    sent = asyncio.run(_call(api, scope, {"type": "http.request", "body": b"hi"}))
+    assert sent[0]["status"] == 403
+    assert "public name" in lines[0]
