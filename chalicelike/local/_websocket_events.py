@@ -78,6 +78,15 @@ class ClientFacts:
         return next((value for key, value in self.headers if key.lower() == wanted), None)
 
 
+def _identity(facts: ClientFacts) -> dict[str, str]:
+    """requestContext.identity: the client's address and, when it sent one, its user
+    agent, in all three events (AWS's samples show both in MESSAGE events too)."""
+    identity = {"sourceIp": facts.source_ip}
+    if facts.user_agent is not None:
+        identity["userAgent"] = facts.user_agent
+    return identity
+
+
 def _context(
     facts: ClientFacts, route_key: str, event_type: str, identity: dict[str, str]
 ) -> dict[str, Any]:
@@ -115,9 +124,7 @@ def connect_event(facts: ClientFacts) -> dict[str, Any]:
     headers.setdefault("X-Forwarded-Port", [port if colon and port.isdigit() else "80"])
     headers.setdefault("X-Forwarded-Proto", ["http"])
     headers["X-Amzn-Trace-Id"] = [f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"]
-    identity = {"sourceIp": facts.source_ip}
-    if facts.user_agent is not None:
-        identity["userAgent"] = facts.user_agent
+    identity = _identity(facts)
     return {
         "headers": {name: values[-1] for name, values in headers.items()},
         "multiValueHeaders": headers,
@@ -130,7 +137,7 @@ def connect_event(facts: ClientFacts) -> dict[str, Any]:
 
 def message_event(facts: ClientFacts, body: str) -> dict[str, Any]:
     """$default: one text message. (API Gateway refuses binary frames: never base64 here.)"""
-    context = _context(facts, "$default", "MESSAGE", {"sourceIp": facts.source_ip})
+    context = _context(facts, "$default", "MESSAGE", _identity(facts))
     context["messageId"] = aws_id()
     return {"requestContext": context, "body": body, "isBase64Encoded": False}
 
@@ -138,10 +145,7 @@ def message_event(facts: ClientFacts, body: str) -> dict[str, Any]:
 def disconnect_event(facts: ClientFacts, code: int, reason: str) -> dict[str, Any]:
     """$disconnect: how the connection ended; API Gateway sends only these few headers."""
     headers = {"Host": facts.domain, "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
-    identity = {"sourceIp": facts.source_ip}
-    if facts.user_agent is not None:
-        identity["userAgent"] = facts.user_agent
-    context = _context(facts, "$disconnect", "DISCONNECT", identity)
+    context = _context(facts, "$disconnect", "DISCONNECT", _identity(facts))
     context.update(disconnectStatusCode=code, disconnectReason=reason)
     return {
         "headers": headers,

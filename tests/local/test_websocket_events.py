@@ -93,6 +93,11 @@ def test_message_event() -> None:
     assert read.json_body == {"action": "hi"}
     assert read.connection_id == client.connection_id
     assert re.fullmatch(r"[A-Za-z0-9]{15}=", event["requestContext"]["messageId"])
+    # AWS's MESSAGE events name the client's user agent, as CONNECT and DISCONNECT do.
+    assert event["requestContext"]["identity"] == {
+        "sourceIp": "127.0.0.1",
+        "userAgent": "Mozilla/5.0",
+    }
     assert (
         message_event(client, "x")["requestContext"]["requestId"]
         != (event["requestContext"]["requestId"])
@@ -104,6 +109,7 @@ def test_disconnect_event() -> None:
     event = disconnect_event(client, 1001, "Going away")
     context = event["requestContext"]
     assert (context["disconnectStatusCode"], context["disconnectReason"]) == (1001, "Going away")
+    assert context["identity"] == {"sourceIp": "127.0.0.1", "userAgent": "Mozilla/5.0"}
     assert event["headers"] == {
         "Host": "127.0.0.1:8000",
         "x-api-key": "",
