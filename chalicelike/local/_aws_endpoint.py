@@ -151,9 +151,10 @@ class _LocalHosts(HostGuard):
 
 class LocalOnly:
     """WSGI guard: a 403 for a Host that is not this machine, another site's Origin or a
-    cross-site Sec-Fetch-Site. moto answers any Host with `Access-Control-Allow-Origin: *`,
-    so without it any web page could drive the endpoint (a form's simple POST needs no
-    CORS), or read it through DNS rebinding. boto3 and the AWS CLI send neither header."""
+    Sec-Fetch-Site of another site (same-site: loads only). moto answers any Host with
+    `Access-Control-Allow-Origin: *`, so without it any web page could drive the endpoint
+    (a form's simple POST needs no CORS), or read it through DNS rebinding. boto3 and the
+    AWS CLI send neither header."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
@@ -163,11 +164,17 @@ class LocalOnly:
         headers = [
             (name, environ[key].encode("latin-1"))
             for name, key in _GUARDED_HEADERS
-            if key in environ
+            if key in environ and not (key == "HTTP_SEC_FETCH_SITE" and _own_sites_load(environ))
         ]
         why = self.guard.refusal({"headers": headers})
         if why is None:
-            return self.app(environ, start_response)
+            if environ.get("PATH_INFO", "").startswith("/moto-api"):
+                return self.app(environ, start_response)  # moto's dashboard needs its script
+
+            def sandboxed(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+                return start_response(status, [*headers, _SANDBOX], *exc_info)
+
+            return self.app(environ, sandboxed)
         message = html.escape(f"chalicelike local refuses this request: {why}", quote=False)
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
@@ -178,6 +185,25 @@ class LocalOnly:
             [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))],
         )
         return [body]
+
+
+# An S3 object is served from the endpoint's own origin, which moto lets drive every
+# service unsigned: an HTML object (an upload the app stored) must not run as such a page.
+# Sandboxed, it is a page of no origin: its requests carry `Origin: null` and are refused.
+_SANDBOX = ("Content-Security-Policy", "sandbox")
+
+
+def _own_sites_load(environ: dict[str, Any]) -> bool:
+    """A GET or HEAD that a page of this machine (another port: the app's own page, a
+    frontend's dev server) loads without reading it: an <img> or a link to a presigned
+    URL, as S3 serves them. It sends no Origin; one that does would read (moto allows any
+    origin), and is judged by its Origin. moto's own API is never loaded so."""
+    return (
+        environ.get("REQUEST_METHOD") in ("GET", "HEAD")
+        and "HTTP_ORIGIN" not in environ
+        and environ.get("HTTP_SEC_FETCH_SITE", "").strip().lower() == "same-site"
+        and not environ.get("PATH_INFO", "").startswith("/moto-api")
+    )
 
 
 _GUARDED_HEADERS = (

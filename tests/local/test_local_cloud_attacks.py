@@ -5,10 +5,15 @@ sent as a browser (or a local process) would send it, against the real listeners
 from __future__ import annotations
 
 import asyncio
+import http.client
+import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
+import boto3.session
 import pytest
 
+from chalicelike.local._aws_endpoint import AwsEndpoint
 from chalicelike.local._connections import ConnectionRegistry, ManagementApi
 from chalicelike.local._host_guard import HostGuard
 from chalicelike.local._websocket_gateway import LocalWebsocketApi
@@ -127,3 +132,137 @@ def test_a_rebinding_page_cannot_drive_the_management_api_of_a_server_on_every_i
     sent = asyncio.run(_call(api, scope, {"type": "http.request", "body": b"hi"}))
     assert sent[0]["status"] == 403
     assert "public name" in lines[0]
+
+
+# -- the AWS endpoint: what a page may load from it, and what it can never do -------------
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[AwsEndpoint]:
+    aws = AwsEndpoint(0)
+    aws.start()
+    try:
+        assert aws.wait_ready(), aws.error
+        yield aws
+    finally:
+        # moto keeps one state per process: leave none to the next test's endpoint.
+        reset = urllib.request.Request(f"{aws.url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset).close()
+        aws.stop()
+
+
+def _client(service: str, endpoint: AwsEndpoint) -> Any:
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
+    return session.client(service, endpoint_url=endpoint.url)
+
+
+def _send(
+    endpoint: AwsEndpoint, method: str, target: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, dict[str, str], bytes]:
+    """A raw request, as a browser sends it (its headers, no signature)."""
+    connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
+    try:
+        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", f"127.0.0.1:{endpoint.port}")
+        for name, value in headers.items():
+            connection.putheader(name, value)
+        if body or method == "POST":
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body or None)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def page(endpoint: AwsEndpoint) -> Iterator[str]:
+    """A presigned GET of an HTML object an app stored (a user's upload, say)."""
+    s3 = _client("s3", endpoint)
+    s3.create_bucket(Bucket="uploads")
+    script = b"<script>fetch('/moto-api/data.json').then(r => r.text()).then(steal)</script>"
+    s3.put_object(Bucket="uploads", Key="report.html", Body=script, ContentType="text/html")
+    url = s3.generate_presigned_url(
+        "get_object", Params={"Bucket": "uploads", "Key": "report.html"}
+    )
+    yield url.split(str(endpoint.port), 1)[1]
+    s3.delete_object(Bucket="uploads", Key="report.html")
+    s3.delete_bucket(Bucket="uploads")
+
+
+@pytest.mark.slow
+def test_an_html_object_opened_in_the_browser_is_a_sandboxed_page(
+    endpoint: AwsEndpoint, page: str
+) -> None:
+    # The developer opens a presigned link: the object is the endpoint's own origin, whose
+    # scripts moto lets call every service. Sandboxed, it runs no script and has no origin.
+    status, headers, body = _send(endpoint, "GET", page, {"Sec-Fetch-Site": "none"})
+    assert status == 200 and body.startswith(b"<script>")
+    assert headers.get("Content-Security-Policy") == "sandbox"
+    # ... and what such a page would send is refused.
+    status, _, _ = _send(endpoint, "GET", "/moto-api/data.json", {"Origin": "null"})
+    assert status == 403
+
+
+@pytest.mark.slow
+def test_moto_s_dashboard_is_not_sandboxed_and_no_page_reaches_it(endpoint: AwsEndpoint) -> None:
+    status, headers, _ = _send(endpoint, "GET", "/moto-api/", {"Sec-Fetch-Site": "none"})
+    assert status == 200 and "Content-Security-Policy" not in headers
+    for site in ("same-site", "cross-site"):
+        for method, path in (("GET", "/moto-api/data.json"), ("POST", "/moto-api/reset")):
+            status, _, _ = _send(endpoint, method, path, {"Sec-Fetch-Site": site})
+            assert status == 403, (site, method, path)
+
+
+@pytest.mark.slow
+def test_the_apps_own_page_may_load_a_presigned_url_but_not_read_or_post(
+    endpoint: AwsEndpoint, page: str
+) -> None:
+    # <img src=presigned> or a link on the app's page at 127.0.0.1:8000: same-site, no Origin.
+    for method in ("GET", "HEAD"):
+        status, _, _ = _send(endpoint, method, page, {"Sec-Fetch-Site": "same-site"})
+        assert status == 200, method
+    # fetch() would read it (moto allows every origin): its Origin is judged, and refused.
+    own_port = {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:8000"}
+    assert _send(endpoint, "GET", page, own_port)[0] == 403
+    # Another site's page loads nothing, not even an image.
+    assert _send(endpoint, "GET", page, {"Sec-Fetch-Site": "cross-site"})[0] == 403
+
+
+@pytest.mark.slow
+def test_a_pages_form_cannot_upload_an_object_that_would_run_a_handler(
+    endpoint: AwsEndpoint,
+) -> None:
+    # A multipart form is a simple request (no preflight) that moto serves unsigned as S3's
+    # POST Object: the S3 tap would publish it and the app's handler run on the attacker's
+    # key and body. (SQS's and SNS's query forms reach S3 too: moto routes an unsigned
+    # request by its Authorization header, which no form can send.)
+    s3 = _client("s3", endpoint)
+    s3.create_bucket(Bucket="inbox")
+    boundary = "----form"
+    form = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nplanted.txt\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\npwned\r\n--{boundary}--\r\n"
+    ).encode()
+    browsers = [
+        {"Origin": "https://attacker.example", "Sec-Fetch-Site": "cross-site"},
+        {"Origin": "null"},  # a sandboxed frame, a data: URL, a cross-site redirect
+        {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-site"},
+    ]
+    try:
+        for headers in browsers:
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+            status, _, _ = _send(endpoint, "POST", "/inbox", headers, form)
+            assert status == 403, headers
+            assert "Contents" not in s3.list_objects_v2(Bucket="inbox")
+        # The same form from a local process (no browser's headers) is served: the attack
+        # is real, only the guard stands in its way.
+        local = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        assert _send(endpoint, "POST", "/inbox", local, form)[0] in (200, 204)
+        assert s3.get_object(Bucket="inbox", Key="planted.txt")["Body"].read() == b"pwned"
+    finally:
+        s3.delete_object(Bucket="inbox", Key="planted.txt")
+        s3.delete_bucket(Bucket="inbox")
