@@ -252,6 +252,12 @@ def use_aws_endpoint(url: str, region: str = DEFAULT_REGION) -> None:
     """
     for name in _REAL_IDENTITY:
         os.environ.pop(name, None)
+    # boto3 prefers a service's own endpoint (AWS_ENDPOINT_URL_SQS) to the global one, and
+    # AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ignores both: either would send the app's calls
+    # elsewhere (AWS itself) while the local cloud watches this endpoint.
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_") or name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS":
+            del os.environ[name]
     os.environ.update(DUMMY_CREDENTIALS)
     os.environ["AWS_ENDPOINT_URL"] = url
     os.environ["AWS_REGION"] = region

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import os
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import boto3.session
 import pytest
 
-from chalicelike.local._aws_endpoint import AwsEndpoint
+from chalicelike.local._aws_endpoint import AwsEndpoint, use_aws_endpoint
 from chalicelike.local._connections import ConnectionRegistry, ManagementApi
 from chalicelike.local._host_guard import HostGuard
 from chalicelike.local._websocket_gateway import LocalWebsocketApi
@@ -266,3 +267,32 @@ def test_a_pages_form_cannot_upload_an_object_that_would_run_a_handler(
     finally:
         s3.delete_object(Bucket="inbox", Key="planted.txt")
         s3.delete_bucket(Bucket="inbox")
+
+
+# -- the developer's own settings must not send the app's calls elsewhere -----------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"AWS_ENDPOINT_URL_SQS": "https://sqs.us-east-1.amazonaws.com"},
+        {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"},
+        {"AWS_PROFILE": "production", "AWS_SESSION_TOKEN": "real-token"},
+    ],
+)
+def test_every_client_of_the_app_goes_to_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch, setting: dict[str, str]
+) -> None:
+    endpoint = "http://127.0.0.1:4566"
+    names = ["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID"]
+    names += [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")]
+    for name in [*names, "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE", "AWS_SESSION_TOKEN"]:
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    for name, value in setting.items():
+        monkeypatch.setenv(name, value)
+    use_aws_endpoint(endpoint)
+    session = boto3.session.Session()  # as the app's code makes one: from the environment
+    assert session.client("sqs").meta.endpoint_url == endpoint
+    credentials = session.get_credentials()
+    assert credentials is not None and credentials.token is None
+    assert (credentials.access_key, credentials.secret_key) == ("testing", "testing")
