@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
 from ._live_sources import CloudContext
 from ._relay_queues import Relay, RelaySetup, internal_name
+from ._sns_moto_patches import INTERNAL_QUEUE_PREFIX, patch_moto_sns
 
 __all__ = ["SnsSubscription", "lambda_sns_event"]
 
-QUEUE_PREFIX = "chalicelike-sns-"
+QUEUE_PREFIX = INTERNAL_QUEUE_PREFIX
 QUEUE_NAME_LIMIT = 80  # SQS's, '.fifo' included
 
 
@@ -93,6 +95,10 @@ class _SnsSetup(RelaySetup):
             ReturnSubscriptionArn=True,
         )
         self.subscription_arn = answer["SubscriptionArn"]
+        if "moto.sns.models" in sys.modules:
+            # moto serves in this process (and has loaded SNS by now): a message with one
+            # text per protocol must reach the function with its "lambda" text.
+            patch_moto_sns()
 
     def disconnect(self) -> None:
         if self.subscription_arn is not None:

@@ -6,6 +6,7 @@ key, its type and encoding) and read with both Chalice 1.34's readers and our ow
 from __future__ import annotations
 
 import base64
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,9 @@ def test_s3_notifications_and_their_eventbridge_form_are_s3s(project: Path) -> N
         s3 = cloud.client("s3")
         s3.put_object(Bucket="uploads", Key=key, Body=b"123")
         s3.delete_object(Bucket="uploads", Key=key)
-        created, removed = (e["Records"] for e in events(cloud, "s3", 2))
+        # Two async invokes, in either order.
+        changes = sorted(events(cloud, "s3", 2), key=lambda e: e["Records"][0]["eventName"])
+        created, removed = (e["Records"] for e in changes)
         bridged = events(cloud, "s3_bridged")[0]
 
     for records, name in ((created, "ObjectCreated:Put"), (removed, "ObjectRemoved:Delete")):
@@ -201,9 +204,15 @@ def test_sqs_and_sns_records_are_lambdas(project: Path) -> None:
             },
         )
         sns.publish(TopicArn=topic, Message="plain")
+        # One text per protocol: a Lambda subscriber gets the "lambda" one, not the queues'.
+        per_protocol = {"default": "anyone", "sqs": "queues", "lambda": "functions"}
+        sns.publish(TopicArn=topic, Message=json.dumps(per_protocol), MessageStructure="json")
         (plain,) = events(cloud, "sqs")[0]["Records"]
         (ordered,) = events(cloud, "sqs_fifo")[0]["Records"]
-        notifications = [e["Records"] for e in events(cloud, "sns", 2)]
+        # Each notification its own async invoke: in any order, as on AWS.
+        notifications = sorted(
+            (e["Records"] for e in events(cloud, "sns", 3)), key=lambda r: r[0]["Sns"]["Message"]
+        )
 
     sqs_keys = {"messageId", "receiptHandle", "body", "attributes", "messageAttributes",
                 "md5OfBody", "eventSource", "eventSourceARN", "awsRegion"}  # fmt: skip
@@ -245,7 +254,8 @@ def test_sqs_and_sns_records_are_lambdas(project: Path) -> None:
         "level": {"Type": "String", "Value": "high"},
         "raw": {"Type": "Binary", "Value": base64.b64encode(b"\x00\xff").decode()},
     }
-    assert notifications[1][0]["Sns"]["MessageAttributes"] == {}
+    assert notifications[2][0]["Sns"]["MessageAttributes"] == {}
+    assert [n[0]["Sns"]["Message"] for n in notifications] == ["disk full", "functions", "plain"]
 
     for reader in (chalice.app, chalicelike.app):
         (message,) = reader.SQSEvent({"Records": [plain]}, None)
