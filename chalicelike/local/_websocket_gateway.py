@@ -43,6 +43,10 @@ __all__ = ["LocalWebsocketApi", "websocket_routes"]
 INTEGRATION_TIMEOUT_SECONDS = 29.0
 # At shutdown, how long connections get to finish the message in flight and $disconnect.
 CLOSE_GRACE_SECONDS = 5.0
+# Messages of one connection read ahead of the one in flight. Past this the client is not
+# read (TCP pushes back): a client sending faster than its handler runs would otherwise
+# fill the server's memory, 128 KiB a message.
+MESSAGES_READ_AHEAD = 64
 # A page served by this machine may open a websocket, whatever its port.
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
 # Handshake headers the server itself writes: a $connect function's copies are dropped.
@@ -235,20 +239,24 @@ class LocalWebsocketApi:
     async def _run(self, client: OpenConnection, receive: Receive) -> tuple[int, str]:
         """Read the client until it is gone, its text messages invoked in order meanwhile;
         the close code and reason once the message in flight is done."""
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        queue: asyncio.Queue[str | None] = asyncio.Queue(MESSAGES_READ_AHEAD)
         worker = asyncio.ensure_future(self._messages(client, queue))
         try:
-            ending = await self._read(client, receive, queue)
+            ending = await self._read(client, receive, queue, worker)
         except BaseException:
             worker.cancel()
             await asyncio.gather(worker, return_exceptions=True)
             raise
-        queue.put_nowait(None)
+        await _enqueue(queue, None, worker)
         await worker
         return ending
 
     async def _read(
-        self, client: OpenConnection, receive: Receive, queue: asyncio.Queue[str | None]
+        self,
+        client: OpenConnection,
+        receive: Receive,
+        queue: asyncio.Queue[str | None],
+        worker: asyncio.Future[None],
     ) -> tuple[int, str]:
         while True:
             message = await receive()
@@ -268,7 +276,7 @@ class LocalWebsocketApi:
                 self._log(f"websocket {client.connection_id}: a message above 128 KiB (1009)")
                 await client.close(1009, "Message too big")
             else:
-                queue.put_nowait(text)
+                await _enqueue(queue, text, worker)
 
     async def _messages(self, client: OpenConnection, queue: asyncio.Queue[str | None]) -> None:
         dropped = 0
@@ -361,6 +369,25 @@ def _own_origin(origin: str, host: str) -> bool:
         return True
     own = urlsplit(f"//{host}").hostname
     return own is not None and parts.hostname == own
+
+
+async def _enqueue(
+    queue: asyncio.Queue[str | None], item: str | None, worker: asyncio.Future[None]
+) -> None:
+    """Put `item` once there is room; if the worker died (a bug of ours), its error
+    instead of waiting for room forever."""
+    if not queue.full():
+        queue.put_nowait(item)
+        return
+    room = asyncio.ensure_future(queue.put(item))
+    try:
+        await asyncio.wait({room, worker}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not room.done():
+            room.cancel()
+    if not room.done() or room.cancelled():
+        worker.result()  # raises the worker's error (or its cancellation)
+        raise RuntimeError("the messages worker ended before the connection")
 
 
 def _accept(headers: dict[str, str]) -> dict[str, Any]:

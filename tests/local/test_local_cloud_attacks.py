@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import json
 import os
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import boto3.session
 import pytest
 
+from chalicelike._tooling._manifest import AppManifest, FunctionEntry
 from chalicelike.local._aws_endpoint import AwsEndpoint, use_aws_endpoint
 from chalicelike.local._connections import ConnectionRegistry, ManagementApi
 from chalicelike.local._host_guard import HostGuard
-from chalicelike.local._websocket_gateway import LocalWebsocketApi
+from chalicelike.local._invocation import FunctionSpec, InvocationResult, InvocationStatus
+from chalicelike.local._websocket_gateway import MESSAGES_READ_AHEAD, LocalWebsocketApi
 
 # What a terminal acts on: a new line (a forged log line), ESC (colours, the cursor, OSC 52
 # writes the clipboard), BEL, a right-to-left override.
@@ -296,3 +299,72 @@ def test_every_client_of_the_app_goes_to_the_endpoint(
     credentials = session.get_credentials()
     assert credentials is not None and credentials.token is None
     assert (credentials.access_key, credentials.secret_key) == ("testing", "testing")
+
+
+# -- resource exhaustion: one client, one request ------------------------------------------
+
+
+class _OneRoute:
+    async def current(self) -> AppManifest:
+        entry = FunctionEntry(
+            "on_message", "app.on_message", "websocket", {"route_key": "$default"}
+        )
+        return AppManifest("sockets", [entry], [], [])
+
+
+class _HeldLambda:
+    """A $default function that runs only once `release` is set: a slow handler."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.bodies: list[str] = []
+
+    def find(self, name: str) -> FunctionSpec | None:
+        return FunctionSpec(name, f"sockets-dev-{name}", f"app.{name}", ".", 3.0)
+
+    async def invoke(self, name: str, payload: bytes, **_: Any) -> InvocationResult:
+        await self.release.wait()
+        self.bodies.append(json.loads(payload)["body"])
+        return InvocationResult("id", InvocationStatus.OK, b"null")
+
+
+def test_a_client_faster_than_its_handler_is_not_read_ahead_without_bound() -> None:
+    sent = 500  # 500 messages of 128 KiB would be 64 MB held by the server
+    local_lambda = _HeldLambda()
+    api = LocalWebsocketApi(
+        _OneRoute(), local_lambda, api_stage="api", log=lambda line: None, guard=HostGuard()
+    )
+    read = 0
+    gone = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        if read == 1:
+            return {"type": "websocket.connect"}
+        if read <= sent + 1:
+            return {"type": "websocket.receive", "text": str(read - 1)}
+        await gone.wait()
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        pass
+
+    async def scenario() -> int:
+        scope = _scope("websocket", "/", [(b"host", b"localhost:8000")])
+        connection = asyncio.ensure_future(api(scope, receive, send))
+        await asyncio.sleep(0.2)
+        read_while_held = read
+        local_lambda.release.set()
+        for _ in range(500):
+            if len(local_lambda.bodies) == sent:
+                break
+            await asyncio.sleep(0.01)
+        gone.set()
+        await asyncio.wait_for(connection, 5)
+        return read_while_held
+
+    read_while_held = asyncio.run(scenario())
+    assert read_while_held <= MESSAGES_READ_AHEAD + 3, read_while_held
+    # Held back, not lost: every message ran, in order.
+    assert local_lambda.bodies == [str(n) for n in range(1, sent + 1)]
