@@ -8,6 +8,7 @@ import asyncio
 import http.client
 import json
 import os
+import socket
 import urllib.request
 from collections.abc import Iterator, MutableMapping
 from typing import Any
@@ -194,6 +195,29 @@ def page(endpoint: AwsEndpoint) -> Iterator[str]:
     yield url.split(str(endpoint.port), 1)[1]
     s3.delete_object(Bucket="uploads", Key="report.html")
     s3.delete_bucket(Bucket="uploads")
+
+
+def _own_address() -> str | None:
+    """This machine's address on its network (no packet is sent), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: only picks the interface
+        except OSError:
+            return None
+        address: str = probe.getsockname()[0]
+    return None if address.startswith("127.") else address
+
+
+@pytest.mark.slow
+def test_the_endpoint_is_on_loopback_only(endpoint: AwsEndpoint) -> None:
+    # `--host 0.0.0.0` puts the app's server on the network; the endpoint stays on
+    # 127.0.0.1 (its workers reach it there), so no other machine drives moto.
+    address = _own_address()
+    if address is None:
+        pytest.skip("this machine has no network address besides loopback")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, endpoint.port), timeout=5).close()
+    socket.create_connection(("127.0.0.1", endpoint.port), timeout=5).close()
 
 
 @pytest.mark.slow
