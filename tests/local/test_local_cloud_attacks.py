@@ -392,3 +392,22 @@ def test_a_client_faster_than_its_handler_is_not_read_ahead_without_bound() -> N
     assert read_while_held <= MESSAGES_READ_AHEAD + 3, read_while_held
     # Held back, not lost: every message ran, in order.
     assert local_lambda.bodies == [str(n) for n in range(1, sent + 1)]
+
+
+# -- `--host 0.0.0.0`: a client on the network --------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_is_loopback (chalicelike/_events/_websockets.py) takes only loopback names for"
+    " the local gateway: a client on the LAN makes its handler send to https://<ip> or to AWS",
+)
+def test_a_lan_clients_handler_answers_through_the_local_gateway() -> None:
+    from chalicelike._events._websockets import WebsocketAPI, WebsocketEvent
+    from chalicelike.local._websocket_events import ClientFacts, message_event
+
+    scope = _scope("websocket", "/", [(b"host", b"192.168.1.20:8000")])
+    event = message_event(ClientFacts.from_scope(scope, "api"), "hello")
+    api = WebsocketAPI(env={"AWS_REGION": "us-east-1"})
+    api.configure_from_event(WebsocketEvent(event))
+    assert api.endpoint == "http://192.168.1.20:8000/api"
