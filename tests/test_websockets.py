@@ -605,6 +605,19 @@ def test_a_loopback_domain_is_the_local_gateway_over_http(domain: str, endpoint:
     assert api.endpoint == endpoint
 
 
+@pytest.mark.parametrize("domain", ["192.168.1.20:8000", "laptop.lan:8000", "example.com"])
+def test_the_local_gateways_events_answer_over_http_whatever_address_the_client_used(
+    domain: str,
+) -> None:
+    # apiId "local" is chalicelike local's gateway (no AWS API has that id): a client on the
+    # LAN (--host 0.0.0.0) must not make its handler send to AWS's execute-api URL.
+    event = copy.deepcopy(MESSAGE_EVENT)
+    event["requestContext"].update(domainName=domain, stage="api", apiId="local")
+    api = WebsocketAPI(env={"AWS_REGION": REGION})
+    api.configure_from_event(WebsocketEvent(event))
+    assert api.endpoint == f"http://{domain}/api"
+
+
 def test_the_endpoint_wins_over_aws_endpoint_url(
     management_api: Served, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -286,9 +286,17 @@ class WebsocketAPI:
 
         Through a custom domain the event's stage need not be the base path, so when the
         event names its API the execute-api endpoint is used instead, which always works.
-        A loopback domain is the local gateway itself: its events name no API on AWS.
+        A loopback domain, or the API id `local`, is the local gateway itself: plain HTTP.
         """
+        from .._core._aws import LOCAL_API_ID  # a few constants: only a websocket pays for it
+
         domain = event.domain_name
+        if event.api_id == LOCAL_API_ID:
+            # `chalicelike local`'s gateway (no AWS API id is "local"), reached by whatever
+            # address the client used, a LAN one too: it speaks plain HTTP, never AWS's URL.
+            base = f"http://{domain}"
+            self.configure(domain, event.stage, f"{base}/{event.stage}" if event.stage else base)
+            return
         if _execute_api_region(domain) is None and event.api_id and not _is_loopback(domain):
             region = self._env.get("AWS_REGION") or self._env.get("AWS_DEFAULT_REGION")
             if not region and self.session is not None:

@@ -397,11 +397,6 @@ def test_a_client_faster_than_its_handler_is_not_read_ahead_without_bound() -> N
 # -- `--host 0.0.0.0`: a client on the network --------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_is_loopback (chalicelike/_events/_websockets.py) takes only loopback names for"
-    " the local gateway: a client on the LAN makes its handler send to https://<ip> or to AWS",
-)
 def test_a_lan_clients_handler_answers_through_the_local_gateway() -> None:
     from chalicelike._events._websockets import WebsocketAPI, WebsocketEvent
     from chalicelike.local._websocket_events import ClientFacts, message_event
