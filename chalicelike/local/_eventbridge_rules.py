@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
@@ -86,6 +87,12 @@ class _RuleSetup(RelaySetup):
             EventBusName=self.bus,
             Targets=[{"Id": TARGET_ID, "Arn": queue_arn}],
         )
+        if "moto.moto_server.werkzeug_app" in sys.modules:
+            # moto serves in this process: what its S3 puts on the bus is made S3's shape
+            # (an on_cw_event rule for aws.s3 events reads S3's fields).
+            from ._s3_eventbridge_patch import patch_moto_s3_eventbridge
+
+            patch_moto_s3_eventbridge()
 
     def disconnect(self) -> None:
         events = self._ctx.clients.get("events")

@@ -51,6 +51,11 @@ def s3_bridged(event):
     keep("s3_bridged", event)
 
 
+@app.on_cw_event({{"source": ["aws.s3"], "detail": {{"bucket": {{"name": ["bridged"]}}}}}})
+def s3_on_the_bus(event):
+    keep("s3_on_the_bus", event)
+
+
 @jobs.on_sqs_message(queue_arn="arn:aws:sqs:us-east-1:{ACCOUNT}:work", batch_size=10)
 def work(event):
     keep("sqs", event)
@@ -139,10 +144,18 @@ def test_s3_notifications_and_their_eventbridge_form_are_s3s(project: Path) -> N
         s3 = cloud.client("s3")
         s3.put_object(Bucket="uploads", Key=key, Body=b"123")
         s3.delete_object(Bucket="uploads", Key=key)
+        # Chalice's way to S3's EventBridge events: the bucket sends them to the default
+        # bus, and an on_cw_event rule matches them.
+        s3.create_bucket(Bucket="bridged")
+        s3.put_bucket_notification_configuration(
+            Bucket="bridged", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        s3.put_object(Bucket="bridged", Key=key, Body=b"123")
         # Two async invokes, in either order.
         changes = sorted(events(cloud, "s3", 2), key=lambda e: e["Records"][0]["eventName"])
         created, removed = (e["Records"] for e in changes)
         bridged = events(cloud, "s3_bridged")[0]
+        on_the_bus = events(cloud, "s3_on_the_bus")[0]
 
     for records, name in ((created, "ObjectCreated:Put"), (removed, "ObjectRemoved:Delete")):
         assert len(records) == 1
@@ -171,6 +184,15 @@ def test_s3_notifications_and_their_eventbridge_form_are_s3s(project: Path) -> N
     )  # fmt: skip
     assert (bridged["source"], bridged["detail-type"]) == ("aws.s3", "Object Created")
     assert bridged["detail"]["object"]["key"] == key  # EventBridge's form is not encoded
+    for event in (bridged, on_the_bus):
+        has_keys(
+            event["detail"],
+            {"version", "bucket", "object", "request-id", "requester", "source-ip-address",
+             "reason"},
+        )  # fmt: skip
+        assert event["detail"]["reason"] == "PutObject", event
+        has_keys(event["detail"]["object"], {"key", "size", "etag", "sequencer"})
+        assert event["detail"]["object"]["key"] == key
 
     for reader in (chalice.app, chalicelike.app):
         for event in ({"Records": created}, {"Records": removed}):

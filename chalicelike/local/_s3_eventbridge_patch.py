@@ -1,0 +1,112 @@
+"""Makes the events moto's S3 puts on EventBridge the ones S3 sends, for `on_cw_event` rules.
+
+With EventBridge turned on for a bucket, S3 sends each change to the default bus, where
+a Chalice app's `on_cw_event({"source": ["aws.s3"], ...})` rule picks them up. moto sends
+its own shape (`eTag`, `version-id` null, reason "ObjectCreated", a fixed sequencer) to
+the rules of every bus, and "Object Tags Added" for every copy: creations and removals now
+go as S3 writes them (`_s3_notifications.eventbridge_event`), every event to the default
+bus only, and tags only when an object has some. Applied where moto serves.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from ._s3_changes import S3Change
+from ._s3_notifications import eventbridge_event
+
+__all__ = ["patch_moto_s3_eventbridge"]
+
+_lock = threading.Lock()
+_last_sequence = 0
+
+
+def patch_moto_s3_eventbridge() -> bool:
+    """Patch moto's S3 in this process (idempotent). False, changing nothing, when this
+    moto's code is not the one the patch was written for."""
+    try:
+        from moto.s3 import notifications
+    except ImportError:
+        return False
+    send: Any = getattr(notifications, "_send_event_bridge_message", None)
+    if not callable(send):
+        return False
+    if getattr(send, "_chalicelike", False):
+        return True
+
+    def send_as_s3_does(account_id: str, bucket: Any, event_name: Any, key: Any) -> None:
+        name = str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+        try:
+            event = _event(account_id, bucket, name, key, notifications)
+            if event is not None:
+                _to_default_bus(account_id, bucket.region_name, event)
+        except Exception as error:  # asynchronous on AWS: the S3 call succeeds anyway
+            logging.getLogger("chalicelike.local").warning(
+                "chalicelike local: S3's EventBridge event for %s %r not sent: %r",
+                name,
+                getattr(key, "name", key),
+                error,
+            )
+
+    send_as_s3_does._chalicelike = True  # type: ignore[attr-defined]
+    notifications._send_event_bridge_message = send_as_s3_does
+    return True
+
+
+def _event(
+    account_id: str, bucket: Any, name: str, key: Any, notifications: Any
+) -> dict[str, Any] | None:
+    """The event S3 puts on the bus for one change; None when S3 sends none."""
+    created = name.startswith("ObjectCreated:")
+    versioned = getattr(bucket, "is_versioned", False)
+    change = S3Change(
+        event_name=name,
+        bucket=bucket.name,
+        key=key.name,
+        size=key.size if created else None,
+        etag=key.etag.strip('"') if created else None,
+        version_id=key.version_id if versioned else None,
+        sequencer=_next_sequencer(),
+        source_ip="127.0.0.1",
+        request_id=secrets.token_hex(8).upper(),
+        host_id="",
+        time=datetime.now(timezone.utc),
+    )
+    event: dict[str, Any] = eventbridge_event(
+        change, change.size, change.etag, bucket.region_name, account_id
+    )
+    if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
+        if name == "ObjectTagging:Put" and not _has_tags(account_id, bucket, key):
+            return None  # moto tags every copy, with nothing: S3 says nothing then
+        event["detail-type"] = notifications._detail_type(f"s3:{name}")
+        del event["detail"]["reason"]  # S3 gives a reason for creations and removals only
+    event["time"] = change.time.timestamp()  # moto's targets format it from epoch seconds
+    return event
+
+
+def _has_tags(account_id: str, bucket: Any, key: Any) -> bool:
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[account_id][getattr(bucket, "partition", "aws")]
+    return bool(backend.tagger.list_tags_for_resource(key.arn).get("Tags"))
+
+
+def _to_default_bus(account_id: str, region: str, event: dict[str, Any]) -> None:
+    from moto.events.models import events_backends
+
+    bus = events_backends[account_id][region].event_buses.get("default")
+    for rule in list(bus.rules.values()) if bus is not None else []:
+        rule.send_to_targets(event, transform_input=False)  # type: ignore[arg-type]
+
+
+def _next_sequencer() -> str:
+    # S3's sequencer: hex that grows for one key; ours grows for all (microseconds).
+    global _last_sequence
+    with _lock:
+        _last_sequence = max(_last_sequence + 1, time.time_ns() // 1000)
+        return f"{_last_sequence:018X}"

@@ -1,0 +1,116 @@
+"""moto's S3 → EventBridge, patched, against its own server: a bucket with EventBridge on
+sends S3's events (S3's field names and reasons) to the default bus's rules, and no other."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelike.local._s3_eventbridge_patch import patch_moto_s3_eventbridge
+from tests.local.push_support import moto_server
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+def client(url: str, service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def rule_to_queue(url: str, bus: str, queue: str, bucket: str) -> str:
+    sqs, events = client(url, "sqs"), client(url, "events")
+    queue_url: str = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    if bus != "default":
+        events.create_event_bus(Name=bus)
+    pattern = {"source": ["aws.s3"], "detail": {"bucket": {"name": [bucket]}}}
+    events.put_rule(Name=f"s3-{queue}", EventBusName=bus, EventPattern=json.dumps(pattern))
+    events.put_targets(
+        Rule=f"s3-{queue}",
+        EventBusName=bus,
+        Targets=[{"Id": "q", "Arn": arn["Attributes"]["QueueArn"]}],
+    )
+    return queue_url
+
+
+def received(url: str, queue_url: str) -> list[dict[str, Any]]:
+    sqs = client(url, "sqs")
+    found = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get(
+        "Messages"
+    ):
+        found += [json.loads(message["Body"]) for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return found
+
+
+def test_s3s_eventbridge_events_have_s3s_shape_and_reach_only_the_default_bus(
+    moto_url: str,
+) -> None:
+    assert patch_moto_s3_eventbridge() and patch_moto_s3_eventbridge()  # idempotent
+    default_queue = rule_to_queue(moto_url, "default", "s3-default", "watched")
+    other_queue = rule_to_queue(moto_url, "other-bus", "s3-other", "watched")
+    s3 = client(moto_url, "s3")
+    s3.create_bucket(Bucket="watched")
+    s3.put_bucket_notification_configuration(
+        Bucket="watched", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    put = s3.put_object(Bucket="watched", Key="a b.txt", Body=b"123")
+    s3.copy_object(Bucket="watched", Key="copy.txt", CopySource="watched/a b.txt")
+    s3.delete_object(Bucket="watched", Key="a b.txt")
+
+    events = received(moto_url, default_queue)
+    assert received(moto_url, other_queue) == []  # S3 sends to the default bus alone
+    by_reason = {event["detail"]["reason"]: event for event in events}
+    assert sorted(by_reason) == ["CopyObject", "DeleteObject", "PutObject"]
+    created = by_reason["PutObject"]
+    assert (created["source"], created["detail-type"]) == ("aws.s3", "Object Created")
+    assert created["time"].endswith("Z")
+    assert created["detail"]["object"] == {
+        "key": "a b.txt",  # EventBridge's form: not URL-encoded
+        "size": 3,
+        "etag": put["ETag"].strip('"'),
+        "sequencer": created["detail"]["object"]["sequencer"],
+    }
+    assert by_reason["CopyObject"]["detail"]["object"]["key"] == "copy.txt"
+    removed = by_reason["DeleteObject"]
+    assert removed["detail-type"] == "Object Deleted"
+    assert removed["detail"]["deletion-type"] == "Permanently Deleted"
+    assert set(removed["detail"]["object"]) == {"key", "sequencer"}
+    # (moto sends nothing for a versioned bucket's delete marker, where S3 sends "Object
+    # Deleted" with deletion-type "Delete Marker Created": not made up here.)
+
+
+def test_tags_added_go_to_the_default_bus_and_not_for_an_untagged_copy(moto_url: str) -> None:
+    assert patch_moto_s3_eventbridge()
+    default_queue = rule_to_queue(moto_url, "default", "tags-default", "tagged")
+    other_queue = rule_to_queue(moto_url, "tags-bus", "tags-other", "tagged")
+    s3 = client(moto_url, "s3")
+    s3.create_bucket(Bucket="tagged")
+    s3.put_bucket_notification_configuration(
+        Bucket="tagged", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    s3.put_object(Bucket="tagged", Key="t", Body=b"1")
+    s3.put_object_tagging(
+        Bucket="tagged", Key="t", Tagging={"TagSet": [{"Key": "k", "Value": "v"}]}
+    )
+    events = received(moto_url, default_queue)
+    assert [e["detail-type"] for e in events] == ["Object Created", "Object Tags Added"]
+    assert "reason" not in events[1]["detail"]
+    assert received(moto_url, other_queue) == []
