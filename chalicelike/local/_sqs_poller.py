@@ -243,6 +243,12 @@ class SqsPoller:
         while True:
             try:
                 return await self.context.local_lambda.invoke(self.entry.name, payload)
+            except asyncio.CancelledError:
+                # The server stopped and the function outran the stop's grace: its batch
+                # is visible again now, not hidden for the rest of the visibility timeout.
+                why = "the server stopped while the function ran; it may have run in part"
+                await asyncio.shield(self._return(queue, batch, why))
+                raise
             except Throttled:
                 now = time.monotonic()
                 if throttled_until is None:

@@ -8,6 +8,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
+import signal
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,9 +53,9 @@ def garbage(event):
     body = json.loads(ids and event.to_dict()["Records"][0]["body"])
     note("garbage", ids=ids, kind=body["kind"])
     if body["kind"] == "object":
-        return object()
+        return {"result": object()}
     if body["kind"] == "string":
-        return "done"
+        return {"batchItemFailures": "all of them"}
     if body["kind"] == "bad-id":
         return {"batchItemFailures": [{"itemIdentifier": "no-such-id"}]}
     return None
@@ -69,15 +73,81 @@ def client(endpoint: str, service: str) -> Any:
 
 
 @contextlib.contextmanager
-def external_moto(port: int | None = None) -> Iterator[tuple[ThreadedMotoServer, str]]:
+def external_moto(
+    port: int | None = None, *, reset: bool = True
+) -> Iterator[tuple[ThreadedMotoServer, str]]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    # moto's state is this process's: each test starts from an empty cloud.
+    if reset:
+        requests.post(f"http://127.0.0.1:{port}/moto-api/reset", timeout=5).raise_for_status()
     try:
         yield server, f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+class Outage:
+    """A TCP relay in front of moto that can go away (every connection cut, the port
+    closed) and come back on the same port: an endpoint restarting, its state kept."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port, self.target_port = free_port(), target_port
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._listener: socket.socket | None = None
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        self._spawn(self._accept, listener)
+
+    def down(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+            doomed = list(self._sockets)
+            self._sockets.clear()
+        for sock in [s for s in [listener] if s is not None] + doomed:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        for thread in self._threads:
+            thread.join(5)
+        self._threads = []
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                near, _ = listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(("127.0.0.1", self.target_port))
+            with self._lock:
+                if self._listener is not listener:
+                    near.close()
+                    far.close()
+                    return
+                self._sockets |= {near, far}
+            self._spawn(self._pump, near, far)
+            self._spawn(self._pump, far, near)
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
 
 
 @pytest.fixture
@@ -221,7 +291,7 @@ def test_an_endpoint_that_goes_away_and_comes_back_is_polled_again(project: Path
         _, log_path = cm.__enter__()
     try:
         time.sleep(4)  # the endpoint is gone for a while
-        with external_moto(port) as (_, endpoint):  # moto's state lives in this process
+        with external_moto(port, reset=False) as (_, endpoint):  # state lives in this process
             sqs = client(endpoint, "sqs")
             url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
             sent = sqs.send_message(QueueUrl=url, MessageBody="back")["MessageId"]
@@ -244,3 +314,184 @@ def test_a_queue_name_sqs_refuses_is_said_once_and_the_server_serves(project: Pa
         assert "Traceback" not in text, text
         counters = requests.get(base_url + "/_chalicelike/deliveries", timeout=5).json()
         assert counters == {"sqs bad name!": counters["sqs bad name!"]}
+
+
+KINESIS_APP = """
+
+@app.on_kinesis_record(stream="ticks", batch_size=5, starting_position="TRIM_HORIZON")
+def ticks(event):
+    for record in event:
+        note("ticks", data=record.data.decode())
+"""
+
+
+def test_rapid_saves_during_flow_lose_nothing_for_sqs_kinesis_and_sns(project: Path) -> None:
+    app_py = project / "app.py"
+    app_py.write_text(APP + SNS_APP + KINESIS_APP)
+    with external_moto() as (_, endpoint), served(project, endpoint) as (base_url, log_path):
+        sqs, sns, kinesis = (client(endpoint, name) for name in ("sqs", "sns", "kinesis"))
+        url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+        topic = sns.create_topic(Name="news")["TopicArn"]
+        sent: set[str] = set()
+        for n in range(30):
+            sent.add(sqs.send_message(QueueUrl=url, MessageBody=str(n))["MessageId"])
+            sns.publish(TopicArn=topic, Message=f"news-{n}")
+            kinesis.put_record(StreamName="ticks", Data=f"tick-{n}".encode(), PartitionKey="p")
+            if n % 5 == 0:
+                app_py.write_text(app_py.read_text() + f"\n# save {n}\n")
+            time.sleep(0.05)
+
+        def all_arrived() -> bool:
+            return (
+                {n["id"] for n in notes(project, "jobs")} >= sent
+                and {n["message"] for n in notes(project, "news")}
+                >= {f"news-{n}" for n in range(30)}
+                and {n["data"] for n in notes(project, "ticks")} >= {f"tick-{n}" for n in range(30)}
+            )
+
+        until(all_arrived, 60, log_path.read_text)
+        ticks = [n["data"] for n in notes(project, "ticks")]
+        # Kinesis keeps a shard's order: a reload may deliver again, never out of order.
+        firsts = list(dict.fromkeys(ticks))
+        assert firsts == [f"tick-{n}" for n in range(30)], ticks
+        assert "Traceback" not in log_path.read_text()
+        # The counters say what the handlers saw: each record that ran, counted once.
+        time.sleep(0.5)
+        counters = requests.get(base_url + "/_chalicelike/deliveries", timeout=5).json()
+        for source, name in [("sqs jobs", "jobs"), ("sns news", "news")]:
+            assert counters[source]["succeeded"] == len(notes(project, name)), counters
+        kinesis_ok = sum(c["succeeded"] for s, c in counters.items() if s.startswith("kinesis"))
+        assert kinesis_ok == len(ticks), counters
+
+
+KILLABLE = """
+
+@app.on_sqs_message(queue="victims", batch_size=3)
+def victims(event):
+    note("victim_started", pid=os.getpid(), ids=[r.message_id for r in event])
+    if event.to_dict()["Records"][0]["attributes"]["ApproximateReceiveCount"] == "1":
+        time.sleep(30)
+    for record in event:
+        note("victims", id=record.message_id)
+"""
+
+
+def test_a_worker_killed_mid_batch_leaves_the_batch_to_come_back(project: Path) -> None:
+    (project / "app.py").write_text(APP + KILLABLE)
+    with external_moto() as (_, endpoint):
+        sqs = client(endpoint, "sqs")
+        # Made before the poller's first long poll, which holds the timeout it began with.
+        url = sqs.create_queue(QueueName="victims", Attributes={"VisibilityTimeout": "2"})[
+            "QueueUrl"
+        ]
+        stack = contextlib.ExitStack()
+        base_url, log_path = stack.enter_context(served(project, endpoint))
+        entries = [{"Id": str(n), "MessageBody": str(n)} for n in range(3)]
+        sent = {
+            m["MessageId"]
+            for m in sqs.send_message_batch(QueueUrl=url, Entries=entries)["Successful"]
+        }
+        until(lambda: notes(project, "victim_started"), 15, log_path.read_text)
+        started = notes(project, "victim_started")[0]
+        os.kill(started["pid"], signal.SIGKILL)
+        until(lambda: {n["id"] for n in notes(project, "victims")} >= sent, 20, log_path.read_text)
+        text = log_path.read_text()
+        assert "signal: killed" in text or "killed" in text, text
+        assert "Traceback" not in text, text
+        counters = requests.get(base_url + "/_chalicelike/deliveries", timeout=5).json()
+        assert counters["sqs victims"]["retried"] >= len(started["ids"]), counters
+        assert counters["sqs victims"]["succeeded"] == len(sent), counters
+
+
+@pytest.mark.parametrize(
+    ("kind", "said"),
+    [
+        ("object", "not JSON serializable"),
+        ("string", "batchItemFailures is not a list"),
+        ("bad-id", "'no-such-id', which is not a message of this batch"),
+    ],
+)
+def test_a_handler_answering_garbage_fails_its_batch_with_a_clear_line(
+    project: Path, kind: str, said: str
+) -> None:
+    (project / "app.py").write_text(APP + GARBAGE)
+    with external_moto() as (_, endpoint), served(project, endpoint) as (base_url, log_path):
+        sqs = client(endpoint, "sqs")
+        url = sqs.get_queue_url(QueueName="garbage")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"kind": kind}))
+
+        def delivered() -> Any:
+            found = requests.get(base_url + "/_chalicelike/deliveries", timeout=5).json()
+            return found.get("sqs garbage", {}).get("delivered") and found
+
+        until(delivered, 15, log_path.read_text)
+        text = log_path.read_text()
+        line = next(
+            x for x in text.splitlines() if x.startswith("chalicelike local: sqs garbage ->")
+        )
+        assert said in line, text
+        assert "Traceback" not in text, text
+        counters = delivered()
+        assert counters["sqs garbage"]["retried"] == 1, counters
+        assert counters["sqs garbage"]["succeeded"] == 0, counters
+        assert queue_counts(sqs, url) == (0, 1)  # in flight until its visibility timeout
+
+
+def test_an_endpoint_cut_off_is_said_once_and_delivery_resumes_when_it_is_back(
+    project: Path,
+) -> None:
+    with external_moto() as (_, moto_url):
+        outage = Outage(int(moto_url.rsplit(":", 1)[1]))
+        outage.up()
+        endpoint = f"http://127.0.0.1:{outage.port}"
+        sqs = client(f"http://127.0.0.1:{outage.target_port}", "sqs")
+        try:
+            with served(project, endpoint) as (_, log_path):
+                url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+                time.sleep(1)
+                outage.down()
+                time.sleep(5)
+                first = sqs.send_message(QueueUrl=url, MessageBody="during")["MessageId"]
+                outage.up()
+                second = sqs.send_message(QueueUrl=url, MessageBody="after")["MessageId"]
+                until(
+                    lambda: {first, second} <= {n["id"] for n in notes(project, "jobs")},
+                    20,
+                    log_path.read_text,
+                )
+                text = log_path.read_text()
+                assert text.count("cannot receive") == 1, text
+                assert "receiving again" in text, text
+                assert "Traceback" not in text, text
+        finally:
+            outage.down()
+
+
+SLOW = """
+
+@app.on_sqs_message(queue="slow", batch_size=1)
+def slow(event):
+    note("slow_started", id=event.to_dict()["Records"][0]["messageId"])
+    time.sleep(6)
+    note("slow", id=event.to_dict()["Records"][0]["messageId"])
+"""
+
+
+def test_ctrl_c_during_a_long_invocation_hands_its_message_straight_back(project: Path) -> None:
+    (project / "app.py").write_text(APP + SLOW)
+    config = {"app_name": "chaos", "lambda_functions": {"slow": {"lambda_timeout": 20}}}
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    with external_moto() as (_, endpoint):
+        sqs = client(endpoint, "sqs")
+        url = sqs.create_queue(QueueName="slow")["QueueUrl"]  # visibility timeout 30 s
+        sent = sqs.send_message(QueueUrl=url, MessageBody="long")["MessageId"]
+        with served(project, endpoint) as (_, log_path):
+            until(lambda: notes(project, "slow_started"), 15, log_path.read_text)
+        text = log_path.read_text()
+        assert "Traceback" not in text, text
+        finished = {n["id"] for n in notes(project, "slow")}
+        # Either it ran to its end and was deleted, or it is back in the queue at once:
+        # not hidden for the rest of its visibility timeout by a server that is gone.
+        assert queue_counts(sqs, url) == ((0, 0) if sent in finished else (1, 0)), text
+        if sent not in finished:
+            assert "1 record, returned (the server stopped while the function ran" in text, text
