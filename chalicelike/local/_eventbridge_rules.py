@@ -90,9 +90,9 @@ class _RuleSetup(RelaySetup):
         if "moto.moto_server.werkzeug_app" in sys.modules:
             # moto serves in this process: what its S3 puts on the bus is made S3's shape
             # (an on_cw_event rule for aws.s3 events reads S3's fields).
-            from ._s3_eventbridge_patch import patch_moto_s3_eventbridge
+            from ._s3_moto_patches import patch_moto_s3_events
 
-            patch_moto_s3_eventbridge()
+            patch_moto_s3_events()
 
     def disconnect(self) -> None:
         events = self._ctx.clients.get("events")

@@ -1,11 +1,12 @@
-"""Makes the events moto's S3 puts on EventBridge the ones S3 sends, for `on_cw_event` rules.
+"""Makes the events moto's S3 sends itself the ones S3 sends: its notification records
+(to a user's own queue or topic) and its EventBridge events (for `on_cw_event` rules).
 
-With EventBridge turned on for a bucket, S3 sends each change to the default bus, where
-a Chalice app's `on_cw_event({"source": ["aws.s3"], ...})` rule picks them up. moto sends
-its own shape (`eTag`, `version-id` null, reason "ObjectCreated", a fixed sequencer) to
-the rules of every bus, and "Object Tags Added" for every copy: creations and removals now
-go as S3 writes them (`_s3_notifications.eventbridge_event`), every event to the default
-bus only, and tags only when an object has some. Applied where moto serves.
+moto's records lack userIdentity, requestParameters, responseElements, the owner and the
+sequencer, escape '/' in keys, and give a removal a size; its EventBridge events have their
+own shape (`eTag`, `version-id` null, reason "ObjectCreated", a fixed sequencer), go to the
+rules of every bus, and say "Object Tags Added" for every copy. Both now go as S3 writes
+them (`_s3_notifications`' builders), EventBridge's to the default bus only, tags only when
+an object has some. Applied in the process where moto serves.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._s3_changes import S3Change
-from ._s3_notifications import eventbridge_event
+from ._s3_notifications import eventbridge_event, notification_event
 
-__all__ = ["patch_moto_s3_eventbridge"]
+__all__ = ["patch_moto_s3_events"]
 
 _lock = threading.Lock()
 _last_sequence = 0
 
 
-def patch_moto_s3_eventbridge() -> bool:
+def patch_moto_s3_events() -> bool:
     """Patch moto's S3 in this process (idempotent). False, changing nothing, when this
     moto's code is not the one the patch was written for."""
     try:
@@ -34,13 +35,14 @@ def patch_moto_s3_eventbridge() -> bool:
     except ImportError:
         return False
     send: Any = getattr(notifications, "_send_event_bridge_message", None)
-    if not callable(send):
+    record: Any = getattr(notifications, "_get_s3_event", None)
+    if not callable(send) or not callable(record):
         return False
     if getattr(send, "_chalicelike", False):
         return True
 
     def send_as_s3_does(account_id: str, bucket: Any, event_name: Any, key: Any) -> None:
-        name = str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+        name = _name(event_name)
         try:
             event = _event(account_id, bucket, name, key, notifications)
             if event is not None:
@@ -53,30 +55,47 @@ def patch_moto_s3_eventbridge() -> bool:
                 error,
             )
 
+    def record_as_s3_writes(
+        event_name: Any, bucket: Any, key: Any, notification_id: str
+    ) -> dict[str, Any]:
+        change = _change(bucket, _name(event_name), key)
+        return notification_event(
+            change, change.size, change.etag, bucket.region_name, notification_id
+        )
+
     send_as_s3_does._chalicelike = True  # type: ignore[attr-defined]
     notifications._send_event_bridge_message = send_as_s3_does
+    notifications._get_s3_event = record_as_s3_writes
     return True
 
 
-def _event(
-    account_id: str, bucket: Any, name: str, key: Any, notifications: Any
-) -> dict[str, Any] | None:
-    """The event S3 puts on the bus for one change; None when S3 sends none."""
+def _name(event_name: Any) -> str:
+    """'ObjectCreated:Put' from moto's S3NotificationEvent (or its text)."""
+    return str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+
+
+def _change(bucket: Any, name: str, key: Any) -> S3Change:
     created = name.startswith("ObjectCreated:")
-    versioned = getattr(bucket, "is_versioned", False)
-    change = S3Change(
+    return S3Change(
         event_name=name,
         bucket=bucket.name,
         key=key.name,
         size=key.size if created else None,
         etag=key.etag.strip('"') if created else None,
-        version_id=key.version_id if versioned else None,
+        version_id=key.version_id if getattr(bucket, "is_versioned", False) else None,
         sequencer=_next_sequencer(),
         source_ip="127.0.0.1",
         request_id=secrets.token_hex(8).upper(),
         host_id="",
         time=datetime.now(timezone.utc),
     )
+
+
+def _event(
+    account_id: str, bucket: Any, name: str, key: Any, notifications: Any
+) -> dict[str, Any] | None:
+    """The event S3 puts on the bus for one change; None when S3 sends none."""
+    change = _change(bucket, name, key)
     event: dict[str, Any] = eventbridge_event(
         change, change.size, change.etag, bucket.region_name, account_id
     )

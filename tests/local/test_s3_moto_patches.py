@@ -1,5 +1,6 @@
-"""moto's S3 → EventBridge, patched, against its own server: a bucket with EventBridge on
-sends S3's events (S3's field names and reasons) to the default bus's rules, and no other."""
+"""moto's S3 events, patched, against its own server: a bucket's notifications to a queue
+are S3's records, and with EventBridge on it sends S3's events (S3's field names and
+reasons) to the default bus's rules, and no other."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelike.local._s3_eventbridge_patch import patch_moto_s3_eventbridge
+from chalicelike.local._s3_moto_patches import patch_moto_s3_events
 from tests.local.push_support import moto_server
 
 pytestmark = pytest.mark.slow
@@ -63,7 +64,7 @@ def received(url: str, queue_url: str) -> list[dict[str, Any]]:
 def test_s3s_eventbridge_events_have_s3s_shape_and_reach_only_the_default_bus(
     moto_url: str,
 ) -> None:
-    assert patch_moto_s3_eventbridge() and patch_moto_s3_eventbridge()  # idempotent
+    assert patch_moto_s3_events() and patch_moto_s3_events()  # idempotent
     default_queue = rule_to_queue(moto_url, "default", "s3-default", "watched")
     other_queue = rule_to_queue(moto_url, "other-bus", "s3-other", "watched")
     s3 = client(moto_url, "s3")
@@ -98,7 +99,7 @@ def test_s3s_eventbridge_events_have_s3s_shape_and_reach_only_the_default_bus(
 
 
 def test_tags_added_go_to_the_default_bus_and_not_for_an_untagged_copy(moto_url: str) -> None:
-    assert patch_moto_s3_eventbridge()
+    assert patch_moto_s3_events()
     default_queue = rule_to_queue(moto_url, "default", "tags-default", "tagged")
     other_queue = rule_to_queue(moto_url, "tags-bus", "tags-other", "tagged")
     s3 = client(moto_url, "s3")
@@ -114,3 +115,46 @@ def test_tags_added_go_to_the_default_bus_and_not_for_an_untagged_copy(moto_url:
     assert [e["detail-type"] for e in events] == ["Object Created", "Object Tags Added"]
     assert "reason" not in events[1]["detail"]
     assert received(moto_url, other_queue) == []
+
+
+def test_notifications_to_a_users_own_queue_are_s3s_records(moto_url: str) -> None:
+    assert patch_moto_s3_events()
+    sqs, s3 = client(moto_url, "sqs"), client(moto_url, "s3")
+    queue_url = sqs.create_queue(QueueName="uploads-feed")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    s3.create_bucket(Bucket="notifying")
+    s3.put_bucket_notification_configuration(
+        Bucket="notifying",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "feed",
+                    "QueueArn": arn["Attributes"]["QueueArn"],
+                    "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                }
+            ]
+        },
+    )
+    received(moto_url, queue_url)  # S3's s3:TestEvent on configuration
+    put = s3.put_object(Bucket="notifying", Key="in/a b.csv", Body=b"123")
+    s3.delete_object(Bucket="notifying", Key="in/a b.csv")
+
+    created, removed = (event["Records"][0] for event in received(moto_url, queue_url))
+    for record in (created, removed):
+        assert set(record) == {
+            "eventVersion", "eventSource", "awsRegion", "eventTime", "eventName",
+            "userIdentity", "requestParameters", "responseElements", "s3",
+        }  # fmt: skip
+        assert record["s3"]["configurationId"] == "feed"
+        assert record["s3"]["bucket"]["ownerIdentity"]["principalId"]
+        assert record["s3"]["object"]["key"] == "in/a+b.csv"  # '/' kept, as S3 does
+    assert created["eventName"] == "ObjectCreated:Put"
+    assert created["s3"]["object"] == {
+        "key": "in/a+b.csv",
+        "size": 3,
+        "eTag": put["ETag"].strip('"'),
+        "sequencer": created["s3"]["object"]["sequencer"],
+    }
+    assert removed["eventName"] == "ObjectRemoved:Delete"
+    assert set(removed["s3"]["object"]) == {"key", "sequencer"}  # no size for a removal
+    assert removed["s3"]["object"]["sequencer"] > created["s3"]["object"]["sequencer"]
