@@ -82,8 +82,8 @@ def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str) -> di
         },
         "md5OfBody": message["MD5OfBody"],
     }
-    if "MD5OfMessageAttributes" in message:
-        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    # Lambda's real events carry it always, null for a message without attributes.
+    record["md5OfMessageAttributes"] = message.get("MD5OfMessageAttributes")
     record["eventSource"] = "aws:sqs"
     record["eventSourceARN"] = queue_arn
     record["awsRegion"] = region
