@@ -40,6 +40,9 @@ LIVE_SOURCE_CLASSES: dict[str, tuple[str, str]] = {
 # A source still finishing a batch gets this long when the server stops; then it is
 # cancelled (its records come back: nothing is deleted unprocessed).
 STOP_GRACE_SECONDS = 2.0
+# An external endpoint (--aws-endpoint) not up yet when the server starts: what could not
+# be created is tried again this often, until it is made (the sources wait for it).
+PROVISION_RETRY_SECONDS = 2.0
 
 
 class LocalCloud:
@@ -68,10 +71,14 @@ class LocalCloud:
             clock_speed=clock_speed,
             s3_changes=s3_changes,
         )
-        self.provisioner = Provisioner(endpoint_url, region, log)
+        self.provisioner = Provisioner(endpoint_url, region, self._provision_log)
         self.sources: dict[str, LiveSource] = {}
         self._lock = asyncio.Lock()
         self._endpoint_down = False
+        self._manifest: AppManifest | None = None
+        self._unmade = False  # the last provisioning could not create something
+        self._said: set[str] = set()  # its failures, said once until it succeeds
+        self._retry: asyncio.Task[None] | None = None
 
     async def sync(self, manifest: AppManifest) -> None:
         """Bring the live sources in line with `manifest` (one sync at a time)."""
@@ -84,7 +91,8 @@ class LocalCloud:
                         " did not start; no event source is live"
                     )
                 return
-            await self.context.call(self.provisioner.provision, resources_named(manifest))
+            self._manifest = manifest
+            await self._provision()
             wanted = {
                 source_key(entry): entry
                 for entry in manifest.functions
@@ -106,6 +114,33 @@ class LocalCloud:
                     + (", ".join(f"{e.name} ({e.kind})" for e in wanted.values()) or "none")
                 )
 
+    async def _provision(self) -> None:
+        """Create what the app names; what fails is tried again in the background, as
+        the sources wait for it (an endpoint started after the server, say)."""
+        if self._manifest is None:
+            return
+        self._unmade = False
+        await self.context.call(self.provisioner.provision, resources_named(self._manifest))
+        if not self._unmade:
+            self._said.clear()
+        elif self._retry is None or self._retry.done():
+            self._retry = asyncio.ensure_future(self._provision_again())
+
+    async def _provision_again(self) -> None:
+        while self._unmade:
+            await asyncio.sleep(PROVISION_RETRY_SECONDS)
+            async with self._lock:
+                await self._provision()
+
+    def _provision_log(self, line: str) -> None:
+        """The provisioner's lines (from the cloud's threads); a failure once, not every retry."""
+        if "could not create" in line:
+            self._unmade = True
+            if line in self._said:
+                return
+            self._said.add(line)
+        self.log(line)
+
     def _make(self, entry: FunctionEntry) -> LiveSource:
         module_name, class_name = LIVE_SOURCE_CLASSES[entry.kind]
         module = importlib.import_module(module_name, __package__)
@@ -125,6 +160,10 @@ class LocalCloud:
 
     async def close(self) -> None:
         """The server stops: every source hands back its work, then the counters are logged."""
+        if self._retry is not None:
+            self._retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retry
         with contextlib.suppress(asyncio.CancelledError):
             async with self._lock:
                 sources, self.sources = list(self.sources.values()), {}

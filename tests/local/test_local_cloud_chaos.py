@@ -495,3 +495,38 @@ def test_ctrl_c_during_a_long_invocation_hands_its_message_straight_back(project
         assert queue_counts(sqs, url) == ((0, 0) if sent in finished else (1, 0)), text
         if sent not in finished:
             assert "1 record, returned (the server stopped while the function ran" in text, text
+
+
+def test_an_endpoint_that_starts_after_the_server_gets_its_resources_and_deliveries(
+    project: Path,
+) -> None:
+    (project / "app.py").write_text(APP + SNS_APP)
+    (project / ".chalice" / "config.json").write_text(json.dumps({"app_name": "chaos"}))
+    with external_moto() as (_, moto_url):
+        outage = Outage(int(moto_url.rsplit(":", 1)[1]))  # not up: the endpoint is not there
+        env = {"OUT_DIR": str(project.parent / "out")}
+        endpoint = f"http://127.0.0.1:{outage.port}"
+        try:
+            with local_server(project, "--aws-endpoint", endpoint, env=env) as (_, log_path, _):
+                until(lambda: "could not create queue" in log_path.read_text(), 20)
+                time.sleep(3)
+                outage.up()
+                sqs, sns = client(moto_url, "sqs"), client(moto_url, "sns")
+                until(lambda: "created topic news" in log_path.read_text(), 10, log_path.read_text)
+                until(lambda: "created queue jobs" in log_path.read_text(), 10, log_path.read_text)
+                url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+                sent = sqs.send_message(QueueUrl=url, MessageBody="late")["MessageId"]
+                topic = sns.create_topic(Name="news")["TopicArn"]
+                until(lambda: "delivering to news" in log_path.read_text(), 10, log_path.read_text)
+                sns.publish(TopicArn=topic, Message="late news")
+                until(
+                    lambda: notes(project, "jobs") and notes(project, "news"),
+                    20,
+                    log_path.read_text,
+                )
+                assert notes(project, "jobs") == [{"id": sent}]
+                text = log_path.read_text()
+                assert text.count("could not create queue") == 1, text
+                assert "Traceback" not in text, text
+        finally:
+            outage.down()
