@@ -3,10 +3,11 @@
 
 moto's records lack userIdentity, requestParameters, responseElements, the owner and the
 sequencer, escape '/' in keys, and give a removal a size; its EventBridge events have their
-own shape (`eTag`, `version-id` null, reason "ObjectCreated", a fixed sequencer), go to the
-rules of every bus, and say "Object Tags Added" for every copy. Both now go as S3 writes
-them (`_s3_notifications`' builders), EventBridge's to the default bus only, tags only when
-an object has some. Applied in the process where moto serves.
+own shape (`eTag`, `version-id` null, reason "ObjectCreated", a fixed sequencer) and go to
+the rules of every bus; a multipart upload also sends a Put, and every copy "tags added".
+Both now go as S3 writes them (`_s3_notifications`' builders), EventBridge's to the default
+bus only, one event per upload, tags only when an object has some. Applied in the process
+where moto serves.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def patch_moto_s3_events() -> bool:
         return False
     send: Any = getattr(notifications, "_send_event_bridge_message", None)
     record: Any = getattr(notifications, "_get_s3_event", None)
-    if not callable(send) or not callable(record):
+    notify: Any = getattr(notifications, "send_event", None)
+    if not callable(send) or not callable(record) or not callable(notify):
         return False
     if getattr(send, "_chalicelike", False):
         return True
@@ -45,8 +47,7 @@ def patch_moto_s3_events() -> bool:
         name = _name(event_name)
         try:
             event = _event(account_id, bucket, name, key, notifications)
-            if event is not None:
-                _to_default_bus(account_id, bucket.region_name, event)
+            _to_default_bus(account_id, bucket.region_name, event)
         except Exception as error:  # asynchronous on AWS: the S3 call succeeds anyway
             logging.getLogger("chalicelike.local").warning(
                 "chalicelike local: S3's EventBridge event for %s %r not sent: %r",
@@ -63,8 +64,13 @@ def patch_moto_s3_events() -> bool:
             change, change.size, change.etag, bucket.region_name, notification_id
         )
 
+    def notify_as_s3_does(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        if not _moto_only(account_id, _name(event_name), bucket, key):
+            notify(account_id, event_name, bucket, key)
+
     send_as_s3_does._chalicelike = True  # type: ignore[attr-defined]
     notifications._send_event_bridge_message = send_as_s3_does
+    notifications.send_event = notify_as_s3_does
     notifications._get_s3_event = record_as_s3_writes
     return True
 
@@ -72,6 +78,18 @@ def patch_moto_s3_events() -> bool:
 def _name(event_name: Any) -> str:
     """'ObjectCreated:Put' from moto's S3NotificationEvent (or its text)."""
     return str(getattr(event_name, "value", event_name)).removeprefix("s3:")
+
+
+def _moto_only(account_id: str, name: str, bucket: Any, key: Any) -> bool:
+    """An event moto sends and S3 does not."""
+    if name == "ObjectCreated:Put" and getattr(key, "multipart", None) is not None:
+        return True  # moto's completion stores the object with a Put: S3 sends only its own
+    if name == "ObjectTagging:Put":
+        try:  # moto tags every copy and completion, with nothing: S3 says nothing then
+            return not _has_tags(account_id, bucket, key)
+        except Exception:  # not the moto this was written for: send it, as moto would
+            return False
+    return False
 
 
 def _change(bucket: Any, name: str, key: Any) -> S3Change:
@@ -91,17 +109,13 @@ def _change(bucket: Any, name: str, key: Any) -> S3Change:
     )
 
 
-def _event(
-    account_id: str, bucket: Any, name: str, key: Any, notifications: Any
-) -> dict[str, Any] | None:
-    """The event S3 puts on the bus for one change; None when S3 sends none."""
+def _event(account_id: str, bucket: Any, name: str, key: Any, notifications: Any) -> dict[str, Any]:
+    """The event S3 puts on the bus for one change."""
     change = _change(bucket, name, key)
     event: dict[str, Any] = eventbridge_event(
         change, change.size, change.etag, bucket.region_name, account_id
     )
     if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
-        if name == "ObjectTagging:Put" and not _has_tags(account_id, bucket, key):
-            return None  # moto tags every copy, with nothing: S3 says nothing then
         event["detail-type"] = notifications._detail_type(f"s3:{name}")
         del event["detail"]["reason"]  # S3 gives a reason for creations and removals only
     event["time"] = change.time.timestamp()  # moto's targets format it from epoch seconds

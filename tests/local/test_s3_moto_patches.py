@@ -158,3 +158,41 @@ def test_notifications_to_a_users_own_queue_are_s3s_records(moto_url: str) -> No
     assert removed["eventName"] == "ObjectRemoved:Delete"
     assert set(removed["s3"]["object"]) == {"key", "sequencer"}  # no size for a removal
     assert removed["s3"]["object"]["sequencer"] > created["s3"]["object"]["sequencer"]
+
+
+def test_a_multipart_upload_is_one_event_as_s3_sends(moto_url: str) -> None:
+    assert patch_moto_s3_events()
+    sqs, s3 = client(moto_url, "sqs"), client(moto_url, "s3")
+    bus_queue = rule_to_queue(moto_url, "default", "multipart-bus", "multipart")
+    queue_url = sqs.create_queue(QueueName="multipart-feed")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    s3.create_bucket(Bucket="multipart")
+    s3.put_bucket_notification_configuration(
+        Bucket="multipart",
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": arn["Attributes"]["QueueArn"],
+                    "Events": ["s3:ObjectCreated:*", "s3:ObjectTagging:*"],
+                }
+            ],
+            "EventBridgeConfiguration": {},
+        },
+    )
+    received(moto_url, queue_url)  # S3's s3:TestEvent on configuration
+    upload = s3.create_multipart_upload(Bucket="multipart", Key="big")["UploadId"]
+    part = s3.upload_part(
+        Bucket="multipart", Key="big", UploadId=upload, PartNumber=1, Body=b"a" * 10
+    )
+    s3.complete_multipart_upload(
+        Bucket="multipart",
+        Key="big",
+        UploadId=upload,
+        MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]},
+    )
+    # moto also sent a Put (and an untagged "tags added") from inside the completion.
+    records = [event["Records"][0] for event in received(moto_url, queue_url)]
+    assert [r["eventName"] for r in records] == ["ObjectCreated:CompleteMultipartUpload"]
+    assert records[0]["s3"]["object"]["eTag"].endswith("-1")
+    on_the_bus = received(moto_url, bus_queue)
+    assert [e["detail"]["reason"] for e in on_the_bus] == ["CompleteMultipartUpload"]
