@@ -92,15 +92,23 @@ class AwsEndpoint:
         from werkzeug.serving import make_server
 
         from ._s3_changes import S3Tap
+        from ._s3_moto_patches import patch_moto_s3_events
+        from ._sns_moto_patches import patch_moto_sns
         from ._sqs_moto_patches import patch_moto_sqs
 
-        # moto's SQS loses and repeats messages under concurrent pollers (and slows with a
-        # backlog): the endpoint we serve gets the fix; an --aws-endpoint is its own.
-        if not patch_moto_sqs():
-            logging.getLogger("chalicelike.local").warning(
-                "chalicelike local: this moto's SQS is not the one patched for concurrent"
-                " pollers: messages may be repeated or lost under load"
-            )
+        # The endpoint we serve gets moto's fixes (an --aws-endpoint is its own): SQS that
+        # loses and repeats messages under concurrent pollers and slows with a backlog; S3's
+        # notifications to the user's own queues, topics and buses in S3's shape; SNS's
+        # per-protocol text for our internal queues.
+        for patch, what in (
+            (patch_moto_sqs, "SQS: messages may be repeated or lost under concurrent pollers"),
+            (patch_moto_s3_events, "S3: notifications to your queues keep moto's shape"),
+            (patch_moto_sns, "SNS: on_sns_message gets the 'sqs' text of a JSON message"),
+        ):
+            if not patch():
+                logging.getLogger("chalicelike.local").warning(
+                    "chalicelike local: this moto is not the one patched: %s", what
+                )
         # One line per AWS call would drown the app's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app: Any = DomainDispatcherApplication(create_backend_app)
