@@ -79,6 +79,7 @@ class LocalCloud:
         self._unmade = False  # the last provisioning could not create something
         self._said: set[str] = set()  # its failures, said once until it succeeds
         self._retry: asyncio.Task[None] | None = None
+        self._lost_at = float("-inf")  # when a source last said its resource was gone
 
     async def sync(self, manifest: AppManifest) -> None:
         """Bring the live sources in line with `manifest` (one sync at a time)."""
@@ -145,7 +146,31 @@ class LocalCloud:
         module_name, class_name = LIVE_SOURCE_CLASSES[entry.kind]
         module = importlib.import_module(module_name, __package__)
         source: LiveSource = getattr(module, class_name)(entry, self.context)
+        # A source that finds its queue gone says so (`on_missing`), as SNS's and
+        # EventBridge's relays do through the relay they hold.
+        holders: list[Any] = [source, getattr(source, "relay", None)]
+        for holder in holders:
+            if hasattr(holder, "on_missing"):
+                holder.on_missing = self.resources_lost
         return source
+
+    def resources_lost(self) -> None:
+        """A source found what it polls gone: the endpoint was restarted without its state
+        (LocalStack, a moto server). Everything the app names is made again, soon."""
+        now = asyncio.get_running_loop().time()
+        if self._manifest is None or now < self._lost_at + PROVISION_RETRY_SECONDS:
+            return
+        self._lost_at = now
+        self.log(
+            f"chalicelike local: the AWS endpoint at {self.provisioner.endpoint_url} lost"
+            " what the app's event sources use (restarted?): making it again"
+        )
+        self.provisioner = Provisioner(
+            self.provisioner.endpoint_url, self.context.region, self._provision_log
+        )
+        if self._retry is None or self._retry.done():
+            self._unmade = True
+            self._retry = asyncio.ensure_future(self._provision_again())
 
     async def _stop(self, sources: list[LiveSource]) -> None:
         if not sources:

@@ -119,6 +119,8 @@ class Relay:
         self._connected = False
         self._task: asyncio.Task[None] | None = None
         self._problem = ""  # the last setup or receive problem logged, not repeated
+        # Set by the local cloud: called when our queue is gone from a running endpoint.
+        self.on_missing: Callable[[], None] | None = None
 
     @property
     def in_flight(self) -> int:
@@ -162,8 +164,10 @@ class Relay:
 
     async def _run(self) -> None:
         try:
-            if await self._set_up():
-                await self._poll()
+            # The poll ends early when the queue is gone (an endpoint restarted without
+            # its state): set up again, queue and subscription, and go on.
+            while await self._set_up() and await self._poll():
+                pass
         except Exception as error:  # a bug of ours: say so, and stop delivering
             self._ctx.log(f"chalicelike local: {self.source}: stopped delivering: {error!r}")
 
@@ -210,7 +214,8 @@ class Relay:
 
     # -- receiving ---------------------------------------------------------------------
 
-    async def _poll(self) -> None:
+    async def _poll(self) -> bool:
+        """Receive and dispatch until stopped (False), or until the queue is gone (True)."""
         while not self._stopping:
             if len(self._in_flight) >= MAX_IN_FLIGHT:
                 await self._wait_for_change(LONG_POLL_SECONDS)
@@ -219,17 +224,23 @@ class Relay:
                 messages = await self._ctx.call(self._receive)
             except Exception as error:
                 self._note_problem(f"could not receive from {self.queue_name} ({_reason(error)})")
+                if _queue_missing(error):
+                    if self.on_missing is not None:
+                        self.on_missing()  # the topic or bus is gone too: made again
+                    self._connected = False
+                    return True
                 await self._pause(SETUP_RETRY_SECONDS)
                 continue
             if self._stopping:  # received after stop() began: straight back to the queue
                 returned = [_Message(m["MessageId"], m["ReceiptHandle"]) for m in messages]
                 if returned:  # awaited here: a cancelled stop() may not wait for the poller
                     await self._hand_back(returned, "the source stopped")
-                return
+                return False
             for message in messages:
                 self._dispatch(message)
             if not messages and self._short_polls():
                 await self._wait_for_change(FIFO_POLL_SECONDS)
+        return False
 
     def _short_polls(self) -> bool:
         """FIFO with a group in flight: moto's long poll keeps the groups that were in
@@ -386,6 +397,13 @@ class Relay:
         if problem != self._problem:  # once, not every second
             self._problem = problem
             self._ctx.deliveries.note(self.source, problem)
+
+
+def _queue_missing(error: Exception) -> bool:
+    """SQS's answer for a queue that does not exist (both of its spellings)."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 
 def _malformed(error: Exception) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,6 +75,8 @@ class SqsPoller:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._problem = ""  # the endpoint's last trouble, logged once until it clears
+        # Set by the local cloud: called when the queue is gone from a running endpoint.
+        self.on_missing: Callable[[], None] | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -191,6 +193,8 @@ class SqsPoller:
             messages = await self.context.call(self._receive_blocking, queue, count, wait)
         except Exception as error:
             self._trouble(f"cannot receive: {_describe(error)}")
+            if _queue_missing(error) and self.on_missing is not None:
+                self.on_missing()  # the endpoint restarted empty: the queue is made again
             await self._pause(RETRY_SECONDS)
             return []
         self._trouble_over("receiving again")
@@ -398,6 +402,13 @@ class SqsPoller:
         if self._problem:
             self._problem = ""
             self._note(line)
+
+
+def _queue_missing(error: Exception) -> bool:
+    """SQS's answer for a queue that does not exist (both of its spellings)."""
+    response = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 
 
 def _describe(error: Exception) -> str:

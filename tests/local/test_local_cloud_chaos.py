@@ -530,3 +530,40 @@ def test_an_endpoint_that_starts_after_the_server_gets_its_resources_and_deliver
                 assert "Traceback" not in text, text
         finally:
             outage.down()
+
+
+def test_an_endpoint_restarted_empty_gets_the_apps_resources_again(project: Path) -> None:
+    (project / "app.py").write_text(APP + SNS_APP)
+    (project / ".chalice" / "config.json").write_text(json.dumps({"app_name": "chaos"}))
+    with external_moto() as (_, moto_url):
+        outage = Outage(int(moto_url.rsplit(":", 1)[1]))
+        outage.up()
+        try:
+            with served(project, f"http://127.0.0.1:{outage.port}") as (_, log_path):
+                time.sleep(1)
+                outage.down()  # a restart: the connections cut, the state gone
+                requests.post(moto_url + "/moto-api/reset", timeout=5).raise_for_status()
+                time.sleep(2)
+                outage.up()
+
+                def said(line: str, times: int) -> Any:
+                    return lambda: log_path.read_text().count(line) >= times
+
+                until(said("created queue jobs", 2), 20, log_path.read_text)
+                until(said("delivering to news", 2), 20, log_path.read_text)
+                sqs, sns = client(moto_url, "sqs"), client(moto_url, "sns")
+                url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+                sent = sqs.send_message(QueueUrl=url, MessageBody="again")["MessageId"]
+                topic = sns.create_topic(Name="news")["TopicArn"]
+                sns.publish(TopicArn=topic, Message="again")
+                until(
+                    lambda: notes(project, "jobs") and notes(project, "news"),
+                    20,
+                    log_path.read_text,
+                )
+                assert notes(project, "jobs") == [{"id": sent}]
+                text = log_path.read_text()
+                assert text.count("lost what the app's event sources use") == 1, text
+                assert "Traceback" not in text, text
+        finally:
+            outage.down()
