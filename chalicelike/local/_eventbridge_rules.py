@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
@@ -87,12 +86,6 @@ class _RuleSetup(RelaySetup):
             EventBusName=self.bus,
             Targets=[{"Id": TARGET_ID, "Arn": queue_arn}],
         )
-        if "moto.moto_server.werkzeug_app" in sys.modules:
-            # moto serves in this process: what its S3 puts on the bus is made S3's shape
-            # (an on_cw_event rule for aws.s3 events reads S3's fields).
-            from ._s3_moto_patches import patch_moto_s3_events
-
-            patch_moto_s3_events()
 
     def disconnect(self) -> None:
         events = self._ctx.clients.get("events")

@@ -66,11 +66,6 @@ class S3Notifications:
                     " --aws-endpoint; on_s3_event handlers are not called"
                 )
         else:
-            # The endpoint is ours (its S3 is tapped): what its S3 sends a user's own
-            # queues, topics and EventBridge rules is S3's shape too.
-            from ._s3_moto_patches import patch_moto_s3_events
-
-            patch_moto_s3_events()
             self._unsubscribe = feed.subscribe(self._on_change)
             channel = "EventBridge" if self.via_eventbridge else "notification"
             where = f" under {self.prefix!r}" if self.prefix else ""

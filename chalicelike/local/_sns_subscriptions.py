@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
 from ._live_sources import CloudContext
 from ._relay_queues import Relay, RelaySetup, internal_name
-from ._sns_moto_patches import INTERNAL_QUEUE_PREFIX, patch_moto_sns
+from ._sns_moto_patches import INTERNAL_QUEUE_PREFIX
 
 __all__ = ["SnsSubscription", "lambda_sns_event"]
 
@@ -95,10 +94,6 @@ class _SnsSetup(RelaySetup):
             ReturnSubscriptionArn=True,
         )
         self.subscription_arn = answer["SubscriptionArn"]
-        if "moto.sns.models" in sys.modules:
-            # moto serves in this process (and has loaded SNS by now): a message with one
-            # text per protocol must reach the function with its "lambda" text.
-            patch_moto_sns()
 
     def disconnect(self) -> None:
         if self.subscription_arn is not None:
@@ -155,7 +150,7 @@ def lambda_sns_event(envelope: dict[str, Any], subscription_arn: str) -> dict[st
 
 def _find_topic(sns: Any, name: str) -> str:
     """The ARN of the topic named `name`, whatever account the endpoint uses (moto's
-    123456789012, LocalStack's 000000000000); LookupError until it exists."""
+    default, LocalStack's 000000000000); LookupError until it exists."""
     for page in sns.get_paginator("list_topics").paginate():
         for topic in page.get("Topics", []):
             arn: str = topic["TopicArn"]

@@ -30,6 +30,8 @@ from chalicelike.local._invocation import (
 )
 from chalicelike.local._live_sources import CloudContext
 from chalicelike.local._pool import WorkerPool
+from chalicelike.local._s3_moto_patches import patch_moto_s3_events
+from chalicelike.local._sns_moto_patches import patch_moto_sns
 from tests.local.test_server import free_port
 
 REGION = "us-east-1"
@@ -121,7 +123,9 @@ async def wait_until(check: Callable[[], bool], seconds: float = 10.0) -> None:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """moto on a free port; the test module's fixture holds one for all its tests."""
+    """moto on a free port, patched as the endpoint `chalicelike local` serves is; the test
+    module's fixture holds one for all its tests."""
+    assert patch_moto_sns() and patch_moto_s3_events()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
     server.start()
     host, port = server.get_host_and_port()
