@@ -83,6 +83,9 @@ class StreamMapping:
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._said = ""  # the last waiting line, said once
+        # Set by the local cloud: called when a stream found before is gone (an endpoint
+        # restarted without its state), so that what the app names is made again.
+        self.on_missing: Callable[[], None] | None = None
         self._failures: dict[str, str] = {}  # a shard's last reading failure, said once
         # Set once the first look at the stream is done (LATEST taken, or found missing):
         # the local cloud waits for it before it calls the source live.
@@ -163,6 +166,8 @@ class StreamMapping:
                 await self._scan()
             except Missing as missing:
                 self._say(str(missing))
+                if self._identity is not None and self.on_missing is not None:
+                    self.on_missing()
                 # Made after the poller started, its every record is newer than LATEST.
                 self._listed = True
                 pause = self.tuning.missing_recheck

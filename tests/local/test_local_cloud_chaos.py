@@ -533,7 +533,7 @@ def test_an_endpoint_that_starts_after_the_server_gets_its_resources_and_deliver
 
 
 def test_an_endpoint_restarted_empty_gets_the_apps_resources_again(project: Path) -> None:
-    (project / "app.py").write_text(APP + SNS_APP)
+    (project / "app.py").write_text(APP + SNS_APP + KINESIS_APP)
     (project / ".chalice" / "config.json").write_text(json.dumps({"app_name": "chaos"}))
     with external_moto() as (_, moto_url):
         outage = Outage(int(moto_url.rsplit(":", 1)[1]))
@@ -551,6 +551,7 @@ def test_an_endpoint_restarted_empty_gets_the_apps_resources_again(project: Path
 
                 until(said("created queue jobs", 2), 20, log_path.read_text)
                 until(said("delivering to news", 2), 20, log_path.read_text)
+                until(said("created stream ticks", 2), 20, log_path.read_text)
                 sqs, sns = client(moto_url, "sqs"), client(moto_url, "sns")
                 url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
                 sent = sqs.send_message(QueueUrl=url, MessageBody="again")["MessageId"]
@@ -565,5 +566,42 @@ def test_an_endpoint_restarted_empty_gets_the_apps_resources_again(project: Path
                 text = log_path.read_text()
                 assert text.count("lost what the app's event sources use") == 1, text
                 assert "Traceback" not in text, text
+        finally:
+            outage.down()
+
+
+def test_a_stream_gone_with_a_restarted_endpoint_is_made_again_and_read(project: Path) -> None:
+    bare = APP.split("@app.on_sqs_message")[0]
+    (project / "app.py").write_text(bare + KINESIS_APP)  # no queue to notice the loss first
+    (project / ".chalice" / "config.json").write_text(json.dumps({"app_name": "chaos"}))
+    with external_moto() as (_, moto_url):
+        outage = Outage(int(moto_url.rsplit(":", 1)[1]))
+        outage.up()
+        try:
+            with served(project, f"http://127.0.0.1:{outage.port}") as (_, log_path):
+                until(lambda: "found, 1 shard" in log_path.read_text() or
+                      "polling for ticks" in log_path.read_text(), 10)  # fmt: skip
+                time.sleep(1)
+                outage.down()
+                requests.post(moto_url + "/moto-api/reset", timeout=5).raise_for_status()
+                outage.up()
+                until(
+                    lambda: log_path.read_text().count("created stream ticks") >= 2,
+                    20,
+                    log_path.read_text,
+                )
+                kinesis = client(moto_url, "kinesis")
+                until(
+                    lambda: (
+                        kinesis.describe_stream_summary(StreamName="ticks")[
+                            "StreamDescriptionSummary"
+                        ]["StreamStatus"]
+                        == "ACTIVE"
+                    ),
+                    10,
+                )
+                kinesis.put_record(StreamName="ticks", Data=b"again", PartitionKey="p")
+                until(lambda: notes(project, "ticks"), 20, log_path.read_text)
+                assert "Traceback" not in log_path.read_text()
         finally:
             outage.down()
