@@ -176,10 +176,15 @@ class LocalCloud:
         if not sources:
             return
         stops = [asyncio.ensure_future(source.stop()) for source in sources]
-        _, late = await asyncio.wait(stops, timeout=STOP_GRACE_SECONDS)
-        for stop in late:
-            stop.cancel()
-        for result in await asyncio.gather(*stops, return_exceptions=True):
+        try:
+            await asyncio.wait(stops, timeout=STOP_GRACE_SECONDS)
+        finally:
+            # Past the grace, or this sync cancelled itself (Ctrl-C during a reload): what
+            # is still stopping is cancelled, which hands its work back, and waited for.
+            for stop in stops:
+                stop.cancel()
+            results = await asyncio.shield(asyncio.gather(*stops, return_exceptions=True))
+        for result in results:
             if isinstance(result, Exception):
                 self.log(f"chalicelike local: an event source failed to stop: {result!r}")
 

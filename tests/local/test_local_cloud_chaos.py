@@ -5,6 +5,7 @@ never lost, and the log says what happened in one line, not a traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -605,3 +606,39 @@ def test_a_stream_gone_with_a_restarted_endpoint_is_made_again_and_read(project:
                 assert "Traceback" not in log_path.read_text()
         finally:
             outage.down()
+
+
+class _SlowToStop:
+    """A source whose stop() takes a while, and hands its work back when cancelled."""
+
+    def __init__(self) -> None:
+        self.handed_back = False
+
+    def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.05)  # a ChangeMessageVisibility call
+            self.handed_back = True
+            raise
+
+
+@pytest.mark.anyio
+async def test_a_reload_cancelled_while_it_stops_sources_still_has_them_hand_back() -> None:
+    from chalicelike.local._local_cloud import LocalCloud
+
+    lines: list[str] = []
+    cloud = LocalCloud(None, "http://127.0.0.1:9", "us-east-1", lines.append)  # type: ignore[arg-type]
+    source = _SlowToStop()
+    try:
+        stopping = asyncio.ensure_future(cloud._stop([source]))
+        await asyncio.sleep(0.1)
+        stopping.cancel()  # Ctrl-C during a reload that retires the source
+        with contextlib.suppress(asyncio.CancelledError):
+            await stopping
+        assert source.handed_back
+    finally:
+        cloud.context.executor.shutdown(wait=True)
