@@ -213,6 +213,13 @@ def test_ctrl_c_mid_flow_hands_back_what_is_in_flight_and_a_restart_finishes(
         done = {n["id"] for n in notes(project, "jobs")}
         assert hidden == 0, log_text
         assert len(done) + visible >= len(sent), (len(done), visible, log_text)
+        # The counters printed as it stopped say the same: each handled record succeeded.
+        summary = next(
+            x
+            for x in log_text.splitlines()
+            if x.startswith("chalicelike local: sqs jobs: delivered")
+        )
+        assert f"succeeded {len(notes(project, 'jobs'))}," in summary, log_text
         with served(project, endpoint) as (_, log_path):
             until(lambda: {n["id"] for n in notes(project, "jobs")} >= sent, 40, log_path.read_text)
             until(lambda: queue_counts(sqs, url) == (0, 0), 10, log_path.read_text)
