@@ -43,6 +43,9 @@ STOP_GRACE_SECONDS = 2.0
 # An external endpoint (--aws-endpoint) not up yet when the server starts: what could not
 # be created is tried again this often, until it is made (the sources wait for it).
 PROVISION_RETRY_SECONDS = 2.0
+# A source a reload retires finishes its running invocations (up to Lambda's longest
+# timeout) in the background.
+RETIRE_GRACE_SECONDS = 900.0
 
 
 class LocalCloud:
@@ -79,6 +82,7 @@ class LocalCloud:
         self._unmade = False  # the last provisioning could not create something
         self._said: set[str] = set()  # its failures, said once until it succeeds
         self._retry: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()  # sources a reload retired
         self._lost_at = float("-inf")  # when a source last said its resource was gone
 
     async def sync(self, manifest: AppManifest) -> None:
@@ -100,7 +104,11 @@ class LocalCloud:
                 if entry.kind in LIVE_SOURCE_CLASSES
             }
             gone = [key for key in self.sources if key not in wanted]
-            await self._stop([self.sources.pop(key) for key in gone])
+            retiring = self._retire([self.sources.pop(key) for key in gone])
+            if retiring is not None:
+                # Their first steps (an SNS relay unsubscribing) come before a new
+                # source's: a changed source's subscription is never undone by its old one.
+                await asyncio.wait([retiring], timeout=STOP_GRACE_SECONDS)
             started = []
             for key, entry in wanted.items():
                 if key not in self.sources:
@@ -172,12 +180,23 @@ class LocalCloud:
             self._unmade = True
             self._retry = asyncio.ensure_future(self._provision_again())
 
-    async def _stop(self, sources: list[LiveSource]) -> None:
+    def _retire(self, sources: list[LiveSource]) -> asyncio.Task[None] | None:
+        """Sources a reload removed or changed stop receiving at once, and finish what they
+        run in the background, as Lambda lets a replaced mapping's invocations end (cut
+        short, the batch would run again beside its first run)."""
+        if not sources:
+            return None
+        task = asyncio.ensure_future(self._stop(sources, RETIRE_GRACE_SECONDS))
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+        return task
+
+    async def _stop(self, sources: list[LiveSource], grace: float = STOP_GRACE_SECONDS) -> None:
         if not sources:
             return
         stops = [asyncio.ensure_future(source.stop()) for source in sources]
         try:
-            await asyncio.wait(stops, timeout=STOP_GRACE_SECONDS)
+            await asyncio.wait(stops, timeout=grace)
         finally:
             # Past the grace, or this sync cancelled itself (Ctrl-C during a reload): what
             # is still stopping is cancelled, which hands its work back, and waited for.
@@ -197,7 +216,13 @@ class LocalCloud:
         with contextlib.suppress(asyncio.CancelledError):
             async with self._lock:
                 sources, self.sources = list(self.sources.values()), {}
+                retiring = list(self._retiring)
                 await self._stop(sources)
+                if retiring:  # the server's grace is theirs too; then they hand back
+                    await asyncio.wait(retiring, timeout=STOP_GRACE_SECONDS)
+                    for task in retiring:
+                        task.cancel()
+                    await asyncio.gather(*retiring, return_exceptions=True)
         await self.context.event_queue.close()
         for line in self.deliveries.summary():
             self.log(line)

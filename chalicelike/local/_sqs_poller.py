@@ -250,7 +250,7 @@ class SqsPoller:
             except asyncio.CancelledError:
                 # The server stopped and the function outran the stop's grace: its batch
                 # is visible again now, not hidden for the rest of the visibility timeout.
-                why = "the server stopped while the function ran; it may have run in part"
+                why = "stopped while the function ran; it may have run in part"
                 await asyncio.shield(self._return(queue, batch, why))
                 raise
             except Throttled:

@@ -502,7 +502,7 @@ def test_ctrl_c_during_a_long_invocation_hands_its_message_straight_back(project
         # not hidden for the rest of its visibility timeout by a server that is gone.
         assert queue_counts(sqs, url) == ((0, 0) if sent in finished else (1, 0)), text
         if sent not in finished:
-            assert "1 record, returned (the server stopped while the function ran" in text, text
+            assert "1 record, returned (stopped while the function ran" in text, text
 
 
 def test_an_endpoint_that_starts_after_the_server_gets_its_resources_and_deliveries(
@@ -649,3 +649,25 @@ async def test_a_reload_cancelled_while_it_stops_sources_still_has_them_hand_bac
         assert source.handed_back
     finally:
         cloud.context.executor.shutdown(wait=True)
+
+
+def test_a_save_that_changes_a_source_lets_its_running_batch_finish_once(project: Path) -> None:
+    app_py = project / "app.py"
+    app_py.write_text(APP + SLOW.replace("time.sleep(6)", "time.sleep(4)"))
+    config = {"app_name": "chaos", "lambda_functions": {"slow": {"lambda_timeout": 20}}}
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    with external_moto() as (_, endpoint):
+        sqs = client(endpoint, "sqs")
+        url = sqs.create_queue(QueueName="slow")["QueueUrl"]
+        with served(project, endpoint) as (_, log_path):
+            sqs.send_message(QueueUrl=url, MessageBody="long")
+            until(lambda: notes(project, "slow_started"), 15, log_path.read_text)
+            # A new mapping (its batch size changed) replaces the old one mid-invocation.
+            app_py.write_text(app_py.read_text().replace('queue="slow", batch_size=1',
+                                                         'queue="slow", batch_size=2'))  # fmt: skip
+            until(lambda: notes(project, "slow"), 15, log_path.read_text)
+            until(lambda: queue_counts(sqs, url) == (0, 0), 10, log_path.read_text)
+            time.sleep(2)
+            text = log_path.read_text()
+            assert len(notes(project, "slow_started")) == 1, text  # run once, not twice
+            assert "Traceback" not in text, text
