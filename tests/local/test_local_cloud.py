@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -331,12 +332,18 @@ def test_a_dynamodb_tables_stream_reaches_its_handler(project: Path) -> None:
 
 
 def test_the_sample_apps_s3_sqs_and_schedule_handlers_run_live(tmp_path: Path) -> None:
-    sample = Path(__file__).resolve().parents[2] / "sample_app"
+    # A copy: the server's log goes beside the project, and nothing may land in the repository.
+    sample = tmp_path / "sample_app"
+    shutil.copytree(
+        Path(__file__).resolve().parents[2] / "sample_app",
+        sample,
+        ignore=shutil.ignore_patterns("__pycache__", "tests"),
+    )
     aws_port = free_port()
     endpoint = f"http://127.0.0.1:{aws_port}"
     env = {"CHALICELIKE_LOCAL_CLOCK_SPEED": "3600"}  # the hourly report every second
     with local_server(sample, "--aws-port", str(aws_port), env=env) as (_, log_path, _):
-        cloud = Cloud("", endpoint, log_path, tmp_path)
+        cloud = Cloud("", endpoint, log_path, tmp_path / "out")
         deadline = time.monotonic() + 20
         while SOURCES_LIVE not in log_path.read_text():
             assert time.monotonic() < deadline, log_path.read_text()
