@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,10 @@ async def cloud(moto_url: str) -> AsyncIterator[CloudFactory]:
 
 async def started(ctx: CloudContext, function: str, setup: RelaySetup | None = None) -> Relay:
     relay = Relay(
-        ctx, setup or PlainSetup(), function=function, source="test q", queue_name="relay-q"
-    )
+        # A queue of its own: moto's server is the module's, shared by its tests.
+        ctx, setup or PlainSetup(), function=function, source="test q",
+        queue_name=f"relay-q-{uuid.uuid4().hex[:8]}",
+    )  # fmt: skip
     relay.start()
     await wait_until(lambda: relay._connected)
     return relay
@@ -106,7 +109,7 @@ async def test_it_connects_delivers_and_disconnects(cloud: CloudFactory) -> None
     ctx = cloud(lambda_).context
     setup = PlainSetup()
     relay = await started(ctx, "echo", setup)
-    assert setup.connected == ["arn:aws:sqs:us-east-1:123456789012:relay-q"]
+    assert setup.connected == [f"arn:aws:sqs:us-east-1:123456789012:{relay.queue_name}"]
     policy = ctx.clients.get("sqs").get_queue_attributes(
         QueueUrl=relay.queue_url, AttributeNames=["Policy"]
     )["Attributes"]["Policy"]
@@ -134,6 +137,30 @@ async def test_what_cannot_be_delivered_is_dropped_and_said(cloud: CloudFactory)
     assert [call.event for call in lambda_.calls] == [{"ok": 1}]
     assert ctx.deliveries.counters("test q").discarded == 1
     assert any("not deliverable: not a JSON object" in line for line in made.lines)
+
+
+class BuggySetup(PlainSetup):
+    def convert(self, body: str) -> bytes | None:
+        if body == "odd":
+            return {}["Message"]  # a converter's KeyError
+        return super().convert(body)
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_a_message_its_converter_trips_on_is_dropped_and_the_relay_goes_on(
+    cloud: CloudFactory,
+) -> None:
+    lambda_ = RecordingLambda(handlers={"echo": lambda event: event})
+    made = cloud(lambda_)
+    ctx = made.context
+    relay = await started(ctx, "echo", BuggySetup())
+    send(ctx, relay, "odd")
+    await wait_until(lambda: ctx.deliveries.counters("test q").discarded == 1)
+    send(ctx, relay, '{"ok": 2}')
+    await wait_until(lambda: len(lambda_.succeeded()) == 1)
+    await relay.stop()
+    assert any("the message is malformed (KeyError: 'Message')" in line for line in made.lines)
 
 
 @pytest.mark.anyio
