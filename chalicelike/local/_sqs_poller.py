@@ -75,6 +75,9 @@ class SqsPoller:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._problem = ""  # the endpoint's last trouble, logged once until it clears
+        # Set once polling (or once the queue is said missing): the local cloud waits for
+        # it, so that "live" in the log comes after the poller found its queue.
+        self.ready = asyncio.Event()
         # Set by the local cloud: called when the queue is gone from a running endpoint.
         self.on_missing: Callable[[], None] | None = None
 
@@ -97,7 +100,10 @@ class SqsPoller:
     # -- the mapping's life ----------------------------------------------------------------
 
     async def _run(self) -> None:
-        queue = await self._resolve()
+        try:
+            queue = await self._resolve()
+        finally:
+            self.ready.set()
         if queue is None:
             return
         concurrency = self._concurrency()
@@ -143,6 +149,7 @@ class SqsPoller:
             except Exception as error:
                 if time.monotonic() - started >= QUIET_SECONDS:
                     self._trouble(f"waiting for the queue: {_describe(error)}")
+                    self.ready.set()  # said: "live" need not wait for it any longer
             await self._pause(0.2 if time.monotonic() - started < QUIET_SECONDS else 2.0)
         return None
 

@@ -316,9 +316,11 @@ def test_an_endpoint_that_goes_away_and_comes_back_is_polled_again(project: Path
 def test_a_queue_name_sqs_refuses_is_said_once_and_the_server_serves(project: Path) -> None:
     (project / "app.py").write_text(APP.replace('queue="jobs"', 'queue="bad name!"'))
     with external_moto() as (_, endpoint), served(project, endpoint) as (base_url, log_path):
-        time.sleep(12)
+        until(lambda: "sqs bad name!: waiting for the queue" in log_path.read_text(), 15)
         text = log_path.read_text()
-        assert "bad name!" in text, text
+        assert "could not create queue 'bad name!' (for jobs)" in text, text
+        assert "Can only include alphanumeric characters" in text, text
+        assert "sqs bad name!: waiting for the queue" in text, text
         assert "Traceback" not in text, text
         counters = requests.get(base_url + "/_chalicelike/deliveries", timeout=5).json()
         assert counters == {"sqs bad name!": counters["sqs bad name!"]}
@@ -456,8 +458,7 @@ def test_an_endpoint_cut_off_is_said_once_and_delivery_resumes_when_it_is_back(
         try:
             with served(project, endpoint) as (_, log_path):
                 url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
-                time.sleep(1)
-                outage.down()
+                outage.down()  # at once: "live" came once the pollers were polling
                 time.sleep(5)
                 first = sqs.send_message(QueueUrl=url, MessageBody="during")["MessageId"]
                 outage.up()
