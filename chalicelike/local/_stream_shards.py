@@ -26,6 +26,7 @@ __all__ = [
     "FunctionGone",
     "Position",
     "Read",
+    "ReaderSettings",
     "ShardApi",
     "ShardReader",
     "ShardState",
