@@ -122,3 +122,13 @@ async def open_pool() -> AsyncIterator[PoolFactory]:
     yield make
     for pool in pools:
         await pool.close()
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server on a free port for the module's tests, patched as the endpoint
+    `chalicelike local` serves is."""
+    from tests.local.push_support import moto_server
+
+    with moto_server() as url:
+        yield url

@@ -135,6 +135,19 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
+def client(url: str, service: str) -> Any:
+    """A boto3 client for the moto at `url`, with dummy credentials."""
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
 @dataclass
 class Cloud:
     context: CloudContext

@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ from tests.local.push_support import (
     CloudFactory,
     RecordingLambda,
     clouds,
-    moto_server,
     pooled,
     push_specs,
     wait_until,
@@ -64,12 +63,6 @@ def test_a_message_is_held_through_every_attempt_lambda_makes() -> None:
     assert hold_seconds(60) == 3 * 60 + 180 + 30
     assert hold_seconds(900) == 2910
     assert hold_seconds(10**6) == 43200  # SQS's longest
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 @pytest.fixture

@@ -5,32 +5,14 @@ reasons) to the default bus's rules, and no other."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelike.local._s3_moto_patches import patch_moto_s3_events
-from tests.local.push_support import moto_server
+from tests.local.push_support import client
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def rule_to_queue(url: str, bus: str, queue: str, bucket: str) -> str:

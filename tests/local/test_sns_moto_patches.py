@@ -4,32 +4,14 @@ our internal queues the text SNS gives a Lambda subscriber, and every other queu
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelike.local._sns_moto_patches import INTERNAL_QUEUE_PREFIX, patch_moto_sns
-from tests.local.push_support import moto_server
+from tests.local.push_support import client
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-def client(url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 def delivered(sqs: Any, url: str) -> str:

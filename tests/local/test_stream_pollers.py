@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from chalicelike._tooling._manifest import FunctionEntry
 from chalicelike.local._aws_clients import AwsClients
@@ -29,7 +28,6 @@ from chalicelike.local._live_sources import CloudContext
 from chalicelike.local._stream_mapping import ShardInfo
 from chalicelike.local._stream_pollers import DynamoDbStreamPoller, KinesisPoller, Tuning
 from chalicelike.local._stream_shards import Position, Read
-from tests.local.test_server import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -38,17 +36,6 @@ ACCOUNT = "123456789012"  # moto's
 FAST = Tuning(idle_poll=0.05, retry_backoff=(0.05, 0.1), throttle_backoff=(0.05, 0.1),
               rescan=0.3, missing_recheck=0.2, stop_grace=5.0)  # fmt: skip
 Answer = Callable[[list[dict[str, Any]], int], "InvocationResult | Exception"]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
