@@ -152,7 +152,8 @@ def test_the_endpoint_serves_the_apps_resources_and_its_handlers_reach_it(
         wait_for(lambda: provisioned(endpoint), 20)
         buckets = {b["Name"] for b in client("s3", endpoint).list_buckets()["Buckets"]}
         assert buckets == {"uploads-bucket"}
-        assert queue_names(endpoint) == {"jobs", "ordered.fifo"}
+        apps = {name for name in queue_names(endpoint) if not name.startswith("chalicelike-")}
+        assert apps == {"jobs", "ordered.fifo"}  # and the live sources' internal queues
         fifo_url = client("sqs", endpoint).get_queue_url(QueueName="ordered.fifo")["QueueUrl"]
         attributes = client("sqs", endpoint).get_queue_attributes(
             QueueUrl=fifo_url, AttributeNames=["FifoQueue"]
@@ -234,7 +235,9 @@ def test_aws_endpoint_provisions_an_endpoint_that_already_runs(
 ) -> None:
     with local_server(project, "--aws-endpoint", running_moto) as (base_url, _, _):
         wait_for(lambda: provisioned(running_moto), 20)
-        assert queue_names(running_moto) == {"jobs", "ordered.fifo"}
+        # Beside the app's queues, the live SNS and EventBridge sources' internal ones
+        # (chalicelike-...) come and go on their own time; moto's state is the process's.
+        assert {"jobs", "ordered.fifo"} <= queue_names(running_moto)
         assert invoke(base_url, "roundtrip", {"key": "k"}) == "stored"
         assert invoke(base_url, "environment", {})["AWS_ENDPOINT_URL"] == running_moto
 
