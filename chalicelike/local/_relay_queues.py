@@ -35,6 +35,7 @@ SETUP_RETRY_SECONDS = 1.0  # a topic or bus not there yet (provisioning runs in 
 # stop() lets running attempts finish: the function's timeout, and this much more.
 STOP_GRACE_SECONDS = 2.0
 FIFO_POLL_SECONDS = 0.1  # how often a FIFO relay looks while a group is in flight
+GONE_DELAY = 2  # seconds a gone function's message waits before it can be received again
 # SQS's longest visibility timeout (12 hours).
 MAX_HOLD_SECONDS = 43200
 
@@ -320,7 +321,10 @@ class Relay:
         """After each attempt of one message's invocation (called by the EventQueue)."""
         if entry.abandoned:
             return  # back in the queue already: its next receive delivers it
-        self._ctx.deliveries.record(self.source, self.function, 1, outcome, detail=detail)
+        gone = self._ctx.local_lambda.find(self.function) is None
+        kept = outcome is Outcome.DISCARDED and (self._stopping or gone)
+        if not kept:  # a kept one is counted once, as returned, by _hand_back
+            self._ctx.deliveries.record(self.source, self.function, 1, outcome, detail=detail)
         self._changed.set()
         if outcome is Outcome.RETRIED:
             entry.between_attempts = True
@@ -330,10 +334,13 @@ class Relay:
             self._next_of_group(entry)
         if outcome is Outcome.SUCCEEDED:
             self._chore(self._delete(entry))
-        elif self._stopping or self._ctx.local_lambda.find(self.function) is None:
+        elif kept:
             # Dropped while stopping (the EventQueue may be closing: the function did not
             # refuse it), or the app was reloaded without the function: it stays queued.
-            self._chore(self._hand_back([entry], "not run to its end: kept for the next start"))
+            # A gone function's message waits a moment, or this relay (which the local
+            # cloud is about to stop) would receive it again at once, and again.
+            why = "not run to its end: kept for the next start"
+            self._chore(self._hand_back([entry], why, delay=0 if self._stopping else GONE_DELAY))
         else:
             self._chore(self._delete(entry))  # Lambda's retries ran out: AWS drops it too
 
@@ -354,13 +361,14 @@ class Relay:
         await self._blocking("could not delete a delivered message", call,
                              ReceiptHandle=entry.receipt)  # fmt: skip
 
-    async def _hand_back(self, entries: list[_Message], why: str) -> None:
-        """Make messages visible again at once (SQS's ChangeMessageVisibility to 0)."""
+    async def _hand_back(self, entries: list[_Message], why: str, delay: int = 0) -> None:
+        """Make messages visible again at once (SQS's ChangeMessageVisibility to 0), or
+        after `delay` seconds."""
         sqs = self._ctx.clients.get("sqs")
         for start in range(0, len(entries), 10):  # SQS's batch limit
             batch = entries[start : start + 10]
             changes = [
-                {"Id": str(i), "ReceiptHandle": m.receipt, "VisibilityTimeout": 0}
+                {"Id": str(i), "ReceiptHandle": m.receipt, "VisibilityTimeout": delay}
                 for i, m in enumerate(batch)
             ]
             call = functools.partial(sqs.change_message_visibility_batch, QueueUrl=self.queue_url)

@@ -101,8 +101,10 @@ class Cloud:
         self.dynamodb = self.clients.get("dynamodb")
 
     def put(self, stream: str, *items: str, key: str = "k") -> None:
-        for item in items:
-            self.kinesis.put_record(StreamName=stream, Data=item.encode(), PartitionKey=key)
+        """One PutRecords: the records arrive together, so a poll never splits them by
+        chance (a test's batches are then the same on a busy machine)."""
+        records = [{"Data": item.encode(), "PartitionKey": key} for item in items]
+        self.kinesis.put_records(StreamName=stream, Records=records)
 
     def table(self, name: str) -> str:
         answer = self.dynamodb.create_table(
