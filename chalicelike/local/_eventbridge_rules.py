@@ -7,13 +7,12 @@ event that lands is handed to the function as EventBridge sends it, asynchronous
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
 from ._live_sources import CloudContext
-from ._relay_queues import Relay, RelaySetup, internal_name
+from ._relay_queues import Relay, RelayedSource, RelaySetup, internal_name
 
 __all__ = ["EventBridgeRule", "eventbridge_event"]
 
@@ -27,8 +26,10 @@ ENVELOPE_KEYS = ("version", "id", "detail-type", "source", "account", "time", "r
                  "resources", "detail")  # fmt: skip
 
 
-class EventBridgeRule:
-    """The EventBridge rule of one function; a LiveSource."""
+class EventBridgeRule(RelayedSource):
+    """The EventBridge rule of one function; a LiveSource. Stopping deletes the rule (a
+    removed handler or a changed pattern must match nothing more); the internal queue
+    stays, with anything not yet delivered."""
 
     def __init__(self, entry: FunctionEntry, context: CloudContext) -> None:
         bus = entry.settings.get("bus") or "default"
@@ -45,19 +46,6 @@ class EventBridgeRule:
             source=f"eventbridge {bus_name}/{self.rule_name}",
             queue_name=internal_name(QUEUE_PREFIX, resource, QUEUE_NAME_LIMIT),
         )
-
-    @property
-    def ready(self) -> asyncio.Event:
-        """Set once connected (the local cloud logs "live" after it)."""
-        return self.relay.ready
-
-    def start(self) -> None:
-        self.relay.start()
-
-    async def stop(self) -> None:
-        """Deletes the rule (a removed handler or a changed pattern must match nothing
-        more); the internal queue stays, with anything not yet delivered."""
-        await self.relay.stop()
 
 
 class _RuleSetup(RelaySetup):

@@ -26,7 +26,7 @@ from ._event_queue import RETRY_DELAYS
 from ._invocation import DEFAULT_TIMEOUT_SECONDS
 from ._live_sources import CloudContext
 
-__all__ = ["Relay", "RelaySetup", "hold_seconds", "internal_name"]
+__all__ = ["Relay", "RelaySetup", "RelayedSource", "hold_seconds", "internal_name"]
 
 # Received and not yet done: past this many the relay stops receiving until some finish
 # (Lambda's async queue takes everything; ours must not hold the whole queue in memory).
@@ -425,3 +425,21 @@ def _reason(error: Exception) -> str:
     if isinstance(response, dict) and "Error" in response:
         return f"{response['Error'].get('Code')}: {response['Error'].get('Message')}"
     return str(error) or type(error).__name__
+
+
+class RelayedSource:
+    """A LiveSource whose messages come through a `Relay` (SNS, EventBridge): connecting,
+    starting and stopping are the relay's."""
+
+    relay: Relay
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once connected (the local cloud logs "live" after it)."""
+        return self.relay.ready
+
+    def start(self) -> None:
+        self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()

@@ -7,13 +7,12 @@ becomes Lambda's SNS event, one record per asynchronous invoke, as SNS invokes L
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from .._tooling._manifest import FunctionEntry
 from ._live_sources import CloudContext
-from ._relay_queues import Relay, RelaySetup, internal_name
+from ._relay_queues import Relay, RelayedSource, RelaySetup, internal_name
 from ._sns_moto_patches import INTERNAL_QUEUE_PREFIX
 
 __all__ = ["SnsSubscription", "lambda_sns_event"]
@@ -22,8 +21,10 @@ QUEUE_PREFIX = INTERNAL_QUEUE_PREFIX
 QUEUE_NAME_LIMIT = 80  # SQS's, '.fifo' included
 
 
-class SnsSubscription:
-    """The SNS subscription of one function; a LiveSource."""
+class SnsSubscription(RelayedSource):
+    """The SNS subscription of one function; a LiveSource. Stopping unsubscribes (a
+    removed handler or a changed topic must get nothing more); the internal queue stays,
+    with anything not yet delivered."""
 
     def __init__(self, entry: FunctionEntry, context: CloudContext) -> None:
         topic = entry.settings["topic"]
@@ -59,19 +60,6 @@ class SnsSubscription:
     @property
     def subscription_arn(self) -> str | None:
         return self._setup.subscription_arn
-
-    @property
-    def ready(self) -> asyncio.Event:
-        """Set once subscribed (the local cloud logs "live" after it)."""
-        return self.relay.ready
-
-    def start(self) -> None:
-        self.relay.start()
-
-    async def stop(self) -> None:
-        """Unsubscribes (a removed handler or a changed topic must get nothing more);
-        the internal queue stays, with anything not yet delivered."""
-        await self.relay.stop()
 
 
 class _SnsSetup(RelaySetup):
