@@ -109,6 +109,7 @@ class AwsEndpoint:
                 logging.getLogger("chalicelike.local").warning(
                     "chalicelike local: this moto is not the one patched: %s", what
                 )
+        _cache_moto_module_list()
         # One line per AWS call would drown the app's own log.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         app: Any = DomainDispatcherApplication(create_backend_app)
@@ -116,17 +117,12 @@ class AwsEndpoint:
             app = S3Tap(app, self.on_s3_change)
         assert self._socket is not None  # start() made it
 
-        class KeepAliveHandler(MotoRequestHandler):
-            # HTTP/1.0 (werkzeug's default) closes each connection: every AWS call would
-            # then cost a new connection and a new thread here. boto3 keeps connections.
-            protocol_version = "HTTP/1.1"
-
         return make_server(
             LOOPBACK,
             self.port,
             LocalOnly(app),
             threaded=True,
-            request_handler=KeepAliveHandler,  # moto's keeps S3 metadata names' underscores
+            request_handler=MotoRequestHandler,  # keeps S3 metadata names with underscores
             fd=self._socket.fileno(),
         )
 
@@ -270,3 +266,21 @@ def use_aws_endpoint(url: str, region: str = DEFAULT_REGION) -> None:
     os.environ["AWS_ENDPOINT_URL"] = url
     os.environ["AWS_REGION"] = region
     os.environ["AWS_DEFAULT_REGION"] = region
+
+
+def _cache_moto_module_list() -> None:
+    """moto's dispatcher lists its package's folders (a listdir and ~150 stats) on every
+    request, inside the lock all requests share: most of the endpoint's time under SQS
+    pollers. The folders do not change while it runs: they are listed once."""
+    from moto import backends
+
+    listing = backends.list_of_moto_modules
+    if getattr(listing, "_chalicelike", False):
+        return
+    modules = tuple(listing())
+
+    def list_of_moto_modules() -> tuple[str, ...]:
+        return modules
+
+    list_of_moto_modules._chalicelike = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules

@@ -431,3 +431,15 @@ def test_an_endpoint_that_cannot_start_says_why_and_stops_listening(
         assert not listening(aws.port)
     finally:
         aws.stop()
+
+
+@pytest.mark.slow
+def test_moto_lists_its_services_once_not_on_every_request(endpoint: AwsEndpoint) -> None:
+    from moto import backends
+
+    listed = backends.list_of_moto_modules()
+    assert isinstance(listed, tuple)  # moto's own lists its folders again on each call
+    assert {"s3", "sqs", "sns", "events", "kinesis", "dynamodb"} <= set(listed)
+    assert backends.list_of_moto_modules() is listed
+    sqs = client("sqs", endpoint.url)  # and requests are still routed by it
+    assert sqs.create_queue(QueueName="routed")["QueueUrl"].endswith("/routed")
