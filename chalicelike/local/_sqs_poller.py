@@ -75,6 +75,7 @@ class SqsPoller:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._problem = ""  # the endpoint's last trouble, logged once until it clears
+        self._recovered_at = 0.0  # when a receive last succeeded after trouble (monotonic)
         # Set once polling (or once the queue is said missing): the local cloud waits for
         # it, so that "live" in the log comes after the poller found its queue.
         self.ready = asyncio.Event()
@@ -196,9 +197,15 @@ class SqsPoller:
         return batch
 
     async def _receive(self, queue: _Queue, count: int, wait: int) -> list[QueueMessage]:
+        asked = time.monotonic()
         try:
             messages = await self.context.call(self._receive_blocking, queue, count, wait)
         except Exception as error:
+            if asked < self._recovered_at:
+                # Sent before another batch's receive found the endpoint back: old news,
+                # not a new outage (five batches poll at once: one line, not five).
+                await self._pause(RETRY_SECONDS)
+                return []
             self._trouble(f"cannot receive: {_describe(error)}")
             if _queue_missing(error) and self.on_missing is not None:
                 self.on_missing()  # the endpoint restarted empty: the queue is made again
@@ -408,6 +415,7 @@ class SqsPoller:
     def _trouble_over(self, line: str) -> None:
         if self._problem:
             self._problem = ""
+            self._recovered_at = time.monotonic()
             self._note(line)
 
 

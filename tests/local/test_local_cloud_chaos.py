@@ -304,10 +304,12 @@ def test_an_endpoint_that_goes_away_and_comes_back_is_polled_again(project: Path
             url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
             sent = sqs.send_message(QueueUrl=url, MessageBody="back")["MessageId"]
             until(lambda: sent in {n["id"] for n in notes(project, "jobs")}, 20, log_path.read_text)
-            # Connections kept alive outlive moto's stop(): whether a poll failed meanwhile
-            # varies; what must not is a traceback, or a line per failed poll.
+            # Whether a poll failed meanwhile varies (connections kept alive outlive moto's
+            # stop(), and a restarting moto may refuse one more): what must not happen is a
+            # traceback, or a line per failed poll of the five batches polling.
             text = log_path.read_text()
-            assert text.count("cannot receive") <= 1, text
+            assert text.count("cannot receive") <= 2, text
+            assert text.count("cannot receive") == text.count("receiving again"), text
             assert "Traceback" not in text, text
     finally:
         cm.__exit__(None, None, None)
