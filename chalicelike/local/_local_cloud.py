@@ -74,7 +74,7 @@ class LocalCloud:
             clock_speed=clock_speed,
             s3_changes=s3_changes,
         )
-        self.provisioner = Provisioner(endpoint_url, region, self._provision_log)
+        self.provisioner = Provisioner(self.context.clients, self._provision_log)
         self.sources: dict[str, LiveSource] = {}
         self._lock = asyncio.Lock()
         self._endpoint_down = False
@@ -92,8 +92,9 @@ class LocalCloud:
                 if not self._endpoint_down:
                     self._endpoint_down = True
                     self.log(
-                        f"chalicelike local: the AWS endpoint at {self.provisioner.endpoint_url}"
-                        " did not start; no event source is live"
+                        "chalicelike local: the AWS endpoint at"
+                        f" {self.context.clients.endpoint_url} did not start;"
+                        " no event source is live"
                     )
                 return
             self._manifest = manifest
@@ -170,12 +171,10 @@ class LocalCloud:
             return
         self._lost_at = now
         self.log(
-            f"chalicelike local: the AWS endpoint at {self.provisioner.endpoint_url} lost"
+            f"chalicelike local: the AWS endpoint at {self.context.clients.endpoint_url} lost"
             " what the app's event sources use (restarted?): making it again"
         )
-        self.provisioner = Provisioner(
-            self.provisioner.endpoint_url, self.context.region, self._provision_log
-        )
+        self.provisioner.forget()
         if self._retry is None or self._retry.done():
             self._unmade = True
             self._retry = asyncio.ensure_future(self._provision_again())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._tooling._manifest import AppManifest
+from ._aws_clients import AwsClients
 
 __all__ = ["Provisioner", "Resource", "resources_named"]
 
@@ -63,27 +64,16 @@ def resources_named(manifest: AppManifest) -> list[Resource]:
 class Provisioner:
     """Makes each named resource once per server; `provision` is safe to call again."""
 
-    def __init__(
-        self,
-        endpoint_url: str,
-        region: str,
-        log: Callable[[str], None],
-        ready: Callable[[], bool] | None = None,
-    ) -> None:
-        self.endpoint_url = endpoint_url
-        self.ready = ready  # waits for an endpoint this server starts; False: it failed
-        self.region = region
+    def __init__(self, clients: AwsClients, log: Callable[[str], None]) -> None:
+        self.clients = clients  # the local cloud's: dummy credentials, short timeouts
         self.log = log
         self._done: set[tuple[str, str]] = set()
-        self._clients: dict[str, Any] = {}
+
+    def forget(self) -> None:
+        """The endpoint lost its state (restarted): everything is made again next time."""
+        self._done.clear()
 
     def provision(self, resources: Iterable[Resource]) -> None:
-        if self.ready is not None and not self.ready():
-            self.log(
-                f"chalicelike local: the AWS endpoint at {self.endpoint_url} did not start;"
-                " no resources created"
-            )
-            return
         for resource in resources:
             key = (resource.kind, resource.name)
             if key in self._done:
@@ -100,22 +90,6 @@ class Provisioner:
             if made:
                 self.log(f"chalicelike local: created {resource.kind} {resource.name}")
 
-    def _client(self, service: str) -> Any:
-        if service not in self._clients:
-            import boto3
-            from botocore.config import Config
-
-            self._clients[service] = boto3.client(
-                service,
-                # An endpoint that does not answer must not hold the server's shutdown.
-                config=Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 1}),
-                endpoint_url=self.endpoint_url,
-                region_name=self.region,
-                aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-            )
-        return self._clients[service]
-
     def _create(self, resource: Resource) -> bool:
         from botocore.exceptions import ClientError
 
@@ -123,19 +97,21 @@ class Provisioner:
         try:
             if resource.kind == "bucket":
                 options: dict[str, Any] = {}
-                if self.region != "us-east-1":
-                    options["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-                self._client("s3").create_bucket(Bucket=name, **options)
+                if self.clients.region != "us-east-1":
+                    options["CreateBucketConfiguration"] = {
+                        "LocationConstraint": self.clients.region
+                    }
+                self.clients.get("s3").create_bucket(Bucket=name, **options)
             elif resource.kind == "queue":
                 attributes = {"FifoQueue": "true"} if name.endswith(".fifo") else {}
-                self._client("sqs").create_queue(QueueName=name, Attributes=attributes)
+                self.clients.get("sqs").create_queue(QueueName=name, Attributes=attributes)
             elif resource.kind == "topic":
                 attributes = {"FifoTopic": "true"} if name.endswith(".fifo") else {}
-                self._client("sns").create_topic(Name=name, Attributes=attributes)
+                self.clients.get("sns").create_topic(Name=name, Attributes=attributes)
             elif resource.kind == "stream":
-                self._client("kinesis").create_stream(StreamName=name, ShardCount=1)
+                self.clients.get("kinesis").create_stream(StreamName=name, ShardCount=1)
             elif resource.kind == "bus":
-                self._client("events").create_event_bus(Name=name)
+                self.clients.get("events").create_event_bus(Name=name)
             elif resource.kind == "table":
                 # A table cannot be made from its stream's ARN (no key schema): its poller
                 # says so, and waits for the developer to create it.
