@@ -1,5 +1,6 @@
 """What the dev server's ASGI apps (server, gateway, invoke API) share: the lifespan loop
-each runs, with what to do at startup and shutdown (the ASGI types are `_core._types`)."""
+each runs, with what to do at startup and shutdown, and sending a whole answer (the ASGI
+types are `_core._types`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from .._core._types import Receive, Send
 
-__all__ = ["run_lifespan"]
+__all__ = ["run_lifespan", "send_answer"]
 
 
 async def run_lifespan(
@@ -28,3 +29,12 @@ async def run_lifespan(
                 await shutdown()
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def send_answer(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+) -> None:
+    """An answer whose body is known: `headers`, then its Content-Length, in two sends."""
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import unquote
 
 from .._core._types import Receive, Scope, Send
+from ._asgi_types import send_answer
 from ._host_guard import HostGuard
 from ._websocket_events import ClientFacts, aws_id
 
@@ -163,13 +164,11 @@ class ManagementApi:
         answer = await self._answer(scope, receive)
         headers = [
             (b"content-type", b"application/json"),
-            (b"content-length", str(len(answer.body)).encode()),
             (b"x-amzn-requestid", aws_id().encode()),
         ]
         if answer.error_type is not None:
             headers.append((b"x-amzn-errortype", answer.error_type.encode()))
-        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send({"type": "http.response.body", "body": answer.body})
+        await send_answer(send, answer.status, headers, answer.body)
 
     async def _answer(self, scope: Scope, receive: Receive) -> _Answer:
         match = _PATH.match(_raw_path(scope))

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
 from .._core._types import Receive, Scope, Send
-from ._asgi_types import run_lifespan
+from ._asgi_types import run_lifespan, send_answer
 from ._event_queue import RETRY_DELAYS, THROTTLE_BACKOFF, EventQueue
 from ._host_guard import HostGuard
 from ._invocation import (
@@ -414,6 +414,4 @@ def error_reply(error: LambdaApiError) -> Reply:
 
 async def _send_reply(send: Send, reply: Reply) -> None:
     headers = [(name.encode(), value.encode()) for name, value in reply.headers]
-    headers.append((b"content-length", str(len(reply.body)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
-    await send({"type": "http.response.body", "body": reply.body})
+    await send_answer(send, reply.status, headers, reply.body)

@@ -19,7 +19,7 @@ from typing import Any
 
 from .._core._types import Receive, Scope, Send
 from .._tooling._config import api_gateway_stage, resolve_stage_config
-from ._asgi_types import run_lifespan
+from ._asgi_types import run_lifespan, send_answer
 
 __all__ = ["LocalServer", "register"]
 
@@ -212,10 +212,8 @@ class LocalServer:
             status, body = 404, {"message": "no AWS endpoint (--no-aws): nothing is delivered"}
         else:
             status, body = 200, self.cloud.deliveries.snapshot()
-        data = json.dumps(body).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": data})
+        headers = [(b"content-type", b"application/json")]
+        await send_answer(send, status, headers, json.dumps(body).encode())
 
     async def start(self) -> None:
         if self.s3_changes is not None:
