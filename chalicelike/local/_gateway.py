@@ -205,7 +205,7 @@ class LocalGateway:
         if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
             # Lambda refuses a synchronous event above 6 MB; API Gateway passes on the 413.
             return message_answer(413, "Request Too Long", f"event of {len(payload)} bytes")
-        result = await self._invoke(route.function, payload)
+        result = await self._invoke(route.function, payload, route.route_key)
         if isinstance(result, GatewayAnswer):
             return result
         return lambda_answer(result, self.kind)
@@ -272,7 +272,8 @@ class LocalGateway:
                 auth_event = token_event(call)
             else:
                 auth_event = authorizer_event(event, call)
-            result = await self._invoke(call.function, json.dumps(auth_event).encode())
+            source = f"authorizer {call.function}"
+            result = await self._invoke(call.function, json.dumps(auth_event).encode(), source)
             if isinstance(result, GatewayAnswer):
                 self._log(f"authorizer {call.function} failed: {result.problem or result.status}")
                 return authorizer_failure(None)
@@ -292,11 +293,14 @@ class LocalGateway:
             self._log(f"authorizer {call.function} gave an output API Gateway refuses: {output!r}")
         return outcome
 
-    async def _invoke(self, function: str, payload: bytes) -> InvocationResult | GatewayAnswer:
-        """One invocation, within the integration timeout; API Gateway's answer if it fails."""
+    async def _invoke(
+        self, function: str, payload: bytes, source: str
+    ) -> InvocationResult | GatewayAnswer:
+        """One invocation, within the integration timeout; API Gateway's answer if it fails.
+        `source`: who asked, for the console (the route key 'GET /orders/{id}')."""
         try:
             spec = self._lambda.find(function)
-            invocation = self._lambda.invoke(function, payload)
+            invocation = self._lambda.invoke(function, payload, source=source)
             if spec is not None and spec.timeout < self.integration_timeout:
                 return await invocation  # the function's own timeout ends it first
             result = await _within(invocation, self.integration_timeout)

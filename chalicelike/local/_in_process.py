@@ -32,12 +32,19 @@ from ._invocation import (
     find_spec,
     report_line,
 )
+from ._recording import InvocationRecorder, begin_trace
 
 __all__ = ["InProcessLambda"]
 
 
 class InProcessLambda:
-    def __init__(self, *, log_sink: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        log_sink: Callable[[str], None] | None = None,
+        recorder: InvocationRecorder | None = None,
+    ) -> None:
+        self.recorder = recorder
         self._specs: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Any] = {}
         self._log_sink = log_sink or (lambda line: None)
@@ -65,20 +72,34 @@ class InProcessLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         spec = self.find(name)
         if spec is None:
             raise UnknownFunction(name)
         request_id = request_id or str(uuid.uuid4())
+        started_at = time.time()
+        trace = begin_trace(trace_header)
         async with self._turn:
-            return await asyncio.to_thread(self._run, spec, payload, request_id)
+            result = await asyncio.to_thread(self._run, spec, payload, request_id, trace.header)
+        if self.recorder is not None:
+            self.recorder.finish(
+                spec, payload, result, source=source, trace=trace, started_at=started_at
+            )
+        return result
 
-    def _run(self, spec: FunctionSpec, payload: bytes, request_id: str) -> InvocationResult:
+    def _run(
+        self, spec: FunctionSpec, payload: bytes, request_id: str, trace_header: str
+    ) -> InvocationResult:
         lines = [f"START RequestId: {request_id} Version: $LATEST"]
         output = io.StringIO()
         cold = spec.name not in self._handlers
         started = time.perf_counter()
         init_ms = 0.0
+        # As the runtime does per invocation, for the X-Ray SDK and botocore (one
+        # interpreter: the last invocation's header stays until the next).
+        os.environ["_X_AMZN_TRACE_ID"] = trace_header
         with redirect_stdout(output), redirect_stderr(output):
             try:
                 handler = self._handler(spec)
@@ -100,13 +121,18 @@ class InProcessLambda:
                 f"{request_id} ran {duration / 1000:.2f} s, over its timeout of "
                 f"{spec.timeout:.2f} seconds (not enforced in-process)"
             )
+        used_mb = _max_rss_mb()
         report = report_line(
-            request_id, duration, spec.memory_size, _max_rss_mb(), init_ms if cold else None
+            request_id, duration, spec.memory_size, used_mb, init_ms if cold else None
         )
         lines += [f"END RequestId: {request_id}", report]
         for line in lines:
             self._log_sink(line)
-        return InvocationResult(request_id, status, body, "\n".join(lines) + "\n", cold, duration)
+        log = "\n".join(lines) + "\n"
+        result = InvocationResult(request_id, status, body, log, cold, duration)
+        result.init_duration_ms = init_ms if cold else None
+        result.max_memory_used_mb = used_mb
+        return result
 
     def _handler(self, spec: FunctionSpec) -> Any:
         handler = self._handlers.get(spec.name)

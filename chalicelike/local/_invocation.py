@@ -74,6 +74,8 @@ class InvocationResult:
     log: str = ""  # this invocation's log from START to REPORT (what `LogType=Tail` returns)
     cold_start: bool = False
     duration_ms: float = 0.0
+    init_duration_ms: float | None = None  # a cold start's init, as its REPORT line says
+    max_memory_used_mb: int = 0  # as its REPORT line says
 
     @property
     def function_error(self) -> str | None:
@@ -138,10 +140,15 @@ class LocalLambda(Protocol):
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         """Run one invocation and wait for it; raises UnknownFunction or Throttled.
 
         `request_id`: the invocation's id (an Event invoke's, which AWS reuses for every
-        attempt); a new one when None.
+        attempt); a new one when None. `trace_header`: the caller's X-Ray header
+        ('Root=1-..;Parent=..;Sampled=1'), whose trace the invocation joins; a new trace
+        when None. `source`: who asked, for the console ('GET /orders/{id}', 'invoke',
+        'sqs:orders', 'schedule:every_hour', 'console').
         """
         ...

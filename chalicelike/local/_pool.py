@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import os
 import time
 import uuid
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ from ._invocation import (
     report_line,
 )
 from ._reaper import GroupReaper
+from ._recording import InvocationRecorder, begin_trace
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
 from ._worker import LogSink, RuntimeCommand, Worker, WorkerExited, bootstrap_command
 
@@ -57,8 +57,12 @@ class WorkerPool:
         account_concurrency: int = 32,
         runtime_command: RuntimeCommand | None = None,
         log_sink: LogSink | None = None,
+        recorder: InvocationRecorder | None = None,
     ) -> None:
         self.region = region
+        # The console's record of each invocation and its segment; a bare pool (the
+        # `invoke` command, tests) makes traces all the same, and keeps nothing.
+        self.recorder = recorder
         self.account_concurrency = account_concurrency
         self._command = runtime_command or bootstrap_command
         self._log_sink = log_sink
@@ -115,6 +119,8 @@ class WorkerPool:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         """Run one invocation and wait for it; raises UnknownFunction or Throttled."""
         if self._closed:
@@ -124,17 +130,24 @@ class WorkerPool:
             raise UnknownFunction(name)
         self._acquire(spec)
         try:
+            started_at = time.time()
+            trace = begin_trace(trace_header)
             invocation = Invocation(
                 request_id=request_id or str(uuid.uuid4()),
                 payload=payload,
                 deadline_ms=0,  # set when the runtime takes it
                 function_arn=self._arn(spec, name),
-                trace_id=_trace_id(),
+                trace_id=trace.header,
                 client_context=client_context,
             )
-            return await self._run(spec, invocation)
+            result = await self._run(spec, invocation)
         finally:
             self._release(spec)
+        if self.recorder is not None:
+            self.recorder.finish(
+                spec, payload, result, source=source, trace=trace, started_at=started_at
+            )
+        return result
 
     def _acquire(self, spec: FunctionSpec) -> None:
         # Lambda throttles at once (TooManyRequestsException) rather than queueing a
@@ -303,6 +316,8 @@ class WorkerPool:
         result.log = "\n".join(log) + "\n"
         result.cold_start = init_ms is not None
         result.duration_ms = duration
+        result.init_duration_ms = init_ms
+        result.max_memory_used_mb = used_mb
         return result
 
     def _retire_or_keep(self, worker: Worker, result: InvocationResult) -> None:
@@ -353,12 +368,6 @@ class WorkerPool:
             worker.kill()
         await asyncio.gather(*(worker.stop() for worker in workers))
         self._reaper.close()
-
-
-def _trace_id() -> str:
-    # X-Ray's format: Root=1-<epoch seconds, 8 hex>-<24 hex>;Parent=<16 hex>;Sampled=0
-    random = os.urandom(20).hex()
-    return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
 
 
 def _end_capture(worker: Worker) -> None:

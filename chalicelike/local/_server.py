@@ -26,6 +26,8 @@ __all__ = ["LocalServer", "register"]
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
 # API Gateway's management API (app.websocket_api.send/close/info): /{stage}/@connections/{id}
 CONNECTIONS_PATH = "/@connections/"
+# The server's own paths (the console, its API): requests under it never reach the app.
+CONSOLE_PREFIX = "/_chalicelike/"
 # The local cloud's delivery counters, as JSON (the server's own path: no app route has it)
 DELIVERIES_PATH = "/_chalicelike/deliveries"
 # After Ctrl-C, requests still running get this long; then they are cancelled and the
@@ -95,18 +97,25 @@ class LocalServer:
     ) -> None:
         from ._gateway import LocalGateway
         from ._host_guard import HostGuard
+        from ._invocation_log import InvocationLog
         from ._invoke_api import InvokeApi
         from ._project_state import ProjectState
+        from ._recording import InvocationRecorder
+        from ._traces import TraceStore
 
         self.log = log or ConsoleLog()
+        # What the console shows: every finished invocation, whoever asked, and the traces.
+        self.invocations = InvocationLog()
+        self.traces = TraceStore()
+        recorder = InvocationRecorder(self.invocations, self.traces)
         if in_process:
             from ._in_process import InProcessLambda
 
-            self.local_lambda: Any = InProcessLambda(log_sink=self.log)
+            self.local_lambda: Any = InProcessLambda(log_sink=self.log, recorder=recorder)
         else:
             from ._pool import WorkerPool
 
-            self.local_lambda = WorkerPool([], log_sink=self.log)
+            self.local_lambda = WorkerPool([], log_sink=self.log, recorder=recorder)
         self.state = ProjectState(project_dir, stage, self.local_lambda)
         self.api_stage = api_gateway_stage(project_dir, stage)
         # The websocket API deploys to its own stage (websocket_api_stage, default: the
@@ -126,6 +135,7 @@ class LocalServer:
         self.guard = guard = HostGuard([host])
         self.invoke_api = InvokeApi(self.local_lambda, log=self.log, guard=guard)
         self._websockets: Any = None  # made when the first websocket or @connections call comes
+        self._console: Any = None  # made when the first /_chalicelike/ request comes
         self._watcher: asyncio.Task[None] | None = None
         self.cloud: Any = None
         self.s3_changes = s3_changes
@@ -169,6 +179,15 @@ class LocalServer:
                 await send(_STOPPING_BODY)
 
     @property
+    def console(self) -> Any:
+        """The browser console and its JSON API under /_chalicelike/."""
+        if self._console is None:
+            from ._console import ConsoleApi
+
+            self._console = ConsoleApi(self)
+        return self._console
+
+    @property
     def websockets(self) -> Any:
         """The websocket side of the gateway and its management API."""
         if self._websockets is None:
@@ -188,8 +207,12 @@ class LocalServer:
         if CONNECTIONS_PATH in path and self.websockets.handles(scope):
             await self.websockets(scope, receive, send)
             return
-        if path == DELIVERIES_PATH:
-            await self._serve_deliveries(scope, send)
+        if path.startswith(CONSOLE_PREFIX):
+            # The server's own pages and API: never the app's, whatever its routes.
+            if path == DELIVERIES_PATH:
+                await self._serve_deliveries(scope, send)
+            else:
+                await self.console(scope, receive, send)
             return
         if path.startswith(INVOKE_API_PREFIX):
             from .._tooling._describe import AppLoadError  # loaded by then: costs a lookup

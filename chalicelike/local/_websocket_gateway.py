@@ -219,7 +219,7 @@ class LocalWebsocketApi:
         if function is None:
             self._log(f"{where}: 200 (no $connect handler)")
             return {}
-        outcome = await self._invoke(function, connect_event(facts))
+        outcome = await self._invoke(function, connect_event(facts), "websocket $connect")
         if isinstance(outcome, _Failure):
             self._log(f"{where}: {outcome.status}, {outcome.problem}")
             await _deny(scope, send, outcome.status, outcome.message)
@@ -302,7 +302,7 @@ class LocalWebsocketApi:
                 # No route matched and no $default route: API Gateway says Forbidden.
                 outcome = _Failure(403, "Forbidden", "the app has no $default handler")
             else:
-                outcome = await self._invoke(function, event)
+                outcome = await self._invoke(function, event, "websocket $default")
         if isinstance(outcome, _Failure):
             self._log(f"{where}: {outcome.status}, {outcome.problem}")
             # API Gateway tells the client in a message; the connection stays open.
@@ -330,16 +330,21 @@ class LocalWebsocketApi:
         if function is None:
             self._log(f"{where}: no $disconnect handler")
             return
-        outcome = await self._invoke(function, disconnect_event(client.facts, code, reason))
+        outcome = await self._invoke(
+            function, disconnect_event(client.facts, code, reason), "websocket $disconnect"
+        )
         problem = f", {outcome.problem}" if isinstance(outcome, _Failure) else ""
         self._log(f"{where}: {outcome.status if isinstance(outcome, _Failure) else 200}{problem}")
 
-    async def _invoke(self, function: str, event: dict[str, Any]) -> InvocationResult | _Failure:
-        """One invocation within API Gateway's integration timeout."""
+    async def _invoke(
+        self, function: str, event: dict[str, Any], source: str
+    ) -> InvocationResult | _Failure:
+        """One invocation within API Gateway's integration timeout; `source` names the
+        route for the console."""
         result: InvocationResult | None
         try:
             spec = self._lambda.find(function)
-            invocation = self._lambda.invoke(function, json.dumps(event).encode())
+            invocation = self._lambda.invoke(function, json.dumps(event).encode(), source=source)
             if spec is not None and spec.timeout < self.integration_timeout:
                 result = await invocation  # the function's own timeout ends it first
             else:

@@ -70,6 +70,8 @@ class AppLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         handler = self.handlers.get(name)
         if handler is None:

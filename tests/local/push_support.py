@@ -83,10 +83,17 @@ class RecordingLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         if self.inner is not None:
             result = await self.inner.invoke(
-                name, payload, client_context=client_context, request_id=request_id
+                name,
+                payload,
+                client_context=client_context,
+                request_id=request_id,
+                trace_header=trace_header,
+                source=source,
             )
         else:
             result = await self._run_here(name, payload, request_id or str(uuid.uuid4()))

@@ -31,6 +31,8 @@ class FailingLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         self.attempts += 1
         if self.hold:

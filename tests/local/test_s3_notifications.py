@@ -183,6 +183,8 @@ class RecordingLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         event = json.loads(payload)
         self.calls.append((name, event))

@@ -75,6 +75,8 @@ class RecordingLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         self.events.append(json.loads(payload))
         if self.release is not None:

@@ -66,7 +66,7 @@ class Recorder:
 
     async def invoke(
         self, name: str, payload: bytes, *, client_context: str | None = None,
-        request_id: str | None = None,
+        request_id: str | None = None, trace_header: str | None = None, source: str = "invoke",
     ) -> InvocationResult:  # fmt: skip
         records = json.loads(payload)["Records"]
         self.batches.append(records)

@@ -548,6 +548,8 @@ class StandInLambda:
         *,
         client_context: str | None = None,
         request_id: str | None = None,
+        trace_header: str | None = None,
+        source: str = "invoke",
     ) -> InvocationResult:
         function = self.functions.get(name)
         if function is None:
