@@ -4,7 +4,9 @@
 served (`current_request`, per request via contextvars, so concurrent requests in
 threads or tasks never see each other's; after a Lambda call, the last one), and
 is callable both as an ASGI app (`app(scope, receive, send)`) and as a Lambda
-handler (`app(event, context)`).
+handler (`app(event, context)`). Tracing, JSON logs and metrics (`_observe`) are
+loaded only when turned on (or `app.tracer` / `app.metrics` is used): then each
+Lambda invocation runs through an `Observer`; otherwise the handlers run as they are.
 """
 
 from __future__ import annotations
@@ -33,9 +35,22 @@ if TYPE_CHECKING:
     from ._core._request import Request
     from ._core._types import ASGIApp
     from ._events._websockets import WebsocketAPI
+    from ._observe._invocation import Observer
+    from ._observe._metrics import Metrics
+    from ._observe._tracing import NoOpTracer, XRayTracer
 
 
 _ABSENT: Any = object()  # an argument not given to app(...)
+
+
+def _tracing_requested() -> bool:
+    # The contract with the packager and `chalicelike local`: config `xray: true`.
+    return os.environ.get("CHALICELIKE_XRAY", "").lower() == "true"
+
+
+def _json_logs_requested() -> bool:
+    # Lambda's advanced logging controls (LoggingConfig LogFormat), or `local`'s log_format.
+    return os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
 
 
 class APIGateway:
@@ -104,6 +119,10 @@ class Chalice(DecoratorAPI):
         self._lambda_http: Any = None
         self._last_request: Request | None = None
         self._last_lambda_context: Any = None
+        # Observability, imported only when on: the Observer runs each invocation.
+        self._observer: Observer | None = None
+        self._tracer: XRayTracer | None = None
+        self._metrics: Metrics | None = None
         # ASGI servers tell ASGI 3 from ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Ours is not, since Lambda calls the same object
         # synchronously, so the instance answers that question with a coroutine
@@ -111,6 +130,8 @@ class Chalice(DecoratorAPI):
         self.__dict__["__call__"] = self._asgi_entry
         if configure_logs:
             self._configure_logging()
+        if _tracing_requested() or _json_logs_requested():
+            self._start_observing(tracing=_tracing_requested())
 
     # -- state of the request being served ----------------------------------------
 
@@ -165,19 +186,79 @@ class Chalice(DecoratorAPI):
         # Lambda timestamps each line itself, so the format carries none. Loggers are
         # shared by name: a second app of the same name (a test, a reload) reuses the
         # handler but still gets the level its own `debug` asks for.
-        if not any(
-            isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
-            for h in self.log.handlers
-        ):
+        handler = next(
+            (
+                h
+                for h in self.log.handlers
+                if isinstance(h, logging.StreamHandler) and h.stream is sys.stdout
+            ),
+            None,
+        )
+        if handler is None:
             handler = logging.StreamHandler(sys.stdout)
-            handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
             self.log.propagate = False
             self.log.addHandler(handler)
+        if _json_logs_requested():
+            from ._observe._json_logs import JsonFormatter
+
+            handler.setFormatter(JsonFormatter())
+        elif handler.formatter is None or type(handler.formatter).__name__ == "JsonFormatter":
+            handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
         self._configure_log_level()
 
     def _configure_log_level(self) -> None:
-        if self.configure_logs:
-            self.log.setLevel(logging.DEBUG if self._debug else logging.ERROR)
+        if not self.configure_logs:
+            return
+        level = logging.DEBUG if self._debug else logging.ERROR
+        if os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
+            # Lambda's application log level (LoggingConfig) drops lower lines anyway:
+            # it is the app log's level, whatever `debug` says.
+            from ._observe._json_logs import lambda_log_level
+
+            try:
+                level = lambda_log_level() or level
+            except ValueError as error:
+                self.log.error("%s; the app log keeps its own level", error)
+        self.log.setLevel(level)
+
+    # -- observability (tracing, metrics) -----------------------------------------------
+
+    @property
+    def tracer(self) -> XRayTracer | NoOpTracer:
+        """X-Ray subsegments for your code: `with app.tracer.subsegment("pricing") as sub:`
+        and `@app.tracer.capture`; no-ops that cost nothing when tracing is off."""
+        if self._tracer is not None:
+            return self._tracer
+        from ._observe._tracing import NO_OP_TRACER
+
+        return NO_OP_TRACER
+
+    @property
+    def metrics(self) -> Metrics:
+        """CloudWatch metrics in Embedded Metric Format: `app.metrics.put("Orders", 1)`,
+        written when the invocation ends; the namespace is the app's name by default."""
+        if self._metrics is None:
+            from ._observe._metrics import Metrics
+
+            self._metrics = Metrics(self.app_name)
+            if self._observer is None:
+                # From the next invocation on, each one flushes its metrics as it ends.
+                self._start_observing(tracing=False)
+        return self._metrics
+
+    def _start_observing(self, tracing: bool) -> None:
+        from ._observe._invocation import Observer
+
+        if tracing:
+            from ._observe._tracing import load_tracer
+
+            self._tracer = load_tracer(self.log)
+            # Middleware and views as subsegments: the chains rebuild with the tracer.
+            self.middleware_stack.set_instrument(self._tracer)
+        self._observer = Observer(self._tracer)
+        self._lambda_http = None  # rebuilt, observed, on the next call
+        for handler in self._event_handlers.values():
+            handler.observe_with(self._observer)
 
     # -- registration --------------------------------------------------------------
 
@@ -309,6 +390,8 @@ class Chalice(DecoratorAPI):
             raise RegistrationError(f"A websocket handler for {route_key!r} is already registered")
         source = EventSource(kind, function_name, handler_name, dict(settings), per_record)
         handler = EventHandler(self, func, event_class_for(kind), source)
+        if self._observer is not None:
+            handler.observe_with(self._observer)
         self._event_handlers[function_name] = handler
         return handler
 
@@ -388,6 +471,14 @@ class Chalice(DecoratorAPI):
             self._pipeline = HttpPipeline(self, _run_on_thread_loop)
         return self._pipeline
 
+    def _make_lambda_http(self) -> Callable[[Any, Any], Any]:
+        from ._doors._lambda_http import LambdaHttpHandler
+
+        handler = LambdaHttpHandler(self)
+        if self._observer is None:
+            return handler  # nothing on: Lambda calls the door itself
+        return self._observer.http_handler(handler)
+
     async def _asgi_entry(self, scope: Any, receive: Any, send: Any) -> None:
         await self(scope, receive, send)
 
@@ -397,9 +488,7 @@ class Chalice(DecoratorAPI):
         if send is _ABSENT and context is not _ABSENT:  # Lambda, the hot path, tested first
             handler = self._lambda_http
             if handler is None:
-                from ._doors._lambda_http import LambdaHttpHandler
-
-                handler = self._lambda_http = LambdaHttpHandler(self)
+                handler = self._lambda_http = self._make_lambda_http()
             return handler(event, context)
         if send is not _ABSENT and context is not _ABSENT:
             if self._asgi is None:

@@ -21,6 +21,7 @@ RUNTIME_RULES = {
     "_doors": {"_core", "_doors"},
     "_events": {"_core", "_events"},
     "_auth": {"_core", "_auth"},
+    "_observe": {"_core", "_observe"},
 }
 RUNTIME_TOP = {"chalicelike", "chalicelike.app", "chalicelike._app", "chalicelike._registry"}
 TOOLING = ("chalicelike.cli", "chalicelike.test", "chalicelike._tooling", "chalicelike.local")

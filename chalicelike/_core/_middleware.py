@@ -4,14 +4,15 @@ Registered middleware runs outermost-first, in registration order; any of them
 may answer without calling `get_response`. The app keeps one `MiddlewareStack`;
 each handler (the HTTP pipeline, an event source) asks it once for a
 `MiddlewareChain`, which is built on first use and rebuilt only when middleware
-is added.
+is added. An `Instrument` (the tracer, when X-Ray is on) may wrap each link as the
+chain is built, so a chain without one runs exactly as before.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from ._errors import RegistrationError
 
@@ -19,6 +20,7 @@ __all__ = [
     "ConvertToMiddleware",
     "EventType",
     "Handler",
+    "Instrument",
     "Middleware",
     "MiddlewareChain",
     "MiddlewareStack",
@@ -27,6 +29,16 @@ __all__ = [
 
 Handler = Callable[[Any], Any]
 Middleware = Callable[[Any, Handler], Any]
+
+
+class Instrument(Protocol):
+    """What observes a chain's links (the X-Ray tracer): applied when a chain is built."""
+
+    def wrap(self, handler: Handler, middleware: Middleware | None) -> Handler:
+        """`handler` wrapped: a middleware's link, or the innermost (None: the view)."""
+
+    def view_failed(self, error: BaseException) -> None:
+        """Called while the pipeline handles an exception a view raised (a 500)."""
 
 
 class EventType(str, enum.Enum):
@@ -63,6 +75,12 @@ class MiddlewareStack:
     def __init__(self) -> None:
         self._registered: list[tuple[EventType, Middleware]] = []
         self._version = 0  # bumped on every add: chains built before it rebuild
+        self.instrument: Instrument | None = None  # set through `set_instrument`
+
+    def set_instrument(self, instrument: Instrument | None) -> None:
+        """Wrap every chain's links with `instrument` from their next call on."""
+        self.instrument = instrument
+        self._version += 1
 
     def add(self, kind: EventType, func: Middleware) -> None:
         self._registered.append((kind, func))
@@ -100,16 +118,20 @@ class MiddlewareChain:
     def __call__(self, event: Any) -> Any:
         stack = self._stack
         if self._version != stack._version:
-            self._handler = chain(stack.for_kind(self._kind), self._innermost)
+            self._handler = chain(stack.for_kind(self._kind), self._innermost, stack.instrument)
             self._version = stack._version
         return self._handler(event)
 
 
-def chain(middleware: list[Middleware], innermost: Handler) -> Handler:
+def chain(
+    middleware: list[Middleware], innermost: Handler, instrument: Instrument | None = None
+) -> Handler:
     """Compose middleware around a handler; the first registered runs first."""
-    handler = innermost
+    handler = innermost if instrument is None else instrument.wrap(innermost, None)
     for mw in reversed(middleware):
         handler = _bind(mw, handler)
+        if instrument is not None:
+            handler = instrument.wrap(handler, mw)
     return handler
 
 

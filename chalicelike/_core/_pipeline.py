@@ -236,6 +236,9 @@ class HttpPipeline:
     def _view_error(self, request: Request, error: Exception) -> Response:
         if isinstance(error, ChaliceViewError):
             return error_response(type(error).__name__, str(error), error.STATUS_CODE)
+        instrument = self._stack.instrument
+        if instrument is not None:  # the tracer records what became a 500 (error path only)
+            instrument.view_failed(error)
         return self._unhandled(request)
 
     def _unhandled(self, request: Request) -> Response:

@@ -6,6 +6,8 @@ reads later; the decorated name becomes an `EventHandler`, the object Lambda cal
 kind, calls the function and, for SQS, Kinesis and DynamoDB streams, reports partial
 batch failures in AWS's format so the source retries exactly what failed. What the app
 registers that AWS would refuse at deploy time is collected by `deployment_problems`.
+When the app observes its invocations (tracing, JSON logs, metrics), each call runs
+through the app's observer, which this module knows only as a callable.
 """
 
 from __future__ import annotations
@@ -175,7 +177,12 @@ class EventHandler:
             )
         self._event_class = event_class
         self._chain = app.middleware_stack.chain(source.kind, self._invoke)
+        self._observer: Any = None  # the app's Observer, once it observes invocations
         functools.update_wrapper(self, func)
+
+    def observe_with(self, observer: Any) -> None:
+        """Run each call through `observer.run(function, source, call, event, context)`."""
+        self._observer = observer
 
     @property
     def name(self) -> str:
@@ -187,6 +194,13 @@ class EventHandler:
         return self.source.handler_string
 
     def __call__(self, event: Any, context: Any) -> Any:
+        observer = self._observer
+        if observer is not None:
+            source = self.source
+            return observer.run(source.name, source.kind.value, self._handle, event, context)
+        return self._handle(event, context)
+
+    def _handle(self, event: Any, context: Any) -> Any:
         typed = event if self._event_class is None else self._typed(event, context)
         websocket = self.source.kind is EventType.WEBSOCKET
         if websocket:
