@@ -106,6 +106,10 @@ KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
     ("subnet_ids", ["sn-1"], ["sn-1"], [1], "[0] must be a non-empty string, not 1"),
     ("security_group_ids", ["sg-1"], ["sg-1"], ["sg"] * 6, "a list of at most 5 strings"),
     ("xray", True, True, "true", "true or false, not 'true'"),
+    ("log_format", "JSON", "JSON", "json", "one of 'JSON', 'Text', not 'json'; did you mean "
+     "'JSON'? (case matters)"),
+    ("log_level", "WARN", "WARN", "WARNING",
+     "one of 'TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL', not 'WARNING'"),
     ("autogen_policy", True, True, 0, "true or false, not 0"),
     ("iam_role_arn", ARN, ARN, "shop-role", "an ARN (arn:...), not 'shop-role'"),
     ("manage_iam_role", True, True, "no", "true or false, not 'no'"),
@@ -142,6 +146,7 @@ OTHER_KEYS = {"version", "app_name", "stages", "lambda_functions", "iam_policy_f
 COMPANIONS = {
     "subnet_ids": {"security_group_ids": ["sg-1"]},
     "security_group_ids": {"subnet_ids": ["sn-1"]},
+    "log_level": {"log_format": "JSON"},
 }
 
 
@@ -197,6 +202,89 @@ def test_function_url_refuses_a_non_boolean(tmp_path: Path) -> None:
     write_config(tmp_path, {"lambda_functions": {"api_handler": {"function_url": "yes"}}})
     assert problem(tmp_path) == (
         "lambda_functions.api_handler.function_url must be true or false, not 'yes'"
+    )
+
+
+def test_log_level_needs_the_json_log_format(tmp_path: Path) -> None:
+    write_config(tmp_path, {"log_level": "DEBUG"})
+    assert problem(tmp_path) == (
+        "log_level needs the JSON log format, but for any stage log_format is not set (Text): "
+        'Lambda filters log levels only in JSON logs; set "log_format": "JSON" there too, or '
+        "remove log_level"
+    )
+    # JSON everywhere but in one stage, which says Text.
+    write_config(
+        tmp_path,
+        {"log_format": "JSON", "log_level": "DEBUG", "stages": {"dev": {}, "prod": {
+            "log_format": "Text"}}},
+    )  # fmt: skip
+    assert problem(tmp_path).startswith(
+        "log_level needs the JSON log format, but for stage prod stages.prod.log_format is Text"
+    )
+    # JSON for one function only: the app's other function is refused once its name is known.
+    config = {"log_level": "INFO", "lambda_functions": {"ingest": {"log_format": "JSON"}}}
+    write_config(tmp_path, config)
+    assert load_config(tmp_path, ["ingest"]) == config
+    assert problem(tmp_path, ["api_handler", "ingest"]).startswith(
+        "log_level needs the JSON log format, but for function api_handler in any stage"
+    )
+    config["lambda_functions"]["api_handler"] = {"log_level": None}  # null: not set here
+    write_config(tmp_path, config)
+    assert problem(tmp_path, ["api_handler", "ingest"]).startswith("log_level needs the JSON")
+    write_config(tmp_path, {"log_format": "Text"})  # Text alone is fine: Lambda's default
+    assert resolve_function_config(tmp_path, "dev", "ingest").log_format == "Text"
+
+
+def test_logging_settings_resolve_per_stage_and_function(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"stages": {"prod": {"log_format": "JSON", "lambda_functions": {"ingest": {
+            "log_level": "ERROR"}}}}},
+    )  # fmt: skip
+    dev = resolve_function_config(tmp_path, "dev", "ingest")
+    assert (dev.log_format, dev.log_level) == (None, None)  # Lambda's default: Text
+    assert dev.runtime_environment() == {}
+    api = resolve_function_config(tmp_path, "prod", "api_handler")
+    assert (api.log_format, api.log_level) == ("JSON", None)
+    assert api.runtime_environment() == {"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    ingest = resolve_function_config(tmp_path, "prod", "ingest")
+    assert (ingest.log_format, ingest.log_level) == ("JSON", "ERROR")
+    assert ingest.runtime_environment() == {
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "ERROR",
+    }
+    assert ingest.deployed_environment() == {}  # Lambda sets those itself from LoggingConfig
+
+
+def test_xray_adds_the_variable_the_runtime_reads(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"environment_variables": {"TABLE": "orders"}, "lambda_functions": {"ingest": {
+            "xray": True}}},
+    )  # fmt: skip
+    ingest = resolve_function_config(tmp_path, "dev", "ingest")
+    assert ingest.deployed_environment() == {"TABLE": "orders", "CHALICELIKE_XRAY": "true"}
+    assert ingest.environment_variables == {"TABLE": "orders"}  # the file's, untouched
+    other = resolve_function_config(tmp_path, "dev", "other")
+    assert other.deployed_environment() == other.runtime_environment() == {"TABLE": "orders"}
+
+
+def test_the_xray_variable_is_not_the_users_to_set(tmp_path: Path) -> None:
+    write_config(tmp_path, {"environment_variables": {"CHALICELIKE_XRAY": "true"}})
+    assert problem(tmp_path) == (
+        "environment_variables.CHALICELIKE_XRAY is set by chalicelike from the xray key: "
+        'write "xray": true instead'
+    )
+
+
+def test_the_xray_variable_counts_towards_lambdas_4_kb(tmp_path: Path) -> None:
+    # 4096 bytes exactly: allowed; CHALICELIKE_XRAY=true (20 bytes) takes it over.
+    full = {"environment_variables": {"A": "x" * 4095}}
+    write_config(tmp_path, full)
+    assert resolve_function_config(tmp_path, "dev", "ingest").environment_variables
+    write_config(tmp_path, {**full, "stages": {"dev": {"xray": True}}})
+    assert problem(tmp_path) == (
+        "the environment variables of stage dev take 4116 bytes; Lambda allows 4096 in total"
     )
 
 

@@ -13,6 +13,8 @@ import pytest
 from chalicelike._tooling._config_schema import (
     DOMAIN,
     KEYS,
+    LOG_FORMATS,
+    LOG_LEVELS,
     PER_FUNCTION,
     STAGE_WIDE,
     Boolean,
@@ -57,6 +59,9 @@ def refusal(check: Any, value: Any, path: str) -> str:
         (ARCH, ["arm64"], "arm", "k must be one of 'x86_64', 'arm64', not 'arm'"),
         (Choice((1, 3)), [1, 3], 2, "k must be one of 1, 3, not 2"),
         (Choice((1, 3)), [], True, "k must be one of 1, 3, not true"),
+        (Choice(("JSON", "Text")), ["Text"], "text",
+         "k must be one of 'JSON', 'Text', not 'text'; did you mean 'Text'? (case matters)"),
+        (Choice(("JSON", "Text")), [], "YAML", "k must be one of 'JSON', 'Text', not 'YAML'"),
         (Boolean(), [True, False], 1, "k must be true or false, not 1"),
         (Boolean(), [], "false", "k must be true or false, not 'false'"),
         (Text(), ["x"], "", "k must be a non-empty string, not ''"),
@@ -86,6 +91,7 @@ def test_checks_accept_and_refuse(check: Any, good: list[Any], bad: Any, message
         ({"1ST": "x"}, "environment_variables.1ST is not a variable name Lambda accepts"),
         ({"MY-VAR": "x"}, "environment_variables.MY-VAR is not a variable name Lambda accepts"),
         ({"AWS_REGION": "x"}, "environment_variables.AWS_REGION is reserved: Lambda sets it"),
+        ({"CHALICELIKE_XRAY": "1"}, "environment_variables.CHALICELIKE_XRAY is set by chalicelike"),
     ],
 )
 def test_environment_variables(value: Any, message: str) -> None:
@@ -176,6 +182,15 @@ def test_every_settings_field_is_a_key_with_the_tables_default() -> None:
             key = KEYS[item.name]
             if key.default is not None and item.default is not dataclasses.MISSING:
                 assert item.default == key.default, item.name
+
+
+def test_logging_keys_take_lambdas_own_spellings() -> None:
+    assert LOG_FORMATS == ("JSON", "Text")  # LoggingConfig.LogFormat
+    assert LOG_LEVELS == ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+    for name, values in (("log_format", LOG_FORMATS), ("log_level", LOG_LEVELS)):
+        key = KEYS[name]
+        assert (key.levels, key.default, key.ours) == (PER_FUNCTION, None, True)
+        assert key.check == Choice(values)
 
 
 def test_function_settings_hold_only_keys_a_function_can_resolve() -> None:

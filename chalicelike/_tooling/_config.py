@@ -24,7 +24,7 @@ from ._config_schema import (
     suggest,
     unknown_key,
 )
-from ._settings import CustomDomain, FunctionConfig, StageConfig
+from ._settings import XRAY_VARIABLE, CustomDomain, FunctionConfig, StageConfig
 
 __all__ = [
     "ConfigError",
@@ -274,7 +274,11 @@ def _function_problems(
     where = _scope_name(stage, function)
     problems = _role_problems(chain, chalice_dir, stage, where)
     problems.update(_vpc_problems(chain, where))
+    problems.update(_logging_problems(chain, where))
     variables = _merge(chain, "environment_variables")
+    xray = _lookup(chain, "xray")
+    if xray is not None and xray[1] is True:
+        variables[XRAY_VARIABLE] = "true"  # deployed with the rest: Lambda counts it too
     size = sum(len(k.encode()) + len(v.encode()) for k, v in variables.items())
     if size > ENVIRONMENT_LIMIT:
         problems["environment", where] = (
@@ -312,6 +316,21 @@ def _vpc_problems(chain: Chain, where: str) -> dict[tuple[str, ...], str]:
     [(name, path)] = present.items()
     missing = "security_group_ids" if name == "subnet_ids" else "subnet_ids"
     return {("vpc", path): f"{path} is set but no {missing} applies to {where}: a VPC needs both"}
+
+
+def _logging_problems(chain: Chain, where: str) -> dict[tuple[str, ...], str]:
+    level = _lookup(chain, "log_level")
+    log_format = _lookup(chain, "log_format")
+    if level is None or (log_format is not None and log_format[1] == "JSON"):
+        return {}
+    # Lambda refuses an ApplicationLogLevel unless the LogFormat is JSON: it can only read
+    # the level of a line written as a JSON object.
+    now = f"{log_format[0]} is Text" if log_format else "log_format is not set (Text)"
+    return {
+        ("log_level", level[0]): f"{level[0]} needs the JSON log format, but for {where} "
+        f'{now}: Lambda filters log levels only in JSON logs; set "log_format": "JSON" '
+        "there too, or remove log_level"
+    }
 
 
 def _raise(path: Path, problems: list[str]) -> None:

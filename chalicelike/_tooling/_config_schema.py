@@ -17,6 +17,8 @@ from typing import Any
 __all__ = [
     "DOMAIN",
     "KEYS",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
     "PER_FUNCTION",
     "STAGE_WIDE",
     "Boolean",
@@ -132,7 +134,13 @@ class Choice(Check):
 
     def check(self, value: Any, path: str) -> None:
         if isinstance(value, bool) or value not in self.values:
-            raise refuse(path, self.allowed, value)
+            problem = refuse(path, self.allowed, value)
+            if isinstance(value, str):
+                # AWS's values are case-sensitive ("json" is not "JSON"): say which was meant.
+                for known in self.values:
+                    if isinstance(known, str) and known.casefold() == value.casefold():
+                        raise Invalid(f"{problem}; did you mean {json_repr(known)}? (case matters)")
+            raise problem
 
 
 class Boolean(Check):
@@ -196,6 +204,8 @@ class Version(Check):
             raise refuse(path, self.allowed, value)
 
 
+# Variables chalicelike sets itself from a key (the runtime reads them), by that key.
+SET_BY_KEYS = {"CHALICELIKE_XRAY": "xray"}
 # Lambda refuses these variable names: it sets them itself (AWS's runtime environment docs).
 RESERVED_VARIABLES = frozenset((
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -220,6 +230,12 @@ class Variables(Check):
                 )
             if name in RESERVED_VARIABLES:
                 raise Invalid(f"{path}.{name} is reserved: Lambda sets it itself")
+            if name in SET_BY_KEYS:
+                key = SET_BY_KEYS[name]
+                raise Invalid(
+                    f"{path}.{name} is set by chalicelike from the {key} key: write "
+                    f'"{key}": true instead'
+                )
             if not isinstance(text, str):
                 raise refuse(f"{path}.{name}", "a string", text)
 
@@ -295,6 +311,9 @@ class Key:
 # CloudWatch Logs' PutRetentionPolicy accepts only these.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                       1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+# Lambda's LoggingConfig values, spelt as its API spells them (case-sensitive).
+LOG_FORMATS = ("JSON", "Text")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
 ARCHITECTURES = ("x86_64", "arm64")
 NAME = Text("letters, digits, hyphens and underscores", r"[A-Za-z0-9_-]+")
@@ -327,6 +346,12 @@ _TABLE = (
     Key("subnet_ids", StringList(16), PER_FUNCTION),
     Key("security_group_ids", StringList(5), PER_FUNCTION),
     Key("xray", Boolean(), PER_FUNCTION, False),
+    # Lambda's advanced logging controls (LoggingConfig). Unset, the template leaves them out
+    # and Lambda's default, Text, applies; written "Text", the template says so (Terraform
+    # keeps a logging config it is no longer given, so going back from JSON needs it said).
+    Key("log_format", Choice(LOG_FORMATS), PER_FUNCTION, ours=True),
+    # ApplicationLogLevel: Lambda filters the app's log lines by level, in the JSON format only.
+    Key("log_level", Choice(LOG_LEVELS), PER_FUNCTION, ours=True),
     Key("autogen_policy", Boolean(), PER_FUNCTION, True),
     Key("iam_policy_file", Text(), PER_FUNCTION, file=True),
     Key("iam_role_arn", ARN, PER_FUNCTION),

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CustomDomain", "FunctionConfig", "StageConfig"]
+__all__ = ["XRAY_VARIABLE", "CustomDomain", "FunctionConfig", "StageConfig"]
+
+# Set to "true" in a function's environment when its config turns `xray` on: the runtime reads
+# it to trace (Active tracing alone only makes Lambda's own segment).
+XRAY_VARIABLE = "CHALICELIKE_XRAY"
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,27 @@ class FunctionConfig:
     # Ours: retries of a failed stream batch (Kinesis, DynamoDB) before Lambda discards it;
     # None leaves Lambda's default, -1 (until the records expire).
     maximum_retry_attempts: int | None = None
+    # Ours: Lambda's LoggingConfig. log_format JSON | Text, None: not set (Lambda's default,
+    # Text, and no LoggingConfig in the template); log_level (ApplicationLogLevel, JSON only)
+    # TRACE | DEBUG | INFO | WARN | ERROR | FATAL, None: Lambda's default.
+    log_format: str | None = None
+    log_level: str | None = None
+
+    def deployed_environment(self) -> dict[str, str]:
+        """The variables the function is deployed with: the config's, and XRAY_VARIABLE when
+        `xray` is on."""
+        variables = dict(self.environment_variables)
+        if self.xray:
+            variables[XRAY_VARIABLE] = "true"
+        return variables
+
+    def runtime_environment(self) -> dict[str, str]:
+        """The deployed variables plus those Lambda adds from the function's LoggingConfig
+        (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL, which its runtimes read): what the
+        dev server gives a worker on top of Lambda's standard variables."""
+        variables = self.deployed_environment()
+        if self.log_format == "JSON":
+            variables["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            if self.log_level is not None:
+                variables["AWS_LAMBDA_LOG_LEVEL"] = self.log_level
+        return variables

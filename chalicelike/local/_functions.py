@@ -2,7 +2,8 @@
 
 Names follow Chalice's deployment: the API's function is `<app>-<stage>`, every other
 `<app>-<stage>-<name>`; timeout, memory, reserved concurrency and environment are the
-`FunctionConfig` the packager deploys, so one config drives both `local` and `package`.
+`FunctionConfig` the packager deploys (CHALICELIKE_XRAY with `xray`, and Lambda's
+AWS_LAMBDA_LOG_FORMAT/LEVEL with a JSON `log_format`), so one config drives both.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ def function_specs(manifest: AppManifest, project_dir: Path, stage: str) -> list
                 timeout=float(settings.lambda_timeout),
                 memory_size=settings.lambda_memory_size,
                 reserved_concurrency=settings.reserved_concurrency,
-                environment=settings.environment_variables,
+                # As deployed, plus what Lambda sets from a JSON LoggingConfig.
+                environment=settings.runtime_environment(),
                 maximum_retry_attempts=settings.maximum_retry_attempts,
             )
         )

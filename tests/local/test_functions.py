@@ -98,3 +98,33 @@ def test_local_runs_what_package_deploys(tmp_path: Path) -> None:
             assert dict(spec.environment) == settings.environment_variables
     ingest = function_specs(MANIFEST, tmp_path, "prod")[1]
     assert (ingest.timeout, dict(ingest.environment)) == (30.0, {"TOP": "1", "FN": "1"})
+
+
+def test_xray_and_json_logs_reach_the_workers_environment_as_on_lambda(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    config = {
+        "environment_variables": {"A": "1"},
+        "lambda_functions": {
+            "ingest": {"xray": True, "log_format": "JSON", "log_level": "DEBUG"},
+        },
+        "stages": {"prod": {"log_format": "JSON"}},
+    }
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    api, ingest = function_specs(MANIFEST, tmp_path, "dev")
+    assert dict(api.environment) == {"A": "1"}  # neither key: the environment as configured
+    assert dict(ingest.environment) == {
+        "A": "1",
+        "CHALICELIKE_XRAY": "true",
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",
+        "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
+    }
+    api, _ = function_specs(MANIFEST, tmp_path, "prod")
+    assert dict(api.environment) == {"A": "1", "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+
+
+def test_a_log_level_without_json_logs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    config = {"lambda_functions": {"ingest": {"log_level": "DEBUG"}}}
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ConfigError, match=r"lambda_functions\.ingest\.log_level needs the JSON"):
+        function_specs(MANIFEST, tmp_path, "dev")
