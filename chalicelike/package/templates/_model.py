@@ -94,6 +94,17 @@ class Function:
     def tracing(self) -> str:
         return "Active" if self.config.xray else "PassThrough"
 
+    def logging(self) -> dict[str, str]:
+        """Lambda's LoggingConfig, in its API's words (LogFormat, ApplicationLogLevel);
+        empty when the config sets no log_format (Lambda's default, Text)."""
+        config = self.config
+        if config.log_format is None:
+            return {}
+        logging = {"LogFormat": config.log_format}
+        if config.log_level is not None:
+            logging["ApplicationLogLevel"] = config.log_level
+        return logging
+
 
 @dataclass(frozen=True)
 class HttpAuthorizer:
@@ -357,7 +368,7 @@ def _function(entry: FunctionEntry, config: FunctionConfig, role: Role | str) ->
         entry=entry,
         config=config,
         role=role,
-        environment=dict(sorted(config.environment_variables.items())),
+        environment=dict(sorted(config.deployed_environment().items())),
         vpc=vpc,
         ephemeral_storage=storage if storage != 512 else None,
     )

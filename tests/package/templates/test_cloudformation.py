@@ -109,7 +109,9 @@ def test_every_function_with_its_settings(
         assert properties["MemorySize"] == 512
         assert properties["Timeout"] == 30
         assert properties["ReservedConcurrentExecutions"] == 4
-        assert properties["Environment"] == {"Variables": {"STAGE": "dev", "TABLE_NAME": "orders"}}
+        # xray is on: the runtime reads CHALICELIKE_XRAY to trace.
+        variables = {"CHALICELIKE_XRAY": "true", "STAGE": "dev", "TABLE_NAME": "orders"}
+        assert properties["Environment"] == {"Variables": variables}
         assert properties["Layers"] == ["arn:aws:lambda:us-east-1:123456789012:layer:shared:3"]
         assert properties["VpcConfig"] == {
             "SubnetIds": ["subnet-0123456789abcdef0"],
@@ -484,3 +486,58 @@ def test_a_custom_domain_for_an_http_api() -> None:
     assert template["Resources"]["ApiCustomDomainMapping"]["Properties"]["ApiId"] == {
         "Ref": "HttpAPI"
     }
+
+
+def _logging_configs(everything: AppManifest) -> dict[str, FunctionConfig]:
+    """JSON logs at DEBUG for the API, Text said outright for on_job, nothing for the rest."""
+    configs = configs_for(everything)
+    configs[API_FUNCTION] = FunctionConfig(
+        name=API_FUNCTION, log_format="JSON", log_level="DEBUG", log_retention_in_days=7
+    )
+    configs["on_job"] = FunctionConfig(name="on_job", log_format="Text")
+    configs["plain"] = FunctionConfig(name="plain", log_format="JSON")
+    return configs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_log_format_and_level_become_logging_config(fmt: str, everything: AppManifest) -> None:
+    configs = _logging_configs(everything)
+    (document,) = build_templates(everything, stage_for(everything), configs, POLICY, fmt).values()
+    assert cfn_lint(document) == []
+    resources = document["Resources"]
+    assert resources["APIHandler"]["Properties"]["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": "DEBUG",
+    }
+    # Text said outright is written: a stack going back from JSON must say so.
+    assert resources["OnJob"]["Properties"]["LoggingConfig"] == {"LogFormat": "Text"}
+    assert resources["Plain"]["Properties"]["LoggingConfig"] == {"LogFormat": "JSON"}
+    assert "LoggingConfig" not in resources["OnClick"]["Properties"]  # Lambda's default
+    # Lambda sets AWS_LAMBDA_LOG_FORMAT itself from LoggingConfig: not in the template.
+    assert "Environment" not in resources["APIHandler"]["Properties"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_xray_is_per_function(fmt: str, everything: AppManifest) -> None:
+    configs = configs_for(everything, environment_variables={"STAGE": "dev"})
+    configs["on_job"] = FunctionConfig(
+        name="on_job", xray=True, environment_variables={"STAGE": "dev"}
+    )
+    document = _template(fmt, everything)  # nothing set: nothing added
+    for resource in resources_of_type(document, _function_type(fmt)).values():
+        assert "Environment" not in resource["Properties"]
+    (document,) = build_templates(everything, stage_for(everything), configs, POLICY, fmt).values()
+    properties = document["Resources"]["OnJob"]["Properties"]
+    assert properties["Environment"] == {"Variables": {"CHALICELIKE_XRAY": "true", "STAGE": "dev"}}
+    other = document["Resources"]["OnClick"]["Properties"]
+    assert other["Environment"] == {"Variables": {"STAGE": "dev"}}
+    tracing = {
+        name: props.get("Tracing") or props["TracingConfig"]["Mode"]
+        for name, props in (("OnJob", properties), ("OnClick", other))
+    }
+    assert tracing == {"OnJob": "Active", "OnClick": "PassThrough"}
+
+
+def _function_type(fmt: str) -> str:
+    return "AWS::Serverless::Function" if fmt == "sam" else "AWS::Lambda::Function"

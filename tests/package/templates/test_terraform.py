@@ -114,7 +114,8 @@ def test_functions_read_the_zip_beside_the_file(document: dict[str, Any]) -> Non
     assert job["source_code_hash"] == '${filebase64sha256("${path.module}/deployment.zip")}'
     assert job["memory_size"] == 512 and job["timeout"] == 30
     assert job["reserved_concurrent_executions"] == 4
-    assert job["environment"] == {"variables": {"STAGE": "dev", "TABLE_NAME": "orders"}}
+    variables = {"CHALICELIKE_XRAY": "true", "STAGE": "dev", "TABLE_NAME": "orders"}
+    assert job["environment"] == {"variables": variables}  # xray is on
     assert job["vpc_config"]["subnet_ids"] == ["subnet-0123456789abcdef0"]
     assert job["tracing_config"] == {"mode": "Active"}
     assert job["ephemeral_storage"] == {"size": 1024}
@@ -261,5 +262,50 @@ def test_custom_domains_validate(everything: AppManifest, tmp_path: Path) -> Non
     assert mapping["base_path"] == "v1"
     websocket = document["resource"]["aws_apigatewayv2_api_mapping"]["websocket_api"]
     assert websocket["api_mapping_key"] == "v1"
+    report = json.loads(_terraform_validate(document, tmp_path))
+    assert report["valid"], report["diagnostics"]
+
+
+def _logging_configs(everything: AppManifest) -> dict[str, FunctionConfig]:
+    """JSON logs at DEBUG for the API (with a retention: a group of its own), Text said
+    outright for on_job, JSON for plain, nothing for the rest."""
+    configs = configs_for(everything)
+    configs["api_handler"] = FunctionConfig(
+        name="api_handler", log_format="JSON", log_level="DEBUG", log_retention_in_days=7
+    )
+    configs["on_job"] = FunctionConfig(name="on_job", log_format="Text")
+    configs["plain"] = FunctionConfig(name="plain", log_format="JSON")
+    return configs
+
+
+def test_log_format_and_level_become_logging_config(everything: AppManifest) -> None:
+    functions = _document(everything, _logging_configs(everything))["resource"][
+        "aws_lambda_function"
+    ]
+    assert functions["api_handler"]["logging_config"] == {
+        "log_format": "JSON",
+        "application_log_level": "DEBUG",
+        "log_group": "${aws_cloudwatch_log_group.api_handler.name}",
+    }
+    # The provider keeps a logging config it is no longer given: Text is written when said.
+    assert functions["on_job"]["logging_config"] == {"log_format": "Text"}
+    assert functions["plain"]["logging_config"] == {"log_format": "JSON"}
+    assert "logging_config" not in functions["on_click"]  # Lambda's defaults
+    assert "environment" not in functions["api_handler"]  # Lambda sets AWS_LAMBDA_LOG_*
+
+
+def test_xray_is_per_function(everything: AppManifest) -> None:
+    configs = configs_for(everything)
+    configs["on_job"] = FunctionConfig(name="on_job", xray=True)
+    functions = _document(everything, configs)["resource"]["aws_lambda_function"]
+    assert functions["on_job"]["environment"] == {"variables": {"CHALICELIKE_XRAY": "true"}}
+    assert functions["on_job"]["tracing_config"] == {"mode": "Active"}
+    assert "environment" not in functions["on_click"]
+    assert functions["on_click"]["tracing_config"] == {"mode": "PassThrough"}
+
+
+@pytest.mark.slow
+def test_terraform_validates_json_logs(everything: AppManifest, tmp_path: Path) -> None:
+    document = _document(everything, _logging_configs(everything))
     report = json.loads(_terraform_validate(document, tmp_path))
     assert report["valid"], report["diagnostics"]

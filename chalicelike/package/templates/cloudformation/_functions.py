@@ -107,4 +107,7 @@ def _function_options(function: Function) -> dict[str, Any]:
         options["ReservedConcurrentExecutions"] = config.reserved_concurrency
     if function.ephemeral_storage is not None:
         options["EphemeralStorage"] = {"Size": function.ephemeral_storage}
+    logging = function.logging()
+    if logging:
+        options["LoggingConfig"] = logging
     return options

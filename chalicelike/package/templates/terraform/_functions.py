@@ -77,10 +77,9 @@ def function(document: Document, function: Function) -> None:
             "tags": document.tags(),
         }
         document.add("aws_cloudwatch_log_group", name, log_group)
-        body["logging_config"] = {
-            "log_format": "Text",
-            "log_group": f"${{aws_cloudwatch_log_group.{name}.name}}",
-        }
+    logging = _logging_config(function, name)
+    if logging:
+        body["logging_config"] = logging
     body.update(_function_options(function))
     document.add("aws_lambda_function", name, body)
     if entry.kind == "websocket":  # Chalice's output names for its websocket handlers
@@ -90,6 +89,20 @@ def function(document: Document, function: Function) -> None:
         )
         return
     document.output(f"{logical_id(entry.name)}Arn", document.fn(entry.name))
+
+
+def _logging_config(function: Function, name: str) -> dict[str, str]:
+    """The `logging_config` block: the log format (JSON, or Text when the config says so or a
+    log group of our own is named), its level, and our log group."""
+    logging = function.logging()
+    block = {"log_format": logging.get("LogFormat", "Text")}
+    if "ApplicationLogLevel" in logging:
+        block["application_log_level"] = logging["ApplicationLogLevel"]
+    if function.config.log_retention_in_days is not None:
+        block["log_group"] = f"${{aws_cloudwatch_log_group.{name}.name}}"
+    elif not logging:
+        return {}  # Lambda's defaults: its Text format, its own group
+    return block
 
 
 def _function_options(function: Function) -> dict[str, Any]:
