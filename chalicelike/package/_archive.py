@@ -67,13 +67,16 @@ def build_deployment_zip(
     cache_dir: Path | None = None,
     pip: PipRunner | None = None,
     hosts_asgi_apps: bool = True,
+    tracing: bool = False,
 ) -> ArchiveReport:
     """Write the project's deployment package for `runtime` (python3.10-3.13) on `architecture`.
 
     Wheels and the lean runtime are cached in `cache_dir` (default: the project's
     .chalice/cache/), keyed by the requirement set, runtime and architecture. mangum (and
     what it needs) ships only when the app hosts ASGI/WSGI apps (`hosts_asgi_apps`): the
-    runtime's own routes never import it.
+    runtime's own routes never import it. aws-xray-sdk and wrapt ship only when a function
+    traces (`tracing`: its `xray` is on), unless requirements.txt names the SDK or vendor/
+    holds it.
     """
     project_dir = Path(project_dir).resolve()
     target = Target(runtime, architecture)
@@ -86,6 +89,7 @@ def build_deployment_zip(
         cache,
         pip,
         with_runtime_requirements=hosts_asgi_apps,
+        with_tracing=tracing and not (project_dir / "vendor" / "aws_xray_sdk").is_dir(),
     )
     runtime_layer = lean_runtime(cache)
     with ExitStack() as stack:

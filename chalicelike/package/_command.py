@@ -133,6 +133,8 @@ def _package(args: argparse.Namespace) -> int:
         runtime=stage_config.runtime,
         architecture=stage_config.lambda_architecture,
         hosts_asgi_apps=any(route.method == "ANY" for route in manifest.routes),
+        # One zip serves every function of the stage: one tracing function brings the SDK.
+        tracing=any(config.xray for config in configs.values()),
     )
     for skipped in report.skipped:
         print(f"chalicelike package: left out {skipped}", file=sys.stderr)

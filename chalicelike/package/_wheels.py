@@ -21,6 +21,7 @@ from .._core._errors import ChaliceError
 __all__ = [
     "RUNTIME_GLIBC",
     "RUNTIME_REQUIREMENTS",
+    "TRACING_REQUIREMENTS",
     "PackagingError",
     "PipResult",
     "PipRunner",
@@ -31,6 +32,7 @@ __all__ = [
     "publish",
     "resolve_wheels",
     "runtime_requirements",
+    "tracing_requirements",
 ]
 
 # The glibc of each runtime's OS, as AWS documents it: Amazon Linux 2 has 2.26, Amazon Linux 2023
@@ -46,6 +48,11 @@ MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
 # What the runtime imports beyond the standard library (mangum for hosted ASGI/WSGI apps).
 # boto3 and botocore are not here: Lambda's Python runtimes provide them.
 RUNTIME_REQUIREMENTS = ("mangum",)
+# What the runtime's X-Ray tracing imports (`xray` on): the SDK, and wrapt, which the SDK needs
+# and Lambda's runtime lacks. The SDK's other dependency, botocore, the runtime has: these are
+# downloaded without their dependencies, so a second botocore (tens of MB) never ships.
+TRACING_REQUIREMENTS = ("aws-xray-sdk", "wrapt")
+XRAY_SDK = "aws-xray-sdk"
 # Never fetched from the index: the runtime ships from this installation (`_runtime_files`),
 # and chalicelike's own dependencies (uvicorn, watchfiles, ...) serve only the dev server.
 SHIPPED_FROM_HERE = frozenset({"chalicelike"})
@@ -228,35 +235,86 @@ def resolve_wheels(
     cache_dir: Path,
     pip: PipRunner | None = None,
     with_runtime_requirements: bool = True,
+    with_tracing: bool = False,
 ) -> WheelSet:
     """The wheels for requirements.txt plus the runtime's own, from the cache when it has them.
 
     The runtime's own (mangum) serve only hosted ASGI/WSGI apps and mounts: an app with
-    none can leave them out (`with_runtime_requirements=False`).
+    none can leave them out (`with_runtime_requirements=False`). `with_tracing` adds what
+    X-Ray tracing imports (`TRACING_REQUIREMENTS`) unless requirements.txt names the SDK.
 
     A cache entry is named by the requirement set, runtime and architecture; a hit runs
     no pip at all. An entry appears whole or not at all (built aside, then renamed).
     """
     lines = project_requirements(requirements_file) if requirements_file else []
+    named = {_project_name(line) for line in lines}
     if with_runtime_requirements:
-        lines += runtime_requirements(exclude={_project_name(line) for line in lines})
-    if not lines:
+        lines += runtime_requirements(exclude=named)
+    tracing = tracing_requirements(exclude=named) if with_tracing else []
+    if not lines and not tracing:
         return WheelSet((), cache_hit=True)  # nothing to resolve, nothing for pip to do
-    entry = cache_dir / f"{target.runtime}-{target.architecture}-{cache_key(lines, target)}"
+    # The tracing lines are fetched without their dependencies: marked so in the key.
+    key = cache_key([*lines, *(f"--no-deps {line}" for line in tracing)], target)
+    entry = cache_dir / f"{target.runtime}-{target.architecture}-{key}"
     if entry.is_dir():
         return WheelSet(tuple(sorted(entry.glob("*.whl"))), cache_hit=True)
     import shutil
     import tempfile
 
+    pip = pip or PipRunner()
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".building-", dir=cache_dir) as scratch:
         work = Path(scratch)
         staged = work / "entry"
         staged.mkdir()
-        for wheel in download_wheels(lines, target, work, pip or PipRunner()):
+        # An options-only file with tracing on has nothing of its own for pip to resolve.
+        wheels = download_wheels(lines, target, work, pip) if _resolvable(lines, tracing) else []
+        if tracing:
+            wheels += download_tracing(tracing, lines, target, work, pip, _projects_of(wheels))
+        for wheel in wheels:
             shutil.move(str(wheel), staged / wheel.name)
         publish(staged, entry)
     return WheelSet(tuple(sorted(entry.glob("*.whl"))), cache_hit=False)
+
+
+def _resolvable(lines: Sequence[str], tracing: Sequence[str]) -> bool:
+    return any(not line.startswith("-") for line in lines) or (bool(lines) and not tracing)
+
+
+def download_tracing(
+    tracing: Sequence[str],
+    lines: Sequence[str],
+    target: Target,
+    work: Path,
+    pip: PipRunner,
+    resolved: set[str],
+) -> list[Path]:
+    """The tracing requirements' own wheels for `target`, without their dependencies (the
+    runtime has botocore); one the requirements already `resolved` (wrapt) is not fetched
+    twice. `lines`' options (indexes, find-links) apply, as to the requirements."""
+    wanted = [line for line in tracing if _project_name(line) not in resolved]
+    if not wanted:
+        return []
+    requirements = work / "tracing.txt"
+    options = [line for line in lines if line.startswith("-")]
+    requirements.write_text("".join(f"{line}\n" for line in [*options, *wanted]), "utf-8")
+    dest = work / "tracing"
+    fetch = ["download", "--no-deps", "--only-binary=:all:", *target.pip_options()]
+    result = pip.run([*fetch, "--dest", str(dest), "-r", str(requirements)])
+    if result.returncode != 0:
+        raise PackagingError(
+            f"xray is on, so the package ships {' and '.join(wanted)} for {target}, but pip "
+            f"could not download them:\n{_tail(result.stderr)}\nPackage where PyPI (or the "
+            "index requirements.txt names) can be reached; or name aws-xray-sdk in "
+            "requirements.txt, with an index or --find-links that has it; or put aws_xray_sdk "
+            "and wrapt, built for Lambda, in vendor/; or turn xray off"
+        )
+    return _checked(sorted(dest.glob("*.whl")), target)
+
+
+def _projects_of(wheels: Sequence[Path]) -> set[str]:
+    """The normalised project names of wheel files (PEP 427: the name comes first)."""
+    return {_project_name(wheel.name.split("-")[0]) for wheel in wheels}
 
 
 def publish(staged: Path, entry: Path) -> None:
@@ -375,13 +433,21 @@ def project_requirements(path: Path, _seen: frozenset[Path] = frozenset()) -> li
 
 def runtime_requirements(exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The runtime's own dependencies, pinned to the installed versions (what tests ran)."""
-    lines = []
-    for name in RUNTIME_REQUIREMENTS:
-        if name in exclude:  # the project names its own version
-            continue
-        version = installed_version(name)
-        lines.append(f"{name}=={version}" if version else name)
-    return lines
+    # A name in `exclude` is one the project pins itself.
+    return [_pinned(name) for name in RUNTIME_REQUIREMENTS if name not in exclude]
+
+
+def tracing_requirements(exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """What X-Ray tracing needs, pinned to the installed versions (the `xray` extra's); none
+    when the project names aws-xray-sdk itself: its resolution brings what the SDK needs."""
+    if XRAY_SDK in exclude:
+        return []
+    return [_pinned(name) for name in TRACING_REQUIREMENTS if name not in exclude]
+
+
+def _pinned(name: str) -> str:
+    version = installed_version(name)
+    return f"{name}=={version}" if version else name
 
 
 def installed_version(name: str) -> str | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import zipfile
 from contextlib import ExitStack
 from pathlib import Path
@@ -105,6 +107,92 @@ def test_a_pure_python_sdist_is_built_into_the_package(tmp_path: Path, wheel_cac
     answer = invoke_packaged(task_root, rest("GET", "/parse", resource="/parse"))
     assert answer["statusCode"] == 200, answer
     assert answer["body"] == '{"<name>":"world"}'
+
+
+# -- X-Ray tracing's SDK ---------------------------------------------------------------------
+
+_XRAY_TOP_FOLDERS = ("aws_xray_sdk", "wrapt")
+
+
+def _top_folders(names: list[str]) -> set[str]:
+    return {name.split("/")[0].split("-")[0] for name in names}
+
+
+@pytest.mark.slow
+def test_tracing_ships_the_sdk_and_wrapt_and_nothing_else(
+    tmp_path: Path, wheel_cache: Path
+) -> None:
+    today = build(SAMPLE_APP, tmp_path / "today.zip", wheel_cache, hosts_asgi_apps=False)
+    off = build(SAMPLE_APP, tmp_path / "off.zip", wheel_cache, hosts_asgi_apps=False, tracing=False)
+    on = build(SAMPLE_APP, tmp_path / "on.zip", wheel_cache, hosts_asgi_apps=False, tracing=True)
+    # Without xray: exactly what an app shipped before tracing existed, byte for byte.
+    assert off.path.read_bytes() == today.path.read_bytes()
+    assert not _top_folders(names_in(off.path)) & {*_XRAY_TOP_FOLDERS, "aws_xray_sdk"}
+    added = set(names_in(on.path)) - set(names_in(off.path))
+    assert set(names_in(off.path)) <= set(names_in(on.path))
+    assert _top_folders(sorted(added)) == {"aws_xray_sdk", "wrapt"}  # dist-info folders too
+    assert [w.split("-")[0] for w in on.wheels] == ["aws_xray_sdk", "wrapt"]
+    # botocore, the SDK's other dependency, is the runtime's: never a second copy.
+    assert not any(name.startswith(("botocore/", "boto3/")) for name in names_in(on.path))
+
+    # The SDK and wrapt's compiled core load from the package (botocore: the runtime's).
+    task_root = unzip(on.path, tmp_path / "task")
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import aws_xray_sdk.core, wrapt._wrappers;"
+        "print(aws_xray_sdk.core.__file__); print(wrapt._wrappers.__file__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(task_root)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    sdk, wrappers = done.stdout.split()
+    assert sdk.startswith(str(task_root)) and wrappers.startswith(str(task_root))
+    assert wrappers.endswith(".so")
+
+
+@pytest.mark.slow
+def test_tracing_offline_says_how_to_get_the_sdk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "app.py").write_text("from chalicelike import Chalice\napp = Chalice('x')\n")
+    # An index nothing answers on stands for no network; pip tries once.
+    (project / "requirements.txt").write_text("--index-url http://127.0.0.1:9/simple\n")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    with pytest.raises(PackagingError) as raised:
+        build(
+            project,
+            tmp_path / "deployment.zip",
+            tmp_path / "cache",
+            hosts_asgi_apps=False,
+            tracing=True,
+        )
+    message = str(raised.value)
+    assert message.startswith("xray is on, so the package ships aws-xray-sdk==")
+    assert "but pip could not download them" in message
+    assert "name aws-xray-sdk in requirements.txt" in message and "turn xray off" in message
+    assert not (tmp_path / "deployment.zip").exists()
+
+
+def test_a_vendored_sdk_is_used_as_it_is(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "vendor" / "aws_xray_sdk").mkdir(parents=True)
+    (project / "vendor" / "aws_xray_sdk" / "__init__.py").write_text("# built for Lambda\n")
+    (project / "app.py").write_text("from chalicelike import Chalice\napp = Chalice('x')\n")
+    untouchable = mock.create_autospec(PipRunner, instance=True)
+    report = build(
+        project,
+        tmp_path / "deployment.zip",
+        tmp_path / "cache",
+        pip=untouchable,
+        hosts_asgi_apps=False,
+        tracing=True,
+    )
+    untouchable.run.assert_not_called()  # the user's copy, and what it needs, are theirs
+    assert "aws_xray_sdk/__init__.py" in names_in(report.path)
+    assert report.wheels == ()
 
 
 def test_a_dependency_lambda_cannot_load_stops_the_build(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ def test_package_writes_the_zip_and_the_template(
     assert "app.py" in names and "chalicelike/_app.py" in names
     assert not any(n.startswith(("chalicelike/local/", "chalicelike/package/")) for n in names)
     assert not any("mangum" in n for n in names)  # sample_app hosts no ASGI app
+    assert not any(n.startswith(("aws_xray_sdk", "wrapt")) for n in names)  # no xray: no SDK
     assert "deployment.zip" in done.stdout
 
 
@@ -69,6 +70,34 @@ def test_packaging_twice_gives_the_same_bytes_and_yaml_works(
 
     document = yaml.safe_load((tmp_path / "b" / "sam.yaml").read_text())
     assert document == json.loads((tmp_path / "a" / "sam.json").read_text())
+
+
+@pytest.mark.slow
+def test_xray_and_json_logs_reach_the_zip_and_the_template(tmp_path: Path) -> None:
+    project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
+    config_path = project / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["lambda_functions"] = {
+        "take_order": {"xray": True, "log_format": "JSON", "log_level": "WARN"}
+    }
+    config_path.write_text(json.dumps(config))
+    done = run(project, "package", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as package:
+        names = package.namelist()
+    assert "aws_xray_sdk/core/__init__.py" in names  # one function traces: the zip has the SDK
+    assert any(n.startswith("wrapt/") for n in names)
+    assert not any(n.startswith("botocore/") for n in names)
+    resources = json.loads((tmp_path / "out" / "sam.json").read_text())["Resources"]
+    order = resources["TakeOrder"]["Properties"]
+    assert order["Tracing"] == "Active"
+    assert order["Environment"]["Variables"]["CHALICELIKE_XRAY"] == "true"
+    assert order["LoggingConfig"] == {"LogFormat": "JSON", "ApplicationLogLevel": "WARN"}
+    report = resources["HourlyReport"]["Properties"]
+    assert report["Tracing"] == "PassThrough" and "LoggingConfig" not in report
+    assert "CHALICELIKE_XRAY" not in report["Environment"]["Variables"]
+    statements = resources["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert any("xray:PutTraceSegments" in s["Action"] for s in statements["Statement"])
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from chalicelike.package._wheels import (
     project_requirements,
     resolve_wheels,
     runtime_requirements,
+    tracing_requirements,
 )
 from tests.package.package_support import HOST_ARCHITECTURE, HOST_RUNTIME, PROJECTS
 
@@ -266,6 +267,130 @@ def test_a_requirement_pip_cannot_read_is_reported_with_pips_words(tmp_path: Pat
     pip = FakePip(fails(conflict))
     with pytest.raises(PackagingError, match="because these package versions conflict"):
         resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+
+
+# -- X-Ray tracing's own wheels -----------------------------------------------------------
+
+XRAY_WHEELS = (
+    "aws_xray_sdk-2.15.0-py2.py3-none-any.whl",
+    "wrapt-2.5.2-cp312-cp312-manylinux1_x86_64.whl",
+)
+OLD_WRAPT = "wrapt-1.17.2-cp312-cp312-manylinux1_x86_64.whl"
+MARKUPSAFE = "markupsafe-3.0.2-cp312-cp312-manylinux_2_17_x86_64.whl"
+
+
+def test_tracing_brings_the_sdk_and_wrapt_at_the_installed_versions() -> None:
+    from importlib.metadata import version
+
+    sdk, wrapt = f"aws-xray-sdk=={version('aws-xray-sdk')}", f"wrapt=={version('wrapt')}"
+    assert tracing_requirements() == [sdk, wrapt]
+    assert tracing_requirements(exclude={"wrapt"}) == [sdk]  # the project pins its own
+    # The project names the SDK: its resolution brings what the SDK needs (wrapt too).
+    assert tracing_requirements(exclude={"aws-xray-sdk"}) == []
+
+
+def test_tracing_wheels_come_without_their_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("markupsafe==3.0.2\n")
+    pip = FakePip(saves(MARKUPSAFE), saves(*XRAY_WHEELS))
+    found = resolve_wheels(
+        tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip, with_tracing=True
+    )
+    assert [wheel.name for wheel in found.wheels] == sorted([MARKUPSAFE, *XRAY_WHEELS])
+    resolve, tracing = pip.commands
+    assert "--no-deps" not in resolve
+    assert pip.requirements[0] == ["markupsafe==3.0.2", *runtime_requirements()]
+    # Without dependencies: botocore is Lambda's runtime's, and never ships a second time.
+    assert tracing[:3] == ["download", "--no-deps", "--only-binary=:all:"]
+    assert X86_312.pip_options() == tracing[3 : 3 + len(X86_312.pip_options())]
+    assert pip.requirements[1] == tracing_requirements()
+
+    # Another cache entry than the same requirements without tracing: those run pip again.
+    pip = FakePip(saves(MARKUPSAFE))
+    plain = resolve_wheels(tmp_path / "requirements.txt", X86_312, tmp_path / "cache", pip)
+    assert [wheel.name for wheel in plain.wheels] == [MARKUPSAFE] and not plain.cache_hit
+    untouchable = mock.create_autospec(PipRunner, instance=True)
+    again = resolve_wheels(
+        tmp_path / "requirements.txt", X86_312, tmp_path / "cache", untouchable, with_tracing=True
+    )
+    assert again.cache_hit and again.wheels == found.wheels
+    untouchable.run.assert_not_called()
+
+
+def test_tracing_adds_nothing_when_requirements_name_the_sdk(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("aws-xray-sdk==2.14.0\n")
+    pip = FakePip(saves("aws_xray_sdk-2.14.0-py2.py3-none-any.whl", OLD_WRAPT))
+    found = resolve_wheels(
+        tmp_path / "requirements.txt",
+        X86_312,
+        tmp_path / "cache",
+        pip,
+        with_runtime_requirements=False,
+        with_tracing=True,
+    )
+    assert len(pip.commands) == 1 and pip.requirements == [["aws-xray-sdk==2.14.0"]]
+    assert [wheel.name for wheel in found.wheels] == [
+        "aws_xray_sdk-2.14.0-py2.py3-none-any.whl",
+        OLD_WRAPT,
+    ]
+
+
+def test_wrapt_the_requirements_resolved_is_not_fetched_twice(tmp_path: Path) -> None:
+    index = "--extra-index-url https://example.invalid/simple"
+    (tmp_path / "requirements.txt").write_text(f"{index}\ndeprecated==1.2.18\n")
+    # deprecated needs wrapt: pip resolves it with the requirements, at its own version.
+    pip = FakePip(saves("deprecated-1.2.18-py2.py3-none-any.whl", OLD_WRAPT), saves(XRAY_WHEELS[0]))
+    found = resolve_wheels(
+        tmp_path / "requirements.txt",
+        X86_312,
+        tmp_path / "cache",
+        pip,
+        with_runtime_requirements=False,
+        with_tracing=True,
+    )
+    # The file's index applies to the SDK as to the rest.
+    assert pip.requirements[1] == [index, tracing_requirements()[0]]
+    assert [wheel.name for wheel in found.wheels] == [
+        XRAY_WHEELS[0],
+        "deprecated-1.2.18-py2.py3-none-any.whl",
+        OLD_WRAPT,
+    ]
+
+
+def test_tracing_alone_runs_one_download(tmp_path: Path) -> None:
+    pip = FakePip(saves(*XRAY_WHEELS))
+    found = resolve_wheels(
+        None, X86_312, tmp_path / "cache", pip, with_runtime_requirements=False, with_tracing=True
+    )
+    assert [wheel.name for wheel in found.wheels] == list(XRAY_WHEELS)
+    [command] = pip.commands
+    assert "--no-deps" in command
+
+
+def test_tracing_wheels_pip_cannot_download_name_the_fix(tmp_path: Path) -> None:
+    offline = (
+        "WARNING: Retrying (Retry(total=0, ...)) after connection broken by "
+        "'NewConnectionError(...: Failed to establish a new connection: [Errno 101] Network "
+        "is unreachable')': /simple/aws-xray-sdk/\n" + NOT_FOUND.format("aws-xray-sdk==2.15.0")
+    )
+    pip = FakePip(fails(offline))
+    with pytest.raises(PackagingError) as raised:
+        resolve_wheels(
+            None,
+            X86_312,
+            tmp_path / "cache",
+            pip,
+            with_runtime_requirements=False,
+            with_tracing=True,
+        )
+    message = str(raised.value)
+    assert message.startswith(
+        f"xray is on, so the package ships {' and '.join(tracing_requirements())} for "
+        "python3.12 on x86_64"
+    )
+    assert "No matching distribution found for aws-xray-sdk==2.15.0" in message
+    for fix in ("name aws-xray-sdk in requirements.txt", "vendor/", "turn xray off"):
+        assert fix in message
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no entry left behind
 
 
 # -- from PyPI ----------------------------------------------------------------------------
