@@ -63,6 +63,7 @@ from ._invocation import (
     Throttled,
     UnknownFunction,
 )
+from ._traces import TraceStore
 
 __all__ = ["LocalGateway"]
 
@@ -133,6 +134,7 @@ class LocalGateway:
         api_stage: str = "api",
         payload_version: str = "1.0",
         log: Callable[[str], None] | None = None,
+        traces: TraceStore | None = None,
     ) -> None:
         if payload_version not in ("1.0", "2.0"):
             raise ValueError(f"payload_version must be '1.0' or '2.0', not {payload_version!r}")
@@ -147,6 +149,8 @@ class LocalGateway:
         self._log = log or logger.error
         self._routes: _Routes | None = None
         self._auth_cache = AuthorizerCache()
+        # A REST API stage's X-Ray segments go here (X-Ray traces no HTTP API).
+        self._traces = traces if self.kind.is_rest else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -154,6 +158,7 @@ class LocalGateway:
                 await run_lifespan(receive, send)
             return
         request = IncomingRequest.from_scope(scope)
+        request.join_trace(segment=self._traces is not None)
         try:
             answer = await self._answer(request, receive)
         except ClientDisconnected:
@@ -170,6 +175,11 @@ class LocalGateway:
             self._log(f"{request.method} {request.raw_path}: {answer.problem}")
         if self._access_log is not None:
             self._access_log(_access_line(request, answer))
+        if self._traces is not None:
+            # '<api>/<stage>', as API Gateway names a stage's segment.
+            api = self._routes.manifest.app_name if self._routes is not None else "api"
+            name = f"{api}/{self.api_stage}"
+            self._traces.add(request.xray_segment(name, answer.status, len(answer.body)))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
 
@@ -205,7 +215,7 @@ class LocalGateway:
         if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
             # Lambda refuses a synchronous event above 6 MB; API Gateway passes on the 413.
             return message_answer(413, "Request Too Long", f"event of {len(payload)} bytes")
-        result = await self._invoke(route.function, payload, route.route_key)
+        result = await self._invoke(route.function, payload, route.route_key, request.trace_header)
         if isinstance(result, GatewayAnswer):
             return result
         return lambda_answer(result, self.kind)
@@ -250,7 +260,7 @@ class LocalGateway:
         latency: int | None = None
         if isinstance(step, AuthorizerCall):
             started = time.perf_counter()
-            outcome = await self._call_authorizer(step, event)
+            outcome = await self._call_authorizer(step, event, request.trace_header)
             latency = int((time.perf_counter() - started) * 1000)
         else:
             outcome = step
@@ -264,7 +274,9 @@ class LocalGateway:
                 event["requestContext"]["authorizer"] = context
         return None
 
-    async def _call_authorizer(self, call: AuthorizerCall, event: dict[str, Any]) -> AuthOutcome:
+    async def _call_authorizer(
+        self, call: AuthorizerCall, event: dict[str, Any], trace_header: str
+    ) -> AuthOutcome:
         """Invoke the app's Lambda authorizer (or reuse its cached output), as API Gateway."""
         output = self._auth_cache.get(call)
         if output is None:
@@ -273,7 +285,8 @@ class LocalGateway:
             else:
                 auth_event = authorizer_event(event, call)
             source = f"authorizer {call.function}"
-            result = await self._invoke(call.function, json.dumps(auth_event).encode(), source)
+            auth_payload = json.dumps(auth_event).encode()
+            result = await self._invoke(call.function, auth_payload, source, trace_header)
             if isinstance(result, GatewayAnswer):
                 self._log(f"authorizer {call.function} failed: {result.problem or result.status}")
                 return authorizer_failure(None)
@@ -294,13 +307,15 @@ class LocalGateway:
         return outcome
 
     async def _invoke(
-        self, function: str, payload: bytes, source: str
+        self, function: str, payload: bytes, source: str, trace_header: str
     ) -> InvocationResult | GatewayAnswer:
         """One invocation, within the integration timeout; API Gateway's answer if it fails.
         `source`: who asked, for the console (the route key 'GET /orders/{id}')."""
         try:
             spec = self._lambda.find(function)
-            invocation = self._lambda.invoke(function, payload, source=source)
+            invocation = self._lambda.invoke(
+                function, payload, source=source, trace_header=trace_header
+            )
             if spec is not None and spec.timeout < self.integration_timeout:
                 return await invocation  # the function's own timeout ends it first
             result = await _within(invocation, self.integration_timeout)

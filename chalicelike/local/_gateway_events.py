@@ -19,6 +19,7 @@ from .._core._response import media_type_in
 from .._doors._api_gateway_events import GatewayFacts, request_time, rest_api_event
 from .._doors._api_gateway_events import http_api_event as http_api_event_of
 from .._tooling._gateway_auth import AuthorizerCall, GatewayRequest
+from ._trace_segments import gateway_segment, parse_header
 
 __all__ = [
     "IncomingRequest",
@@ -50,8 +51,11 @@ class IncomingRequest:
         "query_string",
         "raw_path",
         "request_id",
+        "segment_id",
         "source_ip",
+        "trace_header",
         "trace_id",
+        "trace_parent",
     )
 
     def __init__(
@@ -76,12 +80,53 @@ class IncomingRequest:
         now = time.time()
         self.epoch_ms = int(now * 1000)
         # One read of randomness for every id (uuid.uuid4() alone costs more than all this).
-        noise = os.urandom(39)
+        noise = os.urandom(47)
         h = noise[:16].hex()
         self.request_id = f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[noise[8] & 3]}{h[17:20]}-{h[20:]}"
         # The shape of x-amz-apigw-id / an HTTP API's request id: base64 of random bytes.
         self.extended_id = base64.b64encode(noise[16:27]).decode("ascii")
-        self.trace_id = f"Root=1-{int(now):08x}-{noise[27:].hex()}"
+        self.trace_id = f"Root=1-{int(now):08x}-{noise[27:39].hex()}"
+        self.segment_id = noise[39:].hex()  # the gateway's own X-Ray segment, if it makes one
+        self.trace_parent: str | None = None  # the client's segment, from its trace header
+        self.trace_header = self.trace_id  # what the function is given (see join_trace)
+
+    def join_trace(self, segment: bool) -> None:
+        """Continue the trace of the client's X-Amzn-Trace-Id if it sent one (API Gateway
+        adds a header only to a request that has none), and say what the integration
+        gets: with the gateway's own `segment` (a REST API, which X-Ray traces), a header
+        naming it as the Parent, sampled (everything is, locally)."""
+        sent = self.headers.get("x-amzn-trace-id")
+        if sent is not None:
+            root, self.trace_parent = parse_header(sent[-1])
+            if root is not None:
+                self.trace_id = f"Root={root}"
+        if segment:
+            self.trace_header = f"{self.trace_id};Parent={self.segment_id};Sampled=1"
+        elif self.trace_parent is not None:
+            self.trace_header = f"{self.trace_id};Parent={self.trace_parent};Sampled=1"
+        else:
+            self.trace_header = self.trace_id
+
+    def xray_segment(self, name: str, status: int, content_length: int) -> dict[str, Any]:
+        """The gateway's X-Ray segment for this request, answered with `status`."""
+        query = f"?{self.query_string}" if self.query_string else ""
+        http_request = {
+            "method": self.method,
+            "url": f"http://{self.header('host') or 'localhost'}{self.raw_path}{query}",
+            "client_ip": self.source_ip,
+            "user_agent": self.header("user-agent") or "",
+        }
+        return gateway_segment(
+            name=name,
+            segment_id=self.segment_id,
+            root=self.trace_id[len("Root=") :],
+            parent_id=self.trace_parent,
+            start_time=self.epoch_ms / 1000,
+            request=http_request,
+            status=status,
+            content_length=content_length,
+            request_id=self.request_id,
+        )
 
     @classmethod
     def from_scope(cls, scope: MutableMapping[str, Any]) -> IncomingRequest:
@@ -134,7 +179,7 @@ def _forwarded(request: IncomingRequest, port: str) -> dict[str, list[str]]:
     headers["x-forwarded-for"] = [f"{forwarded}, {ip}" if forwarded else ip]
     headers.setdefault("x-forwarded-port", [port])
     headers.setdefault("x-forwarded-proto", ["http"])
-    headers["x-amzn-trace-id"] = [request.trace_id]
+    headers["x-amzn-trace-id"] = [request.trace_header]
     return headers
 
 

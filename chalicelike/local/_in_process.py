@@ -45,6 +45,7 @@ class InProcessLambda:
         recorder: InvocationRecorder | None = None,
     ) -> None:
         self.recorder = recorder
+        self.xray_daemon: str | None = None  # the dev server's X-Ray daemon, HOST:PORT
         self._specs: dict[str, FunctionSpec] = {}
         self._handlers: dict[str, Any] = {}
         self._log_sink = log_sink or (lambda line: None)
@@ -138,6 +139,8 @@ class InProcessLambda:
         handler = self._handlers.get(spec.name)
         if handler is None:
             os.environ.update(spec.environment)
+            if self.xray_daemon is not None:  # as a worker's environment has it
+                os.environ["AWS_XRAY_DAEMON_ADDRESS"] = self.xray_daemon
             for folder in (os.path.join(spec.project_dir, "vendor"), spec.project_dir):
                 if folder not in sys.path:
                     sys.path.insert(0, folder)

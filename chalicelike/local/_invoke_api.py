@@ -90,6 +90,9 @@ class InvokeRequest:
     invocation_type: InvocationType
     tail_log: bool
     client_context: str | None  # decoded: the JSON the runtime passes on
+    # The caller's X-Ray header (botocore sends X-Amzn-Trace-Id from a traced function):
+    # Lambda continues its trace.
+    trace_header: str | None = None
 
 
 class InvokeApi:
@@ -183,7 +186,10 @@ class InvokeApi:
         try:
             # The name as given: the function's context carries the ARN the caller used.
             result = await self.local_lambda.invoke(
-                request.name, payload, client_context=request.client_context
+                request.name,
+                payload,
+                client_context=request.client_context,
+                trace_header=request.trace_header,
             )
         except UnknownFunction:  # removed by a reload since the check
             raise self.not_found(request.function, request.qualifier) from None
@@ -250,6 +256,7 @@ def read_request(scope: Scope, raw_name: str, region: str, account_id: str) -> I
         _enum_header("invocationType", header("x-amz-invocation-type"), "RequestResponse"),
         _log_type(header("x-amz-log-type")),
         _client_context(header("x-amz-client-context")),
+        header("x-amzn-trace-id"),
     )
 
 

@@ -63,6 +63,8 @@ class WorkerPool:
         # The console's record of each invocation and its segment; a bare pool (the
         # `invoke` command, tests) makes traces all the same, and keeps nothing.
         self.recorder = recorder
+        # The dev server's X-Ray daemon (HOST:PORT), for workers spawned from now on.
+        self.xray_daemon: str | None = None
         self.account_concurrency = account_concurrency
         self._command = runtime_command or bootstrap_command
         self._log_sink = log_sink
@@ -213,6 +215,7 @@ class WorkerPool:
             generation=self._generation,
             log_sink=self._log_sink,
             reaper=self._reaper,
+            xray_daemon=self.xray_daemon,
         )
         if self._closed:  # closed while the Runtime API was starting
             await worker.stop()

@@ -66,6 +66,13 @@ def register(commands: Any) -> None:
         action="store_true",
         help="run handlers in this process (for a debugger): no isolation, timeouts only logged",
     )
+    parser.add_argument(
+        "--xray-port",
+        type=int,
+        default=0,
+        help="UDP port on 127.0.0.1 of the X-Ray daemon the workers send segments to"
+        " (default: one the OS picks)",
+    )
     aws = parser.add_argument_group("the local AWS endpoint (moto)")
     aws.add_argument(
         "--aws-port", type=int, default=4566, help="port of the AWS endpoint on 127.0.0.1"
@@ -94,6 +101,7 @@ class LocalServer:
         aws_ready: Callable[[], bool] | None = None,
         s3_changes: Any = None,
         clock_speed: float = 1.0,
+        xray_port: int = 0,
     ) -> None:
         from ._gateway import LocalGateway
         from ._host_guard import HostGuard
@@ -102,12 +110,15 @@ class LocalServer:
         from ._project_state import ProjectState
         from ._recording import InvocationRecorder
         from ._traces import TraceStore
+        from ._xray_daemon import XrayDaemon
 
         self.log = log or ConsoleLog()
         # What the console shows: every finished invocation, whoever asked, and the traces.
         self.invocations = InvocationLog()
         self.traces = TraceStore()
         recorder = InvocationRecorder(self.invocations, self.traces)
+        # The workers' X-Ray SDK sends its segments here (started with the server).
+        self.xray_daemon = XrayDaemon(self.traces, self.log, xray_port)
         if in_process:
             from ._in_process import InProcessLambda
 
@@ -129,6 +140,7 @@ class LocalServer:
             api_stage=self.api_stage,
             payload_version=payload_version,
             log=self.log,
+            traces=self.traces,
         )
         # The Invoke API runs the app's code (with the developer's credentials under --no-aws):
         # no foreign page may.
@@ -239,6 +251,9 @@ class LocalServer:
         await send_answer(send, status, headers, json.dumps(body).encode())
 
     async def start(self) -> None:
+        await self.xray_daemon.start()
+        if self.xray_daemon.started:
+            self.local_lambda.xray_daemon = self.xray_daemon.address
         if self.s3_changes is not None:
             self.s3_changes.attach(asyncio.get_running_loop())
         # Not awaited: an import that hangs must not keep the server from listening (and
@@ -294,6 +309,7 @@ class LocalServer:
         await self.state.close()
         await self.invoke_api.close()
         await self.local_lambda.close()
+        self.xray_daemon.close()
 
 
 class ConsoleLog:
@@ -341,6 +357,7 @@ def _run(args: argparse.Namespace) -> int:
         autoreload=args.autoreload,
         in_process=args.in_process,
         host=args.host,
+        xray_port=args.xray_port,
     )
     if aws_url is not None:
         from ._aws_endpoint import use_aws_endpoint

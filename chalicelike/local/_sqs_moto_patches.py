@@ -9,7 +9,8 @@ attribute (three more scans) for each message a receive returns: a receive from 
 of 1,000 messages took ~0.6 s here. And a FIFO group with two messages whose visibility
 timed out came back in the wrong order. These patches serialise SQS's message operations,
 read the clock and the retention period directly, and hold a FIFO group only for messages
-still in flight.
+still in flight. And moto ignores a send's X-Amzn-Trace-Id header, which SQS keeps as each
+message's AWSTraceHeader (and a batch entry's own AWSTraceHeader): both are kept.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ def patch_moto_sqs() -> bool:
         return False
     if getattr(backend.receive_message, "_chalicelike", False):
         return True
+    if not _patch_trace_headers(backend):
+        return False
     queue.pending_message_groups = property(_groups_in_flight)
     queue.attributes = property(_attributes_when_needed(queue.attributes.fget))
     queue.delete_message = _delete_message
@@ -74,6 +77,77 @@ def patch_moto_sqs() -> bool:
     setattr(models, "unix_time_millis", _unix_time_millis)  # noqa: B010
     backend.is_message_valid_based_on_retention_period = _within_retention
     return True
+
+
+# The send this thread serves: its X-Amzn-Trace-Id header, and a batch's entries' own
+# AWSTraceHeader attributes (None for an entry without), in the order moto sends them.
+_trace = threading.local()
+
+
+def _patch_trace_headers(backend: Any) -> bool:
+    """Keep a send's trace header as its messages' AWSTraceHeader, as SQS does. False
+    when moto's SQS responses are not the ones this was written for."""
+    from moto.sqs import responses
+
+    response: Any = getattr(responses, "SQSResponse", None)
+    if response is None or not all(
+        callable(getattr(response, name, None)) for name in ("send_message", "send_message_batch")
+    ):
+        return False
+    response.send_message = _with_trace_header(response.send_message)
+    response.send_message_batch = _with_trace_header(response.send_message_batch)
+    backend.send_message_batch = _with_entry_headers(backend.send_message_batch)
+    backend.send_message = _keeping_trace_header(backend.send_message)
+    return True
+
+
+def _with_trace_header(action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(action)
+    def run(self: Any) -> Any:
+        _trace.header = self.headers.get("X-Amzn-Trace-Id")
+        try:
+            return action(self)
+        finally:
+            _trace.header = None
+
+    return run
+
+
+def _with_entry_headers(send_batch: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(send_batch)
+    def run(self: Any, queue_name: str, entries: dict[str, Any]) -> Any:
+        # moto's batch sends each entry with send_message, dropping its system attributes.
+        _trace.entries = [
+            _trace_attribute(e.get("MessageSystemAttributes")) for e in entries.values()
+        ]
+        try:
+            return send_batch(self, queue_name, entries)
+        finally:
+            _trace.entries = None
+
+    return run
+
+
+def _keeping_trace_header(send: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(send)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        entries = getattr(_trace, "entries", None)
+        own = entries.pop(0) if entries else _trace_attribute(kwargs.get("system_attributes"))
+        # The message's own AWSTraceHeader wins over the request's header (SQS's rule).
+        header = own or getattr(_trace, "header", None)
+        if header:
+            attributes = dict(kwargs.get("system_attributes") or {})
+            attributes["AWSTraceHeader"] = {"StringValue": header, "DataType": "String"}
+            kwargs["system_attributes"] = attributes
+        return send(self, *args, **kwargs)
+
+    return run
+
+
+def _trace_attribute(attributes: Any) -> str | None:
+    value = attributes.get("AWSTraceHeader") if isinstance(attributes, dict) else None
+    text = value.get("StringValue") if isinstance(value, dict) else None
+    return text if isinstance(text, str) and text else None
 
 
 def _serialised(method: Callable[..., Any]) -> Callable[..., Any]:

@@ -33,6 +33,7 @@ from ._sqs_records import (
     QueueMessage,
     RedrivePolicy,
     batch_event,
+    batch_trace_header,
     held_back_in_fifo,
     read_batch_response,
 )
@@ -68,6 +69,7 @@ class SqsPoller:
         # A queue_arn of another account or region names a queue of ours by its last part.
         self.queue_name = str(settings.get("queue") or settings.get("queue_arn")).split(":")[-1]
         self.label = f"sqs {self.queue_name}"
+        self.source = f"sqs:{self.queue_name}"  # who invokes, for the console
         self.batch_size = int(settings.get("batch_size") or 1)
         self.window = float(settings.get("maximum_batching_window_in_seconds") or 0)
         self.maximum_concurrency: int | None = settings.get("maximum_concurrency")
@@ -220,7 +222,8 @@ class SqsPoller:
             QueueUrl=queue.url,
             MaxNumberOfMessages=count,
             WaitTimeSeconds=wait,
-            AttributeNames=["All"],
+            # All system attributes, AWSTraceHeader among them: Lambda's records carry it.
+            MessageSystemAttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
         region = self.context.region
@@ -256,11 +259,14 @@ class SqsPoller:
         queue's visibility timeout has gone by it is handed back.
         """
         payload = batch_event(batch)
+        trace_header = batch_trace_header(batch)
         delay, longest = THROTTLE_BACKOFF
         throttled_until = None
         while True:
             try:
-                return await self.context.local_lambda.invoke(self.entry.name, payload)
+                return await self.context.local_lambda.invoke(
+                    self.entry.name, payload, trace_header=trace_header, source=self.source
+                )
             except asyncio.CancelledError:
                 # The server stopped and the function outran the stop's grace: its batch
                 # is visible again now, not hidden for the rest of the visibility timeout.

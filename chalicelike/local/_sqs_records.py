@@ -19,6 +19,7 @@ __all__ = [
     "QueueMessage",
     "RedrivePolicy",
     "batch_event",
+    "batch_trace_header",
     "held_back_in_fifo",
     "lambda_record",
     "read_batch_response",
@@ -50,6 +51,8 @@ class QueueMessage:
     receive_count: int
     group_id: str | None  # FIFO queues only
     record: bytes
+    # The sender's X-Ray trace header (SQS keeps it as the AWSTraceHeader attribute).
+    trace_header: str | None = None
 
     @classmethod
     def from_sqs(cls, message: Mapping[str, Any], queue_arn: str, region: str) -> QueueMessage:
@@ -63,6 +66,7 @@ class QueueMessage:
             receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
             group_id=attributes.get("MessageGroupId"),
             record=json.dumps(record, separators=(",", ":")).encode(),
+            trace_header=attributes.get("AWSTraceHeader"),
         )
 
 
@@ -107,6 +111,12 @@ def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
 
 def _base64(value: bytes | str) -> str:
     return base64.b64encode(value if isinstance(value, bytes) else value.encode()).decode()
+
+
+def batch_trace_header(messages: Iterable[QueueMessage]) -> str | None:
+    """The trace the batch's invocation joins: its first traced message's. (Lambda links
+    the others' traces to the invocation; locally a trace shows the first one's path.)"""
+    return next((m.trace_header for m in messages if m.trace_header), None)
 
 
 def batch_event(messages: Iterable[QueueMessage]) -> bytes:

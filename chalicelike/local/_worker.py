@@ -78,7 +78,12 @@ def exit_description(returncode: int) -> str:
 
 
 def lambda_environment(
-    spec: FunctionSpec, *, region: str, runtime_api: str, log_stream: str
+    spec: FunctionSpec,
+    *,
+    region: str,
+    runtime_api: str,
+    log_stream: str,
+    xray_daemon: str | None = None,
 ) -> dict[str, str]:
     """The environment Lambda gives the function's process (AWS's runtime environment docs)."""
     # The parent's environment sits underneath: on Lambda the execution role's credentials
@@ -104,8 +109,17 @@ def lambda_environment(
             "TZ": ":UTC",
             "AWS_LAMBDA_RUNTIME_API": runtime_api,
             "PYTHONUNBUFFERED": "1",
+            # Lambda's value: an X-Ray SDK with no segment logs and goes on, never raises.
+            "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         }
     )
+    if xray_daemon is not None:
+        # Where the X-Ray SDK sends its segments (Lambda sets all three): the dev server's
+        # daemon, which keeps them for the console.
+        host, _, port = xray_daemon.rpartition(":")
+        env["AWS_XRAY_DAEMON_ADDRESS"] = xray_daemon
+        env["_AWS_XRAY_DAEMON_ADDRESS"] = host
+        env["_AWS_XRAY_DAEMON_PORT"] = port
     return env
 
 
@@ -185,15 +199,21 @@ class Worker:
         generation: int = 0,
         log_sink: LogSink | None = None,
         reaper: GroupReaper | None = None,
+        xray_daemon: str | None = None,
     ) -> Worker:
         """Start the Runtime API, then the runtime client process that will poll it.
 
-        A `reaper` kills its process group should this server die without stopping it.
+        A `reaper` kills its process group should this server die without stopping it;
+        `xray_daemon` (HOST:PORT) is where its X-Ray SDK sends segments.
         """
         worker = cls(spec, generation, log_sink, reaper)
         await worker.server.start()
         env = lambda_environment(
-            spec, region=region, runtime_api=worker.server.address, log_stream=log_stream_name()
+            spec,
+            region=region,
+            runtime_api=worker.server.address,
+            log_stream=log_stream_name(),
+            xray_daemon=xray_daemon,
         )
         worker.spawned_at = time.perf_counter()
         try:

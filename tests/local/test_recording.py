@@ -12,7 +12,8 @@ from chalicelike.local._in_process import InProcessLambda
 from chalicelike.local._invocation import FunctionSpec
 from chalicelike.local._invocation_log import InvocationLog
 from chalicelike.local._pool import WorkerPool
-from chalicelike.local._recording import InvocationRecorder, begin_trace, parse_header
+from chalicelike.local._recording import InvocationRecorder, begin_trace
+from chalicelike.local._trace_segments import parse_header
 from chalicelike.local._traces import TraceStore
 
 pytestmark = [pytest.mark.anyio, pytest.mark.slow]

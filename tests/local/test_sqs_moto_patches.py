@@ -144,3 +144,47 @@ def test_a_delete_finds_its_message_in_flight_or_not_and_refuses_a_bad_handle(
         sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert [m["Body"] for m in left] == [messages[2]["Body"]]
+
+
+TRACE = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+OWN = "Root=1-5759e988-000000000000000000000001;Parent=0000000000000001;Sampled=1"
+
+
+def test_a_sends_trace_header_becomes_its_messages_aws_trace_header(
+    endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore adds X-Amzn-Trace-Id itself inside a Lambda function with a trace id.
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "sender")
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", TRACE)
+    sqs = client(endpoint)
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="single")
+    own = {"AWSTraceHeader": {"StringValue": OWN, "DataType": "String"}}
+    sqs.send_message(QueueUrl=url, MessageBody="own", MessageSystemAttributes=own)
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "a", "MessageBody": "batch-a"},
+            {"Id": "b", "MessageBody": "batch-b", "MessageSystemAttributes": own},
+        ],
+    )
+    monkeypatch.delenv("_X_AMZN_TRACE_ID")
+    sqs.send_message(QueueUrl=url, MessageBody="untraced")
+    found: dict[str, str | None] = {}
+    while len(found) < 5:
+        answer = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["AWSTraceHeader"],
+        )
+        for message in answer.get("Messages", []):
+            found[message["Body"]] = message.get("Attributes", {}).get("AWSTraceHeader")
+    # The message's own attribute wins over the request's header, as in SQS.
+    assert found == {
+        "single": TRACE,
+        "own": OWN,
+        "batch-a": TRACE,
+        "batch-b": OWN,
+        "untraced": None,
+    }
