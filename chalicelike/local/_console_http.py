@@ -1,0 +1,93 @@
+"""What every part of the console's HTTP side shares: its security headers, its error, a
+parsed request, and reading a POST's JSON body.
+
+A POST must say `Content-Type: application/json`: an HTML form on another site can only
+send form encodings or text/plain, and a script's cross-site JSON POST needs a CORS
+preflight, which the console never answers with permission (it sends no CORS headers).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .._core._types import Receive, Scope
+from ._invocation import MAX_SYNC_PAYLOAD_BYTES
+
+__all__ = ["SECURITY_HEADERS", "ConsoleError", "Request", "read_body"]
+
+# The page renders event bodies, answers and logs anyone can send the app: its own files
+# are the only code it runs (no inline script or style), it is framed by no one, and a
+# browser never guesses a JSON answer to be HTML.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+# A replayed or edited event goes to the function synchronously: Lambda's 6 MB limit.
+MAX_BODY_BYTES = MAX_SYNC_PAYLOAD_BYTES + 1024
+
+
+class ConsoleError(Exception):
+    """A request the console refuses: its HTTP status and a message naming the problem."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Request:
+    """One API request: the path's parameters, its query, its JSON body (POST only)."""
+
+    params: list[str]
+    query: dict[str, list[str]]
+    body: dict[str, Any] | None = None
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+
+async def read_body(scope: Scope, receive: Receive) -> dict[str, Any]:
+    """The POST's body, a JSON object; ConsoleError 415, 413 or 400 when it is not one."""
+    content_type = b""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            content_type = value
+    media_type = content_type.split(b";")[0].strip().lower()
+    if media_type != b"application/json":
+        shown = content_type.decode("latin-1") or "none"
+        raise ConsoleError(415, f"a POST needs Content-Type: application/json, not {shown}")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConsoleError(400, "the client went away before sending its body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ConsoleError(413, f"the body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as error:
+        raise ConsoleError(400, f"the body is not JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ConsoleError(400, f"the body must be a JSON object, not {type(body).__name__}")
+    return body

@@ -1,0 +1,490 @@
+// The console of `chalicelike local`: reads /_chalicelike/api/* and draws the app, the live
+// invocations and their traces. No framework, no build. Event bodies, answers and logs are
+// whatever anyone sent the app: every piece of data reaches the page through textContent
+// or an attribute, never as HTML.
+"use strict";
+
+(() => {
+  const MAX_ROWS = 500; // rows kept in the table (the server's ring is the memory)
+  const state = {
+    records: [], // newest first, summaries
+    functions: [],
+    selected: null,
+    sendTarget: null,
+  };
+
+  // -- small helpers ---------------------------------------------------------------------
+
+  function $(id) {
+    return document.getElementById(id);
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "text") node.textContent = String(value);
+      else if (name === "className") node.className = value;
+      else if (name === "dataset") Object.assign(node.dataset, value);
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, String(value));
+    }
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
+
+  async function getJson(path) {
+    const response = await fetch(path, { headers: { Accept: "application/json" } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error || `${response.status}`);
+    return body;
+  }
+
+  async function postJson(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || `${response.status}`);
+    return answer;
+  }
+
+  function ms(value) {
+    return value === null || value === undefined ? "–" : Number(value).toFixed(1);
+  }
+
+  function clock(epochSeconds) {
+    const date = new Date(epochSeconds * 1000);
+    return date.toLocaleTimeString([], { hour12: false }) + "." +
+      String(date.getMilliseconds()).padStart(3, "0");
+  }
+
+  function pretty(text) {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch (error) {
+      return text; // not JSON (or cut short): shown as it is
+    }
+  }
+
+  function showProblem(message) {
+    const problem = $("problem");
+    problem.textContent = message;
+    problem.hidden = !message;
+  }
+
+  let timers = {};
+  function later(name, action, delay) {
+    clearTimeout(timers[name]);
+    timers[name] = setTimeout(action, delay);
+  }
+
+  // -- the app as a picture -------------------------------------------------------------
+
+  async function loadApp() {
+    try {
+      const [map, functions] = await Promise.all([getJson("api/app"), getJson("api/functions")]);
+      state.functions = functions.functions;
+      $("app-name").textContent = `${map.app_name} · stage ${map.stage || "?"}`;
+      drawMap(map, functions.functions);
+      fillFunctionFilter(functions.functions);
+      showProblem("");
+    } catch (error) {
+      showProblem(`The app cannot be shown: ${error.message}`);
+    }
+  }
+
+  function drawMap(map, functions) {
+    const byName = new Map(functions.map((f) => [f.name, f]));
+    const columns = { sources: $("col-sources"), functions: $("col-functions"), resources: $("col-resources") };
+    for (const column of Object.values(columns)) {
+      for (const card of column.querySelectorAll(".card")) card.remove();
+    }
+    for (const source of map.sources) columns.sources.append(sourceCard(source));
+    for (const fn of map.functions) columns.functions.append(functionCard(byName.get(fn.name) || fn, fn.id));
+    for (const resource of map.resources) {
+      columns.resources.append(
+        el("div", { className: "card resource", dataset: { node: resource.id } },
+          el("div", { className: "card-title", text: resource.name }),
+          el("div", { className: "muted", text: resource.service }))
+      );
+    }
+    if (!map.resources.length) {
+      columns.resources.append(el("div", { className: "card placeholder muted",
+        text: "None seen yet: the AWS calls of traced functions (xray: true) appear here." }));
+    }
+    state.edges = map.edges;
+    requestAnimationFrame(drawLines);
+  }
+
+  function sourceCard(source) {
+    const card = el("div", { className: "card source", dataset: { node: source.id } },
+      el("div", { className: "card-title", text: source.label }));
+    if (source.routes) {
+      const list = el("ul", { className: "routes" });
+      for (const route of source.routes) {
+        list.append(el("li", {}, el("span", { className: "method", text: route.method }), ` ${route.path}`));
+      }
+      card.append(list);
+    }
+    if (source.type === "scheduled") {
+      card.append(el("div", { className: "muted", text: `next fire ${source.next_fire || "never"}` }));
+    }
+    return card;
+  }
+
+  function functionCard(fn, nodeId) {
+    const config = fn.config || {};
+    const stats = fn.stats || {};
+    const card = el("div", { className: "card function", dataset: { node: nodeId, function: fn.name } },
+      el("div", { className: "card-title", text: fn.name }),
+      el("div", { className: "muted mono", text: fn.handler || "" }),
+      el("div", { className: "config",
+        text: `${config.memory_size ?? "?"} MB · ${config.timeout ?? "?"} s timeout` +
+          (config.reserved_concurrency ? ` · reserved ${config.reserved_concurrency}` : "") }),
+      config.environment && config.environment.length
+        ? el("div", { className: "muted env", text: `env: ${config.environment.join(", ")}` })
+        : null,
+      el("div", { className: "stats" },
+        el("span", { text: `${stats.invocations ?? 0} invocations` }),
+        el("span", { className: stats.errors ? "bad" : "", text: `${stats.errors ?? 0} errors` }),
+        el("span", { text: `p50 ${ms(stats.p50_ms)} ms` }),
+        el("span", { text: `p99 ${ms(stats.p99_ms)} ms` })),
+      el("div", { className: "actions" },
+        el("button", { type: "button", className: "secondary", text: "Send event…",
+          onclick: () => openSendPanel(fn.name) }),
+        fn.kind === "scheduled"
+          ? el("button", { type: "button", className: "secondary", text: "Fire schedule",
+            onclick: () => fireSchedule(fn.name) })
+          : null));
+    return card;
+  }
+
+  function drawLines() {
+    const svg = $("map-lines");
+    const box = $("map").getBoundingClientRect();
+    clear(svg);
+    svg.setAttribute("width", box.width);
+    svg.setAttribute("height", box.height);
+    for (const edge of state.edges || []) {
+      const from = document.querySelector(`[data-node="${CSS.escape(edge.from)}"]`);
+      const to = document.querySelector(`[data-node="${CSS.escape(edge.to)}"]`);
+      if (!from || !to) continue;
+      const a = from.getBoundingClientRect();
+      const b = to.getBoundingClientRect();
+      const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
+      const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top;
+      const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+      const bend = (x2 - x1) / 2;
+      path.setAttribute("d", `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`);
+      if (edge.operations) {
+        const title = document.createElementNS("http://www.w3.org/2000/svg", "title");
+        title.textContent = edge.operations.join(", ");
+        path.append(title);
+      }
+      svg.append(path);
+    }
+  }
+
+  function fillFunctionFilter(functions) {
+    const select = $("filter-function");
+    const chosen = select.value;
+    for (const option of [...select.options].slice(1)) option.remove();
+    for (const fn of functions) select.append(el("option", { value: fn.name, text: fn.name }));
+    select.value = chosen;
+  }
+
+  // -- invocations, live ------------------------------------------------------------------
+
+  function matches(record) {
+    const fn = $("filter-function").value;
+    const status = $("filter-status").value;
+    return (!fn || record.function === fn) && (!status || record.status === status);
+  }
+
+  function row(record) {
+    return el("tr", {
+      className: `status-${record.status}` + (state.selected === record.id ? " selected" : ""),
+      dataset: { id: record.id, function: record.function, status: record.status },
+      onclick: () => select(record.id),
+    },
+    el("td", { className: "mono", text: record.id }),
+    el("td", { className: "mono", text: clock(record.started_at) }),
+    el("td", { text: record.function }),
+    el("td", { className: "source", text: record.source }),
+    el("td", {}, el("span", { className: `badge ${record.status}`, text: record.status }),
+      record.cold_start ? el("span", { className: "badge cold", text: "cold" }) : null),
+    el("td", { className: "num", text: ms(record.duration_ms) }));
+  }
+
+  function renderRows() {
+    const body = $("invocation-rows");
+    clear(body);
+    const shown = state.records.filter(matches);
+    for (const record of shown) body.append(row(record));
+    $("no-invocations").hidden = shown.length > 0;
+  }
+
+  function addRecord(record) {
+    if (state.records.some((r) => r.id === record.id)) return;
+    state.records.unshift(record);
+    state.records.length = Math.min(state.records.length, MAX_ROWS);
+    if (matches(record)) {
+      const body = $("invocation-rows");
+      body.prepend(row(record));
+      while (body.children.length > MAX_ROWS) body.lastChild.remove();
+      $("no-invocations").hidden = true;
+    }
+    later("app", loadApp, 400); // stats, and resources seen in new traces
+  }
+
+  async function loadInvocations() {
+    try {
+      const answer = await getJson("api/invocations?limit=200");
+      const known = new Set(state.records.map((r) => r.id));
+      const older = answer.invocations.filter((r) => !known.has(r.id));
+      state.records = [...state.records, ...older]
+        .sort((a, b) => Number(b.id) - Number(a.id)).slice(0, MAX_ROWS);
+      renderRows();
+    } catch (error) {
+      showProblem(`The invocations cannot be read: ${error.message}`);
+    }
+  }
+
+  function connect() {
+    const live = $("live");
+    const stream = new EventSource("api/stream");
+    stream.addEventListener("open", () => {
+      live.dataset.state = "live";
+      live.textContent = "live";
+    });
+    stream.addEventListener("error", () => {
+      live.dataset.state = "connecting";
+      live.textContent = "reconnecting…";
+    });
+    stream.addEventListener("invocation", (message) => addRecord(JSON.parse(message.data)));
+  }
+
+  // -- one invocation ---------------------------------------------------------------------
+
+  async function select(id) {
+    state.selected = id;
+    for (const tr of $("invocation-rows").children) tr.classList.toggle("selected", tr.dataset.id === id);
+    let record;
+    try {
+      record = await getJson(`api/invocations/${encodeURIComponent(id)}`);
+    } catch (error) {
+      showProblem(error.message);
+      return;
+    }
+    showDetail(record);
+  }
+
+  function showDetail(record) {
+    $("detail").hidden = false;
+    $("detail").dataset.id = record.id;
+    $("detail-title").textContent = `#${record.id} ${record.function} · ${record.status}`;
+    const facts = $("detail-facts");
+    clear(facts);
+    const rows = [
+      ["request id", record.request_id],
+      ["source", record.source],
+      ["started", new Date(record.started_at * 1000).toISOString()],
+      ["duration", `${ms(record.duration_ms)} ms`],
+      ["billed", `${record.billed_ms} ms`],
+      ["memory", `${record.max_memory_used_mb} MB used of ${record.memory_size_mb} MB`],
+      ["init", record.init_duration_ms === null ? "warm start" : `${ms(record.init_duration_ms)} ms (cold start)`],
+    ];
+    for (const [name, value] of rows) facts.append(el("dt", { text: name }), el("dd", { text: value }));
+    const error = record.error;
+    $("detail-error").hidden = !error;
+    if (error) {
+      const trace = Array.isArray(error.stackTrace) ? error.stackTrace.join("") : "";
+      $("detail-error-text").textContent =
+        `${error.errorType || "Error"}: ${error.errorMessage || ""}\n${trace}`;
+    }
+    $("detail-logs").textContent = record.logs || "(no log)";
+    $("detail-event").textContent = pretty(record.event);
+    $("detail-answer").textContent = pretty(record.answer);
+    $("replay-event").value = pretty(record.event);
+    $("replay-result").textContent = "";
+    $("trace-id").textContent = record.trace_id || "";
+    loadTrace(record.trace_id);
+  }
+
+  async function loadTrace(traceId) {
+    const box = $("waterfall");
+    clear(box);
+    if (!traceId) {
+      box.append(el("p", { className: "muted", text: "Not traced." }));
+      return;
+    }
+    try {
+      const trace = await getJson(`api/traces/${encodeURIComponent(traceId)}`);
+      drawWaterfall(box, trace.segments);
+    } catch (error) {
+      box.append(el("p", { className: "muted", text: error.message }));
+    }
+  }
+
+  function segmentKind(segment) {
+    if (segment.error || segment.fault) return "failed";
+    if (segment.origin === "AWS::ApiGateway::Stage") return "gateway";
+    if (segment.origin === "AWS::Lambda::Function" || segment.origin === "AWS::Lambda") return "lambda";
+    if (segment.namespace === "aws") return "aws";
+    if (segment.namespace === "remote") return "remote";
+    return "code";
+  }
+
+  function ordered(segments) {
+    // Depth first, children by start time: each under the segment it belongs to.
+    const ids = new Set(segments.map((s) => s.id));
+    const children = new Map();
+    const roots = [];
+    for (const segment of segments) {
+      if (segment.parent_id && ids.has(segment.parent_id)) {
+        if (!children.has(segment.parent_id)) children.set(segment.parent_id, []);
+        children.get(segment.parent_id).push(segment);
+      } else {
+        roots.push(segment);
+      }
+    }
+    const out = [];
+    const seen = new Set();
+    const visit = (segment, depth) => {
+      if (seen.has(segment.id)) return;
+      seen.add(segment.id);
+      out.push([segment, depth]);
+      for (const child of children.get(segment.id) || []) visit(child, depth + 1);
+    };
+    for (const root of roots) visit(root, 0);
+    return out;
+  }
+
+  function drawWaterfall(box, segments) {
+    if (!segments.length) {
+      box.append(el("p", { className: "muted", text: "No segments." }));
+      return;
+    }
+    const starts = segments.map((s) => Number(s.start_time) || 0);
+    const t0 = Math.min(...starts);
+    const ends = segments.map((s) => Number(s.end_time) || Number(s.start_time) || 0);
+    const span = Math.max(Math.max(...ends) - t0, 0.001);
+    box.append(el("div", { className: "wf-scale muted", text: `${(span * 1000).toFixed(1)} ms` }));
+    for (const [segment, depth] of ordered(segments)) {
+      const start = Number(segment.start_time) || t0;
+      const end = Number(segment.end_time) || start;
+      const bar = el("div", { className: `wf-bar ${segmentKind(segment)}` });
+      bar.style.left = `${((start - t0) / span) * 100}%`;
+      bar.style.width = `${Math.max(((end - start) / span) * 100, 0.4)}%`;
+      const label = el("div", { className: "wf-label" },
+        el("span", { className: "wf-name", text: segment.name || segment.id }),
+        el("span", { className: "muted", text: ` ${((end - start) * 1000).toFixed(1)} ms` }));
+      label.style.paddingLeft = `${depth * 14}px`;
+      const details = { origin: segment.origin, namespace: segment.namespace, aws: segment.aws,
+        http: segment.http, annotations: segment.annotations, error: segment.error, fault: segment.fault };
+      const line = el("div", {
+        className: "wf-row", dataset: { segment: segment.id, kind: segmentKind(segment) },
+        title: JSON.stringify(details, null, 1),
+      }, label, el("div", { className: "wf-track" }, bar));
+      box.append(line);
+    }
+  }
+
+  // -- actions ------------------------------------------------------------------------------
+
+  function parsedEvent(textarea, result) {
+    try {
+      return { ok: true, event: JSON.parse(textarea.value) };
+    } catch (error) {
+      result.textContent = `Not JSON: ${error.message}`;
+      result.className = "bad";
+      return { ok: false };
+    }
+  }
+
+  function reportRun(result, answer) {
+    const record = answer.invocation;
+    result.className = answer.status === "ok" ? "good" : "bad";
+    result.textContent = record ? `#${record.id}: ${answer.status}` : answer.status;
+  }
+
+  async function replay() {
+    const id = $("detail").dataset.id;
+    const result = $("replay-result");
+    const parsed = parsedEvent($("replay-event"), result);
+    if (!parsed.ok) return;
+    result.className = "muted";
+    result.textContent = "running…";
+    try {
+      const answer = await postJson(`api/invocations/${encodeURIComponent(id)}/replay`, { event: parsed.event });
+      reportRun(result, answer);
+      if (answer.invocation) addRecord(answer.invocation);
+    } catch (error) {
+      result.className = "bad";
+      result.textContent = error.message;
+    }
+  }
+
+  async function openSendPanel(name) {
+    state.sendTarget = name;
+    $("send-panel").hidden = false;
+    $("send-title").textContent = `Send an event to ${name}`;
+    $("send-result").textContent = "";
+    try {
+      const sample = await getJson(`api/functions/${encodeURIComponent(name)}/sample-event`);
+      $("send-note").textContent = `A sample ${sample.source} event, as the function's source would send it: edit it at will.`;
+      $("send-event").value = JSON.stringify(sample.event, null, 2);
+    } catch (error) {
+      $("send-note").textContent = `${error.message}. Write any JSON event.`;
+      $("send-event").value = "{}";
+    }
+    $("send-panel").scrollIntoView({ block: "nearest" });
+  }
+
+  async function sendEvent() {
+    const result = $("send-result");
+    const parsed = parsedEvent($("send-event"), result);
+    if (!parsed.ok) return;
+    result.className = "muted";
+    result.textContent = "running…";
+    try {
+      const name = encodeURIComponent(state.sendTarget);
+      reportRun(result, await postJson(`api/functions/${name}/invoke`, { event: parsed.event }));
+    } catch (error) {
+      result.className = "bad";
+      result.textContent = error.message;
+    }
+  }
+
+  async function fireSchedule(name) {
+    try {
+      await postJson(`api/functions/${encodeURIComponent(name)}/fire-schedule`, {});
+    } catch (error) {
+      showProblem(error.message);
+    }
+  }
+
+  // -- start --------------------------------------------------------------------------------
+
+  document.addEventListener("DOMContentLoaded", () => {
+    $("filter-function").addEventListener("change", renderRows);
+    $("filter-status").addEventListener("change", renderRows);
+    $("replay-button").addEventListener("click", replay);
+    $("send-button").addEventListener("click", sendEvent);
+    $("send-cancel").addEventListener("click", () => { $("send-panel").hidden = true; });
+    window.addEventListener("resize", () => later("lines", drawLines, 100));
+    connect();
+    loadApp();
+    loadInvocations();
+  });
+})();
