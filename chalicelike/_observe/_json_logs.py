@@ -19,9 +19,8 @@ from typing import Any
 from .._core import _context
 from ._invocation import TRACE_HEADER_ENV, current_invocation, trace_root
 
-__all__ = ["JsonFormatter", "json_logs_requested", "lambda_log_level"]
+__all__ = ["JsonFormatter", "lambda_log_level"]
 
-LOG_FORMAT_ENV = "AWS_LAMBDA_LOG_FORMAT"
 LOG_LEVEL_ENV = "AWS_LAMBDA_LOG_LEVEL"
 
 # Lambda's application log levels, as logging's (TRACE and FATAL have no twin there).
@@ -36,16 +35,13 @@ _LAMBDA_LEVELS = {
     "CRITICAL": logging.CRITICAL,
 }
 
-# What every LogRecord has; anything else on a record came from `extra=`.
+# What every LogRecord has, and the fields written here: anything else on a record came
+# from `extra=` and is written as given, never in place of one of these.
 _RECORD_FIELDS = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
-    "message",
-    "asctime",
-    "taskName",
-}
-
-
-def json_logs_requested(env: Any = os.environ) -> bool:
-    return str(env.get(LOG_FORMAT_ENV, "")).upper() == "JSON"
+    "message", "asctime", "taskName",
+    "timestamp", "level", "logger", "requestId", "function", "xray_trace_id",
+    "errorType", "errorMessage", "stackTrace", "location", "stackInfo",
+}  # fmt: skip
 
 
 def lambda_log_level(env: Any = os.environ) -> int | None:
@@ -69,7 +65,6 @@ class JsonFormatter(logging.Formatter):
         document: dict[str, Any] = {
             name: value for name, value in record.__dict__.items() if name not in _RECORD_FIELDS
         }
-        # The standard fields come last, so an `extra=` of the same name never replaces them.
         document.update(
             timestamp=_timestamp(record.created),
             level=record.levelname,

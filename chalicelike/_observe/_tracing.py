@@ -30,20 +30,15 @@ __all__ = [
     "NoOpTracer",
     "XRayTracer",
     "load_tracer",
-    "tracing_requested",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-XRAY_ENV = "CHALICELIKE_XRAY"
+XRAY_ENV = "CHALICELIKE_XRAY"  # "true" turns tracing on (read by the app)
 # What the SDK patches, where the app can import it (boto3 is patched through botocore).
 PATCHED_LIBRARIES = ("botocore", "requests", "httpx")
 _CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect (~15 ms)
 _patched: set[str] = set()  # patched once per process, as the SDK's patches are global
-
-
-def tracing_requested(env: Any = os.environ) -> bool:
-    return str(env.get(XRAY_ENV, "")).lower() == "true"
 
 
 class NoOpSubsegment:
