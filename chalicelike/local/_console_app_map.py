@@ -39,7 +39,8 @@ def describe_source(entry: FunctionEntry, manifest: AppManifest) -> dict[str, An
             for r in manifest.routes
             if r.function == entry.name
         ]
-        source.update(label=f"API Gateway: {len(routes)} routes", routes=routes)
+        count = f"{len(routes)} route" + ("" if len(routes) == 1 else "s")
+        source.update(label=f"API Gateway: {count}", routes=routes)
     elif kind == "authorizer":
         guarded = [
             f"{r.method} {r.path}"

@@ -386,8 +386,10 @@
       const bar = el("div", { className: `wf-bar ${segmentKind(segment)}` });
       bar.style.left = `${((start - t0) / span) * 100}%`;
       bar.style.width = `${Math.max(((end - start) / span) * 100, 0.4)}%`;
+      const operation = segment.aws && segment.aws.operation ? ` ${segment.aws.operation}` : "";
       const label = el("div", { className: "wf-label" },
         el("span", { className: "wf-name", text: segment.name || segment.id }),
+        el("span", { className: "wf-operation", text: operation }),
         el("span", { className: "muted", text: ` ${((end - start) * 1000).toFixed(1)} ms` }));
       label.style.paddingLeft = `${depth * 14}px`;
       const details = { origin: segment.origin, namespace: segment.namespace, aws: segment.aws,
