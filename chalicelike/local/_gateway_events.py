@@ -56,6 +56,7 @@ class IncomingRequest:
         "trace_header",
         "trace_id",
         "trace_parent",
+        "trace_sent",
     )
 
     def __init__(
@@ -89,6 +90,7 @@ class IncomingRequest:
         self.segment_id = noise[39:].hex()  # the gateway's own X-Ray segment, if it makes one
         self.trace_parent: str | None = None  # the client's segment, from its trace header
         self.trace_header = self.trace_id  # what the function is given (see join_trace)
+        self.trace_sent = False  # whether the client's own header names the trace
 
     def join_trace(self, segment: bool) -> None:
         """Continue the trace of the client's X-Amzn-Trace-Id if it sent one (API Gateway
@@ -100,6 +102,7 @@ class IncomingRequest:
             root, self.trace_parent = parse_header(sent[-1])
             if root is not None:
                 self.trace_id = f"Root={root}"
+                self.trace_sent = True
         if segment:
             self.trace_header = f"{self.trace_id};Parent={self.segment_id};Sampled=1"
         elif self.trace_parent is not None:
@@ -179,7 +182,10 @@ def _forwarded(request: IncomingRequest, port: str) -> dict[str, list[str]]:
     headers["x-forwarded-for"] = [f"{forwarded}, {ip}" if forwarded else ip]
     headers.setdefault("x-forwarded-port", [port])
     headers.setdefault("x-forwarded-proto", ["http"])
-    headers["x-amzn-trace-id"] = [request.trace_header]
+    if not request.trace_sent:
+        # API Gateway adds the header to a request that has none (or none X-Ray can read);
+        # the function's own Parent comes with the invocation (Lambda-Runtime-Trace-Id).
+        headers["x-amzn-trace-id"] = [request.trace_id]
     return headers
 
 

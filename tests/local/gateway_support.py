@@ -30,6 +30,7 @@ from chalicelike.local._invocation import (
     UnknownFunction,
     error_payload,
 )
+from chalicelike.local._traces import TraceStore
 from tests.servers import serve
 
 Handler = Callable[[Any, Any], Any]
@@ -57,6 +58,7 @@ class AppLambda:
         self.timeout = timeout
         self.throttled: set[str] = set()
         self.calls: list[tuple[str, Any]] = []
+        self.traced: list[tuple[str, str | None, str]] = []  # (name, trace_header, source)
 
     def find(self, name: str) -> FunctionSpec | None:
         if name not in self.handlers:
@@ -80,6 +82,7 @@ class AppLambda:
             raise Throttled(name)
         event = json.loads(payload)
         self.calls.append((name, event))
+        self.traced.append((name, trace_header, source))
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         try:
@@ -172,11 +175,21 @@ class _ClosingGateway:
 
 @contextlib.contextmanager
 def gateway_server(
-    local_lambda: Any, state: Any, *, payload_version: str = "1.0", api_stage: str = "api"
+    local_lambda: Any,
+    state: Any,
+    *,
+    payload_version: str = "1.0",
+    api_stage: str = "api",
+    traces: TraceStore | None = None,
 ) -> Iterator[GatewayHarness]:
     log: list[str] = []
     gateway = LocalGateway(
-        state, local_lambda, payload_version=payload_version, api_stage=api_stage, log=log.append
+        state,
+        local_lambda,
+        payload_version=payload_version,
+        api_stage=api_stage,
+        log=log.append,
+        traces=traces,
     )
     with serve(_ClosingGateway(gateway, local_lambda)) as url, requests.Session() as session:
         yield GatewayHarness(url, session, gateway, local_lambda, state, log)

@@ -32,6 +32,7 @@ from chalicelike._tooling._manifest import describe_app
 from chalicelike.local._functions import function_specs
 from chalicelike.local._gateway import LocalGateway
 from chalicelike.local._pool import WorkerPool
+from chalicelike.local._traces import TraceStore
 from tests.local.gateway_support import (
     AppLambda,
     AppState,
@@ -763,3 +764,66 @@ def test_keep_alive_clients_reuse_one_connection(rest: GatewayHarness) -> None:
     answers = [rest.get(path) for path in ("/orders/1", "/nowhere", "/private/1", "/png")]
     assert [a.status_code for a in answers] == [200, 403, 401, 200]
     assert pool.num_connections == opened
+
+
+# -- X-Ray -------------------------------------------------------------------------------
+
+ROOT = "1-5759e988-bd862e3fe1be46a994272793"
+CLIENT_SEGMENT = "53995c3f42cd8ad8"
+
+
+def _fields(header: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in header.split(";"))
+
+
+def test_a_rest_api_continues_the_clients_trace_below_its_stage_segment() -> None:
+    traces = TraceStore()
+    with app_server(shop_app(), traces=traces) as server:
+        sent = f"Root={ROOT};Parent={CLIENT_SEGMENT};Sampled=0"
+        answer = server.get("/orders/7", headers={"X-Amzn-Trace-Id": sent})
+        assert answer.status_code == 200
+        assert answer.headers["X-Amzn-Trace-Id"] == f"Root={ROOT}"
+        # The event shows the request as the client sent it; the function's own header
+        # names the gateway's segment as its Parent, sampled (everything is, locally).
+        assert answer.json()["event"]["headers"]["x-amzn-trace-id"] == sent
+        [(name, given, source)] = server.local_lambda.traced
+        assert (name, source) == ("api_handler", "GET /orders/{order_id}")
+        [segment] = traces.trace(ROOT) or []
+        assert given == f"Root={ROOT};Parent={segment['id']};Sampled=1"
+        assert (segment["name"], segment["origin"]) == ("shop/api", "AWS::ApiGateway::Stage")
+        assert segment["parent_id"] == CLIENT_SEGMENT
+        assert segment["http"]["request"]["method"] == "GET"
+        assert segment["http"]["request"]["url"] == f"{server.url}/orders/7"
+        assert segment["http"]["response"]["status"] == 200
+        assert segment["start_time"] <= segment["end_time"]
+        assert "error" not in segment and "fault" not in segment
+
+
+def test_a_rest_api_starts_a_trace_for_a_request_without_a_readable_header() -> None:
+    traces = TraceStore()
+    with app_server(shop_app(), traces=traces) as server:
+        for sent in ({}, {"X-Amzn-Trace-Id": "Root=not-a-trace;Parent=zz"}):
+            server.local_lambda.traced.clear()
+            answer = server.get("/orders/7", headers=sent)
+            root = _fields(answer.headers["X-Amzn-Trace-Id"])["Root"]
+            assert root != ROOT
+            assert answer.json()["event"]["headers"]["x-amzn-trace-id"] == f"Root={root}"
+            [segment] = traces.trace(root) or []
+            assert "parent_id" not in segment
+            [(_, given, _)] = server.local_lambda.traced
+            assert _fields(given or "") == {"Root": root, "Parent": segment["id"], "Sampled": "1"}
+        # API Gateway's own refusals are in the trace too: a 4xx is an error.
+        answer = server.get("/nowhere")
+        root = _fields(answer.headers["X-Amzn-Trace-Id"])["Root"]
+        [refused] = traces.trace(root) or []
+        assert refused["http"]["response"]["status"] == 403 and refused["error"] is True
+
+
+def test_an_http_api_adds_no_segment_but_passes_the_clients_trace_on() -> None:
+    traces = TraceStore()
+    with app_server(shop_app(), payload_version="2.0", traces=traces) as server:
+        sent = f"Root={ROOT};Parent={CLIENT_SEGMENT};Sampled=1"
+        assert server.get("/orders/7", headers={"X-Amzn-Trace-Id": sent}).status_code == 200
+        [(_, given, source)] = server.local_lambda.traced
+        assert (given, source) == (sent, "GET /orders/{order_id}")
+        assert len(traces) == 0  # X-Ray traces REST APIs only

@@ -14,6 +14,7 @@ from chalicelike.local._sqs_records import (
     QueueMessage,
     RedrivePolicy,
     batch_event,
+    batch_trace_header,
     held_back_in_fifo,
     lambda_record,
     read_batch_response,
@@ -110,6 +111,21 @@ def test_fifo_attributes_are_passed_on() -> None:
     assert attributes["MessageGroupId"] == "g1"
     assert attributes["MessageDeduplicationId"] == "d1"
     assert attributes["SequenceNumber"] == "18849496460467696128"
+
+
+def test_a_messages_trace_header_is_in_its_record_and_joins_the_batch() -> None:
+    header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    traced = received("m2")
+    traced["Attributes"]["AWSTraceHeader"] = header
+    messages = [QueueMessage.from_sqs(m, ARN, "us-east-1") for m in (received(), traced)]
+    # As Lambda's records carry it: among the attributes, after the documented ones.
+    attributes = json.loads(messages[1].record)["attributes"]
+    assert attributes["AWSTraceHeader"] == header
+    assert list(attributes)[-1] == "AWSTraceHeader"
+    assert messages[0].trace_header is None and messages[1].trace_header == header
+    # The invocation joins its first traced message's trace.
+    assert batch_trace_header(messages) == header
+    assert batch_trace_header(messages[:1]) is None
 
 
 def test_the_batch_event_is_what_our_reader_reads() -> None:

@@ -115,6 +115,23 @@ def test_lambda_environment_alone(spec: SpecFactory) -> None:
     assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "1024"
     assert env["AWS_LAMBDA_RUNTIME_API"] == "127.0.0.1:9"
     assert env["PATH"] == os.environ["PATH"]
+    assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"  # Lambda's value, always
+
+
+def test_lambda_environment_names_the_dev_servers_xray_daemon(
+    spec: SpecFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_XRAY_CONTEXT_MISSING", "RUNTIME_ERROR")  # the shell's loses
+    env = lambda_environment(
+        spec("f"), region="us-west-2", runtime_api="127.0.0.1:9", log_stream="s",
+        xray_daemon="127.0.0.1:40123",
+    )  # fmt: skip
+    assert env["AWS_XRAY_DAEMON_ADDRESS"] == "127.0.0.1:40123"
+    assert (env["_AWS_XRAY_DAEMON_ADDRESS"], env["_AWS_XRAY_DAEMON_PORT"]) == (
+        "127.0.0.1",
+        "40123",
+    )
+    assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"
 
 
 async def test_output_goes_to_the_sink_and_the_capture(spec: SpecFactory, start: Start) -> None:
