@@ -424,3 +424,47 @@ def test_what_an_app_imports_with_tracing_off(env: dict[str, str], expected: str
         check=True,
     )
     assert result.stdout.strip() == expected
+
+
+_TYPED_APP = """
+from chalicelike import Chalice
+
+app = Chalice(app_name="shop")
+app.metrics.namespace = "Shop"
+
+
+@app.tracer.capture
+def price(order_id: str) -> int:
+    return 42
+
+
+@app.tracer.capture("stock lookup")
+def stock(order_id: str) -> int:
+    return 1
+
+
+@app.route("/orders/{order_id}")
+def get_order(order_id: str) -> dict[str, object]:
+    with app.tracer.subsegment("pricing") as sub:
+        sub.put_annotation("order_id", order_id)
+    app.metrics.put("OrdersRead", 1, unit="Count", route="orders")
+    total: int = price(order_id) + stock(order_id)
+    return {"id": order_id, "total": total}
+"""
+
+
+@pytest.mark.slow
+def test_a_user_app_using_the_tracer_and_metrics_type_checks(tmp_path: Path) -> None:
+    # Under mypy --strict an untyped decorator is an error in the user's app: capture keeps
+    # the decorated function's type, whether tracing is on or off.
+    app_file = tmp_path / "app.py"
+    app_file.write_text(_TYPED_APP, encoding="utf-8")
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
+            "--follow-imports=silent", "--cache-dir", str(tmp_path / "cache"), str(app_file),
+        ],
+        capture_output=True, text=True, cwd=ROOT, check=False, timeout=300,
+    )  # fmt: skip
+    assert result.stdout == "", result.stdout
+    assert result.returncode == 0, result.stderr

@@ -13,7 +13,7 @@ import functools
 import os
 import traceback
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._invocation import current_invocation
 
@@ -73,7 +73,11 @@ class NoOpTracer:
     def subsegment(self, name: str) -> NoOpSubsegment:
         return NO_OP_SUBSEGMENT
 
-    def capture(self, name: str | F | None = None) -> Any:
+    @overload
+    def capture(self, name: F) -> F: ...
+    @overload
+    def capture(self, name: str | None = None) -> Callable[[F], F]: ...
+    def capture(self, name: Any = None) -> Any:
         if callable(name):  # @app.tracer.capture
             return name
         return _unchanged  # @app.tracer.capture("name")
@@ -126,7 +130,11 @@ class XRayTracer:
             raise ValueError(f"A subsegment needs a non-empty name, not {name!r}")
         return _Subsegment(self._recorder, name)
 
-    def capture(self, name: str | F | None = None) -> Any:
+    @overload
+    def capture(self, name: F) -> F: ...
+    @overload
+    def capture(self, name: str | None = None) -> Callable[[F], F]: ...
+    def capture(self, name: Any = None) -> Any:
         """`@app.tracer.capture` or `@app.tracer.capture("name")`: each call a subsegment."""
         if callable(name):
             return self._captured(name, getattr(name, "__name__", "function"))
