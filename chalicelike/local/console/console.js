@@ -142,31 +142,34 @@
     return card;
   }
 
+  function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? "" : "s"}`;
+  }
+
   function functionCard(fn, nodeId) {
     const config = fn.config || {};
     const stats = fn.stats || {};
-    const card = el("div", { className: "card function", dataset: { node: nodeId, function: fn.name } },
-      el("div", { className: "card-title", text: fn.name }),
-      el("div", { className: "muted mono", text: fn.handler || "" }),
-      el("div", { className: "config",
-        text: `${config.memory_size ?? "?"} MB · ${config.timeout ?? "?"} s timeout` +
-          (config.reserved_concurrency ? ` · reserved ${config.reserved_concurrency}` : "") }),
-      config.environment && config.environment.length
-        ? el("div", { className: "muted env", text: `env: ${config.environment.join(", ")}` })
-        : null,
-      el("div", { className: "stats" },
-        el("span", { text: `${stats.invocations ?? 0} invocations` }),
-        el("span", { className: stats.errors ? "bad" : "", text: `${stats.errors ?? 0} errors` }),
-        el("span", { text: `p50 ${ms(stats.p50_ms)} ms` }),
-        el("span", { text: `p99 ${ms(stats.p99_ms)} ms` })),
-      el("div", { className: "actions" },
-        el("button", { type: "button", className: "secondary", text: "Send event…",
-          onclick: () => openSendPanel(fn.name) }),
-        fn.kind === "scheduled"
-          ? el("button", { type: "button", className: "secondary", text: "Fire schedule",
-            onclick: () => fireSchedule(fn.name) })
-          : null));
-    return card;
+    const settings = `${config.memory_size ?? "?"} MB · ${config.timeout ?? "?"} s timeout` +
+      (config.reserved_concurrency ? ` · reserved ${config.reserved_concurrency}` : "") +
+      (config.environment && config.environment.length ? ` · env ${config.environment.join(", ")}` : "");
+    return el("div", { className: "card function", dataset: { node: nodeId, function: fn.name } },
+      el("div", { className: "card-head" },
+        el("span", { className: "card-title", text: fn.name }),
+        el("span", { className: "muted mono", text: fn.handler || "" })),
+      el("div", { className: "config muted", text: settings }),
+      el("div", { className: "card-foot" },
+        el("div", { className: "stats" },
+          el("span", { text: plural(stats.invocations ?? 0, "invocation") }),
+          el("span", { className: stats.errors ? "bad" : "", text: plural(stats.errors ?? 0, "error") }),
+          el("span", { text: `p50 ${ms(stats.p50_ms)} ms` }),
+          el("span", { text: `p99 ${ms(stats.p99_ms)} ms` })),
+        el("div", { className: "card-actions" },
+          el("button", { type: "button", className: "secondary small", text: "Send event…",
+            onclick: () => openSendPanel(fn.name) }),
+          fn.kind === "scheduled"
+            ? el("button", { type: "button", className: "secondary small", text: "Fire schedule",
+              dataset: { fire: fn.name }, onclick: () => fireSchedule(fn.name) })
+            : null)));
   }
 
   function drawLines() {
