@@ -59,10 +59,6 @@ class ConsoleApi:
             ("GET", re.compile(api + "/app"), self.reads.app_map),
         ]
 
-    async def close(self) -> None:
-        """End every open stream (the server is stopping)."""
-        self.streams.close()
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
@@ -86,7 +82,8 @@ class ConsoleApi:
                 return
             status, answer = await self._api(scope, receive, path, method)
         except ConsoleError as error:
-            status, answer = error.status, {"error": error.message}
+            await _send_json(send, error.status, {"error": error.message}, error.headers)
+            return
         await _send_json(send, status, answer)
 
     async def _api(self, scope: Scope, receive: Receive, path: str, method: str) -> tuple[int, Any]:
@@ -103,13 +100,21 @@ class ConsoleApi:
             request = Request(list(match.groups()), query, body)
             return 200, await handler(request)
         if allowed:
-            raise ConsoleError(405, f"{method} is not allowed on {path}: use {allowed[0]}")
+            raise ConsoleError(
+                405,
+                f"{method} is not allowed on {path}: use {allowed[0]}",
+                [(b"allow", ", ".join(allowed).encode())],
+            )
         raise ConsoleError(404, f"no console resource at {path}")
 
 
 def _allow(method: str, *methods: str) -> None:
     if method not in methods:
-        raise ConsoleError(405, f"{method} is not allowed here: use {methods[0]}")
+        raise ConsoleError(
+            405,
+            f"{method} is not allowed here: use {methods[0]}",
+            [(b"allow", ", ".join(methods).encode())],
+        )
 
 
 async def _send_static(send: Send, path: str) -> None:
@@ -130,7 +135,9 @@ async def _send_static(send: Send, path: str) -> None:
     await send_answer(send, 200, headers, body)
 
 
-async def _send_json(send: Send, status: int, answer: Any) -> None:
+async def _send_json(
+    send: Send, status: int, answer: Any, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     body = json.dumps(answer, separators=(",", ":")).encode()
-    headers = [*SECURITY_HEADERS, (b"content-type", b"application/json")]
+    headers = [*SECURITY_HEADERS, *(extra or []), (b"content-type", b"application/json")]
     await send_answer(send, status, headers, body)

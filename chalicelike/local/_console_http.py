@@ -39,10 +39,13 @@ MAX_BODY_BYTES = MAX_SYNC_PAYLOAD_BYTES + 1024
 class ConsoleError(Exception):
     """A request the console refuses: its HTTP status and a message naming the problem."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(
+        self, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or []  # an Allow header with a 405
 
 
 @dataclass

@@ -4,9 +4,8 @@ Server-Sent Event while the page is open.
 Each client gets a bounded queue; a client too slow to keep up is ended, and its
 EventSource reconnects with Last-Event-ID, from which the ring's newer records are sent
 again, so nothing the ring still holds is missed and nothing piles up here. A stream ends
-when the client goes away, when `close()` is called, and when uvicorn begins a graceful
-shutdown (it marks each open exchange not keep-alive), so stopping the server never waits
-on an open page.
+when the client goes away and when uvicorn begins a graceful shutdown (it marks each open
+exchange not keep-alive), so stopping the server never waits on an open page.
 """
 
 from __future__ import annotations
@@ -44,15 +43,10 @@ def event_text(record: InvocationRecord) -> bytes:
 
 
 class InvocationStreams:
-    """Serves the stream to every client; `close()` ends them all."""
+    """Serves the stream to every client of the console."""
 
     def __init__(self, invocations: InvocationLog) -> None:
         self.invocations = invocations
-        self._closing = asyncio.Event()
-        self.open_streams = 0
-
-    def close(self) -> None:
-        self._closing.set()
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         queue: asyncio.Queue[InvocationRecord] = asyncio.Queue(QUEUE_SIZE)
@@ -65,13 +59,11 @@ class InvocationStreams:
                 overflowed.set()
 
         unsubscribe = self.invocations.subscribe(on_record)
-        self.open_streams += 1
         disconnected = asyncio.ensure_future(_until_disconnect(receive))
         try:
             await self._stream(scope, send, queue, overflowed, disconnected)
         finally:
             unsubscribe()
-            self.open_streams -= 1
             disconnected.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await disconnected
@@ -90,13 +82,14 @@ class InvocationStreams:
             (b"x-accel-buffering", b"no"),
         ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
-        opening = f"retry: {RETRY_MS}\n\n".encode() + self._missed(scope)
+        missed = self._missed(scope)
+        # A record both missed and queued (it came while the answer began) goes out once.
+        sent_upto = max((int(record.id) for record in missed), default=0)
+        opening = f"retry: {RETRY_MS}\n\n".encode() + b"".join(map(event_text, missed))
         await send({"type": "http.response.body", "body": opening, "more_body": True})
         stopping = _uvicorn_stopping(send)
         idle = 0.0
-        while not (disconnected.done() or self._closing.is_set() or overflowed.is_set()):
-            if stopping():
-                break
+        while not (disconnected.done() or overflowed.is_set() or stopping()):
             try:
                 record = await asyncio.wait_for(queue.get(), TICK_SECONDS)
             except asyncio.TimeoutError:
@@ -106,22 +99,24 @@ class InvocationStreams:
                     await send(_body(b": keep-alive\n\n"))
                 continue
             idle = 0.0
-            await send(_body(event_text(record)))
+            if int(record.id) > sent_upto:
+                await send(_body(event_text(record)))
         if not disconnected.done():
             with contextlib.suppress(Exception):  # the client left meanwhile
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    def _missed(self, scope: Scope) -> bytes:
-        """After a reconnect: the records newer than the Last-Event-ID the browser sends."""
+    def _missed(self, scope: Scope) -> list[InvocationRecord]:
+        """After a reconnect: the records newer than the Last-Event-ID the browser sends,
+        oldest first."""
         last = next((v for k, v in scope["headers"] if k == b"last-event-id"), b"")
         if not last.isdigit():
-            return b""
+            return []
         newer = [
             record
             for record in self.invocations.newest(limit=len(self.invocations) or 1)
-            if record.id.isdigit() and int(record.id) > int(last)
+            if int(record.id) > int(last)
         ]
-        return b"".join(event_text(record) for record in reversed(newer))
+        return newer[::-1]
 
 
 def _body(data: bytes) -> dict[str, Any]:

@@ -316,6 +316,7 @@ def test_bad_actions_are_400_or_404_naming_the_problem(project: Path) -> None:
             assert answer.status_code == status, answer.text
             assert answer.headers["content-type"] == "application/json"
             assert words in answer.json()["error"]
+        assert cases[-1][0].headers["allow"] == "GET"
 
 
 def test_the_guard_refuses_other_sites_on_every_console_request(project: Path) -> None:

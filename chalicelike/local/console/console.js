@@ -82,10 +82,14 @@
     problem.hidden = !message;
   }
 
-  let timers = {};
+  const timers = {};
   function later(name, action, delay) {
-    clearTimeout(timers[name]);
-    timers[name] = setTimeout(action, delay);
+    // At most one run per `delay`, even while invocations keep coming.
+    if (timers[name]) return;
+    timers[name] = setTimeout(() => {
+      timers[name] = null;
+      action();
+    }, delay);
   }
 
   // -- the app as a picture -------------------------------------------------------------
@@ -247,7 +251,7 @@
       while (body.children.length > MAX_ROWS) body.lastChild.remove();
       $("no-invocations").hidden = true;
     }
-    later("app", loadApp, 400); // stats, and resources seen in new traces
+    later("app", loadApp, 1000); // stats, and resources seen in new traces
   }
 
   async function loadInvocations() {
