@@ -259,6 +259,8 @@ class Chalice(DecoratorAPI):
         self._lambda_http = None  # rebuilt, observed, on the next call
         for handler in self._event_handlers.values():
             handler.observe_with(self._observer)
+        for authorizer in self._authorizers.values():
+            authorizer.observe_with(self._observer)
 
     # -- registration --------------------------------------------------------------
 
@@ -401,6 +403,8 @@ class Chalice(DecoratorAPI):
         if name in self._authorizers:
             raise RegistrationError(f"Two authorizers are named {name!r}: pass name=... to one")
         authorizer = ChaliceAuthorizer(name, func, **options)
+        if self._observer is not None:
+            authorizer.observe_with(self._observer)
         self._authorizers[name] = authorizer
         return authorizer
 

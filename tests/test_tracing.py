@@ -468,3 +468,29 @@ def test_a_user_app_using_the_tracer_and_metrics_type_checks(tmp_path: Path) -> 
     )  # fmt: skip
     assert result.stdout == "", result.stdout
     assert result.returncode == 0, result.stderr
+
+
+def test_an_authorizer_is_traced_as_its_own_function(xray: Daemon) -> None:
+    from chalicelike import AuthResponse
+
+    app = Chalice(app_name="shop")
+
+    @app.authorizer()
+    def auth(request: Any) -> Any:
+        with app.tracer.subsegment("lookup"):
+            return AuthResponse(["/orders/*"], principal_id=request.token)
+
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": "alice",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/api/GET/orders/1",
+    }
+    ctx = context("shop-dev-auth")
+    assert auth(event, ctx)["principalId"] == "alice"
+    found = flat(xray.documents())
+    assert found["auth"]["annotations"]["function"] == "auth"
+    assert found["auth"]["annotations"]["event_source"] == "authorizer"
+    assert found["lookup"]["parent_id"] in {
+        found["auth"]["id"],
+        found.get("handler auth", {}).get("id"),
+    }

@@ -363,6 +363,7 @@ class ChaliceAuthorizer(_ScopedAuthorizer):
         self.execution_role = _optional_arn(kind, name, "execution_role", execution_role, problems)
         self.deploy_problems = tuple(problems)
         self.header = _header(kind, name, header)
+        self._observer: Any = None  # set when tracing or metrics are on (_observe)
         try:
             self.authorizer_type = AuthorizerType(
                 authorizer_type.upper() if isinstance(authorizer_type, str) else authorizer_type
@@ -397,7 +398,20 @@ class ChaliceAuthorizer(_ScopedAuthorizer):
         """The IdentitySource API Gateway's configuration takes: sources, comma-separated."""
         return ", ".join(self.identity_sources)
 
+    def observe_with(self, observer: Any) -> None:
+        """Run each call through `observer.run(name, "authorizer", call, event, context)`."""
+        self._observer = observer
+
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any] | None:
+        observer = self._observer
+        if observer is not None:
+            result: dict[str, Any] | None = observer.run(
+                self.name, "authorizer", self._handle, event, context
+            )
+            return result
+        return self._handle(event, context)
+
+    def _handle(self, event: dict[str, Any], context: Any) -> dict[str, Any] | None:
         request = AuthRequest.from_event(event, self.header)
         result = self.func(request)
         if isinstance(result, AuthResponse):
