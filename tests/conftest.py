@@ -78,3 +78,15 @@ def front_door(
     """`with front_door(app) as http: http("GET", "/")` through the client or a real server."""
     factory = _via_client if request.param == "test_client" else _via_server
     return contextlib.contextmanager(factory)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """aws_xray_sdk opens a UDP socket for its global recorder at import and never closes
+    it: closed here, so the run ends without a ResourceWarning from the SDK's socket."""
+    import sys
+
+    core = sys.modules.get("aws_xray_sdk.core")
+    emitter = getattr(getattr(core, "xray_recorder", None), "emitter", None)
+    sock = getattr(emitter, "_socket", None)
+    if sock is not None:
+        sock.close()
