@@ -206,7 +206,7 @@ class Stream:
             for raw in self.response.iter_lines():
                 line = raw.decode()
                 if line.startswith("data: "):
-                    self.events.append(json.loads(line[6:]))
+                    self.events.extend(json.loads(line[6:]))
                 elif line.startswith("id: "):
                     self.ids.append(line[4:])
         self.ended.set()
@@ -232,10 +232,12 @@ def test_the_stream_sends_each_invocation_as_it_finishes_and_resumes(project: Pa
         stream.response.close()
         # A reconnecting EventSource says the last id it saw: it gets what came since.
         requests.get(c.base_url + "/orders/8", timeout=10)
-        resumed = Stream(c.api + "/stream", headers={"Last-Event-ID": stream.ids[0]})
+        first_id = first["id"]
+        resumed = Stream(c.api + "/stream", headers={"Last-Event-ID": first_id})
         events = resumed.wait_for(2)
         resumed.response.close()
-    assert [e["id"] for e in events] == [stream.ids[1], str(int(stream.ids[1]) + 1)]
+    assert [e["id"] for e in events] == [second["id"], str(int(second["id"]) + 1)]
+    assert stream.ids[-1] == second["id"]  # each batch's id is its newest record's
 
 
 def test_stopping_the_server_ends_an_open_stream_at_once(project: Path) -> None:

@@ -61,8 +61,10 @@ class Client:
         found = []
         for block in text.split("\n\n"):
             lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
-            if lines.get("event") == "invocation":
-                found.append({"id": lines["id"], **json.loads(lines["data"])})
+            if lines.get("event") == "invocations":
+                batch = json.loads(lines["data"])
+                assert lines["id"] == batch[-1]["id"]  # what a reconnect resumes from
+                found.extend(batch)
         return found
 
     def ended(self) -> bool:

@@ -241,17 +241,22 @@
     $("no-invocations").hidden = shown.length > 0;
   }
 
-  function addRecord(record) {
-    if (state.records.some((r) => r.id === record.id)) return;
-    state.records.unshift(record);
-    state.records.length = Math.min(state.records.length, MAX_ROWS);
-    if (matches(record)) {
+  function addRecords(records) {
+    // `records` oldest first (a batch from the stream, or one run from the page).
+    const known = new Set(state.records.map((r) => r.id));
+    const fresh = records.filter((r) => !known.has(r.id)).reverse();
+    if (!fresh.length) return;
+    state.records = [...fresh, ...state.records].slice(0, MAX_ROWS);
+    const shown = fresh.filter(matches);
+    if (shown.length) {
       const body = $("invocation-rows");
-      body.prepend(row(record));
+      const rows = document.createDocumentFragment();
+      for (const record of shown) rows.append(row(record));
+      body.prepend(rows);
       while (body.children.length > MAX_ROWS) body.lastChild.remove();
       $("no-invocations").hidden = true;
     }
-    later("app", loadApp, 1000); // stats, and resources seen in new traces
+    later("app", loadApp, 2000); // stats, and resources seen in new traces
   }
 
   async function loadInvocations() {
@@ -278,7 +283,7 @@
       live.dataset.state = "connecting";
       live.textContent = "reconnecting…";
     });
-    stream.addEventListener("invocation", (message) => addRecord(JSON.parse(message.data)));
+    stream.addEventListener("invocations", (message) => addRecords(JSON.parse(message.data)));
   }
 
   // -- one invocation ---------------------------------------------------------------------
@@ -437,7 +442,7 @@
     try {
       const answer = await postJson(`api/invocations/${encodeURIComponent(id)}/replay`, { event: parsed.event });
       reportRun(result, answer);
-      if (answer.invocation) addRecord(answer.invocation);
+      if (answer.invocation) addRecords([answer.invocation]);
     } catch (error) {
       result.className = "bad";
       result.textContent = error.message;
