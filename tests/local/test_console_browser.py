@@ -174,3 +174,25 @@ def test_event_bodies_are_shown_as_text_never_run(project: Path) -> None:
         assert hostile in page.locator("#detail-event").inner_text()
         assert page.locator("#pwned").count() == 0
         assert page.evaluate("window.pwned") is None
+
+
+def test_a_generated_event_runs_and_a_failure_opens_with_its_traceback(project: Path) -> None:
+    with served(project) as base_url, browser_page() as page:
+        open_console(page, base_url)
+        page.locator('.card.function[data-function="ship"] button', has_text="Send event").click()
+        expect(page.locator("#send-note")).to_contain_text("sample sqs event")
+        sample = json.loads(page.locator("#send-event").input_value())
+        assert sample["Records"][0]["eventSourceARN"].endswith(":orders")
+        page.click("#send-button")
+        expect(page.locator("#send-result")).to_contain_text("ok")
+        rows(page, "ship").first.wait_for()
+
+        page.fill("#send-event", '{"Records": 5}')  # no batch SQS could send
+        page.click("#send-button")
+        expect(page.locator("#send-result")).to_contain_text("error")
+        failed = page.locator('#invocation-rows tr[data-status="error"]').first
+        failed.wait_for()
+        failed.click()
+        expect(page.locator("#detail-error-text")).to_contain_text("Error")
+        assert page.locator("#detail-error").is_visible()
+        assert 'File "' in page.locator("#detail-error-text").inner_text()
