@@ -9,9 +9,10 @@ each dropped event with its request id.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from ._deliveries import Outcome
 from ._invocation import InvocationResult, LocalLambda, Throttled, UnknownFunction
@@ -21,6 +22,8 @@ __all__ = ["RETRY_DELAYS", "THROTTLE_BACKOFF", "EventQueue", "Report", "describe
 # Told how each attempt of one event ended, with a few words on why (the local cloud's
 # delivery log): SUCCEEDED, RETRIED (another attempt follows) or DISCARDED (none will).
 Report = Callable[[Outcome, str], None]
+# One attempt of one event: the local Lambda's invoke with the event's arguments bound.
+Invoke = Callable[[], Awaitable[InvocationResult]]
 
 # Lambda's defaults (MaximumRetryAttempts 2, MaximumEventAgeInSeconds 21600).
 RETRY_DELAYS = (60.0, 120.0)
@@ -59,10 +62,22 @@ class EventQueue:
         *,
         label: str | None = None,
         report: Report | None = None,
+        source: str = "invoke",
+        trace_header: str | None = None,
     ) -> None:
-        """Queue one event; `label` names it in log lines (default: the Invoke API's)."""
+        """Queue one event; `label` names it in log lines (default: the Invoke API's),
+        `source` and `trace_header` go with every attempt to the local Lambda (the console
+        shows who asked; the trace continues the caller's)."""
         label = label or f"Invoke API: async invocation {event_id} of {function}"
-        task = asyncio.ensure_future(self._run(function, payload, event_id, label, report))
+        invoke = functools.partial(
+            self.local_lambda.invoke,
+            function,
+            payload,
+            request_id=event_id,
+            source=source,
+            trace_header=trace_header,
+        )
+        task = asyncio.ensure_future(self._run(invoke, event_id, label, report))
         self._tasks.add(task)  # a reference, or the loop may drop the task half-way
         self._by_id[event_id] = task
         task.add_done_callback(self._forget)
@@ -85,12 +100,10 @@ class EventQueue:
         task.cancel()
         return True
 
-    async def _run(
-        self, function: str, payload: bytes, event_id: str, label: str, report: Report | None
-    ) -> None:
+    async def _run(self, invoke: Invoke, event_id: str, label: str, report: Report | None) -> None:
         report = report or _no_report
         try:
-            await self._attempts(function, payload, event_id, label, report)
+            await self._attempts(invoke, label, report)
         except asyncio.CancelledError:
             if asyncio.current_task() in self._withdrawn:
                 raise  # its source took it back
@@ -99,15 +112,13 @@ class EventQueue:
             report(Outcome.DISCARDED, "the server stopped before it completed")
             raise
 
-    async def _attempts(
-        self, function: str, payload: bytes, event_id: str, label: str, report: Report
-    ) -> None:
+    async def _attempts(self, invoke: Invoke, label: str, report: Report) -> None:
         """One event: the first attempt and its retries, all under the event's request id
         (as on AWS: the 202's x-amzn-RequestId is the context's aws_request_id)."""
         attempts = 1 + len(self._retry_delays)
         for attempt in range(1, attempts + 1):
             try:
-                result = await self._attempt(function, payload, event_id, label)
+                result = await self._attempt(invoke, label)
             except UnknownFunction:
                 self._say(report, f"{label} dropped: the function no longer exists")
                 report(Outcome.DISCARDED, "the function no longer exists")
@@ -134,15 +145,13 @@ class EventQueue:
             report(Outcome.RETRIED, f"{error}; retrying in {delay:g} s")
             await self._wait(delay)
 
-    async def _attempt(
-        self, function: str, payload: bytes, event_id: str, label: str
-    ) -> InvocationResult | None:
+    async def _attempt(self, invoke: Invoke, label: str) -> InvocationResult | None:
         """One attempt; a throttled event stays queued and is retried with backoff."""
         delay, longest = self._throttle_backoff
         waited = 0.0
         while True:
             try:
-                return await self.local_lambda.invoke(function, payload, request_id=event_id)
+                return await invoke()
             except Throttled:
                 if waited >= MAX_EVENT_AGE_SECONDS or self._closing:
                     self._log(f"{label} dropped: still throttled after {waited:g} s")

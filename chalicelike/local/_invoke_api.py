@@ -167,7 +167,7 @@ class InvokeApi:
             # DryRun "validates parameter values and permissions" and runs nothing.
             return Reply(204, [("x-amzn-RequestId", request_id)])
         if request.invocation_type is InvocationType.EVENT:
-            self.events.submit(request.name, payload, request_id)
+            self.events.submit(request.name, payload, request_id, trace_header=request.trace_header)
             return Reply(202, [("x-amzn-RequestId", request_id)])
         return await self._invoke_sync(request, payload)
 

@@ -23,7 +23,7 @@ from ._deliveries import DeliveryLog
 from ._event_queue import EventQueue
 from ._invocation import LocalLambda
 
-__all__ = ["CloudContext", "LiveSource", "source_key"]
+__all__ = ["CloudContext", "LiveSource", "invoker_of", "source_key"]
 
 T = TypeVar("T")
 
@@ -73,6 +73,12 @@ class LiveSource(Protocol):
         visible again, a stream's position is not advanced) and wait until that is done.
         Nothing is deleted unprocessed and nothing is lost."""
         ...
+
+
+def invoker_of(label: str) -> str:
+    """Who invokes, as the console shows it, from a delivery label: 'sns orders' is
+    'sns:orders' (the SQS poller's and the gateway's sources read the same way)."""
+    return label.replace(" ", ":", 1)
 
 
 def source_key(entry: FunctionEntry) -> str:

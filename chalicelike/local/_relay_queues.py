@@ -24,7 +24,7 @@ from ._aws_clients import LONG_POLL_SECONDS
 from ._deliveries import Outcome
 from ._event_queue import RETRY_DELAYS
 from ._invocation import DEFAULT_TIMEOUT_SECONDS
-from ._live_sources import CloudContext
+from ._live_sources import CloudContext, invoker_of
 
 __all__ = ["Relay", "RelaySetup", "RelayedSource", "hold_seconds", "internal_name"]
 
@@ -304,6 +304,7 @@ class Relay:
             entry.event_id,
             label=f"{self.source} -> {self.function}",
             report=functools.partial(self._report, entry),
+            source=invoker_of(self.source),
         )
 
     def _next_of_group(self, entry: _Message) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import quote_plus
 
 from .._tooling._manifest import FunctionEntry
 from ._deliveries import Outcome
-from ._live_sources import CloudContext
+from ._live_sources import CloudContext, invoker_of
 from ._s3_changes import S3Change
 
 __all__ = ["S3Notifications", "eventbridge_event", "notification_event"]
@@ -143,6 +143,7 @@ class S3Notifications:
             str(uuid.uuid4()),
             label=f"{self.label} {change.event_name} {change.key!r} -> {function}",
             report=report,
+            source=invoker_of(self.label),
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .._tooling._manifest import FunctionEntry
 from ._cron_times import Schedule, compile_schedule
 from ._deliveries import Outcome
-from ._live_sources import CloudContext
+from ._live_sources import CloudContext, invoker_of
 
 __all__ = ["ScheduleTimer", "rule_arn", "scheduled_event"]
 
@@ -161,6 +161,7 @@ class ScheduleTimer:
             request_id,
             label=f"{self.source}: the event for {iso(moment)}",
             report=report,
+            source=invoker_of(self.source),
         )
         self.fires += 1
 

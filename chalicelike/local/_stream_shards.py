@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from ._deliveries import Outcome
 from ._invocation import InvocationResult, InvocationStatus, Throttled, UnknownFunction
-from ._live_sources import CloudContext
+from ._live_sources import CloudContext, invoker_of
 from ._stream_records import read_verdict, records_that_fit
 
 __all__ = [
@@ -271,7 +271,9 @@ class ShardReader:
         delay, longest = self.tuning.throttle_backoff
         while True:
             try:
-                return await self.context.local_lambda.invoke(self.settings.function, payload)
+                return await self.context.local_lambda.invoke(
+                    self.settings.function, payload, source=invoker_of(self.settings.label)
+                )
             except Throttled:
                 # Lambda backs off and tries again; a throttle is no retry of the batch.
                 if not self.wanted():

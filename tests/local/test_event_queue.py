@@ -20,6 +20,7 @@ class FailingLambda:
         self.attempts = 0
         self.release = asyncio.Event()
         self.hold = False
+        self.calls: list[tuple[str | None, str, str | None]] = []
 
     def find(self, name: str) -> FunctionSpec | None:
         return None
@@ -35,6 +36,7 @@ class FailingLambda:
         source: str = "invoke",
     ) -> InvocationResult:
         self.attempts += 1
+        self.calls.append((request_id, source, trace_header))
         if self.hold:
             await self.release.wait()
         error = json.dumps({"errorMessage": "boom", "errorType": "ValueError"}).encode()
@@ -87,3 +89,20 @@ async def test_a_running_event_cannot_be_withdrawn() -> None:
     assert not queue.withdraw("e-1")
     local_lambda.release.set()
     await queue.close(grace=1)
+
+
+@pytest.mark.anyio
+async def test_every_attempt_carries_the_events_id_source_and_trace() -> None:
+    local_lambda = FailingLambda()
+    queue = EventQueue(local_lambda, [].append, retry_delays=(0.01,))
+    header = "Root=1-5f8a0000-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
+    queue.submit("f", b"{}", "e-1", source="s3:uploads", trace_header=header)
+    queue.submit("f", b"{}", "e-2")
+    while queue.pending:
+        await asyncio.sleep(0.01)
+    assert sorted(local_lambda.calls, key=str) == [
+        ("e-1", "s3:uploads", header),
+        ("e-1", "s3:uploads", header),
+        ("e-2", "invoke", None),
+        ("e-2", "invoke", None),
+    ]
