@@ -23,7 +23,7 @@ from ._http_samples import (
     rest_event,
 )
 
-__all__ = ["register"]
+__all__ = ["SOURCES", "add_options", "register"]
 
 Args = argparse.Namespace
 

@@ -16,7 +16,7 @@ from .._tooling._manifest import AppManifest, FunctionEntry, RouteSpec, deployed
 from .._tooling._test_events import REGION
 from ._commands import UsageError
 
-__all__ = ["function_source", "read_manifest"]
+__all__ = ["function_source", "read_manifest", "source_of"]
 
 # Each user pool trigger's usual triggerSource (what Cognito sends in the common case).
 COGNITO_SOURCES = {

@@ -219,7 +219,7 @@ class LocalServer:
         if CONNECTIONS_PATH in path and self.websockets.handles(scope):
             await self.websockets(scope, receive, send)
             return
-        if path.startswith(CONSOLE_PREFIX):
+        if path.startswith(CONSOLE_PREFIX) or path == CONSOLE_PREFIX[:-1]:
             # The server's own pages and API: never the app's, whatever its routes.
             if path == DELIVERIES_PATH:
                 await self._serve_deliveries(scope, send)

@@ -22,6 +22,7 @@ from ._reaper import GroupReaper
 from ._runtime_api import RuntimeApiServer
 
 __all__ = [
+    "CONFIG_SWITCHES",
     "LogSink",
     "RuntimeCommand",
     "Worker",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 LogSink = Callable[[str], None]
+CONFIG_SWITCHES = ("CHALICELIKE_XRAY", "AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL")
 # What a runtime client command is made from; the pool's default runs our bootstrap.
 RuntimeCommand = Callable[[FunctionSpec], Sequence[str]]
 
@@ -90,6 +92,10 @@ def lambda_environment(
     # arrive as AWS_ACCESS_KEY_ID & co; locally the developer's own credentials, profile
     # and config (AWS_PROFILE, ~/.aws via HOME) stand in for them, so boto3 calls work.
     env = dict(os.environ)
+    # Switches the function's own config sets (xray, log_format, log_level): a developer's
+    # shell that has them must not turn tracing or JSON logs on for every function.
+    for name in CONFIG_SWITCHES:
+        env.pop(name, None)
     env.update(spec.environment)
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     # Lambda refuses these names in a function's configuration, so they always win.

@@ -355,6 +355,7 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(project: Path) -
         api = c.get("/functions")
         traversal = requests.get(c.base_url + "/_chalicelike/static/..%2f_console.py", timeout=10)
         app_route = requests.get(c.base_url + "/_chalicelike/anything", timeout=10)
+        bare = requests.get(c.base_url + "/_chalicelike", timeout=10, allow_redirects=False)
     assert page.status_code == 200 and "<title>chalicelike local console</title>" in page.text
     assert script.headers["content-type"].startswith("text/javascript")
     assert style.headers["content-type"].startswith("text/css")
@@ -365,3 +366,5 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(project: Path) -
     assert traversal.status_code == 404
     # The server's prefix is never the app's, whatever its routes say.
     assert app_route.status_code == 404 and "no console resource" in app_route.text
+    # The prefix without its slash is the console's too (a redirect), not the app's 403.
+    assert bare.status_code == 308 and bare.headers["location"].endswith("/_chalicelike/")

@@ -118,6 +118,20 @@ def test_lambda_environment_alone(spec: SpecFactory) -> None:
     assert env["AWS_XRAY_CONTEXT_MISSING"] == "LOG_ERROR"  # Lambda's value, always
 
 
+def test_the_shells_tracing_and_log_switches_never_reach_a_function(
+    spec: SpecFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # They follow the function's config (xray, log_format, log_level), nothing else.
+    for name in ("CHALICELIKE_XRAY", "AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL"):
+        monkeypatch.setenv(name, "from-the-shell")
+    plain = lambda_environment(spec("f"), region="r", runtime_api="127.0.0.1:9", log_stream="s")
+    assert not {"CHALICELIKE_XRAY", "AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL"} & set(plain)
+    traced = spec("g", environment={"CHALICELIKE_XRAY": "true", "AWS_LAMBDA_LOG_FORMAT": "JSON"})
+    env = lambda_environment(traced, region="r", runtime_api="127.0.0.1:9", log_stream="s")
+    assert (env["CHALICELIKE_XRAY"], env["AWS_LAMBDA_LOG_FORMAT"]) == ("true", "JSON")
+    assert "AWS_LAMBDA_LOG_LEVEL" not in env
+
+
 def test_lambda_environment_names_the_dev_servers_xray_daemon(
     spec: SpecFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
