@@ -143,7 +143,7 @@ OTHER_KEYS = {"version", "app_name", "stages", "lambda_functions", "iam_policy_f
 
 
 # What a key's happy path needs beside it.
-COMPANIONS = {
+COMPANIONS: dict[str, dict[str, Any]] = {
     "subnet_ids": {"security_group_ids": ["sg-1"]},
     "security_group_ids": {"subnet_ids": ["sn-1"]},
     "log_level": {"log_format": "JSON"},

@@ -45,7 +45,7 @@ class Daemon:
 
     def documents(self, timeout: float = 0.5) -> list[dict[str, Any]]:
         """Every document received until the socket stays quiet for `timeout` s."""
-        found = []
+        found: list[dict[str, Any]] = []
         self.sock.settimeout(timeout)
         while True:
             try:
@@ -236,7 +236,7 @@ def test_a_view_exception_is_recorded_and_the_answer_is_still_a_500(xray: Daemon
 
 def test_an_sqs_handler_is_traced_and_its_exception_recorded_and_raised(xray: Daemon) -> None:
     app = Chalice(app_name="shop")
-    seen = []
+    seen: list[str] = []
 
     @app.on_sqs_message(queue="orders")
     def on_order(event: Any) -> None:
@@ -293,7 +293,7 @@ def test_tracer_on_is_the_sdk_and_checks_its_names(xray: Daemon) -> None:
     with pytest.raises(ValueError, match="non-empty name"):
         app.tracer.subsegment("")
     with pytest.raises(ValueError, match="subsegment name or nothing"):
-        app.tracer.capture(42)  # type: ignore[arg-type]
+        app.tracer.capture(42)  # type: ignore[call-overload]
     # Outside an invocation (the init phase) a subsegment is a no-op, not an SDK warning.
     with app.tracer.subsegment("init") as sub:
         assert sub is NO_OP_SUBSEGMENT

@@ -240,8 +240,8 @@ def load_tracer(log: logging.Logger) -> XRayTracer | None:
     """The tracer, with the SDK configured and libraries patched; None (and one log line
     naming the fix) when aws-xray-sdk is not installed: the app runs untraced."""
     try:
-        from aws_xray_sdk.core import patch, xray_recorder  # type: ignore[import-untyped]
-        from aws_xray_sdk.core.lambda_launcher import LambdaContext  # type: ignore[import-untyped]
+        from aws_xray_sdk.core import patch, xray_recorder
+        from aws_xray_sdk.core.lambda_launcher import LambdaContext
     except ImportError:
         log.error(
             "%s is true but aws-xray-sdk is not installed, so tracing is off: install "

@@ -94,7 +94,7 @@ async def test_a_running_event_cannot_be_withdrawn() -> None:
 @pytest.mark.anyio
 async def test_every_attempt_carries_the_events_id_source_and_trace() -> None:
     local_lambda = FailingLambda()
-    queue = EventQueue(local_lambda, [].append, retry_delays=(0.01,))
+    queue = EventQueue(local_lambda, list[str]().append, retry_delays=(0.01,))
     header = "Root=1-5f8a0000-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
     queue.submit("f", b"{}", "e-1", source="s3:uploads", trace_header=header)
     queue.submit("f", b"{}", "e-2")

@@ -45,9 +45,9 @@ async def until(check: Callable[[], bool], seconds: float = 5.0) -> None:
 
 
 async def test_the_sdks_emitter_reaches_the_store(daemon: tuple[XrayDaemon, list[str]]) -> None:
-    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter  # type: ignore[import-untyped]
-    from aws_xray_sdk.core.models.segment import Segment  # type: ignore[import-untyped]
-    from aws_xray_sdk.core.models.subsegment import Subsegment  # type: ignore[import-untyped]
+    from aws_xray_sdk.core.emitters.udp_emitter import UDPEmitter
+    from aws_xray_sdk.core.models.segment import Segment
+    from aws_xray_sdk.core.models.subsegment import Subsegment
 
     server, lines = daemon
     assert server.address.startswith("127.0.0.1:")
