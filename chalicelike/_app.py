@@ -22,7 +22,8 @@ from ._core._cors import CORSConfig, resolve_cors
 from ._core._errors import RegistrationError
 from ._core._middleware import EventType, MiddlewareStack
 from ._core._response import DEFAULT_BINARY_TYPES
-from ._core._routing import HTTP_METHODS, RouteEntry, RouteTable, check_view_signature
+from ._core._route_options import check_same_cors, checked_content_types, checked_methods
+from ._core._routing import RouteEntry, RouteTable, check_view_signature
 from ._events._event_sources import EventHandler, EventSource, event_class_for
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 
@@ -279,8 +280,8 @@ class Chalice(DecoratorAPI):
     ) -> None:
         check_options("add_route", unknown, ROUTE_OPTIONS)
         view_name: str = name or str(getattr(view_function, "__name__", repr(view_function)))
-        method_list = _checked_methods(methods, view_name)
-        type_list = _checked_content_types(content_types, view_name)
+        method_list = checked_methods(methods, view_name)
+        type_list = checked_content_types(content_types, view_name)
         check_view_signature(view_function, path, view_name)
         if authorizer is not None and not hasattr(authorizer, "with_scopes"):
             raise RegistrationError(
@@ -290,7 +291,7 @@ class Chalice(DecoratorAPI):
             )
         cors_config = resolve_cors(cors, self.api.cors)
         existing = self.routes.get(path, {})
-        _check_same_cors(path, [*existing.values()], cors_config, view_name)
+        check_same_cors(path, [*existing.values()], cors_config, view_name)
         entries = [
             RouteEntry(
                 view_function,
@@ -315,7 +316,7 @@ class Chalice(DecoratorAPI):
         for path, entries in self.routes.items():
             chosen = [e for e in entries.values() if self._cors_given.get(e) is not None]
             if any(self._cors_given.get(e) is None for e in entries.values()):
-                _check_same_cors(path, chosen, inherited, "app.api.cors")
+                check_same_cors(path, chosen, inherited, "app.api.cors")
         for entry, given in self._cors_given.items():
             if given is None:
                 entry.cors = inherited
@@ -504,57 +505,6 @@ class Chalice(DecoratorAPI):
             f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
             "app(event, context) by Lambda; it got no context"
         )
-
-
-def _check_same_cors(
-    path: str, others: list[RouteEntry], cors: CORSConfig | None, newcomer: str
-) -> None:
-    """API Gateway has one preflight per path, so all CORS-enabled views on it must agree."""
-    if cors is None:
-        return
-    for other in others:
-        if other.cors is not None and other.cors != cors:
-            raise RegistrationError(
-                f"Views on {path!r} ({other.view_name!r}, {newcomer!r}) have different "
-                "CORS configurations; API Gateway has one preflight per path, so give "
-                "them the same CORSConfig"
-            )
-
-
-def _checked_methods(methods: Sequence[str] | None, view_name: str) -> list[str]:
-    if methods is None:
-        return ["GET"]
-    if isinstance(methods, str) or not isinstance(methods, (list, tuple)) or not methods:
-        raise RegistrationError(
-            f"In view {view_name!r}, methods must be a non-empty list such as ['GET', 'POST'], "
-            f"not {methods!r}"
-        )
-    checked: list[str] = []
-    for method in methods:
-        upper = method.upper() if isinstance(method, str) else ""
-        if upper not in HTTP_METHODS:
-            raise RegistrationError(
-                f"In view {view_name!r}, {method!r} is not an HTTP method; use one of "
-                f"{', '.join(sorted(HTTP_METHODS))}"
-            )
-        if upper in checked:
-            raise RegistrationError(f"In view {view_name!r}, method {upper!r} is listed twice")
-        checked.append(upper)
-    return checked
-
-
-def _checked_content_types(content_types: Sequence[str] | None, view_name: str) -> list[str]:
-    if content_types is None:
-        return ["application/json"]
-    if not isinstance(content_types, (list, tuple)) or not all(
-        isinstance(c, str) and c for c in content_types
-    ):
-        raise RegistrationError(
-            f'In view function "{view_name}", the content_types value must be a list of '
-            f"media type strings such as ['application/json'], not "
-            f"{type(content_types).__name__}: {content_types!r}"
-        )
-    return list(content_types)
 
 
 def _run_on_thread_loop(coro: Any) -> Any:
