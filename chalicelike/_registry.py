@@ -7,7 +7,10 @@ when the blueprint is registered. Registration is data: no names built from stri
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -186,7 +189,13 @@ class _BlueprintAuthorizer:
 
 
 class BlueprintEventHandler:
-    """What a blueprint's event decorator returns: the app's handler once registered."""
+    """What a blueprint's event decorator returns: the app's handler once registered.
+
+    On Lambda a blueprint function's handler is `chalicelib.<module>.<function>` (Chalice's
+    handler string), so Lambda imports the blueprint's module, not app.py: nothing has
+    registered the blueprint yet. The first call then imports the task's app.py, which
+    registers it (so the app's middleware applies, as everywhere else).
+    """
 
     def __init__(self, blueprint_name: str, func: Callable[..., Any]) -> None:
         self.func = func
@@ -199,12 +208,35 @@ class BlueprintEventHandler:
         self._handler = handler
 
     def __call__(self, event: Any, context: Any) -> Any:
-        if self._handler is None:
-            raise NotRegisteredError(
-                f"{self.__name__!r} belongs to blueprint {self._blueprint_name!r}, which is not "
-                "registered to an app yet: call app.register_blueprint(...)"
-            )
-        return self._handler(event, context)
+        handler = self._handler
+        if handler is None:
+            handler = self._handler_from_task_app()
+        return handler(event, context)
+
+    def _handler_from_task_app(self) -> Callable[[Any, Any], Any]:
+        imported = _import_task_app()
+        if self._handler is not None:
+            return self._handler
+        where = "app.py" if imported else "an app"
+        raise NotRegisteredError(
+            f"{self.__name__!r} belongs to blueprint {self._blueprint_name!r}, which is not "
+            f"registered to {where} yet: call app.register_blueprint(...)"
+            + (" in app.py (Lambda imports it to find the blueprint's app)" if imported else "")
+        )
+
+
+def _import_task_app() -> bool:
+    """Import the Lambda task's app.py as module `app`, as Lambda's `app.app` handler does,
+    unless it is imported already; True when the task has one. Importing it registers its
+    blueprints."""
+    root = os.environ.get("LAMBDA_TASK_ROOT")
+    if not root or not os.path.isfile(os.path.join(root, "app.py")):
+        return False
+    if "app" not in sys.modules:
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        importlib.import_module("app")
+    return True
 
 
 def join_url(url_prefix: str, path: str) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -309,3 +311,75 @@ def test_a_view_without_a_name_needs_name_argument() -> None:
     named.route("/hi", name="hello")(functools.partial(view, "hi"))
     app.register_blueprint(named, name_prefix="bp_")
     assert app.routes["/hi"]["GET"].view_name == "bp_hello"
+
+
+LAMBDA_BLUEPRINT_APP = """
+from chalicelike import Chalice
+from chalicelib.bp import bp
+
+app = Chalice(app_name="shop")
+
+
+@app.middleware("all")
+def tag(event, get_response):
+    print("middleware saw", type(event).__name__)
+    return get_response(event)
+
+
+{register}
+"""
+
+LAMBDA_BLUEPRINT = """
+from chalicelike import Blueprint
+
+bp = Blueprint(__name__)
+
+
+@bp.on_sns_message(topic="orders")
+def on_order(event):
+    return "order " + event.message
+"""
+
+CALL_AS_LAMBDA = """
+import chalicelib.bp as module  # Lambda imports the handler's module only: chalicelib.bp.on_order
+from chalicelike._core._lambda_context import LambdaContext
+from chalicelike._tooling._test_events import TestEventsClient
+
+event = TestEventsClient().generate_sns_event("42", topic="orders")
+print(module.on_order(event, LambdaContext("shop-dev-on_order")))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("registered", [True, False])
+def test_a_blueprint_event_handler_runs_as_lambda_imports_it(
+    tmp_path: Path, registered: bool
+) -> None:
+    # Chalice's handler string for a blueprint function is its own module's: on Lambda the
+    # blueprint is unregistered until app.py is imported, which the first call does.
+    import subprocess
+    import sys
+
+    (tmp_path / "chalicelib").mkdir()
+    (tmp_path / "chalicelib" / "__init__.py").write_text("")
+    (tmp_path / "chalicelib" / "bp.py").write_text(LAMBDA_BLUEPRINT)
+    register = "app.register_blueprint(bp)" if registered else ""
+    (tmp_path / "app.py").write_text(LAMBDA_BLUEPRINT_APP.format(register=register))
+    env = {**os.environ, "LAMBDA_TASK_ROOT": str(tmp_path), "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", CALL_AS_LAMBDA],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if registered:
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == ["middleware saw SNSEvent", "order 42"]
+    else:
+        assert done.returncode == 1
+        assert (
+            "NotRegisteredError: 'on_order' belongs to blueprint 'chalicelib.bp', which is not "
+            "registered to app.py yet: call app.register_blueprint(...) in app.py"
+        ) in done.stderr
