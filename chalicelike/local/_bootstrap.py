@@ -19,12 +19,20 @@ __all__ = ["main"]
 # `typing` costs ~10 ms to import: only the type checker reads these.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import logging
     from collections.abc import Callable
     from typing import Any
 
 _RUNTIME = "/2018-06-01/runtime"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 _request_id = ""  # the current invocation's id, for Lambda's log format
+# Lambda's advanced logging controls (config `log_format: JSON`, `log_level`): the runtime
+# then writes logging's records and its own error entries as JSON lines.
+_JSON_MODE = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+_JSON_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"  # awslambdaric's: UTC, whole seconds
+# AWS_LAMBDA_LOG_LEVEL's values as logging's level numbers (TRACE is logging's DEBUG).
+_LOG_LEVELS = {"TRACE": 10, "DEBUG": 10, "INFO": 20, "WARN": 30, "WARNING": 30,
+               "ERROR": 40, "FATAL": 50, "CRITICAL": 50}  # fmt: skip
 
 
 class ServerGone(Exception):
@@ -229,8 +237,21 @@ def _user_frames(exc: BaseException) -> list[str]:
     return traceback.format_list(frames)
 
 
-def log_error(document: dict[str, Any]) -> None:
-    """Lambda's log entry for an error: `[ERROR] Type: message`, then the traceback."""
+def log_error(document: dict[str, Any], request_id: str = "") -> None:
+    """Lambda's log entry for an error: `[ERROR] Type: message`, then the traceback; in
+    JSON mode one JSON line, as Lambda's Python runtime writes it to stdout."""
+    if _JSON_MODE:
+        entry = {
+            "timestamp": time.strftime(_JSON_TIME_FORMAT, time.gmtime()),
+            "level": "ERROR",
+            "errorMessage": document["errorMessage"],
+            "errorType": document["errorType"],
+            "requestId": request_id,
+            "stackTrace": document.get("stackTrace") or [],
+        }
+        sys.stdout.write(_json_line(entry) + "\n")
+        sys.stdout.flush()
+        return
     lines = [f"[ERROR] {document['errorType']}: {document['errorMessage']}"]
     trace = document.get("stackTrace")
     if trace:
@@ -303,7 +324,7 @@ def _frames(exc: BaseException) -> list[str]:
 
 
 def _post_error(client: RuntimeClient, request_id: str, document: dict[str, Any]) -> None:
-    log_error(document)
+    log_error(document, request_id)
     sys.stdout.flush()
     headers = {_ERROR_TYPE_HEADER: document["errorType"], "Content-Type": "application/json"}
     client.post(f"/invocation/{request_id}/error", json.dumps(document).encode(), headers)
@@ -311,7 +332,8 @@ def _post_error(client: RuntimeClient, request_id: str, document: dict[str, Any]
 
 def _install_log_format() -> None:
     # Lambda's runtime gives the root logger a handler writing
-    # `[LEVEL]\t<UTC time>Z\t<request id>\t<message>`; done only when the function
+    # `[LEVEL]\t<UTC time>Z\t<request id>\t<message>`, or in JSON mode one JSON object a
+    # line at the root level AWS_LAMBDA_LOG_LEVEL names; done only when the function
     # imported `logging` itself, so a cold start never pays for it otherwise.
     if "logging" not in sys.modules:
         return
@@ -322,15 +344,70 @@ def _install_log_format() -> None:
             record.aws_request_id = _request_id
             return True
 
-    formatter = logging.Formatter(
-        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
-        "%Y-%m-%dT%H:%M:%S",
-    )
-    formatter.converter = time.gmtime
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(formatter)
+    if _JSON_MODE:
+        handler.setFormatter(_json_formatter())
+        level = _LOG_LEVELS.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper())
+        if level is not None:
+            logging.getLogger().setLevel(level)
+            # Lambda drops JSON lines below the level whatever a logger's own level says.
+            handler.setLevel(level)
+    else:
+        formatter = logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s",
+            "%Y-%m-%dT%H:%M:%S",
+        )
+        formatter.converter = time.gmtime
+        handler.setFormatter(formatter)
     handler.addFilter(RequestIdFilter())
     logging.getLogger().addHandler(handler)
+
+
+def _json_formatter() -> logging.Formatter:
+    """A formatter writing the fields of Lambda's Python runtime JSON log lines."""
+    import logging  # already imported by the function (see _install_log_format)
+    import traceback  # imported by logging itself
+
+    reserved = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+    reserved |= {"message", "asctime", "aws_request_id"}
+
+    class JsonFormatter(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            # As the runtime: levels rounded down to logging's named ones (0 to 50).
+            level = logging.getLevelName(min(50, max(0, record.levelno)) // 10 * 10)
+            dict_message = isinstance(record.msg, dict) and not record.args
+            entry: dict[str, Any] = {
+                "timestamp": time.strftime(_JSON_TIME_FORMAT, time.gmtime(record.created)),
+                "level": level,
+                "message": record.msg if dict_message else record.getMessage(),
+                "logger": record.name,
+            }
+            error = record.exc_info
+            if error and error[0] is not None:
+                entry["stackTrace"] = traceback.format_tb(error[2])
+                entry["errorType"] = error[0].__name__
+                entry["errorMessage"] = str(error[1])
+            entry["requestId"] = getattr(record, "aws_request_id", None) or _request_id
+            if error and error[0] is not None:
+                entry["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
+            for name, value in vars(record).items():
+                if name not in reserved and name not in entry and value is not None:
+                    entry[name] = value
+            return _json_line(entry)
+
+    return JsonFormatter()
+
+
+def _json_line(entry: dict[str, Any]) -> str:
+    """One JSON line, non-ASCII kept readable unless it cannot be written as UTF-8 (a lone
+    surrogate would lose the whole line): then escaped."""
+    line = json.dumps(entry, default=str, ensure_ascii=False)
+    if not line.isascii():
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            line = json.dumps(entry, default=str)
+    return line
 
 
 def _prepare_path() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -266,3 +267,134 @@ def test_bootstrap_imports_nothing_heavy() -> None:
 def _modules(code: str) -> set[str]:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(out.stdout.split())
+
+
+JSON_LOGS = {"AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+
+LOGGING_APP = """
+import logging
+
+logging.getLogger().warning("at init")
+
+
+def handler(event, context):
+    root = logging.getLogger()
+    if event == "lower":
+        root.setLevel(logging.DEBUG)  # Lambda still drops what is below its level
+    root.debug("a debug line")
+    root.info("as %s", "text", extra={"order_id": 7})
+    logging.getLogger("shop.orders").warning({"event": "order", "id": 42})
+    try:
+        raise KeyError("sku")
+    except KeyError:
+        root.exception("lookup failed")
+    root.error("by %s", "mallory\\ud800")
+    return "logged"
+
+
+def fail(event, context):
+    raise ValueError("boom " + str(event))
+"""
+
+
+def json_lines(lines: list[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines if line.startswith("{")]
+
+
+@pytest.mark.parametrize("event", ["plain", "lower"])
+async def test_json_mode_logs_every_logger_as_lambdas_runtime(
+    spec: SpecFactory, start: Start, tmp_path: Path, event: str
+) -> None:
+    (tmp_path / "app.py").write_text(LOGGING_APP)
+    lines: list[str] = []
+    worker = await start(
+        spec("handler", "app.handler", project_dir=str(tmp_path), environment=JSON_LOGS), lines
+    )
+    assert (await run(worker, event)).body == b'"logged"'
+    worker.drain()
+    assert not any("Logging error" in line for line in lines)
+    info, warning, exception, surrogate = json_lines(lines)
+    # Every line: Lambda's fields; below INFO dropped (even after the app's setLevel).
+    for line in (info, warning, exception, surrogate):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["timestamp"])
+    assert info == {
+        "timestamp": info["timestamp"],
+        "level": "INFO",
+        "message": "as text",
+        "logger": "root",
+        "requestId": "req-1",
+        "order_id": 7,
+    }
+    assert warning["message"] == {"event": "order", "id": 42}  # a dict stays an object
+    assert warning["logger"] == "shop.orders"
+    assert (exception["errorType"], exception["errorMessage"]) == ("KeyError", "'sku'")
+    assert exception["message"] == "lookup failed" and "app.py" in exception["stackTrace"][0]
+    assert exception["location"].endswith("app.py:handler:17")  # the logging call
+    assert surrogate["message"] == "by mallory\ud800"
+
+
+async def test_json_mode_root_level_follows_lambdas_log_level(
+    spec: SpecFactory, start: Start, tmp_path: Path
+) -> None:
+    (tmp_path / "app.py").write_text(LOGGING_APP)
+    lines: list[str] = []
+    environment = {**JSON_LOGS, "AWS_LAMBDA_LOG_LEVEL": "ERROR"}
+    worker = await start(
+        spec("handler", "app.handler", project_dir=str(tmp_path), environment=environment), lines
+    )
+    await run(worker, "plain")
+    worker.drain()
+    assert [line["message"] for line in json_lines(lines)] == ["lookup failed", "by mallory\ud800"]
+
+
+async def test_json_mode_writes_an_unhandled_error_as_one_json_line(
+    spec: SpecFactory, start: Start, tmp_path: Path
+) -> None:
+    (tmp_path / "app.py").write_text(LOGGING_APP)
+    lines: list[str] = []
+    worker = await start(
+        spec("fail", "app.fail", project_dir=str(tmp_path), environment=JSON_LOGS), lines
+    )
+    outcome = await run(worker, 7)
+    assert outcome.kind is OutcomeKind.ERROR
+    worker.drain()
+    (entry,) = [line for line in json_lines(lines) if line.get("errorType")]
+    assert list(entry) == [
+        "timestamp", "level", "errorMessage", "errorType", "requestId", "stackTrace",
+    ]  # fmt: skip
+    assert (entry["level"], entry["errorMessage"], entry["requestId"]) == (
+        "ERROR",
+        "boom 7",
+        "req-1",
+    )
+    assert entry["stackTrace"] == json.loads(outcome.body)["stackTrace"]
+    assert not any(line.startswith("[ERROR]") for line in lines)  # no text entry besides
+
+
+async def test_json_mode_writes_an_init_error_as_one_json_line(
+    spec: SpecFactory, start: Start
+) -> None:
+    lines: list[str] = []
+    worker = await start(spec("nope", environment=JSON_LOGS), lines)
+    document = await init_error(worker)
+    worker.drain()
+    (entry,) = json_lines(lines)
+    assert (entry["errorType"], entry["requestId"]) == (document["errorType"], "")
+    assert entry["errorMessage"] == "Handler 'nope' missing on module 'app'"
+
+
+async def test_text_mode_is_unchanged_with_a_log_level(
+    spec: SpecFactory, start: Start, tmp_path: Path
+) -> None:
+    (tmp_path / "app.py").write_text(LOGGING_APP)
+    lines: list[str] = []
+    environment = {"AWS_LAMBDA_LOG_LEVEL": "ERROR"}  # Lambda sets it in JSON mode only
+    worker = await start(
+        spec("handler", "app.handler", project_dir=str(tmp_path), environment=environment), lines
+    )
+    await run(worker, "plain")
+    worker.drain()
+    assert not json_lines(lines)
+    # Text mode sets no level: the root's default WARNING drops the INFO line, as before.
+    levels = [line.split("\t")[0] for line in lines if "\treq-1\t" in line]
+    assert levels[:2] == ["[WARNING]", "[ERROR]"]
