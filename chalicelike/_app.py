@@ -124,6 +124,9 @@ class Chalice(DecoratorAPI):
         self._observer: Observer | None = None
         self._tracer: XRayTracer | None = None
         self._metrics: Metrics | None = None
+        # True while app.metrics holds the puts of the call during which it was first used
+        # (that call started unobserved): the pipeline and event handlers release them.
+        self._metrics_held = False
         # ASGI servers tell ASGI 3 from ASGI 2 by asking whether `app.__call__` is a
         # coroutine function. Ours is not, since Lambda calls the same object
         # synchronously, so the instance answers that question with a coroutine
@@ -199,27 +202,38 @@ class Chalice(DecoratorAPI):
             handler = logging.StreamHandler(sys.stdout)
             self.log.propagate = False
             self.log.addHandler(handler)
+        handler.setLevel(logging.NOTSET)
         if _json_logs_requested():
             from ._observe._json_logs import JsonFormatter
 
             handler.setFormatter(JsonFormatter())
+            # Lambda drops a JSON line below the application log level whatever the
+            # logger's own level (an app's setLevel(DEBUG) included): so does the handler.
+            handler.setLevel(self._lambda_log_level(quiet=True) or logging.NOTSET)
         elif handler.formatter is None or type(handler.formatter).__name__ == "JsonFormatter":
             handler.setFormatter(logging.Formatter(self.FORMAT_STRING))
         self._configure_log_level()
 
+    def _lambda_log_level(self, quiet: bool = False) -> int | None:
+        """AWS_LAMBDA_LOG_LEVEL as a logging level; None when unset or unknown (logged
+        unless `quiet`: the app log's own level is set next, and says it once)."""
+        if not os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
+            return None
+        from ._observe._json_logs import lambda_log_level
+
+        try:
+            return lambda_log_level()
+        except ValueError as error:
+            if not quiet:
+                self.log.error("%s; the app log keeps its own level", error)
+            return None
+
     def _configure_log_level(self) -> None:
         if not self.configure_logs:
             return
-        level = logging.DEBUG if self._debug else logging.ERROR
-        if os.environ.get("AWS_LAMBDA_LOG_LEVEL"):
-            # Lambda's application log level (LoggingConfig) drops lower lines anyway:
-            # it is the app log's level, whatever `debug` says.
-            from ._observe._json_logs import lambda_log_level
-
-            try:
-                level = lambda_log_level() or level
-            except ValueError as error:
-                self.log.error("%s; the app log keeps its own level", error)
+        # Lambda's application log level (LoggingConfig) drops lower lines anyway: it is
+        # the app log's level, whatever `debug` says.
+        level = self._lambda_log_level() or (logging.DEBUG if self._debug else logging.ERROR)
         self.log.setLevel(level)
 
     # -- observability (tracing, metrics) -----------------------------------------------
@@ -245,7 +259,20 @@ class Chalice(DecoratorAPI):
             if self._observer is None:
                 # From the next invocation on, each one flushes its metrics as it ends.
                 self._start_observing(tracing=False)
+                if _context.current_request.get() is not None or (
+                    _context.lambda_context.get() is not None
+                ):
+                    # First used inside a call that began unobserved: its puts are held
+                    # and written once as it ends, like every later call's.
+                    self._metrics.hold()
+                    self._metrics_held = True
         return self._metrics
+
+    def _release_held_metrics(self) -> None:
+        """Write the held puts of the call that first used app.metrics, as it ends."""
+        self._metrics_held = False
+        if self._metrics is not None:
+            self._metrics.release()
 
     def _start_observing(self, tracing: bool) -> None:
         from ._observe._invocation import Observer

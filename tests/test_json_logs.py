@@ -7,6 +7,7 @@ AWS_LAMBDA_LOG_LEVEL), runs the real handler, and parses what reached stdout.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from typing import Any
@@ -178,3 +179,80 @@ def test_a_second_app_of_the_same_name_follows_the_format_in_force(
     first, second = capsys.readouterr().out.splitlines()
     assert json.loads(first)["message"] == "as json"
     assert second == f"{name} - ERROR - as text"
+
+
+def test_a_lone_surrogate_never_loses_the_line(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A decoded filename or header may hold one; UTF-8 cannot write it, and logging would
+    # drop the whole line ("--- Logging error ---") if the formatter left it raw.
+    app = unique_app()
+    app.log.error("by %s", "mallory\ud800", extra={"who": "\udcff"})
+    captured = capsys.readouterr()
+    assert "Logging error" not in captured.err
+    (line,) = captured.out.splitlines()
+    assert line.isascii()  # escaped, so it can be written
+    document = json.loads(line)
+    assert (document["message"], document["who"]) == ("by mallory\ud800", "\udcff")
+
+
+def test_non_ascii_that_can_be_written_stays_readable(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = unique_app()
+    app.log.error("commande pour %s", "Zoë", extra={"city": "東京"})
+    (line,) = capsys.readouterr().out.splitlines()
+    assert '"message": "commande pour Zoë"' in line and '"city": "東京"' in line
+
+
+def test_a_dict_logged_alone_stays_a_json_object(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As Lambda's runtime (awslambdaric's JsonFormatter): record.msg kept when it is a dict
+    # and there are no arguments; with arguments it is formatted as usual.
+    app = unique_app()
+    app.log.error({"event": "order", "id": 42, "tags": ["a"]})
+    app.log.error({"event": "order %s"}, "x")  # odd but legal: formatted as text
+    app.log.error({1: "non-string keys"})
+    first, second, third = lines(capsys.readouterr().out)
+    assert first["message"] == {"event": "order", "id": 42, "tags": ["a"]}
+    assert second["message"] == "{'event': 'order x'}"
+    assert third["message"] == {"1": "non-string keys"}  # json.dumps writes int keys
+
+
+def test_the_timestamp_is_rfc_3339_utc_with_milliseconds(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelike._observe._json_logs import _timestamp
+
+    assert _timestamp(1698434265.586789) == "2023-10-27T19:17:45.586Z"  # Lambda docs' form
+    app = unique_app()
+    app.log.error("now")
+    (line,) = lines(capsys.readouterr().out)
+    assert TIMESTAMP.match(line["timestamp"])
+
+
+def test_a_line_below_lambdas_level_is_dropped_even_after_set_level(
+    json_logs: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Lambda drops JSON lines below the application log level (INFO here) whatever the
+    # logger's own level: an app that calls setLevel(DEBUG) still gets no DEBUG line.
+    app = unique_app()
+    app.log.setLevel(logging.DEBUG)
+    app.log.debug("dropped, as Lambda would")
+    app.log.info("kept")
+    assert [line["message"] for line in lines(capsys.readouterr().out)] == ["kept"]
+
+
+def test_text_mode_keeps_what_the_app_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"shop-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", "JSON")
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", "ERROR")
+    Chalice(app_name=name)
+    monkeypatch.delenv("AWS_LAMBDA_LOG_FORMAT")
+    monkeypatch.delenv("AWS_LAMBDA_LOG_LEVEL")
+    app = Chalice(app_name=name, debug=True)  # the shared handler filters no more
+    app.log.debug("plain debug")
+    assert capsys.readouterr().out == f"{name} - DEBUG - plain debug\n"

@@ -120,7 +120,7 @@ def test_metrics_are_flushed_when_the_handler_raises(capsys: pytest.CaptureFixtu
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "shop"  # the app's name
 
 
-def test_first_use_inside_an_invocation_writes_at_once_then_batches(
+def test_first_use_inside_an_invocation_is_batched_like_every_later_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     app = Chalice(app_name="shop")
@@ -129,12 +129,55 @@ def test_first_use_inside_an_invocation_writes_at_once_then_batches(
     def hit() -> dict[str, bool]:
         app.metrics.put("Hits", 1)
         app.metrics.put("Hits", 1)
+        print("view done")  # the held metrics are written after it, as the call ends
         return {"ok": True}
 
     event = rest("GET", "/hit", resource="/hit")
-    app(event, LambdaContext("shop-dev"))  # app.metrics first used here: no batch yet
-    assert [d["Hits"] for d in documents(capsys.readouterr().out)] == [1, 1]
-    app(event, LambdaContext("shop-dev"))  # from now on, one flush per invocation
+    app(event, LambdaContext("shop-dev"))  # app.metrics first used inside this call
+    first, *emf = capsys.readouterr().out.splitlines()
+    assert first == "view done"
+    assert [d["Hits"] for d in documents("\n".join(emf))] == [[1, 1]]
+    app(event, LambdaContext("shop-dev"))
+    second = capsys.readouterr().out.splitlines()
+    assert len(second) == 2 and second[0] == "view done"
+    assert documents(second[1])[0]["Hits"] == [1, 1]
+    app.metrics.put("Later", 1)  # outside any call again: written at once, as before
+    assert documents(capsys.readouterr().out)[0]["Later"] == 1
+
+
+def test_first_use_inside_an_event_handler_is_batched_even_when_it_raises(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    app = Chalice(app_name="shop")
+
+    @app.on_sqs_message(queue="orders")
+    def on_order(event: Any) -> None:
+        app.metrics.put("Received", 1)
+        app.metrics.put("Received", 2)
+        raise RuntimeError("the batch failed")
+
+    batch = TestEventsClient().generate_sqs_event(["a"], queue_name="orders")
+    with pytest.raises(RuntimeError):
+        on_order(batch, LambdaContext("shop-dev-on_order"))
+    assert [d["Received"] for d in documents(capsys.readouterr().out)] == [[1, 2]]
+    with pytest.raises(RuntimeError):  # and observed from the next call on
+        on_order(batch, LambdaContext("shop-dev-on_order"))
+    assert [d["Received"] for d in documents(capsys.readouterr().out)] == [[1, 2]]
+
+
+def test_first_use_through_the_test_client_is_batched(capsys: pytest.CaptureFixture[str]) -> None:
+    from chalicelike.test import Client
+
+    app = Chalice(app_name="shop")
+
+    @app.route("/hit")
+    def hit() -> dict[str, bool]:
+        app.metrics.put("Hits", 1)
+        app.metrics.put("Hits", 1)
+        return {"ok": True}
+
+    with Client(app) as client:
+        assert client.http.get("/hit").status_code == 200
     assert [d["Hits"] for d in documents(capsys.readouterr().out)] == [[1, 1]]
 
 
@@ -170,7 +213,7 @@ def test_emf_limits_split_documents(capsys: pytest.CaptureFixture[str]) -> None:
         (("Orders", "1"), {}, "needs a number as its value, not '1'"),
         (("Orders", True), {}, "needs a number as its value, not True"),
         (("Orders", float("nan")), {}, "needs a finite number"),
-        (("Orders", 1), {"shop": 7}, "needs a string of 1 to 1024 characters"),
+        (("Orders", 1), {"shop": 7}, "has value 7, which is not a string"),
         (("Orders", 1), {"Orders": "x"}, "has the name of a metric"),
         (("Orders", 1), {f"d{i}": "v" for i in range(31)}, "31 dimensions; EMF allows 30"),
         (("_aws", 1), {}, "EMF's own member"),
@@ -222,3 +265,73 @@ def test_outside_an_invocation_a_put_is_written_at_once(capsys: pytest.CaptureFi
     assert document["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
         {"Name": "Started", "Unit": "None"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("dimensions", "message"),
+    [
+        ({"": "v"}, "Dimension name '' of metric 'Orders' must be 1 to 255 characters"),
+        ({" ": "v"}, "Dimension name ' ' of metric 'Orders' needs a character other than"),
+        ({"caf\u00e9": "v"}, "Dimension name 'caf\u00e9' of metric 'Orders' must be ASCII only"),
+        ({"a\tb": "v"}, "Dimension name 'a\\tb' of metric 'Orders' contains an ASCII control"),
+        ({"x" * 256: "v"}, "must be 1 to 255 characters"),
+        ({":x": "v"}, "starts with ':'"),
+        ({"shop": ""}, "Dimension 'shop' of metric 'Orders' has value '', which must be 1 to 1024"),
+        ({"shop": " \t "}, "has value ' \\t ', which needs a character other than whitespace"),
+        ({"shop": "M\u00fcnchen"}, "has value 'M\u00fcnchen', which must be ASCII only"),
+        ({"shop": "a\x00b"}, "has value 'a\\x00b', which contains an ASCII control character"),
+        ({"shop": "a\x7f"}, "has value 'a\\x7f', which contains an ASCII control character"),
+        ({"shop": "x" * 1025}, "which must be 1 to 1024 characters"),
+    ],
+)
+def test_dimensions_cloudwatch_refuses_are_a_clear_error(
+    dimensions: dict[str, Any], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # CloudWatch's Dimension: names and values ASCII, 1-255 / 1-1024 characters, at least
+    # one that is not whitespace, no control characters.
+    app = Chalice(app_name="shop")
+    with pytest.raises(ValueError) as raised:
+        app.metrics.put("Orders", 1, **dimensions)
+    assert message in str(raised.value)
+    assert capsys.readouterr().out == ""  # nothing was written
+
+
+def test_dimensions_cloudwatch_accepts_pass(capsys: pytest.CaptureFixture[str]) -> None:
+    app = Chalice(app_name="shop")
+    app.metrics.put("Orders", 1, **{"shop name": " a b ", "x" * 255: "v" * 1024})
+    (document,) = documents(capsys.readouterr().out)
+    assert document["shop name"] == " a b "
+
+
+def test_a_whitespace_metric_name_is_a_clear_error() -> None:
+    app = Chalice(app_name="shop")
+    with pytest.raises(ValueError, match="A metric name needs a character other than whitespace"):
+        app.metrics.put(" \t ", 1)
+
+
+@pytest.mark.parametrize(
+    ("level", "written"), [("WARN", "WARN"), ("error", "ERROR"), ("FATAL", "FATAL")]
+)
+def test_emf_lines_carry_the_level_lambdas_filter_keeps(
+    level: str, written: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Lambda gives a JSON line without "level" the level INFO, dropped at WARN and above.
+    monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", "JSON")
+    monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", level)
+    app = shop()
+    app(order_event(), LambdaContext("shop-dev"))
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert len(found) == 3 and {d["level"] for d in found} == {written}
+
+
+@pytest.mark.parametrize("level", ["", "INFO", "DEBUG", "TRACE"])
+def test_emf_lines_have_no_level_where_info_passes(
+    level: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if level:
+        monkeypatch.setenv("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        monkeypatch.setenv("AWS_LAMBDA_LOG_LEVEL", level)
+    app = shop()
+    app(order_event(), LambdaContext("shop-dev"))
+    found = [json.loads(line) for line in capsys.readouterr().out.splitlines() if "_aws" in line]
+    assert len(found) == 3 and not any("level" in d for d in found)

@@ -494,3 +494,84 @@ def test_an_authorizer_is_traced_as_its_own_function(xray: Daemon) -> None:
         found["auth"]["id"],
         found.get("handler auth", {}).get("id"),
     }
+
+
+def errors_app() -> Chalice:
+    from chalicelike import BadRequestError, ChaliceViewError, TooManyRequestsError
+
+    app = Chalice(app_name="shop")
+
+    @app.route("/bad")
+    def bad() -> None:
+        raise BadRequestError("no such order")
+
+    @app.route("/slow-down")
+    def slow_down() -> None:
+        raise TooManyRequestsError("too many")
+
+    @app.route("/failed")
+    def failed() -> None:
+        raise ChaliceViewError("the store is down")
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "flags", "error_type"),
+    [
+        ("/bad", 400, {"error": True}, "BadRequestError"),
+        ("/slow-down", 429, {"error": True, "throttle": True}, "TooManyRequestsError"),
+        ("/failed", 500, {"fault": True}, "ChaliceViewError"),
+    ],
+)
+def test_a_chalice_view_error_is_recorded_on_the_view_by_its_status(
+    xray: Daemon, path: str, status: int, flags: dict[str, bool], error_type: str
+) -> None:
+    # X-Ray's rule: a 4xx is the client's `error` (429 also `throttle`), a 5xx a `fault`.
+    app = errors_app()
+    answer = app(get(path, path), context())
+    assert answer["statusCode"] == status  # the client still gets Chalice's answer
+    assert json.loads(answer["body"])["Code"] == error_type
+    found = flat(xray.documents())
+    view = found[f"view {path.strip('/').replace('-', '_')}"]
+    assert {f: view.get(f, False) for f in ("error", "fault", "throttle")} == {
+        "error": False,
+        "fault": False,
+        "throttle": False,
+        **flags,
+    }
+    (exception,) = view["cause"]["exceptions"]
+    assert exception["type"] == error_type
+    # As for other exceptions a view raises: the handler's subsegment has no flag of it.
+    handler = found["api_handler"]
+    assert not handler.get("fault") and not handler.get("error")
+
+
+def test_a_chalice_view_error_raised_by_middleware_is_flagged_by_its_status(
+    xray: Daemon,
+) -> None:
+    from chalicelike import UnauthorizedError
+
+    app = Chalice(app_name="shop")
+
+    @app.middleware("http")
+    def auth(event: Any, get_response: Any) -> Any:
+        raise UnauthorizedError("who are you")
+
+    @app.route("/orders")
+    def orders() -> dict[str, bool]:
+        return {"ok": True}
+
+    assert app(get("/orders", "/orders"), context())["statusCode"] == 401
+    middleware = flat(xray.documents())["middleware auth"]
+    assert middleware["error"] is True and not middleware.get("fault")
+    assert middleware["cause"]["exceptions"][0]["type"] == "UnauthorizedError"
+
+
+def test_a_chalice_view_error_costs_nothing_with_tracing_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CHALICELIKE_XRAY", raising=False)
+    app = errors_app()
+    assert app(get("/bad", "/bad"), context())["statusCode"] == 400
+    assert app.middleware_stack.instrument is None and app._observer is None

@@ -37,8 +37,9 @@ class Instrument(Protocol):
     def wrap(self, handler: Handler, middleware: Middleware | None) -> Handler:
         """`handler` wrapped: a middleware's link, or the innermost (None: the view)."""
 
-    def view_failed(self, error: BaseException) -> None:
-        """Called while the pipeline handles an exception a view raised (a 500)."""
+    def view_failed(self, error: BaseException, status: int) -> None:
+        """Called while the pipeline handles an exception a view raised, with the status
+        it answers (a ChaliceViewError's own 4xx or 5xx, else 500)."""
 
 
 class EventType(str, enum.Enum):

@@ -137,8 +137,8 @@ class HttpPipeline:
                 response = self._chain(request)
             except ChaliceViewError as error:
                 # Raised by middleware (an auth check, say): the client gets its status,
-                # where Chalice answers 500.
-                response = self._view_error(request, error)
+                # where Chalice answers 500. A traced middleware's subsegment recorded it.
+                response = _chalice_error(error)
             except Exception:
                 response = self._unhandled(request)
             entry = request._route.entry
@@ -149,6 +149,8 @@ class HttpPipeline:
         finally:
             _context.lambda_context.reset(context_token)
             _context.current_request.reset(token)
+            if self._app._metrics_held:  # the view first used app.metrics: write them now
+                self._app._release_held_metrics()
 
     def awaits_on_loop(self, request: Request) -> bool:
         """Whether an async door may await this request's view on its own loop: an async
@@ -165,6 +167,8 @@ class HttpPipeline:
         finally:
             _context.lambda_context.reset(context_token)
             _context.current_request.reset(token)
+            if self._app._metrics_held:
+                self._app._release_held_metrics()
 
     async def _dispatch_async(self, request: Request) -> RenderedResponse:
         route: RouteMatch = request._route
@@ -234,11 +238,14 @@ class HttpPipeline:
         return response  # handle() adds the route's CORS headers
 
     def _view_error(self, request: Request, error: Exception) -> Response:
-        if isinstance(error, ChaliceViewError):
-            return error_response(type(error).__name__, str(error), error.STATUS_CODE)
+        """The answer to an exception the view raised, recorded by the tracer if on."""
         instrument = self._stack.instrument
+        if isinstance(error, ChaliceViewError):
+            if instrument is not None:  # error path only: a 4xx or 5xx on the view's subsegment
+                instrument.view_failed(error, error.STATUS_CODE)
+            return _chalice_error(error)
         if instrument is not None:  # the tracer records what became a 500 (error path only)
-            instrument.view_failed(error)
+            instrument.view_failed(error, 500)
         return self._unhandled(request)
 
     def _unhandled(self, request: Request) -> Response:
@@ -257,6 +264,11 @@ class HttpPipeline:
         if detail is not None and self._app.debug:
             message = f"{message} {detail}"
         return error_response("InternalServerError", message, 500)
+
+
+def _chalice_error(error: ChaliceViewError) -> Response:
+    """Chalice's {"Code", "Message"} answer with the error's own status."""
+    return error_response(type(error).__name__, str(error), error.STATUS_CODE)
 
 
 def _before_view(request: Request, route: RouteMatch) -> Response | None:

@@ -198,7 +198,11 @@ class EventHandler:
         if observer is not None:
             source = self.source
             return observer.run(source.name, source.kind.value, self._handle, event, context)
-        return self._handle(event, context)
+        try:
+            return self._handle(event, context)
+        finally:
+            if self._app._metrics_held:  # the function first used app.metrics: write them now
+                self._app._release_held_metrics()
 
     def _handle(self, event: Any, context: Any) -> Any:
         typed = event if self._event_class is None else self._typed(event, context)

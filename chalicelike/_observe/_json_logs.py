@@ -4,7 +4,8 @@ On when AWS_LAMBDA_LOG_FORMAT is "JSON" (Lambda sets it from the function's Logg
 `chalicelike local` from config `log_format`). Each line carries timestamp, level,
 message, logger, requestId, function and xray_trace_id (from the invocation being
 handled), the record's `extra=` fields, and on exceptions errorType, errorMessage,
-stackTrace and location, as Lambda's runtime writes them.
+stackTrace and location, as Lambda's runtime writes them. A dict logged alone stays a
+JSON object in "message", as Lambda's runtime keeps it.
 """
 
 from __future__ import annotations
@@ -68,7 +69,10 @@ class JsonFormatter(logging.Formatter):
         document.update(
             timestamp=_timestamp(record.created),
             level=record.levelname,
-            message=record.getMessage(),
+            # As Lambda's runtime: a dict logged without arguments stays a JSON object.
+            message=record.msg
+            if isinstance(record.msg, dict) and not record.args
+            else record.getMessage(),
             logger=record.name,
         )
         document.update(_invocation_fields())
@@ -83,9 +87,24 @@ class JsonFormatter(logging.Formatter):
         elif record.stack_info:
             document["stackInfo"] = record.stack_info
         try:
-            return json.dumps(document, default=str, ensure_ascii=False)
+            line = json.dumps(document, default=str, ensure_ascii=False)
         except (TypeError, ValueError):  # a dict of non-string keys, a circular value
-            return json.dumps({k: _safe(v) for k, v in document.items()}, ensure_ascii=False)
+            document = {k: _safe(v) for k, v in document.items()}
+            line = json.dumps(document, ensure_ascii=False)
+        return line if _writable(line) else json.dumps(document, default=str)
+
+
+def _writable(line: str) -> bool:
+    """Whether the line can be written as UTF-8 (Lambda's stdout): non-ASCII stays readable
+    (and half the bytes of its escapes), but a lone surrogate ('\\ud800', from a decoded
+    filename, say) would make logging drop the whole line; then everything is escaped."""
+    if line.isascii():
+        return True
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _invocation_fields() -> dict[str, Any]:
@@ -105,7 +124,10 @@ def _invocation_fields() -> dict[str, Any]:
 
 
 def _timestamp(created: float) -> str:
-    """ISO 8601 in UTC with milliseconds and Z, as Lambda's JSON logs write it."""
+    """RFC 3339 in UTC with milliseconds ('2023-10-27T19:17:45.586Z'), the form Lambda's
+    Python logging docs show. Lambda's runtime (awslambdaric 4.2.2) writes whole seconds
+    ('%Y-%m-%dT%H:%M:%SZ'); both are RFC 3339, which Lambda's log-level filtering reads,
+    and milliseconds keep the order of the lines of one second."""
     seconds = int(created)
     millis = int((created - seconds) * 1000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"

@@ -4,13 +4,16 @@
 the value to the invocation's batch; the batch is written to stdout when the handler
 returns or raises (`Observer.run`), one EMF document per dimension set, within EMF's
 limits (100 metrics a document, 100 values a metric, 30 dimensions). CloudWatch Logs
-turns each document into metrics. Outside a handler call a put is written at once.
+turns each document into metrics. Outside a handler call a put is written at once; in
+the call during which `app.metrics` was first used (before the app observed its calls)
+puts are held and written when that call ends (`hold` / `release`, driven by the app).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -37,6 +40,8 @@ MAX_VALUES_PER_METRIC = 100  # EMF: a metric's value array holds at most 100 val
 MAX_DIMENSIONS = 30  # EMF: a dimension set holds at most 30 keys
 MAX_NAME_LENGTH = 255  # CloudWatch: metric and dimension names
 MAX_DIMENSION_VALUE_LENGTH = 1024  # CloudWatch: a dimension value
+# Lambda's application log levels above INFO, which drop a JSON line without "level".
+_ABOVE_INFO = frozenset(("WARN", "WARNING", "ERROR", "FATAL", "CRITICAL"))
 
 
 class Metrics:
@@ -44,6 +49,7 @@ class Metrics:
 
     def __init__(self, namespace: str) -> None:
         self._namespace = _checked_namespace(namespace)
+        self._held: MetricBatch | None = None  # puts of an unobserved call, until it ends
 
     @property
     def namespace(self) -> str:
@@ -60,6 +66,10 @@ class Metrics:
         dimension_set = _checked_dimensions(dimensions, name)
         invocation = current_invocation.get()
         if invocation is None:  # no observed invocation (a script, the ASGI door): now
+            held = self._held
+            if held is not None:  # the call that first used app.metrics: at its end
+                held.add(name, value, unit, dimension_set)
+                return
             batch = MetricBatch(self)
             batch.add(name, value, unit, dimension_set)
             batch.flush()
@@ -67,6 +77,18 @@ class Metrics:
         if invocation.metrics is None:
             invocation.metrics = MetricBatch(self)
         invocation.metrics.add(name, value, unit, dimension_set)
+
+    def hold(self) -> None:
+        """Keep puts made outside an observed invocation until `release`: the app calls
+        it when `app.metrics` is first used inside a handler call it did not observe."""
+        if self._held is None:
+            self._held = MetricBatch(self)
+
+    def release(self) -> None:
+        """Write what `hold` kept, as that call ends; later puts go as before."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.flush()
 
 
 class MetricBatch:
@@ -99,6 +121,7 @@ class MetricBatch:
         if timestamp_ms is None:
             timestamp_ms = int(time.time() * 1000)
         namespace = self._metrics.namespace
+        level = _log_level_member()
         documents = []
         with self._lock:
             groups = list(self._groups.items())
@@ -115,6 +138,8 @@ class MetricBatch:
                 document.update(dimensions)
                 for name, (_, values) in chunk:
                     document[name] = values[0] if len(values) == 1 else values
+                if level is not None and "level" not in document:
+                    document["level"] = level
                 documents.append(document)
         return documents
 
@@ -127,6 +152,19 @@ class MetricBatch:
             lines = "".join(json.dumps(d, separators=(",", ":")) + "\n" for d in documents)
             sys.stdout.write(lines)
             sys.stdout.flush()
+
+
+def _log_level_member() -> str | None:
+    """The "level" an EMF line carries so Lambda's log-level filtering keeps it, or None.
+
+    With JSON logs and an application log level (AWS_LAMBDA_LOG_LEVEL, set only in JSON
+    mode), Lambda gives a JSON line without "level" the level INFO, and drops it when the
+    level is WARN, ERROR or FATAL: the metrics would be lost. A line at the threshold
+    itself passes; EMF reads the extra member as a plain log property. At INFO and below
+    nothing is added (the line passes as INFO).
+    """
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    return level if level in _ABOVE_INFO else None
 
 
 def _chunks(
@@ -152,6 +190,8 @@ def _chunks(
 def _check_metric(name: object, value: object, unit: object) -> None:
     if not isinstance(name, str) or not name or len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"A metric name is a string of 1 to 255 characters, not {name!r}")
+    if name.isspace():
+        raise ValueError(f"A metric name needs a character other than whitespace, not {name!r}")
     if name == "_aws":
         raise ValueError("'_aws' is EMF's own member and cannot name a metric")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -171,22 +211,38 @@ def _checked_dimensions(dimensions: dict[str, Any], metric: str) -> tuple[tuple[
             f"Metric {metric!r} has {len(dimensions)} dimensions; EMF allows {MAX_DIMENSIONS}"
         )
     for key, value in dimensions.items():
-        if len(key) > MAX_NAME_LENGTH or not key.isascii() or key.startswith(":"):
-            raise ValueError(
-                f"Dimension name {key!r} of metric {metric!r} must be 1 to 255 ASCII "
-                "characters, not starting with ':'"
-            )
+        problem = _dimension_text_problem(key, MAX_NAME_LENGTH)
+        if problem is None and key.startswith(":"):
+            problem = "starts with ':', which CloudWatch reserves"
+        if problem is not None:
+            raise ValueError(f"Dimension name {key!r} of metric {metric!r} {problem}")
         if key == metric or key == "_aws":
             raise ValueError(
                 f"Dimension {key!r} of metric {metric!r} has the name of a metric or of "
                 "EMF's '_aws' member: both would be the same member of the document"
             )
-        if not isinstance(value, str) or not value or len(value) > MAX_DIMENSION_VALUE_LENGTH:
+        problem = _dimension_text_problem(value, MAX_DIMENSION_VALUE_LENGTH)
+        if problem is not None:
             raise ValueError(
-                f"Dimension {key!r} of metric {metric!r} needs a string of 1 to 1024 "
-                f"characters as its value, not {value!r}"
+                f"Dimension {key!r} of metric {metric!r} has value {value!r}, which {problem}"
             )
     return tuple(sorted(dimensions.items()))
+
+
+def _dimension_text_problem(text: object, limit: int) -> str | None:
+    """What CloudWatch's Dimension type refuses in a name or value, or None: it must be
+    1 to `limit` ASCII characters, not all whitespace, and no control characters."""
+    if not isinstance(text, str):
+        return "is not a string"
+    if not 1 <= len(text) <= limit:
+        return f"must be 1 to {limit} characters long"
+    if not text.isascii():
+        return "must be ASCII only"
+    if text.isspace():
+        return "needs a character other than whitespace"
+    if not text.isprintable():  # in ASCII, only the control characters are not
+        return "contains an ASCII control character"
+    return None
 
 
 def _checked_namespace(namespace: object) -> str:

@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from .._core._errors import ChaliceViewError
 from ._invocation import current_invocation
 
 if TYPE_CHECKING:
@@ -113,7 +114,9 @@ class _Subsegment:
         if sub is None:
             return
         if isinstance(error, Exception):
-            sub.add_exception(error, _stack(error, self._recorder))
+            # A ChaliceViewError (raised by middleware, say) is an answer of its status.
+            status = error.STATUS_CODE if isinstance(error, ChaliceViewError) else None
+            _record(sub, error, self._recorder, status)
         self._recorder.end_subsegment()
 
 
@@ -211,14 +214,15 @@ class XRayTracer:
 
         return traced_view
 
-    def view_failed(self, error: BaseException) -> None:
-        """Record an exception a view raised, which the pipeline turns into a 500."""
+    def view_failed(self, error: BaseException, status: int) -> None:
+        """Record an exception a view raised on its subsegment, with the status the
+        pipeline answers: X-Ray marks a 4xx `error` (429 also `throttle`), a 5xx `fault`."""
         invocation = current_invocation.get()
         if invocation is None or invocation.trace_id is None:
             return
         sub = self._recorder.current_subsegment()
         if sub is not None:
-            sub.add_exception(error, _stack(error, self._recorder))
+            _record(sub, error, self._recorder, status)
 
 
 def _view_name(event: Any, invocation: Invocation) -> str:
@@ -230,6 +234,18 @@ def _view_name(event: Any, invocation: Invocation) -> str:
     # The app's own route, over what the event named (a '/{proxy+}' in front of the app).
     invocation.route = f"{entry.method} {entry.uri_pattern}"
     return f"view {entry.view_name}"
+
+
+def _record(sub: Any, error: BaseException, recorder: Any, status: int | None) -> None:
+    """The exception as the subsegment's cause, flagged as X-Ray reads the status it
+    became: the SDK marks any exception a fault, right for a 5xx (or no status); a 4xx is
+    the client's `error` instead (429 also `throttle`)."""
+    sub.add_exception(error, _stack(error, recorder))
+    if status is not None and 400 <= status < 500:
+        sub.fault = False
+        sub.add_error_flag()
+        if status == 429:
+            sub.add_throttle_flag()
 
 
 def _stack(error: BaseException, recorder: Any) -> list[Any]:
