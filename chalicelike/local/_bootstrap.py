@@ -330,12 +330,12 @@ def _post_error(client: RuntimeClient, request_id: str, document: dict[str, Any]
     client.post(f"/invocation/{request_id}/error", json.dumps(document).encode(), headers)
 
 
-def _install_log_format() -> None:
+def _install_log_format(always: bool = False) -> None:
     # Lambda's runtime gives the root logger a handler writing
     # `[LEVEL]\t<UTC time>Z\t<request id>\t<message>`, or in JSON mode one JSON object a
-    # line at the root level AWS_LAMBDA_LOG_LEVEL names; done only when the function
-    # imported `logging` itself, so a cold start never pays for it otherwise.
-    if "logging" not in sys.modules:
+    # line at the root level AWS_LAMBDA_LOG_LEVEL names. In text mode done only when the
+    # function imported `logging` itself, so a cold start never pays for it otherwise.
+    if not always and "logging" not in sys.modules:
         return
     import logging
 
@@ -365,7 +365,7 @@ def _install_log_format() -> None:
 
 def _json_formatter() -> logging.Formatter:
     """A formatter writing the fields of Lambda's Python runtime JSON log lines."""
-    import logging  # already imported by the function (see _install_log_format)
+    import logging  # imported by _install_log_format
     import traceback  # imported by logging itself
 
     reserved = set(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
@@ -427,6 +427,10 @@ def _prepare_path() -> None:
 def main() -> int:
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
     _prepare_path()
+    if _JSON_MODE:
+        # Before the import, as Lambda's runtime does, so lines logged at init are JSON too.
+        # JSON logs are logging's output: a function that asks for them imports it anyway.
+        _install_log_format(always=True)
     try:
         handler = load_handler(os.environ.get("_HANDLER", ""))
     except Fault as failure:
@@ -439,7 +443,8 @@ def main() -> int:
         except ServerGone:
             pass
         return 1
-    _install_log_format()
+    if not _JSON_MODE:
+        _install_log_format()
     try:
         while True:
             _run_one(client, handler)

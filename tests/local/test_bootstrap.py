@@ -313,10 +313,12 @@ async def test_json_mode_logs_every_logger_as_lambdas_runtime(
     assert (await run(worker, event)).body == b'"logged"'
     worker.drain()
     assert not any("Logging error" in line for line in lines)
-    info, warning, exception, surrogate = json_lines(lines)
+    init, info, warning, exception, surrogate = json_lines(lines)
     # Every line: Lambda's fields; below INFO dropped (even after the app's setLevel).
-    for line in (info, warning, exception, surrogate):
+    for line in (init, info, warning, exception, surrogate):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", line["timestamp"])
+    # Logged while the module was imported: JSON too, as the runtime set logging up first.
+    assert (init["message"], init["level"], init["requestId"]) == ("at init", "WARNING", "")
     assert info == {
         "timestamp": info["timestamp"],
         "level": "INFO",
