@@ -20,6 +20,7 @@ from ._invocation_log import MAX_TEXT_CHARS
 __all__ = ["ConsoleActions", "sample_event"]
 
 NO_EVENT = object()
+DEFAULT_HOST = "127.0.0.1:8000"  # `chalicelike local`'s own default
 
 
 class ConsoleActions:
@@ -63,7 +64,15 @@ class ConsoleActions:
     async def sample(self, request: Request) -> dict[str, Any]:
         name = request.params[0]
         entry = await self._entry(name)
-        source, event = sample_event(entry, await current_manifest(self.server), self.server)
+        from ._event_samples import HOST
+
+        # The page's own host: a websocket sample names it, as the local gateway's events
+        # name the Host their client used.
+        host = request.param("host") or DEFAULT_HOST
+        if HOST.fullmatch(host) is None:
+            raise ConsoleError(400, f"host must be the page's host and port, not {host[:60]!r}")
+        manifest = await current_manifest(self.server)
+        source, event = sample_event(entry, manifest, self.server, host)
         return {"function": name, "source": source, "event": event}
 
     async def send_event(self, request: Request) -> dict[str, Any]:
@@ -125,8 +134,11 @@ def _encode(event: Any) -> bytes:
     return payload
 
 
-def sample_event(entry: Any, manifest: Any, server: Any) -> tuple[str, Any]:
-    """The `generate-event --for` sample: the source feeding `entry`, and its event."""
+def sample_event(
+    entry: Any, manifest: Any, server: Any, host: str = DEFAULT_HOST
+) -> tuple[str, Any]:
+    """The `generate-event --for` sample: the source feeding `entry`, and its event, made
+    for this server: its region, and (a websocket's) its own gateway at `host`."""
     import argparse
 
     from ._commands import UsageError
@@ -139,11 +151,33 @@ def sample_event(entry: Any, manifest: Any, server: Any) -> tuple[str, Any]:
         parser = argparse.ArgumentParser()
         add_options(parser, source)
         args = parser.parse_args([])
-        if hasattr(args, "api_stage") and source == "apigateway":
+        if source == "apigateway":
             args.api_stage = server.api_stage
+        elif source == "websocket":
+            args.api_stage = getattr(server, "websocket_stage", None) or server.api_stage
+            args.local = host
         for key, value in settings.items():
             setattr(args, key, value)
         event = SOURCES[source].build(args)
     except UsageError as error:
         raise ConsoleError(400, str(error)) from None
-    return source, event
+    return source, _in_region(event, settings, _region_of(server))
+
+
+def _region_of(server: Any) -> str:
+    from .._core._aws import DEFAULT_REGION
+
+    cloud = getattr(server, "cloud", None)
+    return str(getattr(getattr(cloud, "context", None), "region", None) or DEFAULT_REGION)
+
+
+def _in_region(event: Any, settings: dict[str, Any], region: str) -> Any:
+    """`event` with the samples' region (generate-event's, as Chalice's: us-west-2) made the
+    server's, where its local cloud's queues, topics and tables are. An ARN the app declares
+    keeps its own region: then the sample is left as it is."""
+    from .._core._aws import SAMPLE_REGION
+
+    text = json.dumps(event)
+    if region == SAMPLE_REGION or SAMPLE_REGION in json.dumps(settings, default=str):
+        return event
+    return json.loads(text.replace(SAMPLE_REGION, region))

@@ -8,12 +8,15 @@ subsegment of namespace "aws" whose `aws` fields name the queue, table, bucket o
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from datetime import datetime, timezone
 from typing import Any
 
 from .._tooling._manifest import AppManifest, FunctionEntry
+from ._invocation_log import DEFAULT_CAPACITY
 
-__all__ = ["app_map", "aws_calls", "describe_source"]
+__all__ = ["app_map", "aws_calls", "describe_source", "server_run"]
 
 # The `aws` fields of X-Ray's AWS subsegments that name the resource called, by service.
 RESOURCE_FIELDS = (
@@ -26,10 +29,24 @@ RESOURCE_FIELDS = (
     "state_machine_arn",
 )
 LAMBDA_ORIGIN = "AWS::Lambda::Function"
+# One id per server object: a page that reconnects to a restarted server (whose invocation
+# ids start again at 1) sees another id, and forgets what it showed.
+_RUNS: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 
 
-def describe_source(entry: FunctionEntry, manifest: AppManifest) -> dict[str, Any]:
-    """What invokes a function: its kind, a one-line label, and the details of its kind."""
+def server_run(server: Any) -> str:
+    """This server's run id: the same for as long as it runs, another after a restart."""
+    run = _RUNS.get(server)
+    if run is None:
+        run = _RUNS[server] = uuid.uuid4().hex
+    return run
+
+
+def describe_source(
+    entry: FunctionEntry, manifest: AppManifest, server: Any = None
+) -> dict[str, Any]:
+    """What invokes a function: its kind, a one-line label, and the details of its kind
+    (a schedule's next fire from `server`'s running timer, when it is given one)."""
     settings = entry.settings
     source: dict[str, Any] = {"type": entry.kind, "settings": settings}
     kind = entry.kind
@@ -50,7 +67,7 @@ def describe_source(entry: FunctionEntry, manifest: AppManifest) -> dict[str, An
         source.update(label="authorizer of " + (", ".join(guarded) or "no route yet"))
     elif kind == "scheduled":
         expression = str(settings.get("expression", ""))
-        source.update(label=f"schedule {expression}", next_fire=_next_fire(expression))
+        source.update(label=f"schedule {expression}", **_schedule_state(entry, server))
     else:
         source["label"] = _source_label(kind, settings)
     return source
@@ -80,15 +97,46 @@ def _source_label(kind: str, settings: dict[str, Any]) -> str:
     return kind
 
 
-def _next_fire(expression: str) -> str | None:
-    """When the schedule fires next (a rate counts from now: the timer's own start is
-    when the server read the app, so this may be early by less than one period)."""
+def _schedule_state(entry: FunctionEntry, server: Any) -> dict[str, Any]:
+    """`next_fire` (ISO UTC, or None) and `timer`: "running", "missing" (the local cloud
+    runs none: an expression it refused, a sync not done yet) or "no cloud". With a local
+    cloud its running timer is asked: a rate counts from the timer's start, which only the
+    timer knows. Without one (--no-aws) nothing fires the schedule here: the next fire is
+    computed from now, as on AWS (where a rate counts from the rule's creation)."""
+    cloud = getattr(server, "cloud", None)
+    if cloud is None:
+        state: dict[str, Any] = {
+            "next_fire": _iso(_computed_next_fire(str(entry.settings.get("expression", ""))))
+        }
+        if server is not None:
+            state["timer"] = "no cloud"
+        return state
+    timer = _timer_of(cloud, entry.name)
+    return {
+        "next_fire": None if timer is None else _iso(timer.next_fire),
+        "timer": "missing" if timer is None else "running",
+    }
+
+
+def _timer_of(cloud: Any, name: str) -> Any:
+    from ._schedule_timers import ScheduleTimer
+
+    for source in list(getattr(cloud, "sources", {}).values()):
+        if isinstance(source, ScheduleTimer) and source.entry.name == name:
+            return source
+    return None
+
+
+def _computed_next_fire(expression: str) -> datetime | None:
     from ._cron_times import next_fire
 
     try:
-        moment = next_fire(expression, datetime.now(timezone.utc))
+        return next_fire(expression, datetime.now(timezone.utc))
     except ValueError:
         return None
+
+
+def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -98,7 +146,7 @@ def app_map(manifest: AppManifest, server: Any) -> dict[str, Any]:
     functions: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     for entry in manifest.functions:
-        source = describe_source(entry, manifest)
+        source = describe_source(entry, manifest, server)
         source_id = f"source:{entry.name}"
         sources.append({"id": source_id, **source})
         functions.append({"id": f"function:{entry.name}", "name": entry.name, "kind": entry.kind})
@@ -113,6 +161,9 @@ def app_map(manifest: AppManifest, server: Any) -> dict[str, Any]:
                 {"from": f"function:{function}", "to": resource_id, "operations": operations}
             )
     return {
+        "server_run": server_run(server),
+        # The per-function counts cover the invocations the server keeps, this many at most.
+        "kept": getattr(getattr(server, "invocations", None), "capacity", DEFAULT_CAPACITY),
         "app_name": manifest.app_name,
         "stage": getattr(server.state, "stage", None),
         "api_stage": getattr(server, "api_stage", None),

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .._core._aws import LOCAL_API_ID
 from .._tooling._test_events import REGION, TestEventsClient
 from ._commands import UsageError, report_usage_error
 from ._http_samples import (
@@ -23,7 +25,7 @@ from ._http_samples import (
     rest_event,
 )
 
-__all__ = ["SOURCES", "add_options", "register"]
+__all__ = ["HOST", "SOURCES", "add_options", "local_gateway_event", "register"]
 
 Args = argparse.Namespace
 
@@ -38,6 +40,18 @@ def header_option(text: str) -> tuple[str, str]:
     if not colon or not name.strip():
         raise argparse.ArgumentTypeError(f"a header is 'Name: value', not {text!r}")
     return name.strip(), value.strip()
+
+
+# A host as a browser or websocket client names it: 127.0.0.1:8000, localhost, [::1]:8000.
+HOST = re.compile(r"[A-Za-z0-9.\-]{1,253}(:\d{1,5})?|\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?")
+
+
+def host_option(text: str) -> str:
+    if HOST.fullmatch(text) is None:
+        raise argparse.ArgumentTypeError(
+            f"a host is HOST:PORT, such as 127.0.0.1:8000, not {text!r}"
+        )
+    return text
 
 
 def json_option(text: str) -> Any:
@@ -135,7 +149,23 @@ def cloudwatch_event(args: Args) -> dict[str, Any]:
 def websocket_event(args: Args) -> dict[str, Any]:
     route_key = {"connect": "$connect", "disconnect": "$disconnect"}.get(args.kind, args.route)
     body = args.body if args.kind == "message" else None
-    return TestEventsClient().generate_websocket_event(route_key, body, stage=args.api_stage)
+    event = TestEventsClient().generate_websocket_event(route_key, body, stage=args.api_stage)
+    if getattr(args, "local", None):
+        local_gateway_event(event, args.local)
+    return event
+
+
+def local_gateway_event(event: dict[str, Any], host: str) -> None:
+    """A websocket event as `chalicelike local`'s gateway at `host` sends it: its domain the
+    Host its client used, its API id "local", so that `app.websocket_api.send` posts to
+    http://{host}/{stage} (that server's @connections), never to AWS."""
+    context = event.get("requestContext") or {}
+    context.update(domainName=host, apiId=LOCAL_API_ID)
+    headers, multi = event.get("headers"), event.get("multiValueHeaders")
+    if isinstance(headers, dict) and "Host" in headers:
+        headers["Host"] = host
+    if isinstance(multi, dict) and "Host" in multi:
+        multi["Host"] = [host]
 
 
 def ses_event(args: Args) -> dict[str, Any]:
@@ -228,6 +258,15 @@ SOURCES: dict[str, Source] = {
             ("--body", {"default": "hello", "help": "a message's text"}),
             ("--route", {"default": "$default", "help": "a message's route key"}),
             ("--api-stage", {"default": "dev"}),
+            (
+                "--local",
+                {
+                    "type": host_option,
+                    "metavar": "HOST:PORT",
+                    "help": "as `chalicelike local` on HOST:PORT sends it: "
+                    "app.websocket_api.send then reaches that server, not AWS",
+                },
+            ),
         ),
         websocket_event,
     ),

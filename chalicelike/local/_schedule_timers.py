@@ -89,6 +89,7 @@ class ScheduleTimer:
         self.rule_name = spec.resource_name if spec is not None else entry.name
         self.rule_arn = rule_arn(context.region, context.account_id, self.rule_name)
         self.fires = 0  # events submitted so far
+        self._due: datetime | None = None  # the next fire, in schedule time
 
     def start(self) -> None:
         expression = str(self.entry.settings.get("expression", ""))
@@ -112,6 +113,15 @@ class ScheduleTimer:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def next_fire(self) -> datetime | None:
+        """When this timer fires next, on the wall clock (None: not started, or it fires no
+        more). A rate counts from the timer's start, so only the timer knows (the console
+        shows it)."""
+        if self._due is None or not self._tasks:
+            return None
+        return self._origin + (self._due - self._origin) / self._speed
 
     def schedule_now(self) -> datetime:
         """The schedule's clock: the wall clock, sped up `clock_speed` times since start."""
@@ -166,6 +176,7 @@ class ScheduleTimer:
         self.fires += 1
 
     def _note_next(self, due: datetime | None) -> None:
+        self._due = due
         if due is None:
             self.context.deliveries.note(self.source, "fires no more (its last year has passed)")
         else:

@@ -143,6 +143,23 @@ def test_websocket_events_for_each_part_of_a_connection(
     assert seen["on_ws_message"].body == "hi" and seen["on_ws_connect"].body == ""
 
 
+def test_a_websocket_event_for_the_local_gateway(capsys: pytest.CaptureFixture[str]) -> None:
+    # Without --local the event names AWS's execute-api domain, and send() would go there.
+    event = generate(capsys, "websocket", "connect", "--local", "127.0.0.1:8123")
+    context = event["requestContext"]
+    assert (context["domainName"], context["apiId"]) == ("127.0.0.1:8123", "local")
+    assert event["headers"]["Host"] == "127.0.0.1:8123"
+    assert event["multiValueHeaders"]["Host"] == ["127.0.0.1:8123"]
+    run(on_ws_connect, event)
+    assert seen["on_ws_connect"].domain_name == "127.0.0.1:8123"
+    # What the runtime then sends through: that server's management API, not AWS's.
+    assert app.websocket_api.endpoint == "http://127.0.0.1:8123/dev"
+    with pytest.raises(SystemExit) as refused:  # argparse's usage error
+        main(["generate-event", "websocket", "--local", "http://x/"])
+    assert refused.value.code == 2
+    assert "a host is HOST:PORT" in capsys.readouterr().err
+
+
 def test_ses_and_cognito_events(capsys: pytest.CaptureFixture[str]) -> None:
     run(on_ses, generate(capsys, "ses", "--recipient", "a@example.com", "--subject", "Hey"))
     assert seen["on_ses"].recipients == ["a@example.com"] and seen["on_ses"].subject == "Hey"

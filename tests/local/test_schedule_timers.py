@@ -254,6 +254,35 @@ async def test_clock_speed_runs_schedule_time_faster(make_context: ContextFactor
     assert times == ["2026-12-06T05:30:00Z", "2026-12-06T05:31:00Z"]  # schedule time
 
 
+async def test_next_fire_is_the_timers_own_on_the_wall_clock(
+    make_context: ContextFactory,
+) -> None:
+    # The console asks the timer: a rate counts from the timer's start, known only here.
+    local_lambda = RecordingLambda()
+    context = make_context(local_lambda, [])
+    clock = Clock(START)
+    timer = ScheduleTimer(entry("rate(5 minutes)"), context, now=clock, max_nap=0.005)
+    assert timer.next_fire is None  # not started
+    timer.start()
+    assert timer.next_fire == datetime(2026, 12, 6, 5, 34, tzinfo=UTC)
+    clock.moment = datetime(2026, 12, 6, 5, 34, 1, tzinfo=UTC)
+    await until(lambda: timer.fires == 1)
+    assert timer.next_fire == datetime(2026, 12, 6, 5, 39, tzinfo=UTC)
+    await timer.stop()
+    assert timer.next_fire is None  # a stopped timer fires no more
+
+
+async def test_next_fire_at_clock_speed_is_on_the_wall_clock(
+    make_context: ContextFactory,
+) -> None:
+    context = make_context(RecordingLambda(), [], clock_speed=60)
+    timer = ScheduleTimer(entry("rate(5 minutes)"), context, now=Clock(START))
+    timer.start()
+    # 05:34:00 in schedule time is 4 min 14 s ahead of the start: 4.23 s of real time.
+    assert timer.next_fire == START + timedelta(seconds=254 / 60)
+    await timer.stop()
+
+
 async def test_a_timer_that_fell_behind_fires_once_and_says_it_skipped(
     make_context: ContextFactory,
 ) -> None:
