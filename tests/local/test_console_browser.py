@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,22 +71,31 @@ def served(project: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page() -> Iterator[Any]:
+def browser_page(
+    width: int = 1400, height: int = 1000, *, failed_loads: bool = False
+) -> Iterator[Any]:
+    """A page of Debian's Chromium; any script error fails the test. `failed_loads`: the
+    browser's own lines for requests a stopped server or a broken app refused are expected."""
     from playwright.sync_api import sync_playwright
 
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+
+    def on_console(message: Any) -> None:
+        if message.type != "error":
+            return
+        if failed_loads and message.text.startswith(("Failed to load resource", "net::")):
+            return
+        errors.append(message.text)
+
+    errors: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors: list[str] = []
+            page = browser.new_page(viewport={"width": width, "height": height})
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on(
-                "console",
-                lambda message: errors.append(message.text) if message.type == "error" else None,
-            )
+            page.on("console", on_console)
             yield page
             assert not errors, errors
         finally:
@@ -150,8 +162,13 @@ def test_an_edited_replay_runs_as_a_new_invocation(project: Path) -> None:
             "#invocation-rows tr", has_text=f"console: replay of {original}"
         ).first
         replay.wait_for()
-        expect(page.locator("#replay-result")).to_contain_text("ok")
-        replay.click()
+        # The new invocation opens in place of the old one, and the message says so.
+        expect(page.locator("#detail")).to_have_attribute(
+            "data-id", replay.get_attribute("data-id")
+        )
+        expect(page.locator("#replay-result")).to_contain_text(
+            f"The replay of #{original} ran as #{replay.get_attribute('data-id')} and succeeded"
+        )
         expect(page.locator("#detail-logs")).to_contain_text("placed order edited-42")
         # The filter keeps the rows of one function only.
         rows(page, "ship").first.wait_for()
@@ -196,3 +213,186 @@ def test_a_generated_event_runs_and_a_failure_opens_with_its_traceback(project: 
         expect(page.locator("#detail-error-text")).to_contain_text("Error")
         assert page.locator("#detail-error").is_visible()
         assert 'File "' in page.locator("#detail-error-text").inner_text()
+
+
+# -- a developer's day: restarts, edits, small windows (no AWS endpoint: quicker) ----------
+
+DESK_APP = """\
+from chalicelike import Chalice
+
+app = Chalice(app_name="desk")
+
+
+@app.route("/first")
+def first():
+    return {"route": "first"}
+
+
+@app.route("/second")
+def second():
+    return {"route": "second"}
+
+
+@app.route("/echo", methods=["POST"])
+def echo():
+    return {"size": len(app.current_request.raw_body)}
+
+
+@app.schedule("rate(5 minutes)")
+def every5(event):
+    print(f"tidying for {event.time}")
+
+
+@app.on_ws_message()
+def chat(event):
+    app.websocket_api.send(event.connection_id, event.body)
+"""
+# Enough sources and functions that the picture is taller than a laptop's window.
+MORE = "".join(
+    f'\n\n@app.route("/extra/{n}")\ndef extra_{n}():\n    return {{}}\n'
+    f'\n\n@app.lambda_function(name="worker_{n}")\ndef worker_{n}(event, context):\n'
+    "    return event\n"
+    for n in range(8)
+)
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Path:
+    project_dir = tmp_path / "desk"
+    (project_dir / ".chalice").mkdir(parents=True)
+    (project_dir / "app.py").write_text(DESK_APP)
+    config = {"version": "2.0", "app_name": "desk", "stages": {"dev": {}}}
+    (project_dir / ".chalice" / "config.json").write_text(json.dumps(config))
+    return project_dir
+
+
+@contextlib.contextmanager
+def serving_on(project: Path, port: int) -> Iterator[str]:
+    """`chalicelike local --no-aws` on `port` (one a restarted server takes again)."""
+    base_url = f"http://127.0.0.1:{port}"
+    log_path = project.parent / f"server-{time.monotonic_ns()}.log"
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "local"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), "--no-aws"], stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                requests.get(base_url + "/_chalicelike/api/functions", timeout=5).close()
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.05)
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_a_restarted_server_replaces_the_old_ones_rows(desk: Path) -> None:
+    port = free_port()
+    with browser_page(failed_loads=True) as page:
+        with serving_on(desk, port) as base_url:
+            open_console(page, base_url)
+            requests.get(base_url + "/first", timeout=20)
+            requests.get(base_url + "/first", timeout=20)
+            expect(page.locator("#invocation-rows tr")).to_have_count(2)
+            page.locator("#invocation-rows tr").first.click()
+            page.wait_for_selector("#detail:not([hidden])")
+        # The same port, a new server: its invocation ids start at 1 again.
+        with serving_on(desk, port) as base_url:
+            assert requests.get(base_url + "/second", timeout=20).json() == {"route": "second"}
+            expect(page.locator("#notice")).to_contain_text("restarted")
+            only = page.locator("#invocation-rows tr")
+            expect(only).to_have_count(1)  # the new server's #1, not the old #1 and #2
+            expect(only.first).to_contain_text("GET /second")
+            assert page.locator("#detail").is_hidden()  # the old #2 belonged to the old server
+            only.first.click()
+            expect(page.locator("#detail-facts")).to_contain_text("GET /second")
+            requests.get(base_url + "/first", timeout=20)
+            expect(page.locator("#invocation-rows tr")).to_have_count(2)  # live still
+            assert page.evaluate("window.notReloaded") is True
+
+
+def test_the_picture_follows_app_py_without_an_invocation(desk: Path) -> None:
+    with serving_on(desk, free_port()) as base_url, browser_page(failed_loads=True) as page:
+        open_console(page, base_url)
+        expect(page.locator("#col-sources")).to_contain_text("/second")
+        (desk / "app.py").write_text(
+            DESK_APP + '\n\n@app.route("/added")\ndef added():\n    return {}\n'
+        )
+        expect(page.locator("#col-sources")).to_contain_text("/added", timeout=15000)
+        (desk / "app.py").write_text(DESK_APP + "\ndef broken(:\n")
+        expect(page.locator("#problem")).to_contain_text("cannot be read", timeout=15000)
+        (desk / "app.py").write_text(DESK_APP)
+        expect(page.locator("#problem")).to_be_hidden(timeout=15000)
+        expect(page.locator("#col-sources")).not_to_contain_text("/added")
+        assert page.evaluate("window.notReloaded") is True
+
+
+def test_an_invocation_opens_in_sight_in_a_small_window(desk: Path) -> None:
+    (desk / "app.py").write_text(DESK_APP + MORE)
+    with serving_on(desk, free_port()) as base_url:
+        for _ in range(3):
+            requests.get(base_url + "/first", timeout=20)
+        with browser_page(800, 600) as page:
+            open_console(page, base_url)
+            page.locator("#invocation-rows tr").first.click()
+            page.wait_for_selector("#detail:not([hidden])")
+            box = page.locator("#detail").bounding_box()
+            assert box is not None and 0 <= box["y"] < 600, box  # in the window, not below it
+        with browser_page(1280, 800) as page:
+            open_console(page, base_url)
+            # The picture is tall (17 sources) but the list is within the window...
+            table = page.locator("table.invocations").bounding_box()
+            assert table is not None and table["y"] < 800, table
+            # ...and the picture folds away.
+            page.click("#map-section > summary")
+            expect(page.locator("#map")).to_be_hidden()
+            page.click("#map-section > summary")
+            expect(page.locator("#map")).to_be_visible()
+
+
+def test_fired_schedules_and_cut_events_say_what_happened(desk: Path) -> None:
+    with serving_on(desk, free_port()) as base_url, browser_page() as page:
+        open_console(page, base_url)
+        # --no-aws: nothing fires the schedule here, and the card says so.
+        expect(page.locator("#col-sources")).to_contain_text("not fired here (--no-aws)")
+        page.locator('button[data-fire="every5"]').click()
+        notice = page.locator("#notice")
+        expect(notice).to_contain_text("every5's schedule ran as #1 and succeeded")
+        notice.locator("button[data-open]").click()
+        expect(page.locator("#detail-logs")).to_contain_text("tidying for")
+
+        # An event over 64 KiB is kept cut: it cannot be replayed as it is.
+        requests.post(base_url + "/echo", data="x" * 70_000, timeout=20)
+        page.locator("#invocation-rows tr", has_text="POST /echo").first.click()
+        expect(page.locator("#replay-note")).to_contain_text("cut short")
+        assert page.locator("#replay-event").input_value() == ""
+        page.click("#replay-button")
+        expect(page.locator("#replay-result")).to_contain_text("paste the whole event")
+
+        # A websocket handler's sample names this server's gateway, not AWS.
+        page.locator('.card.function[data-function="websocket_message"] button').first.click()
+        expect(page.locator("#send-note")).to_contain_text("sample websocket event")
+        sample = json.loads(page.locator("#send-event").input_value())
+        assert sample["requestContext"]["domainName"] == base_url.removeprefix("http://")
+        assert sample["requestContext"]["apiId"] == "local"
+
+
+def test_the_page_reads_as_many_invocations_as_the_server_keeps(desk: Path) -> None:
+    with serving_on(desk, free_port()) as base_url:
+        with requests.Session() as session:
+            for _ in range(230):
+                session.get(base_url + "/first", timeout=20)
+        with browser_page() as page:
+            open_console(page, base_url)
+            expect(page.locator("#invocation-rows tr")).to_have_count(230)
+            expect(page.locator("#stats-note")).to_contain_text("of the last 500 invocations")

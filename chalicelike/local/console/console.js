@@ -5,12 +5,20 @@
 "use strict";
 
 (() => {
-  const MAX_ROWS = 500; // rows kept in the table (the server's ring is the memory)
+  // Rows kept in the table, and read at start: as many as the server's ring keeps (500).
+  const MAX_ROWS = 500;
+  const APP_POLL_MS = 3000; // the picture follows edits of app.py while the page is seen
+  // How the server's ring marks an event, answer or log it kept cut (`clip`).
+  const CUT = /\n\.\.\. \[(\d+) more characters not kept\]$/;
   const state = {
     records: [], // newest first, summaries
     functions: [],
     selected: null,
     sendTarget: null,
+    serverRun: null, // the server's run id: another one is a restarted server
+    generation: 0, // bumped when the page starts over: late answers of before are dropped
+    appKey: null, // the picture last drawn, as JSON: redrawn only when it changes
+    loadingApp: false,
   };
 
   // -- small helpers ---------------------------------------------------------------------
@@ -43,7 +51,11 @@
   async function getJson(path) {
     const response = await fetch(path, { headers: { Accept: "application/json" } });
     const body = await response.json();
-    if (!response.ok) throw new Error(body.error || `${response.status}`);
+    if (!response.ok) {
+      const error = new Error(body.error || `${response.status}`);
+      error.status = response.status;
+      throw error;
+    }
     return body;
   }
 
@@ -76,10 +88,30 @@
     }
   }
 
-  function showProblem(message) {
+  const problems = new Map(); // what is wrong, by kind ("app", "stream"...): each cleared alone
+  function showProblem(message, kind = "other") {
+    if (message) problems.set(kind, message);
+    else problems.delete(kind);
     const problem = $("problem");
-    problem.textContent = message;
-    problem.hidden = !message;
+    problem.textContent = [...problems.values()].join("\n");
+    problem.hidden = problems.size === 0;
+  }
+
+  function openButton(id) {
+    return el("button", { type: "button", className: "link", dataset: { open: id },
+      text: `open #${id}`, onclick: () => select(id) });
+  }
+
+  function showNotice(message, good, id) {
+    // One line under the header: what an action did (a fired schedule, a restart).
+    const notice = $("notice");
+    clear(notice);
+    notice.hidden = !message;
+    if (!message) return;
+    notice.className = `notice ${good === false ? "bad" : good ? "good" : ""}`;
+    notice.append(el("span", { text: message }), id ? openButton(id) : null,
+      el("button", { type: "button", className: "link", text: "dismiss",
+        onclick: () => showNotice("") }));
   }
 
   const timers = {};
@@ -95,15 +127,35 @@
   // -- the app as a picture -------------------------------------------------------------
 
   async function loadApp() {
+    // Called at start, every APP_POLL_MS while the page is seen (hot reload, a broken or
+    // fixed app.py show without an invocation), and after invocations (stats, resources).
+    if (state.loadingApp) return;
+    state.loadingApp = true;
+    const generation = state.generation;
     try {
       const [map, functions] = await Promise.all([getJson("api/app"), getJson("api/functions")]);
+      if (generation !== state.generation) return;
+      if (state.serverRun && map.server_run !== state.serverRun) {
+        startOver();
+        return;
+      }
+      state.serverRun = map.server_run;
+      showProblem("", "app");
+      const key = JSON.stringify([map, functions]);
+      if (key === state.appKey) return; // unchanged: no redraw under the pointer
+      state.appKey = key;
       state.functions = functions.functions;
       $("app-name").textContent = `${map.app_name} · stage ${map.stage || "?"}`;
+      $("stats-note").textContent =
+        `Invocations, errors and p50/p99: of the last ${map.kept} invocations the server keeps.`;
       drawMap(map, functions.functions);
       fillFunctionFilter(functions.functions);
-      showProblem("");
     } catch (error) {
-      showProblem(`The app cannot be shown: ${error.message}`);
+      if (generation === state.generation) {
+        showProblem(`The app cannot be shown: ${error.message}`, "app");
+      }
+    } finally {
+      state.loadingApp = false;
     }
   }
 
@@ -140,10 +192,25 @@
       }
       card.append(list);
     }
-    if (source.type === "scheduled") {
-      card.append(el("div", { className: "muted", text: `next fire ${source.next_fire || "never"}` }));
-    }
+    if (source.type === "scheduled") card.append(nextFire(source));
     return card;
+  }
+
+  function nextFire(source) {
+    // The running timer's next fire (a rate counts from the server's start); with
+    // --no-aws nothing fires it here, and the time is when it would fire on AWS.
+    let text;
+    if (source.timer === "no cloud") {
+      text = `not fired here (--no-aws); on AWS next ${source.next_fire || "never"}`;
+    } else if (source.timer === "missing") {
+      text = "its timer is not running (the server's log says why)";
+    } else if (source.next_fire) {
+      const local = new Date(source.next_fire).toLocaleTimeString([], { hour12: false });
+      text = `next fire ${source.next_fire} (${local} here)`;
+    } else {
+      text = "fires no more";
+    }
+    return el("div", { className: "muted next-fire", dataset: { nextFire: source.next_fire || "" }, text });
   }
 
   function plural(count, noun) {
@@ -260,15 +327,62 @@
   }
 
   async function loadInvocations() {
+    const generation = state.generation;
     try {
-      const answer = await getJson("api/invocations?limit=200");
+      const answer = await getJson(`api/invocations?limit=${MAX_ROWS}`);
+      if (generation !== state.generation) return;
       const known = new Set(state.records.map((r) => r.id));
       const older = answer.invocations.filter((r) => !known.has(r.id));
       state.records = [...state.records, ...older]
         .sort((a, b) => Number(b.id) - Number(a.id)).slice(0, MAX_ROWS);
       renderRows();
+      showProblem("", "invocations");
     } catch (error) {
-      showProblem(`The invocations cannot be read: ${error.message}`);
+      if (generation === state.generation) {
+        showProblem(`The invocations cannot be read: ${error.message}`, "invocations");
+      }
+    }
+  }
+
+  function startOver() {
+    // Another server answers (restarted): its invocation ids start at 1 again, so every
+    // row, the open invocation and the picture are of a server that is gone.
+    state.generation += 1;
+    state.records = [];
+    state.selected = null;
+    state.serverRun = null;
+    state.appKey = null;
+    state.loadingApp = false; // a read of the old server's picture is dropped when it ends
+    $("detail").hidden = true;
+    delete $("detail").dataset.id;
+    $("send-panel").hidden = true;
+    problems.clear();
+    showProblem("");
+    renderRows();
+    showNotice("The dev server was restarted: the page now shows the new server's invocations.");
+    loadApp();
+    loadInvocations();
+  }
+
+  async function checkServer() {
+    // On every (re)connection of the stream: is it the same server as before?
+    let map = null;
+    try {
+      map = await getJson("api/app");
+    } catch (error) {
+      // The app cannot be read (503): the newest row shown tells instead.
+    }
+    if (map && state.serverRun) {
+      if (map.server_run !== state.serverRun) startOver();
+      return;
+    }
+    const newest = state.records[0];
+    if (!newest) return;
+    try {
+      const record = await getJson(`api/invocations/${encodeURIComponent(newest.id)}`);
+      if (record.request_id !== newest.request_id) startOver();
+    } catch (error) {
+      if (error.status === 404) startOver();
     }
   }
 
@@ -278,6 +392,7 @@
     stream.addEventListener("open", () => {
       live.dataset.state = "live";
       live.textContent = "live";
+      checkServer();
     });
     stream.addEventListener("error", () => {
       live.dataset.state = "connecting";
@@ -291,6 +406,7 @@
   async function select(id) {
     state.selected = id;
     for (const tr of $("invocation-rows").children) tr.classList.toggle("selected", tr.dataset.id === id);
+    const generation = state.generation;
     let record;
     try {
       record = await getJson(`api/invocations/${encodeURIComponent(id)}`);
@@ -298,7 +414,19 @@
       showProblem(error.message);
       return;
     }
+    if (generation !== state.generation) return;
+    const shown = state.records.find((r) => r.id === id);
+    if (shown && shown.request_id !== record.request_id) {
+      startOver(); // another invocation by that id: the server was restarted
+      return;
+    }
+    showProblem("");
     showDetail(record);
+    const box = $("detail").getBoundingClientRect();
+    if (box.top < 0 || box.top > window.innerHeight - 60) {
+      // One column (a narrow window): the detail is below the list, out of sight.
+      $("detail").scrollIntoView({ block: "start" });
+    }
   }
 
   function showDetail(record) {
@@ -327,10 +455,30 @@
     $("detail-logs").textContent = record.logs || "(no log)";
     $("detail-event").textContent = pretty(record.event);
     $("detail-answer").textContent = pretty(record.answer);
-    $("replay-event").value = pretty(record.event);
+    fillReplay(record.event);
     $("replay-result").textContent = "";
     $("trace-id").textContent = record.trace_id || "";
     loadTrace(record.trace_id);
+  }
+
+  function fillReplay(event) {
+    const box = $("replay-event");
+    const note = $("replay-note");
+    const cut = CUT.exec(event || "");
+    box.dataset.cut = cut ? "true" : "";
+    if (cut) {
+      // What the server kept is the event's first 64 KiB: no JSON, and not what was sent.
+      box.value = "";
+      box.placeholder = "Paste the whole event here to replay it.";
+      note.className = "bad";
+      note.textContent = `This event was kept cut short (${cut[1]} more characters were ` +
+        "not kept): it cannot be replayed as it is. Paste the whole event to replay it.";
+    } else {
+      box.value = pretty(event);
+      box.placeholder = "";
+      note.className = "muted";
+      note.textContent = "Edit the event, then run the function again with it.";
+    }
   }
 
   async function loadTrace(traceId) {
@@ -417,6 +565,13 @@
   // -- actions ------------------------------------------------------------------------------
 
   function parsedEvent(textarea, result) {
+    if (!textarea.value.trim()) {
+      result.textContent = textarea.dataset.cut
+        ? "The kept event was cut short: paste the whole event first."
+        : "Write the event first (JSON).";
+      result.className = "bad";
+      return { ok: false };
+    }
     try {
       return { ok: true, event: JSON.parse(textarea.value) };
     } catch (error) {
@@ -426,10 +581,20 @@
     }
   }
 
-  function reportRun(result, answer) {
+  function outcome(answer, what) {
+    // "The event ran as #14 and failed (error: ValueError: boom)": what ran, how it ended.
     const record = answer.invocation;
+    const error = record && record.error;
+    const why = error ? `: ${error.errorType || "Error"}: ${error.errorMessage || ""}` : "";
+    const verdict = answer.status === "ok" ? "succeeded (ok)" : `failed (${answer.status}${why})`;
+    return record ? `${what} ran as #${record.id} and ${verdict}` : `${what} ${verdict}`;
+  }
+
+  function reportRun(result, answer, what) {
+    const record = answer.invocation;
+    clear(result);
     result.className = answer.status === "ok" ? "good" : "bad";
-    result.textContent = record ? `#${record.id}: ${answer.status}` : answer.status;
+    result.append(el("span", { text: outcome(answer, what) }), record ? openButton(record.id) : null);
   }
 
   async function replay() {
@@ -441,8 +606,14 @@
     result.textContent = "running…";
     try {
       const answer = await postJson(`api/invocations/${encodeURIComponent(id)}/replay`, { event: parsed.event });
-      reportRun(result, answer);
-      if (answer.invocation) addRecords([answer.invocation]);
+      if (answer.invocation) {
+        addRecords([answer.invocation]);
+        await select(answer.invocation.id); // the new invocation, in place of the old one
+      }
+      const shown = $("replay-result");
+      shown.className = answer.status === "ok" ? "good" : "bad";
+      shown.textContent = outcome(answer, `The replay of #${id}`) +
+        (answer.invocation ? ": shown here." : "");
     } catch (error) {
       result.className = "bad";
       result.textContent = error.message;
@@ -455,7 +626,9 @@
     $("send-title").textContent = `Send an event to ${name}`;
     $("send-result").textContent = "";
     try {
-      const sample = await getJson(`api/functions/${encodeURIComponent(name)}/sample-event`);
+      // The page's host: a websocket sample names this server's gateway, as its events do.
+      const host = encodeURIComponent(window.location.host);
+      const sample = await getJson(`api/functions/${encodeURIComponent(name)}/sample-event?host=${host}`);
       $("send-note").textContent = `A sample ${sample.source} event, as the function's source would send it: edit it at will.`;
       $("send-event").value = JSON.stringify(sample.event, null, 2);
     } catch (error) {
@@ -473,7 +646,9 @@
     result.textContent = "running…";
     try {
       const name = encodeURIComponent(state.sendTarget);
-      reportRun(result, await postJson(`api/functions/${name}/invoke`, { event: parsed.event }));
+      const answer = await postJson(`api/functions/${name}/invoke`, { event: parsed.event });
+      if (answer.invocation) addRecords([answer.invocation]);
+      reportRun(result, answer, "The event");
     } catch (error) {
       result.className = "bad";
       result.textContent = error.message;
@@ -481,10 +656,14 @@
   }
 
   async function fireSchedule(name) {
+    showNotice(`Firing ${name}'s schedule…`);
     try {
-      await postJson(`api/functions/${encodeURIComponent(name)}/fire-schedule`, {});
+      const answer = await postJson(`api/functions/${encodeURIComponent(name)}/fire-schedule`, {});
+      if (answer.invocation) addRecords([answer.invocation]);
+      const record = answer.invocation;
+      showNotice(outcome(answer, `${name}'s schedule`), answer.status === "ok", record && record.id);
     } catch (error) {
-      showProblem(error.message);
+      showNotice(`${name}'s schedule could not be fired: ${error.message}`, false);
     }
   }
 
@@ -497,6 +676,14 @@
     $("send-button").addEventListener("click", sendEvent);
     $("send-cancel").addEventListener("click", () => { $("send-panel").hidden = true; });
     window.addEventListener("resize", () => later("lines", drawLines, 100));
+    $("map-section").addEventListener("toggle", () => requestAnimationFrame(drawLines));
+    // No event says app.py changed: the picture is read again while the page is seen.
+    setInterval(() => {
+      if (document.visibilityState === "visible") loadApp();
+    }, APP_POLL_MS);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") loadApp();
+    });
     connect();
     loadApp();
     loadInvocations();
