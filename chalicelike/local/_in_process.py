@@ -1,7 +1,8 @@
 """`chalicelike local --in-process`: handlers run in the server's own process, so a debugger
 attached to it stops at their breakpoints.
 
-It keeps the LocalLambda contract and Lambda's log lines, but not the isolation: all
+It keeps the LocalLambda contract and Lambda's system log lines (`_platform_logs`, in the
+function's log format), but not the isolation: all
 functions share one interpreter and one `os.environ`, a timeout is only reported (a thread
 cannot be killed), memory is not limited and a crash takes the server down. A reload drops
 the app's modules so the next invocation imports the new code.
@@ -30,8 +31,8 @@ from ._invocation import (
     UnknownFunction,
     error_payload,
     find_spec,
-    report_line,
 )
+from ._platform_logs import SystemLog
 from ._recording import InvocationRecorder, begin_trace
 
 __all__ = ["InProcessLambda"]
@@ -93,11 +94,16 @@ class InProcessLambda:
     def _run(
         self, spec: FunctionSpec, payload: bytes, request_id: str, trace_header: str
     ) -> InvocationResult:
-        lines = [f"START RequestId: {request_id} Version: $LATEST"]
+        lines: list[str] = []
+        system = SystemLog(spec, request_id, lines.append, trace_header=trace_header)
+        system.open()
         output = io.StringIO()
         cold = spec.name not in self._handlers
+        if cold:
+            system.init_started()
         started = time.perf_counter()
         init_ms = 0.0
+        init_output = 0  # where the handler's output starts, after the import's
         # As the runtime does per invocation, for the X-Ray SDK and botocore (one
         # interpreter: the last invocation's header stays until the next).
         os.environ["_X_AMZN_TRACE_ID"] = trace_header
@@ -105,6 +111,7 @@ class InProcessLambda:
             try:
                 handler = self._handler(spec)
                 init_ms = (time.perf_counter() - started) * 1000 if cold else 0.0
+                init_output = output.tell()
                 started = time.perf_counter()
                 context = LambdaContext(
                     spec.resource_name, spec.memory_size, spec.timeout, aws_request_id=request_id
@@ -116,21 +123,24 @@ class InProcessLambda:
                 body = error_payload(str(error), type(error).__name__)
                 status = InvocationStatus.ERROR
         duration = (time.perf_counter() - started) * 1000
-        lines += output.getvalue().splitlines()
+        text = output.getvalue()
+        # JSON's platform.start comes after the init's output, as on Lambda; Text keeps
+        # START first and the output whole.
+        split = init_output if system.json else 0
+        lines += text[:split].splitlines()
+        system.invoke_started()
+        lines += text[split:].splitlines()
         if duration > spec.timeout * 1000:
             lines.append(
                 f"{request_id} ran {duration / 1000:.2f} s, over its timeout of "
                 f"{spec.timeout:.2f} seconds (not enforced in-process)"
             )
         used_mb = _max_rss_mb()
-        report = report_line(
-            request_id, duration, spec.memory_size, used_mb, init_ms if cold else None
-        )
-        lines += [f"END RequestId: {request_id}", report]
+        result = InvocationResult(request_id, status, body, "", cold, duration)
+        system.close(result, [], duration, used_mb, init_ms if cold else None)
         for line in lines:
             self._log_sink(line)
-        log = "\n".join(lines) + "\n"
-        result = InvocationResult(request_id, status, body, log, cold, duration)
+        result.log = "\n".join(lines) + "\n"
         result.init_duration_ms = init_ms if cold else None
         result.max_memory_used_mb = used_mb
         return result

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -26,7 +25,6 @@ __all__ = [
     "UnknownFunction",
     "error_payload",
     "find_spec",
-    "report_line",
 ]
 
 # Lambda's defaults when the config says nothing (Chalice uses the same).
@@ -71,7 +69,9 @@ class InvocationResult:
     # The response payload for OK; otherwise Lambda's error document
     # {"errorMessage", "errorType", "stackTrace"?} as JSON bytes.
     payload: bytes
-    log: str = ""  # this invocation's log from START to REPORT (what `LogType=Tail` returns)
+    # This invocation's log: the function's output between Lambda's system lines (START ...
+    # REPORT, or platform.* records in JSON), what `LogType=Tail` returns.
+    log: str = ""
     cold_start: bool = False
     duration_ms: float = 0.0
     init_duration_ms: float | None = None  # a cold start's init, as its REPORT line says
@@ -86,20 +86,6 @@ class InvocationResult:
 def error_payload(message: str, error_type: str) -> bytes:
     """Lambda's error document for a failure the runtime itself reports."""
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
-
-
-def report_line(
-    request_id: str, duration_ms: float, memory_size: int, used_mb: int, init_ms: float | None
-) -> str:
-    """Lambda's REPORT line; Init Duration only after a cold start, billing in whole ms."""
-    report = (
-        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
-        f"\tBilled Duration: {max(math.ceil(duration_ms), 1)} ms"
-        f"\tMemory Size: {memory_size} MB\tMax Memory Used: {used_mb} MB"
-    )
-    if init_ms is not None:
-        report += f"\tInit Duration: {init_ms:.2f} ms"
-    return report
 
 
 def find_spec(specs: Mapping[str, FunctionSpec], name: str) -> FunctionSpec | None:

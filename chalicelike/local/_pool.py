@@ -2,7 +2,8 @@
 
 `WorkerPool` implements `LocalLambda`: warm workers are reused and cold ones spawned,
 concurrency is capped (reserved or account-wide) with throttling, and timeouts, memory
-overruns and crashes end an invocation as Lambda reports them, with its START/END/REPORT log.
+overruns and crashes end an invocation as Lambda reports them, with its system log lines
+(START/END/REPORT, or platform.* records for a JSON `log_format`: `_platform_logs`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from ._invocation import (
     UnknownFunction,
     error_payload,
     find_spec,
-    report_line,
 )
+from ._platform_logs import SystemLog, lambda_time
 from ._reaper import GroupReaper
 from ._recording import InvocationRecorder, begin_trace
 from ._runtime_api import Invocation, OutcomeKind, RuntimeOutcome
@@ -179,19 +180,29 @@ class WorkerPool:
 
     async def _run(self, spec: FunctionSpec, invocation: Invocation) -> InvocationResult:
         log: list[str] = []
-        self._write(log, f"START RequestId: {invocation.request_id} Version: $LATEST")
+        system = SystemLog(
+            spec,
+            invocation.request_id,
+            lambda line: self._write(log, line),
+            function_arn=invocation.function_arn,
+            trace_header=invocation.trace_id,
+        )
+        system.open()
         while True:
             worker = self._take_idle(spec)
             cold = worker is None
             if worker is None:
+                system.init_started()
                 try:
                     worker = await self._spawn(spec, log)
                 except OSError as error:  # the runtime command cannot even be run
-                    return self._finish(spec, None, invocation, error, log, 0.0, 0.0)
-                failure = await self._init(worker, invocation, log)
+                    return self._finish(spec, None, invocation, error, system, log, 0.0, 0.0)
+                failure = await self._init(worker, invocation, system, log)
                 if failure is not None:
                     return failure
-            outcome = await self._execute(worker, spec, invocation, log, cold)
+                worker.drain()  # the init's output comes before the invoke phase starts
+            system.invoke_started()
+            outcome = await self._execute(worker, spec, invocation, system, log, cold)
             if outcome is not None:
                 return outcome
             # The warm worker died before taking the invocation: Lambda would start a
@@ -227,7 +238,7 @@ class WorkerPool:
         return worker
 
     async def _init(
-        self, worker: Worker, invocation: Invocation, log: list[str]
+        self, worker: Worker, invocation: Invocation, system: SystemLog, log: list[str]
     ) -> InvocationResult | None:
         """Wait for the new worker's first GET /next; a result when init failed."""
         loop = asyncio.get_running_loop()
@@ -249,13 +260,14 @@ class WorkerPool:
         init_ms = (time.perf_counter() - worker.spawned_at) * 1000
         worker.kill()  # Lambda discards an environment whose init failed
         _end_capture(worker)
-        return self._finish(worker.spec, worker, invocation, failure, log, 0.0, init_ms)
+        return self._finish(worker.spec, worker, invocation, failure, system, log, 0.0, init_ms)
 
     async def _execute(
         self,
         worker: Worker,
         spec: FunctionSpec,
         invocation: Invocation,
+        system: SystemLog,
         log: list[str],
         cold: bool,
     ) -> InvocationResult | None:
@@ -291,7 +303,7 @@ class WorkerPool:
             worker.kill()
             outcome = _Stopped(InvocationStatus.OUT_OF_MEMORY)
         init_ms = worker.init_duration_ms if cold else None
-        return self._finish(spec, worker, invocation, outcome, log, duration, init_ms)
+        return self._finish(spec, worker, invocation, outcome, system, log, duration, init_ms)
 
     def _finish(
         self,
@@ -299,21 +311,18 @@ class WorkerPool:
         worker: Worker | None,
         invocation: Invocation,
         outcome: RuntimeOutcome | WorkerExited | _Stopped | OSError,
+        system: SystemLog,
         log: list[str],
         duration: float,
         init_ms: float | None,
     ) -> InvocationResult:
-        """The result, its END and REPORT lines; then the worker is kept or retired."""
-        request_id = invocation.request_id
-        result, lines = _result(request_id, outcome)
-        for line in lines:
-            self._write(log, line)
+        """The result and its closing system lines; then the worker is kept or retired."""
+        result, lines = _result(invocation.request_id, outcome)
         if result.status is InvocationStatus.OUT_OF_MEMORY:
             used_mb = spec.memory_size  # Lambda reports the whole memory size as used
         else:
             used_mb = math.ceil(worker.peak_kb / 1024) if worker is not None else 0
-        self._write(log, f"END RequestId: {request_id}")
-        self._write(log, report_line(request_id, duration, spec.memory_size, used_mb, init_ms))
+        system.close(result, lines, duration, used_mb, init_ms)
         if worker is not None:
             self._retire_or_keep(worker, result)
         result.log = "\n".join(log) + "\n"
@@ -384,7 +393,8 @@ def _end_capture(worker: Worker) -> None:
 def _result(
     request_id: str, outcome: RuntimeOutcome | WorkerExited | _Stopped | OSError
 ) -> tuple[InvocationResult, list[str]]:
-    """The invocation's result as Lambda reports it, and the lines Lambda logs for it."""
+    """The invocation's result as Lambda reports it, and the lines Lambda logs for it in
+    Text (in JSON its platform.report says it: status and errorType)."""
     if isinstance(outcome, RuntimeOutcome):
         if outcome.kind is OutcomeKind.RESPONSE:
             return InvocationResult(request_id, InvocationStatus.OK, outcome.body), []
@@ -396,7 +406,7 @@ def _result(
         # Lambda logs `<time> <id> Task timed out after 3.00 seconds`.
         message = f"Task timed out after {outcome.seconds:.2f} seconds"
         payload = error_payload(f"RequestId: {request_id} Error: {message}", "Sandbox.Timedout")
-        line = f"{_timestamp()} {request_id} {message}"
+        line = f"{lambda_time()} {request_id} {message}"
         return InvocationResult(request_id, InvocationStatus.TIMEOUT, payload), [line]
     status, error_type = InvocationStatus.CRASHED, "Runtime.ExitError"
     if isinstance(outcome, _Stopped):
@@ -415,8 +425,3 @@ def _result(
         message,
         error_type,
     ]
-
-
-def _timestamp() -> str:
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z"

@@ -500,3 +500,128 @@ async def test_an_event_a_handlers_child_takes_and_drops_still_runs(
     while not done.stat().st_size:  # written as the child ends
         await asyncio.sleep(0.01)
     assert b"lambda-runtime-aws-request-id" in done.read_bytes()
+
+
+# -- JSON log format: Lambda's system records instead of its text lines ----------------
+
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
+def json_spec(
+    spec: SpecFactory, name: str, handler: str | None = None, **options: Any
+) -> FunctionSpec:
+    environment = {"AWS_LAMBDA_LOG_FORMAT": "JSON", **options.pop("environment", {})}
+    return spec(name, handler, environment=environment, **options)
+
+
+def system_records(result: InvocationResult) -> tuple[list[dict[str, Any]], list[str]]:
+    """The log's platform.* records (each one compact line, as CloudWatch shows it) and
+    the function's own lines, apart."""
+    platform, other = [], []
+    for line in lines(result):
+        if line.startswith('{"time":'):
+            event = json.loads(line)
+            assert line == json.dumps(event, separators=(",", ":"))
+            assert list(event) == ["time", "type", "record"] and TIME.fullmatch(event["time"])
+            platform.append(event)
+        else:
+            other.append(line)
+    return platform, other
+
+
+async def test_json_log_format_writes_platform_records(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    sink: list[str] = []
+    pool = open_pool(json_spec(spec, "echo", memory_size=256), log_sink=sink.append)
+    cold = await pool.invoke("echo", b"{}")
+    log = lines(cold)
+    assert sink == log
+    assert not any(line.startswith(("START", "END", "REPORT")) for line in log)
+    # Lambda's order: init, the init's own output, then the invoke phase.
+    assert json.loads(log[0])["type"] == "platform.initStart"
+    assert log[1] == "init: app imported"
+    records, own = system_records(cold)
+    assert own == ["init: app imported"]
+    init_start, start, report = records
+    assert init_start["record"]["functionName"] == "runtime-dev-echo"
+    assert start["type"] == "platform.start"
+    assert start["record"] == {
+        "requestId": cold.request_id,
+        "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:runtime-dev-echo",
+        "version": "$LATEST",
+    }
+    assert report["type"] == "platform.report"
+    assert report["record"]["requestId"] == cold.request_id
+    assert report["record"]["status"] == "success" and "errorType" not in report["record"]
+    metrics = report["record"]["metrics"]
+    assert metrics["durationMs"] == round(cold.duration_ms, 3)
+    assert metrics["billedDurationMs"] >= metrics["durationMs"]
+    assert metrics["memorySizeMB"] == 256
+    assert metrics["maxMemoryUsedMB"] == cold.max_memory_used_mb > 0
+    assert cold.init_duration_ms is not None
+    assert metrics["initDurationMs"] == round(cold.init_duration_ms, 3)
+    warm = await pool.invoke("echo", b"{}")
+    (start, report), own = system_records(warm)
+    assert (start["type"], own) == ("platform.start", [])
+    assert "initDurationMs" not in report["record"]["metrics"]
+
+
+@pytest.mark.parametrize(
+    ("handler", "status", "error_type"),
+    [("fail", "failure", "ValueError"), ("exit3", "error", "Runtime.ExitError")],
+)
+async def test_json_report_says_how_the_invocation_failed(
+    spec: SpecFactory, open_pool: PoolFactory, handler: str, status: str, error_type: str
+) -> None:
+    pool = open_pool(json_spec(spec, handler))
+    result = await pool.invoke(handler, b"1")
+    records, own = system_records(result)
+    report = records[-1]["record"]
+    assert (report["status"], report["errorType"]) == (status, error_type)
+    # Lambda's text failure lines have no place in JSON: its report says it.
+    assert not any("Runtime exited" in line or line == "Runtime.ExitError" for line in own)
+
+
+async def test_json_timeout_is_a_report_status(spec: SpecFactory, open_pool: PoolFactory) -> None:
+    pool = open_pool(json_spec(spec, "sleep", timeout=0.5))
+    result = await pool.invoke("sleep", b'{"seconds": 10}')
+    assert result.status is InvocationStatus.TIMEOUT
+    records, own = system_records(result)
+    assert [event["type"] for event in records][-2:] == ["platform.start", "platform.report"]
+    assert records[-1]["record"]["status"] == "timeout"
+    assert "errorType" not in records[-1]["record"]
+    assert not any("Task timed out" in line for line in own)
+
+
+async def test_json_failed_init_has_an_init_report(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(json_spec(spec, "broken", "missing_import.handler"))
+    result = await pool.invoke("broken", b"{}")
+    records, own = system_records(result)
+    kinds = [event["type"] for event in records]
+    assert kinds == [
+        "platform.initStart",
+        "platform.initReport",
+        "platform.start",
+        "platform.report",
+    ]
+    init_report = records[1]["record"]
+    assert (init_report["phase"], init_report["status"]) == ("init", "error")
+    assert init_report["errorType"] == "Runtime.ImportModuleError"
+    assert init_report["metrics"]["durationMs"] > 0
+    assert records[3]["record"]["errorType"] == "Runtime.ImportModuleError"
+    assert any("Unable to import module" in line for line in own)
+
+
+async def test_json_start_carries_the_trace_with_xray_on(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(json_spec(spec, "echo", environment={"CHALICELIKE_XRAY": "true"}))
+    header = "Root=1-62e900b2-710d76f009d6e7785905449a;Parent=0efbd19962d95b05;Sampled=1"
+    result = await pool.invoke("echo", b"{}", trace_header=header)
+    records, _ = system_records(result)
+    tracing = records[1]["record"]["tracing"]
+    assert tracing["type"] == "X-Amzn-Trace-Id"
+    assert tracing["value"].startswith("Root=1-62e900b2-710d76f009d6e7785905449a;")
