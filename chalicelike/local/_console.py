@@ -9,7 +9,6 @@ a strict CSP: the page shows attacker-controlled event bodies.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ from urllib.parse import parse_qs
 
 from .._core._types import Receive, Scope, Send
 from ._asgi_types import send_answer
-from ._console_http import SECURITY_HEADERS, ConsoleError, Request, read_body
+from ._console_http import SECURITY_HEADERS, ConsoleError, Request, json_bytes, read_body
 
 __all__ = ["CONSOLE_PREFIX", "ConsoleApi"]
 
@@ -138,6 +137,6 @@ async def _send_static(send: Send, path: str) -> None:
 async def _send_json(
     send: Send, status: int, answer: Any, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
-    body = json.dumps(answer, separators=(",", ":")).encode()
+    body = json_bytes(answer)
     headers = [*SECURITY_HEADERS, *(extra or []), (b"content-type", b"application/json")]
     await send_answer(send, status, headers, body)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._console_app_map import app_map, describe_source
-from ._console_http import ConsoleError, Request
+from ._console_http import ConsoleError, Request, whole_number
 from ._invocation import InvocationStatus
 
 __all__ = ["ConsoleReads", "current_manifest"]
@@ -64,11 +64,11 @@ class ConsoleReads:
             raise ConsoleError(
                 400, f"status must be one of {', '.join(sorted(STATUSES))}, not {status!r}"
             )
-        limit_text = request.param("limit", str(DEFAULT_LIMIT)) or ""
-        if not limit_text.isdigit() or int(limit_text) < 1:
-            raise ConsoleError(400, f"limit must be a whole number from 1, not {limit_text!r}")
+        limit = whole_number(request.param("limit", str(DEFAULT_LIMIT)) or "", "limit")
+        if limit < 1:
+            raise ConsoleError(400, f"limit must be a whole number from 1, not {limit}")
         records = self.server.invocations.newest(
-            function=request.param("function") or None, status=status, limit=int(limit_text)
+            function=request.param("function") or None, status=status, limit=limit
         )
         return {"invocations": [record.to_json() for record in records]}
 

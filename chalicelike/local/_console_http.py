@@ -9,13 +9,14 @@ preflight, which the console never answers with permission (it sends no CORS hea
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from .._core._types import Receive, Scope
 from ._invocation import MAX_SYNC_PAYLOAD_BYTES
 
-__all__ = ["SECURITY_HEADERS", "ConsoleError", "Request", "read_body"]
+__all__ = ["SECURITY_HEADERS", "ConsoleError", "Request", "json_bytes", "read_body", "whole_number"]
 
 # The page renders event bodies, answers and logs anyone can send the app: its own files
 # are the only code it runs (no inline script or style), it is framed by no one, and a
@@ -32,8 +33,30 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"referrer-policy", b"no-referrer"),
     (b"cache-control", b"no-store"),
 ]
+MAX_DIGITS = 18  # of a number in a query or header: more than any ring will count
 # A replayed or edited event goes to the function synchronously: Lambda's 6 MB limit.
 MAX_BODY_BYTES = MAX_SYNC_PAYLOAD_BYTES + 1024
+
+
+def json_bytes(value: Any) -> bytes:
+    """`value` as compact JSON that every parser reads: JSON has no NaN or Infinity (the
+    browser's JSON.parse refuses the page's whole answer over one), so a float that is not
+    finite is sent as null."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # rare: a segment or error document held NaN
+        text = json.dumps(_finite(value), separators=(",", ":"), allow_nan=False)
+    return text.encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 class ConsoleError(Exception):
@@ -94,3 +117,15 @@ async def read_body(scope: Scope, receive: Receive) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ConsoleError(400, f"the body must be a JSON object, not {type(body).__name__}")
     return body
+
+
+def whole_number(text: str, name: str) -> int:
+    """`text` as a whole number; ConsoleError 400 naming `name` when it is not one."""
+    # str.isdigit() is true of '²' (which int() refuses), and int() refuses more than 4,300
+    # digits: either would be a 500 with a traceback.
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_DIGITS:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ConsoleError(
+            400, f"{name} must be a whole number of at most {MAX_DIGITS} digits, not {shown!r}"
+        )
+    return int(text)

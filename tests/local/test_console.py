@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from chalicelike.local._console_stream import MAX_STREAMS
 from tests.local.test_server import local_server
 
 pytestmark = pytest.mark.slow
@@ -319,6 +321,66 @@ def test_bad_actions_are_400_or_404_naming_the_problem(project: Path) -> None:
             assert answer.headers["content-type"] == "application/json"
             assert words in answer.json()["error"]
         assert cases[-1][0].headers["allow"] == "GET"
+
+
+def test_bad_numbers_are_400_and_never_a_traceback(project: Path) -> None:
+    with console(project) as c:
+        cases = [
+            c.get("/invocations?limit=%C2%B2"),  # '²'.isdigit() is true; int('²') raises
+            c.get("/invocations", params={"limit": "9" * 5_000}),  # past int()'s 4,300 digits
+            c.get("/invocations", params={"limit": "0"}),
+            c.get("/stream", headers={"Last-Event-ID": "9" * 5_000}),
+        ]
+        for answer in cases:
+            assert answer.status_code == 400, answer.text
+            assert answer.headers["content-type"] == "application/json"
+        assert "limit must be a whole number" in cases[0].json()["error"]
+        assert "Last-Event-ID must be a whole number" in cases[3].json()["error"]
+        assert c.get("/invocations", params={"limit": "1"}).status_code == 200
+    assert "Traceback" not in c.log_path.read_text()
+
+
+def test_a_segment_with_nan_is_served_as_json_a_browser_reads(project: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    root = "1-5759e988-bd862e3fe1be46a994272793"
+    document = f'{{"trace_id": "{root}", "id": "70de5b6f19ff9a0a", "name": "put_metadata",'
+    document += ' "start_time": 1.0, "metadata": {"default": {"ratio": NaN}}}'
+    with local_server(project, "--xray-port", str(port)) as (base_url, _, _):
+        header = b'{"format":"json","version":1}\n'
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            sender.sendto(header + document.encode(), ("127.0.0.1", port))
+        url = f"{base_url}/_chalicelike/api/traces/{root}"
+        deadline = time.monotonic() + 5
+        answer = requests.get(url, timeout=5)
+        while answer.status_code == 404 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            answer = requests.get(url, timeout=5)
+    assert answer.status_code == 200, answer.text
+    [segment] = json.loads(answer.text, parse_constant=_refuse)["segments"]
+    assert segment["metadata"] == {"default": {"ratio": None}}
+
+
+def test_streams_past_the_limit_are_503_naming_it(project: Path) -> None:
+    with console(project) as c:
+        streams = [Stream(c.api + "/stream") for _ in range(MAX_STREAMS)]
+        try:
+            refused = c.get("/stream")
+            assert refused.status_code == 503
+            assert f"{MAX_STREAMS} console streams are open" in refused.json()["error"]
+            streams.pop().response.close()
+            time.sleep(0.3)  # the server sees it go
+            again = Stream(c.api + "/stream")
+            assert again.response.status_code == 200
+            streams.append(again)
+        finally:
+            for stream in streams:
+                stream.response.close()
+
+
+def _refuse(name: str) -> None:
+    raise AssertionError(f"{name} in the console's JSON")
 
 
 def test_the_guard_refuses_other_sites_on_every_console_request(project: Path) -> None:
