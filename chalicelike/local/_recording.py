@@ -24,6 +24,14 @@ __all__ = ["InvocationRecorder", "TraceContext", "begin_trace"]
 
 logger = logging.getLogger("chalicelike.local")
 
+# Lambda's error document is the function's to write: a 5 MB errorMessage would otherwise be
+# kept whole in the ring, in every stream summary and in the function's segment. Each part
+# is cut, so a record stays bounded however the function failed.
+MAX_ERROR_TYPE_CHARS = 256
+MAX_ERROR_MESSAGE_CHARS = 8 * 1024
+MAX_STACK_ENTRY_CHARS = 1024
+MAX_STACK_ENTRIES = 64  # the first and last halves: where it began and where it raised
+
 
 @dataclass(frozen=True)
 class TraceContext:
@@ -117,8 +125,47 @@ def _text(data: bytes) -> str:
 
 
 def _error(payload: bytes) -> dict[str, Any] | None:
+    """Lambda's error document (errorType, errorMessage, stackTrace), each part cut; other
+    fields the function put there are not kept."""
     try:
-        document = json.loads(payload)
-    except ValueError:
+        # NaN and Infinity become null: the console's JSON answers never carry them.
+        document = json.loads(payload, parse_constant=lambda _: None)
+    except (ValueError, RecursionError):
         return None
-    return document if isinstance(document, dict) else None
+    if not isinstance(document, dict):
+        return None
+    error: dict[str, Any] = {}
+    for name, limit in (
+        ("errorType", MAX_ERROR_TYPE_CHARS),
+        ("errorMessage", MAX_ERROR_MESSAGE_CHARS),
+    ):
+        if document.get(name) is not None:
+            error[name] = clip(_as_text(document[name]), limit)
+    if isinstance(document.get("stackTrace"), list):
+        error["stackTrace"] = _clip_stack(document["stackTrace"])
+    return error
+
+
+def _clip_stack(entries: list[Any]) -> list[str]:
+    kept = [clip(_as_text(entry), MAX_STACK_ENTRY_CHARS) for entry in _ends(entries)]
+    left_out = len(entries) - MAX_STACK_ENTRIES
+    if left_out > 0:
+        kept.insert(MAX_STACK_ENTRIES // 2, f"... [{left_out} more entries not kept]\n")
+    return kept
+
+
+def _ends(entries: list[Any]) -> list[Any]:
+    if len(entries) <= MAX_STACK_ENTRIES:
+        return entries
+    half = MAX_STACK_ENTRIES // 2
+    return entries[:half] + entries[-half:]
+
+
+def _as_text(value: Any) -> str:
+    # Python's runtime writes strings; another runtime (or a hand-made document) may not.
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        return f"<a {type(value).__name__}>"

@@ -21,6 +21,10 @@ __all__ = [
 ]
 
 _HEX = frozenset("0123456789abcdefABCDEF")
+# An exception's type and message in a segment: the function chose them, the console shows
+# them in a tooltip; the whole document is in the invocation's record.
+MAX_EXCEPTION_TYPE_CHARS = 256
+MAX_EXCEPTION_MESSAGE_CHARS = 2048
 
 
 def new_trace_root() -> str:
@@ -97,9 +101,13 @@ def _exception(error: dict[str, Any] | None) -> dict[str, Any]:
     error = error or {}
     return {
         "id": new_segment_id(),
-        "type": str(error.get("errorType", "")),
-        "message": str(error.get("errorMessage", "")),
+        "type": _cut(str(error.get("errorType", "")), MAX_EXCEPTION_TYPE_CHARS),
+        "message": _cut(str(error.get("errorMessage", "")), MAX_EXCEPTION_MESSAGE_CHARS),
     }
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more]"
 
 
 def gateway_segment(

@@ -68,17 +68,18 @@ class XrayDaemon(asyncio.DatagramProtocol):
         document, problem = parse_datagram(data)
         if document is not None:
             try:
-                if self.traces.add(document):
-                    self.received += 1
-                    return
+                # Charged the datagram's size: what the document costs, known for free.
+                problem = self.traces.keep(document, len(data))
             except RecursionError:  # subsegments nested beyond Python's stack
                 problem = "subsegments nested too deep"
+            if problem is None:
+                self.received += 1
+                return
         self.dropped += 1
         if self.dropped == 1:  # once: a sender of garbage would otherwise fill the log
-            why = problem or "no trace_id and id"
             self._log(
                 f"chalicelike local: the X-Ray daemon dropped a datagram from {addr[0]}"
-                f" ({why}); further ones are only counted"
+                f" ({problem}); further ones are only counted"
             )
 
     def error_received(self, exc: Exception) -> None:
@@ -102,9 +103,16 @@ def parse_datagram(data: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(fields, dict) or fields.get("format") != "json":
         return None, "its header names no JSON format"
     try:
-        document = json.loads(body)
+        # JSON has no NaN or Infinity, but Python's json reads them (and the SDK's emitter
+        # writes them for a float('nan') in metadata): null, or the console's answer for the
+        # trace would be JSON no browser parses.
+        document = json.loads(body, parse_constant=_no_constant)
     except (ValueError, RecursionError):  # not UTF-8 and too deep too
         return None, "its document is not JSON"
     if not isinstance(document, dict):
         return None, "its document is not a JSON object"
     return document, None
+
+
+def _no_constant(name: str) -> None:
+    return None

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
+from chalicelike.local import _recording
 from chalicelike.local._in_process import InProcessLambda
-from chalicelike.local._invocation import FunctionSpec
+from chalicelike.local._invocation import FunctionSpec, InvocationResult, InvocationStatus
 from chalicelike.local._invocation_log import InvocationLog
 from chalicelike.local._pool import WorkerPool
 from chalicelike.local._recording import InvocationRecorder, begin_trace
@@ -101,3 +102,46 @@ async def test_the_in_process_runner_records_the_same(spec: SpecFactory) -> None
     assert record.trace_id is not None
     [segment] = kept.traces.trace(record.trace_id) or []
     assert segment["aws"]["request_id"] == record.request_id
+
+
+def test_a_huge_error_document_is_kept_cut_in_the_record_and_the_segment(
+    spec: SpecFactory,
+) -> None:
+    kept = recorder()
+    frame = '  File "/var/task/app.py", line 9, in handler\n    raise ValueError(text)\n'
+    document = {
+        "errorType": "E" * 10_000,
+        "errorMessage": "m" * 5_000_000,  # 5 MB: a function that raised its whole input
+        "stackTrace": [frame * 100] * 5_000,
+        "requestId": "kept nowhere",
+    }
+    result = InvocationResult("r1", InvocationStatus.ERROR, json.dumps(document).encode())
+    trace = begin_trace(None)
+    kept.finish(spec("fail"), b"{}", result, source="invoke", trace=trace, started_at=0.0)
+
+    [record] = kept.invocations.newest()
+    error = record.error or {}
+    assert set(error) == {"errorType", "errorMessage", "stackTrace"}
+    assert error["errorMessage"].startswith("m" * 1000)
+    assert "more characters not kept" in error["errorMessage"]
+    assert len(error["errorType"]) < 300
+    stack = error["stackTrace"]
+    assert len(stack) == _recording.MAX_STACK_ENTRIES + 1  # and a line saying how many went
+    assert "4936 more entries not kept" in stack[_recording.MAX_STACK_ENTRIES // 2]
+    assert all(len(entry) < 1100 for entry in stack)
+    assert len(json.dumps(record.to_json())) < 200_000
+
+    [segment] = kept.traces.trace(trace.root) or []
+    [exception] = segment["cause"]["exceptions"]
+    assert len(exception["message"]) < 2100 and len(exception["type"]) < 300
+
+
+def test_an_error_document_without_text_or_with_nan_is_kept_as_json_can_say_it(
+    spec: SpecFactory,
+) -> None:
+    kept = recorder()
+    payload = b'{"errorType": 7, "errorMessage": NaN, "stackTrace": [["app.py", 3, "f"]]}'
+    result = InvocationResult("r1", InvocationStatus.ERROR, payload)
+    kept.finish(spec("f"), b"{}", result, source="invoke", trace=begin_trace(None), started_at=0)
+    [record] = kept.invocations.newest()
+    assert record.error == {"errorType": "7", "stackTrace": ['["app.py", 3, "f"]']}

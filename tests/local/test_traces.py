@@ -68,3 +68,32 @@ def test_a_trace_keeps_at_most_its_share_of_segments(monkeypatch: Any) -> None:
     store.add(segment("s0", 0.0, end_time=9.0))  # one already held may still be updated
     found = store.trace(ROOT) or []
     assert [s["id"] for s in found] == ["s0", "s1", "s2"] and found[0]["end_time"] == 9.0
+
+
+def test_a_trace_over_its_byte_budget_takes_no_more_documents() -> None:
+    store = TraceStore(max_trace_bytes=1000, max_total_bytes=10_000)
+    assert store.keep(segment("a", 1.0), 400) is None
+    assert store.keep(segment("a", 1.0, end_time=2.0), 400) is None  # a resend costs too
+    problem = store.keep(segment("b", 3.0), 400)
+    assert problem == "its trace is over its 1000-byte budget"
+    assert [s["id"] for s in store.trace(ROOT) or []] == ["a"]
+    other = f"1-00000000-{1:024x}"
+    assert store.keep(segment("c", 1.0, trace_id=other), 1001) is not None  # alone too big
+    assert store.trace(other) is None and store.total_bytes == 800
+
+
+def test_past_the_total_byte_budget_the_oldest_traces_go() -> None:
+    store = TraceStore(max_trace_bytes=1000, max_total_bytes=1200)
+    roots = [f"1-00000000-{n:024x}" for n in range(4)]
+    for root in roots:
+        assert store.add(segment("s", 1.0, trace_id=root), 500)
+    assert store.trace_ids() == [roots[3], roots[2]] and store.total_bytes == 1000
+    assert store.add(segment("t", 2.0, trace_id=roots[2]), 500)  # newest, and past the total
+    assert store.trace_ids() == [roots[2]] and store.total_bytes == 1000
+
+
+def test_the_servers_own_segments_are_charged_an_estimate_of_their_size() -> None:
+    store = TraceStore()
+    request = {"url": "http://127.0.0.1/" + "x" * 50_000, "method": "GET", "user_agent": "curl"}
+    store.add(segment("gw", 1.0, http={"request": request, "response": {"status": 200}}))
+    assert 50_000 < store.total_bytes < 51_000

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from chalicelike.local._console_http import json_bytes
 from chalicelike.local._traces import TraceStore
 from chalicelike.local._xray_daemon import XrayDaemon, parse_datagram
 
@@ -106,3 +107,43 @@ async def test_a_taken_port_leaves_the_server_without_a_daemon_and_says_so() -> 
     assert not daemon.started and "no X-Ray daemon" in lines[0]
     with pytest.raises(RuntimeError, match="has not started"):
         _ = daemon.address
+
+
+async def test_nan_and_infinity_are_kept_as_null(daemon: tuple[XrayDaemon, list[str]]) -> None:
+    # The SDK's emitter writes float('nan') in metadata as NaN: JSON to Python, not to a browser.
+    server, _ = daemon
+    document = b'{"trace_id": "%s", "id": "70de5b6f19ff9a0a", "start_time": Infinity,'
+    document += b' "metadata": {"default": {"ratio": NaN, "low": -Infinity}}}'
+    send(server.address, HEADER + document % ROOT.encode())
+    await until(lambda: server.received == 1)
+    [kept] = server.traces.trace(ROOT) or []
+    assert kept["start_time"] is None
+    assert kept["metadata"] == {"default": {"ratio": None, "low": None}}
+    json.loads(json_bytes(kept), parse_constant=_refuse)  # what the console sends
+
+
+def arrived(server: XrayDaemon, count: int) -> Callable[[], bool]:
+    return lambda: server.received + server.dropped == count
+
+
+def _refuse(name: str) -> None:
+    raise AssertionError(f"{name} in the console's JSON")
+
+
+async def test_a_flood_of_large_datagrams_stays_within_the_byte_budgets() -> None:
+    lines: list[str] = []
+    server = XrayDaemon(TraceStore(max_trace_bytes=150_000, max_total_bytes=400_000), lines.append)
+    await server.start()
+    padding = "x" * 60_000
+    try:
+        for n in range(12):  # one at a time: a burst of 60 KB datagrams outruns the socket
+            root = f"1-00000000-{n // 4:024x}"  # four to a trace
+            document = {"trace_id": root, "id": f"{n:016x}", "annotations": {"p": padding}}
+            send(server.address, HEADER + json.dumps(document).encode())
+            await until(arrived(server, n + 1))
+    finally:
+        server.close()
+    assert (server.received, server.dropped) == (6, 6)  # two of each trace's four
+    assert server.traces.total_bytes <= 400_000
+    assert len(server.traces) == 3
+    assert len(lines) == 1 and "over its 150000-byte budget" in lines[0]
