@@ -13,6 +13,7 @@ from typing import Any
 from ._console_app_map import app_map, describe_source
 from ._console_http import ConsoleError, Request, whole_number
 from ._invocation import InvocationStatus
+from ._worker import CONFIG_SWITCHES
 
 __all__ = ["ConsoleReads", "current_manifest"]
 
@@ -47,7 +48,7 @@ class ConsoleReads:
                     "deployed_name": spec.resource_name if spec is not None else None,
                     "handler": entry.handler,
                     "kind": entry.kind,
-                    "source": describe_source(entry, manifest),
+                    "source": describe_source(entry, manifest, self.server),
                     "config": function_config(spec),
                     "stats": (
                         entry_stats.to_json()
@@ -103,5 +104,7 @@ def function_config(spec: Any) -> dict[str, Any] | None:
         "timeout": spec.timeout,
         "memory_size": spec.memory_size,
         "reserved_concurrency": spec.reserved_concurrency,
-        "environment": sorted(spec.environment),
+        # The user's variables: not the switches Lambda's own settings become here
+        # (xray, log_format, log_level), which AWS shows as settings, not variables.
+        "environment": sorted(set(spec.environment) - set(CONFIG_SWITCHES)),
     }

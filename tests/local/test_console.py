@@ -430,3 +430,16 @@ def test_the_page_and_its_files_are_served_with_a_strict_policy(project: Path) -
     assert app_route.status_code == 404 and "no console resource" in app_route.text
     # The prefix without its slash is the console's too (a redirect), not the app's 403.
     assert bare.status_code == 308 and bare.headers["location"].endswith("/_chalicelike/")
+
+
+def test_a_functions_variables_are_its_own_not_the_switches_of_its_settings() -> None:
+    # xray / log_format / log_level reach the worker as variables (Lambda's runtime reads
+    # them so), but AWS shows them as the function's settings: the console lists only the
+    # user's variables, by name.
+    from chalicelike.local._console_api import function_config
+    from chalicelike.local._invocation import FunctionSpec
+
+    environment = {"SECRET_TOKEN": "x", "CHALICELIKE_XRAY": "true", "AWS_LAMBDA_LOG_FORMAT": "JSON"}
+    spec = FunctionSpec("f", "shop-dev-f", "app.f", "/tmp", environment=environment)
+    config = function_config(spec)
+    assert config is not None and config["environment"] == ["SECRET_TOKEN"]

@@ -397,6 +397,9 @@
     stream.addEventListener("error", () => {
       live.dataset.state = "connecting";
       live.textContent = "reconnecting…";
+      // A browser gives up for good on a non-200 answer (the server's 503 when 16 streams
+      // are open, or a stopped server's refusal): try again as Retry-After says.
+      if (stream.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
     });
     stream.addEventListener("invocations", (message) => addRecords(JSON.parse(message.data)));
   }
