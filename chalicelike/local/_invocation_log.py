@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MAX_TEXT_CHARS", "FunctionStats", "InvocationLog", "InvocationRecord", "clip"]
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "MAX_TEXT_CHARS",
+    "FunctionStats",
+    "InvocationLog",
+    "InvocationRecord",
+    "clip",
+]
 
 MAX_TEXT_CHARS = 64 * 1024  # of an event, an answer or a log kept for the console
 DEFAULT_CAPACITY = 500
@@ -159,6 +166,12 @@ class InvocationLog:
 
     def __len__(self) -> int:
         return len(self._records)
+
+    @property
+    def capacity(self) -> int:
+        """How many records the ring keeps (the newest)."""
+        maxlen = self._records.maxlen
+        return DEFAULT_CAPACITY if maxlen is None else maxlen
 
 
 def _percentile(values: Iterable[float], percent: float) -> float:

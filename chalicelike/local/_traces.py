@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TraceStore", "trace_root"]
+__all__ = ["TraceStore"]
 
 DEFAULT_MAX_TRACES = 200
 MAX_SEGMENTS_PER_TRACE = 1000
@@ -27,17 +27,6 @@ MAX_SEGMENTS_PER_TRACE = 1000
 # 1,000 segments x 64 KB (~13 GB). A traced request's segments are a few KB each.
 DEFAULT_MAX_TRACE_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_TOTAL_BYTES = 64 * 1024 * 1024
-
-
-def trace_root(header: str | None) -> str | None:
-    """The Root of an X-Ray trace header ('Root=1-...;Parent=...;Sampled=1'), or None."""
-    if not header:
-        return None
-    for part in header.split(";"):
-        key, _, value = part.strip().partition("=")
-        if key == "Root" and value:
-            return value
-    return None
 
 
 @dataclass

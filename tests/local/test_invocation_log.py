@@ -89,3 +89,10 @@ def test_a_records_json_says_whether_it_was_a_cold_start() -> None:
     cold.init_duration_ms = 123.456
     assert warm["cold_start"] is False and warm["init_duration_ms"] is None
     assert cold.to_json()["cold_start"] is True and cold.to_json()["init_duration_ms"] == 123.46
+
+
+def test_the_ring_says_how_many_it_keeps() -> None:
+    from chalicelike.local._invocation_log import DEFAULT_CAPACITY
+
+    assert InvocationLog().capacity == DEFAULT_CAPACITY
+    assert InvocationLog(capacity=3).capacity == 3

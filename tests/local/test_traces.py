@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelike._observe._invocation import trace_root
 from chalicelike.local import _traces
-from chalicelike.local._traces import TraceStore, trace_root
+from chalicelike.local._traces import TraceStore
 
 ROOT = "1-5759e988-bd862e3fe1be46a994272793"
 
