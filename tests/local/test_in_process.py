@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,9 +53,12 @@ def runner(
         )
         for name in ("echo", "fails")
     ]
+    saved = dict(os.environ)  # the runner puts the functions' variables in os.environ
     runner.replace_functions(specs)
     yield runner, lines
     runner.replace_functions([])  # drops the test app's modules from sys.modules
+    os.environ.clear()
+    os.environ.update(saved)  # JSON logs or tracing must not follow into other tests
 
 
 def test_a_handler_runs_with_context_environment_and_log_lines(
