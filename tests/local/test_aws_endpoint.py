@@ -24,6 +24,7 @@ from chalicelike._core._errors import ChaliceError
 from chalicelike._tooling._manifest import AppManifest, FunctionEntry
 from chalicelike.local._aws_endpoint import AwsEndpoint
 from chalicelike.local._provision import Resource, resources_named
+from tests.local.project_support import write_project
 from tests.local.test_server import free_port, local_server, wait_for
 
 APP = """\
@@ -85,11 +86,7 @@ REAL_IDENTITY = {
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps({"app_name": "cloudy"}))
-    return project_dir
+    return write_project(tmp_path, APP, {"app_name": "cloudy"})
 
 
 def client(service: str, endpoint: str) -> Any:

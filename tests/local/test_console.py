@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from chalicelike.local._console_stream import MAX_STREAMS
+from tests.local.project_support import write_project
 from tests.local.test_server import local_server
 
 pytestmark = pytest.mark.slow
@@ -71,11 +72,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps(CONFIG))
-    return project_dir
+    return write_project(tmp_path, APP, CONFIG)
 
 
 class Console:

@@ -20,6 +20,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.local.project_support import write_project
 from tests.local.test_server import free_port, local_server
 
 pytestmark = pytest.mark.slow
@@ -53,11 +54,7 @@ SOURCES_LIVE = "event sources live"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps(CONFIG))
-    return project_dir
+    return write_project(tmp_path, APP, CONFIG)
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
+from tests.local.project_support import write_project
 from tests.local.test_server import free_port, local_server
 
 pytestmark = pytest.mark.slow
@@ -132,12 +133,8 @@ SOURCES_LIVE = "event sources live"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps(CONFIG))
     (tmp_path / "out").mkdir()
-    return project_dir
+    return write_project(tmp_path, APP, CONFIG)
 
 
 class Cloud:

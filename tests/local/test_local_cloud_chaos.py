@@ -23,6 +23,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from tests.local.project_support import write_project
 from tests.local.test_server import free_port, local_server
 
 pytestmark = pytest.mark.slow
@@ -153,13 +154,9 @@ class Outage:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    config = {"app_name": "chaos", "lambda_functions": {"jobs": {"lambda_timeout": 5}}}
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps(config))
     (tmp_path / "out").mkdir()
-    return project_dir
+    config = {"app_name": "chaos", "lambda_functions": {"jobs": {"lambda_timeout": 5}}}
+    return write_project(tmp_path, APP, config)
 
 
 def notes(project: Path, name: str) -> list[dict[str, Any]]:

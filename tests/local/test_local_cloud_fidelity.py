@@ -16,6 +16,7 @@ import pytest
 from websockets.sync.client import connect
 
 import chalicelike.app
+from tests.local.project_support import write_project
 from tests.local.test_local_cloud import Cloud, live_cloud
 
 pytestmark = pytest.mark.slow
@@ -118,12 +119,8 @@ app.register_blueprint(jobs, name_prefix="jobs_")
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text('{"app_name": "fidelity"}')
     (tmp_path / "out").mkdir()
-    return project_dir
+    return write_project(tmp_path, APP, {"app_name": "fidelity"})
 
 
 def has_keys(

@@ -22,6 +22,7 @@ from botocore.config import Config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.local.project_support import write_project
 from tests.servers import serve
 
 # Each test starts the whole dev server in a subprocess, or serves it with the fuzzer (> 1 s).
@@ -62,11 +63,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(APP)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps(CONFIG))
-    return project_dir
+    return write_project(tmp_path, APP, CONFIG)
 
 
 def children_of(pid: int) -> list[int]:

@@ -36,6 +36,7 @@ from chalicelike.local._invocation import (
 from chalicelike.local._pool import WorkerPool
 from chalicelike.local._project_state import ProjectState
 from chalicelike.local._websocket_gateway import LocalWebsocketApi
+from tests.local.project_support import write_project
 from tests.servers import serve
 
 # Tests with worker processes (cold starts of a few functions) are slow.
@@ -180,11 +181,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 
 def project(tmp_path: Path, source: str = APP) -> Path:
-    project_dir = tmp_path / "project"
-    (project_dir / ".chalice").mkdir(parents=True)
-    (project_dir / "app.py").write_text(source)
-    (project_dir / ".chalice" / "config.json").write_text(json.dumps({"app_name": "sockets"}))
-    return project_dir
+    return write_project(tmp_path, source, {"app_name": "sockets"})
 
 
 Served = tuple[str, LocalServerStandIn]
