@@ -9,7 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cached_json", "read_cached", "write_cached"]
+__all__ = ["cached_json", "make_cache_dir", "read_cached", "write_cached"]
+
+# As .pytest_cache does: the folder ignores itself, so a project made without new-project's
+# .gitignore never commits its wheels (tens of MB) by accident.
+_GITIGNORE = "# Made by chalicelike package: a cache, rebuilt when missing.\n*\n"
 
 
 def read_cached(path: Path) -> Any:
@@ -31,7 +35,18 @@ def cached_json(path: Path, compute: Callable[[], Any]) -> Any:
 def write_cached(path: Path, value: Any) -> None:
     """Written aside, then renamed: a reader never sees half a file, and two runs at once
     never share a temporary file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_cache_dir(path.parent)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(json.dumps(value), encoding="utf-8")
     temporary.replace(path)
+
+
+def make_cache_dir(folder: Path) -> None:
+    """Create the cache folder with a `.gitignore` of `*` in it (also one made before
+    chalicelike wrote that file). Written aside and renamed, as the cache's files are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        temporary = ignore.with_name(f".gitignore.{os.getpid()}.tmp")
+        temporary.write_text(_GITIGNORE, encoding="utf-8")
+        temporary.replace(ignore)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
-from chalicelike.package._json_cache import cached_json, read_cached
+import pytest
+
+from chalicelike.package._json_cache import cached_json, make_cache_dir, read_cached
 
 
 def test_a_value_is_computed_once_then_read(tmp_path: Path) -> None:
@@ -18,7 +21,8 @@ def test_a_value_is_computed_once_then_read(tmp_path: Path) -> None:
     assert cached_json(path, compute) == {"n": 1}
     assert cached_json(path, compute) == {"n": 1}
     assert calls == [1]
-    assert [p.name for p in path.parent.iterdir()] == ["value.json"]  # no temporary left
+    # no temporary left; the folder's own .gitignore beside the value
+    assert sorted(p.name for p in path.parent.iterdir()) == [".gitignore", "value.json"]
 
 
 def test_an_unreadable_cache_is_computed_again(tmp_path: Path) -> None:
@@ -27,3 +31,37 @@ def test_an_unreadable_cache_is_computed_again(tmp_path: Path) -> None:
     assert read_cached(path) is None
     assert cached_json(path, lambda: [1, 2]) == [1, 2]
     assert read_cached(path) == [1, 2]
+
+
+def test_the_cache_folder_ignores_itself(tmp_path: Path) -> None:
+    cache = tmp_path / ".chalice" / "cache"
+    cached_json(cache / "value.json", lambda: 1)
+    lines = (cache / ".gitignore").read_text().splitlines()
+    assert "*" in lines
+
+
+def test_an_existing_gitignore_is_kept(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("mine\n")
+    make_cache_dir(tmp_path)
+    assert (tmp_path / ".gitignore").read_text() == "mine\n"
+
+
+def test_a_cache_made_before_the_gitignore_gets_one(tmp_path: Path) -> None:
+    (tmp_path / "old.json").write_text("1")
+    make_cache_dir(tmp_path)
+    assert (tmp_path / ".gitignore").is_file()
+
+
+@pytest.mark.slow
+def test_git_sees_nothing_of_the_cache(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "app.py").write_text("")
+    cached_json(tmp_path / ".chalice" / "cache" / "manifest.json", lambda: {"a": 1})
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status.splitlines() == ["?? app.py"]
