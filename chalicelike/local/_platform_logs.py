@@ -15,7 +15,7 @@ from collections.abc import Callable
 from .._tooling._settings import XRAY_VARIABLE
 from ._invocation import FunctionSpec, InvocationResult, InvocationStatus
 
-__all__ = ["SystemLog", "lambda_time", "logs_json", "report_line"]
+__all__ = ["SystemLog", "billed_ms", "lambda_time", "logs_json", "report_line"]
 
 VERSION = "$LATEST"  # the only version the dev server runs
 
@@ -47,7 +47,7 @@ def report_line(
     """Lambda's REPORT line; Init Duration only after a cold start, billing in whole ms."""
     report = (
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
-        f"\tBilled Duration: {_billed_ms(duration_ms)} ms"
+        f"\tBilled Duration: {billed_ms(duration_ms)} ms"
         f"\tMemory Size: {memory_size} MB\tMax Memory Used: {used_mb} MB"
     )
     if init_ms is not None:
@@ -157,7 +157,7 @@ class SystemLog:
     ) -> None:
         metrics: dict[str, object] = {
             "durationMs": round(duration_ms, 3),
-            "billedDurationMs": _billed_ms(duration_ms),
+            "billedDurationMs": billed_ms(duration_ms),
             "memorySizeMB": self.spec.memory_size,
             "maxMemoryUsedMB": used_mb,
         }
@@ -178,7 +178,8 @@ class SystemLog:
         self._write(json.dumps(event, separators=(",", ":")))
 
 
-def _billed_ms(duration_ms: float) -> int:
+def billed_ms(duration_ms: float) -> int:
+    """Lambda bills whole milliseconds, rounded up, at least one."""
     return max(math.ceil(duration_ms), 1)
 
 

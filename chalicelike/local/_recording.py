@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
 from ._invocation import FunctionSpec, InvocationResult, InvocationStatus
 from ._invocation_log import InvocationLog, InvocationRecord, clip
+from ._platform_logs import billed_ms
 from ._trace_segments import function_segment, new_segment_id, new_trace_root, parse_header
 from ._traces import TraceStore
 
@@ -95,7 +95,7 @@ class InvocationRecorder:
             status=result.status.value,
             started_at=started_at,
             duration_ms=result.duration_ms,
-            billed_ms=max(math.ceil(result.duration_ms), 1),
+            billed_ms=billed_ms(result.duration_ms),
             memory_size_mb=spec.memory_size,
             max_memory_used_mb=result.max_memory_used_mb,
             init_duration_ms=result.init_duration_ms,
