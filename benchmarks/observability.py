@@ -46,6 +46,10 @@ from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from lambda_cold import ENVIRONMENT as LAMBDA_ENVIRONMENT  # noqa: E402
+
 FEATURES = ("off", "tracing", "logs", "metrics", "all")
 LAYER_MARKER = "chalicelike/_observe/__init__.py"  # its first commit is where "today" ends
 
@@ -215,16 +219,9 @@ class Bench:
         self.apps = workdir / "apps"
         self.apps.mkdir()
         self.baseline = baseline
+        # What the Lambda runtime sets (lambda_cold's), with these apps and X-Ray's variables.
         self.environment = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "TZ": ":UTC",
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_LAMBDA_FUNCTION_NAME": "bench-dev",
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            **LAMBDA_ENVIRONMENT,
             "LAMBDA_TASK_ROOT": str(self.apps),
             "AWS_XRAY_DAEMON_ADDRESS": sink.address,
             "_X_AMZN_TRACE_ID": "Root=1-5f84c7a9-0123456789abcdef01234567;"
