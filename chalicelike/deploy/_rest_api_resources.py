@@ -1,0 +1,551 @@
+"""A REST API's OpenAPI body spelled out as CloudFormation resources, for `chalicelike deploy`.
+
+`package` writes the API as a RestApi `Body` plus a Stage; moto's CloudFormation reads no Body
+and has no Stage or Authorizer. This rewrites a template's resources into one Resource per path
+segment, one Method per operation and one Authorizer per scheme, with the Stage folded into the
+Deployment: a form AWS builds the same API from, and that moto can create too.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ..package.templates._aws import TemplateError, short_hash
+
+__all__ = ["explicit_rest_api"]
+
+REST_API = "AWS::ApiGateway::RestApi"
+DEPLOYMENT = "AWS::ApiGateway::Deployment"
+STAGE = "AWS::ApiGateway::Stage"
+RESOURCE = "AWS::ApiGateway::Resource"
+
+Resources = dict[str, Any]
+Properties = dict[str, Any]
+
+_LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
+_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
+# API Gateway gives every new REST API these two models, so methods may name them unmade.
+_BUILT_IN_MODELS = frozenset({"Empty", "Error"})
+_SCHEMA_REF = "#/components/schemas/"
+# A Stage's properties that a Deployment's StageDescription takes (the rest name the API,
+# the deployment and the stage, which the Deployment itself says).
+_STAGE_DESCRIPTION_KEYS = frozenset(
+    [
+        "AccessLogSetting",
+        "CacheClusterEnabled",
+        "CacheClusterSize",
+        "CanarySetting",
+        "ClientCertificateId",
+        "Description",
+        "DocumentationVersion",
+        "MethodSettings",
+        "Tags",
+        "TracingEnabled",
+        "Variables",
+    ]
+)
+_EXTENSION = "x-amazon-apigateway-"
+_DOCUMENT_KEYS = frozenset(
+    ["openapi", "info", "paths", "components"]
+    + [f"{_EXTENSION}{name}" for name in ("binary-media-types", "endpoint-configuration", "policy")]
+)
+# RestApi properties that only steer the import of a Body: meaningless once it is gone.
+_IMPORT_ONLY = ("FailOnWarnings", "Mode", "Parameters")
+
+
+def explicit_rest_api(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a template's `Resources` with every RestApi `Body` made explicit resources.
+
+    Raises TemplateError (a ValueError) naming any part of a body this cannot spell, rather
+    than deploying an API that differs from the one `package` describes. ApiGatewayV2 APIs
+    and everything else pass through unchanged. Outputs are not seen here: they must not
+    Ref a REST API stage (the package's outputs never do).
+    """
+    result: Resources = copy.deepcopy(dict(resources))
+    for api, resource in resources.items():
+        if resource.get("Type") == REST_API and "Body" in resource.get("Properties", {}):
+            methods = _expand_api(result, api)
+            for deployment in _deployments_of(result, api):
+                # AWS (and moto) refuse to deploy an API before its methods exist.
+                _depend_on(result[deployment], methods)
+                _fold_stage(result, api, deployment)
+            leftover = list(_stages_of(result, api))
+            if leftover:
+                raise TemplateError(
+                    f"Stage {leftover[0]} of {api} refers to no Deployment of the template "
+                    "by Ref; it cannot be folded into one"
+                )
+    return result
+
+
+# -- the RestApi itself ---------------------------------------------------------------------
+
+
+def _expand_api(result: Resources, api: str) -> list[str]:
+    """Replace the api's Body with resources; the logical IDs of the Methods made."""
+    properties: Properties = result[api]["Properties"]
+    body = properties.pop("Body")
+    if "BodyS3Location" in properties:
+        raise TemplateError(f"{api} has both Body and BodyS3Location")
+    for name in _IMPORT_ONLY:
+        properties.pop(name, None)
+    _check_keys(body, f"{api} Body", _DOCUMENT_KEYS)
+    _apply_document(properties, body, api)
+    components = body.get("components", {})
+    _check_keys(components, f"{api} Body components", {"schemas", "securitySchemes"})
+    for name in components.get("schemas", {}):
+        _model_name(f"{_SCHEMA_REF}{name}", f"{api} components.schemas")
+    schemes: dict[str, Any] = components.get("securitySchemes", {})
+    authorizers = _add_authorizers(result, api, schemes)
+    paths: dict[str, Any] = body.get("paths", {})
+    resource_ids = _add_path_resources(result, api, list(paths))
+    methods = []
+    for path, operations in paths.items():
+        for key, operation in operations.items():
+            where = f"{api} {path} {key}"
+            method = _method(operation, schemes, authorizers, where)
+            verb = _verb(key, where)
+            method.update(
+                {"RestApiId": {"Ref": api}, "ResourceId": resource_ids[path], "HttpMethod": verb}
+            )
+            logical = f"{_path_key(api, path)}{verb.title()}"
+            methods.append(_new(result, logical, "AWS::ApiGateway::Method", method))
+    return methods
+
+
+def _apply_document(properties: Properties, body: dict[str, Any], api: str) -> None:
+    """The document-wide extensions, as the RestApi's own properties."""
+    info = body.get("info", {})
+    # `version` is the document's own version: API Gateway keeps it only as documentation.
+    _check_keys(info, f"{api} Body info", {"title", "version"})
+    properties.setdefault("Name", info.get("title"))
+    binary_types = body.get("x-amazon-apigateway-binary-media-types")
+    if binary_types:
+        properties["BinaryMediaTypes"] = list(binary_types)
+    if "x-amazon-apigateway-policy" in body:
+        properties["Policy"] = body["x-amazon-apigateway-policy"]
+    endpoint = body.get("x-amazon-apigateway-endpoint-configuration")
+    if endpoint is not None:
+        where = f"{api} x-amazon-apigateway-endpoint-configuration"
+        _check_keys(endpoint, where, {"vpcEndpointIds"})
+        # A private API's endpoints: the RestApi's EndpointConfiguration names them already.
+        configuration = properties.setdefault("EndpointConfiguration", {"Types": ["PRIVATE"]})
+        ids = configuration.setdefault("VpcEndpointIds", list(endpoint["vpcEndpointIds"]))
+        if ids != list(endpoint["vpcEndpointIds"]):
+            raise TemplateError(f"{where} names other VPC endpoints than the RestApi")
+
+
+# -- paths --------------------------------------------------------------------------------------
+
+
+def _add_path_resources(result: Resources, api: str, paths: list[str]) -> dict[str, Any]:
+    """One Resource per path segment; every path (and prefix) → the ResourceId a Method takes."""
+    root = {"Fn::GetAtt": [api, "RootResourceId"]}
+    ids: dict[str, Any] = {"/": root}
+    for path in paths:
+        if not path.startswith("/") or (path != "/" and "" in path[1:].split("/")):
+            raise TemplateError(f"{api} path {path!r} is not /segment/segment...")
+        prefix = ""
+        for segment in path[1:].split("/") if path != "/" else []:
+            parent = ids.get(prefix or "/")
+            prefix = f"{prefix}/{segment}"
+            if prefix not in ids:
+                properties = {"RestApiId": {"Ref": api}, "ParentId": parent, "PathPart": segment}
+                logical = _new(result, _path_key(api, prefix), RESOURCE, properties)
+                ids[prefix] = {"Ref": logical}
+    return ids
+
+
+def _path_key(api: str, path: str) -> str:
+    """'/books/{isbn}' → 'RestAPIResourceBooksIsbnXXXXXXXX': readable, and the hash keeps
+    '/a-b' and '/ab' apart; the root's methods are 'RestAPIRoot<Verb>'."""
+    if path == "/":
+        return f"{api}Root"
+    words = re.split(r"[^A-Za-z0-9]+", path)
+    readable = "".join(word[:1].upper() + word[1:] for word in words)
+    return f"{api}Resource{readable[: max(0, 200 - len(api))]}{short_hash(path)}"
+
+
+def _verb(key: str, where: str) -> str:
+    # API Gateway's extension for "every method": one integration serves them all.
+    verb = "ANY" if key == "x-amazon-apigateway-any-method" else key.upper()
+    if verb not in _VERBS:
+        raise TemplateError(f"{where}: not an HTTP method API Gateway has")
+    return verb
+
+
+# -- methods ------------------------------------------------------------------------------------
+
+
+def _method(
+    operation: dict[str, Any], schemes: dict[str, Any], authorizers: dict[str, str], where: str
+) -> Properties:
+    """An OpenAPI operation → an AWS::ApiGateway::Method's properties (all but the ids)."""
+    properties: Properties = {"AuthorizationType": "NONE"}
+    for key, value in operation.items():
+        if key == "security":
+            properties.update(_security(value, schemes, authorizers, f"{where} security"))
+        elif key in _OPERATION_FIELDS:
+            name, convert = _OPERATION_FIELDS[key]
+            properties[name] = convert(value, f"{where} {key}")
+        else:
+            raise TemplateError(f"{where}: {key!r} has no CloudFormation spelling here")
+    return properties
+
+
+def _request_parameters(parameters: list[dict[str, Any]], where: str) -> dict[str, bool]:
+    # As API Gateway's importer declares a path's: method.request.path.<name>: required.
+    declared = {}
+    for parameter in parameters:
+        _check_keys(parameter, where, {"name", "in", "required", "schema"})
+        if parameter["in"] != "path" or parameter.get("schema") != {"type": "string"}:
+            raise TemplateError(f"{where}: only string path parameters are spelled here")
+        declared[f"method.request.path.{parameter['name']}"] = bool(parameter.get("required"))
+    return declared
+
+
+def _request_models(request_body: dict[str, Any], where: str) -> dict[str, str]:
+    _check_keys(request_body, where, {"content"})
+    return _models(request_body["content"], where)
+
+
+def _models(content: dict[str, Any], where: str) -> dict[str, str]:
+    """{'application/json': {'schema': {'$ref': '#/components/schemas/Empty'}}} → {..: 'Empty'}."""
+    models = {}
+    for content_type, media in content.items():
+        _check_keys(media, f"{where} {content_type}", {"schema"})
+        models[content_type] = _model_name(media["schema"].get("$ref"), f"{where} {content_type}")
+    return models
+
+
+def _model_name(reference: Any, where: str) -> str:
+    if isinstance(reference, str) and reference.startswith(_SCHEMA_REF):
+        name = reference[len(_SCHEMA_REF) :]
+        if name in _BUILT_IN_MODELS:
+            return name
+    raise TemplateError(f"{where}: schema {reference!r} would need an AWS::ApiGateway::Model")
+
+
+def _method_responses(responses: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    # `description` is documentation only: API Gateway keeps none on a method response.
+    spelled = []
+    for status, response in responses.items():
+        _check_keys(response, f"{where} {status}", {"description", "headers", "content"})
+        entry: dict[str, Any] = {"StatusCode": str(status)}
+        if response.get("headers"):
+            # false: the integration may leave a header out (what the importer declares).
+            entry["ResponseParameters"] = {
+                f"method.response.header.{name}": False for name in response["headers"]
+            }
+        if response.get("content"):
+            entry["ResponseModels"] = _models(response["content"], f"{where} {status}")
+        spelled.append(entry)
+    return spelled
+
+
+def _operation_name(operation_id: str, where: str) -> str:
+    return operation_id
+
+
+# -- integrations -------------------------------------------------------------------------------
+
+# x-amazon-apigateway-integration's fields that _openapi writes → the Method Integration's
+# (any other is refused by name: better than deploying an API that differs from the body).
+_INTEGRATION_FIELDS = {
+    "type": "Type",
+    "httpMethod": "IntegrationHttpMethod",
+    "uri": "Uri",
+    "passthroughBehavior": "PassthroughBehavior",
+    "contentHandling": "ContentHandling",
+    "requestTemplates": "RequestTemplates",
+}
+_RESPONSE_FIELDS = {"statusCode": "StatusCode", "responseParameters": "ResponseParameters"}
+
+
+def _integration(integration: dict[str, Any], where: str) -> Properties:
+    """`aws_proxy` → AWS_PROXY with the body's very Uri; `mock` → MOCK, with no Uri or
+    IntegrationHttpMethod (CloudFormation: "If you specify MOCK, don't specify" a Uri)."""
+    spelled: Properties = {}
+    for key, value in integration.items():
+        if key == "responses":
+            spelled["IntegrationResponses"] = _integration_responses(value, f"{where} responses")
+        elif key in _INTEGRATION_FIELDS:
+            spelled[_INTEGRATION_FIELDS[key]] = value
+        else:
+            raise TemplateError(f"{where}: {key!r} has no CloudFormation spelling here")
+    # The OpenAPI extension spells these enums in lower case; CloudFormation's are upper.
+    for name in ("Type", "PassthroughBehavior"):
+        if isinstance(spelled.get(name), str):
+            spelled[name] = spelled[name].upper()
+    if "Type" not in spelled:
+        raise TemplateError(f"{where}: no type")
+    return spelled
+
+
+def _integration_responses(responses: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """Keyed by the selection pattern the backend's answer is matched with; 'default' is the
+    response chosen when none matches (no SelectionPattern)."""
+    spelled = []
+    for pattern, response in responses.items():
+        _check_keys(response, f"{where} {pattern}", set(_RESPONSE_FIELDS))
+        entry = {_RESPONSE_FIELDS[key]: value for key, value in response.items()}
+        if "StatusCode" not in entry:
+            raise TemplateError(f"{where} {pattern}: no statusCode")
+        entry["StatusCode"] = str(entry["StatusCode"])
+        if pattern != "default":
+            entry["SelectionPattern"] = pattern
+        spelled.append(entry)
+    return spelled
+
+
+_OPERATION_FIELDS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "operationId": ("OperationName", _operation_name),
+    "parameters": ("RequestParameters", _request_parameters),
+    "requestBody": ("RequestModels", _request_models),
+    "responses": ("MethodResponses", _method_responses),
+    "x-amazon-apigateway-integration": ("Integration", _integration),
+}
+
+
+# -- security -----------------------------------------------------------------------------------
+
+
+def _scheme_kind(name: str, scheme: dict[str, Any], where: str) -> str:
+    """'authorizer' (Lambda or Cognito), 'iam' (SigV4) or 'api_key' (the x-api-key header)."""
+    _check_keys(
+        scheme,
+        where,
+        {"type", "name", "in", "x-amazon-apigateway-authtype", "x-amazon-apigateway-authorizer"},
+    )
+    if scheme.get("type") != "apiKey" or scheme.get("in") != "header":
+        raise TemplateError(f"{where}: API Gateway reads only apiKey schemes in a header")
+    auth_type = scheme.get("x-amazon-apigateway-authtype")
+    if "x-amazon-apigateway-authorizer" in scheme:
+        return "authorizer"
+    if auth_type == "awsSigv4":
+        return "iam"
+    if auth_type is None and str(scheme.get("name")).lower() == "x-api-key":
+        return "api_key"
+    raise TemplateError(f"{where}: scheme {name!r} is no authorizer, SigV4 or API key")
+
+
+def _security(
+    requirements: list[dict[str, list[str]]],
+    schemes: dict[str, Any],
+    authorizers: dict[str, str],
+    where: str,
+) -> Properties:
+    """One requirement object: API Gateway checks its API key AND its authorizer; it has no
+    way to say "this scheme OR that one", so a second requirement object is refused."""
+    if len(requirements) > 1:
+        raise TemplateError(f"{where}: API Gateway takes one requirement object, not alternatives")
+    properties: Properties = {}
+    for name, scopes in (requirements[0] if requirements else {}).items():
+        if name not in schemes:
+            raise TemplateError(f"{where}: no securityScheme {name!r}")
+        kind = _scheme_kind(name, schemes[name], f"{where} {name}")
+        if kind == "api_key":
+            properties["ApiKeyRequired"] = True
+            continue
+        if "AuthorizationType" in properties:
+            raise TemplateError(f"{where}: API Gateway takes one authorizer per method")
+        if kind == "iam":
+            properties["AuthorizationType"] = "AWS_IAM"
+        else:
+            authorizer = schemes[name]["x-amazon-apigateway-authorizer"]
+            cognito = authorizer.get("type") == "cognito_user_pools"
+            properties["AuthorizationType"] = "COGNITO_USER_POOLS" if cognito else "CUSTOM"
+            properties["AuthorizerId"] = {"Ref": authorizers[name]}
+        if scopes and properties["AuthorizationType"] != "COGNITO_USER_POOLS":
+            raise TemplateError(f"{where}: only Cognito authorizers take scopes ({name!r})")
+        if scopes:
+            properties["AuthorizationScopes"] = list(scopes)
+    properties.setdefault("AuthorizationType", "NONE")
+    return properties
+
+
+_AUTHORIZER_FIELDS = {
+    "authorizerUri": "AuthorizerUri",
+    "authorizerCredentials": "AuthorizerCredentials",
+    "authorizerResultTtlInSeconds": "AuthorizerResultTtlInSeconds",
+    "identitySource": "IdentitySource",
+    "providerARNs": "ProviderARNs",
+}
+_AUTHORIZER_TYPES = {
+    "token": "TOKEN",
+    "request": "REQUEST",
+    "cognito_user_pools": "COGNITO_USER_POOLS",
+}
+
+
+def _add_authorizers(result: Resources, api: str, schemes: dict[str, Any]) -> dict[str, str]:
+    """One AWS::ApiGateway::Authorizer per scheme that has one; scheme name → logical ID.
+
+    The Lambda permission letting API Gateway call an authorizer is already in the template.
+    """
+    made = {}
+    for name, scheme in schemes.items():
+        where = f"{api} securitySchemes {name}"
+        if _scheme_kind(name, scheme, where) != "authorizer":
+            continue
+        authorizer = scheme["x-amazon-apigateway-authorizer"]
+        kind = _AUTHORIZER_TYPES.get(authorizer.get("type"))
+        if kind is None:
+            raise TemplateError(f"{where}: authorizer type {authorizer.get('type')!r}")
+        properties: Properties = {"RestApiId": {"Ref": api}, "Name": name, "Type": kind}
+        if kind != "REQUEST":
+            # TOKEN and Cognito read one header, the scheme's; REQUEST names its sources.
+            properties["IdentitySource"] = f"method.request.header.{scheme['name']}"
+        if "x-amazon-apigateway-authtype" in scheme:
+            properties["AuthType"] = scheme["x-amazon-apigateway-authtype"]
+        for key, value in authorizer.items():
+            if key != "type":
+                if key not in _AUTHORIZER_FIELDS:
+                    raise TemplateError(f"{where}: {key!r} has no CloudFormation spelling here")
+                properties[_AUTHORIZER_FIELDS[key]] = value
+        readable = re.sub(r"[^A-Za-z0-9]", "", name)[:100]
+        logical = f"{api}Authorizer{readable}{short_hash(name)}"
+        made[name] = _new(result, logical, "AWS::ApiGateway::Authorizer", properties)
+    return made
+
+
+# -- deployment and stage -----------------------------------------------------------------------
+
+
+def _deployments_of(result: Resources, api: str) -> list[str]:
+    return [
+        name
+        for name, resource in result.items()
+        if resource.get("Type") == DEPLOYMENT
+        and resource.get("Properties", {}).get("RestApiId") == {"Ref": api}
+    ]
+
+
+def _stages_of(result: Resources, api: str) -> Iterator[str]:
+    for name, resource in result.items():
+        properties = resource.get("Properties", {})
+        if resource.get("Type") == STAGE and properties.get("RestApiId") == {"Ref": api}:
+            yield name
+
+
+def _fold_stage(result: Resources, api: str, deployment: str) -> None:
+    """The Stage deploying `deployment` becomes its StageName + StageDescription, which
+    CloudFormation creates the stage from; references to the Stage now name the stage."""
+    stages = [
+        name
+        for name in _stages_of(result, api)
+        if result[name]["Properties"].get("DeploymentId") == {"Ref": deployment}
+    ]
+    if not stages:
+        return
+    if len(stages) > 1:
+        raise TemplateError(f"{deployment} is deployed to several stages: {', '.join(stages)}")
+    stage = result.pop(stages[0])
+    _check_keys(stage, stages[0], {"Type", "Properties", "DependsOn"})
+    description = dict(stage["Properties"])
+    for key in ("RestApiId", "DeploymentId"):
+        description.pop(key)
+    if "StageName" not in description:
+        raise TemplateError(f"{stages[0]} has no StageName")
+    stage_name = description.pop("StageName")
+    _check_keys(description, stages[0], set(_STAGE_DESCRIPTION_KEYS))
+    if "DeploymentId" in description.get("CanarySetting", {}):
+        raise TemplateError(f"{stages[0]} CanarySetting names a DeploymentId")
+    properties = result[deployment]["Properties"]
+    if "StageName" in properties or "StageDescription" in properties:
+        raise TemplateError(f"{deployment} already names a stage, and {stages[0]} another")
+    properties["StageName"] = stage_name
+    if description:
+        properties["StageDescription"] = description
+    _depend_on(result[deployment], _depends_on(stage))
+    _redirect_references(result, stages[0], stage_name, deployment)
+
+
+def _redirect_references(result: Resources, stage: str, name: Any, deployment: str) -> None:
+    """Ref to the Stage → the stage's name; DependsOn it → on the Deployment that makes it."""
+    for logical, resource in result.items():
+        where = f"{logical} (refers to the removed {stage})"
+        changed = False
+        if "Properties" in resource:
+            resource["Properties"], changed = _swap_stage(
+                resource["Properties"], stage, name, where
+            )
+        dependencies = _depends_on(resource)
+        if stage in dependencies:
+            resource["DependsOn"] = [d for d in dependencies if d != stage]
+            changed = True
+        if changed:
+            # The literal name does not order creation as the Ref did: the stage is made by
+            # the Deployment, so whatever used it waits for that.
+            _depend_on(resource, [deployment])
+
+
+def _swap_stage(value: Any, stage: str, name: Any, where: str) -> tuple[Any, bool]:
+    """`value` with each Ref to the `stage` resource made its name; and whether it had one."""
+    if isinstance(value, list):
+        pairs = [_swap_stage(item, stage, name, where) for item in value]
+        return [item for item, _ in pairs], any(found for _, found in pairs)
+    if not isinstance(value, dict):
+        return value, False
+    if value == {"Ref": stage}:
+        return copy.deepcopy(name), True
+    if "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        first = target[0] if isinstance(target, list) else str(target).split(".")[0]
+        if first == stage:
+            raise TemplateError(f"{where}: Fn::GetAtt of a stage has no Deployment spelling")
+    if "Fn::Sub" in value:
+        return _swap_in_sub(value, stage, name, where)
+    keys = list(value)
+    items, found = _swap_stage([value[key] for key in keys], stage, name, where)
+    return dict(zip(keys, items, strict=True)), found
+
+
+def _swap_in_sub(value: dict[str, Any], stage: str, name: Any, where: str) -> tuple[Any, bool]:
+    argument = value["Fn::Sub"]
+    text, variables = (argument, None) if isinstance(argument, str) else argument
+    changed = False
+    if variables is not None:
+        variables, changed = _swap_stage(variables, stage, name, where)
+    if f"${{{stage}." in text:
+        raise TemplateError(f"{where}: an attribute of a stage has no Deployment spelling")
+    if f"${{{stage}}}" in text:
+        if not isinstance(name, str):
+            raise TemplateError(f"{where}: the stage name is no plain string to put in Fn::Sub")
+        text, changed = text.replace(f"${{{stage}}}", name), True
+    return {"Fn::Sub": text if variables is None else [text, variables]}, changed
+
+
+# -- shared -------------------------------------------------------------------------------------
+
+
+def _depends_on(resource: dict[str, Any]) -> list[str]:
+    dependencies = resource.get("DependsOn", [])
+    return [dependencies] if isinstance(dependencies, str) else list(dependencies)
+
+
+def _depend_on(resource: dict[str, Any], names: list[str]) -> None:
+    dependencies = _depends_on(resource)
+    dependencies += [name for name in names if name not in dependencies]
+    if dependencies:
+        resource["DependsOn"] = dependencies
+
+
+def _new(result: Resources, logical: str, kind: str, properties: Properties) -> str:
+    if not _LOGICAL_ID.fullmatch(logical):
+        raise TemplateError(f"{logical!r} is no CloudFormation logical ID")
+    if logical in result:
+        raise TemplateError(f"{logical} is in the template already")
+    result[logical] = {"Type": kind, "Properties": properties}
+    return logical
+
+
+def _check_keys(mapping: Any, where: str, known: set[str] | frozenset[str]) -> None:
+    if not isinstance(mapping, dict):
+        raise TemplateError(f"{where}: expected a mapping, found {mapping!r}")
+    unknown = sorted(set(mapping) - known)
+    if unknown:
+        raise TemplateError(f"{where}: {', '.join(map(repr, unknown))} has no spelling here")
