@@ -19,7 +19,7 @@ from typing import Any
 from .._core._errors import ChaliceError
 from .._tooling._manifest import AppManifest
 
-__all__ = ["FORMATS", "read_manifest", "register"]
+__all__ = ["FORMATS", "BuiltPackage", "build_package", "read_manifest", "register"]
 
 FORMATS = ("sam", "cloudformation", "terraform")
 
@@ -89,15 +89,29 @@ def _sources_digest(project_dir: Path, stage: str) -> str:
     return digest.hexdigest()[:24]
 
 
-def _package(args: argparse.Namespace) -> int:
+@dataclasses.dataclass(frozen=True)
+class BuiltPackage:
+    """What `package` made: the zip, the templates (by file name) and what they came from."""
+
+    manifest: AppManifest
+    stage_config: Any  # _tooling._settings.StageConfig
+    configs: dict[str, Any]  # function name -> FunctionConfig
+    zip_path: Path
+    zipped_bytes: int
+    wheels: int
+    cache_hit: bool
+    documents: dict[str, dict[str, Any]]
+
+
+def build_package(project_dir: Path, stage: str, pkg_format: str, outdir: Path) -> BuiltPackage:
+    """deployment.zip in `outdir` and the templates of `pkg_format` (not yet written);
+    `deploy` builds its stack from this too."""
     from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
     from .iam._policy import function_policies, load_policy_file, stage_policy
     from .templates import build_templates
 
-    started = time.perf_counter()
-    project_dir = Path(args.project_dir).resolve()
-    manifest = read_manifest(project_dir, args.stage)
+    manifest = read_manifest(project_dir, stage)
     if manifest.deploy_problems:
         # The app imports (Chalice accepts these), but AWS would refuse the stack.
         raise ChaliceError(
@@ -105,12 +119,12 @@ def _package(args: argparse.Namespace) -> int:
             + "\n".join(f"  {problem}" for problem in manifest.deploy_problems)
         )
     names = [entry.name for entry in manifest.functions]
-    stage_config = resolve_stage_config(project_dir, args.stage, manifest.app_name)
+    stage_config = resolve_stage_config(project_dir, stage, manifest.app_name)
     # config.json's app_name names the deployed resources, as it does for Chalice and `local`.
     manifest = dataclasses.replace(manifest, app_name=stage_config.app_name)
-    configs = resolve_function_configs(project_dir, args.stage, names, function_names=names)
+    configs = resolve_function_configs(project_dir, stage, names, function_names=names)
     cache_dir = project_dir / ".chalice" / "cache"
-    policy = stage_policy(project_dir, args.stage, manifest, configs, cache_dir=cache_dir)
+    policy = stage_policy(project_dir, stage, manifest, configs, cache_dir=cache_dir)
     api_policy = (
         load_policy_file(project_dir, stage_config.api_gateway_policy_file)
         if stage_config.api_gateway_policy_file
@@ -121,11 +135,10 @@ def _package(args: argparse.Namespace) -> int:
         stage_config,
         configs,
         policy,
-        args.pkg_format,
+        pkg_format,
         function_policies=function_policies(project_dir, manifest, configs),
         api_gateway_policy=api_policy,
     )
-    outdir = Path(args.outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     report = build_deployment_zip(
         project_dir,
@@ -138,8 +151,24 @@ def _package(args: argparse.Namespace) -> int:
     )
     for skipped in report.skipped:
         print(f"chalicelike package: left out {skipped}", file=sys.stderr)
-    written = [report.path.name]
-    for name, document in documents.items():
+    return BuiltPackage(
+        manifest=manifest,
+        stage_config=stage_config,
+        configs=dict(configs),
+        zip_path=report.path,
+        zipped_bytes=report.zipped_bytes,
+        wheels=len(report.wheels),
+        cache_hit=report.cache_hit,
+        documents=documents,
+    )
+
+
+def _package(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    outdir = Path(args.outdir)
+    built = build_package(Path(args.project_dir).resolve(), args.stage, args.pkg_format, outdir)
+    written = [built.zip_path.name]
+    for name, document in built.documents.items():
         path = outdir / name
         if (
             args.template_format == "yaml"
@@ -151,10 +180,11 @@ def _package(args: argparse.Namespace) -> int:
         else:
             path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
         written.append(path.name)
+    config = built.stage_config
     print(
-        f"chalicelike package: {', '.join(written)} in {outdir} for {stage_config.runtime} "
-        f"{stage_config.lambda_architecture} ({report.zipped_bytes:,} bytes zipped, "
-        f"{len(report.wheels)} wheels{', cached' if report.cache_hit else ''}) "
+        f"chalicelike package: {', '.join(written)} in {outdir} for {config.runtime} "
+        f"{config.lambda_architecture} ({built.zipped_bytes:,} bytes zipped, "
+        f"{built.wheels} wheels{', cached' if built.cache_hit else ''}) "
         f"in {time.perf_counter() - started:.2f} s"
     )
     return 0
