@@ -24,6 +24,12 @@ COMMANDS = {
     "package": "chalicelike.package._command",
     "generate-models": "chalicelike.package._command",
     "new-project": "chalicelike._tooling._new_project",
+    "deploy": "chalicelike.deploy._commands",
+    "delete": "chalicelike.deploy._commands",
+    "url": "chalicelike.deploy._commands",
+    "versions": "chalicelike.deploy._commands",
+    "rollback": "chalicelike.deploy._commands",
+    "logs": "chalicelike.deploy._logs",
 }
 
 

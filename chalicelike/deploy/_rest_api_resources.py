@@ -48,6 +48,7 @@ _STAGE_DESCRIPTION_KEYS = frozenset(
     ]
 )
 _EXTENSION = "x-amazon-apigateway-"
+_INTEGRATION = f"{_EXTENSION}integration"
 _DOCUMENT_KEYS = frozenset(
     ["openapi", "info", "paths", "components"]
     + [f"{_EXTENSION}{name}" for name in ("binary-media-types", "endpoint-configuration", "policy")]
@@ -103,8 +104,10 @@ def _expand_api(result: Resources, api: str) -> list[str]:
     paths: dict[str, Any] = body.get("paths", {})
     resource_ids = _add_path_resources(result, api, list(paths))
     methods = []
+    proxy = _proxy_integration(paths)
     for path, operations in paths.items():
         for key, operation in operations.items():
+            operation = _preflight_by_proxy(key, operation, proxy)
             where = f"{api} {path} {key}"
             method = _method(operation, schemes, authorizers, where)
             verb = _verb(key, where)
@@ -114,6 +117,33 @@ def _expand_api(result: Resources, api: str) -> list[str]:
             logical = f"{_path_key(api, path)}{verb.title()}"
             methods.append(_new(result, logical, "AWS::ApiGateway::Method", method))
     return methods
+
+
+def _proxy_integration(paths: dict[str, Any]) -> dict[str, Any] | None:
+    """The first Lambda proxy integration of the API (they all call the API function)."""
+    for operations in paths.values():
+        for operation in operations.values():
+            integration = operation.get(_INTEGRATION, {})
+            if integration.get("type") == "aws_proxy":
+                return dict(integration)
+    return None
+
+
+def _preflight_by_proxy(key: str, operation: dict[str, Any], proxy: Any) -> dict[str, Any]:
+    """A CORS preflight (`options` with a `mock` integration) answered by the API function.
+
+    AWS documents a MOCK integration as taking no Uri, and moto's CloudFormation cannot make
+    one without it; a proxied preflight is built by both, and the app answers OPTIONS with
+    the same headers (as `chalicelike local` does). The cost: one invocation per preflight
+    the browser has not cached (Access-Control-Max-Age)."""
+    if key != "options" or proxy is None:
+        return operation
+    if operation.get(_INTEGRATION, {}).get("type") != "mock":
+        return operation
+    proxied = {k: v for k, v in operation.items() if k not in (_INTEGRATION, "responses")}
+    proxied[_INTEGRATION] = proxy
+    proxied["responses"] = {"200": {"description": "200 response"}}
+    return proxied
 
 
 def _apply_document(properties: Properties, body: dict[str, Any], api: str) -> None:

@@ -1,0 +1,161 @@
+"""Releases: each deploy publishes a version of every function whose code or configuration
+changed and points the stage's alias at it; `rollback` points the aliases back.
+
+A release is numbered; the number is written in the description of every version it
+published and of every alias it moved ("chalicelike release 7"), so `versions` and
+`rollback` need nothing but Lambda itself: another machine, or CI, sees the same history.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._session import AwsSession, DeployError
+
+__all__ = [
+    "PublishedVersion",
+    "each",
+    "function_versions",
+    "next_release",
+    "point_aliases",
+    "publish_release",
+    "release_description",
+    "update_code",
+]
+
+_RELEASE = re.compile(r"chalicelike release (\d+)")
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class PublishedVersion:
+    function: str  # deployed name
+    version: str
+    release: int | None
+    modified: str
+    code_sha256: str
+    description: str
+
+
+def release_description(release: int) -> str:
+    return f"chalicelike release {release}"
+
+
+def release_of(description: str) -> int | None:
+    found = _RELEASE.search(description or "")
+    return int(found.group(1)) if found else None
+
+
+def each(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`function` over `items` in parallel: each call waits on Lambda, not on us."""
+    items = list(items)
+    if len(items) < 2:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(function, items))
+
+
+def function_versions(session: AwsSession, function: str) -> list[PublishedVersion]:
+    """`function`'s published versions, oldest first ($LATEST left out)."""
+    pages = session.client("lambda").get_paginator("list_versions_by_function")
+    versions = []
+    for page in pages.paginate(FunctionName=function):
+        for item in page["Versions"]:
+            if item["Version"] == "$LATEST":
+                continue
+            versions.append(_published(function, item))
+    return sorted(versions, key=lambda v: int(v.version))
+
+
+def _published(function: str, item: dict[str, Any]) -> PublishedVersion:
+    return PublishedVersion(
+        function=function,
+        version=str(item["Version"]),
+        release=release_of(item.get("Description", "")),
+        modified=item.get("LastModified", ""),
+        code_sha256=item.get("CodeSha256", ""),
+        description=item.get("Description", ""),
+    )
+
+
+def next_release(session: AwsSession, functions: list[str]) -> int:
+    """One past the highest release any of `functions` ever published."""
+
+    def highest(function: str) -> int:
+        from botocore.exceptions import ClientError
+
+        try:
+            releases = [v.release or 0 for v in function_versions(session, function)]
+        except ClientError:
+            return 0  # not made yet
+        return max(releases, default=0)
+
+    return max(each(highest, functions), default=0) + 1
+
+
+def update_code(session: AwsSession, functions: list[str], bucket: str, key: str) -> None:
+    """The code of `functions` replaced by the zip at s3://bucket/key (no stack update)."""
+    client = session.client("lambda")
+
+    def update(function: str) -> None:
+        _wait_updated(session, function)
+        client.update_function_code(FunctionName=function, S3Bucket=bucket, S3Key=key)
+
+    each(update, functions)
+
+
+def _wait_updated(session: AwsSession, function: str) -> None:
+    # Lambda refuses to publish or update a function while an update is in progress.
+    waiter = session.client("lambda").get_waiter("function_updated_v2")
+    waiter.wait(FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+
+
+def publish_release(
+    session: AwsSession, functions: list[str], alias: str, release: int
+) -> dict[str, PublishedVersion]:
+    """A version of each function (a new one, of `release`, where code or configuration
+    changed; Lambda hands back the latest one otherwise) and the alias pointed at it."""
+    client = session.client("lambda")
+
+    def publish(function: str) -> PublishedVersion:
+        _wait_updated(session, function)
+        found = client.publish_version(
+            FunctionName=function, Description=release_description(release)
+        )
+        version = _published(function, found)
+        # The alias says which release it serves: its version's, not necessarily this one.
+        _point(session, function, alias, version.version, version.description)
+        return version
+
+    return dict(zip(functions, each(publish, functions), strict=True))
+
+
+def point_aliases(session: AwsSession, targets: dict[str, PublishedVersion], alias: str) -> None:
+    """Each function's alias pointed at the version `targets` names (a rollback)."""
+    each(
+        lambda item: _point(session, item[0], alias, item[1].version, item[1].description),
+        targets.items(),
+    )
+
+
+def _point(session: AwsSession, function: str, alias: str, version: str, description: str) -> None:
+    from botocore.exceptions import ClientError
+
+    client = session.client("lambda")
+    try:
+        client.update_alias(
+            FunctionName=function, Name=alias, FunctionVersion=version, Description=description
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise DeployError(
+                f"cannot point {function}:{alias} at version {version}: {error}"
+            ) from None
+        client.create_alias(
+            FunctionName=function, Name=alias, FunctionVersion=version, Description=description
+        )

@@ -1,0 +1,168 @@
+"""The commands `deploy`, `delete`, `url`, `versions` and `rollback`: arguments in, one of
+the deploy modules run, a short report out. Errors are DeployError: one line, exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _aws_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """An AWS error, whatever call met it, is one line naming the call and AWS's reason."""
+
+    def guarded(args: argparse.Namespace) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.parsers import ResponseParserError
+
+        from ._session import DeployError
+
+        try:
+            return run(args)
+        except (BotoCoreError, ClientError, ResponseParserError) as error:
+            raise DeployError(f"AWS said: {error}") from None
+
+    return guarded
+
+
+def _aws_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stage", default="dev", help="the config stage (default: dev)")
+    parser.add_argument("--profile", help="the AWS profile (default: the environment's)")
+    parser.add_argument("--region", help="the AWS region (default: the environment's)")
+
+
+def register(commands: Any) -> None:
+    specs = [
+        ("deploy", _deploy, "package the app and deploy the stage to AWS (CloudFormation)"),
+        ("delete", _delete, "delete everything the stage's deploy made"),
+        ("url", _url, "print the stage's API URL(s)"),
+        ("versions", _versions, "list the stage's releases, or one function's versions"),
+        ("rollback", _rollback, "point the stage's aliases back to an earlier release"),
+    ]
+    for name, run, text in specs:
+        parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
+        _aws_options(parser)
+        parser.set_defaults(run=_aws_errors(run))
+        if name == "versions":
+            parser.add_argument("-n", "--name", help="one function: its versions")
+        if name == "rollback":
+            parser.add_argument(
+                "--to", type=int, metavar="RELEASE", help="the release (default: the one before)"
+            )
+
+
+def _session(args: argparse.Namespace, record: dict[str, Any] | None = None) -> Any:
+    from ._session import open_session
+
+    region = args.region or (record or {}).get("stack", {}).get("region")
+    return open_session(args.profile, region)
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    import time
+
+    from ._deploy import deploy, stderr_progress
+
+    started = time.perf_counter()
+    session = _session(args)
+    project_dir = Path(args.project_dir).resolve()
+    result = deploy(session, project_dir, args.stage, print, stderr_progress())
+    how = "code only" if result.code_only else "stack"
+    print(
+        f"deployed {args.stage} release {result.release} ({how}) to {session.region} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    for key, url in result.urls.items():
+        print(f"{key}: {url}")
+    return 0
+
+
+def _url(args: argparse.Namespace) -> int:
+    from ._record import require_record
+
+    record = require_record(Path(args.project_dir), args.stage)
+    urls = record["stack"].get("urls", {})
+    if not urls:
+        print(f"stage {args.stage} has no API or function URL", file=sys.stderr)
+        return 1
+    if len(urls) == 1:
+        print(next(iter(urls.values())))
+    else:
+        for key, url in urls.items():
+            print(f"{key}: {url}")
+    return 0
+
+
+def _functions(record: dict[str, Any]) -> list[str]:
+    return [
+        r["function_name"] for r in record["resources"] if r["resource_type"] == "lambda_function"
+    ]
+
+
+def _versions(args: argparse.Namespace) -> int:
+    from ._record import function_resource, require_record
+    from ._releases import print_function_versions, print_releases
+
+    record = require_record(Path(args.project_dir), args.stage)
+    session = _session(args, record)
+    if args.name:
+        function = function_resource(record, args.name)["function_name"]
+        print_function_versions(session, function, args.stage)
+    else:
+        print_releases(session, _functions(record), args.stage)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from ._record import require_record, write_record
+    from ._releases import roll_back
+
+    project_dir = Path(args.project_dir)
+    record = require_record(project_dir, args.stage)
+    session = _session(args, record)
+    release, moved = roll_back(session, _functions(record), args.stage, args.to)
+    for resource in record["resources"]:
+        if resource.get("function_name") in moved:
+            resource["version"] = moved[resource["function_name"]]
+    record["stack"]["release"] = release
+    write_record(project_dir, args.stage, record)
+    for function, version in moved.items():
+        print(f"{function}:{args.stage} -> version {version}")
+    print(f"{args.stage} is at release {release}")
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from ._artifacts import delete_artifacts
+    from ._deploy import stderr_progress
+    from ._notifications import remove_notifications
+    from ._record import delete_record, read_record
+    from ._stack import delete_stack
+
+    project_dir = Path(args.project_dir).resolve()
+    record = read_record(project_dir, args.stage)
+    session = _session(args, record)
+    stack = (record or {}).get("stack") or {"name": _stack_name(project_dir, args.stage)}
+    remove_notifications(session, stack["name"], stack.get("notification_buckets", []))
+    deleted = delete_stack(session, stack["name"], stderr_progress())
+    app = stack["name"].removesuffix(f"-{args.stage}")
+    bucket = stack.get("bucket") or f"chalicelike-deploy-{session.account}-{session.region}"
+    removed = delete_artifacts(session, bucket, app, args.stage)
+    delete_record(project_dir, args.stage)
+    if not deleted and record is None:
+        print(f"nothing deployed for stage {args.stage} (no stack {stack['name']})")
+        return 0
+    print(f"deleted stack {stack['name']} and {removed} artifact(s); stage {args.stage} is gone")
+    return 0
+
+
+def _stack_name(project_dir: Path, stage: str) -> str:
+    from .._tooling._config import resolve_stage_config
+    from ._deploy import stack_name
+
+    config = resolve_stage_config(project_dir, stage, project_dir.name)
+    return stack_name(config.app_name, stage)

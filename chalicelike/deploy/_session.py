@@ -1,0 +1,75 @@
+"""The AWS session every deploy command works through, and the one-line errors for what a
+user must set before AWS can be reached (credentials, region, a profile that exists).
+
+boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so LocalStack or a
+moto server needs nothing from us: no code here knows whether AWS is real.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._core._errors import ChaliceError
+
+__all__ = ["AwsSession", "DeployError", "open_session"]
+
+
+class DeployError(ChaliceError):
+    """A deploy command cannot go on; the message says what to do."""
+
+
+@dataclass
+class AwsSession:
+    """A boto3 session with its region and account, and its clients made once each."""
+
+    boto: Any
+    region: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _account: str | None = None
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            from botocore.config import Config
+
+            # Adaptive retries: CloudFormation and Lambda throttle bursts of describe calls.
+            config = Config(retries={"mode": "adaptive", "max_attempts": 10})
+            self._clients[service] = self.boto.client(service, config=config)
+        return self._clients[service]
+
+    @property
+    def account(self) -> str:
+        if self._account is None:
+            self._account = str(self.client("sts").get_caller_identity()["Account"])
+        return self._account
+
+    @property
+    def partition(self) -> str:
+        return str(self.boto.get_partition_for_region(self.region))
+
+
+def open_session(profile: str | None, region: str | None) -> AwsSession:
+    """A session for `profile` and `region` (or the environment's), or a DeployError that
+    names what to set."""
+    import boto3
+    from botocore.exceptions import ProfileNotFound
+
+    # AWS_REGION as well as boto3's AWS_DEFAULT_REGION: the AWS CLI v2 and Lambda read it.
+    region = region or os.environ.get("AWS_REGION") or None
+    try:
+        boto = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound:
+        raise DeployError(
+            f"no AWS profile named {profile!r}: see `aws configure list-profiles`"
+        ) from None
+    if not boto.region_name:
+        raise DeployError(
+            "no AWS region: pass --region, set AWS_DEFAULT_REGION, or give the profile a region"
+        )
+    if boto.get_credentials() is None:
+        raise DeployError(
+            "no AWS credentials: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID "
+            "and AWS_SECRET_ACCESS_KEY"
+        )
+    return AwsSession(boto=boto, region=boto.region_name)

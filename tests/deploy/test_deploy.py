@@ -1,0 +1,210 @@
+"""`chalicelike deploy` and what follows it (url, redeploy, versions, rollback, delete),
+end to end against a plain moto server: every call our code makes goes over HTTP to it.
+
+moto runs no Lambda code without Docker and keeps no CloudFormation events, so nothing here
+invokes a function; what is checked is what AWS would hold after each command.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelike.cli import main
+from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_APP = Path(__file__).resolve().parents[2] / "sample_app"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with plain_moto_server() as url:
+        yield url
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """The environment a user pointing the CLI at moto has: AWS_ENDPOINT_URL and keys."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_PROFILE", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    # No profile or config of the machine's own may reach the test.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    return moto_url
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    project_dir = tmp_path / "bookshop"
+    shutil.copytree(
+        SAMPLE_APP, project_dir, ignore=shutil.ignore_patterns("__pycache__", "cache", "deployed")
+    )
+    return project_dir
+
+
+def run(project: Path, *argv: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    status = main(["--project-dir", str(project), *argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def make_event_sources(url: str) -> None:
+    """What the sample app expects to exist already: its bucket and its queue."""
+    aws_client(url, "s3").create_bucket(Bucket="bookshop-imports")
+    aws_client(url, "sqs").create_queue(QueueName="bookshop-orders")
+
+
+def record_of(project: Path, stage: str = "dev") -> dict[str, Any]:
+    return json.loads((project / ".chalice" / "deployed" / f"{stage}.json").read_text())
+
+
+def functions_of(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in record["resources"] if r["resource_type"] == "lambda_function"}
+
+
+def alias_versions(url: str, record: dict[str, Any]) -> dict[str, str]:
+    client = aws_client(url, "lambda")
+    return {
+        name: client.get_alias(FunctionName=r["function_name"], Name="dev")["FunctionVersion"]
+        for name, r in functions_of(record).items()
+    }
+
+
+def calls_alias(url: str, arn: str, function: dict[str, Any]) -> bool:
+    """`arn` is the function's alias: AWS answers with the alias's ARN; moto (a gap of its
+    own) with the ARN of the version the alias points to."""
+    version = aws_client(url, "lambda").get_alias(
+        FunctionName=function["function_name"], Name="dev"
+    )["FunctionVersion"]
+    return arn in (function["alias_arn"], f"{function['lambda_arn']}:{version}")
+
+
+def test_deploy_redeploy_rollback_delete(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_event_sources(aws)
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 0, out + err
+    assert "release 1" in out and "+ RestAPI (AWS::ApiGateway::RestApi)" in out
+    record = record_of(project)
+    functions = functions_of(record)
+    assert set(functions) == {
+        "api_handler",
+        "staff_only",
+        "import_catalogue",
+        "take_order",
+        "hourly_report",
+    }
+    lam = aws_client(aws, "lambda")
+    api_function = lam.get_function_configuration(
+        FunctionName=functions["api_handler"]["function_name"]
+    )
+    # The stage's config is applied: environment, runtime, and a role that exists.
+    assert api_function["Environment"]["Variables"] == {
+        "SHOP_CURRENCY": "EUR",
+        "SHOP_STAGE": "dev",
+    }
+    assert api_function["Handler"] == "app.app"
+    role = api_function["Role"].rsplit("/", 1)[1]
+    assert aws_client(aws, "iam").get_role(RoleName=role)["Role"]["Arn"] == api_function["Role"]
+    assert alias_versions(aws, record) == dict.fromkeys(functions, "1")
+
+    # The SQS mapping, the schedule and the bucket's notification call the alias.
+    mappings = lam.list_event_source_mappings()["EventSourceMappings"]
+    assert [calls_alias(aws, m["FunctionArn"], functions["take_order"]) for m in mappings] == [True]
+    targets = aws_client(aws, "events").list_targets_by_rule(
+        Rule=_rule_name(aws, functions["hourly_report"]["alias_arn"])
+    )["Targets"]
+    assert targets[0]["Arn"] == functions["hourly_report"]["alias_arn"]
+    notifications = aws_client(aws, "s3").get_bucket_notification_configuration(
+        Bucket="bookshop-imports"
+    )["LambdaFunctionConfigurations"]
+    assert [n["LambdaFunctionArn"] for n in notifications] == [
+        functions["import_catalogue"]["alias_arn"]
+    ]
+
+    # The REST API's routes are its methods; `url` prints its stage URL.
+    api = aws_client(aws, "apigateway")
+    rest_api_id = next(r for r in record["resources"] if r["name"] == "rest_api")["rest_api_id"]
+    paths = {
+        (item["path"], method)
+        for item in api.get_resources(restApiId=rest_api_id)["items"]
+        for method in item.get("resourceMethods", {})
+    }
+    assert {("/books", "GET"), ("/books/{isbn}", "DELETE"), ("/", "GET")} <= paths
+    assert "api" in {s["stageName"] for s in api.get_stages(restApiId=rest_api_id)["item"]}
+    status, out, _ = run(project, "url", capsys=capsys)
+    assert status == 0 and out.strip().endswith("/api/") and rest_api_id in out
+
+    # A change of code alone: no stack update, a new version, the aliases moved.
+    stack_before = _stack(aws, record["stack"]["name"])
+    app_file = project / "app.py"
+    app_file.write_text(app_file.read_text() + "\n# a change of code\n")
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 0, out + err
+    assert "code only" in out and "release 2" in out
+    assert _stack(aws, record["stack"]["name"]) == stack_before
+    assert alias_versions(aws, record_of(project)) == dict.fromkeys(functions, "2")
+
+    status, out, _ = run(project, "versions", capsys=capsys)
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[1].split()[0] == "2" and lines[1].endswith("<- dev")
+    assert lines[2].split()[0] == "1"
+
+    # rollback: the aliases back at release 1, nothing rebuilt.
+    status, out, err = run(project, "rollback", capsys=capsys)
+    assert status == 0, out + err
+    assert alias_versions(aws, record) == dict.fromkeys(functions, "1")
+    assert record_of(project)["stack"]["release"] == 1
+
+    # A change of config goes through the stack; the new version carries it.
+    config_file = project / ".chalice" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["stages"]["dev"]["lambda_memory_size"] = 256
+    config_file.write_text(json.dumps(config))
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 0, out + err
+    assert "release 3" in out and "(stack)" in out
+    versions = alias_versions(aws, record_of(project))
+    assert versions["api_handler"] == "3"
+    live = lam.get_function_configuration(
+        FunctionName=functions["api_handler"]["function_name"], Qualifier="dev"
+    )
+    assert live["MemorySize"] == 256
+
+    # delete: the stack, the functions, the artifacts, the notification and the record.
+    status, out, err = run(project, "delete", capsys=capsys)
+    assert status == 0, out + err
+    assert _stack(aws, record["stack"]["name"]) is None
+    assert lam.list_functions()["Functions"] == []
+    assert not (project / ".chalice" / "deployed" / "dev.json").exists()
+    buckets = [b["Name"] for b in aws_client(aws, "s3").list_buckets()["Buckets"]]
+    assert buckets == ["bookshop-imports"]
+    assert "LambdaFunctionConfigurations" not in aws_client(
+        aws, "s3"
+    ).get_bucket_notification_configuration(Bucket="bookshop-imports")
+
+
+def _rule_name(url: str, target_arn: str) -> str:
+    events = aws_client(url, "events")
+    return str(events.list_rule_names_by_target(TargetArn=target_arn)["RuleNames"][0])
+
+
+def _stack(url: str, name: str) -> dict[str, Any] | None:
+    stacks = aws_client(url, "cloudformation").describe_stacks()["Stacks"]
+    found = [s for s in stacks if s["StackName"] == name and s["StackStatus"] != "DELETE_COMPLETE"]
+    if not found:
+        return None
+    return {key: found[0].get(key) for key in ("StackStatus", "LastUpdatedTime", "Parameters")}
