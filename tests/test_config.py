@@ -102,6 +102,8 @@ KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
     ("lambda_timeout", 900, 900, 901, "an integer from 1 to 900 seconds, not 901"),
     ("lambda_ephemeral_storage", 10240, 10240, 511, "an integer from 512 to 10240 MB, not 511"),
     ("reserved_concurrency", 0, 0, -1, "an integer of 0 or more, not -1"),
+    ("provisioned_concurrency", 5, 5, 0, "an integer of 1 or more, not 0"),
+    ("snapstart", True, True, "yes", "true or false, not 'yes'"),
     ("layers", ["arn:l:1"], ["arn:l:1"], "arn:l:1", "a list of at most 5 strings, not 'arn:l:1'"),
     ("subnet_ids", ["sn-1"], ["sn-1"], [1], "[0] must be a non-empty string, not 1"),
     ("security_group_ids", ["sg-1"], ["sg-1"], ["sg"] * 6, "a list of at most 5 strings"),
@@ -120,8 +122,9 @@ KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
     ("environment_variables", {"T": "b"}, {"T": "b"}, {"T": 1}, ".T must be a string, not 1"),
     ("tags", {"team": "a"}, {"team": "a"}, ["team"], "an object of strings"),
     ("lambda_architecture", "arm64", "arm64", "aarch64", "one of 'x86_64', 'arm64', not 'aarch64'"),
-    ("runtime", "python3.13", "python3.13", "python3.9",
-     "one of 'python3.10', 'python3.11', 'python3.12', 'python3.13', not 'python3.9'"),
+    ("runtime", "python3.14", "python3.14", "python3.9",
+     "one of 'python3.10', 'python3.11', 'python3.12', 'python3.13', 'python3.14', not "
+     "'python3.9'"),
     ("automatic_layer", True, True, "yes", "true or false, not 'yes'"),
     ("api_gateway_type", "HTTP", "HTTP", "WEBSOCKET", "one of 'REST', 'HTTP', not 'WEBSOCKET'"),
     ("api_gateway_stage", "v1", "v1", "v 1", "1 to 128 letters, digits, hyphens and underscores"),
@@ -147,6 +150,7 @@ COMPANIONS: dict[str, dict[str, Any]] = {
     "subnet_ids": {"security_group_ids": ["sg-1"]},
     "security_group_ids": {"subnet_ids": ["sn-1"]},
     "log_level": {"log_format": "JSON"},
+    "snapstart": {"runtime": "python3.13"},
 }
 
 
@@ -254,6 +258,105 @@ def test_logging_settings_resolve_per_stage_and_function(tmp_path: Path) -> None
         "AWS_LAMBDA_LOG_LEVEL": "ERROR",
     }
     assert ingest.deployed_environment() == {}  # Lambda sets those itself from LoggingConfig
+
+
+def test_provisioned_concurrency_resolves_per_function_and_stage(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"lambda_functions": {"api_handler": {"provisioned_concurrency": 2}}, "stages": {
+            "prod": {"lambda_functions": {"api_handler": {"provisioned_concurrency": 10,
+            "reserved_concurrency": 10}}}}},
+    )  # fmt: skip
+    dev = resolve_function_config(tmp_path, "dev", "api_handler")
+    assert (dev.provisioned_concurrency, dev.publishes_versions) == (2, True)
+    prod = resolve_function_config(tmp_path, "prod", "api_handler")
+    assert (prod.provisioned_concurrency, prod.reserved_concurrency) == (10, 10)  # equal: fine
+    other = resolve_function_config(tmp_path, "prod", "ingest")
+    assert (other.provisioned_concurrency, other.publishes_versions) == (None, False)
+
+
+def test_provisioned_concurrency_above_the_reserved_is_refused(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"reserved_concurrency": 3, "stages": {"prod": {"lambda_functions": {"api_handler": {
+            "provisioned_concurrency": 4}}}}},
+    )  # fmt: skip
+    assert problem(tmp_path) == (
+        "stages.prod.lambda_functions.api_handler.provisioned_concurrency is 4 but "
+        "reserved_concurrency is 3 for function api_handler in stage prod: Lambda cannot "
+        "provision more environments than the function reserves"
+    )
+    # A reservation of 0 (the function throttled) leaves nothing to provision either.
+    write_config(tmp_path, {"provisioned_concurrency": 1, "reserved_concurrency": 0})
+    assert problem(tmp_path).startswith(
+        "provisioned_concurrency is 1 but reserved_concurrency is 0"
+    )
+
+
+def test_snapstart_resolves_and_publishes_versions(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"runtime": "python3.14", "lambda_functions": {"ingest": {"snapstart": True}}},
+    )
+    ingest = resolve_function_config(tmp_path, "dev", "ingest")
+    assert (ingest.snapstart, ingest.runtime, ingest.publishes_versions) == (
+        True,
+        "python3.14",
+        True,
+    )
+    assert resolve_function_config(tmp_path, "dev", "api_handler").snapstart is False
+
+
+def test_snapstart_needs_python3_12_or_later_and_names_the_runtime(tmp_path: Path) -> None:
+    write_config(
+        tmp_path,
+        {"runtime": "python3.12", "stages": {"legacy": {"runtime": "python3.11"}},
+         "lambda_functions": {"ingest": {"snapstart": True}}},
+    )  # fmt: skip
+    assert problem(tmp_path) == (
+        "lambda_functions.ingest.snapstart needs python3.12 or later, but for function ingest "
+        "in stage legacy stages.legacy.runtime is python3.11: Lambda SnapStart supports Python "
+        'from python3.12; set "runtime" to one of python3.12, python3.13, python3.14, or '
+        "remove snapstart"
+    )
+
+
+def test_snapstart_without_a_runtime_is_judged_by_the_default_one(tmp_path: Path) -> None:
+    write_config(tmp_path, {"snapstart": True})
+    if default_runtime() in ("python3.10", "python3.11"):
+        assert problem(tmp_path).startswith(
+            f"snapstart needs python3.12 or later, but for any stage runtime is not set, so "
+            f"{default_runtime()} (this Python's version)"
+        )
+    else:
+        assert resolve_function_config(tmp_path, "dev", "ingest").snapstart is True
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"snapstart": True, "provisioned_concurrency": 2},
+         "snapstart and provisioned_concurrency both apply to any stage: Lambda does not "
+         "combine SnapStart with provisioned concurrency; keep one"),
+        ({"snapstart": True, "stages": {"prod": {"lambda_functions": {"ingest": {
+            "provisioned_concurrency": 1}}}}},
+         "snapstart and stages.prod.lambda_functions.ingest.provisioned_concurrency both apply "
+         "to function ingest in stage prod"),
+        ({"lambda_functions": {"ingest": {"snapstart": True, "lambda_ephemeral_storage": 513}}},
+         "lambda_functions.ingest.snapstart is true but lambda_functions.ingest."
+         "lambda_ephemeral_storage is 513 MB for function ingest in any stage: Lambda "
+         "SnapStart supports at most 512 MB of /tmp"),
+    ],
+)  # fmt: skip
+def test_snapstart_refuses_what_lambda_cannot_snapshot(
+    tmp_path: Path, config: dict[str, Any], message: str
+) -> None:
+    write_config(tmp_path, {"runtime": "python3.13", **config})
+    assert problem(tmp_path).startswith(message)
+    # Switched off (false, or null: not set here), the same settings are fine.
+    off = json.loads(json.dumps(config).replace('"snapstart": true', '"snapstart": false'))
+    write_config(tmp_path, {"runtime": "python3.13", **off})
+    assert resolve_function_config(tmp_path, "prod", "ingest").snapstart is False
 
 
 def test_xray_adds_the_variable_the_runtime_reads(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ from chalicelike._tooling._config_schema import (
     LOG_FORMATS,
     LOG_LEVELS,
     PER_FUNCTION,
+    RUNTIMES,
+    SNAPSTART_RUNTIMES,
     STAGE_WIDE,
     Boolean,
     Choice,
@@ -141,7 +143,8 @@ def test_custom_domain() -> None:
         ((3, 10), "python3.10"),
         ((3, 13, 1), "python3.13"),
         ((3, 9), "python3.12"),
-        ((3, 14), "python3.12"),
+        ((3, 14), "python3.14"),  # Lambda's newest Python runtime
+        ((3, 15), "python3.12"),
     ],
 )
 def test_default_runtime_is_the_local_python_when_lambda_runs_it(
@@ -191,6 +194,22 @@ def test_logging_keys_take_lambdas_own_spellings() -> None:
         key = KEYS[name]
         assert (key.levels, key.default, key.ours) == (PER_FUNCTION, None, True)
         assert key.check == Choice(values)
+
+
+def test_warm_start_keys_are_ours_and_per_function() -> None:
+    provisioned, snapstart = KEYS["provisioned_concurrency"], KEYS["snapstart"]
+    assert (provisioned.levels, provisioned.default, provisioned.ours) == (PER_FUNCTION, None, True)
+    assert provisioned.check == Integer(1)  # Lambda's minimum; 0 would be "not provisioned"
+    assert (snapstart.levels, snapstart.default, snapstart.ours) == (PER_FUNCTION, False, True)
+    assert isinstance(snapstart.check, Boolean)
+    assert refusal(provisioned.check, 0, "k") == "k must be an integer of 1 or more, not 0"
+    assert refusal(snapstart.check, "true", "k") == "k must be true or false, not 'true'"
+
+
+def test_runtimes_run_up_to_python3_14_and_snapstart_from_python3_12() -> None:
+    assert RUNTIMES == ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+    assert KEYS["runtime"].check == Choice(RUNTIMES)
+    assert RUNTIMES[2:] == SNAPSTART_RUNTIMES
 
 
 def test_function_settings_hold_only_keys_a_function_can_resolve() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from .._core._errors import ChaliceError
 from ._config_schema import (
     KEYS,
+    SNAPSTART_RUNTIMES,
     Invalid,
     Level,
     default_runtime,
@@ -275,6 +276,7 @@ def _function_problems(
     problems = _role_problems(chain, chalice_dir, stage, where)
     problems.update(_vpc_problems(chain, where))
     problems.update(_logging_problems(chain, where))
+    problems.update(_warm_start_problems(chain, where))
     variables = _merge(chain, "environment_variables")
     xray = _lookup(chain, "xray")
     if xray is not None and xray[1] is True:
@@ -331,6 +333,46 @@ def _logging_problems(chain: Chain, where: str) -> dict[tuple[str, ...], str]:
         f'{now}: Lambda filters log levels only in JSON logs; set "log_format": "JSON" '
         "there too, or remove log_level"
     }
+
+
+def _warm_start_problems(chain: Chain, where: str) -> dict[tuple[str, ...], str]:
+    """What Lambda refuses of provisioned concurrency and SnapStart, found before deploying."""
+    problems: dict[tuple[str, ...], str] = {}
+    provisioned = _lookup(chain, "provisioned_concurrency")
+    reserved = _lookup(chain, "reserved_concurrency")
+    if provisioned and reserved and provisioned[1] > reserved[1]:
+        # Provisioned environments count against the function's reserved concurrency.
+        problems["provisioned", provisioned[0], reserved[0]] = (
+            f"{provisioned[0]} is {provisioned[1]} but {reserved[0]} is {reserved[1]} for "
+            f"{where}: Lambda cannot provision more environments than the function reserves"
+        )
+    snapstart = _lookup(chain, "snapstart")
+    if snapstart is None or snapstart[1] is not True:
+        return problems
+    runtime = _lookup(chain, "runtime")
+    if runtime is None:
+        runtime = ("runtime", default_runtime())
+        now = f"runtime is not set, so {runtime[1]} (this Python's version)"
+    else:
+        now = f"{runtime[0]} is {runtime[1]}"
+    if runtime[1] not in SNAPSTART_RUNTIMES:
+        problems["snapstart", snapstart[0], runtime[0]] = (
+            f"{snapstart[0]} needs python3.12 or later, but for {where} {now}: Lambda "
+            f'SnapStart supports Python from python3.12; set "runtime" to one of '
+            f"{', '.join(SNAPSTART_RUNTIMES)}, or remove snapstart"
+        )
+    if provisioned:
+        problems["snapstart", snapstart[0], provisioned[0]] = (
+            f"{snapstart[0]} and {provisioned[0]} both apply to {where}: Lambda does not "
+            "combine SnapStart with provisioned concurrency; keep one"
+        )
+    storage = _lookup(chain, "lambda_ephemeral_storage")
+    if storage and storage[1] > 512:
+        problems["snapstart", snapstart[0], storage[0]] = (
+            f"{snapstart[0]} is true but {storage[0]} is {storage[1]} MB for {where}: Lambda "
+            "SnapStart supports at most 512 MB of /tmp"
+        )
+    return problems
 
 
 def _raise(path: Path, problems: list[str]) -> None:

@@ -20,6 +20,8 @@ __all__ = [
     "LOG_FORMATS",
     "LOG_LEVELS",
     "PER_FUNCTION",
+    "RUNTIMES",
+    "SNAPSTART_RUNTIMES",
     "STAGE_WIDE",
     "Boolean",
     "Choice",
@@ -314,7 +316,10 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # Lambda's LoggingConfig values, spelt as its API spells them (case-sensitive).
 LOG_FORMATS = ("JSON", "Text")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
-RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")
+# Lambda's Python runtimes (python3.10 and 3.11 on Amazon Linux 2, 3.12 and later on 2023).
+RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+# Lambda SnapStart takes snapshots of Python functions from python3.12 on.
+SNAPSTART_RUNTIMES = ("python3.12", "python3.13", "python3.14")
 ARCHITECTURES = ("x86_64", "arm64")
 NAME = Text("letters, digits, hyphens and underscores", r"[A-Za-z0-9_-]+")
 # API Gateway's stage names: alphanumerics, hyphens and underscores, at most 128.
@@ -342,6 +347,11 @@ _TABLE = (
     Key("lambda_timeout", Integer(1, 900, "seconds"), PER_FUNCTION, 60),
     Key("lambda_ephemeral_storage", Integer(512, 10240, "MB"), PER_FUNCTION, 512, ours=True),
     Key("reserved_concurrency", Integer(0), PER_FUNCTION),
+    # Lambda's provisioned concurrency, on the stage's alias: environments initialised ahead
+    # of requests. At least 1 (Lambda's own minimum); never above reserved_concurrency.
+    Key("provisioned_concurrency", Integer(1), PER_FUNCTION, ours=True),
+    # Lambda SnapStart: published versions start from a snapshot of the initialised function.
+    Key("snapstart", Boolean(), PER_FUNCTION, False, ours=True),
     Key("layers", StringList(5), PER_FUNCTION),
     Key("subnet_ids", StringList(16), PER_FUNCTION),
     Key("security_group_ids", StringList(5), PER_FUNCTION),

@@ -45,7 +45,7 @@ class StageConfig:
     tags: dict[str, str] = field(default_factory=dict)  # top level and stage, merged
     automatic_layer: bool = False  # dependencies in a managed layer instead of the zip
     lambda_architecture: str = "x86_64"  # x86_64 | arm64: one zip per stage, so stage-wide
-    runtime: str = "python3.12"  # python3.10 - python3.13 (ours), stage-wide like the zip
+    runtime: str = "python3.12"  # python3.10 - python3.14 (ours), stage-wide like the zip
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,12 @@ class FunctionConfig:
     lambda_memory_size: int = 128
     lambda_timeout: int = 60
     reserved_concurrency: int | None = None
+    # Ours: environments Lambda keeps initialised on the stage's alias (a published version);
+    # None: none provisioned, and no version or alias in the template for it.
+    provisioned_concurrency: int | None = None
+    # Ours: Lambda SnapStart (python3.12 and later): published versions resume from a snapshot
+    # of the initialised function instead of importing the app on each cold start.
+    snapstart: bool = False
     environment_variables: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
@@ -71,7 +77,7 @@ class FunctionConfig:
     log_retention_in_days: int | None = None
     lambda_ephemeral_storage: int = 512
     lambda_architecture: str = "x86_64"  # x86_64 | arm64: the stage's value
-    runtime: str = "python3.12"  # python3.10 - python3.13 (ours): the stage's value
+    runtime: str = "python3.12"  # python3.10 - python3.14 (ours): the stage's value
     function_url: bool = False  # ours: a Lambda Function URL for the API function
     # Ours: retries of a failed stream batch (Kinesis, DynamoDB) before Lambda discards it;
     # None leaves Lambda's default, -1 (until the records expire).
@@ -81,6 +87,13 @@ class FunctionConfig:
     # TRACE | DEBUG | INFO | WARN | ERROR | FATAL, None: Lambda's default.
     log_format: str | None = None
     log_level: str | None = None
+
+    @property
+    def publishes_versions(self) -> bool:
+        """Whether the function is deployed as a published version behind the stage's alias:
+        provisioned concurrency and SnapStart apply to published versions only, never to
+        $LATEST."""
+        return self.provisioned_concurrency is not None or self.snapstart
 
     def deployed_environment(self) -> dict[str, str]:
         """The variables the function is deployed with: the config's, and XRAY_VARIABLE when

@@ -42,6 +42,7 @@ RUNTIME_GLIBC = {
     "python3.11": (2, 26),
     "python3.12": (2, 34),
     "python3.13": (2, 34),
+    "python3.14": (2, 34),
 }
 # Lambda's architecture names to the machine names in wheel tags.
 MACHINES = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -68,7 +69,7 @@ class PackagingError(ChaliceError):
 class Target:
     """The Lambda runtime and architecture a package is built for."""
 
-    runtime: str  # python3.10 - python3.13
+    runtime: str  # python3.10 - python3.14
     architecture: str  # x86_64 | arm64
 
     def __post_init__(self) -> None:

@@ -13,7 +13,9 @@ from unittest import mock
 
 import pytest
 
+from chalicelike._tooling._config_schema import RUNTIMES
 from chalicelike.package._wheels import (
+    RUNTIME_GLIBC,
     PackagingError,
     PipResult,
     PipRunner,
@@ -27,6 +29,7 @@ from chalicelike.package._wheels import (
 from tests.package.package_support import HOST_ARCHITECTURE, HOST_RUNTIME, PROJECTS
 
 X86_312 = Target("python3.12", "x86_64")
+X86_314 = Target("python3.14", "x86_64")
 
 
 # -- the target ------------------------------------------------------------------------
@@ -44,6 +47,13 @@ def test_an_unknown_target_is_refused(runtime: str, architecture: str, message: 
         Target(runtime, architecture)
 
 
+def test_every_runtime_the_config_accepts_can_be_packaged() -> None:
+    # python3.12 and later run on Amazon Linux 2023 (glibc 2.34), 3.10 and 3.11 on AL2 (2.26).
+    assert tuple(RUNTIME_GLIBC) == RUNTIMES
+    assert Target("python3.14", "arm64").abi == "cp314"
+    assert Target("python3.14", "x86_64").pip_options()[3] == "3.14"
+
+
 @pytest.mark.parametrize(
     ("target", "newest", "too_new", "oldest"),
     [
@@ -51,6 +61,8 @@ def test_an_unknown_target_is_refused(runtime: str, architecture: str, message: 
         (Target("python3.11", "arm64"), "manylinux_2_26_aarch64", "manylinux_2_27_aarch64", "17"),
         (Target("python3.12", "x86_64"), "manylinux_2_34_x86_64", "manylinux_2_35_x86_64", "5"),
         (Target("python3.13", "arm64"), "manylinux_2_34_aarch64", "manylinux_2_35_aarch64", "17"),
+        (Target("python3.14", "x86_64"), "manylinux_2_34_x86_64", "manylinux_2_35_x86_64", "5"),
+        (Target("python3.14", "arm64"), "manylinux_2_34_aarch64", "manylinux_2_35_aarch64", "17"),
     ],
 )
 def test_pip_is_offered_every_glibc_the_runtime_has(
@@ -91,6 +103,12 @@ MARKUPSAFE = "markupsafe-3.0.2-cp312-cp312-manylinux_2_17_{}.manylinux2014_{}.wh
         (X86_312, "six-1.16.0-py2.py3-none-any.whl", True),
         (X86_312, "old-1.0-py2-none-any.whl", False),
         (X86_312, "pkg-1.0-1-py3-none-any.whl", True),  # with a build tag
+        (X86_314, "orjson-3.11.0-cp314-cp314-manylinux_2_34_x86_64.whl", True),
+        (X86_314, "cryptography-44.0.0-cp39-abi3-manylinux_2_34_x86_64.whl", True),
+        # Lambda's python3.14 is CPython's default build: free-threaded wheels do not load.
+        (X86_314, "orjson-3.11.0-cp314-cp314t-manylinux_2_34_x86_64.whl", False),
+        (X86_314, "numpy-2.3.0-cp314-cp314-manylinux_2_35_x86_64.whl", False),
+        (X86_312, "orjson-3.11.0-cp314-cp314-manylinux_2_34_x86_64.whl", False),
     ],
 )
 def test_a_wheel_loads_where_its_tags_allow(target: Target, wheel: str, loads: bool) -> None:

@@ -298,6 +298,7 @@ def build_deployment(
         _function(entry, config_for(configs, entry.name), chosen[entry.name])
         for entry in manifest.functions
     )
+    _check_alias_name(stage, functions)
     front_door = _front_door(manifest, stage, configs)
     http_routes = _http_routes(manifest.routes) if front_door is FrontDoor.HTTP else ()
     deployment = Deployment(
@@ -372,6 +373,18 @@ def _function(entry: FunctionEntry, config: FunctionConfig, role: Role | str) ->
         vpc=vpc,
         ephemeral_storage=storage if storage != 512 else None,
     )
+
+
+def _check_alias_name(stage: StageConfig, functions: tuple[Function, ...]) -> None:
+    """A published function gets an alias named after the stage; Lambda refuses alias names
+    made of digits only (they would read as version numbers)."""
+    published = [f.name for f in functions if f.config.publishes_versions]
+    if published and stage.stage.isdigit():
+        raise TemplateError(
+            f"Stage {stage.stage!r} cannot name the Lambda alias of {published[0]!r} "
+            "(provisioned_concurrency or snapstart): Lambda refuses alias names of digits "
+            "only; give the stage a name with a letter in it"
+        )
 
 
 def _front_door(

@@ -1,8 +1,11 @@
 """Functions, their roles and log groups as CloudFormation resources, SAM's or plain: plain
-CFN reads the zip from S3 (the DeploymentBucket/Key parameters); SAM uploads ./deployment.zip."""
+CFN reads the zip from S3 (the DeploymentBucket/Key parameters); SAM uploads ./deployment.zip.
+A function with provisioned concurrency or SnapStart is published behind the stage's alias."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from ...._tooling._manifest import API_FUNCTION
@@ -57,8 +60,12 @@ def function(stack: Stack, function: Function) -> None:
         properties["TracingConfig"] = {"Mode": function.tracing}
         properties["Tags"] = stack.tag_list(config.tags)
     properties.update(_function_options(function))
+    if config.publishes_versions and stack.sam:
+        properties.update(_sam_alias(stack, function))
     function_type = "AWS::Serverless::Function" if stack.sam else "AWS::Lambda::Function"
     stack.add(function_id, function_type, properties)
+    if config.publishes_versions and not stack.sam:
+        _add_version_and_alias(stack, function, properties)
     if config.log_retention_in_days is not None:
         _add_log_group(stack, function_id, config.log_retention_in_days)
     if function.entry.kind == "websocket":
@@ -69,6 +76,49 @@ def function(stack: Stack, function: Function) -> None:
     stack.output(f"{function_id}Arn", stack.function_arn(function.name))
     if function.name == API_FUNCTION:
         stack.output("APIHandlerName", {"Ref": function_id})
+
+
+def _sam_alias(stack: Stack, function: Function) -> dict[str, Any]:
+    """SAM publishes a version whenever the code or the function's settings change, and points
+    the stage's alias at it (its output: `<function>AliasArn`)."""
+    function_id = logical_id(function.name)
+    options: dict[str, Any] = {"AutoPublishAlias": stack.stage.stage}
+    provisioned = function.config.provisioned_concurrency
+    if provisioned is not None:
+        options["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned}
+    stack.output(f"{function_id}AliasArn", {"Ref": f"{function_id}.Alias"})
+    return options
+
+
+def _add_version_and_alias(stack: Stack, function: Function, properties: dict[str, Any]) -> None:
+    """An AWS::Lambda::Version and the stage's AWS::Lambda::Alias on it, for plain CFN.
+
+    CloudFormation publishes a version only when it creates the Version resource. Its ID
+    ends in a hash of the function's properties, so a change of settings makes a new one;
+    its description names the zip's S3 location (a change of it replaces the resource), so
+    a new DeploymentKey publishes the new code. The replaced version is deleted once the
+    alias has moved on.
+    """
+    function_id = logical_id(function.name)
+    digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:10]
+    version = stack.add(
+        f"{function_id}Version{digest}",
+        "AWS::Lambda::Version",
+        {
+            "FunctionName": {"Ref": function_id},
+            "Description": sub("s3://${DeploymentBucket}/${DeploymentKey}"),
+        },
+    )
+    alias: dict[str, Any] = {
+        "Name": stack.stage.stage,
+        "FunctionName": {"Ref": function_id},
+        "FunctionVersion": {"Fn::GetAtt": [version, "Version"]},
+    }
+    provisioned = function.config.provisioned_concurrency
+    if provisioned is not None:
+        alias["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned}
+    stack.add(f"{function_id}Alias", "AWS::Lambda::Alias", alias)
+    stack.output(f"{function_id}AliasArn", {"Ref": f"{function_id}Alias"})
 
 
 def _add_log_group(stack: Stack, function_id: str, retention_in_days: int) -> None:
@@ -110,4 +160,7 @@ def _function_options(function: Function) -> dict[str, Any]:
     logging = function.logging()
     if logging:
         options["LoggingConfig"] = logging
+    if config.snapstart:
+        # Lambda snapshots each published version once initialised; $LATEST is never one.
+        options["SnapStart"] = {"ApplyOn": "PublishedVersions"}
     return options

@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_ROLE",
     "FUNCTION_URL_PROVIDER_VERSION",
     "PROVIDER_VERSION",
+    "RUNTIME_PROVIDER_VERSIONS",
     "ZIP",
     "Document",
     "tf_arn",
@@ -29,6 +30,9 @@ DEFAULT_ROLE = "default-role"
 # 5.100 reads everything here but the Function URL grant below, which needs 6.29.
 PROVIDER_VERSION = ">= 5.100"
 FUNCTION_URL_PROVIDER_VERSION = ">= 6.29"
+# The provider checks `runtime` against its own list: 5.x refuses python3.14, which 6.20 knows
+# (hashicorp/terraform-provider-aws#44984).
+RUNTIME_PROVIDER_VERSIONS = {"python3.14": ">= 6.20"}
 _DATA = {
     PARTITION: "${data.aws_partition.current.partition}",
     REGION: "${data.aws_region.current.name}",

@@ -1,5 +1,6 @@
 """Functions, their roles and log groups as Terraform resources: functions read
-deployment.zip beside the file (`filename` + `source_code_hash`)."""
+deployment.zip beside the file (`filename` + `source_code_hash`). A function with provisioned
+concurrency or SnapStart publishes versions, with the stage's alias on the newest."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from .._aws import LAMBDA_TRUST_POLICY, logical_id
 from .._model import Function, Role
-from ._document import DEFAULT_ROLE, ZIP, Document, tf_name
+from ._document import DEFAULT_ROLE, RUNTIME_PROVIDER_VERSIONS, ZIP, Document, tf_name
 
 __all__ = ["function", "role"]
 
@@ -81,7 +82,11 @@ def function(document: Document, function: Function) -> None:
     if logging:
         body["logging_config"] = logging
     body.update(_function_options(function))
+    if config.runtime in RUNTIME_PROVIDER_VERSIONS:
+        document.require_provider(RUNTIME_PROVIDER_VERSIONS[config.runtime])
     document.add("aws_lambda_function", name, body)
+    if config.publishes_versions:
+        _add_alias(document, function)
     if entry.kind == "websocket":  # Chalice's output names for its websocket handlers
         document.output(f"{logical_id(entry.name)}HandlerArn", document.fn(entry.name))
         document.output(
@@ -89,6 +94,33 @@ def function(document: Document, function: Function) -> None:
         )
         return
     document.output(f"{logical_id(entry.name)}Arn", document.fn(entry.name))
+
+
+def _add_alias(document: Document, function: Function) -> None:
+    """The stage's alias on the version `publish` makes (the provider publishes one whenever
+    the code or the settings change), with the alias's provisioned concurrency."""
+    name = tf_name(function.name)
+    alias = document.add(
+        "aws_lambda_alias",
+        name,
+        {
+            "name": document.stage.stage,
+            "function_name": document.fn(function.name, "function_name"),
+            "function_version": document.fn(function.name, "version"),
+        },
+    )
+    provisioned = function.config.provisioned_concurrency
+    if provisioned is not None:
+        document.add(
+            "aws_lambda_provisioned_concurrency_config",
+            name,
+            {
+                "function_name": f"${{{alias}.function_name}}",
+                "qualifier": f"${{{alias}.name}}",
+                "provisioned_concurrent_executions": provisioned,
+            },
+        )
+    document.output(f"{logical_id(function.name)}AliasArn", f"${{{alias}.arn}}")
 
 
 def _logging_config(function: Function, name: str) -> dict[str, str]:
@@ -122,4 +154,9 @@ def _function_options(function: Function) -> dict[str, Any]:
         body["reserved_concurrent_executions"] = config.reserved_concurrency
     if function.ephemeral_storage is not None:
         body["ephemeral_storage"] = {"size": function.ephemeral_storage}
+    if config.publishes_versions:
+        body["publish"] = True  # a new version on each change, for the stage's alias
+    if config.snapstart:
+        # Lambda snapshots each published version once initialised; $LATEST is never one.
+        body["snap_start"] = {"apply_on": "PublishedVersions"}
     return body
