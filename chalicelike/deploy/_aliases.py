@@ -24,6 +24,7 @@ __all__ = [
     "point_aliases",
     "publish_release",
     "release_description",
+    "set_provisioned_concurrency",
     "update_code",
 ]
 
@@ -159,3 +160,36 @@ def _point(session: AwsSession, function: str, alias: str, version: str, descrip
         client.create_alias(
             FunctionName=function, Name=alias, FunctionVersion=version, Description=description
         )
+
+
+def set_provisioned_concurrency(
+    session: AwsSession, wanted: dict[str, int | None], alias: str
+) -> None:
+    """Provisioned concurrency on each function's alias as `wanted` says (None: none).
+
+    Lambda keeps it per alias, not in the function's configuration, so a key taken out of
+    the config must be deleted here; asking again for the same amount is not a change."""
+    from botocore.exceptions import ClientError
+
+    client = session.client("lambda")
+
+    def apply(item: tuple[str, int | None]) -> None:
+        function, amount = item
+        try:
+            current = client.get_provisioned_concurrency_config(
+                FunctionName=function, Qualifier=alias
+            )["RequestedProvisionedConcurrentExecutions"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ProvisionedConcurrencyConfigNotFoundException":
+                raise
+            current = None
+        if amount == current:
+            return
+        if amount is None:
+            client.delete_provisioned_concurrency_config(FunctionName=function, Qualifier=alias)
+        else:
+            client.put_provisioned_concurrency_config(
+                FunctionName=function, Qualifier=alias, ProvisionedConcurrentExecutions=amount
+            )
+
+    each(apply, list(wanted.items()))

@@ -19,12 +19,12 @@ def _aws_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         from botocore.exceptions import BotoCoreError, ClientError
         from botocore.parsers import ResponseParserError
 
-        from ._session import DeployError
+        from ._session import DeployError, aws_reason
 
         try:
             return run(args)
         except (BotoCoreError, ClientError, ResponseParserError) as error:
-            raise DeployError(f"AWS said: {error}") from None
+            raise DeployError(f"AWS refused a call: {aws_reason(error)}") from None
 
     return guarded
 

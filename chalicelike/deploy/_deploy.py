@@ -18,10 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._aliases import each, next_release, publish_release, update_code
+from ._aliases import (
+    each,
+    next_release,
+    publish_release,
+    set_provisioned_concurrency,
+    update_code,
+)
 from ._artifacts import TEMPLATE_BODY_LIMIT, artifact_bucket, upload, upload_text
 from ._notifications import apply_notifications
-from ._record import write_record
+from ._record import read_record, write_record
 from ._session import AwsSession
 from ._stack import Say, apply_template, deployed_template, describe_stack
 from ._template import DeployTemplate, deploy_template, interim_template
@@ -81,11 +87,16 @@ def deploy(
     if all(version.release != release for version in published.values()):
         release = max((v.release or 0 for v in published.values()), default=0)
         say(f"no function changed: {stage} stays at release {release}")
+    _provision(session, template, physical, stage, read_record(project_dir, stage))
     names = _intrinsic_names(session, name, physical)
     apply_notifications(session, name, template.notifications, names)
     outputs = _outputs(session, name)
     record = _record(session, name, built, physical, versions, outputs, template)
-    record["stack"] |= {"bucket": bucket, "key": artifact.key}
+    record["stack"] |= {
+        "bucket": bucket,
+        "key": artifact.key,
+        "provisioned": {physical[f]: n for f, n in template.provisioned.items() if f in physical},
+    }
     record["stack"]["release"] = release
     write_record(project_dir, stage, record)
     return DeployResult(record, release, code_only, record["stack"]["urls"])
@@ -119,6 +130,26 @@ def _apply(
     say(f"stack {name}:")
     _send(session, name, template.document, parameters, tags, bucket, built, say, progress)
     return _function_names(session, name, template.functions)
+
+
+def _provision(
+    session: AwsSession,
+    template: DeployTemplate,
+    physical: dict[str, str],
+    alias: str,
+    previous: dict[str, Any] | None,
+) -> None:
+    """Provisioned concurrency where the config asks for it, and removed where the last
+    deploy (its record) had it and the config no longer asks: an app that never had it
+    makes no call at all."""
+    had = set((previous or {}).get("stack", {}).get("provisioned", {}))
+    wanted = {
+        physical[f]: template.provisioned.get(f)
+        for f in physical
+        if f in template.provisioned or physical[f] in had
+    }
+    if wanted:
+        set_provisioned_concurrency(session, wanted, alias)
 
 
 def _stage(name: str, app_name: str) -> str:

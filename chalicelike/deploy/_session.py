@@ -8,12 +8,13 @@ moto server needs nothing from us: no code here knows whether AWS is real.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._core._errors import ChaliceError
 
-__all__ = ["AwsSession", "DeployError", "open_session"]
+__all__ = ["AwsSession", "DeployError", "aws_reason", "open_session"]
 
 
 class DeployError(ChaliceError):
@@ -73,3 +74,23 @@ def open_session(profile: str | None, region: str | None) -> AwsSession:
             "and AWS_SECRET_ACCESS_KEY"
         )
     return AwsSession(boto=boto, region=boto.region_name)
+
+
+def aws_reason(error: Exception) -> str:
+    """What AWS said, in one line: 'Code: message' of an error answer, even one whose body
+    botocore could not parse (an endpoint answering JSON where XML was expected)."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict) and "Error" in response:
+        details = response["Error"]
+        operation = getattr(error, "operation_name", None)
+        message = " ".join(re.sub(r"<[^>]+>", " ", details.get("Message", "")).split())[:300]
+        said = f"{details.get('Code', 'Error')}: {message}".strip()
+        return f"{operation} answered {said}" if operation else said
+    text = str(error)
+    message = re.search(r'"(?:message|Message)"\s*:\s*"([^"]*)"', text)
+    if message:
+        kind = re.search(r'"(?:__type|code|Code)"\s*:\s*"([^"]*)"', text)
+        return (
+            f"{kind.group(1).rsplit('#', 1)[-1]}: {message.group(1)}" if kind else message.group(1)
+        )
+    return " ".join(text.split())[:500]

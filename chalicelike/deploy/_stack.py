@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._session import AwsSession, DeployError
+from ._session import AwsSession, DeployError, aws_reason
 
 __all__ = [
     "Say",
@@ -109,7 +109,15 @@ def apply_template(
     for line in changes:
         say(line)
     started = datetime.now().astimezone()
-    cfn.execute_change_set(ChangeSetName=change_set, StackName=name)
+    try:
+        cfn.execute_change_set(ChangeSetName=change_set, StackName=name)
+    except Exception as error:  # botocore's errors have no common base with its parser's
+        if isinstance(error, DeployError):
+            raise
+        raise DeployError(
+            f"stack {name}: the change set failed: {aws_reason(error)}"
+            + _failed_resource(session, name, started)
+        ) from None
     _follow(session, name, started, progress)
     return StackRun(changed=True, changes=changes)
 
@@ -207,6 +215,13 @@ def _new_events(
     except Exception:  # a stack deleted under us has no events to read
         pass
     return list(reversed(fresh))
+
+
+def _failed_resource(session: AwsSession, name: str, started: datetime) -> str:
+    """' (first failure: X (Type): reason)' from the stack's events, when it has any."""
+    events = _new_events(session, name, started, set())
+    failure = _failure(name, "", events)
+    return f" ({failure.split(': ', 1)[1]})" if " failed: " in failure else ""
 
 
 def _event_line(event: dict[str, Any]) -> str:

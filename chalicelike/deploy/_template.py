@@ -42,6 +42,8 @@ class DeployTemplate:
     document: dict[str, Any]
     functions: list[str]  # logical ids of the app's functions
     notifications: list[BucketNotification] = field(default_factory=list)
+    # Provisioned concurrency on the stage's alias, by function logical id.
+    provisioned: dict[str, int] = field(default_factory=dict)
 
 
 def check_alias_name(stage: str) -> None:
@@ -60,6 +62,7 @@ def deploy_template(document: dict[str, Any], alias: str) -> DeployTemplate:
     document = copy.deepcopy(document)
     resources: dict[str, Any] = document["Resources"]
     notifications = _take_notifications(resources)
+    provisioned = _take_aliases(document)
     functions = [name for name, body in resources.items() if body["Type"] == FUNCTION]
     notifications = [
         dataclasses.replace(n, configurations=_call_aliases(n.configurations, functions, alias))
@@ -76,7 +79,30 @@ def deploy_template(document: dict[str, Any], alias: str) -> DeployTemplate:
                 body["Properties"]["TargetFunctionArn"], alias
             )
     document["Resources"] = in_dependency_order(resources)
-    return DeployTemplate(document, functions, notifications)
+    return DeployTemplate(document, functions, notifications, provisioned)
+
+
+def _take_aliases(document: dict[str, Any]) -> dict[str, int]:
+    """The Version and Alias resources `package` writes for provisioned concurrency and
+    SnapStart taken out (deploy publishes and aliases every function itself); what
+    provisioned concurrency each alias asked for."""
+    resources: dict[str, Any] = document["Resources"]
+    provisioned: dict[str, int] = {}
+    taken = {
+        name
+        for name, body in resources.items()
+        if body["Type"] in ("AWS::Lambda::Version", "AWS::Lambda::Alias")
+    }
+    for name in sorted(taken):
+        body = resources.pop(name)
+        config = body["Properties"].get("ProvisionedConcurrencyConfig")
+        if body["Type"] == "AWS::Lambda::Alias" and config:
+            function = body["Properties"]["FunctionName"]["Ref"]
+            provisioned[function] = int(config["ProvisionedConcurrentExecutions"])
+    outputs = document.get("Outputs", {})
+    for name in [n for n, output in outputs.items() if _references(output) & taken]:
+        del outputs[name]
+    return provisioned
 
 
 def in_dependency_order(resources: dict[str, Any]) -> dict[str, Any]:

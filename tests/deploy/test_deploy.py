@@ -17,6 +17,7 @@ import pytest
 
 from chalicelike.cli import main
 from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
+from tests.local.project_support import write_project
 
 pytestmark = pytest.mark.slow
 
@@ -208,3 +209,95 @@ def _stack(url: str, name: str) -> dict[str, Any] | None:
     if not found:
         return None
     return {key: found[0].get(key) for key in ("StackStatus", "LastUpdatedTime", "Parameters")}
+
+
+FAILING_APP = """\
+from chalicelike import Chalice
+
+app = Chalice(app_name="failing")
+
+
+@app.on_sqs_message(queue="no-such-queue")
+def consume(event):
+    return None
+"""
+
+
+def test_a_resource_that_fails_is_named_with_the_reason(
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = write_project(
+        tmp_path, FAILING_APP, {"version": "2.0", "app_name": "failing", "stages": {"dev": {}}}
+    )
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status != 0
+    (line,) = err.strip().splitlines()
+    # AWS: the mapping's creation fails and the stack rolls back, its event naming the
+    # resource; moto answers the execution with the reason alone. Both name the queue.
+    assert line.startswith("chalicelike: error: stack failing-dev") and "EventSourceArn" in line
+    assert "Traceback" not in out + err
+    assert not (project / ".chalice" / "deployed" / "dev.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("unset", "expected"),
+    [
+        (("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "no AWS credentials: set AWS_PROFILE"),
+        (("AWS_DEFAULT_REGION",), "no AWS region: pass --region"),
+    ],
+)
+def test_missing_credentials_or_region_is_one_line(
+    aws: str,
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    unset: tuple[str, ...],
+    expected: str,
+) -> None:
+    for name in unset:
+        monkeypatch.delenv(name)
+    for command in ("deploy", "delete"):
+        status, out, err = run(project, command, capsys=capsys)
+        assert status == 2 and out == ""
+        assert err.startswith(f"chalicelike: error: {expected}") and len(err.splitlines()) == 1
+
+
+def test_an_unknown_profile_is_one_line(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = run(project, "deploy", "--profile", "nobody", capsys=capsys)
+    assert status == 2 and err.strip() == (
+        "chalicelike: error: no AWS profile named 'nobody': see `aws configure list-profiles`"
+    )
+
+
+def test_commands_on_a_stage_never_deployed_say_so(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("url", "versions", "rollback"):
+        status, _, err = run(project, command, "--stage", "prod", capsys=capsys)
+        assert status == 2
+        assert "stage 'prod' is not deployed from here" in err and "chalicelike deploy" in err
+    status, out, _ = run(project, "delete", "--stage", "prod", capsys=capsys)
+    assert status == 0 and out.strip() == "nothing deployed for stage prod (no stack bookshop-prod)"
+
+
+def test_provisioned_concurrency_is_asked_of_the_alias(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_event_sources(aws)
+    config_file = project / ".chalice" / "config.json"
+    config = json.loads(config_file.read_text())
+    config["stages"]["dev"]["lambda_functions"] = {"take_order": {"provisioned_concurrency": 2}}
+    config_file.write_text(json.dumps(config))
+    try:
+        status, _, err = run(project, "deploy", capsys=capsys)
+        # moto has no provisioned concurrency API (404): what is checked is that deploy
+        # asks for it on the alias, and that the refusal is one line naming the call.
+        assert status == 2
+        assert err.startswith(
+            "chalicelike: error: AWS refused a call: GetProvisionedConcurrencyConfig answered 404"
+        )
+        assert len(err.splitlines()) == 1
+    finally:
+        run(project, "delete", capsys=capsys)

@@ -4,6 +4,7 @@ functions."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from chalicelike.deploy._template import (
     interim_template,
 )
 from chalicelike.package.templates import build_templates
+from chalicelike.package.templates._aws import logical_id
 from tests.package.template_support import (
     EVERYTHING,
     POLICY,
@@ -124,3 +126,20 @@ def test_stage_names_that_name_an_alias(stage: str) -> None:
 def test_stage_names_lambda_refuses_as_alias(stage: str) -> None:
     with pytest.raises(DeployError, match="cannot name a Lambda alias"):
         check_alias_name(stage)
+
+
+def test_provisioned_concurrency_moves_from_the_template_to_the_alias() -> None:
+    manifest = manifest_of(EVERYTHING)
+    configs = configs_for(manifest)
+    first = manifest.functions[0].name
+    configs[first] = dataclasses.replace(configs[first], provisioned_concurrency=3)
+    (document,) = build_templates(
+        manifest, stage_for(manifest), configs, POLICY, "cloudformation"
+    ).values()
+    assert resources_of_type(document, "AWS::Lambda::Alias")
+    template = deploy_template(document, "dev")
+    for kind in ("AWS::Lambda::Alias", "AWS::Lambda::Version"):
+        assert not resources_of_type(template.document, kind)
+    assert not [name for name in template.document["Outputs"] if name.endswith("AliasArn")]
+    assert template.provisioned == {logical_id(first): 3}
+    assert cfn_lint(template.document) == []
