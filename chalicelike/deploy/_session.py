@@ -87,10 +87,8 @@ def aws_reason(error: Exception) -> str:
         said = f"{details.get('Code', 'Error')}: {message}".strip()
         return f"{operation} answered {said}" if operation else said
     text = str(error)
-    message = re.search(r'"(?:message|Message)"\s*:\s*"([^"]*)"', text)
-    if message:
+    found = re.search(r'"(?:message|Message)"\s*:\s*"([^"]*)"', text)
+    if found:
         kind = re.search(r'"(?:__type|code|Code)"\s*:\s*"([^"]*)"', text)
-        return (
-            f"{kind.group(1).rsplit('#', 1)[-1]}: {message.group(1)}" if kind else message.group(1)
-        )
+        return f"{kind.group(1).rsplit('#', 1)[-1]}: {found.group(1)}" if kind else found.group(1)
     return " ".join(text.split())[:500]
