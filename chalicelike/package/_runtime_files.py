@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import CodeType
 
+from ._json_cache import make_cache_dir
 from ._wheels import PackagingError, publish
 
 __all__ = [
@@ -37,8 +38,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # What a deployed app imports: the package, and `chalicelike.app` (Chalice's `chalice.app`).
 ENTRY_MODULES = ("chalicelike", "chalicelike.app")
 # Never on Lambda, by layout: the CLI, the test client, the tooling layer (config, manifest,
-# project reading, sample events, API Gateway's authorizer emulation), the dev server and
-# this packager.
+# project reading, sample events, API Gateway's authorizer emulation), the dev server, this
+# packager and the deployer.
 TOOLING_MODULES = (
     "chalicelike.cli",
     "chalicelike.test",
@@ -48,6 +49,8 @@ TOOLING_MODULES = (
     "chalicelike.local.*",
     "chalicelike.package",
     "chalicelike.package.*",
+    "chalicelike.deploy",
+    "chalicelike.deploy.*",
 )
 # A string naming a module, as `importlib.import_module` takes it (the lazy `_LAZY` table).
 _MODULE_STRING = re.compile(r"(\.+|chalicelike\.)[A-Za-z_][\w.]*")
@@ -108,7 +111,12 @@ def runtime_files(package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
 
 
 # Subpackages that are tooling as a whole (a test checks no runtime module imports them).
-_TOOLING_PACKAGES = ("chalicelike._tooling.", "chalicelike.local.", "chalicelike.package.")
+_TOOLING_PACKAGES = (
+    "chalicelike._tooling.",
+    "chalicelike.local.",
+    "chalicelike.package.",
+    "chalicelike.deploy.",
+)
 
 
 def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple[str, Path]]:
@@ -127,7 +135,7 @@ def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple
     if not layer.is_dir():
         import tempfile
 
-        cache_dir.mkdir(parents=True, exist_ok=True)
+        make_cache_dir(cache_dir)
         with tempfile.TemporaryDirectory(prefix=".building-", dir=cache_dir) as scratch:
             staged = Path(scratch) / "layer"
             for arcname, module_file in runtime_files(package_dir):

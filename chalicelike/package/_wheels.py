@@ -17,6 +17,7 @@ from itertools import product
 from pathlib import Path
 
 from .._core._errors import ChaliceError
+from ._json_cache import make_cache_dir
 
 __all__ = [
     "RUNTIME_GLIBC",
@@ -263,7 +264,7 @@ def resolve_wheels(
     import tempfile
 
     pip = pip or PipRunner()
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    make_cache_dir(cache_dir)
     with tempfile.TemporaryDirectory(prefix=".building-", dir=cache_dir) as scratch:
         work = Path(scratch)
         staged = work / "entry"

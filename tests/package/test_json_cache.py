@@ -65,3 +65,11 @@ def test_git_sees_nothing_of_the_cache(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert status.splitlines() == ["?? app.py"]
+
+
+def test_a_cache_made_by_the_wheel_or_runtime_step_is_ignored_by_git(tmp_path: Path) -> None:
+    from chalicelike.package._runtime_files import lean_runtime
+
+    cache = tmp_path / ".chalice" / "cache"
+    lean_runtime(cache)
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"

@@ -276,7 +276,7 @@ def test_an_sdist_that_compiles_code_is_refused(tmp_path: Path) -> None:
     assert "cpkg-2.0-cp311-cp311-linux_x86_64.whl, which is compiled for this machine" in str(
         raised.value
     )
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no entry left behind
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [".gitignore"]  # no entry left
 
 
 def test_a_requirement_pip_cannot_read_is_reported_with_pips_words(tmp_path: Path) -> None:
@@ -408,7 +408,7 @@ def test_tracing_wheels_pip_cannot_download_name_the_fix(tmp_path: Path) -> None
     assert "No matching distribution found for aws-xray-sdk==2.15.0" in message
     for fix in ("name aws-xray-sdk in requirements.txt", "vendor/", "turn xray off"):
         assert fix in message
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == []  # no entry left behind
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [".gitignore"]  # no entry left
 
 
 # -- from PyPI ----------------------------------------------------------------------------
