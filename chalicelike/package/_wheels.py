@@ -176,13 +176,12 @@ class PipRunner:
         self._command: list[str] | None = None
 
     def run(self, args: Sequence[str]) -> PipResult:
-        import subprocess  # only when the cache misses: a repeat build runs no pip
+        # Only when the cache misses: a repeat build runs no pip.
+        from ._progress import run_showing_progress
 
         env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1"}
-        done = subprocess.run(
-            [*self.command(), *args], capture_output=True, text=True, env=env, check=False
-        )
-        return PipResult(done.returncode, done.stdout, done.stderr)
+        status, out, err = run_showing_progress([*self.command(), *args], env, "pip")
+        return PipResult(status, out, err)
 
     def command(self) -> list[str]:
         """How pip is started; PackagingError saying what to install when none is found."""
