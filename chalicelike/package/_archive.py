@@ -69,7 +69,7 @@ def build_deployment_zip(
     hosts_asgi_apps: bool = True,
     tracing: bool = False,
 ) -> ArchiveReport:
-    """Write the project's deployment package for `runtime` (python3.10-3.13) on `architecture`.
+    """Write the project's deployment package for `runtime` (python3.10-3.14) on `architecture`.
 
     Wheels and the lean runtime are cached in `cache_dir` (default: the project's
     .chalice/cache/), keyed by the requirement set, runtime and architecture. mangum (and
