@@ -61,8 +61,9 @@ def deploy_template(document: dict[str, Any], alias: str) -> DeployTemplate:
     check_alias_name(alias)
     document = copy.deepcopy(document)
     resources: dict[str, Any] = document["Resources"]
+    aliases, provisioned = _take_aliases(document)
+    resources = {name: _unalias(body, aliases) for name, body in resources.items()}
     notifications = _take_notifications(resources)
-    provisioned = _take_aliases(document)
     functions = [name for name, body in resources.items() if body["Type"] == FUNCTION]
     notifications = [
         dataclasses.replace(n, configurations=_call_aliases(n.configurations, functions, alias))
@@ -82,12 +83,13 @@ def deploy_template(document: dict[str, Any], alias: str) -> DeployTemplate:
     return DeployTemplate(document, functions, notifications, provisioned)
 
 
-def _take_aliases(document: dict[str, Any]) -> dict[str, int]:
+def _take_aliases(document: dict[str, Any]) -> tuple[dict[str, str], dict[str, int]]:
     """The Version and Alias resources `package` writes for provisioned concurrency and
-    SnapStart taken out (deploy publishes and aliases every function itself); what
-    provisioned concurrency each alias asked for."""
+    SnapStart taken out (deploy publishes and aliases every function itself): each alias's
+    function, and the provisioned concurrency each asked for."""
     resources: dict[str, Any] = document["Resources"]
     provisioned: dict[str, int] = {}
+    aliases: dict[str, str] = {}
     taken = {
         name
         for name, body in resources.items()
@@ -95,14 +97,43 @@ def _take_aliases(document: dict[str, Any]) -> dict[str, int]:
     }
     for name in sorted(taken):
         body = resources.pop(name)
+        if body["Type"] != "AWS::Lambda::Alias":
+            continue
+        function = body["Properties"]["FunctionName"]["Ref"]
+        aliases[name] = function
         config = body["Properties"].get("ProvisionedConcurrencyConfig")
-        if body["Type"] == "AWS::Lambda::Alias" and config:
-            function = body["Properties"]["FunctionName"]["Ref"]
+        if config:
             provisioned[function] = int(config["ProvisionedConcurrentExecutions"])
     outputs = document.get("Outputs", {})
     for name in [n for n, output in outputs.items() if _references(output) & taken]:
         del outputs[name]
-    return provisioned
+    return aliases, provisioned
+
+
+def _unalias(value: Any, aliases: dict[str, str]) -> Any:
+    """`value` with references to `package`'s alias resources made references to their
+    function's ARN, which the deploy form then points at deploy's own alias."""
+    if isinstance(value, list):
+        return [_unalias(item, aliases) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in aliases:
+        return {"Fn::GetAtt": [aliases[value["Ref"]], "Arn"]}
+    if set(value) == {"Fn::Sub"}:
+        argument = value["Fn::Sub"]
+        text = argument if isinstance(argument, str) else argument[0]
+        for alias, function in aliases.items():
+            text = text.replace(f"${{{alias}}}", f"${{{function}.Arn}}")
+        if isinstance(argument, str):
+            return {"Fn::Sub": text}
+        return {"Fn::Sub": [text, _unalias(argument[1], aliases)]}
+    unaliased = {key: _unalias(item, aliases) for key, item in value.items()}
+    depends = unaliased.get("DependsOn")
+    if isinstance(depends, list) and any(d in aliases for d in depends):
+        unaliased["DependsOn"] = [aliases.get(d, d) for d in depends]
+    elif isinstance(depends, str) and depends in aliases:
+        unaliased["DependsOn"] = aliases[depends]
+    return unaliased
 
 
 def in_dependency_order(resources: dict[str, Any]) -> dict[str, Any]:

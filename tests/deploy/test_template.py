@@ -143,3 +143,33 @@ def test_provisioned_concurrency_moves_from_the_template_to_the_alias() -> None:
     assert not [name for name in template.document["Outputs"] if name.endswith("AliasArn")]
     assert template.provisioned == {logical_id(first): 3}
     assert cfn_lint(template.document) == []
+
+
+def test_callers_of_packages_alias_call_deploys_alias() -> None:
+    document = {
+        "Resources": {
+            "Fn": {"Type": "AWS::Lambda::Function", "Properties": {}},
+            "FnVersionabc": {"Type": "AWS::Lambda::Version", "Properties": {}},
+            "FnAlias": {
+                "Type": "AWS::Lambda::Alias",
+                "Properties": {"FunctionName": {"Ref": "Fn"}, "Name": "dev"},
+            },
+            "Mapping": {
+                "Type": "AWS::Lambda::EventSourceMapping",
+                "Properties": {"FunctionName": {"Ref": "FnAlias"}, "EventSourceArn": "arn:q"},
+                "DependsOn": ["FnAlias"],
+            },
+            "Rule": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"Targets": [{"Arn": {"Fn::Sub": "${FnAlias}"}, "Id": "x"}]},
+            },
+        },
+        "Outputs": {"FnAliasArn": {"Value": {"Ref": "FnAlias"}}},
+    }
+    template = deploy_template(document, "dev")
+    resources = template.document["Resources"]
+    assert set(resources) == {"Fn", "Mapping", "Rule"}
+    assert resources["Mapping"]["Properties"]["FunctionName"] == {"Fn::Sub": "${Fn.Arn}:dev"}
+    assert resources["Mapping"]["DependsOn"] == ["Fn"]
+    assert resources["Rule"]["Properties"]["Targets"][0]["Arn"] == {"Fn::Sub": "${Fn.Arn}:dev"}
+    assert template.document["Outputs"] == {}
