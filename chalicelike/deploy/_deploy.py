@@ -26,7 +26,7 @@ from ._aliases import (
     update_code,
 )
 from ._artifacts import TEMPLATE_BODY_LIMIT, artifact_bucket, upload, upload_text
-from ._notifications import apply_notifications
+from ._notifications import apply_notifications, remove_notifications
 from ._record import read_record, write_record
 from ._session import AwsSession
 from ._stack import Say, apply_template, deployed_template, describe_stack
@@ -87,9 +87,14 @@ def deploy(
     if all(version.release != release for version in published.values()):
         release = max((v.release or 0 for v in published.values()), default=0)
         say(f"no function changed: {stage} stays at release {release}")
-    _provision(session, template, physical, stage, read_record(project_dir, stage))
+    previous = read_record(project_dir, stage)
+    _provision(session, template, physical, stage, previous)
     names = _intrinsic_names(session, name, physical)
     apply_notifications(session, name, template.notifications, names)
+    # A bucket the app no longer listens to keeps no entry of ours.
+    now = {notification.bucket for notification in template.notifications}
+    before = (previous or {}).get("stack", {}).get("notification_buckets", [])
+    remove_notifications(session, name, [bucket for bucket in before if bucket not in now])
     outputs = _outputs(session, name)
     record = _record(session, name, built, physical, versions, outputs, template)
     record["stack"] |= {

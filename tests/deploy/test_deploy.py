@@ -185,6 +185,20 @@ def test_deploy_redeploy_rollback_delete(
     )
     assert live["MemorySize"] == 256
 
+    # A handler taken out of the app: its function goes, and so does its notification.
+    app_file.write_text(
+        app_file.read_text().replace(
+            '@app.on_s3_event(bucket="bookshop-imports", suffix=".csv")\n', ""
+        )
+    )
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 0, out + err
+    assert "- ImportCatalogue (AWS::Lambda::Function)" in out
+    assert "import_catalogue" not in functions_of(record_of(project))
+    assert "LambdaFunctionConfigurations" not in aws_client(
+        aws, "s3"
+    ).get_bucket_notification_configuration(Bucket="bookshop-imports")
+
     # delete: the stack, the functions, the artifacts, the notification and the record.
     status, out, err = run(project, "delete", capsys=capsys)
     assert status == 0, out + err
