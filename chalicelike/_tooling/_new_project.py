@@ -12,8 +12,11 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["TEMPLATES", "NewProjectError", "create_project", "register"]
+import click
+
+__all__ = ["TEMPLATES", "NewProjectError", "command", "create_project"]
 
 # Letters, digits, `-` and `_`, starting with a letter: the name is the folder and the
 # app_name, and app_name goes into function, role and API names, which AWS limits to these
@@ -260,16 +263,21 @@ class NewProjectError(ValueError):
     """A name or folder new-project refuses; the message says which and why."""
 
 
-def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("new-project", help="create a project folder to start from")
-    parser.add_argument("name", help="the folder to create and the app's name")
-    parser.add_argument(
-        "--template",
-        choices=sorted(TEMPLATES),
-        default="rest",
-        help="what the app starts with (default: rest)",
-    )
-    parser.set_defaults(run=_new_project)
+@click.command(
+    "new-project",
+    help="Create the project folder NAME (also the app's name) to start from.",
+    short_help="create a project folder to start from",
+)
+@click.argument("name")
+@click.option(
+    "--template",
+    type=click.Choice(sorted(TEMPLATES)),
+    default="rest",
+    help="what the app starts with",
+)
+@click.pass_obj
+def command(common: argparse.Namespace, /, **params: Any) -> int:
+    return _new_project(argparse.Namespace(**vars(common), **params))
 
 
 def _new_project(args: argparse.Namespace) -> int:

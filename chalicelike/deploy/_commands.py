@@ -9,7 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+import click
+
+__all__ = [
+    "delete_command",
+    "deploy_command",
+    "rollback_command",
+    "url_command",
+    "versions_command",
+]
 
 
 def _aws_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -29,30 +37,24 @@ def _aws_errors(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
     return guarded
 
 
-def _aws_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stage", default="dev", help="the config stage (default: dev)")
-    parser.add_argument("--profile", help="the AWS profile (default: the environment's)")
-    parser.add_argument("--region", help="the AWS region (default: the environment's)")
+def _aws_command(
+    name: str, run: Callable[[argparse.Namespace], int], text: str, *extra: click.Option
+) -> click.Command:
+    """A command with the options every AWS command takes, running `run` under
+    `_aws_errors`."""
 
+    @click.pass_obj
+    def callback(common: argparse.Namespace, /, **params: Any) -> int:
+        return _aws_errors(run)(argparse.Namespace(**vars(common), **params))
 
-def register(commands: Any) -> None:
-    specs = [
-        ("deploy", _deploy, "package the app and deploy the stage to AWS (CloudFormation)"),
-        ("delete", _delete, "delete everything the stage's deploy made"),
-        ("url", _url, "print the stage's API URL(s)"),
-        ("versions", _versions, "list the stage's releases, or one function's versions"),
-        ("rollback", _rollback, "point the stage's aliases back to an earlier release"),
+    options = [
+        click.Option(["--stage"], default="dev", help="the config stage"),
+        click.Option(["--profile"], help="the AWS profile (default: the environment's)"),
+        click.Option(["--region"], help="the AWS region (default: the environment's)"),
     ]
-    for name, run, text in specs:
-        parser: argparse.ArgumentParser = commands.add_parser(name, help=text, description=text)
-        _aws_options(parser)
-        parser.set_defaults(run=_aws_errors(run))
-        if name == "versions":
-            parser.add_argument("-n", "--name", help="one function: its versions")
-        if name == "rollback":
-            parser.add_argument(
-                "--to", type=int, metavar="RELEASE", help="the release (default: the one before)"
-            )
+    return click.Command(
+        name, callback=callback, params=[*options, *extra], help=text, short_help=text
+    )
 
 
 def _session(args: argparse.Namespace, record: dict[str, Any] | None = None) -> Any:
@@ -166,3 +168,26 @@ def _stack_name(project_dir: Path, stage: str) -> str:
 
     config = resolve_stage_config(project_dir, stage, project_dir.name)
     return stack_name(config.app_name, stage)
+
+
+# -- the commands chalicelike.cli loads ------------------------------------------------------
+
+deploy_command = _aws_command(
+    "deploy", _deploy, "package the app and deploy the stage to AWS (CloudFormation)"
+)
+delete_command = _aws_command("delete", _delete, "delete everything the stage's deploy made")
+url_command = _aws_command("url", _url, "print the stage's API URL(s)")
+versions_command = _aws_command(
+    "versions",
+    _versions,
+    "list the stage's releases, or one function's versions",
+    click.Option(["-n", "--name"], help="one function: its versions"),
+)
+rollback_command = _aws_command(
+    "rollback",
+    _rollback,
+    "point the stage's aliases back to an earlier release",
+    click.Option(
+        ["--to"], type=int, metavar="RELEASE", help="the release (default: the one before)"
+    ),
+)

@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 from ._record import function_resource, require_record
 from ._session import DeployError, open_session
 
-__all__ = ["register", "run"]
+__all__ = ["command", "run"]
 
 POLL_SECONDS = 1.0
 # CloudWatch Logs is eventually consistent: an event can be searchable seconds after
@@ -27,32 +29,31 @@ POLL_SECONDS = 1.0
 LATE_MS = 10_000
 
 
-def register(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "logs",
-        help="print a deployed function's CloudWatch logs",
-        description=(
-            "Print the CloudWatch Logs of one deployed function, one line per event: "
-            "its UTC time, the log stream's short id and the message. With --follow, "
-            "keep printing new events until Ctrl-C."
-        ),
-    )
-    parser.add_argument(
-        "-n", "--name", required=True, help="the function: its name in the app or deployed name"
-    )
-    parser.add_argument("--stage", default="dev", help="the deployed stage (default: dev)")
-    parser.add_argument(
-        "-s",
-        "--since",
-        default="10m",
-        help="the oldest events to print: 30s, 10m, 2h, 1d ago, or an ISO 8601 time (default: 10m)",
-    )
-    parser.add_argument(
-        "-f", "--follow", action="store_true", help="keep printing new events until Ctrl-C"
-    )
-    parser.add_argument("--profile", help="the AWS profile to use (default: the environment's)")
-    parser.add_argument("--region", help="the AWS region (default: the one the stage is in)")
-    parser.set_defaults(run=run)
+@click.command(
+    "logs",
+    short_help="print a deployed function's CloudWatch logs",
+    help=(
+        "Print the CloudWatch Logs of one deployed function, one line per event: "
+        "its UTC time, the log stream's short id and the message. With --follow, "
+        "keep printing new events until Ctrl-C."
+    ),
+)
+@click.option(
+    "-n", "--name", required=True, help="the function: its name in the app or deployed name"
+)
+@click.option("--stage", default="dev", help="the deployed stage")
+@click.option(
+    "-s",
+    "--since",
+    default="10m",
+    help="the oldest events to print: 30s, 10m, 2h, 1d ago, or an ISO 8601 time",
+)
+@click.option("-f", "--follow", is_flag=True, help="keep printing new events until Ctrl-C")
+@click.option("--profile", help="the AWS profile to use (default: the environment's)")
+@click.option("--region", help="the AWS region (default: the one the stage is in)")
+@click.pass_obj
+def command(common: argparse.Namespace, /, **params: Any) -> int:
+    return run(argparse.Namespace(**vars(common), **params))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import click
+
 from .._core._aws import LOCAL_API_ID
 from .._tooling._test_events import REGION, TestEventsClient
 from ._commands import UsageError, report_usage_error
@@ -25,7 +27,7 @@ from ._http_samples import (
     rest_event,
 )
 
-__all__ = ["HOST", "SOURCES", "add_options", "local_gateway_event", "register"]
+__all__ = ["HOST", "SOURCES", "add_options", "command", "local_gateway_event"]
 
 Args = argparse.Namespace
 
@@ -319,27 +321,126 @@ SOURCES: dict[str, Source] = {
 # -- the command --------------------------------------------------------------------------
 
 
-def register(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "generate-event",
-        help="print a sample event for an event source, or for one of the app's functions",
-        description=(
-            "Print a realistic Lambda event as JSON. Name a SOURCE (its options: "
-            "generate-event SOURCE --help), or give --for FUNCTION to get the event the app's "
-            "function would receive from the source it declares."
-        ),
+class _SourceGroup(click.Group):
+    """The sources in SOURCES' order; an unknown one is refused naming them all."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            ctx.fail(f"unknown SOURCE {args[0]!r}: one of {', '.join(SOURCES)}")
+        return super().resolve_command(ctx, args)
+
+
+class _ArgparseType(click.ParamType[Any]):
+    """An argparse `type=` function as a click type: its ArgumentTypeError, a usage error."""
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        self.parse = parse
+        self.name = parse.__name__.removesuffix("_option")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value  # a default, already parsed
+        try:
+            return self.parse(value)
+        except argparse.ArgumentTypeError as error:
+            self.fail(str(error), param, ctx)
+
+
+def _click_param(flag: str, options: dict[str, Any]) -> click.Parameter:
+    """One of SOURCES' argparse-style options as a click parameter (the console and
+    `--for` read the same table through `add_options`)."""
+    known = {"default", "help", "action", "type", "metavar", "choices", "nargs"}
+    if not set(options) <= known:
+        raise TypeError(f"{flag}: no click equivalent for {sorted(set(options) - known)}")
+    kind: Any = None
+    if "choices" in options:
+        kind = click.Choice(options["choices"])
+    elif "type" in options:
+        kind = _ArgparseType(options["type"])
+    if not flag.startswith("-"):  # a positional with nargs="?"
+        return click.Argument(
+            [flag],
+            required=False,
+            default=options.get("default"),
+            type=kind,
+            metavar=f"[{flag.upper()}]",
+        )
+    is_flag, multiple = options.get("action") == "store_true", options.get("action") == "append"
+    # An appended option's default is applied by the command (click's would be a tuple).
+    default = None if multiple else options.get("default", False if is_flag else None)
+    return click.Option(
+        [flag],
+        type=kind,
+        is_flag=is_flag,
+        multiple=multiple,
+        default=default,
+        help=options.get("help"),
+        metavar=options.get("metavar"),
     )
-    parser.add_argument(
-        "--for",
-        dest="for_function",
-        metavar="FUNCTION",
-        help="one of the app's functions: the event its declared source would send it",
+
+
+def _source_command(name: str, source: Source) -> click.Command:
+    appended = {
+        flag.lstrip("-").replace("-", "_"): options.get("default")
+        for flag, options in source.options
+        if options.get("action") == "append"
+    }
+
+    @click.pass_context
+    def callback(ctx: click.Context, /, **params: Any) -> int:
+        # As argparse gives them: an appended option's values as a list, else its default.
+        for key, default in appended.items():
+            params[key] = list(params[key]) or default
+        parent = ctx.parent.params if ctx.parent is not None else {}
+        return run(argparse.Namespace(**vars(ctx.obj), **parent, **params, event_source=name))
+
+    params = [_click_param(flag, options) for flag, options in source.options]
+    # click shows no help for an argument: its choices and default go into the command's.
+    arguments = [
+        f"{flag.upper()}: one of {', '.join(options['choices'])} (default: {options['default']})"
+        for flag, options in source.options
+        if not flag.startswith("-")
+    ]
+    sentence = source.help[0].upper() + source.help[1:] + "."
+    return click.Command(
+        name,
+        callback=callback,
+        params=params,
+        help="\n\n".join([sentence, *arguments]),
+        short_help=source.help,
     )
-    parser.add_argument("--stage", default="dev", help="the config stage --for reads")
-    sources = parser.add_subparsers(dest="event_source", metavar="SOURCE", title="sources")
-    for name, source in SOURCES.items():
-        add_options(sources.add_parser(name, help=source.help, description=source.help), name)
-    parser.set_defaults(run=run)
+
+
+@click.group(
+    "generate-event",
+    cls=_SourceGroup,
+    invoke_without_command=True,
+    short_help="print a sample event for an event source, or for one of the app's functions",
+    help=(
+        "Print a realistic Lambda event as JSON. Name a SOURCE (its options: "
+        "generate-event SOURCE --help), or give --for FUNCTION to get the event the app's "
+        "function would receive from the source it declares."
+    ),
+    subcommand_metavar="[SOURCE [OPTIONS]]",
+    commands=[_source_command(name, source) for name, source in SOURCES.items()],
+)
+@click.option(
+    "--for",
+    "for_function",
+    metavar="FUNCTION",
+    help="one of the app's functions: the event its declared source would send it",
+)
+@click.option("--stage", default="dev", help="the config stage --for reads")
+@click.pass_context
+def command(ctx: click.Context, /, **params: Any) -> int | None:
+    if ctx.invoked_subcommand is not None:
+        return None  # the source's command runs
+    return run(argparse.Namespace(**vars(ctx.obj), **params, event_source=None))
 
 
 def add_options(parser: argparse.ArgumentParser, source: str) -> None:

@@ -15,67 +15,65 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from ._commands import UsageError, report_usage_error
 
 if TYPE_CHECKING:
     from ._project_state import ProjectState
 
-__all__ = ["read_project", "register"]
+__all__ = ["command", "read_project"]
 
 # Exit codes: the function ran and answered; it failed (Lambda's FunctionError); or the
 # command could not run it (unknown function, unreadable event: _commands.EXIT_USAGE).
 EXIT_OK, EXIT_FUNCTION_ERROR = 0, 1
 
 
-def register(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "invoke",
-        help="run one of the app's functions once and print its payload",
-        description=(
-            "Run one function of the app in a local Lambda worker, or with --remote the "
-            "function deployed to the stage (its alias, through Lambda's Invoke API). The "
-            "payload is printed on stdout, the invocation's log on stderr (with --remote, "
-            "the last 4 KB Lambda returns); the exit status is 0 on success, 1 on a "
-            "function error and 2 when the function or event cannot be used."
-        ),
-    )
-    parser.add_argument(
-        "-n", "--name", required=True, help="the function: its name in the app or deployed name"
-    )
-    parser.add_argument(
-        "--event",
-        metavar="FILE",
-        help="a JSON file holding the event, '-' for stdin (default: {})",
-    )
-    parser.add_argument(
-        "--stage",
-        default="dev",
-        help="the stage: its config, or with --remote its deployment (default: dev)",
-    )
-    parser.add_argument(
-        "--remote",
-        action="store_true",
-        help="invoke the function deployed to the stage instead of a local one"
-        " (--aws-endpoint and --no-aws do not apply)",
-    )
-    parser.add_argument("--profile", help="with --remote: the AWS profile to use")
-    parser.add_argument(
-        "--region", help="with --remote: the AWS region (default: the one the stage is in)"
-    )
-    parser.add_argument(
-        "--aws-endpoint",
-        metavar="URL",
-        default="http://127.0.0.1:4566",
-        help="the AWS endpoint the function's boto3 calls go to, with dummy credentials"
-        " (default: the one `chalicelike local` serves, http://127.0.0.1:4566)",
-    )
-    parser.add_argument(
-        "--no-aws",
-        dest="aws",
-        action="store_false",
-        help="leave the AWS environment (credentials, profile) as it is",
-    )
-    parser.set_defaults(run=run)
+@click.command(
+    "invoke",
+    short_help="run one of the app's functions once and print its payload",
+    help=(
+        "Run one function of the app in a local Lambda worker, or with --remote the "
+        "function deployed to the stage (its alias, through Lambda's Invoke API). The "
+        "payload is printed on stdout, the invocation's log on stderr (with --remote, "
+        "the last 4 KB Lambda returns); the exit status is 0 on success, 1 on a "
+        "function error and 2 when the function or event cannot be used."
+    ),
+)
+@click.option(
+    "-n", "--name", required=True, help="the function: its name in the app or deployed name"
+)
+@click.option(
+    "--event",
+    metavar="FILE",
+    help="a JSON file holding the event, '-' for stdin (default: {})",
+)
+@click.option(
+    "--stage", default="dev", help="the stage: its config, or with --remote its deployment"
+)
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="invoke the function deployed to the stage instead of a local one"
+    " (--aws-endpoint and --no-aws do not apply)",
+)
+@click.option("--profile", help="with --remote: the AWS profile to use")
+@click.option("--region", help="with --remote: the AWS region (default: the one the stage is in)")
+@click.option(
+    "--aws-endpoint",
+    metavar="URL",
+    default="http://127.0.0.1:4566",
+    help="the AWS endpoint the function's boto3 calls go to, with dummy credentials"
+    " (the one `chalicelike local` serves)",
+)
+@click.option(
+    "--aws/--no-aws",
+    default=True,
+    help="--no-aws: leave the AWS environment (credentials, profile) as it is",
+)
+@click.pass_obj
+def command(common: argparse.Namespace, /, **params: Any) -> int:
+    return run(argparse.Namespace(**vars(common), **params))
 
 
 def run(args: argparse.Namespace) -> int:

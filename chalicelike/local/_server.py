@@ -17,11 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import click
+
 from .._core._types import Receive, Scope, Send
 from .._tooling._config import api_gateway_stage, resolve_stage_config
 from ._asgi_types import run_lifespan, send_answer
 
-__all__ = ["LocalServer", "register"]
+__all__ = ["LocalServer", "PortType", "command"]
 
 INVOKE_API_PREFIX = "/2015-03-31/"  # all of Lambda's API answers in its own error shape
 # API Gateway's management API (app.websocket_api.send/close/info): /{stage}/@connections/{id}
@@ -45,43 +47,60 @@ _STOPPING_START = {
 _STOPPING_BODY = {"type": "http.response.body", "body": _STOPPING_BODY_BYTES}
 
 
-def register(commands: Any) -> None:
-    parser: argparse.ArgumentParser = commands.add_parser(
-        "local", help="serve the app as API Gateway + Lambda on this machine"
-    )
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--stage", default="dev")
-    parser.add_argument(
-        "--payload-version",
-        choices=("1.0", "2.0"),
-        default="1.0",
-        help="1.0: a REST API (Chalice's); 2.0: an HTTP API",
-    )
-    parser.add_argument(
-        "--no-autoreload", dest="autoreload", action="store_false", help="do not watch files"
-    )
-    parser.add_argument(
-        "--in-process",
-        action="store_true",
-        help="run handlers in this process (for a debugger): no isolation, timeouts only logged",
-    )
-    parser.add_argument(
-        "--xray-port",
-        type=int,
-        default=0,
-        help="UDP port on 127.0.0.1 of the X-Ray daemon the workers send segments to"
-        " (default: one the OS picks)",
-    )
-    aws = parser.add_argument_group("the local AWS endpoint (moto)")
-    aws.add_argument(
-        "--aws-port", type=int, default=4566, help="port of the AWS endpoint on 127.0.0.1"
-    )
-    aws.add_argument(
-        "--aws-endpoint", metavar="URL", help="use an AWS endpoint that already runs instead"
-    )
-    aws.add_argument("--no-aws", dest="aws", action="store_false", help="serve no AWS endpoint")
-    parser.set_defaults(run=_run)
+class PortType(click.ParamType[int]):
+    """A TCP or UDP port number: a one-line usage error for anything else (argparse's `int`
+    let 70000 through to a 60-line traceback from the server's bind)."""
+
+    name = "port"
+
+    def __init__(self, lowest: int = 1) -> None:
+        self.lowest = lowest  # 0 where the OS may choose
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            port = int(value)
+        except (TypeError, ValueError):
+            port = -1
+        if not self.lowest <= port <= 65_535:
+            self.fail(f"{value!r} is not a port: use a number from {self.lowest} to 65535")
+        return port
+
+
+@click.command(
+    "local",
+    help="Serve the app as API Gateway + Lambda on this machine.",
+    short_help="serve the app as API Gateway + Lambda on this machine",
+)
+@click.option("--host", default="127.0.0.1", help="the address to listen on")
+@click.option("--port", type=PortType(), default=8000, help="the HTTP port to listen on")
+@click.option("--stage", default="dev", help="the config stage")
+@click.option(
+    "--payload-version",
+    type=click.Choice(("1.0", "2.0")),
+    default="1.0",
+    help="1.0: a REST API (Chalice's); 2.0: an HTTP API",
+)
+@click.option("--autoreload/--no-autoreload", default=True, help="restart workers on a change")
+@click.option(
+    "--in-process",
+    is_flag=True,
+    help="run handlers in this process (for a debugger): no isolation, timeouts only logged",
+)
+@click.option(
+    "--xray-port",
+    type=PortType(lowest=0),
+    default=0,
+    help="UDP port on 127.0.0.1 of the X-Ray daemon the workers send segments to"
+    " (0: one the OS picks)",
+)
+@click.option(
+    "--aws-port", type=PortType(), default=4566, help="port of the local AWS endpoint (moto)"
+)
+@click.option("--aws-endpoint", metavar="URL", help="use an AWS endpoint that already runs instead")
+@click.option("--aws/--no-aws", default=True, help="serve the local AWS endpoint (moto)")
+@click.pass_obj
+def command(common: argparse.Namespace, /, **params: Any) -> int:
+    return _run(argparse.Namespace(**vars(common), **params))
 
 
 class LocalServer:
@@ -359,6 +378,7 @@ def _run(args: argparse.Namespace) -> int:
         host=args.host,
         xray_port=args.xray_port,
     )
+    _check_ports(args)  # before "serving": uvicorn would print it, then fail to bind
     if aws_url is not None:
         from ._aws_endpoint import use_aws_endpoint
 
@@ -393,6 +413,46 @@ def _run(args: argparse.Namespace) -> int:
         if endpoint is not None:
             endpoint.stop()
     return 0
+
+
+def _check_ports(args: argparse.Namespace) -> None:
+    """A one-line error naming the port, when the HTTP or X-Ray port cannot be bound
+    (the AWS endpoint's own bind says so for --aws-port). A probe, then released: the
+    servers bind moments later, and losing that race is as rare as it is harmless."""
+    import socket
+
+    _probe_port(args.host, args.port, socket.SOCK_STREAM, "HTTP", "pass --port PORT for another")
+    if args.xray_port:  # 0: the OS picks a free one
+        advice = "pass --xray-port PORT for another, or 0 for one the OS picks"
+        _probe_port("127.0.0.1", args.xray_port, socket.SOCK_DGRAM, "X-Ray daemon (UDP)", advice)
+
+
+def _probe_port(host: str, port: int, kind: int, what: str, advice: str) -> None:
+    import errno
+    import os
+    import socket
+
+    from .._core._errors import ChaliceError
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=kind, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise ChaliceError(f"cannot listen on {host!r} ({error.strerror}): pass --host") from None
+    # uvicorn (asyncio's create_server) binds every address the host resolves to.
+    for family, sock_type, proto, _, address in addresses:
+        with socket.socket(family, sock_type, proto) as probe:
+            if kind == socket.SOCK_STREAM and os.name != "nt":
+                # As uvicorn does: a previous run's TIME_WAIT connections leave the port free.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                reason = (
+                    "is already in use"
+                    if error.errno == errno.EADDRINUSE
+                    else f"cannot be used ({error.strerror})"
+                )
+                raise ChaliceError(f"{what} port {port} on {host} {reason}: {advice}") from None
 
 
 def _aws_endpoint(args: argparse.Namespace) -> tuple[Any, str | None, Any]:

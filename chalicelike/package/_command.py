@@ -16,33 +16,51 @@ import time
 from pathlib import Path
 from typing import Any
 
+import click
+
 from .._core._errors import ChaliceError
 from .._tooling._manifest import AppManifest
 
-__all__ = ["FORMATS", "BuiltPackage", "build_package", "read_manifest", "register"]
+__all__ = [
+    "FORMATS",
+    "BuiltPackage",
+    "build_package",
+    "models_command",
+    "package_command",
+    "read_manifest",
+]
 
 FORMATS = ("sam", "cloudformation", "terraform")
 
 
-def register(commands: Any) -> None:
-    package: argparse.ArgumentParser = commands.add_parser(
-        "package", help="write deployment.zip and an infrastructure template to OUTDIR"
-    )
-    package.add_argument("outdir", help="folder to write to (created if missing)")
-    package.add_argument("--stage", default="dev")
-    package.add_argument("--pkg-format", choices=FORMATS, default="sam")
-    package.add_argument(
-        "--template-format",
-        choices=("json", "yaml"),
-        default="json",
-        help="SAM and CloudFormation templates as JSON (default) or YAML",
-    )
-    package.set_defaults(run=_package)
-    models: argparse.ArgumentParser = commands.add_parser(
-        "generate-models", help="print the REST API as an OpenAPI 3 document"
-    )
-    models.add_argument("--stage", default="dev")
-    models.set_defaults(run=_generate_models)
+@click.command(
+    "package",
+    help="Write deployment.zip and an infrastructure template to OUTDIR (created if missing).",
+    short_help="write deployment.zip and an infrastructure template to OUTDIR",
+)
+@click.argument("outdir")
+@click.option("--stage", default="dev", help="the config stage")
+@click.option("--pkg-format", type=click.Choice(FORMATS), default="sam", help="the template's kind")
+@click.option(
+    "--template-format",
+    type=click.Choice(("json", "yaml")),
+    default="json",
+    help="SAM and CloudFormation templates as JSON or YAML",
+)
+@click.pass_obj
+def package_command(common: argparse.Namespace, /, **params: Any) -> int:
+    return _package(argparse.Namespace(**vars(common), **params))
+
+
+@click.command(
+    "generate-models",
+    help="Print the REST API as an OpenAPI 3 document.",
+    short_help="print the REST API as an OpenAPI 3 document",
+)
+@click.option("--stage", default="dev", help="the config stage")
+@click.pass_obj
+def models_command(common: argparse.Namespace, /, **params: Any) -> int:
+    return _generate_models(argparse.Namespace(**vars(common), **params))
 
 
 def read_manifest(project_dir: Path, stage: str) -> AppManifest:

@@ -224,7 +224,7 @@ def test_an_unknown_source_is_refused_listing_the_sources(
         main(["generate-event", "carrier-pigeon"])
     assert caught.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'carrier-pigeon'" in err
+    assert "unknown SOURCE 'carrier-pigeon'" in err
     for source in ("s3", "sqs", "apigateway", "http-api", "function-url", "authorizer"):
         assert source in err
     assert main(["generate-event"]) == 2
