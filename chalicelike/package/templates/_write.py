@@ -29,6 +29,15 @@ class Template:
     def config(self, function: str) -> FunctionConfig:
         return self.deployment.config(function)
 
+    def alias_name(self, function: str) -> str | None:
+        """The alias whatever invokes `function` calls: the stage's, when the function
+        publishes versions; None otherwise (callers then invoke the function, `$LATEST`).
+
+        Provisioned environments and SnapStart snapshots belong to a published version, so
+        Lambda uses them only for calls made through an alias or version, never `$LATEST`.
+        """
+        return self.stage.stage if self.config(function).publishes_versions else None
+
 
 T = TypeVar("T", bound=Template)
 T_contra = TypeVar("T_contra", bound=Template, contravariant=True)

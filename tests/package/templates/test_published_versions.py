@@ -78,16 +78,19 @@ def test_only_the_function_that_asks_changes(
     after = _resources(_template(fmt, everything, on_job=extra))
     changed = {key for key in before if before[key] != after.get(key)}
     added = set(after) - set(before)
+    # Besides the function, only what invokes it changes: its queue's mapping calls the alias.
     if fmt == "terraform":
-        assert changed == {"aws_lambda_function.on_job"}
+        mapping = "aws_lambda_event_source_mapping.on_job-sqs-event-source"
+        assert changed == {"aws_lambda_function.on_job", mapping}
         expected = {"aws_lambda_alias.on_job"}
         if extra is PROVISIONED:
             expected.add("aws_lambda_provisioned_concurrency_config.on_job")
         assert added == expected
-    elif fmt == "sam":
-        assert (changed, added) == ({"OnJob"}, set())  # SAM adds the version and the alias
+    elif fmt == "sam":  # SAM adds the version and the alias
+        assert (changed, added) == ({"OnJob", "OnJobOnJobSqsEventSource"}, set())
     else:  # the function itself changes only for SnapStart: the alias holds the provisioning
-        assert changed == ({"OnJob"} if extra is SNAPSTART else set())
+        function = {"OnJob"} if extra is SNAPSTART else set()
+        assert changed == function | {"OnJobOnJobSqsEventSource"}
         assert {key.rstrip("0123456789abcdef") for key in added} == {"OnJobVersion", "OnJobAlias"}
 
 

@@ -35,14 +35,15 @@ def _endpoint(api: str, stage: str, scheme: str = "https") -> Any:
     return sub(f"{scheme}://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{stage}/")
 
 
-def _uri_for(function: str) -> Any:
-    return sub(invoke_uri(f"${{{logical_id(function)}.Arn}}"))
+def _uri_for(stack: Stack, function: str) -> Any:
+    """The URI API Gateway invokes the function by (its alias, if it has one)."""
+    return stack.caller_sub(function, invoke_uri)
 
 
 def rest_api(stack: Stack) -> None:
     stage = stack.stage
     policy = stack.deployment.api_gateway_policy
-    body = openapi_document(stack.manifest, stage, _uri_for, policy)
+    body = openapi_document(stack.manifest, stage, lambda f: _uri_for(stack, f), policy)
     endpoint: dict[str, Any] = {"Types": [stage.api_gateway_endpoint_type]}
     if stage.api_gateway_endpoint_vpce:
         endpoint["VpcEndpointIds"] = list(stage.api_gateway_endpoint_vpce)
@@ -99,7 +100,7 @@ def http_api(stack: Stack) -> None:
         {
             "ApiId": {"Ref": "HttpAPI"},
             "IntegrationType": "AWS_PROXY",
-            "IntegrationUri": stack.function_arn(API_FUNCTION),
+            "IntegrationUri": stack.caller_arn(API_FUNCTION),
             "PayloadFormatVersion": "2.0",
         },
     )
@@ -140,7 +141,8 @@ def _http_route_auth(stack: Stack, route: HttpRoute, authorizers: dict[str, str]
         authorizers[authorizer.name] = stack.add(
             f"HttpAuthorizer{logical_id(authorizer.name)}",
             "AWS::ApiGatewayV2::Authorizer",
-            _http_authorizer(authorizer) | {"ApiId": {"Ref": "HttpAPI"}, "Name": authorizer.name},
+            _http_authorizer(stack, authorizer)
+            | {"ApiId": {"Ref": "HttpAPI"}, "Name": authorizer.name},
         )
     result["AuthorizerId"] = {"Ref": authorizers[authorizer.name]}
     if route.scopes:
@@ -148,8 +150,9 @@ def _http_route_auth(stack: Stack, route: HttpRoute, authorizers: dict[str, str]
     return result
 
 
-def _http_authorizer(authorizer: HttpAuthorizer) -> dict[str, Any]:
-    uri = _uri_for(authorizer.function) if authorizer.function is not None else None
+def _http_authorizer(stack: Stack, authorizer: HttpAuthorizer) -> dict[str, Any]:
+    function = authorizer.function
+    uri = _uri_for(stack, function) if function is not None else None
     # CloudFormation's one singular: IdentitySource, a list all the same.
     return pascal_case(authorizer.settings(uri), {"identity_sources": "IdentitySource"})
 
@@ -159,19 +162,27 @@ def _http_authorizer(authorizer: HttpAuthorizer) -> dict[str, Any]:
 
 def function_url(stack: Stack, function: str) -> None:
     function_id = logical_id(function)
+    target = stack.function_arn(function)
+    properties: dict[str, Any] = {"AuthType": "NONE", "TargetFunctionArn": target}
+    alias_id = stack.alias_resource(function)
+    if alias_id is not None:
+        # The alias's own URL: Lambda invokes the version the alias points at. Lambda
+        # refuses a URL for an alias that does not exist yet, hence the DependsOn.
+        properties["Qualifier"] = stack.alias_name(function)
     url = stack.add(
         f"{function_id}Url",
         "AWS::Lambda::Url",
-        {"AuthType": "NONE", "TargetFunctionArn": stack.function_arn(function)},
+        properties,
+        depends_on=[alias_id] if alias_id is not None else None,
     )
     # Since October 2025 a public URL needs both grants: InvokeFunctionUrl, and
-    # InvokeFunction limited to calls made through the URL.
+    # InvokeFunction limited to calls made through the URL; on the alias, for the alias's URL.
     stack.add(
         f"{function_id}UrlPermission",
         "AWS::Lambda::Permission",
         {
             "Action": "lambda:InvokeFunctionUrl",
-            "FunctionName": stack.function_arn(function),
+            "FunctionName": stack.caller_arn(function),
             "Principal": "*",
             "FunctionUrlAuthType": "NONE",
         },
@@ -181,7 +192,7 @@ def function_url(stack: Stack, function: str) -> None:
         "AWS::Lambda::Permission",
         {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": stack.function_arn(function),
+            "FunctionName": stack.caller_arn(function),
             "Principal": "*",
             "InvokedViaFunctionUrl": True,
         },
@@ -235,7 +246,7 @@ def _add_websocket_route(stack: Stack, entry: FunctionEntry) -> str:
             # Lambda takes JSON: a binary frame reaches the handler as base64 text (Chalice).
             "ContentHandlingStrategy": "CONVERT_TO_TEXT",
             "IntegrationType": "AWS_PROXY",
-            "IntegrationUri": _uri_for(entry.name),
+            "IntegrationUri": _uri_for(stack, entry.name),
         },
     )
     stack.permission(entry.name, "Invoke", APIGATEWAY, _execute_api_arn("WebsocketAPI"))

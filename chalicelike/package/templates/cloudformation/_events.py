@@ -1,5 +1,6 @@
 """Every event source of the app as CloudFormation resources, the same in SAM and plain CFN:
-SAM's `Events` cannot reach buckets or user pools outside the template, so none are used."""
+SAM's `Events` cannot reach buckets or user pools outside the template, so none are used.
+Each names the function as its callers must (`Stack.caller_arn`: the alias, if it has one)."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def s3_notifications(stack: Stack, buckets: list[tuple[str, list[Function]]]) ->
             "Bucket": bucket,
             "Configurations": [
                 s3n.notification_configuration(
-                    sub(f"${{AWS::StackName}}-{e.name}"), stack.function_arn(e.name), e.settings
+                    sub(f"${{AWS::StackName}}-{e.name}"), stack.caller_arn(e.name), e.settings
                 )
                 for e in classic
             ],
@@ -65,7 +66,7 @@ def sns_subscription(stack: Stack, source: EventSource) -> None:
     name = source.entry.name
     properties: dict[str, Any] = {
         "Protocol": "lambda",
-        "Endpoint": stack.function_arn(name),
+        "Endpoint": stack.caller_arn(name),
         "TopicArn": sub(source.arn),
     }
     if source.region is not None:
@@ -80,7 +81,7 @@ def stream_mapping(stack: Stack, source: EventSource) -> None:
     """A queue or stream read by Lambda for the function: 'OnJobOnJobSqsEventSource'."""
     properties: dict[str, Any] = {
         "EventSourceArn": sub(source.arn),
-        "FunctionName": {"Ref": logical_id(source.entry.name)},
+        "FunctionName": stack.caller_name(source.entry.name),
     }
     properties.update(pascal_case(source.mapping()))
     mapping_id = event_id(source.entry.name, f"{source.kind.capitalize()}EventSource")
@@ -111,7 +112,7 @@ def _add_rule(stack: Stack, entry: FunctionEntry, logical: str, properties: dict
         properties
         | {
             "State": "ENABLED",
-            "Targets": [{"Arn": stack.function_arn(entry.name), "Id": function_id}],
+            "Targets": [{"Arn": stack.caller_arn(entry.name), "Id": function_id}],
         },
     )
     stack.permission(
@@ -138,7 +139,7 @@ def ses_rule(stack: Stack, source: EventSource) -> None:
         "Actions": [
             {
                 "LambdaAction": {
-                    "FunctionArn": stack.function_arn(entry.name),
+                    "FunctionArn": stack.caller_arn(entry.name),
                     "InvocationType": "Event",
                 }
             }
@@ -170,7 +171,7 @@ def cognito_trigger(stack: Stack, source: EventSource) -> None:
     triggers = ", ".join(entry.settings["triggers"])
     stack.output(
         f"{logical_id(entry.name)}CognitoTriggers",
-        sub(f"{triggers} on user pool {pool}: ${{{logical_id(entry.name)}.Arn}}"),
+        stack.caller_sub(entry.name, lambda arn: f"{triggers} on user pool {pool}: {arn}"),
         "Attach the function to these triggers (aws cognito-idp update-user-pool "
         "--lambda-config, giving the pool's other settings too)",
     )

@@ -86,7 +86,7 @@ def _sam_alias(stack: Stack, function: Function) -> dict[str, Any]:
     provisioned = function.config.provisioned_concurrency
     if provisioned is not None:
         options["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned}
-    stack.output(f"{function_id}AliasArn", {"Ref": f"{function_id}.Alias"})
+    stack.output(f"{function_id}AliasArn", stack.caller_arn(function.name))
     return options
 
 
@@ -117,8 +117,10 @@ def _add_version_and_alias(stack: Stack, function: Function, properties: dict[st
     provisioned = function.config.provisioned_concurrency
     if provisioned is not None:
         alias["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned}
-    stack.add(f"{function_id}Alias", "AWS::Lambda::Alias", alias)
-    stack.output(f"{function_id}AliasArn", {"Ref": f"{function_id}Alias"})
+    alias_id = stack.alias_resource(function.name)
+    assert alias_id is not None  # only a function that publishes versions gets here
+    stack.add(alias_id, "AWS::Lambda::Alias", alias)
+    stack.output(f"{function_id}AliasArn", stack.caller_arn(function.name))
 
 
 def _add_log_group(stack: Stack, function_id: str, retention_in_days: int) -> None:

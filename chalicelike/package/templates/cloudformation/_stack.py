@@ -1,13 +1,14 @@
 """A CloudFormation template being built: resources by logical ID, outputs, and the spelling
-shared by SAM and plain CloudFormation (tags, permissions, function ARNs)."""
+shared by SAM and plain CloudFormation (tags, permissions, function ARNs). Callers of a function
+name it through `caller_arn` & co, which pick its alias when it publishes versions."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._aws import TemplateError, logical_id, sorted_mapping
+from .._aws import TemplateError, logical_id, sorted_mapping, sub
 from .._model import Deployment
 from .._write import Template
 
@@ -51,7 +52,53 @@ class Stack(Template):
         self.outputs[name] = output
 
     def function_arn(self, function: str) -> dict[str, Any]:
+        """The function's own ARN: for what names the function without invoking it (outputs,
+        a Function URL's target); callers use `caller_arn`."""
         return {"Fn::GetAtt": [logical_id(function), "Arn"]}
+
+    def alias_reference(self, function: str) -> str | None:
+        """What a Ref or `${...}` names the function's alias by (its ARN), None without one:
+        SAM's `<F>.Alias` property, which its transform resolves to the alias it makes."""
+        if self.alias_name(function) is None:
+            return None
+        function_id = logical_id(function)
+        return f"{function_id}.Alias" if self.sam else f"{function_id}Alias"
+
+    def alias_resource(self, function: str) -> str | None:
+        """The logical ID of the function's alias (for DependsOn), None without one. SAM
+        names the one it makes `<F>Alias<name>`, with '-' spelled 'D' and '_' 'U'."""
+        name = self.alias_name(function)
+        if name is None:
+            return None
+        function_id = logical_id(function)
+        if not self.sam:
+            return f"{function_id}Alias"
+        return f"{function_id}Alias{name.replace('-', 'D').replace('_', 'U')}"
+
+    def caller_arn(self, function: str) -> dict[str, Any]:
+        """The ARN whatever invokes the function calls: its alias's, if it has one."""
+        alias = self.alias_reference(function)
+        return {"Ref": alias} if alias is not None else self.function_arn(function)
+
+    def caller_sub(self, function: str, text: Callable[[str], str]) -> Any:
+        """An Fn::Sub of `text(arn)`, where `arn` is how the Sub spells `caller_arn`.
+
+        SAM's transform resolves `${F.Alias}` in a Sub, but cfn-lint, which lints a SAM
+        template as written, knows no such attribute: SAM's Sub names a variable holding
+        `Ref F.Alias` instead, which both read."""
+        alias = self.alias_reference(function)
+        if alias is None:
+            return sub(text(f"${{{logical_id(function)}.Arn}}"))
+        if not self.sam:
+            return sub(text(f"${{{alias}}}"))
+        variable = f"{logical_id(function)}AliasArn"
+        return {"Fn::Sub": [text(f"${{{variable}}}"), {variable: {"Ref": alias}}]}
+
+    def caller_name(self, function: str) -> dict[str, Any]:
+        """A FunctionName that invokes: the function's name, or its alias's ARN (Lambda's
+        APIs take either where they take a function)."""
+        alias = self.alias_reference(function)
+        return {"Ref": alias if alias is not None else logical_id(function)}
 
     def permission(
         self,
@@ -68,7 +115,7 @@ class Stack(Template):
         resource it serves (SAM's names for the permissions of Chalice's events)."""
         properties: dict[str, Any] = {
             "Action": "lambda:InvokeFunction",
-            "FunctionName": self.function_arn(function),
+            "FunctionName": self.caller_arn(function),  # the alias, where callers call one
             "Principal": principal,
             "SourceArn": source_arn,
         }

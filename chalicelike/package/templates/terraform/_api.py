@@ -23,7 +23,7 @@ def rest_api(document: Document) -> None:
     body = openapi_document(
         document.manifest,
         stage,
-        lambda f: document.fn(f, "invoke_arn"),
+        lambda f: document.caller(f, "invoke_arn"),
         document.deployment.api_gateway_policy,
     )
     document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
@@ -82,13 +82,18 @@ def function_url(document: Document, function: str) -> None:
     document.add(
         "aws_lambda_function_url",
         name,
-        {"function_name": document.fn(function, "function_name"), "authorization_type": "NONE"},
+        {
+            "function_name": document.fn(function, "function_name"),
+            **document.qualifier(function),  # the alias's own URL, if it has one
+            "authorization_type": "NONE",
+        },
     )
     document.add(
         "aws_lambda_permission",
         f"{name}_url",
         {
             "function_name": document.fn(function, "function_name"),
+            **document.qualifier(function),
             "action": "lambda:InvokeFunctionUrl",
             "principal": "*",
             "function_url_auth_type": "NONE",
@@ -102,6 +107,7 @@ def function_url(document: Document, function: str) -> None:
         f"{name}_url_invoke",
         {
             "function_name": document.fn(function, "function_name"),
+            **document.qualifier(function),
             "action": "lambda:InvokeFunction",
             "principal": "*",
             "invoked_via_function_url": True,
@@ -124,7 +130,7 @@ def http_api(document: Document) -> None:
         {
             "api_id": api,
             "integration_type": "AWS_PROXY",
-            "integration_uri": document.fn(API_FUNCTION),
+            "integration_uri": document.caller(API_FUNCTION),
             "payload_format_version": "2.0",
         },
     )
@@ -158,7 +164,7 @@ def _route_auth(document: Document, route: HttpRoute) -> dict[str, Any]:
         return {} if route.authorization == "NONE" else {"authorization_type": route.authorization}
     name = tf_name(authorizer.name)
     if name not in document.resources.get("aws_apigatewayv2_authorizer", {}):
-        uri = document.fn(authorizer.function, "invoke_arn") if authorizer.function else None
+        uri = document.caller(authorizer.function, "invoke_arn") if authorizer.function else None
         body = authorizer.settings(uri)
         body.update({"api_id": "${aws_apigatewayv2_api.http_api.id}", "name": name})
         document.add("aws_apigatewayv2_authorizer", name, body)
@@ -220,7 +226,7 @@ def _add_websocket_route(document: Document, entry: FunctionEntry) -> str:
             # Lambda takes JSON: a binary frame reaches the handler as base64 text (Chalice).
             "content_handling_strategy": "CONVERT_TO_TEXT",
             "integration_type": "AWS_PROXY",
-            "integration_uri": document.fn(entry.name, "invoke_arn"),
+            "integration_uri": document.caller(entry.name, "invoke_arn"),
         },
     )
     document.permission(

@@ -1,5 +1,6 @@
 """A Terraform JSON document being built: resources by type and name, outputs, locals, the
-provider's version and regions; Terraform's spelling of ARNs and tags."""
+provider's version and regions; Terraform's spelling of ARNs and tags. Callers of a function
+name it through `caller` and `qualifier`, which pick its alias when it publishes versions."""
 
 from __future__ import annotations
 
@@ -101,7 +102,22 @@ class Document(Template):
         return self.deployment.deployed_name(function)
 
     def fn(self, function: str, attribute: str = "arn") -> str:
+        """The function's own attribute: for what names it without invoking it; callers
+        use `caller`."""
         return f"${{aws_lambda_function.{tf_name(function)}.{attribute}}}"
+
+    def caller(self, function: str, attribute: str = "arn") -> str:
+        """The `arn` or `invoke_arn` whatever invokes the function calls: its alias's, when it
+        has one (`aws_lambda_alias` has both attributes)."""
+        if self.alias_name(function) is None:
+            return self.fn(function, attribute)
+        return f"${{aws_lambda_alias.{tf_name(function)}.{attribute}}}"
+
+    def qualifier(self, function: str) -> dict[str, str]:
+        """`qualifier` for a permission or a URL of the function: its alias, if it has one."""
+        if self.alias_name(function) is None:
+            return {}
+        return {"qualifier": f"${{aws_lambda_alias.{tf_name(function)}.name}}"}
 
     def permission(
         self,
@@ -115,6 +131,7 @@ class Document(Template):
         """Let an AWS service invoke the function, as `<function>_<label>` or `name`."""
         body: dict[str, Any] = {
             "function_name": self.fn(function, "function_name"),
+            **self.qualifier(function),  # a grant on the alias, where callers call one
             "action": "lambda:InvokeFunction",
             "principal": principal,
             "source_arn": source_arn,

@@ -1,5 +1,6 @@
 """Every event source of the app as Terraform resources; `aws_s3_bucket_notification` owns a
-bucket's whole notification configuration, so there is one per bucket."""
+bucket's whole notification configuration, so there is one per bucket. Each names the function
+as its callers must (`Document.caller`: the alias, if it has one)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def s3_notifications(document: Document, buckets: list[tuple[str, list[Function]
             )
             target: dict[str, Any] = {
                 "id": document.function_name(entry.name),
-                "lambda_function_arn": document.fn(entry.name),
+                "lambda_function_arn": document.caller(entry.name),
                 "events": list(entry.settings["events"]),
             }
             for key in ("prefix", "suffix"):
@@ -68,7 +69,7 @@ def sns_subscription(document: Document, source: EventSource) -> None:
     entry = source.entry
     topic = tf_arn(source.arn)
     name = f"{tf_name(entry.name)}-sns-subscription"
-    body = {"topic_arn": topic, "protocol": "lambda", "endpoint": document.fn(entry.name)}
+    body = {"topic_arn": topic, "protocol": "lambda", "endpoint": document.caller(entry.name)}
     if source.region is not None:
         # SNS subscribes in the topic's region only: the provider's would be refused.
         body["provider"] = document.provider_in(source.region)
@@ -80,7 +81,7 @@ def stream_mapping(document: Document, source: EventSource) -> None:
     """A queue or stream read by Lambda for the function: '<function>-sqs-event-source'."""
     body: dict[str, Any] = {
         "event_source_arn": tf_arn(source.arn),
-        "function_name": document.fn(source.entry.name),
+        "function_name": document.caller(source.entry.name),
         **source.mapping(),
     }
     name = f"{tf_name(source.entry.name)}-{source.kind}-event-source"
@@ -112,7 +113,7 @@ def _add_rule(document: Document, entry: FunctionEntry, name: str, body: dict[st
     )
     target: dict[str, Any] = {
         "rule": f"${{{rule}.name}}",
-        "arn": document.fn(entry.name),
+        "arn": document.caller(entry.name),
         "target_id": logical_id(entry.name),
     }
     if "event_bus_name" in body:
@@ -142,7 +143,7 @@ def ses_rule(document: Document, source: EventSource) -> None:
         "rule_set_name": rule_set,
         "enabled": True,
         "lambda_action": {
-            "function_arn": document.fn(entry.name),
+            "function_arn": document.caller(entry.name),
             "invocation_type": "Event",
             "position": 1,
         },
@@ -160,6 +161,6 @@ def cognito_trigger(document: Document, source: EventSource) -> None:
     triggers = ", ".join(entry.settings["triggers"])
     document.output(
         f"{logical_id(entry.name)}CognitoTriggers",
-        f"{triggers} on user pool {pool}: {document.fn(entry.name)}",
+        f"{triggers} on user pool {pool}: {document.caller(entry.name)}",
         "Attach the function to these triggers (a pool's triggers are part of the pool)",
     )
