@@ -184,6 +184,17 @@ def _run(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
+        return _main(argv)
+    finally:
+        # The interpreter's exit collects every object boto3 and co. made (0.15 s measured
+        # after a deploy); frozen objects are skipped, and the process ends anyway.
+        import gc
+
+        gc.freeze()
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
         return _run(sys.argv[1:] if argv is None else list(argv))
     except (KeyboardInterrupt, click.exceptions.Abort):
         return 130  # as a shell reports a command Ctrl-C stopped: no traceback, no message

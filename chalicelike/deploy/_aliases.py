@@ -20,12 +20,12 @@ __all__ = [
     "PublishedVersion",
     "each",
     "function_versions",
-    "next_release",
     "point_aliases",
     "publish_release",
     "release_description",
     "set_provisioned_concurrency",
     "update_code",
+    "wait_updated",
 ]
 
 _RELEASE = re.compile(r"chalicelike release (\d+)")
@@ -84,47 +84,52 @@ def _published(function: str, item: dict[str, Any]) -> PublishedVersion:
     )
 
 
-def next_release(session: AwsSession, functions: list[str]) -> int:
-    """One past the highest release any of `functions` ever published."""
-
-    def highest(function: str) -> int:
-        from botocore.exceptions import ClientError
-
-        try:
-            releases = [v.release or 0 for v in function_versions(session, function)]
-        except ClientError:
-            return 0  # not made yet
-        return max(releases, default=0)
-
-    return max(each(highest, functions), default=0) + 1
-
-
 def update_code(session: AwsSession, functions: list[str], bucket: str, key: str) -> None:
-    """The code of `functions` replaced by the zip at s3://bucket/key (no stack update)."""
+    """The code of `functions` replaced by the zip at s3://bucket/key (no stack update),
+    each update waited for: a version can be published only once it has ended."""
     client = session.client("lambda")
 
     def update(function: str) -> None:
-        _wait_updated(session, function)
-        client.update_function_code(FunctionName=function, S3Bucket=bucket, S3Key=key)
+        found = client.update_function_code(FunctionName=function, S3Bucket=bucket, S3Key=key)
+        if found.get("LastUpdateStatus") == "InProgress":
+            wait_updated(session, function)
 
     each(update, functions)
 
 
-def _wait_updated(session: AwsSession, function: str) -> None:
-    # Lambda refuses to publish or update a function while an update is in progress.
-    waiter = session.client("lambda").get_waiter("function_updated_v2")
-    waiter.wait(FunctionName=function, WaiterConfig={"Delay": 1, "MaxAttempts": 300})
+def wait_updated(session: AwsSession, function: str) -> None:
+    """Until `function`'s update has ended; DeployError with Lambda's reason if it failed."""
+    import time
+
+    client = session.client("lambda")
+    for _ in range(600):
+        found = client.get_function_configuration(FunctionName=function)
+        status = found.get("LastUpdateStatus")
+        if status == "Failed":
+            raise DeployError(
+                f"Lambda could not update {function}: {found.get('LastUpdateStatusReason', '')}"
+            )
+        if status != "InProgress":
+            return
+        time.sleep(0.5)
+    raise DeployError(f"{function} was still updating after 5 minutes")
 
 
 def publish_release(
-    session: AwsSession, functions: list[str], alias: str, release: int
+    session: AwsSession,
+    functions: list[str],
+    alias: str,
+    release: int,
+    updating: frozenset[str] = frozenset(),
 ) -> dict[str, PublishedVersion]:
     """A version of each function (a new one, of `release`, where code or configuration
-    changed; Lambda hands back the latest one otherwise) and the alias pointed at it."""
+    changed; Lambda hands back the latest one otherwise) and the alias pointed at it.
+    `updating`: functions with an update still running, waited for first."""
     client = session.client("lambda")
 
     def publish(function: str) -> PublishedVersion:
-        _wait_updated(session, function)
+        if function in updating:
+            wait_updated(session, function)
         found = client.publish_version(
             FunctionName=function, Description=release_description(release)
         )

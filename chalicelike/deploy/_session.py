@@ -45,6 +45,11 @@ class AwsSession:
             self._account = str(self.client("sts").get_caller_identity()["Account"])
         return self._account
 
+    def learn_account(self, arn: str) -> None:
+        """The account, as an ARN of its own shows it: no STS call needed then."""
+        if self._account is None and arn.count(":") >= 5:
+            self._account = arn.split(":")[4]
+
     @property
     def partition(self) -> str:
         return str(self.boto.get_partition_for_region(self.region))

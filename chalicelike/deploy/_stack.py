@@ -23,6 +23,7 @@ __all__ = [
     "delete_stack",
     "deployed_template",
     "describe_stack",
+    "settle",
 ]
 
 Say = Callable[[str], None]
@@ -82,7 +83,7 @@ def apply_template(
     """Create or update stack `name` through a change set; `template` is the body or the
     S3 URL it was uploaded to."""
     cfn = session.client("cloudformation")
-    stack = _settled(session, name, progress)
+    stack = settle(session, name, progress)
     kind = "UPDATE" if stack and stack["StackStatus"] != "REVIEW_IN_PROGRESS" else "CREATE"
     source = (
         {"TemplateURL": template}
@@ -154,7 +155,7 @@ def _delays() -> Any:
         delay = min(delay * 1.5, 2.0)
 
 
-def _settled(session: AwsSession, name: str, progress: Say) -> dict[str, Any] | None:
+def settle(session: AwsSession, name: str, progress: Say) -> dict[str, Any] | None:
     """The stack once no operation is running on it; a failed first create deleted."""
     stack = describe_stack(session, name)
     if (

@@ -1,0 +1,80 @@
+"""What AWS holds for a stage, read once at the start of a deploy and in parallel with the
+packaging: the stack, its template and resources, each function's code and update state,
+and the next release number. A code-only deploy decides from this alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._aliases import each, function_versions
+from ._session import AwsSession
+from ._stack import deployed_template, describe_stack
+
+__all__ = ["FunctionState", "StackState", "read_state"]
+
+FUNCTION = "AWS::Lambda::Function"
+
+
+@dataclass(frozen=True)
+class FunctionState:
+    code_sha256: str
+    updating: bool  # Lambda refuses a publish or another update until this one ends
+    highest_release: int
+
+
+@dataclass
+class StackState:
+    name: str
+    stack: dict[str, Any] | None = None
+    template: dict[str, Any] | None = None
+    physical: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
+    functions: dict[str, FunctionState] = field(default_factory=dict)  # by deployed name
+
+    @property
+    def settled(self) -> bool:
+        """Idle after a create or update that held (a rolled-back one left the old template)."""
+        status = self.stack["StackStatus"] if self.stack else ""
+        return status.endswith("_COMPLETE") and not status.startswith(("DELETE", "REVIEW"))
+
+    @property
+    def next_release(self) -> int:
+        return max((f.highest_release for f in self.functions.values()), default=0) + 1
+
+    def function_names(self, logical_ids: list[str]) -> dict[str, str]:
+        return {f: self.physical[f] for f in logical_ids if f in self.physical}
+
+
+def read_state(session: AwsSession, name: str) -> StackState:
+    state = StackState(name, describe_stack(session, name))
+    if state.stack is None:
+        return state
+    state.template = deployed_template(session, name)
+    pages = session.client("cloudformation").get_paginator("list_stack_resources")
+    functions = []
+    for page in pages.paginate(StackName=name):
+        for resource in page["StackResourceSummaries"]:
+            physical = resource.get("PhysicalResourceId")
+            if physical:
+                state.physical[resource["LogicalResourceId"]] = physical
+                if resource["ResourceType"] == FUNCTION:
+                    functions.append(physical)
+    found = each(lambda function: _function_state(session, function), functions)
+    state.functions = {f: s for f, s in zip(functions, found, strict=True) if s is not None}
+    return state
+
+
+def _function_state(session: AwsSession, function: str) -> FunctionState | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        found = session.client("lambda").get_function_configuration(FunctionName=function)
+        versions = function_versions(session, function)
+    except ClientError:
+        return None  # listed by a stack that is mid-update: not there any more
+    session.learn_account(found["FunctionArn"])
+    return FunctionState(
+        code_sha256=found["CodeSha256"],
+        updating=found.get("LastUpdateStatus") == "InProgress",
+        highest_release=max((v.release or 0 for v in versions), default=0),
+    )
