@@ -78,7 +78,7 @@ def deploy(
             session, state, template, parameters, built, bucket, release, say, progress
         )
         updating = frozenset()
-        state = read_state(session, name)  # what the update made
+        state = read_state(session, name, with_functions=False)  # what the update made
     published = publish_release(session, list(physical.values()), stage, release, updating)
     versions = {function: version.version for function, version in published.items()}
     if all(version.release != release for version in published.values()):
@@ -189,11 +189,11 @@ def _apply(
         interim = interim_template(template.document, deployed, new)
         say(f"stack {name}: creating {len(new)} new function(s) first")
         _send(session, name, interim, parameters, tags, bucket, built, say, progress)
-        physical = read_state(session, name).function_names(sorted(new))
+        physical = read_state(session, name, False).function_names(sorted(new))
         publish_release(session, list(physical.values()), built.stage_config.stage, release)
     say(f"stack {name}:")
     _send(session, name, template.document, parameters, tags, bucket, built, say, progress)
-    return read_state(session, name).function_names(template.functions)
+    return read_state(session, name, False).function_names(template.functions)
 
 
 def _provision(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,15 +30,18 @@ class AwsSession:
     region: str
     _clients: dict[str, Any] = field(default_factory=dict)
     _account: str | None = None
+    # Threads of one deploy share the clients: made once (40-80 ms each), under this lock.
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            from botocore.config import Config
+        with self._lock:
+            if service not in self._clients:
+                from botocore.config import Config
 
-            # Adaptive retries: CloudFormation and Lambda throttle bursts of describe calls.
-            config = Config(retries={"mode": "adaptive", "max_attempts": 10})
-            self._clients[service] = self.boto.client(service, config=config)
-        return self._clients[service]
+                # Adaptive retries: CloudFormation and Lambda throttle bursts of describes.
+                config = Config(retries={"mode": "adaptive", "max_attempts": 10})
+                self._clients[service] = self.boto.client(service, config=config)
+            return self._clients[service]
 
     @property
     def account(self) -> str:

@@ -45,13 +45,15 @@ class StackState:
         return {f: self.physical[f] for f in logical_ids if f in self.physical}
 
 
-def read_state(session: AwsSession, name: str) -> StackState:
+def read_state(session: AwsSession, name: str, with_functions: bool = True) -> StackState:
+    """The stage's stack; with `with_functions`, each function's code and releases too (what a
+    deploy decides on; after an update only the stack's resources are needed)."""
     state = StackState(name, describe_stack(session, name))
     if state.stack is None:
         return state
     state.template = deployed_template(session, name)
     pages = session.client("cloudformation").get_paginator("list_stack_resources")
-    functions = []
+    functions: list[str] = []
     for page in pages.paginate(StackName=name):
         for resource in page["StackResourceSummaries"]:
             physical = resource.get("PhysicalResourceId")
@@ -59,8 +61,9 @@ def read_state(session: AwsSession, name: str) -> StackState:
                 state.physical[resource["LogicalResourceId"]] = physical
                 if resource["ResourceType"] == FUNCTION:
                     functions.append(physical)
-    found = each(lambda function: _function_state(session, function), functions)
-    state.functions = {f: s for f, s in zip(functions, found, strict=True) if s is not None}
+    if with_functions:
+        found = each(lambda function: _function_state(session, function), functions)
+        state.functions = {f: s for f, s in zip(functions, found, strict=True) if s is not None}
     return state
 
 
