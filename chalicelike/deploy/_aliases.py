@@ -20,6 +20,7 @@ __all__ = [
     "PublishedVersion",
     "each",
     "function_versions",
+    "missing_aliases",
     "point_aliases",
     "publish_release",
     "release_description",
@@ -82,6 +83,24 @@ def _published(function: str, item: dict[str, Any]) -> PublishedVersion:
         code_sha256=item.get("CodeSha256", ""),
         description=item.get("Description", ""),
     )
+
+
+def missing_aliases(session: AwsSession, functions: list[str], alias: str) -> list[str]:
+    """Those of `functions` that have no alias named `alias`."""
+    from botocore.exceptions import ClientError
+
+    client = session.client("lambda")
+
+    def lacks(function: str) -> bool:
+        try:
+            client.get_alias(FunctionName=function, Name=alias)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return True
+            raise
+        return False
+
+    return [f for f, gone in zip(functions, each(lacks, functions), strict=True) if gone]
 
 
 def update_code(session: AwsSession, functions: list[str], bucket: str, key: str) -> None:

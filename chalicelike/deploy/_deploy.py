@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -19,23 +20,34 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._aliases import each, publish_release, set_provisioned_concurrency, update_code, wait_updated
+from ._aliases import (
+    each,
+    missing_aliases,
+    publish_release,
+    set_provisioned_concurrency,
+    update_code,
+    wait_updated,
+)
 from ._artifacts import (
     TEMPLATE_BODY_LIMIT,
     Artifact,
     artifact_bucket,
+    delete_object,
     upload,
     upload_text,
 )
 from ._deployment_record import deployment_record
 from ._notifications import apply_notifications, remove_notifications
 from ._record import read_record, write_record
-from ._session import AwsSession
-from ._stack import Say, apply_template, settle
+from ._session import AwsSession, DeployError
+from ._stack import Say, StackRun, apply_template, settle
 from ._state import StackState, read_state
 from ._template import DeployTemplate, deploy_template, interim_template
 
 __all__ = ["DeployResult", "deploy", "stack_name", "stderr_progress"]
+
+# CloudFormation's quota of resources in one stack.
+STACK_RESOURCE_LIMIT = 500
 
 
 @dataclass
@@ -47,7 +59,10 @@ class DeployResult:
 
 
 def stack_name(app_name: str, stage: str) -> str:
-    return f"{app_name}-{stage}"
+    """`<app>-<stage>` as CloudFormation takes a stack name: a letter first, then letters,
+    digits and '-' (an app or stage named with '_' or '.' gets '-' there)."""
+    name = re.sub(r"[^A-Za-z0-9-]", "-", f"{app_name}-{stage}")
+    return (name if name[:1].isalpha() else f"app-{name}")[:128]
 
 
 def deploy(
@@ -189,11 +204,29 @@ def _apply(
         interim = interim_template(template.document, deployed, new)
         say(f"stack {name}: creating {len(new)} new function(s) first")
         _send(session, name, interim, parameters, tags, bucket, built, say, progress)
-        physical = read_state(session, name, False).function_names(sorted(new))
-        publish_release(session, list(physical.values()), built.stage_config.stage, release)
+    # Every function the full template calls through its alias needs one by now; also one
+    # a deploy stopped after the interim stack left without (found, not assumed).
+    present = read_state(session, name, False).function_names(template.functions)
+    lacking = missing_aliases(session, list(present.values()), built.stage_config.stage)
+    if lacking:
+        publish_release(session, lacking, built.stage_config.stage, release)
     say(f"stack {name}:")
-    _send(session, name, template.document, parameters, tags, bucket, built, say, progress)
-    return read_state(session, name, False).function_names(template.functions)
+    run = _send(session, name, template.document, parameters, tags, bucket, built, say, progress)
+    after = read_state(session, name, False)
+    if run.removed_types & {"AWS::ApiGateway::Method", "AWS::ApiGateway::Resource"}:
+        _redeploy_rest_api(session, after, built.stage_config.api_gateway_stage)
+    return after.function_names(template.functions)
+
+
+def _redeploy_rest_api(session: AwsSession, state: StackState, stage: str) -> None:
+    """A deployment of the REST API as it is now. CloudFormation makes the new Deployment
+    (a snapshot of the API) before it deletes the methods the change removed, so those
+    would go on answering until the API next changed."""
+    api = state.physical.get("RestAPI")
+    if api is not None:
+        session.client("apigateway").create_deployment(
+            restApiId=api, stageName=stage, description="chalicelike: routes removed"
+        )
 
 
 def _provision(
@@ -226,16 +259,29 @@ def _send(
     built: Any,
     say: Say,
     progress: Say,
-) -> None:
+) -> StackRun:
+    count = len(document["Resources"])
+    if count > STACK_RESOURCE_LIMIT:
+        raise DeployError(
+            f"stack {name} would hold {count} resources, over CloudFormation's limit of "
+            f"{STACK_RESOURCE_LIMIT} (the REST API makes a resource per path segment and a "
+            "method per route): split the app, or deploy `chalicelike package` output"
+        )
     body = json.dumps(document, separators=(",", ":"))
-    source: dict[str, Any] | str = document
-    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+    if len(body.encode()) <= TEMPLATE_BODY_LIMIT:
+        run = apply_template(session, name, document, parameters, tags, say, progress)
+    else:
         digest = hashlib.sha256(body.encode()).hexdigest()[:16]
         app, stage = built.stage_config.app_name, built.stage_config.stage
-        source = upload_text(session, bucket, app, stage, f"template-{digest}.json", body)
-    run = apply_template(session, name, source, parameters, tags, say, progress)
+        key, url = upload_text(session, bucket, app, stage, f"template-{digest}.json", body)
+        try:
+            run = apply_template(session, name, url, parameters, tags, say, progress)
+        finally:
+            # It holds the functions' environment: not left in the bucket once read.
+            delete_object(session, bucket, key)
     if not run.changed:
         say("  (no changes)")
+    return run
 
 
 def _intrinsic_names(session: AwsSession, name: str, physical: dict[str, str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 the stack (CloudFormation sets notifications only on buckets it made), and removed on delete.
 
 S3's API replaces a bucket's whole configuration, so only this stack's entries (their Id
-starts with the stack's name) are swapped; anyone else's stay.
+is the stack's name, '-', a function's name) are swapped; anyone else's stay.
 """
 
 from __future__ import annotations
@@ -56,12 +56,17 @@ def _swap(
     s3 = session.client("s3")
     config = s3.get_bucket_notification_configuration(Bucket=bucket)
     config.pop("ResponseMetadata", None)
-    kept = [
-        entry
-        for entry in config.get("LambdaFunctionConfigurations", [])
-        if not str(entry.get("Id", "")).startswith(f"{stack}-")
-    ]
+    before = config.get("LambdaFunctionConfigurations", [])
+    kept = [entry for entry in before if not _ours(str(entry.get("Id", "")), stack)]
+    if not wanted and len(kept) == len(before):
+        return  # nothing of ours there: no write, which S3 would validate anew
     config["LambdaFunctionConfigurations"] = kept + wanted
     if eventbridge:
         config["EventBridgeConfiguration"] = {}
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
+
+def _ours(entry_id: str, stack: str) -> bool:
+    """An entry this stack wrote: `<stack>-<function>`, the function a Python name. The
+    stack of stage `dev` must not take `bookshop-dev-eu-import` (stage `dev-eu`) for its own."""
+    return entry_id.startswith(f"{stack}-") and entry_id[len(stack) + 1 :].isidentifier()

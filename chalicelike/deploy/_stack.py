@@ -48,6 +48,7 @@ class StackRun:
 
     changed: bool
     changes: list[str]
+    removed_types: frozenset[str] = frozenset()  # resource types the change set removed
 
 
 def describe_stack(session: AwsSession, name: str) -> dict[str, Any] | None:
@@ -107,6 +108,11 @@ def apply_template(
             return StackRun(changed=False, changes=[])
         raise DeployError(f"CloudFormation refused the change set: {reason}")
     changes = [_change_line(change["ResourceChange"]) for change in described["Changes"]]
+    removed = frozenset(
+        change["ResourceChange"]["ResourceType"]
+        for change in described["Changes"]
+        if change["ResourceChange"]["Action"] == "Remove"
+    )
     for line in changes:
         say(line)
     started = datetime.now().astimezone()
@@ -120,7 +126,7 @@ def apply_template(
             + _failed_resource(session, name, started)
         ) from None
     _follow(session, name, started, progress)
-    return StackRun(changed=True, changes=changes)
+    return StackRun(changed=True, changes=changes, removed_types=removed)
 
 
 def _change_line(change: dict[str, Any]) -> str:

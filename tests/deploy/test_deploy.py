@@ -185,15 +185,21 @@ def test_deploy_redeploy_rollback_delete(
     )
     assert live["MemorySize"] == 256
 
-    # A handler taken out of the app: its function goes, and so does its notification.
+    # A handler taken out of the app: its function goes, and so does its notification; a
+    # route taken out stops answering (the stage gets a deployment without it).
+    deployments = len(api.get_deployments(restApiId=rest_api_id)["items"])
     app_file.write_text(
-        app_file.read_text().replace(
-            '@app.on_s3_event(bucket="bookshop-imports", suffix=".csv")\n', ""
-        )
+        app_file.read_text()
+        .replace('@app.on_s3_event(bucket="bookshop-imports", suffix=".csv")\n', "")
+        .replace('@app.route("/health")\n', "")
     )
     status, out, err = run(project, "deploy", capsys=capsys)
     assert status == 0, out + err
     assert "- ImportCatalogue (AWS::Lambda::Function)" in out
+    assert "- RestAPIResourceHealth" in out
+    latest = api.get_deployments(restApiId=rest_api_id)["items"]
+    assert len(latest) > deployments
+    assert "chalicelike: routes removed" in {d.get("description") for d in latest}
     assert "import_catalogue" not in functions_of(record_of(project))
     assert "LambdaFunctionConfigurations" not in aws_client(
         aws, "s3"
@@ -205,8 +211,11 @@ def test_deploy_redeploy_rollback_delete(
     assert _stack(aws, record["stack"]["name"]) is None
     assert lam.list_functions()["Functions"] == []
     assert not (project / ".chalice" / "deployed" / "dev.json").exists()
-    buckets = [b["Name"] for b in aws_client(aws, "s3").list_buckets()["Buckets"]]
-    assert buckets == ["bookshop-imports"]
+    # The deploy bucket is shared by the account's apps (and kept: its name is predictable);
+    # nothing of this stage is left in it.
+    s3 = aws_client(aws, "s3")
+    deploy_bucket = record["stack"]["bucket"]
+    assert "Contents" not in s3.list_objects_v2(Bucket=deploy_bucket, Prefix="bookshop/dev/")
     assert "LambdaFunctionConfigurations" not in aws_client(
         aws, "s3"
     ).get_bucket_notification_configuration(Bucket="bookshop-imports")
@@ -315,3 +324,73 @@ def test_provisioned_concurrency_is_asked_of_the_alias(
         assert len(err.splitlines()) == 1
     finally:
         run(project, "delete", capsys=capsys)
+
+
+def test_two_stages_on_one_bucket_keep_each_others_notifications(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Stage `dev`'s stack is named like the start of stage `dev-eu`'s entries."""
+    make_event_sources(aws)
+    s3 = aws_client(aws, "s3")
+
+    def entries() -> list[str]:
+        found = s3.get_bucket_notification_configuration(Bucket="bookshop-imports")
+        return sorted(c["Id"] for c in found.get("LambdaFunctionConfigurations", []))
+
+    try:
+        for stage in ("dev-eu", "dev"):
+            status, out, err = run(project, "deploy", "--stage", stage, capsys=capsys)
+            assert status == 0, out + err
+        assert entries() == ["bookshop-dev-eu-import_catalogue", "bookshop-dev-import_catalogue"]
+        status, _, _ = run(project, "delete", "--stage", "dev", capsys=capsys)
+        assert status == 0 and entries() == ["bookshop-dev-eu-import_catalogue"]
+    finally:
+        run(project, "delete", "--stage", "dev-eu", capsys=capsys)
+    assert entries() == []
+
+
+def test_a_function_left_without_its_alias_gets_one(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As a deploy stopped between the interim stack and the aliases leaves a stage: the
+    function in the stack, no alias, nothing calling it yet."""
+    make_event_sources(aws)
+    try:
+        status, out, err = run(project, "deploy", capsys=capsys)
+        assert status == 0, out + err
+        record = record_of(project)
+        take_order = functions_of(record)["take_order"]["function_name"]
+        cloudformation = aws_client(aws, "cloudformation")
+        name = record["stack"]["name"]
+        template = cloudformation.get_template(StackName=name)["TemplateBody"]
+        del template["Resources"]["TakeOrderTakeOrderSqsEventSource"]
+        (stack,) = cloudformation.describe_stacks(StackName=name)["Stacks"]
+        cloudformation.update_stack(
+            StackName=name,
+            TemplateBody=json.dumps(template),
+            Parameters=stack["Parameters"],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        aws_client(aws, "lambda").delete_alias(FunctionName=take_order, Name="dev")
+        status, out, err = run(project, "deploy", capsys=capsys)
+        assert status == 0, out + err
+        assert "+ TakeOrderTakeOrderSqsEventSource" in out
+        alias = aws_client(aws, "lambda").get_alias(FunctionName=take_order, Name="dev")
+        assert alias["FunctionVersion"] != "$LATEST"
+    finally:
+        run(project, "delete", capsys=capsys)
+
+
+def test_an_app_name_cloudformation_would_refuse_names_a_valid_stack(
+    aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = 'from chalicelike import Chalice\n\napp = Chalice(app_name="my_shop")\n\n\n'
+    app += '@app.route("/")\ndef index():\n    return {}\n'
+    project = write_project(
+        tmp_path, app, {"version": "2.0", "app_name": "my_shop", "stages": {"dev_eu": {}}}
+    )
+    status, out, err = run(project, "deploy", "--stage", "dev_eu", capsys=capsys)
+    assert status == 0, out + err
+    assert record_of(project, "dev_eu")["stack"]["name"] == "my-shop-dev-eu"
+    status, _, _ = run(project, "delete", "--stage", "dev_eu", capsys=capsys)
+    assert status == 0 and _stack(aws, "my-shop-dev-eu") is None
