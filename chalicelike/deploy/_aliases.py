@@ -134,16 +134,34 @@ def wait_updated(session: AwsSession, function: str) -> None:
     raise DeployError(f"{function} was still updating after 5 minutes")
 
 
+def _wait_active(session: AwsSession, function: str, version: str) -> None:
+    import time
+
+    client = session.client("lambda")
+    for _ in range(1200):
+        found = client.get_function_configuration(FunctionName=function, Qualifier=version)
+        if found.get("State") == "Failed":
+            raise DeployError(
+                f"Lambda could not prepare {function}:{version}: {found.get('StateReason', '')}"
+            )
+        if found.get("State") != "Pending":
+            return
+        time.sleep(0.5)
+    raise DeployError(f"{function}:{version} was still Pending after 10 minutes")
+
+
 def publish_release(
     session: AwsSession,
     functions: list[str],
     alias: str,
     release: int,
     updating: frozenset[str] = frozenset(),
+    snapshots: frozenset[str] = frozenset(),
 ) -> dict[str, PublishedVersion]:
     """A version of each function (a new one, of `release`, where code or configuration
     changed; Lambda hands back the latest one otherwise) and the alias pointed at it.
-    `updating`: functions with an update still running, waited for first."""
+    `updating`: functions with an update still running, waited for first; `snapshots`:
+    functions with SnapStart, whose new version is waited for until it is Active."""
     client = session.client("lambda")
 
     def publish(function: str) -> PublishedVersion:
@@ -153,6 +171,9 @@ def publish_release(
             FunctionName=function, Description=release_description(release)
         )
         version = _published(function, found)
+        if function in snapshots and found.get("State") == "Pending":
+            # SnapStart: the version takes its snapshot first; invoked before, it fails.
+            _wait_active(session, function, version.version)
         # The alias says which release it serves: its version's, not necessarily this one.
         _point(session, function, alias, version.version, version.description)
         return version

@@ -69,6 +69,7 @@ def deploy(
     session: AwsSession, project_dir: Path, stage: str, say: Say, progress: Say
 ) -> DeployResult:
     started = time.perf_counter()
+    _check_config(project_dir, stage, say)
     previous = read_record(project_dir, stage)
     known = (previous or {}).get("stack", {})
     with tempfile.TemporaryDirectory(prefix="chalicelike-deploy-") as out:
@@ -94,11 +95,24 @@ def deploy(
         )
         updating = frozenset()
         state = read_state(session, name, with_functions=False)  # what the update made
-    published = publish_release(session, list(physical.values()), stage, release, updating)
+    snapshots = frozenset(
+        physical[f]
+        for f in template.functions
+        if f in physical
+        and template.document["Resources"][f]["Properties"].get("SnapStart", {}).get("ApplyOn")
+        == "PublishedVersions"
+    )
+    published = publish_release(
+        session, list(physical.values()), stage, release, updating, snapshots
+    )
     versions = {function: version.version for function, version in published.items()}
     if all(version.release != release for version in published.values()):
         release = max((v.release or 0 for v in published.values()), default=0)
-        say(f"no function changed: {stage} stays at release {release}")
+        was = known.get("release")
+        if was is not None and was != release:  # a rollback before: the aliases move back up
+            say(f"no function changed: {stage} moved from release {was} to {release}")
+        else:
+            say(f"no function changed: {stage} stays at release {release}")
     _provision(session, template, physical, stage, previous)
     _notify(session, name, template, physical, previous)
     record = deployment_record(session, state, built, physical, versions, template)
@@ -110,6 +124,21 @@ def deploy(
     }
     write_record(project_dir, stage, record)
     return DeployResult(record, release, code_only, record["stack"]["urls"])
+
+
+def _check_config(project_dir: Path, stage: str, say: Say) -> None:
+    """A deploy needs the project's config (a mistyped --project-dir would otherwise deploy
+    an app without its settings); a stage the config does not name gets a note."""
+    from .._tooling._config import config_path, load_config
+
+    path = config_path(project_dir)
+    if not path.is_file():
+        raise DeployError(
+            f"no {path}: deploy needs the project's config (app_name, stages), as Chalice's "
+            "does; `chalicelike new-project` writes one"
+        )
+    if stage not in load_config(project_dir).get("stages", {}):
+        say(f"note: stage {stage!r} is not in {path}: it gets the top-level settings only")
 
 
 def _package(project_dir: Path, stage: str, out: Path) -> tuple[Any, DeployTemplate]:

@@ -63,6 +63,10 @@ def write_record(project_dir: Path, stage: str, record: dict[str, Any]) -> Path:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
+        # mkstemp makes the file 0600; the record is as readable as the project's files.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -125,7 +125,7 @@ def apply_template(
             f"stack {name}: the change set failed: {aws_reason(error)}"
             + _failed_resource(session, name, started)
         ) from None
-    _follow(session, name, started, progress)
+    _follow(session, name, started, say, progress)
     return StackRun(changed=True, changes=changes, removed_types=removed)
 
 
@@ -171,6 +171,8 @@ def settle(session: AwsSession, name: str, progress: Say) -> dict[str, Any] | No
     ):
         progress(f"waiting for {name}'s running {stack['StackStatus']} to end")
         stack = _wait_idle(session, name)
+    if stack and stack["StackStatus"] == "UPDATE_ROLLBACK_FAILED":
+        raise DeployError(_ROLLBACK_FAILED.format(name=name))
     if stack and stack["StackStatus"] in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
         # A create that failed: CloudFormation allows nothing on it but deleting it.
         progress(f"deleting {name}, left by a first deploy that failed")
@@ -188,10 +190,13 @@ def _wait_idle(session: AwsSession, name: str) -> dict[str, Any] | None:
     raise AssertionError("unreachable")
 
 
-def _follow(session: AwsSession, name: str, started: datetime, progress: Say) -> None:
-    """Print the stack's events until it settles; raise naming the first failure."""
+def _follow(session: AwsSession, name: str, started: datetime, say: Say, progress: Say) -> None:
+    """Print the stack's events until it settles; raise naming the first failure. Off a
+    terminal a line a minute says it is still waiting, so CI logs do not look hung."""
     seen: set[str] = set()
     events: list[dict[str, Any]] = []
+    begun = time.monotonic()
+    next_note = begun + 60
     for delay in _delays():
         stack = describe_stack(session, name)
         fresh = _new_events(session, name, started, seen)
@@ -203,6 +208,15 @@ def _follow(session: AwsSession, name: str, started: datetime, progress: Say) ->
             return
         if status in _FAILED:
             raise DeployError(_failure(name, status, events))
+        waited = time.monotonic() - begun
+        if status == "REVIEW_IN_PROGRESS" and waited > 60:
+            raise DeployError(
+                f"stack {name}: CloudFormation has not started the change set after "
+                f"{waited:.0f} s (still REVIEW_IN_PROGRESS)"
+            )
+        if time.monotonic() >= next_note:
+            say(f"  still waiting: stack {name} is {status} after {waited:.0f} s")
+            next_note += 60
         time.sleep(delay)
 
 
@@ -239,15 +253,26 @@ def _event_line(event: dict[str, Any]) -> str:
     )
 
 
+_ROLLBACK_FAILED = (
+    "stack {name} is UPDATE_ROLLBACK_FAILED: CloudFormation could not roll an update back, and "
+    "takes no update until it can; fix what its events name, then run `aws cloudformation "
+    "continue-update-rollback --stack-name {name}`"
+)
+
+
 def _failure(name: str, status: str, events: list[dict[str, Any]]) -> str:
+    said = f"stack {name} ended {status} (see its events in the CloudFormation console)"
     for event in events:  # oldest first: the first failure caused the rest
         reason = event.get("ResourceStatusReason", "")
         if event["ResourceStatus"].endswith("_FAILED") and "cancelled" not in reason:
-            return (
+            said = (
                 f"stack {name} ended {status}: {event['LogicalResourceId']} "
                 f"({event['ResourceType']}) failed: {reason}"
             )
-    return f"stack {name} ended {status} (see its events in the CloudFormation console)"
+            break
+    if status == "UPDATE_ROLLBACK_FAILED":
+        said += "; " + _ROLLBACK_FAILED.format(name=name).split(": ", 1)[1]
+    return said
 
 
 def delete_stack(session: AwsSession, name: str, progress: Say) -> bool:

@@ -170,6 +170,14 @@ def test_deploy_redeploy_rollback_delete(
     assert alias_versions(aws, record) == dict.fromkeys(functions, "1")
     assert record_of(project)["stack"]["release"] == 1
 
+    # Deploying the same code again after a rollback says where the aliases went.
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 0, out + err
+    assert "no function changed: dev moved from release 1 to 2" in out
+    assert alias_versions(aws, record) == dict.fromkeys(functions, "2")
+    status, out, err = run(project, "rollback", capsys=capsys)
+    assert status == 0, out + err
+
     # A change of config goes through the stack; the new version carries it.
     config_file = project / ".chalice" / "config.json"
     config = json.loads(config_file.read_text())
@@ -394,3 +402,13 @@ def test_an_app_name_cloudformation_would_refuse_names_a_valid_stack(
     assert record_of(project, "dev_eu")["stack"]["name"] == "my-shop-dev-eu"
     status, _, _ = run(project, "delete", "--stage", "dev_eu", capsys=capsys)
     assert status == 0 and _stack(aws, "my-shop-dev-eu") is None
+
+
+def test_a_project_without_config_is_refused(
+    aws: str, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / ".chalice" / "config.json").unlink()
+    status, out, err = run(project, "deploy", capsys=capsys)
+    assert status == 2 and out == ""
+    assert err.startswith("chalicelike: error: no ") and "config.json: deploy needs" in err
+    assert _stack(aws, "bookshop-dev") is None
