@@ -70,12 +70,11 @@ def _deploy(args: argparse.Namespace) -> int:
     from ._deploy import deploy, stderr_progress
 
     started = time.perf_counter()
-    session = _session(args)
     project_dir = Path(args.project_dir).resolve()
-    result = deploy(session, project_dir, args.stage, print, stderr_progress())
+    result = deploy(lambda: _session(args), project_dir, args.stage, print, stderr_progress())
     how = "code only" if result.code_only else "stack"
     print(
-        f"deployed {args.stage} release {result.release} ({how}) to {session.region} "
+        f"deployed {args.stage} release {result.release} ({how}) to {result.region} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     for key, url in result.urls.items():

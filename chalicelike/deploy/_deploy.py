@@ -15,6 +15,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,7 @@ STACK_RESOURCE_LIMIT = 500
 
 @dataclass
 class DeployResult:
+    region: str
     record: dict[str, Any]
     release: int
     code_only: bool
@@ -66,8 +68,10 @@ def stack_name(app_name: str, stage: str) -> str:
 
 
 def deploy(
-    session: AwsSession, project_dir: Path, stage: str, say: Say, progress: Say
+    open_aws: Callable[[], AwsSession], project_dir: Path, stage: str, say: Say, progress: Say
 ) -> DeployResult:
+    """Deploy `stage`; `open_aws` is called once packaging has started (botocore's import
+    and clients take a third of a second, spent while the app is read in a subprocess)."""
     started = time.perf_counter()
     _check_config(project_dir, stage, say)
     previous = read_record(project_dir, stage)
@@ -77,6 +81,7 @@ def deploy(
         # Packaging waits on a subprocess reading the app; what AWS holds is read meanwhile.
         with ThreadPoolExecutor(max_workers=1) as background:
             packaging = background.submit(_package, project_dir, stage, Path(out))
+            session = open_aws()
             guess = read_state(session, known["name"]) if "name" in known else None
             built, template = packaging.result()
         name = stack_name(built.stage_config.app_name, stage)
@@ -123,7 +128,7 @@ def deploy(
         "release": release,
     }
     write_record(project_dir, stage, record)
-    return DeployResult(record, release, code_only, record["stack"]["urls"])
+    return DeployResult(session.region, record, release, code_only, record["stack"]["urls"])
 
 
 def _check_config(project_dir: Path, stage: str, say: Say) -> None:

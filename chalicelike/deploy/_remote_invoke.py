@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ._record import function_resource, require_record
-from ._session import DeployError, open_session
+from ._session import AwsSession, DeployError, open_session
 
 __all__ = ["invoke_remote"]
 
@@ -45,7 +45,7 @@ def invoke_remote(
     if function.get("alias"):
         # The stage's alias is what its API and event sources call, not $LATEST.
         request["Qualifier"] = function["alias"]
-    response = _invoke(session.boto, request)
+    response = _invoke(session, request)
     log = response.get("LogResult")
     if log:
         text = base64.b64decode(log).decode("utf-8", errors="replace")
@@ -57,7 +57,7 @@ def invoke_remote(
     return EXIT_FUNCTION_ERROR if response.get("FunctionError") else EXIT_OK
 
 
-def _invoke(boto: Any, request: dict[str, Any]) -> dict[str, Any]:
+def _invoke(session: AwsSession, request: dict[str, Any]) -> dict[str, Any]:
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -65,7 +65,7 @@ def _invoke(boto: Any, request: dict[str, Any]) -> dict[str, Any]:
     # Invoke runs the function again (the first run may have gone through).
     config = Config(read_timeout=READ_TIMEOUT_SECONDS, retries={"total_max_attempts": 1})
     try:
-        response: dict[str, Any] = boto.client("lambda", config=config).invoke(**request)
+        response: dict[str, Any] = session.client("lambda", config=config).invoke(**request)
     except ClientError as error:
         raise DeployError(f"Lambda refused to invoke {request['FunctionName']}: {error}") from None
     except BotoCoreError as error:

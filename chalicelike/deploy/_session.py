@@ -1,8 +1,9 @@
 """The AWS session every deploy command works through, and the one-line errors for what a
 user must set before AWS can be reached (credentials, region, a profile that exists).
 
-boto3 reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so LocalStack or a
-moto server needs nothing from us: no code here knows whether AWS is real.
+botocore reads AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>) itself, so LocalStack or
+a moto server needs nothing from us: no code here knows whether AWS is real. botocore alone:
+nothing of boto3's (resources, s3transfer) is used.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class DeployError(ChaliceError):
 
 @dataclass
 class AwsSession:
-    """A boto3 session with its region and account, and its clients made once each."""
+    """A botocore session with its region and account, and its clients made once each."""
 
     boto: Any
     region: str
@@ -33,14 +34,20 @@ class AwsSession:
     # Threads of one deploy share the clients: made once (40-80 ms each), under this lock.
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, config: Any = None) -> Any:
+        """The session's client for `service`; with `config`, a client of its own."""
+        if config is not None:
+            with self._lock:
+                return self.boto.create_client(service, region_name=self.region, config=config)
         with self._lock:
             if service not in self._clients:
                 from botocore.config import Config
 
                 # Adaptive retries: CloudFormation and Lambda throttle bursts of describes.
                 config = Config(retries={"mode": "adaptive", "max_attempts": 10})
-                self._clients[service] = self.boto.client(service, config=config)
+                self._clients[service] = self.boto.create_client(
+                    service, region_name=self.region, config=config
+                )
             return self._clients[service]
 
     @property
@@ -56,33 +63,39 @@ class AwsSession:
 
     @property
     def partition(self) -> str:
-        return str(self.boto.get_partition_for_region(self.region))
+        """AWS's partition of the region (its ARNs' second field)."""
+        for prefix, partition in (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov")):
+            if self.region.startswith(prefix):
+                return partition
+        return "aws"
 
 
 def open_session(profile: str | None, region: str | None) -> AwsSession:
     """A session for `profile` and `region` (or the environment's), or a DeployError that
     names what to set."""
-    import boto3
+    import botocore.session
     from botocore.exceptions import ProfileNotFound
 
-    # AWS_REGION as well as boto3's AWS_DEFAULT_REGION: the AWS CLI v2 and Lambda read it.
+    # AWS_REGION as well as botocore's AWS_DEFAULT_REGION: the AWS CLI v2 and Lambda read it.
     region = region or os.environ.get("AWS_REGION") or None
+    boto = botocore.session.Session(profile=profile)
     try:
-        boto = boto3.Session(profile_name=profile, region_name=region)
+        region = region or boto.get_config_variable("region")
+        credentials = boto.get_credentials()
     except ProfileNotFound:
         raise DeployError(
             f"no AWS profile named {profile!r}: see `aws configure list-profiles`"
         ) from None
-    if not boto.region_name:
+    if not region:
         raise DeployError(
             "no AWS region: pass --region, set AWS_DEFAULT_REGION, or give the profile a region"
         )
-    if boto.get_credentials() is None:
+    if credentials is None:
         raise DeployError(
             "no AWS credentials: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID "
             "and AWS_SECRET_ACCESS_KEY"
         )
-    return AwsSession(boto=boto, region=boto.region_name)
+    return AwsSession(boto=boto, region=region)
 
 
 def aws_reason(error: Exception) -> str:
