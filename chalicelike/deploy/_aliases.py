@@ -103,13 +103,14 @@ def missing_aliases(session: AwsSession, functions: list[str], alias: str) -> li
     return [f for f, gone in zip(functions, each(lacks, functions), strict=True) if gone]
 
 
-def update_code(session: AwsSession, functions: list[str], bucket: str, key: str) -> None:
-    """The code of `functions` replaced by the zip at s3://bucket/key (no stack update),
-    each update waited for: a version can be published only once it has ended."""
+def update_code(session: AwsSession, functions: list[str], code: dict[str, Any]) -> None:
+    """The code of `functions` replaced (no stack update): `code` is UpdateFunctionCode's
+    ZipFile, or S3Bucket and S3Key. Each update waited for: a version can be published only
+    once it has ended."""
     client = session.client("lambda")
 
     def update(function: str) -> None:
-        found = client.update_function_code(FunctionName=function, S3Bucket=bucket, S3Key=key)
+        found = client.update_function_code(FunctionName=function, **code)
         if found.get("LastUpdateStatus") == "InProgress":
             wait_updated(session, function)
 

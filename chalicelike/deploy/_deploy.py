@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._aliases import (
+    PublishedVersion,
     each,
     missing_aliases,
     publish_release,
@@ -49,6 +50,9 @@ __all__ = ["DeployResult", "deploy", "stack_name", "stderr_progress"]
 
 # CloudFormation's quota of resources in one stack.
 STACK_RESOURCE_LIMIT = 500
+# A code-only deploy sends a zip up to this size to each function directly (Lambda takes up
+# to 50 MB so); a larger one goes through the deploy bucket once.
+DIRECT_UPLOAD_LIMIT = 5 * 1024 * 1024
 
 
 @dataclass
@@ -78,57 +82,86 @@ def deploy(
     known = (previous or {}).get("stack", {})
     with tempfile.TemporaryDirectory(prefix="chalicelike-deploy-") as out:
         progress("packaging")
-        # Packaging waits on a subprocess reading the app; what AWS holds is read meanwhile.
-        with ThreadPoolExecutor(max_workers=1) as background:
-            packaging = background.submit(_package, project_dir, stage, Path(out))
-            session = open_aws()
-            guess = read_state(session, known["name"]) if "name" in known else None
-            built, template = packaging.result()
-        name = stack_name(built.stage_config.app_name, stage)
-        state = guess if guess is not None and guess.name == name else read_state(session, name)
-        bucket, artifact = _upload(session, built, known, state)
-    say(f"packaged {built.zipped_bytes:,} bytes in {time.perf_counter() - started:.1f} s")
-    release = state.next_release
-    code_only = state.settled and state.template == json.loads(json.dumps(template.document))
-    if code_only:
-        physical = state.function_names(template.functions)
-        updating = _update_code(session, state, physical, bucket, artifact, say)
-    else:
-        parameters = {"DeploymentBucket": bucket, "DeploymentKey": artifact.key}
-        physical = _apply(
-            session, state, template, parameters, built, bucket, release, say, progress
+        built, template, session, state = _package_and_read(
+            open_aws, project_dir, stage, known, Path(out)
         )
-        updating = frozenset()
-        state = read_state(session, name, with_functions=False)  # what the update made
-    snapshots = frozenset(
-        physical[f]
-        for f in template.functions
-        if f in physical
-        and template.document["Resources"][f]["Properties"].get("SnapStart", {}).get("ApplyOn")
-        == "PublishedVersions"
-    )
-    published = publish_release(
-        session, list(physical.values()), stage, release, updating, snapshots
-    )
-    versions = {function: version.version for function, version in published.items()}
-    if all(version.release != release for version in published.values()):
-        release = max((v.release or 0 for v in published.values()), default=0)
-        was = known.get("release")
-        if was is not None and was != release:  # a rollback before: the aliases move back up
-            say(f"no function changed: {stage} moved from release {was} to {release}")
+        say(f"packaged {built.zipped_bytes:,} bytes in {time.perf_counter() - started:.1f} s")
+        release = state.next_release
+        code_only = state.settled and state.template == json.loads(json.dumps(template.document))
+        if code_only:
+            physical = state.function_names(template.functions)
+            updating, bucket, key = _deploy_code(session, state, physical, built, known, say)
         else:
-            say(f"no function changed: {stage} stays at release {release}")
-    _provision(session, template, physical, stage, previous)
-    _notify(session, name, template, physical, previous)
+            bucket, artifact = _upload(session, built, known)
+            key = artifact.key
+            parameters = {"DeploymentBucket": bucket, "DeploymentKey": key}
+            physical = _apply(
+                session, state, template, parameters, built, bucket, release, say, progress
+            )
+            updating = frozenset()
+            state = read_state(session, state.name, with_functions=False)  # what it made
+    published = publish_release(
+        session, list(physical.values()), stage, release, updating, _snapshots(template, physical)
+    )
+    release = _released(published, release, known.get("release"), stage, say)
+    if not code_only:  # a change of code alone changes neither of these
+        _provision(session, template, physical, stage, previous)
+        _notify(session, state.name, template, physical, previous)
+    versions = {function: version.version for function, version in published.items()}
     record = deployment_record(session, state, built, physical, versions, template)
     record["stack"] |= {
         "bucket": bucket,
-        "key": artifact.key,
+        "key": key,
         "provisioned": {physical[f]: n for f, n in template.provisioned.items() if f in physical},
         "release": release,
     }
     write_record(project_dir, stage, record)
     return DeployResult(session.region, record, release, code_only, record["stack"]["urls"])
+
+
+def _package_and_read(
+    open_aws: Callable[[], AwsSession],
+    project_dir: Path,
+    stage: str,
+    known: dict[str, Any],
+    out: Path,
+) -> tuple[Any, DeployTemplate, AwsSession, StackState]:
+    """The package, and what AWS holds for the stage, read while the app is (the record
+    names the stack to read before the app says its name)."""
+    with ThreadPoolExecutor(max_workers=1) as background:
+        packaging = background.submit(_package, project_dir, stage, out)
+        session = open_aws()
+        guess = read_state(session, known["name"]) if "name" in known else None
+        built, template = packaging.result()
+    name = stack_name(built.stage_config.app_name, stage)
+    state = guess if guess is not None and guess.name == name else read_state(session, name)
+    return built, template, session, state
+
+
+def _snapshots(template: DeployTemplate, physical: dict[str, str]) -> frozenset[str]:
+    """The functions with SnapStart on their published versions."""
+    resources = template.document["Resources"]
+    return frozenset(
+        physical[f]
+        for f in template.functions
+        if f in physical
+        and resources[f]["Properties"].get("SnapStart", {}).get("ApplyOn") == "PublishedVersions"
+    )
+
+
+def _released(
+    published: dict[str, PublishedVersion], release: int, was: int | None, stage: str, say: Say
+) -> int:
+    """The release the stage is at now: `release`, or, when no function changed, the newest
+    release among the versions its aliases now point at."""
+    if any(version.release == release for version in published.values()):
+        return release
+    now = max((v.release or 0 for v in published.values()), default=0)
+    if was is not None and was != now:  # a rollback before: the aliases move back up
+        say(f"no function changed: {stage} moved from release {was} to {now}")
+    else:
+        say(f"no function changed: {stage} stays at release {now}")
+    return now
 
 
 def _check_config(project_dir: Path, stage: str, say: Say) -> None:
@@ -153,9 +186,7 @@ def _package(project_dir: Path, stage: str, out: Path) -> tuple[Any, DeployTempl
     return built, deploy_template(built.documents["cloudformation.json"], alias=stage)
 
 
-def _upload(
-    session: AwsSession, built: Any, known: dict[str, Any], state: StackState
-) -> tuple[str, Artifact]:
+def _upload(session: AwsSession, built: Any, known: dict[str, Any]) -> tuple[str, Artifact]:
     """The zip in the deploy bucket: the record's bucket when it names one (no lookup of
     the account), else the account's, made when missing."""
     from botocore.exceptions import ClientError
@@ -172,28 +203,47 @@ def _upload(
     return bucket, upload(session, bucket, app, stage, built.zip_path)
 
 
-def _update_code(
+def _deploy_code(
     session: AwsSession,
     state: StackState,
     physical: dict[str, str],
-    bucket: str,
-    artifact: Artifact,
+    built: Any,
+    known: dict[str, Any],
     say: Say,
-) -> frozenset[str]:
-    """The code-only path: functions whose code is not the zip's updated in place (Lambda's
-    CodeSha256 is the base64 of the zip's SHA-256); the ones still updating returned."""
-    ours = base64.b64encode(bytes.fromhex(artifact.sha256)).decode()
+) -> tuple[frozenset[str], str, str]:
+    """The code-only path: functions whose code is not the zip's (Lambda's CodeSha256 is the
+    base64 of the zip's SHA-256) updated in place. A small zip goes to Lambda directly (no S3
+    client, no upload); the stack's own parameters stay as they are. Returns the functions
+    with an update still running, and the bucket and key the stack names."""
+    data = built.zip_path.read_bytes()
+    ours = base64.b64encode(hashlib.sha256(data).digest()).decode()
     functions = list(physical.values())
-    known = state.functions
-    changed = [f for f in functions if f not in known or known[f].code_sha256 != ours]
-    busy = frozenset(f for f in functions if f in known and known[f].updating)
+    known_state = state.functions
+    changed = [f for f in functions if f not in known_state or known_state[f].code_sha256 != ours]
+    busy = frozenset(f for f in functions if f in known_state and known_state[f].updating)
+    bucket, key = (
+        _stack_parameter(state, "DeploymentBucket"),
+        _stack_parameter(state, "DeploymentKey"),
+    )
     if not changed:
         say("no change to the stack or the code")
-        return busy
+        return busy, bucket, key
     say(f"code changed: updating {len(changed)} function(s) without a stack update")
     each(lambda function: wait_updated(session, function), [f for f in changed if f in busy])
-    update_code(session, changed, bucket, artifact.key)
-    return busy - set(changed)
+    if len(data) <= DIRECT_UPLOAD_LIMIT:
+        update_code(session, changed, {"ZipFile": data})
+    else:
+        bucket, artifact = _upload(session, built, known)
+        key = artifact.key
+        update_code(session, changed, {"S3Bucket": bucket, "S3Key": key})
+    return busy - set(changed), bucket, key
+
+
+def _stack_parameter(state: StackState, name: str) -> str:
+    for parameter in (state.stack or {}).get("Parameters", []):
+        if parameter["ParameterKey"] == name:
+            return str(parameter["ParameterValue"])
+    return ""
 
 
 def _notify(
