@@ -113,8 +113,10 @@ def delete_object(session: AwsSession, bucket: str, key: str) -> None:
     session.client("s3").delete_object(Bucket=bucket, Key=key, **_owner(session))
 
 
-def delete_artifacts(session: AwsSession, bucket: str, app: str, stage: str) -> int:
-    """Every object under the stage's prefix deleted (the bucket, shared, stays)."""
+def delete_artifacts(
+    session: AwsSession, bucket: str, app: str, stage: str, keep: frozenset[str] = frozenset()
+) -> int:
+    """Every object under the stage's prefix but `keep` deleted (the bucket, shared, stays)."""
     from botocore.exceptions import ClientError
 
     s3 = session.client("s3")
@@ -124,7 +126,9 @@ def delete_artifacts(session: AwsSession, bucket: str, app: str, stage: str) -> 
             Bucket=bucket, Prefix=_prefix(app, stage), **_owner(session)
         )
         for page in pages:
-            keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            keys = [
+                {"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] not in keep
+            ]
             if keys:
                 s3.delete_objects(
                     Bucket=bucket, Delete={"Objects": keys, "Quiet": True}, **_owner(session)

@@ -34,6 +34,7 @@ from ._artifacts import (
     TEMPLATE_BODY_LIMIT,
     Artifact,
     artifact_bucket,
+    delete_artifacts,
     delete_object,
     upload,
     upload_text,
@@ -95,9 +96,14 @@ def deploy(
             bucket, artifact = _upload(session, built, known)
             key = artifact.key
             parameters = {"DeploymentBucket": bucket, "DeploymentKey": key}
+            before = _stack_parameter(state, "DeploymentKey")
             physical = _apply(
                 session, state, template, parameters, built, bucket, release, say, progress
             )
+            # Older zips are no use once the stack holds this one (the stack's previous one is
+            # kept a deploy longer: another deploy of the stage may be reading it right now).
+            app = built.stage_config.app_name
+            delete_artifacts(session, bucket, app, stage, frozenset({key, before}))
             updating = frozenset()
             state = read_state(session, state.name, with_functions=False)  # what it made
     published = publish_release(

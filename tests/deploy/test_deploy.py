@@ -186,6 +186,10 @@ def test_deploy_redeploy_rollback_delete(
     status, out, err = run(project, "deploy", capsys=capsys)
     assert status == 0, out + err
     assert "release 3" in out and "(stack)" in out
+    zips = aws_client(aws, "s3").list_objects_v2(
+        Bucket=record_of(project)["stack"]["bucket"], Prefix="bookshop/dev/"
+    )["Contents"]
+    assert len(zips) <= 2  # this deploy's, and at most the one the stack held before
     versions = alias_versions(aws, record_of(project))
     assert versions["api_handler"] == "3"
     live = lam.get_function_configuration(
