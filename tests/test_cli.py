@@ -189,14 +189,14 @@ def test_parser_defaults() -> None:
     assert {param.name: param.default for param in chalicelike.params}["project_dir"] == "."
 
 
-def test_output_into_a_closed_pipe_ends_quietly(project: Path) -> None:
-    # `chalicelike generate-models | head`: the reader is gone before we are done writing.
+def run_into_a_closed_pipe(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI with its stdout a pipe whose reader is already gone (`... | head`)."""
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "chalicelike.cli", "generate-models"],
-            cwd=project,
+        return subprocess.run(
+            [sys.executable, "-m", "chalicelike.cli", *argv],
+            cwd=cwd,
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
@@ -205,6 +205,11 @@ def test_output_into_a_closed_pipe_ends_quietly(project: Path) -> None:
         )
     finally:
         os.close(write_end)
+
+
+def test_output_into_a_closed_pipe_ends_quietly(project: Path) -> None:
+    # `chalicelike generate-models | head`: the reader is gone before we are done writing.
+    done = run_into_a_closed_pipe(["generate-models"], project)
     assert (done.returncode, done.stderr) == (0, "")
 
 
@@ -352,19 +357,7 @@ def test_output_piped_into_head_ends_quietly(project: Path) -> None:
 
 @pytest.mark.slow
 def test_help_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "chalicelike.cli", "--help"],
-            cwd=tmp_path,
-            stdout=write_end,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=30,
-        )
-    finally:
-        os.close(write_end)
+    done = run_into_a_closed_pipe(["--help"], tmp_path)
     assert (done.returncode, done.stderr) == (0, "")
 
 

@@ -173,3 +173,21 @@ def moto_rest_api_created_with(
         patch = stack.enter_context(pytest.MonkeyPatch.context())
         patch.setattr(RestAPI, "create_from_cloudformation_json", classmethod(create_and_finish))
         yield
+
+
+def sam_transformed(template: dict[str, Any]) -> dict[str, Any]:
+    """What CloudFormation creates from a SAM template: AWS's transform, run here."""
+    from samtranslator.translator.transform import transform
+
+    class NoManagedPolicies:  # the templates name no AWS managed policy
+        def load(self) -> dict[str, str]:
+            return {}
+
+    template = json.loads(json.dumps(template))
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://code/deployment.zip"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        transformed: dict[str, Any] = transform(template, {}, NoManagedPolicies())
+    return transformed

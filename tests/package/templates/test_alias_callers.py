@@ -26,13 +26,13 @@ from tests.package.template_support import (
     configs_for,
     dangling_terraform_references,
     manifest_of,
+    sam_transformed,
 )
 from tests.package.templates.test_published_versions import (
     PROVISIONED,
     RUNTIME,
     SETTINGS,
     SNAPSTART,
-    _sam_transformed,
 )
 from tests.package.templates.test_terraform import _terraform_validate
 
@@ -249,7 +249,7 @@ def test_sam_transform_points_every_caller_at_the_alias_it_makes(
     everything: AppManifest,
 ) -> None:
     document = _build("sam", everything, _published_configs(everything))
-    made = _sam_transformed(document)
+    made = sam_transformed(document)
     functions = [logical_id(entry.name) for entry in everything.functions]
     for function, (alias,) in _cfn_aliases("sam-transformed", functions).items():
         assert made["Resources"][alias]["Type"] == "AWS::Lambda::Alias", function
@@ -259,7 +259,7 @@ def test_sam_transform_points_every_caller_at_the_alias_it_makes(
 
 def test_sam_transform_of_the_http_api(http_app: AppManifest) -> None:
     configs = _published_configs(http_app)
-    made = _sam_transformed(_build("sam", http_app, configs, api_gateway_type="HTTP"))
+    made = sam_transformed(_build("sam", http_app, configs, api_gateway_type="HTTP"))
     assert ".Alias" not in json.dumps(made)
     _check_cfn_callers(made, "sam-transformed", http_app, HTTP_CFN_CALLERS)
 

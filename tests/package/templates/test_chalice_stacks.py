@@ -22,7 +22,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.package.template_support import moto_rest_api_created_with
+from tests.package.template_support import moto_rest_api_created_with, sam_transformed
 
 MOVING = Path(__file__).resolve().parents[1] / "apps" / "moving"
 REGION = "us-east-1"
@@ -92,23 +92,6 @@ def package(folder: Path, framework: str, fmt: str, out: Path, env: dict[str, st
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return next(path for path in out.iterdir() if path.suffix == ".json")
-
-
-def sam_transformed(template: dict[str, Any]) -> dict[str, Any]:
-    """What CloudFormation creates from a SAM template: AWS's transform, run here."""
-    from samtranslator.translator.transform import transform
-
-    class NoManagedPolicies:  # the templates name no AWS managed policy
-        def load(self) -> dict[str, str]:
-            return {}
-
-    template = json.loads(json.dumps(template))
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://code/deployment.zip"
-    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
-    transformed: dict[str, Any] = transform(template, {}, NoManagedPolicies())
-    return transformed
 
 
 def resource_ids(template: dict[str, Any]) -> dict[str, str]:

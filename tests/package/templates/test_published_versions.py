@@ -4,7 +4,6 @@ stage's alias on it, only for the functions that ask; every other resource left 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from tests.package.template_support import (
     dangling_terraform_references,
     manifest_of,
     resources_of_type,
+    sam_transformed,
 )
 from tests.package.templates.test_terraform import _terraform_validate
 
@@ -106,7 +106,7 @@ def test_sam_publishes_to_the_stages_alias(everything: AppManifest) -> None:
     assert "ProvisionedConcurrencyConfig" not in alert
     assert document["Outputs"]["OnJobAliasArn"] == {"Value": {"Ref": "OnJob.Alias"}}
     # What CloudFormation makes of it after SAM's transform (AWS's own translator).
-    made = _sam_transformed(document)["Resources"]
+    made = sam_transformed(document)["Resources"]
     alias = made["OnJobAliasprod"]
     assert alias["Type"] == "AWS::Lambda::Alias"
     assert alias["Properties"]["Name"] == "prod"
@@ -218,21 +218,3 @@ def test_terraform_validates_published_functions(everything: AppManifest, tmp_pa
     (document,) = build_templates(everything, stage, configs, POLICY, "terraform").values()
     report = json.loads(_terraform_validate(document, tmp_path))
     assert report["valid"], report["diagnostics"]
-
-
-def _sam_transformed(template: dict[str, Any]) -> dict[str, Any]:
-    """What CloudFormation creates from a SAM template: AWS's transform, run here."""
-    from samtranslator.translator.transform import transform
-
-    class NoManagedPolicies:  # the templates name no AWS managed policy
-        def load(self) -> dict[str, str]:
-            return {}
-
-    template = json.loads(json.dumps(template))
-    for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
-            resource["Properties"]["CodeUri"] = "s3://code/deployment.zip"
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-        transformed: dict[str, Any] = transform(template, {}, NoManagedPolicies())
-    return transformed
