@@ -30,6 +30,7 @@ from ._settings import XRAY_VARIABLE, CustomDomain, FunctionConfig, StageConfig
 __all__ = [
     "ConfigError",
     "api_gateway_stage",
+    "config_path",
     "load_config",
     "resolve_function_config",
     "resolve_function_configs",

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..package.templates._aws import TemplateError, short_hash
+from ._resource_edits import check_keys, depend_on
+from ._rest_api_stage import deployments_of, fold_stage, stages_of
 
 __all__ = ["explicit_rest_api"]
 
 REST_API = "AWS::ApiGateway::RestApi"
-DEPLOYMENT = "AWS::ApiGateway::Deployment"
-STAGE = "AWS::ApiGateway::Stage"
 RESOURCE = "AWS::ApiGateway::Resource"
 
 Resources = dict[str, Any]
@@ -30,23 +30,6 @@ _VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", 
 # API Gateway gives every new REST API these two models, so methods may name them unmade.
 _BUILT_IN_MODELS = frozenset({"Empty", "Error"})
 _SCHEMA_REF = "#/components/schemas/"
-# A Stage's properties that a Deployment's StageDescription takes (the rest name the API,
-# the deployment and the stage, which the Deployment itself says).
-_STAGE_DESCRIPTION_KEYS = frozenset(
-    [
-        "AccessLogSetting",
-        "CacheClusterEnabled",
-        "CacheClusterSize",
-        "CanarySetting",
-        "ClientCertificateId",
-        "Description",
-        "DocumentationVersion",
-        "MethodSettings",
-        "Tags",
-        "TracingEnabled",
-        "Variables",
-    ]
-)
 _EXTENSION = "x-amazon-apigateway-"
 _INTEGRATION = f"{_EXTENSION}integration"
 _DOCUMENT_KEYS = frozenset(
@@ -69,11 +52,11 @@ def explicit_rest_api(resources: Mapping[str, Any]) -> dict[str, Any]:
     for api, resource in resources.items():
         if resource.get("Type") == REST_API and "Body" in resource.get("Properties", {}):
             methods = _expand_api(result, api)
-            for deployment in _deployments_of(result, api):
+            for deployment in deployments_of(result, api):
                 # AWS (and moto) refuse to deploy an API before its methods exist.
-                _depend_on(result[deployment], methods)
-                _fold_stage(result, api, deployment)
-            leftover = list(_stages_of(result, api))
+                depend_on(result[deployment], methods)
+                fold_stage(result, api, deployment)
+            leftover = list(stages_of(result, api))
             if leftover:
                 raise TemplateError(
                     f"Stage {leftover[0]} of {api} refers to no Deployment of the template "
@@ -93,10 +76,10 @@ def _expand_api(result: Resources, api: str) -> list[str]:
         raise TemplateError(f"{api} has both Body and BodyS3Location")
     for name in _IMPORT_ONLY:
         properties.pop(name, None)
-    _check_keys(body, f"{api} Body", _DOCUMENT_KEYS)
+    check_keys(body, f"{api} Body", _DOCUMENT_KEYS)
     _apply_document(properties, body, api)
     components = body.get("components", {})
-    _check_keys(components, f"{api} Body components", {"schemas", "securitySchemes"})
+    check_keys(components, f"{api} Body components", {"schemas", "securitySchemes"})
     for name in components.get("schemas", {}):
         _model_name(f"{_SCHEMA_REF}{name}", f"{api} components.schemas")
     schemes: dict[str, Any] = components.get("securitySchemes", {})
@@ -150,7 +133,7 @@ def _apply_document(properties: Properties, body: dict[str, Any], api: str) -> N
     """The document-wide extensions, as the RestApi's own properties."""
     info = body.get("info", {})
     # `version` is the document's own version: API Gateway keeps it only as documentation.
-    _check_keys(info, f"{api} Body info", {"title", "version"})
+    check_keys(info, f"{api} Body info", {"title", "version"})
     properties.setdefault("Name", info.get("title"))
     binary_types = body.get("x-amazon-apigateway-binary-media-types")
     if binary_types:
@@ -160,7 +143,7 @@ def _apply_document(properties: Properties, body: dict[str, Any], api: str) -> N
     endpoint = body.get("x-amazon-apigateway-endpoint-configuration")
     if endpoint is not None:
         where = f"{api} x-amazon-apigateway-endpoint-configuration"
-        _check_keys(endpoint, where, {"vpcEndpointIds"})
+        check_keys(endpoint, where, {"vpcEndpointIds"})
         # A private API's endpoints: the RestApi's EndpointConfiguration names them already.
         configuration = properties.setdefault("EndpointConfiguration", {"Types": ["PRIVATE"]})
         ids = configuration.setdefault("VpcEndpointIds", list(endpoint["vpcEndpointIds"]))
@@ -230,7 +213,7 @@ def _request_parameters(parameters: list[dict[str, Any]], where: str) -> dict[st
     # As API Gateway's importer declares a path's: method.request.path.<name>: required.
     declared = {}
     for parameter in parameters:
-        _check_keys(parameter, where, {"name", "in", "required", "schema"})
+        check_keys(parameter, where, {"name", "in", "required", "schema"})
         if parameter["in"] != "path" or parameter.get("schema") != {"type": "string"}:
             raise TemplateError(f"{where}: only string path parameters are spelled here")
         declared[f"method.request.path.{parameter['name']}"] = bool(parameter.get("required"))
@@ -238,7 +221,7 @@ def _request_parameters(parameters: list[dict[str, Any]], where: str) -> dict[st
 
 
 def _request_models(request_body: dict[str, Any], where: str) -> dict[str, str]:
-    _check_keys(request_body, where, {"content"})
+    check_keys(request_body, where, {"content"})
     return _models(request_body["content"], where)
 
 
@@ -246,7 +229,7 @@ def _models(content: dict[str, Any], where: str) -> dict[str, str]:
     """{'application/json': {'schema': {'$ref': '#/components/schemas/Empty'}}} → {..: 'Empty'}."""
     models = {}
     for content_type, media in content.items():
-        _check_keys(media, f"{where} {content_type}", {"schema"})
+        check_keys(media, f"{where} {content_type}", {"schema"})
         models[content_type] = _model_name(media["schema"].get("$ref"), f"{where} {content_type}")
     return models
 
@@ -263,7 +246,7 @@ def _method_responses(responses: dict[str, Any], where: str) -> list[dict[str, A
     # `description` is documentation only: API Gateway keeps none on a method response.
     spelled = []
     for status, response in responses.items():
-        _check_keys(response, f"{where} {status}", {"description", "headers", "content"})
+        check_keys(response, f"{where} {status}", {"description", "headers", "content"})
         entry: dict[str, Any] = {"StatusCode": str(status)}
         if response.get("headers"):
             # false: the integration may leave a header out (what the importer declares).
@@ -320,7 +303,7 @@ def _integration_responses(responses: dict[str, Any], where: str) -> list[dict[s
     response chosen when none matches (no SelectionPattern)."""
     spelled = []
     for pattern, response in responses.items():
-        _check_keys(response, f"{where} {pattern}", set(_RESPONSE_FIELDS))
+        check_keys(response, f"{where} {pattern}", set(_RESPONSE_FIELDS))
         entry = {_RESPONSE_FIELDS[key]: value for key, value in response.items()}
         if "StatusCode" not in entry:
             raise TemplateError(f"{where} {pattern}: no statusCode")
@@ -345,7 +328,7 @@ _OPERATION_FIELDS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
 
 def _scheme_kind(name: str, scheme: dict[str, Any], where: str) -> str:
     """'authorizer' (Lambda or Cognito), 'iam' (SigV4) or 'api_key' (the x-api-key header)."""
-    _check_keys(
+    check_keys(
         scheme,
         where,
         {"type", "name", "in", "x-amazon-apigateway-authtype", "x-amazon-apigateway-authorizer"},
@@ -442,126 +425,7 @@ def _add_authorizers(result: Resources, api: str, schemes: dict[str, Any]) -> di
     return made
 
 
-# -- deployment and stage -----------------------------------------------------------------------
-
-
-def _deployments_of(result: Resources, api: str) -> list[str]:
-    return [
-        name
-        for name, resource in result.items()
-        if resource.get("Type") == DEPLOYMENT
-        and resource.get("Properties", {}).get("RestApiId") == {"Ref": api}
-    ]
-
-
-def _stages_of(result: Resources, api: str) -> Iterator[str]:
-    for name, resource in result.items():
-        properties = resource.get("Properties", {})
-        if resource.get("Type") == STAGE and properties.get("RestApiId") == {"Ref": api}:
-            yield name
-
-
-def _fold_stage(result: Resources, api: str, deployment: str) -> None:
-    """The Stage deploying `deployment` becomes its StageName + StageDescription, which
-    CloudFormation creates the stage from; references to the Stage now name the stage."""
-    stages = [
-        name
-        for name in _stages_of(result, api)
-        if result[name]["Properties"].get("DeploymentId") == {"Ref": deployment}
-    ]
-    if not stages:
-        return
-    if len(stages) > 1:
-        raise TemplateError(f"{deployment} is deployed to several stages: {', '.join(stages)}")
-    stage = result.pop(stages[0])
-    _check_keys(stage, stages[0], {"Type", "Properties", "DependsOn"})
-    description = dict(stage["Properties"])
-    for key in ("RestApiId", "DeploymentId"):
-        description.pop(key)
-    if "StageName" not in description:
-        raise TemplateError(f"{stages[0]} has no StageName")
-    stage_name = description.pop("StageName")
-    _check_keys(description, stages[0], set(_STAGE_DESCRIPTION_KEYS))
-    if "DeploymentId" in description.get("CanarySetting", {}):
-        raise TemplateError(f"{stages[0]} CanarySetting names a DeploymentId")
-    properties = result[deployment]["Properties"]
-    if "StageName" in properties or "StageDescription" in properties:
-        raise TemplateError(f"{deployment} already names a stage, and {stages[0]} another")
-    properties["StageName"] = stage_name
-    if description:
-        properties["StageDescription"] = description
-    _depend_on(result[deployment], _depends_on(stage))
-    _redirect_references(result, stages[0], stage_name, deployment)
-
-
-def _redirect_references(result: Resources, stage: str, name: Any, deployment: str) -> None:
-    """Ref to the Stage → the stage's name; DependsOn it → on the Deployment that makes it."""
-    for logical, resource in result.items():
-        where = f"{logical} (refers to the removed {stage})"
-        changed = False
-        if "Properties" in resource:
-            resource["Properties"], changed = _swap_stage(
-                resource["Properties"], stage, name, where
-            )
-        dependencies = _depends_on(resource)
-        if stage in dependencies:
-            resource["DependsOn"] = [d for d in dependencies if d != stage]
-            changed = True
-        if changed:
-            # The literal name does not order creation as the Ref did: the stage is made by
-            # the Deployment, so whatever used it waits for that.
-            _depend_on(resource, [deployment])
-
-
-def _swap_stage(value: Any, stage: str, name: Any, where: str) -> tuple[Any, bool]:
-    """`value` with each Ref to the `stage` resource made its name; and whether it had one."""
-    if isinstance(value, list):
-        pairs = [_swap_stage(item, stage, name, where) for item in value]
-        return [item for item, _ in pairs], any(found for _, found in pairs)
-    if not isinstance(value, dict):
-        return value, False
-    if value == {"Ref": stage}:
-        return copy.deepcopy(name), True
-    if "Fn::GetAtt" in value:
-        target = value["Fn::GetAtt"]
-        first = target[0] if isinstance(target, list) else str(target).split(".")[0]
-        if first == stage:
-            raise TemplateError(f"{where}: Fn::GetAtt of a stage has no Deployment spelling")
-    if "Fn::Sub" in value:
-        return _swap_in_sub(value, stage, name, where)
-    keys = list(value)
-    items, found = _swap_stage([value[key] for key in keys], stage, name, where)
-    return dict(zip(keys, items, strict=True)), found
-
-
-def _swap_in_sub(value: dict[str, Any], stage: str, name: Any, where: str) -> tuple[Any, bool]:
-    argument = value["Fn::Sub"]
-    text, variables = (argument, None) if isinstance(argument, str) else argument
-    changed = False
-    if variables is not None:
-        variables, changed = _swap_stage(variables, stage, name, where)
-    if f"${{{stage}." in text:
-        raise TemplateError(f"{where}: an attribute of a stage has no Deployment spelling")
-    if f"${{{stage}}}" in text:
-        if not isinstance(name, str):
-            raise TemplateError(f"{where}: the stage name is no plain string to put in Fn::Sub")
-        text, changed = text.replace(f"${{{stage}}}", name), True
-    return {"Fn::Sub": text if variables is None else [text, variables]}, changed
-
-
-# -- shared -------------------------------------------------------------------------------------
-
-
-def _depends_on(resource: dict[str, Any]) -> list[str]:
-    dependencies = resource.get("DependsOn", [])
-    return [dependencies] if isinstance(dependencies, str) else list(dependencies)
-
-
-def _depend_on(resource: dict[str, Any], names: list[str]) -> None:
-    dependencies = _depends_on(resource)
-    dependencies += [name for name in names if name not in dependencies]
-    if dependencies:
-        resource["DependsOn"] = dependencies
+# -- shared ---------------------------------------------------------------------------------------
 
 
 def _new(result: Resources, logical: str, kind: str, properties: Properties) -> str:
@@ -571,11 +435,3 @@ def _new(result: Resources, logical: str, kind: str, properties: Properties) -> 
         raise TemplateError(f"{logical} is in the template already")
     result[logical] = {"Type": kind, "Properties": properties}
     return logical
-
-
-def _check_keys(mapping: Any, where: str, known: set[str] | frozenset[str]) -> None:
-    if not isinstance(mapping, dict):
-        raise TemplateError(f"{where}: expected a mapping, found {mapping!r}")
-    unknown = sorted(set(mapping) - known)
-    if unknown:
-        raise TemplateError(f"{where}: {', '.join(map(repr, unknown))} has no spelling here")

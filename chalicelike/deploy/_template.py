@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._resource_edits import depends_on
 from ._rest_api_resources import explicit_rest_api
 
 __all__ = ["BucketNotification", "DeployTemplate", "deploy_template", "interim_template"]
@@ -149,7 +150,7 @@ def in_dependency_order(resources: dict[str, Any]) -> dict[str, Any]:
             return
         visiting.add(name)
         body = resources[name]
-        for needed in sorted(_references(body.get("Properties", {})) | set(_depends_on(body))):
+        for needed in sorted(_references(body.get("Properties", {})) | set(depends_on(body))):
             place(needed)
         ordered[name] = body
 
@@ -269,7 +270,7 @@ def interim_template(
             continue
         wanted.add(name)
         body = full["Resources"][name]
-        todo += [*_references(body.get("Properties", {})), *_depends_on(body)]
+        todo += [*_references(body.get("Properties", {})), *depends_on(body)]
     for name in wanted:
         resources[name] = full["Resources"][name]
     interim = {key: value for key, value in full.items() if key not in ("Resources", "Outputs")}
@@ -278,8 +279,3 @@ def interim_template(
     if outputs:
         interim["Outputs"] = outputs
     return interim
-
-
-def _depends_on(body: dict[str, Any]) -> list[str]:
-    depends = body.get("DependsOn", [])
-    return [depends] if isinstance(depends, str) else list(depends)
