@@ -204,7 +204,8 @@ def test_a_stage_of_digits_cannot_name_an_alias(fmt: str, everything: AppManifes
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["sam", "cloudformation"])
 def test_cfn_lint_passes_published_functions(fmt: str, everything: AppManifest) -> None:
-    document = _template(fmt, everything, **{API_FUNCTION: PROVISIONED, "on_job": SNAPSTART})
+    assert API_FUNCTION == "api_handler"
+    document = _template(fmt, everything, api_handler=PROVISIONED, on_job=SNAPSTART)
     assert cfn_lint(document) == []
 
 
