@@ -186,11 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     finally:
-        # The interpreter's exit collects every object boto3 and co. made (0.15 s measured
-        # after a deploy); frozen objects are skipped, and the process ends anyway.
-        import gc
+        if argv is None:  # the process's own command line: it ends after this
+            # The interpreter's exit collects every object botocore and co. made (0.15 s
+            # measured after a deploy); frozen objects are skipped. Not for a caller that
+            # goes on (tests call main([...])): their garbage would never be collected.
+            import gc
 
-        gc.freeze()
+            gc.freeze()
 
 
 def _main(argv: list[str] | None) -> int:

@@ -93,18 +93,10 @@ def deploy(
             physical = state.function_names(template.functions)
             updating, bucket, key = _deploy_code(session, state, physical, built, known, say)
         else:
-            bucket, artifact = _upload(session, built, known)
-            key = artifact.key
-            parameters = {"DeploymentBucket": bucket, "DeploymentKey": key}
-            before = _stack_parameter(state, "DeploymentKey")
-            physical = _apply(
-                session, state, template, parameters, built, bucket, release, say, progress
-            )
-            # Older zips are no use once the stack holds this one (the stack's previous one is
-            # kept a deploy longer: another deploy of the stage may be reading it right now).
-            app = built.stage_config.app_name
-            delete_artifacts(session, bucket, app, stage, frozenset({key, before}))
             updating = frozenset()
+            physical, bucket, key = _deploy_stack(
+                session, state, template, built, known, release, say, progress
+            )
             state = read_state(session, state.name, with_functions=False)  # what it made
     published = publish_release(
         session, list(physical.values()), stage, release, updating, _snapshots(template, physical)
@@ -123,6 +115,29 @@ def deploy(
     }
     write_record(project_dir, stage, record)
     return DeployResult(session.region, record, release, code_only, record["stack"]["urls"])
+
+
+def _deploy_stack(
+    session: AwsSession,
+    state: StackState,
+    template: DeployTemplate,
+    built: Any,
+    known: dict[str, Any],
+    release: int,
+    say: Say,
+    progress: Say,
+) -> tuple[dict[str, str], str, str]:
+    """The stack path: the zip uploaded, the stack updated; returns the functions' deployed
+    names and the bucket and key the stack now names."""
+    bucket, artifact = _upload(session, built, known)
+    parameters = {"DeploymentBucket": bucket, "DeploymentKey": artifact.key}
+    before = _stack_parameter(state, "DeploymentKey")
+    physical = _apply(session, state, template, parameters, built, bucket, release, say, progress)
+    # Older zips are no use once the stack holds this one (the stack's previous one is kept
+    # a deploy longer: another deploy of the stage may be reading it right now).
+    app, stage = built.stage_config.app_name, built.stage_config.stage
+    delete_artifacts(session, bucket, app, stage, frozenset({artifact.key, before}))
+    return physical, bucket, artifact.key
 
 
 def _package_and_read(
