@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from .._core._errors import ChaliceError
 
@@ -95,7 +96,49 @@ def open_session(profile: str | None, region: str | None) -> AwsSession:
             "no AWS credentials: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID "
             "and AWS_SECRET_ACCESS_KEY"
         )
+    _look_up_services_one_at_a_time(boto)
     return AwsSession(boto=boto, region=region)
+
+
+class _ServiceNames(Sequence[str]):
+    """botocore's list of known services, asked only `name in ...` when a client is made:
+    answered from that service's own folder; the whole list made only if iterated."""
+
+    def __init__(self, loader: Any, type_name: str, list_all: Callable[[str], list[str]]):
+        self._loader, self._type_name, self._list_all = loader, type_name, list_all
+        self._names: list[str] | None = None
+
+    def __contains__(self, name: object) -> bool:
+        from botocore.exceptions import DataNotFoundError
+
+        try:
+            return bool(self._loader.list_api_versions(name, self._type_name))
+        except DataNotFoundError:
+            return False
+
+    def _all(self) -> list[str]:
+        if self._names is None:
+            self._names = self._list_all(self._type_name)
+        return self._names
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+def _look_up_services_one_at_a_time(boto: Any) -> None:
+    """Each client botocore makes first checks its service against the list of all ~400,
+    read by listing every service's folder (0.04-0.06 s a client, measured); the check
+    needs only the one service's folder."""
+    loader = boto.get_component("data_loader")
+    list_all = loader.list_available_services
+    loader.list_available_services = lambda type_name: _ServiceNames(loader, type_name, list_all)
 
 
 def aws_reason(error: Exception) -> str:
