@@ -94,10 +94,10 @@ def deploy(
             updating, bucket, key = _deploy_code(session, state, physical, built, known, say)
         else:
             updating = frozenset()
-            physical, bucket, key = _deploy_stack(
+            state, bucket, key = _deploy_stack(
                 session, state, template, built, known, release, say, progress
             )
-            state = read_state(session, state.name, with_functions=False)  # what it made
+            physical = state.function_names(template.functions)
     published = publish_release(
         session, list(physical.values()), stage, release, updating, _snapshots(template, physical)
     )
@@ -126,18 +126,18 @@ def _deploy_stack(
     release: int,
     say: Say,
     progress: Say,
-) -> tuple[dict[str, str], str, str]:
-    """The stack path: the zip uploaded, the stack updated; returns the functions' deployed
-    names and the bucket and key the stack now names."""
+) -> tuple[StackState, str, str]:
+    """The stack path: the zip uploaded, the stack updated; returns what the stack holds
+    now (its resources, not re-read per function), and the bucket and key it names."""
     bucket, artifact = _upload(session, built, known)
     parameters = {"DeploymentBucket": bucket, "DeploymentKey": artifact.key}
     before = _stack_parameter(state, "DeploymentKey")
-    physical = _apply(session, state, template, parameters, built, bucket, release, say, progress)
+    after = _apply(session, state, template, parameters, built, bucket, release, say, progress)
     # Older zips are no use once the stack holds this one (the stack's previous one is kept
     # a deploy longer: another deploy of the stage may be reading it right now).
     app, stage = built.stage_config.app_name, built.stage_config.stage
     delete_artifacts(session, bucket, app, stage, frozenset({artifact.key, before}))
-    return physical, bucket, artifact.key
+    return after, bucket, artifact.key
 
 
 def _package_and_read(
@@ -293,7 +293,7 @@ def _apply(
     release: int,
     say: Say,
     progress: Say,
-) -> dict[str, str]:
+) -> StackState:
     """The stack updated to `template` (through an interim stack when functions are new:
     their aliases must exist before anything calls them)."""
     name, app_name = state.name, built.stage_config.app_name
@@ -320,7 +320,7 @@ def _apply(
     after = read_state(session, name, False)
     if run.removed_types & {"AWS::ApiGateway::Method", "AWS::ApiGateway::Resource"}:
         _redeploy_rest_api(session, after, built.stage_config.api_gateway_stage)
-    return after.function_names(template.functions)
+    return after
 
 
 def _redeploy_rest_api(session: AwsSession, state: StackState, stage: str) -> None:
