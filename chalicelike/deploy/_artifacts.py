@@ -105,8 +105,7 @@ def upload_text(
     s3.put_object(Bucket=bucket, Key=key, Body=text.encode(), **_owner(session))
     # S3's own path-style URL: CloudFormation reads it, and so do AWS-compatible endpoints
     # (they map it to their S3), whatever endpoint the client itself was given.
-    suffix = "amazonaws.com.cn" if session.partition == "aws-cn" else "amazonaws.com"
-    return key, f"https://s3.{session.region}.{suffix}/{bucket}/{key}"
+    return key, f"https://s3.{session.region}.{session.url_suffix}/{bucket}/{key}"
 
 
 def delete_object(session: AwsSession, bucket: str, key: str) -> None:

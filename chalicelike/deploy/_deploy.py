@@ -390,17 +390,16 @@ def _send(
 
 
 def _intrinsic_names(session: AwsSession, name: str, physical: dict[str, str]) -> dict[str, str]:
-    region, account, partition = session.region, session.account, session.partition
     names = {
         "AWS::StackName": name,
-        "AWS::Region": region,
-        "AWS::AccountId": account,
-        "AWS::Partition": partition,
-        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::Region": session.region,
+        "AWS::AccountId": session.account,
+        "AWS::Partition": session.partition,
+        "AWS::URLSuffix": session.url_suffix,
     }
     for logical, function in physical.items():
         names[logical] = function
-        names[f"{logical}.Arn"] = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
+        names[f"{logical}.Arn"] = session.function_arn(function)
     return names
 
 

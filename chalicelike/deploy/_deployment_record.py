@@ -33,14 +33,13 @@ def _api_resources(
     """The record's entries for the stack's APIs, read from its resources (the outputs say
     the same on AWS, but not every AWS-compatible endpoint fills them in on an update)."""
     logical, outputs = state.physical, _outputs(state)
-    suffix = "amazonaws.com.cn" if session.partition == "aws-cn" else "amazonaws.com"
     found = []
     for resource, record_name, scheme, stage_key, output in _APIS:
         api_id = logical.get(resource)
         if api_id is None:
             continue
         url = outputs.get(output) or (
-            f"{scheme}://{api_id}.execute-api.{session.region}.{suffix}/"
+            f"{scheme}://{api_id}.execute-api.{session.region}.{session.url_suffix}/"
             f"{getattr(stage_config, stage_key)}/"
         )
         found.append(
@@ -101,13 +100,13 @@ def deployment_record(
     from ..package.templates._aws import logical_id
 
     stage = built.stage_config.stage
-    region, account, partition = session.region, session.account, session.partition
+    region = session.region
     resources: list[dict[str, Any]] = []
     for entry in built.manifest.functions:
         function = physical.get(logical_id(entry.name))
         if function is None:
             continue
-        arn = f"arn:{partition}:lambda:{region}:{account}:function:{function}"
+        arn = session.function_arn(function)
         resources.append(
             {
                 "name": entry.name,

@@ -62,6 +62,15 @@ class AwsSession:
         if self._account is None and arn.count(":") >= 5:
             self._account = arn.split(":")[4]
 
+    def function_arn(self, function: str) -> str:
+        """The ARN of the deployed function named `function` in this region and account."""
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{function}"
+
+    @property
+    def url_suffix(self) -> str:
+        """The domain AWS's endpoints in this region end with (CloudFormation's AWS::URLSuffix)."""
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+
     @property
     def partition(self) -> str:
         """AWS's partition of the region (its ARNs' second field)."""

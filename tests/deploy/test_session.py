@@ -49,7 +49,9 @@ def test_clients_are_made_for_known_services_and_unknown_ones_named(keys: None) 
     [("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")],
 )
 def test_the_partition_follows_the_region(keys: None, region: str, partition: str) -> None:
-    assert open_session(None, region).partition == partition
+    session = open_session(None, region)
+    assert session.partition == partition
+    assert session.url_suffix == ("amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com")
 
 
 def test_an_unparsable_answer_still_says_what_aws_said() -> None:
