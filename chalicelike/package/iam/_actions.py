@@ -8,12 +8,9 @@ import functools
 import os
 from typing import Any
 
-# boto3 and botocore ship no type information. This module runs only when packaging.
-import boto3
-import botocore.exceptions
-import botocore.session
+# botocore's package itself is light (xform_name); its session, models and boto3 are imported
+# on the first lookup only: an app that makes no boto3 call never pays for them (0.1 s).
 from botocore import xform_name
-from botocore.loaders import Loader
 
 __all__ = [
     "Member",
@@ -125,15 +122,19 @@ _HARMLESS = frozenset(
 
 @functools.cache
 def _botocore_session() -> Any:
+    import botocore.session
+
     return botocore.session.get_session()
 
 
 @functools.cache
 def service_model(service: str) -> Any:
     """botocore's model of a client's service, or None for a name boto3 would refuse."""
+    from botocore.exceptions import UnknownServiceError
+
     try:
         return _botocore_session().get_service_model(service)
-    except botocore.exceptions.UnknownServiceError:
+    except UnknownServiceError:
         return None
 
 
@@ -205,6 +206,9 @@ def _waiter_operation(service: str, waiter: str) -> str | None:
 @functools.cache
 def resource_model(service: str) -> dict[str, Any] | None:
     """boto3's resource model (resources-1.json), for the few services that have one."""
+    import boto3
+    from botocore.loaders import Loader
+
     loader = Loader(extra_search_paths=[os.path.join(os.path.dirname(boto3.__file__), "data")])
     try:
         model: dict[str, Any] = loader.load_service_model(service, "resources-1")
