@@ -24,7 +24,13 @@ from ._manifest import AppManifest
 if TYPE_CHECKING:
     from asyncio.subprocess import Process
 
-__all__ = ["AppLoadError", "describe_project", "read_timeout"]
+__all__ = [
+    "AppLoadError",
+    "AppReading",
+    "describe_project",
+    "describe_project_now",
+    "read_timeout",
+]
 
 # How long importing the app may take, in seconds; the environment variable changes it.
 READ_TIMEOUT_VARIABLE = "CHALICELIKE_APP_READ_TIMEOUT"
@@ -61,12 +67,7 @@ async def describe_project(
     limit = read_timeout() if timeout is None else timeout
     project_dir = project_dir.resolve()
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "chalicelike._tooling._describe",
-        str(project_dir),
-        stage,
-        str(os.getpid()),
+        *_child_command(project_dir, stage),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL,  # input() at import time ends, it does not wait
@@ -78,34 +79,101 @@ async def describe_project(
     try:
         out, err = await asyncio.wait_for(process.communicate(), limit)
     except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
-        raise AppLoadError(
-            f"reading {project_dir / 'app.py'} took longer than {limit:g} s, so it was "
-            "stopped: does importing it wait on something (a network call, a lock, input())? "
-            f"Set {READ_TIMEOUT_VARIABLE} to allow longer"
-        ) from None
+        raise _took_too_long(project_dir, limit) from None
     finally:
         # Done, superseded by a newer save, timed out or interrupted: nothing may linger.
         await _end(process)
+    return _manifest(out, err, process.returncode, project_dir)
+
+
+def describe_project_now(
+    project_dir: Path, stage: str, *, timeout: float | None = None
+) -> AppManifest:
+    """`describe_project` for a caller with no event loop (`package`, `deploy`): the same
+    child, limit and clean-up, without asyncio's import (60 ms a command pays)."""
+    with AppReading(project_dir, stage, timeout=timeout) as reading:
+        return reading.manifest()
+
+
+class AppReading:
+    """The app read in a child started at once, so the caller's own work (a cache check)
+    runs beside it; `manifest()` waits for the answer. Leaving the `with` block ends the
+    child and what it started, answered or not."""
+
+    def __init__(self, project_dir: Path, stage: str, *, timeout: float | None = None):
+        import subprocess
+
+        self._limit = read_timeout() if timeout is None else timeout
+        self._project_dir = project_dir.resolve()
+        self._process = subprocess.Popen(
+            _child_command(self._project_dir, stage),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,  # input() at import time ends, it does not wait
+            cwd=str(self._project_dir),
+            start_new_session=os.name == "posix",  # its own group, killed as one
+        )
+
+    def manifest(self) -> AppManifest:
+        import subprocess
+
+        try:
+            out, err = self._process.communicate(timeout=self._limit)
+        except subprocess.TimeoutExpired:
+            raise _took_too_long(self._project_dir, self._limit) from None
+        return _manifest(out, err, self._process.returncode, self._project_dir)
+
+    def __enter__(self) -> AppReading:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        _kill_group(self._process.pid)
+        if os.name != "posix" and self._process.returncode is None:
+            self._process.kill()
+        self._process.communicate()  # reaped, its pipes closed
+
+
+def _child_command(project_dir: Path, stage: str) -> list[str]:
+    module = "chalicelike._tooling._describe"
+    return [sys.executable, "-m", module, str(project_dir), stage, str(os.getpid())]
+
+
+def _took_too_long(project_dir: Path, limit: float) -> AppLoadError:
+    return AppLoadError(
+        f"reading {project_dir / 'app.py'} took longer than {limit:g} s, so it was "
+        "stopped: does importing it wait on something (a network call, a lock, input())? "
+        f"Set {READ_TIMEOUT_VARIABLE} to allow longer"
+    )
+
+
+def _manifest(out: bytes, err: bytes, returncode: int | None, project_dir: Path) -> AppManifest:
+    """The child's answer (its last line of output), or AppLoadError saying why there is none."""
     try:
         answer = json.loads(out.decode().strip().splitlines()[-1])
     except (ValueError, IndexError):
-        detail = err.decode(errors="replace").strip() or f"exit status {process.returncode}"
+        detail = err.decode(errors="replace").strip() or f"exit status {returncode}"
         raise AppLoadError(f"reading {project_dir / 'app.py'} failed: {detail}") from None
     if "error" in answer:
         raise AppLoadError(answer["error"])
     return AppManifest.from_json(answer["manifest"])
 
 
+def _kill_group(pid: int) -> None:
+    """POSIX: SIGKILL the child's process group (what the app started too)."""
+    if os.name == "posix":
+        import contextlib
+        import signal
+
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
+            os.killpg(pid, signal.SIGKILL)
+
+
 async def _end(process: Process) -> None:
     """Kill the child's process group (what the app started too) and reap the child."""
     import asyncio
-    import contextlib
-    import signal
 
-    if os.name == "posix":
-        with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is gone
-            os.killpg(process.pid, signal.SIGKILL)
-    elif process.returncode is None:
+    _kill_group(process.pid)
+    if os.name != "posix" and process.returncode is None:
         process.kill()
     # Reaping must finish even if we are being cancelled: the kill makes it immediate.
     await asyncio.shield(process.wait())

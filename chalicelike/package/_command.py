@@ -8,18 +8,20 @@ runs no user code in this process; config is validated before anything is writte
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .._core._errors import ChaliceError
 from .._tooling._manifest import AppManifest
+
+if TYPE_CHECKING:
+    from .._tooling._describe import AppReading
 
 __all__ = [
     "FORMATS",
@@ -63,29 +65,38 @@ def models_command(common: argparse.Namespace, /, **params: Any) -> int:
     return _generate_models(argparse.Namespace(**vars(common), **params))
 
 
-def read_manifest(project_dir: Path, stage: str) -> AppManifest:
+def read_manifest(project_dir: Path, stage: str, reading: AppReading | None = None) -> AppManifest:
     """The app's manifest, from the cache when no source it is read from has changed.
 
-    Reading it means starting Python and importing the app (a third of a second); the
-    cache is keyed by app.py, chalicelib/, vendor/, the config, the stage and chalicelike's
-    own source, so any edit reads it afresh.
+    Reading it means starting Python and importing the app (0.1-0.3 s): the child starts
+    first (or was started by the caller, `reading`) and runs on another core while the
+    cache is checked; the caller that started it ends it. The cache is keyed by app.py,
+    chalicelib/, vendor/, the config, the stage and chalicelike's own source, so any edit
+    reads it afresh.
     """
-    from .._tooling._describe import AppLoadError, describe_project
+    from .._tooling._describe import AppLoadError, AppReading
+
+    try:
+        if reading is not None:
+            return _cached_or_read(project_dir, stage, reading)
+        with AppReading(project_dir, stage) as started:
+            return _cached_or_read(project_dir, stage, started)
+    except AppLoadError as error:
+        raise ChaliceError(str(error)) from None
+
+
+def _cached_or_read(project_dir: Path, stage: str, reading: AppReading) -> AppManifest:
     from ._json_cache import read_cached, write_cached
 
-    cache = (
-        project_dir / ".chalice" / "cache" / f"manifest-{_sources_digest(project_dir, stage)}.json"
-    )
+    digest = _sources_digest(project_dir, stage)
+    cache = project_dir / ".chalice" / "cache" / f"manifest-{digest}.json"
     cached = read_cached(cache)
     if cached is not None:
         try:
             return AppManifest.from_json(cached)
         except (KeyError, TypeError):
-            pass  # a cache of another shape: read the app again
-    try:
-        manifest = asyncio.run(describe_project(project_dir, stage))
-    except AppLoadError as error:
-        raise ChaliceError(str(error)) from None
+            pass  # a cache of another shape: the app's own answer then
+    manifest = reading.manifest()
     write_cached(cache, manifest.to_json())
     return manifest
 
@@ -121,15 +132,21 @@ class BuiltPackage:
     documents: dict[str, dict[str, Any]]
 
 
-def build_package(project_dir: Path, stage: str, pkg_format: str, outdir: Path) -> BuiltPackage:
+def build_package(
+    project_dir: Path,
+    stage: str,
+    pkg_format: str,
+    outdir: Path,
+    reading: AppReading | None = None,
+) -> BuiltPackage:
     """deployment.zip in `outdir` and the templates of `pkg_format` (not yet written);
-    `deploy` builds its stack from this too."""
+    `deploy` builds its stack from this too, with its read of the app already started."""
     from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
     from .iam._policy import function_policies, load_policy_file, stage_policy
     from .templates import build_templates
 
-    manifest = read_manifest(project_dir, stage)
+    manifest = read_manifest(project_dir, stage, reading)
     if manifest.deploy_problems:
         # The app imports (Chalice accepts these), but AWS would refuse the stack.
         raise ChaliceError(
