@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._aliases import (
     PublishedVersion,
@@ -47,6 +47,9 @@ from ._stack import Say, StackRun, apply_template, settle
 from ._state import StackState, read_state
 from ._template import DeployTemplate, deploy_template, interim_template
 
+if TYPE_CHECKING:
+    from .._tooling._describe import AppReading
+
 __all__ = ["DeployResult", "deploy", "stack_name", "stderr_progress"]
 
 # CloudFormation's quota of resources in one stack.
@@ -73,10 +76,15 @@ def stack_name(app_name: str, stage: str) -> str:
 
 
 def deploy(
-    open_aws: Callable[[], AwsSession], project_dir: Path, stage: str, say: Say, progress: Say
+    open_aws: Callable[[], AwsSession],
+    project_dir: Path,
+    stage: str,
+    say: Say,
+    progress: Say,
+    reading: AppReading | None = None,
 ) -> DeployResult:
-    """Deploy `stage`; `open_aws` is called once packaging has started (botocore's import
-    and clients take a third of a second, spent while the app is read in a subprocess)."""
+    """Deploy `stage`; `open_aws` is called once packaging has started (its clients are
+    made while the app is read in a subprocess); `reading`: that read, already started."""
     started = time.perf_counter()
     _check_config(project_dir, stage, say)
     previous = read_record(project_dir, stage)
@@ -84,7 +92,7 @@ def deploy(
     with tempfile.TemporaryDirectory(prefix="chalicelike-deploy-") as out:
         progress("packaging")
         built, template, session, state = _package_and_read(
-            open_aws, project_dir, stage, known, Path(out)
+            open_aws, project_dir, stage, known, Path(out), reading
         )
         say(f"packaged {built.zipped_bytes:,} bytes in {time.perf_counter() - started:.1f} s")
         release = state.next_release
@@ -146,11 +154,12 @@ def _package_and_read(
     stage: str,
     known: dict[str, Any],
     out: Path,
+    reading: AppReading | None,
 ) -> tuple[Any, DeployTemplate, AwsSession, StackState]:
     """The package, and what AWS holds for the stage, read while the app is (the record
     names the stack to read before the app says its name)."""
     with ThreadPoolExecutor(max_workers=1) as background:
-        packaging = background.submit(_package, project_dir, stage, out)
+        packaging = background.submit(_package, project_dir, stage, out, reading)
         session = open_aws()
         guess = read_state(session, known["name"]) if "name" in known else None
         built, template = packaging.result()
@@ -200,10 +209,12 @@ def _check_config(project_dir: Path, stage: str, say: Say) -> None:
         say(f"note: stage {stage!r} is not in {path}: it gets the top-level settings only")
 
 
-def _package(project_dir: Path, stage: str, out: Path) -> tuple[Any, DeployTemplate]:
+def _package(
+    project_dir: Path, stage: str, out: Path, reading: AppReading | None
+) -> tuple[Any, DeployTemplate]:
     from ..package._command import build_package
 
-    built = build_package(project_dir, stage, "cloudformation", out)
+    built = build_package(project_dir, stage, "cloudformation", out, reading)
     return built, deploy_template(built.documents["cloudformation.json"], alias=stage)
 
 
