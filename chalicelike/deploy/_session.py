@@ -8,6 +8,7 @@ nothing of boto3's (resources, s3transfer) is used.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from .._core._errors import ChaliceError
+from ._direct_config import DIRECT_SERVICES, DirectConfig
 
 __all__ = ["AwsSession", "DeployError", "aws_reason", "open_session"]
 
@@ -26,30 +28,55 @@ class DeployError(ChaliceError):
 
 @dataclass
 class AwsSession:
-    """A botocore session with its region and account, and its clients made once each."""
+    """The deploy's region, account and clients, each made once. Lambda's and CloudFormation's
+    are direct ones (`_direct_aws`) when `direct` says the configuration is plain; everything
+    else is botocore's, whose session is made on first need."""
 
-    boto: Any
     region: str
+    profile: str | None = None
+    direct: DirectConfig | None = None
+    _boto: Any = None
     _clients: dict[str, Any] = field(default_factory=dict)
     _account: str | None = None
     # Threads of one deploy share the clients: made once (40-80 ms each), under this lock.
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def client(self, service: str, config: Any = None) -> Any:
-        """The session's client for `service`; with `config`, a client of its own."""
-        if config is not None:
-            with self._lock:
-                return self.boto.create_client(service, region_name=self.region, config=config)
+        """The session's client for `service`; with `config`, a botocore client of its own."""
         with self._lock:
-            if service not in self._clients:
-                from botocore.config import Config
-
-                # Adaptive retries: CloudFormation and Lambda throttle bursts of describes.
-                config = Config(retries={"mode": "adaptive", "max_attempts": 10})
-                self._clients[service] = self.boto.create_client(
+            if config is not None:
+                return self.botocore().create_client(
                     service, region_name=self.region, config=config
                 )
+            if service not in self._clients:
+                if self.direct is not None and service in DIRECT_SERVICES:
+                    from ._direct_aws import direct_client
+
+                    fallback = functools.partial(self._botocore_client, service)
+                    self._clients[service] = direct_client(service, self.direct, fallback)
+                else:
+                    self._clients[service] = self._botocore_client(service)
             return self._clients[service]
+
+    def botocore(self) -> Any:
+        """The botocore session (imported and made on first call)."""
+        with self._lock:
+            if self._boto is None:
+                self._boto = _botocore_session(self.profile)
+            return self._boto
+
+    def _botocore_client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        with self._lock:
+            key = f"botocore:{service}"
+            if key not in self._clients:
+                # Adaptive retries: CloudFormation and Lambda throttle bursts of describes.
+                config = Config(retries={"mode": "adaptive", "max_attempts": 10})
+                self._clients[key] = self.botocore().create_client(
+                    service, region_name=self.region, config=config
+                )
+            return self._clients[key]
 
     @property
     def account(self) -> str:
@@ -82,14 +109,18 @@ class AwsSession:
 
 def open_session(profile: str | None, region: str | None) -> AwsSession:
     """A session for `profile` and `region` (or the environment's), or a DeployError that
-    names what to set."""
-    import botocore.session
-    from botocore.exceptions import ProfileNotFound
+    names what to set. A plain configuration (`direct_config`) imports no botocore here."""
+    from ._direct_config import direct_config
 
     # AWS_REGION as well as botocore's AWS_DEFAULT_REGION: the AWS CLI v2 and Lambda read it.
     region = region or os.environ.get("AWS_REGION") or None
-    boto = botocore.session.Session(profile=profile)
+    direct = direct_config(profile, region)
+    if direct is not None:
+        return AwsSession(region=direct.region, profile=profile, direct=direct)
+    from botocore.exceptions import ProfileNotFound
+
     try:
+        boto = _botocore_session(profile)
         region = region or boto.get_config_variable("region")
         credentials = boto.get_credentials()
     except ProfileNotFound:
@@ -105,8 +136,15 @@ def open_session(profile: str | None, region: str | None) -> AwsSession:
             "no AWS credentials: set AWS_PROFILE (or pass --profile), or AWS_ACCESS_KEY_ID "
             "and AWS_SECRET_ACCESS_KEY"
         )
+    return AwsSession(region=region, profile=profile, _boto=boto)
+
+
+def _botocore_session(profile: str | None) -> Any:
+    import botocore.session
+
+    boto = botocore.session.Session(profile=profile)
     _look_up_services_one_at_a_time(boto)
-    return AwsSession(boto=boto, region=region)
+    return boto
 
 
 class _ServiceNames(Sequence[str]):

@@ -41,7 +41,7 @@ def test_clients_are_made_for_known_services_and_unknown_ones_named(keys: None) 
     assert session.client("cloudformation").meta.service_model.service_name == "cloudformation"
     with pytest.raises(UnknownServiceError, match=r"Valid service names are: .*lambda"):
         session.client("no-such-service")
-    assert "lambda" in session.boto.get_available_services()
+    assert "lambda" in session.botocore().get_available_services()
 
 
 @pytest.mark.parametrize(
