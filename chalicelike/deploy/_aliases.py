@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ._session import AwsSession, DeployError
+from ._session import AwsSession, DeployError, aws_error
 
 __all__ = [
     "PublishedVersion",
@@ -42,6 +42,10 @@ class PublishedVersion:
     modified: str
     code_sha256: str
     description: str
+
+
+def _code(error: BaseException) -> str | None:
+    return (aws_error(error) or {}).get("Code")
 
 
 def release_description(release: int) -> str:
@@ -87,15 +91,13 @@ def _published(function: str, item: dict[str, Any]) -> PublishedVersion:
 
 def missing_aliases(session: AwsSession, functions: list[str], alias: str) -> list[str]:
     """Those of `functions` that have no alias named `alias`."""
-    from botocore.exceptions import ClientError
-
     client = session.client("lambda")
 
     def lacks(function: str) -> bool:
         try:
             client.get_alias(FunctionName=function, Name=alias)
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+        except Exception as error:
+            if _code(error) == "ResourceNotFoundException":
                 return True
             raise
         return False
@@ -191,15 +193,16 @@ def point_aliases(session: AwsSession, targets: dict[str, PublishedVersion], ali
 
 
 def _point(session: AwsSession, function: str, alias: str, version: str, description: str) -> None:
-    from botocore.exceptions import ClientError
-
     client = session.client("lambda")
     try:
         client.update_alias(
             FunctionName=function, Name=alias, FunctionVersion=version, Description=description
         )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+    except Exception as error:
+        code = _code(error)
+        if code is None:  # not AWS's answer: a bug or a broken connection, as it is
+            raise
+        if code != "ResourceNotFoundException":
             raise DeployError(
                 f"cannot point {function}:{alias} at version {version}: {error}"
             ) from None
@@ -215,8 +218,6 @@ def set_provisioned_concurrency(
 
     Lambda keeps it per alias, not in the function's configuration, so a key taken out of
     the config must be deleted here; asking again for the same amount is not a change."""
-    from botocore.exceptions import ClientError
-
     client = session.client("lambda")
 
     def apply(item: tuple[str, int | None]) -> None:
@@ -225,8 +226,8 @@ def set_provisioned_concurrency(
             current = client.get_provisioned_concurrency_config(
                 FunctionName=function, Qualifier=alias
             )["RequestedProvisionedConcurrentExecutions"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ProvisionedConcurrencyConfigNotFoundException":
+        except Exception as error:
+            if _code(error) != "ProvisionedConcurrencyConfigNotFoundException":
                 raise
             current = None
         if amount == current:

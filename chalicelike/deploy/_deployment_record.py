@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._aliases import each
-from ._session import AwsSession
+from ._session import AwsSession, aws_error
 from ._state import StackState
 from ._template import DeployTemplate
 
@@ -57,14 +57,14 @@ def _function_urls(
     session: AwsSession, template: DeployTemplate, physical: dict[str, str], alias: str
 ) -> dict[str, str]:
     """The URLs of the functions the template gives one, on the stage's alias."""
-    from botocore.exceptions import ClientError
-
     client = session.client("lambda")
 
     def url_of(function: str) -> str | None:
         try:
             found = client.get_function_url_config(FunctionName=function, Qualifier=alias)
-        except ClientError:
+        except Exception as error:
+            if aws_error(error) is None:
+                raise
             return None
         return str(found["FunctionUrl"])
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ._aliases import PublishedVersion, each, function_versions, point_aliases
-from ._session import AwsSession, DeployError
+from ._session import AwsSession, DeployError, aws_error
 
 __all__ = ["print_function_versions", "print_releases", "roll_back"]
 
 
 def _live(session: AwsSession, function: str, alias: str) -> str | None:
-    from botocore.exceptions import ClientError
-
     try:
         found = session.client("lambda").get_alias(FunctionName=function, Name=alias)
-    except ClientError:
+    except Exception as error:
+        if aws_error(error) is None:
+            raise
         return None
     return str(found["FunctionVersion"])
 

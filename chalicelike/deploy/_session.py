@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any, overload
 from .._core._errors import ChaliceError
 from ._direct_config import DIRECT_SERVICES, DirectConfig
 
-__all__ = ["AwsSession", "DeployError", "aws_reason", "open_session"]
+__all__ = ["AwsSession", "DeployError", "aws_error", "aws_reason", "open_session"]
 
 
 class DeployError(ChaliceError):
@@ -186,6 +187,17 @@ def _look_up_services_one_at_a_time(boto: Any) -> None:
     loader = boto.get_component("data_loader")
     list_all = loader.list_available_services
     loader.list_available_services = lambda type_name: _ServiceNames(loader, type_name, list_all)
+
+
+def aws_error(error: BaseException) -> dict[str, str] | None:
+    """The Error part (Code, Message) of an AWS error answer: botocore's ClientError, which
+    the direct clients raise too; None for any other exception. Looked up without importing
+    botocore: while it is not imported, no ClientError can have been raised."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.ClientError):
+        return None
+    details = error.response.get("Error", {})
+    return {"Code": str(details.get("Code", "")), "Message": str(details.get("Message", ""))}
 
 
 def aws_reason(error: Exception) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._session import AwsSession, DeployError, aws_reason
+from ._session import AwsSession, DeployError, aws_error, aws_reason
 
 __all__ = [
     "Say",
@@ -52,12 +52,10 @@ class StackRun:
 
 
 def describe_stack(session: AwsSession, name: str) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
-
     try:
         stacks = session.client("cloudformation").describe_stacks(StackName=name)["Stacks"]
-    except ClientError as error:
-        if "does not exist" in error.response["Error"].get("Message", ""):
+    except Exception as error:
+        if "does not exist" in (aws_error(error) or {}).get("Message", ""):
             return None
         raise
     stack: dict[str, Any] = stacks[0]

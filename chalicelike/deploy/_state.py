@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._aliases import each, function_versions
-from ._session import AwsSession
+from ._session import AwsSession, aws_error
 from ._stack import deployed_template, describe_stack
 
 __all__ = ["FunctionState", "StackState", "read_state"]
@@ -68,12 +68,12 @@ def read_state(session: AwsSession, name: str, with_functions: bool = True) -> S
 
 
 def _function_state(session: AwsSession, function: str) -> FunctionState | None:
-    from botocore.exceptions import ClientError
-
     try:
         found = session.client("lambda").get_function_configuration(FunctionName=function)
         versions = function_versions(session, function)
-    except ClientError:
+    except Exception as error:
+        if aws_error(error) is None:
+            raise
         return None  # listed by a stack that is mid-update: not there any more
     session.learn_account(found["FunctionArn"])
     return FunctionState(
