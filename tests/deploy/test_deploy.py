@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from chalicelike.cli import main
+from chalicelike.deploy._session import open_session
 from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
 from tests.local.project_support import write_project
 
@@ -31,17 +32,32 @@ def moto_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    """The environment a user pointing the CLI at moto has: AWS_ENDPOINT_URL and keys."""
+def aws(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, request: pytest.FixtureRequest
+) -> str:
+    """The environment a user pointing the CLI at moto has: AWS_ENDPOINT_URL and keys, which
+    Lambda and CloudFormation are called with directly; or (param "botocore") a profile whose
+    config names the endpoint, which only botocore reads, so every call goes through it."""
+    for name in ("AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    # No profile or config of the machine's own may reach the test.
+    config, credentials = tmp_path / "aws-config", tmp_path / "aws-credentials"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    if getattr(request, "param", "direct") == "botocore":
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+        monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+        config.write_text(f"[default]\nregion = {REGION}\nendpoint_url = {moto_url}\n")
+        credentials.write_text(
+            "[default]\n" + "".join(f"{key} = {value}\n" for key, value in CREDENTIALS.items())
+        )
+        assert open_session(None, None).direct is None
+        return moto_url
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    for name in ("AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    # No profile or config of the machine's own may reach the test.
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    assert open_session(None, None).direct is not None
     return moto_url
 
 
@@ -91,6 +107,7 @@ def calls_alias(url: str, arn: str, function: dict[str, Any]) -> bool:
     return arn in (function["alias_arn"], f"{function['lambda_arn']}:{version}")
 
 
+@pytest.mark.parametrize("aws", ["direct", "botocore"], indirect=True)
 def test_deploy_redeploy_rollback_delete(
     aws: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
