@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 import click
 
 from ._core._errors import ChaliceError
-from ._tooling._config import ConfigError
 
 __all__ = ["COMMANDS", "LazyGroup", "chalicelike", "main"]
 
@@ -165,7 +164,7 @@ def _run(argv: list[str]) -> int:
             try:
                 result: int | None = chalicelike.invoke(ctx)
                 sys.stdout.flush()  # here, so a closed pipe is seen while we can still handle it
-            except (ChaliceError, ConfigError) as error:
+            except ChaliceError as error:  # ConfigError too: one line, exit 2
                 if getattr(ctx.obj, "debug", False):
                     import traceback
 
