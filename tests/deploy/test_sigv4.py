@@ -215,8 +215,8 @@ def test_user_agent_is_not_signed() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="_sigv4 signs Host as the URL's netloc ('host:443', 'host:80'), but http.client and botocore "
-    "send/sign a default port's Host without it, so AWS would reject the signature",
+    reason="_sigv4 signs Host as the URL's netloc ('host:443', 'host:80'), but http.client "
+    "and botocore send/sign a default port's Host without it: AWS would reject the signature",
 )
 @pytest.mark.parametrize(
     "url",
