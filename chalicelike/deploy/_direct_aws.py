@@ -3,15 +3,17 @@ a code-only redeploy makes, so it does not pay for botocore: its import, its mod
 per-call machinery are 0.25 s of a 0.5 s redeploy (measured, docs/performance.md).
 
 Each client answers as botocore's does for the same call (the same parameters, the same
-response keys; CloudFormation's values as AWS's text, not parsed into datetimes or bools)
-and raises botocore's ClientError and EndpointConnectionError, so callers cannot tell them
-apart. Any other method is botocore's client's, made on first use. `_direct_config` decides
-when a session may use these at all.
+response shapes: nulls left out, CloudFormation's times and flags as datetimes and bools, a
+JSON template parsed) and raises botocore's errors: the service's modelled exception (made
+from botocore's client, which an error answer therefore loads) or EndpointConnectionError.
+Any other method is botocore's client's, made on first use. `_direct_config` decides when a
+session may use these at all.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import http.client
 import json
@@ -114,9 +116,10 @@ class DirectClient:
             if attempt < MAX_ATTEMPTS and (retry or error_response["Error"]["Code"] in _THROTTLED):
                 _back_off(attempt)
                 continue
-            from botocore.exceptions import ClientError
-
-            raise ClientError(error_response, operation)
+            # The service's own exception class, as botocore raises it: a caller may catch
+            # `client.exceptions.ResourceNotFoundException` as well as ClientError.
+            code = error_response["Error"]["Code"]
+            raise self._fallback().exceptions.from_code(code)(error_response, operation)
         raise AssertionError("unreachable")
 
     def _exchange(self, method: str, url: str, headers: dict[str, str], body: bytes) -> _Answer:
@@ -219,7 +222,9 @@ class LambdaClient(DirectClient):
         answer = self._call(
             operation, method, path, kept, data, "application/json" if body is not None else None
         )
-        found: dict[str, Any] = json.loads(answer.body) if answer.body.strip() else {}
+        found: dict[str, Any] = (
+            _without_nulls(json.loads(answer.body)) if answer.body.strip() else {}
+        )
         found["ResponseMetadata"] = _metadata(answer)
         return found
 
@@ -286,6 +291,15 @@ class LambdaClient(DirectClient):
         }
 
 
+def _without_nulls(value: Any) -> Any:
+    """JSON as botocore parses it: a member that is null is left out."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
 def _segment(value: str) -> str:
     """A path parameter as botocore sends it (an ARN's ':' encoded too)."""
     return quote(value, safe="")
@@ -304,6 +318,15 @@ _CLOUDFORMATION_LISTS = frozenset(
         "StagesAvailable",
         "RollbackTriggers",
     }
+)
+
+
+# Its members that are timestamps and booleans (in the answers of the calls made here).
+_CLOUDFORMATION_TIMES = frozenset(
+    {"CreationTime", "LastUpdatedTime", "DeletionTime", "LastUpdatedTimestamp", "Timestamp"}
+)
+_CLOUDFORMATION_FLAGS = frozenset(
+    {"DisableRollback", "EnableTerminationProtection", "RetainExceptOnCreate"}
 )
 
 
@@ -335,12 +358,16 @@ class CloudFormationClient(DirectClient):
     def get_template(
         self, *, StackName: str, ChangeSetName: str | None = None, TemplateStage: str | None = None
     ) -> dict[str, Any]:
-        return self._query(
+        found = self._query(
             "GetTemplate",
             StackName=StackName,
             ChangeSetName=ChangeSetName,
             TemplateStage=TemplateStage,
         )
+        # A JSON body parsed, as botocore's handler does; a YAML one stays text.
+        with contextlib.suppress(ValueError):
+            found["TemplateBody"] = json.loads(found.get("TemplateBody", ""))
+        return found
 
     def list_stack_resources(
         self, *, StackName: str, NextToken: str | None = None
@@ -384,11 +411,17 @@ def _child(element: Any, name: str) -> Any:
 
 def _xml_value(element: Any) -> Any:
     """A query-protocol element as botocore shapes it: <member> children a list, other
-    children a dict, a leaf its text ('' if empty, [] for a list member)."""
+    children a dict, a leaf its text ('' if empty, [] for a list member, a datetime or a
+    bool for CloudFormation's times and flags)."""
     children = list(element)
     name = _local(element.tag)
     if not children:
-        return [] if name in _CLOUDFORMATION_LISTS else (element.text or "")
+        if name in _CLOUDFORMATION_LISTS:
+            return []
+        text = element.text or ""
+        if name in _CLOUDFORMATION_TIMES:
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return text == "true" if name in _CLOUDFORMATION_FLAGS else text
     if all(_local(child.tag) == "member" for child in children):
         return [_xml_value(child) for child in children]
     return {_local(child.tag): _xml_value(child) for child in children}

@@ -75,17 +75,19 @@ def direct_config(profile: str | None, region: str | None) -> DirectConfig | Non
     if any(_true(environ.get(f"AWS_USE_{kind}_ENDPOINT")) for kind in ("FIPS", "DUALSTACK")):
         return None
     try:
-        settings = _profile_settings(profile)
+        sections = _profile_sections(profile)
     except (OSError, ValueError):  # unreadable, or not INI: botocore says what is wrong
         return None
-    if settings is None:
+    if sections is None:
         return None
-    credentials = _credentials(profile, settings)
+    in_credentials, in_config = sections
+    credentials = _credentials(profile, in_credentials, in_config)
+    # botocore merges the credentials file's profile over the config file's for settings.
     region = (
         region
         or environ.get("AWS_REGION")
         or environ.get("AWS_DEFAULT_REGION")
-        or settings.get("region")
+        or (in_config | in_credentials).get("region")
     )
     if credentials is None or not region or not _REGION.match(region):
         return None
@@ -102,60 +104,65 @@ def _true(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
 
 
-def _credentials(profile: str | None, settings: dict[str, str]) -> Credentials | None:
-    """The environment's keys (first, unless a profile was named, as botocore does), else
-    the profile's."""
+def _credentials(
+    profile: str | None, in_credentials: dict[str, str], in_config: dict[str, str]
+) -> Credentials | None:
+    """botocore's order: the environment's keys (unless a profile was named), else the
+    credentials file's, else the config file's; key, secret and token all from one place.
+    None for half a pair (botocore's PartialCredentialsError says which half)."""
     environ = os.environ
-    if profile is None and (
-        environ.get("AWS_ACCESS_KEY_ID") or environ.get("AWS_SECRET_ACCESS_KEY")
-    ):
+    key: str | None
+    if profile is None and environ.get("AWS_ACCESS_KEY_ID"):
         key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
-        token = environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN")
+        token = environ.get("AWS_SECURITY_TOKEN") or environ.get("AWS_SESSION_TOKEN")
     else:
-        key, secret = settings.get("aws_access_key_id"), settings.get("aws_secret_access_key")
-        token = settings.get("aws_session_token")
-    if not key or not secret:  # half a pair: botocore's error names the missing half
+        source = next((s for s in (in_credentials, in_config) if s.get("aws_access_key_id")), {})
+        key, secret = source.get("aws_access_key_id"), source.get("aws_secret_access_key")
+        token = source.get("aws_session_token")
+    if not key or not secret:
         return None
     return Credentials(key, secret, token or None)
 
 
-def _profile_settings(profile: str | None) -> dict[str, str] | None:
-    """The profile's settings from the credentials file (keys) and the config file; None
-    when either holds something we do not read as botocore does, or a named profile is in
-    neither file."""
+def _profile_sections(profile: str | None) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The profile's section in the credentials file and in the config file (empty where
+    missing); None when either holds a key we do not read as botocore does, or a profile
+    named by --profile, AWS_DEFAULT_PROFILE or AWS_PROFILE is in neither file."""
+    environ = os.environ
+    named = profile or environ.get("AWS_DEFAULT_PROFILE") or environ.get("AWS_PROFILE")
+    name = named or "default"
+    credentials_file = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
+    config_file = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    in_credentials = _sections(Path(credentials_file).expanduser(), [name])
+    config_names = [f"profile {name}", name] if name == "default" else [f"profile {name}"]
+    in_config = _sections(Path(config_file).expanduser(), config_names)
+    if in_credentials is None or in_config is None:
+        return None
+    if named and not in_credentials and not in_config:
+        return None  # botocore's ProfileNotFound says it best
+    return in_credentials, in_config
+
+
+def _sections(path: Path, names: list[str]) -> dict[str, str] | None:
+    """The one section of `names` in the INI file at `path` ({} if none, or no file); None
+    if it holds a key that is not plain, or two of `names` are there ([default] and
+    [profile default]: botocore keeps the later one, whole)."""
     import configparser
 
-    name = profile or os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE")
-    name = name or "default"
-    credentials_file = os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    config_file = os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
-    files = [
-        (Path(credentials_file).expanduser(), [name]),
-        (
-            Path(config_file).expanduser(),
-            [f"profile {name}", name] if name == "default" else [f"profile {name}"],
-        ),
-    ]
-    settings: dict[str, str] = {}
-    found = False
-    for path, sections in reversed(files):  # the credentials file's keys win
-        if not path.is_file():
-            continue
-        parser = configparser.RawConfigParser()
-        try:
-            parser.read_string(path.read_text(encoding="utf-8"))
-        except configparser.Error as error:
-            raise ValueError(str(error)) from None
-        for section in sections:
-            if parser.has_section(section):
-                found = True
-                values = {k.strip(): v.strip() for k, v in parser.items(section)}
-                if not set(values) <= _PLAIN_PROFILE_KEYS:
-                    return None
-                settings |= values
-    if not found and (profile is not None or os.environ.get("AWS_PROFILE")):
-        return None  # botocore's ProfileNotFound says it best
-    return settings
+    if not path.is_file():
+        return {}
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(path.read_text(encoding="utf-8"))
+    except configparser.Error as error:
+        raise ValueError(str(error)) from None
+    present = [name for name in names if parser.has_section(name)]
+    if len(present) > 1:
+        return None
+    if not present:
+        return {}
+    values = {key.strip(): value.strip() for key, value in parser.items(present[0])}
+    return values if set(values) <= _PLAIN_PROFILE_KEYS else None
 
 
 def _endpoint(service: str, suffix: str, region: str) -> str | None:

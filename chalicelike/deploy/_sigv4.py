@@ -47,7 +47,7 @@ def signed_headers(
     signed = {
         k.lower(): " ".join(v.split()) for k, v in headers.items() if k.lower() not in UNSIGNED
     }
-    signed |= {"host": parts.netloc, "x-amz-date": stamp}
+    signed |= {"host": _host(parts.scheme, parts.netloc), "x-amz-date": stamp}
     if credentials.token:
         signed["x-amz-security-token"] = credentials.token
     names = ";".join(sorted(signed))
@@ -76,6 +76,13 @@ def signed_headers(
         out["X-Amz-Security-Token"] = credentials.token
     out["Authorization"] = authorization
     return out
+
+
+def _host(scheme: str, netloc: str) -> str:
+    """The Host header http.client sends (and botocore signs): without the scheme's default
+    port."""
+    default = {"https": ":443", "http": ":80"}.get(scheme, "")
+    return netloc[: -len(default)] if default and netloc.endswith(default) else netloc
 
 
 def _canonical_query(query: str) -> str:

@@ -426,10 +426,6 @@ def test_an_unreadable_file_leaves_it_to_botocore(
 BOTH_KEYS = "[default]\naws_access_key_id = AKIDCRED\naws_secret_access_key = cred-secret\n"
 
 
-def divergence(reason: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 # (environment, config file, credentials file) where botocore's answer must be ours.
 SAME_AS_BOTOCORE = [
     pytest.param(
@@ -454,10 +450,6 @@ SAME_AS_BOTOCORE = [
         "",
         "",
         id="both-token-variables",
-        marks=divergence(
-            "_direct_config prefers AWS_SESSION_TOKEN; botocore's EnvProvider reads "
-            "AWS_SECURITY_TOKEN first"
-        ),
     ),
     pytest.param(
         {"AWS_DEFAULT_PROFILE": "a", "AWS_PROFILE": "b"},
@@ -465,52 +457,12 @@ SAME_AS_BOTOCORE = [
         "[a]\naws_access_key_id = AKIDA\naws_secret_access_key = a-secret\n"
         "[b]\naws_access_key_id = AKIDB\naws_secret_access_key = b-secret\n",
         id="both-profile-variables",
-        marks=divergence(
-            "_direct_config reads AWS_PROFILE before AWS_DEFAULT_PROFILE; botocore's "
-            "'profile' setting reads AWS_DEFAULT_PROFILE first"
-        ),
-    ),
-    pytest.param(
-        {**KEYS, "AWS_DEFAULT_PROFILE": "nowhere", "AWS_DEFAULT_REGION": "us-east-1"},
-        "",
-        "",
-        id="default-profile-variable-names-no-profile",
-        marks=divergence(
-            "a missing profile named by AWS_DEFAULT_PROFILE is not treated as missing "
-            "(only --profile and AWS_PROFILE are); botocore raises ProfileNotFound"
-        ),
     ),
     pytest.param(
         {},
         "[default]\naws_session_token = config-token\nregion = us-east-1\n",
         BOTH_KEYS,
         id="token-in-config-keys-in-credentials",
-        marks=divergence(
-            "the two files' settings are merged key by key, so the config file's token is "
-            "sent with the credentials file's keys; botocore takes all three from one file"
-        ),
-    ),
-    pytest.param(
-        {},
-        "[default]\naws_access_key_id = AKIDCONF\naws_secret_access_key = conf-secret\n"
-        "region = us-east-1\n",
-        "[default]\naws_access_key_id = AKIDCRED\n",
-        id="half-a-pair-in-credentials-file",
-        marks=divergence(
-            "a key id in the credentials file is paired with the config file's secret; "
-            "botocore raises PartialCredentialsError"
-        ),
-    ),
-    pytest.param(
-        {},
-        "[default]\naws_access_key_id = AKIDCONF\naws_secret_access_key = conf-secret\n"
-        "region = us-west-2\n[profile default]\nregion = eu-west-1\n",
-        "",
-        id="profile-default-after-default",
-        marks=divergence(
-            "'[default]' and '[profile default]' are merged; botocore's later section "
-            "replaces the earlier one whole (here: no keys, region eu-west-1)"
-        ),
     ),
     pytest.param(
         {"AWS_PROFILE": "work"},
@@ -531,6 +483,45 @@ SAME_AS_BOTOCORE = [
         id="spaces-and-semicolons-in-values",
     ),
 ]
+
+
+# Cases botocore refuses (a profile named nowhere, half a key pair) or reads in a way we do
+# not follow ('[default]' and '[profile default]' both there): left to botocore whole.
+LEFT_TO_BOTOCORE = [
+    pytest.param(
+        {**KEYS, "AWS_DEFAULT_PROFILE": "nowhere", "AWS_DEFAULT_REGION": "us-east-1"},
+        "",
+        "",
+        id="default-profile-variable-names-no-profile",
+    ),
+    pytest.param(
+        {},
+        "[default]\naws_access_key_id = AKIDCONF\naws_secret_access_key = conf-secret\n"
+        "region = us-east-1\n",
+        "[default]\naws_access_key_id = AKIDCRED\n",
+        id="half-a-pair-in-credentials-file",
+    ),
+    pytest.param(
+        {},
+        "[default]\naws_access_key_id = AKIDCONF\naws_secret_access_key = conf-secret\n"
+        "region = us-west-2\n[profile default]\nregion = eu-west-1\n",
+        "",
+        id="profile-default-after-default",
+    ),
+]
+
+
+@pytest.mark.parametrize(("environment", "config_text", "credentials_text"), LEFT_TO_BOTOCORE)
+def test_what_botocore_refuses_or_reads_otherwise_is_left_to_it(
+    files: Files,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    config_text: str,
+    credentials_text: str,
+) -> None:
+    set_env(monkeypatch, **environment)
+    files.write(config_text, credentials_text)
+    assert direct_config(None, None) is None
 
 
 @pytest.mark.parametrize(("environment", "config_text", "credentials_text"), SAME_AS_BOTOCORE)

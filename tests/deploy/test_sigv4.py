@@ -213,11 +213,6 @@ def test_user_agent_is_not_signed() -> None:
     assert "SignedHeaders=host;x-amz-date," in plain["Authorization"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_sigv4 signs Host as the URL's netloc ('host:443', 'host:80'), but http.client "
-    "and botocore send/sign a default port's Host without it: AWS would reject the signature",
-)
 @pytest.mark.parametrize(
     "url",
     [
