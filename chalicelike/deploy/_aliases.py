@@ -19,6 +19,7 @@ from ._session import AwsSession, DeployError, aws_error
 __all__ = [
     "PublishedVersion",
     "each",
+    "function_listing",
     "function_versions",
     "missing_aliases",
     "point_aliases",
@@ -68,14 +69,24 @@ def each(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
 
 def function_versions(session: AwsSession, function: str) -> list[PublishedVersion]:
     """`function`'s published versions, oldest first ($LATEST left out)."""
+    return function_listing(session, function)[1]
+
+
+def function_listing(
+    session: AwsSession, function: str
+) -> tuple[dict[str, Any], list[PublishedVersion]]:
+    """`function`'s $LATEST (the list's subset of its configuration: code hash, ARN) and its
+    published versions, oldest first: one listing answers both."""
     pages = session.client("lambda").get_paginator("list_versions_by_function")
+    latest: dict[str, Any] = {}
     versions = []
     for page in pages.paginate(FunctionName=function):
         for item in page["Versions"]:
             if item["Version"] == "$LATEST":
-                continue
-            versions.append(_published(function, item))
-    return sorted(versions, key=lambda v: int(v.version))
+                latest = item
+            else:
+                versions.append(_published(function, item))
+    return latest, sorted(versions, key=lambda v: int(v.version))
 
 
 def _published(function: str, item: dict[str, Any]) -> PublishedVersion:
@@ -112,11 +123,27 @@ def update_code(session: AwsSession, functions: list[str], code: dict[str, Any])
     client = session.client("lambda")
 
     def update(function: str) -> None:
-        found = client.update_function_code(FunctionName=function, **code)
+        found = when_idle(
+            session, function, lambda: client.update_function_code(FunctionName=function, **code)
+        )
         if found.get("LastUpdateStatus") == "InProgress":
             wait_updated(session, function)
 
     each(update, functions)
+
+
+def when_idle(session: AwsSession, function: str, call: Callable[[], T]) -> T:
+    """`call`'s answer; if Lambda refuses it because an update of `function` is still
+    running (ResourceConflictException), once that update has ended. Asking first would cost
+    a request per function on every deploy; the conflict is rare."""
+    for _ in range(10):
+        try:
+            return call()
+        except Exception as error:
+            if _code(error) != "ResourceConflictException":
+                raise
+            wait_updated(session, function)
+    return call()
 
 
 def wait_updated(session: AwsSession, function: str) -> None:
@@ -170,8 +197,12 @@ def publish_release(
     def publish(function: str) -> PublishedVersion:
         if function in updating:
             wait_updated(session, function)
-        found = client.publish_version(
-            FunctionName=function, Description=release_description(release)
+        found = when_idle(
+            session,
+            function,
+            lambda: client.publish_version(
+                FunctionName=function, Description=release_description(release)
+            ),
         )
         version = _published(function, found)
         if function in snapshots and found.get("State") == "Pending":

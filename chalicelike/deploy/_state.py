@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._aliases import each, function_versions
+from ._aliases import each, function_listing
 from ._session import AwsSession, aws_error
 from ._stack import deployed_template, describe_stack
 
@@ -69,15 +69,18 @@ def read_state(session: AwsSession, name: str, with_functions: bool = True) -> S
 
 def _function_state(session: AwsSession, function: str) -> FunctionState | None:
     try:
-        found = session.client("lambda").get_function_configuration(FunctionName=function)
-        versions = function_versions(session, function)
+        # One listing: $LATEST's code hash beside the versions. Its update state is not in
+        # the list's subset where AWS leaves it out; a conflict then waits (`when_idle`).
+        latest, versions = function_listing(session, function)
     except Exception as error:
         if aws_error(error) is None:
             raise
         return None  # listed by a stack that is mid-update: not there any more
-    session.learn_account(found["FunctionArn"])
+    if not latest:
+        return None
+    session.learn_account(latest["FunctionArn"])
     return FunctionState(
-        code_sha256=found["CodeSha256"],
-        updating=found.get("LastUpdateStatus") == "InProgress",
+        code_sha256=latest["CodeSha256"],
+        updating=latest.get("LastUpdateStatus") == "InProgress",
         highest_release=max((v.release or 0 for v in versions), default=0),
     )
