@@ -115,6 +115,7 @@ class Chalice(DecoratorAPI):
         self._event_handlers: dict[str, EventHandler] = {}
         self._websocket_api: WebsocketAPI | None = None
         self._authorizers: dict[str, Any] = {}
+        self._workflows: dict[str, Any] = {}  # name -> _workflows._declaration.WorkflowDeclaration
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
@@ -424,6 +425,19 @@ class Chalice(DecoratorAPI):
             handler.observe_with(self._observer)
         self._event_handlers[function_name] = handler
         return handler
+
+    def add_workflow(self, declaration: Any) -> None:
+        from ._workflows._declaration import check_workflow_name
+
+        check_workflow_name(declaration.name)  # a blueprint's prefix may have broken it
+        if declaration.name in self._workflows:
+            raise RegistrationError(f"Two workflows are named {declaration.name!r}")
+        self._workflows[declaration.name] = declaration
+
+    @property
+    def workflows(self) -> dict[str, Any]:
+        """The declared workflows by name (read by the dev server, packager and test client)."""
+        return dict(self._workflows)
 
     def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
         from ._auth._authorizers import ChaliceAuthorizer

@@ -74,6 +74,29 @@ class DecoratorAPI(EventDecorators):
     def register_middleware(self, func: Callable[..., Any], event_type: str = "all") -> None:
         raise NotImplementedError
 
+    def workflow(
+        self,
+        name: str,
+        definition: Any,
+        *,
+        schedule: Any = None,
+        event_pattern: dict[str, Any] | None = None,
+    ) -> None:
+        """Declare a Step Functions workflow: `definition` is Amazon States Language (a
+        dict, a `chalicelike.workflows` builder, or a path to an .asl.json/.asl.yaml file in
+        the project) whose Task states name the app's functions ("function:<name>").
+        `schedule` (Rate, Cron) or `event_pattern` (EventBridge) start executions."""
+        from ._workflows._declaration import WorkflowDeclaration, check_workflow_name
+
+        if event_pattern is not None and not isinstance(event_pattern, dict):
+            raise RegistrationError(f"workflow {name!r}: event_pattern must be a dict")
+        self.add_workflow(
+            WorkflowDeclaration(check_workflow_name(name), definition, schedule, event_pattern)
+        )
+
+    def add_workflow(self, declaration: Any) -> None:
+        raise NotImplementedError
+
 
 class Blueprint(DecoratorAPI):
     """A set of routes and middleware registered onto an app later, with optional prefixes."""
@@ -147,6 +170,17 @@ class Blueprint(DecoratorAPI):
 
         self._deferred.append(replay)
         return handler
+
+    def add_workflow(self, declaration: Any) -> None:
+        import dataclasses
+
+        def replay(app: Any, name_prefix: str, _url_prefix: str) -> None:
+            named = name_prefix + declaration.name
+            app.add_workflow(
+                dataclasses.replace(declaration, name=named, function_prefix=name_prefix)
+            )
+
+        self._deferred.append(replay)
 
     def add_authorizer(self, name: str, func: Callable[..., Any], options: dict[str, Any]) -> Any:
         authorizer = _BlueprintAuthorizer(name, func, options)

@@ -209,7 +209,7 @@ def _main(project_dir: str, stage: str) -> int:
         # On Lambda a region is always set; a module-level boto3.client() relies on it.
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
         os.environ.setdefault("AWS_DEFAULT_REGION", region or DEFAULT_REGION)
-        manifest = describe_app(load_app(Path(project_dir)))
+        manifest = describe_app(load_app(Path(project_dir)), project_dir=Path(project_dir))
     except (ChaliceError, ConfigError) as error:
         answer: dict[str, object] = {"error": str(error)}
     else:

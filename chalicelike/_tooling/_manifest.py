@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .._core._cors import cors_options
+from ._workflows import WorkflowEntry
 
 __all__ = [
     "API_FUNCTION",
@@ -21,6 +23,7 @@ __all__ = [
     "AuthorizerSpec",
     "FunctionEntry",
     "RouteSpec",
+    "WorkflowEntry",
     "authorizer_from_spec",
     "deployed_name",
     "describe_app",
@@ -106,6 +109,10 @@ class AppManifest:
     # What AWS would refuse that Chalice accepts at import (an empty bucket name, a
     # placeholder ARN), one message each: `package` stops on them, `local` warns.
     deploy_problems: list[str] = field(default_factory=list)
+    workflows: list[WorkflowEntry] = field(default_factory=list)  # Step Functions machines
+
+    def workflow(self, name: str) -> WorkflowEntry | None:
+        return next((entry for entry in self.workflows if entry.name == name), None)
 
     def function(self, name: str) -> FunctionEntry | None:
         return next((entry for entry in self.functions if entry.name == name), None)
@@ -128,13 +135,19 @@ class AppManifest:
             binary_types=list(data["binary_types"]),
             mounts=list(data.get("mounts", [])),
             deploy_problems=list(data.get("deploy_problems", [])),
+            workflows=[WorkflowEntry(**entry) for entry in data.get("workflows", [])],
         )
 
 
-def describe_app(app: Any, module_name: str = "app") -> AppManifest:
-    """Read a live app (a Chalice app, or any handler `app.py` exposes as `app`)."""
+def describe_app(
+    app: Any, module_name: str = "app", project_dir: Path | None = None
+) -> AppManifest:
+    """Read a live app (a Chalice app, or any handler `app.py` exposes as `app`); its
+    workflows' files are read from `project_dir` (default: the current directory), and a
+    workflow that is not valid raises WorkflowError naming every problem."""
     from .._app import Chalice
     from .._events._event_sources import deployment_problems
+    from ._workflows import workflow_entries
 
     api_handler = f"{module_name}.app"
     if not isinstance(app, Chalice):
@@ -159,6 +172,7 @@ def describe_app(app: Any, module_name: str = "app") -> AppManifest:
         functions.append(
             FunctionEntry(name, _handler_of(handler.func), source.kind.value, settings)
         )
+    names = [entry.name for entry in functions]
     return AppManifest(
         app.app_name,
         functions,
@@ -166,6 +180,7 @@ def describe_app(app: Any, module_name: str = "app") -> AppManifest:
         list(app.api.binary_types),
         mounts,
         deployment_problems(app),
+        workflow_entries(app, names, project_dir or Path.cwd()),
     )
 
 
