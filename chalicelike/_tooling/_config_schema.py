@@ -23,6 +23,7 @@ __all__ = [
     "RUNTIMES",
     "SNAPSTART_RUNTIMES",
     "STAGE_WIDE",
+    "WORKFLOW_LOG_LEVELS",
     "Boolean",
     "Choice",
     "Integer",
@@ -316,6 +317,7 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 # Lambda's LoggingConfig values, spelt as its API spells them (case-sensitive).
 LOG_FORMATS = ("JSON", "Text")
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+WORKFLOW_LOG_LEVELS = ("OFF", "ALL", "ERROR", "FATAL")
 # Lambda's Python runtimes (python3.10 and 3.11 on Amazon Linux 2, 3.12 and later on 2023).
 RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
 # Lambda SnapStart takes snapshots of Python functions from python3.12 on.
@@ -384,6 +386,10 @@ _TABLE = (
     Key("websocket_api_stage", API_STAGE, STAGE_WIDE, ours=True),  # default: api_gateway_stage
     # API Gateway's own bounds for minimumCompressionSize (Chalice's constants).
     Key("minimum_compression_size", Integer(0, 10485760, "bytes"), STAGE_WIDE),
+    # The app's Step Functions workflows: which executions' events Step Functions logs to
+    # CloudWatch Logs (its LoggingConfiguration levels), and X-Ray tracing of executions.
+    Key("workflow_logging", Choice(WORKFLOW_LOG_LEVELS), STAGE_WIDE, "OFF", ours=True),
+    Key("workflow_tracing", Boolean(), STAGE_WIDE, False, ours=True),
 )
 KEYS: Mapping[str, Key] = {key.name: key for key in _TABLE}
 

@@ -46,6 +46,8 @@ class StageConfig:
     automatic_layer: bool = False  # dependencies in a managed layer instead of the zip
     lambda_architecture: str = "x86_64"  # x86_64 | arm64: one zip per stage, so stage-wide
     runtime: str = "python3.12"  # python3.10 - python3.14 (ours), stage-wide like the zip
+    workflow_logging: str = "OFF"  # OFF | ALL | ERROR | FATAL: Step Functions' log level
+    workflow_tracing: bool = False  # X-Ray traces of the workflows' executions
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ the manifest and the stage's config. `_write` hands it to a format's writer, par
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,8 @@ from ..._tooling._manifest import (
     RouteSpec,
 )
 from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
+from ..._tooling._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
+from ..._tooling._workflows import WorkflowEntry
 from ._aws import (
     TemplateError,
     arn_region,
@@ -26,6 +29,7 @@ from ._aws import (
     queue_arn,
     s3_eventbridge_pattern,
     ses_rule_arn,
+    short_hash,
     stream_arn,
     topic_arn,
     user_pool_arn,
@@ -41,8 +45,10 @@ __all__ = [
     "HttpRoute",
     "Role",
     "Vpc",
+    "Workflow",
     "build_deployment",
     "clean_policy",
+    "state_machine_name",
 ]
 
 # The function names the records that failed instead of failing the whole batch: the
@@ -198,6 +204,65 @@ class EventSource:
         return mapping
 
 
+# Step Functions' own integrations, written for AWS's main partition in ASL.
+_STATES_INTEGRATION = "arn:aws:states:::"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A Step Functions state machine of the app, named '<app>-<stage>-<workflow>'."""
+
+    entry: WorkflowEntry
+    name: str
+
+    def definition(self, arn_of: Callable[[str], str], partition: str) -> dict[str, Any]:
+        """The ASL with every "function:NAME" (a Task's Resource, or lambda:invoke's
+        FunctionName) made `arn_of(NAME)`, and Step Functions' integrations' ARNs in
+        `partition` (aws-cn and aws-us-gov refuse "arn:aws:...")."""
+        return _rewrite_machine(copy.deepcopy(self.entry.definition), arn_of, partition)
+
+
+def state_machine_name(app_name: str, stage: str, workflow: str) -> str:
+    """'<app>-<stage>-<workflow>'; Step Functions refuses names over 80 characters, so a
+    longer one keeps its first 71 and a hash of the whole (stable, and still unique)."""
+    name = f"{app_name}-{stage}-{workflow}"
+    return name if len(name) <= 80 else f"{name[:71]}-{short_hash(name)}"
+
+
+def _rewrite_machine(
+    machine: dict[str, Any], arn_of: Callable[[str], str], partition: str
+) -> dict[str, Any]:
+    for state in machine.get("States", {}).values():
+        if not isinstance(state, dict):
+            continue
+        # Parallel branches and Map processors are machines of their own, Tasks and all.
+        for branch in state.get("Branches") or ():
+            if isinstance(branch, dict):
+                _rewrite_machine(branch, arn_of, partition)
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                _rewrite_machine(state[key], arn_of, partition)
+        if state.get("Type") == "Task":
+            _rewrite_task(state, arn_of, partition)
+    return machine
+
+
+def _rewrite_task(state: dict[str, Any], arn_of: Callable[[str], str], partition: str) -> None:
+    resource = state.get("Resource")
+    if not isinstance(resource, str):
+        return
+    if resource.startswith(FUNCTION_PREFIX):
+        state["Resource"] = arn_of(resource.removeprefix(FUNCTION_PREFIX))
+        return
+    parameters = state.get("Parameters")
+    if resource.startswith(LAMBDA_INVOKE) and isinstance(parameters, dict):
+        target = parameters.get("FunctionName")
+        if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
+            parameters["FunctionName"] = arn_of(target.removeprefix(FUNCTION_PREFIX))
+    if resource.startswith(_STATES_INTEGRATION):
+        state["Resource"] = f"arn:{partition}:states:::{resource[len(_STATES_INTEGRATION) :]}"
+
+
 @dataclass(frozen=True)
 class Deployment:
     """What an app in one stage deploys as."""
@@ -225,6 +290,14 @@ class Deployment:
 
     def of_kind(self, *kinds: str) -> list[Function]:
         return [function for function in self.functions if function.entry.kind in kinds]
+
+    @property
+    def workflows(self) -> tuple[Workflow, ...]:
+        """The app's workflows, each with its state machine's name in this stage."""
+        return tuple(
+            Workflow(entry, state_machine_name(self.app_name, self.stage.stage, entry.name))
+            for entry in self.manifest.workflows
+        )
 
     def deployed_name(self, function: str) -> str:
         """The function's name in Lambda, Chalice's '<app>-<stage>[-<name>]' (checked)."""

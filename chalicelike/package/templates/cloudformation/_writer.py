@@ -1,5 +1,6 @@
 """The deployment as a CloudFormation stack, SAM or plain, by one writer: functions and roles in
-`_functions`, APIs in `_api`, event sources in `_events`, walked in `_write.write`'s order."""
+`_functions`, APIs in `_api`, event sources in `_events`, walked in `_write.write`'s order;
+the workflows' state machines (`_workflows`) after them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from .._model import Deployment
 from .._write import write
-from . import _api, _events, _functions
+from . import _api, _events, _functions, _workflows
 from ._stack import Stack
 
 __all__ = ["cloudformation_template"]
@@ -18,4 +19,5 @@ def cloudformation_template(deployment: Deployment, *, sam: bool) -> dict[str, A
     the transform) or plain CloudFormation's (the zip read from S3)."""
     stack = Stack(deployment, sam=sam)
     write(stack, _functions, _api, _events)
+    _workflows.state_machines(stack)
     return stack.template()

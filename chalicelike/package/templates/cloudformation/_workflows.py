@@ -1,0 +1,190 @@
+"""The app's workflows as CloudFormation resources, SAM's and plain alike: a state machine per
+workflow with its role (invoking exactly the functions it calls), its log group when logging is
+on, and an EventBridge rule per trigger. Functions are named as callers name them
+(`Stack.caller_arn`'s spelling), so `deploy` points them at the stage's alias."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._aws import PARTITION, logical_id
+from .._model import Workflow
+from ._stack import Stack
+
+__all__ = ["state_machines"]
+
+# Placeholders put in the ASL before it is made the text of an Fn::Sub: the ASL's own "${"
+# must be escaped first ("${!" is Sub's literal "${"), then these become Sub's variables.
+_FUNCTION_MARK = "@@chalicelike-function:{}@@"
+_PARTITION_MARK = "@@chalicelike-partition@@"
+
+# Step Functions delivers logs through CloudWatch Logs' log delivery APIs, which take no
+# resource-level permissions ("Using CloudWatch Logs to log execution history": Resource *).
+_LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
+# What X-Ray's daemonless tracing of an execution needs (the AWSXRayDaemonWriteAccess set).
+_XRAY = [
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+]
+
+
+def state_machines(stack: Stack) -> None:
+    """Every workflow of the app, after the functions they call."""
+    for workflow in stack.deployment.workflows:
+        _state_machine(stack, workflow)
+
+
+def _state_machine(stack: Stack, workflow: Workflow) -> None:
+    machine_id = f"{logical_id(workflow.entry.name)}StateMachine"
+    level = stack.stage.workflow_logging
+    log_group = None
+    if level != "OFF":
+        log_group = stack.add(
+            f"{machine_id}LogGroup",
+            "AWS::Logs::LogGroup",
+            # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
+            # resource policy does not grow with every machine logging to it.
+            {"LogGroupName": f"/aws/vendedlogs/states/{workflow.name}"},
+        )
+    role = _role(stack, workflow, machine_id, logging=log_group is not None)
+    properties: dict[str, Any] = {
+        "StateMachineName": workflow.name,
+        "StateMachineType": "STANDARD",
+        "RoleArn": {"Fn::GetAtt": [role, "Arn"]},
+        "DefinitionString": _definition(stack, workflow),
+        "Tags": stack.tag_list(),
+    }
+    if log_group is not None:
+        properties["LoggingConfiguration"] = {
+            "Level": level,
+            "IncludeExecutionData": True,
+            "Destinations": [
+                {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [log_group, "Arn"]}}}
+            ],
+        }
+    if stack.stage.workflow_tracing:
+        properties["TracingConfiguration"] = {"Enabled": True}
+    stack.add(machine_id, "AWS::StepFunctions::StateMachine", properties)
+    description = f"The state machine of workflow {workflow.entry.name}"
+    stack.output(f"{machine_id}Arn", {"Ref": machine_id}, description)
+    _triggers(stack, workflow, machine_id)
+
+
+def _definition(stack: Stack, workflow: Workflow) -> Any:
+    """The ASL as the text of an Fn::Sub naming each function as its callers do: its ARN, or
+    its alias's when it publishes versions (SAM's alias through a Sub variable, see
+    `Stack.caller_sub`)."""
+    asl = workflow.definition(_FUNCTION_MARK.format, _PARTITION_MARK)
+    text = json.dumps(asl, indent=2).replace("${", "${!")
+    text = text.replace(_PARTITION_MARK, PARTITION)
+    variables: dict[str, Any] = {}
+    for function in workflow.entry.functions:
+        alias = stack.alias_reference(function)
+        if alias is None:
+            reference = f"${{{logical_id(function)}.Arn}}"
+        elif not stack.sam:
+            reference = f"${{{alias}}}"
+        else:
+            variable = f"{logical_id(function)}AliasArn"
+            variables[variable] = {"Ref": alias}
+            reference = f"${{{variable}}}"
+        text = text.replace(_FUNCTION_MARK.format(function), reference)
+    return {"Fn::Sub": [text, variables]} if variables else {"Fn::Sub": text}
+
+
+def _role(stack: Stack, workflow: Workflow, machine_id: str, *, logging: bool) -> str:
+    """The machine's role: it invokes exactly the functions its Tasks call (`:*` for the
+    alias a caller calls, an ARN of its own)."""
+    functions = sorted(set(workflow.entry.functions))
+    statements: list[dict[str, Any]] = []
+    if functions:
+        resources: list[Any] = []
+        for function in functions:
+            resources.append(stack.function_arn(function))
+            resources.append({"Fn::Sub": f"${{{logical_id(function)}.Arn}}:*"})
+        statements.append(
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resources}
+        )
+    if logging:
+        statements.append({"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"})
+    if stack.stage.workflow_tracing:
+        statements.append({"Effect": "Allow", "Action": _XRAY, "Resource": "*"})
+    properties: dict[str, Any] = {
+        "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
+        "Tags": stack.tag_list(),
+    }
+    if statements:
+        document = {"Version": "2012-10-17", "Statement": statements}
+        properties["Policies"] = [{"PolicyName": f"{machine_id}Policy", "PolicyDocument": document}]
+    return stack.add(f"{machine_id}Role", "AWS::IAM::Role", properties)
+
+
+def _trust(service: str) -> dict[str, Any]:
+    """Only `service`, acting for this account, may assume the role (AWS's advice against a
+    confused deputy: aws:SourceAccount)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            }
+        ],
+    }
+
+
+def _triggers(stack: Stack, workflow: Workflow, machine_id: str) -> None:
+    """A rule per trigger, starting an execution through a role EventBridge assumes (it
+    calls states:StartExecution; a state machine target takes no resource policy)."""
+    entry = workflow.entry
+    rules: list[tuple[str, dict[str, Any]]] = []
+    if entry.schedule is not None:
+        rules.append(("Schedule", {"ScheduleExpression": entry.schedule}))
+    if entry.event_pattern is not None:
+        rules.append(("Event", {"EventPattern": entry.event_pattern}))
+    if not rules:
+        return
+    start = {
+        "Effect": "Allow",
+        "Action": "states:StartExecution",
+        "Resource": {"Ref": machine_id},
+    }
+    role = stack.add(
+        f"{machine_id}EventsRole",
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": _trust("events.amazonaws.com"),
+            "Policies": [
+                {
+                    "PolicyName": f"{machine_id}StartExecution",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [start]},
+                }
+            ],
+            "Tags": stack.tag_list(),
+        },
+    )
+    for label, properties in rules:
+        target = {
+            "Arn": {"Ref": machine_id},
+            "Id": machine_id,
+            "RoleArn": {"Fn::GetAtt": [role, "Arn"]},
+        }
+        stack.add(
+            f"{machine_id}{label}Rule",
+            "AWS::Events::Rule",
+            properties | {"State": "ENABLED", "Targets": [target]},
+        )

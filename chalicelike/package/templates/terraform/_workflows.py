@@ -1,0 +1,185 @@
+"""The app's workflows as Terraform resources: an `aws_sfn_state_machine` per workflow with its
+role (invoking exactly the functions it calls), its log group when logging is on, and an
+EventBridge rule and target per trigger. Functions are named as their callers name them
+(`Document.caller`: the alias, where a function publishes versions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .._aws import ACCOUNT, PARTITION, logical_id
+from .._model import Workflow
+from ._document import Document, tf_arn, tf_name
+
+__all__ = ["state_machines"]
+
+# Placeholders put in the ASL before it becomes a Terraform string: the ASL's own "${" and
+# "%{" are escaped first (Terraform's "$${" and "%%{"), then these become interpolations.
+_FUNCTION_MARK = "@@chalicelike-function:{}@@"
+_PARTITION_MARK = "@@chalicelike-partition@@"
+
+# Step Functions delivers logs through CloudWatch Logs' log delivery APIs, which take no
+# resource-level permissions ("Using CloudWatch Logs to log execution history": Resource *).
+_LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+]
+# What X-Ray's tracing of an execution needs (the AWSXRayDaemonWriteAccess set).
+_XRAY = [
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+]
+
+
+def state_machines(document: Document) -> None:
+    """Every workflow of the app, after the functions they call."""
+    for workflow in document.deployment.workflows:
+        _state_machine(document, workflow)
+
+
+def _state_machine(document: Document, workflow: Workflow) -> None:
+    name = tf_name(workflow.entry.name)
+    level = document.stage.workflow_logging
+    role = _role(document, workflow, logging=level != "OFF")
+    body: dict[str, Any] = {
+        "name": workflow.name,
+        "type": "STANDARD",
+        "role_arn": f"${{{role}.arn}}",
+        "definition": _definition(document, workflow),
+        "tags": document.tags(),
+    }
+    if level != "OFF":
+        # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
+        # resource policy does not grow with every machine logging to it.
+        log_group = document.add(
+            "aws_cloudwatch_log_group",
+            f"{name}_state_machine",
+            {"name": f"/aws/vendedlogs/states/{workflow.name}", "tags": document.tags()},
+        )
+        body["logging_configuration"] = {
+            "level": level,
+            "include_execution_data": True,
+            # Step Functions takes the log group's ARN ending ":*"; the provider's has none.
+            "log_destination": f"${{{log_group}.arn}}:*",
+        }
+    if document.stage.workflow_tracing:
+        body["tracing_configuration"] = {"enabled": True}
+    machine = document.add("aws_sfn_state_machine", name, body)
+    # The output names CloudFormation's template gives (`package` writes the same names).
+    document.output(f"{logical_id(workflow.entry.name)}StateMachineArn", f"${{{machine}.arn}}")
+    _triggers(document, workflow, machine)
+
+
+def _definition(document: Document, workflow: Workflow) -> str:
+    """The ASL as a Terraform string (what jsonencode would give), each function named by
+    its callers' ARN."""
+    asl = workflow.definition(_FUNCTION_MARK.format, _PARTITION_MARK)
+    text = json.dumps(asl, indent=2).replace("${", "$${").replace("%{", "%%{")
+    text = text.replace(_PARTITION_MARK, tf_arn(PARTITION))
+    for function in workflow.entry.functions:
+        text = text.replace(_FUNCTION_MARK.format(function), document.caller(function))
+    return text
+
+
+def _role(document: Document, workflow: Workflow, *, logging: bool) -> str:
+    """The machine's role: it invokes exactly the functions its Tasks call (`:*` for the
+    alias a caller calls, an ARN of its own)."""
+    resource = f"{tf_name(workflow.entry.name)}_state_machine"
+    statements: list[dict[str, Any]] = []
+    functions = sorted(set(workflow.entry.functions))
+    if functions:
+        arns = [document.fn(function) for function in functions]
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": [arn for own in arns for arn in (own, f"{own}:*")],
+            }
+        )
+    if logging:
+        statements.append({"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"})
+    if document.stage.workflow_tracing:
+        statements.append({"Effect": "Allow", "Action": _XRAY, "Resource": "*"})
+    role = _add_role(document, resource, workflow.name, "states.amazonaws.com")
+    if statements:
+        _add_policy(document, resource, workflow.name, statements)
+    return role
+
+
+def _add_role(document: Document, resource: str, name: str, service: str) -> str:
+    """A role only `service`, acting for this account, may assume (AWS's advice against a
+    confused deputy: aws:SourceAccount). IAM role names stop at 64 characters, so the role
+    takes a name_prefix of the machine's name and Terraform adds the rest."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": tf_arn(ACCOUNT)}},
+            }
+        ],
+    }
+    body = {
+        "name_prefix": name[:38],
+        "assume_role_policy": json.dumps(trust),
+        "tags": document.tags(),
+    }
+    return document.add("aws_iam_role", resource, body)
+
+
+def _add_policy(
+    document: Document, resource: str, name: str, statements: list[dict[str, Any]]
+) -> None:
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    document.add(
+        "aws_iam_role_policy",
+        resource,
+        {
+            "name": f"{name}-policy",
+            "role": f"${{aws_iam_role.{resource}.id}}",
+            "policy": json.dumps(policy),
+        },
+    )
+
+
+def _triggers(document: Document, workflow: Workflow, machine: str) -> None:
+    """A rule and target per trigger, starting an execution through a role EventBridge
+    assumes (it calls states:StartExecution; a state machine takes no resource policy)."""
+    entry = workflow.entry
+    rules: list[tuple[str, dict[str, Any]]] = []
+    if entry.schedule is not None:
+        rules.append(("schedule", {"schedule_expression": entry.schedule}))
+    if entry.event_pattern is not None:
+        rules.append(("event", {"event_pattern": json.dumps(entry.event_pattern, sort_keys=True)}))
+    if not rules:
+        return
+    resource = f"{tf_name(entry.name)}_state_machine_events"
+    role = _add_role(document, resource, workflow.name, "events.amazonaws.com")
+    arn = f"${{{machine}.arn}}"
+    start = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": arn}
+    _add_policy(document, resource, f"{workflow.name}-start", [start])
+    for label, settings in rules:
+        rule_name = f"{tf_name(entry.name)}_state_machine_{label}"
+        rule = document.add(
+            "aws_cloudwatch_event_rule",
+            rule_name,
+            {"name_prefix": workflow.name[:38], "state": "ENABLED", **settings},
+        )
+        target = {
+            "rule": f"${{{rule}.name}}",
+            "arn": f"${{{machine}.arn}}",
+            "target_id": tf_name(entry.name),
+            "role_arn": f"${{{role}.arn}}",
+        }
+        document.add("aws_cloudwatch_event_target", rule_name, target)
