@@ -40,11 +40,13 @@ class ConsoleApi:
         from ._console_actions import ConsoleActions
         from ._console_api import ConsoleReads
         from ._console_stream import InvocationStreams
+        from ._console_workflows import ConsoleWorkflows
 
         self.server = server
         self.reads = ConsoleReads(server)
         self.actions = ConsoleActions(server)
         self.streams = InvocationStreams(server.invocations)
+        self.workflows = ConsoleWorkflows(server)
         api = CONSOLE_PREFIX + "/api"
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(api + "/functions"), self.reads.functions),
@@ -56,6 +58,12 @@ class ConsoleApi:
             ("POST", re.compile(api + "/invocations/([^/]+)/replay"), self.actions.replay),
             ("GET", re.compile(api + "/traces/([^/]+)"), self.reads.trace),
             ("GET", re.compile(api + "/app"), self.reads.app_map),
+            ("GET", re.compile(api + "/workflows"), self.workflows.workflows),
+            (
+                "GET",
+                re.compile(api + "/workflows/([^/]+)/executions/([^/]+)"),
+                self.workflows.execution,
+            ),
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
