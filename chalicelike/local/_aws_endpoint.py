@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .._core._aws import DEFAULT_REGION
 from .._core._errors import ChaliceError
 from ._host_guard import HostGuard
+from ._lambda_invoke_tap import AppInvokes
 
 if TYPE_CHECKING:
     from ._s3_changes import S3Change
@@ -55,6 +56,8 @@ class AwsEndpoint:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self.error: BaseException | None = None
+        # Lambda Invokes of the app's functions (Step Functions' Tasks) go to the dev server.
+        self.app_invokes = AppInvokes()
 
     @property
     def url(self) -> str:
@@ -65,6 +68,8 @@ class AwsEndpoint:
         and import moto and serve in a thread: the app's server need not wait (`wait_ready`)."""
         self._socket = _listen(self.port)
         self.port = self._socket.getsockname()[1]  # port 0: the one the system chose
+        # moto's Step Functions interpreter calls Lambda at localhost:$MOTO_PORT: here.
+        os.environ["MOTO_PORT"] = str(self.port)
         self._thread = threading.Thread(target=self._serve, name="aws-endpoint", daemon=True)
         self._thread.start()
 
@@ -91,19 +96,22 @@ class AwsEndpoint:
         )
         from werkzeug.serving import make_server
 
+        from ._lambda_invoke_tap import LambdaInvokeTap
         from ._s3_changes import S3Tap
         from ._s3_moto_patches import patch_moto_s3_events
         from ._sns_moto_patches import patch_moto_sns
         from ._sqs_moto_patches import patch_moto_sqs
+        from ._workflow_moto_patches import patch_moto_stepfunctions
 
         # The endpoint we serve gets moto's fixes (an --aws-endpoint is its own): SQS that
         # loses and repeats messages under concurrent pollers and slows with a backlog; S3's
         # notifications to the user's own queues, topics and buses in S3's shape; SNS's
-        # per-protocol text for our internal queues.
+        # per-protocol text for our internal queues; Step Functions' executions run.
         for patch, what in (
             (patch_moto_sqs, "SQS: messages may be repeated or lost under concurrent pollers"),
             (patch_moto_s3_events, "S3: notifications to your queues keep moto's shape"),
             (patch_moto_sns, "SNS: on_sns_message gets the 'sqs' text of a JSON message"),
+            (patch_moto_stepfunctions, "Step Functions: executions do not run"),
         ):
             if not patch():
                 logging.getLogger("chalicelike.local").warning(
@@ -115,6 +123,7 @@ class AwsEndpoint:
         app: Any = DomainDispatcherApplication(create_backend_app)
         if self.on_s3_change is not None:
             app = S3Tap(app, self.on_s3_change)
+        app = LambdaInvokeTap(app, self.app_invokes)
         assert self._socket is not None  # start() made it
 
         return make_server(

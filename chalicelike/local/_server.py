@@ -183,7 +183,11 @@ class LocalServer:
                 ready=aws_ready,
                 s3_changes=s3_changes,
                 clock_speed=clock_speed,
+                stage=stage,
             )
+        # The endpoint's Lambda Invokes of the app's functions (Step Functions' Tasks),
+        # when this server serves the endpoint (`_run` sets it): attached on start.
+        self.app_invokes: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -275,6 +279,10 @@ class LocalServer:
             self.local_lambda.xray_daemon = self.xray_daemon.address
         if self.s3_changes is not None:
             self.s3_changes.attach(asyncio.get_running_loop())
+        if self.app_invokes is not None:
+            self.app_invokes.attach(
+                asyncio.get_running_loop(), self._serve_http, self.local_lambda.find
+            )
         # Not awaited: an import that hangs must not keep the server from listening (and
         # from hearing Ctrl-C); requests wait for the read, which has a time limit.
         self.state.reload()
@@ -378,6 +386,8 @@ def _run(args: argparse.Namespace) -> int:
         host=args.host,
         xray_port=args.xray_port,
     )
+    if endpoint is not None:
+        server.app_invokes = endpoint.app_invokes
     _check_ports(args)  # before "serving": uvicorn would print it, then fail to bind
     if aws_url is not None:
         from ._aws_endpoint import use_aws_endpoint
