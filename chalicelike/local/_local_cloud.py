@@ -59,6 +59,7 @@ class LocalCloud:
         ready: Callable[[], bool] | None = None,
         s3_changes: Any = None,
         clock_speed: float = 1.0,
+        stage: str = "dev",
     ) -> None:
         self.log = log
         self.ready = ready  # waits for an endpoint this server starts; False: it failed
@@ -84,6 +85,8 @@ class LocalCloud:
         self._retry: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()  # sources a reload retired
         self._lost_at = float("-inf")  # when a source last said its resource was gone
+        self.stage = stage
+        self.workflows: Any = None  # WorkflowMachines, once the app declares a workflow
 
     async def sync(self, manifest: AppManifest) -> None:
         """Bring the live sources in line with `manifest` (one sync at a time)."""
@@ -123,6 +126,16 @@ class LocalCloud:
                     f"chalicelike local: {len(wanted)} event sources live: "
                     + (", ".join(f"{e.name} ({e.kind})" for e in wanted.values()) or "none")
                 )
+            await self._sync_workflows(manifest)
+
+    async def _sync_workflows(self, manifest: AppManifest) -> None:
+        """The app's workflows as state machines (imported once the app has one)."""
+        if self.workflows is None and manifest.workflows:
+            from ._workflow_machines import WorkflowMachines
+
+            self.workflows = WorkflowMachines(self.context, self.stage)
+        if self.workflows is not None:
+            await self.workflows.sync(manifest)
 
     async def _provision(self) -> None:
         """Create what the app names; what fails is tried again in the background, as
@@ -215,6 +228,8 @@ class LocalCloud:
         with contextlib.suppress(asyncio.CancelledError):
             async with self._lock:
                 sources, self.sources = list(self.sources.values()), {}
+                if self.workflows is not None:
+                    await self.workflows.close()
                 retiring = list(self._retiring)
                 await self._stop(sources)
                 if retiring:  # the server's grace is theirs too; then they hand back
