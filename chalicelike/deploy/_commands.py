@@ -96,6 +96,7 @@ def _deploy(args: argparse.Namespace) -> int:
     )
     for key, url in result.urls.items():
         print(f"{key}: {url}")
+    _print_workflows(result.record)
     return 0
 
 
@@ -104,15 +105,26 @@ def _url(args: argparse.Namespace) -> int:
 
     record = require_record(Path(args.project_dir), args.stage)
     urls = record["stack"].get("urls", {})
-    if not urls:
-        print(f"stage {args.stage} has no API or function URL", file=sys.stderr)
+    machines = _state_machines(record)
+    if not urls and not machines:
+        print(f"stage {args.stage} has no API, function URL or workflow", file=sys.stderr)
         return 1
-    if len(urls) == 1:
+    if len(urls) == 1 and not machines:
         print(next(iter(urls.values())))
     else:
         for key, url in urls.items():
             print(f"{key}: {url}")
+    _print_workflows(record)
     return 0
+
+
+def _state_machines(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in record["resources"] if r.get("resource_type") == "state_machine"]
+
+
+def _print_workflows(record: dict[str, Any]) -> None:
+    for machine in _state_machines(record):
+        print(f"workflow {machine['name']}: {machine['state_machine_arn']}")
 
 
 def _functions(record: dict[str, Any]) -> list[str]:

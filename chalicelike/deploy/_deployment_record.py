@@ -1,5 +1,6 @@
 """The content of `.chalice/deployed/<stage>.json` after a deploy: Chalice's record
-(`resources`, `schema_version` 2.0) of the functions and APIs, and our `stack` section."""
+(`resources`, `schema_version` 2.0) of the functions, APIs and workflows' state machines, and
+our `stack` section."""
 
 from __future__ import annotations
 
@@ -88,6 +89,21 @@ def _target(value: Any) -> str:
     return str(text).removeprefix("${").split(".")[0].split("}")[0]
 
 
+def _state_machines(state: StackState, built: Any) -> list[dict[str, Any]]:
+    """The record's entries for the workflows' state machines, read from the stack's
+    resources: a state machine's physical ID is its ARN (as the stack's outputs say)."""
+    from ..package.templates._aws import logical_id
+
+    found = []
+    for workflow in built.manifest.workflows:
+        arn = state.physical.get(f"{logical_id(workflow.name)}StateMachine")
+        if arn is not None:
+            found.append(
+                {"name": workflow.name, "resource_type": "state_machine", "state_machine_arn": arn}
+            )
+    return found
+
+
 def deployment_record(
     session: AwsSession,
     state: StackState,
@@ -120,6 +136,7 @@ def deployment_record(
         )
     apis = _api_resources(session, state, built.stage_config)
     resources += apis
+    resources += _state_machines(state, built)
     urls = {r["name"]: r[f"{r['resource_type']}_url"] for r in apis}
     return {
         "resources": resources,
