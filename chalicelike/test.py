@@ -4,12 +4,14 @@ HTTP requests run in-process as on AWS: the client does what API Gateway does
 before Lambda (the route, its own answers such as 403 for an unknown path and the
 CORS preflight, the authorizer), builds the REST API event it would send, and calls
 the app as Lambda does, `app(event, context)`; so a test exercises what Lambda runs.
-`client.lambda_.invoke(name, payload)` calls an event handler
-or pure Lambda function with a Lambda context, and `client.events` builds the events
-AWS would send it (in `_test_events`). Inside `with Client(...)`, the stage's
-environment variables from `.chalice/config.json` are set, and restored afterwards;
-while a request or an invocation runs, so are the variables of the function serving
-it (`lambda_functions.<name>`), whose name and settings its Lambda context carries.
+`client.lambda_.invoke(name, payload)` calls an event handler or pure Lambda function
+with a Lambda context, `client.events` builds the events AWS would send it (in
+`_test_events`), and `client.workflows.run(name, input)` runs one execution of a Step
+Functions workflow, its Tasks calling the functions as `invoke` does. Inside
+`with Client(...)`, the stage's environment variables from `.chalice/config.json` are set,
+and restored afterwards; while a request or an invocation runs, so are the variables of
+the function serving it (`lambda_functions.<name>`), whose name and settings its Lambda
+context carries.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ import os
 import time
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, quote, unquote
 
 from ._app import Chalice
@@ -37,6 +40,9 @@ from ._doors._api_gateway_events import GatewayFacts, request_id, rest_api_event
 from ._tooling._config import api_gateway_stage, resolve_function_config, stage_environment
 from ._tooling._test_events import TestEventsClient
 
+if TYPE_CHECKING:
+    from ._tooling._workflow_runner import WorkflowRun
+
 __all__ = [
     "Client",
     "FunctionNotFoundError",
@@ -46,6 +52,9 @@ __all__ = [
     "TestEventsClient",
     "TestHTTPClient",
     "TestLambdaClient",
+    "TestWorkflowsClient",
+    "WorkflowNotFoundError",
+    "WorkflowRun",
 ]
 
 # Characters a URL may carry as they are (RFC 3986 reserved, plus '%' for escapes).
@@ -382,6 +391,69 @@ def _unknown_function(app_name: str, name: str, known: Mapping[str, Any]) -> str
     return f"No Lambda function named {name!r} in app {app_name!r}; its functions: {names}"
 
 
+class WorkflowNotFoundError(ChaliceError, LookupError):
+    """`client.workflows.run(name)` names no workflow of the app."""
+
+
+class TestWorkflowsClient:
+    """`client.workflows.run(name, input)`: one execution of the app's workflow `name`.
+
+    It runs in this process and returns when the execution ends: moto's Step Functions
+    interpreter walks the definition (Choice, Parallel, Map, Retry, Catch, paths), and each
+    Task calls the app's function as `client.lambda_.invoke` does (its config, environment
+    and Lambda context). An exception the function raises is, as on Lambda, a function error
+    whose name is the exception's class name: Retry and Catch match it, and an execution it
+    ends has it as `error`. Retry intervals and Wait states take their real time; calls to
+    the app's functions run one at a time (each sets its environment variables); a Task of
+    any other AWS service goes where moto sends it (its mock under `mock_aws`).
+    """
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(
+        self, app: Chalice, stage_name: str, project_dir: str, lambda_client: TestLambdaClient
+    ) -> None:
+        self._app = app
+        self._stage_name = stage_name
+        self._project_dir = project_dir
+        self._lambda = lambda_client
+
+    def run(self, name: str, input: Any = None, *, timeout: float | None = None) -> WorkflowRun:
+        """Start `name` with `input` (JSON-able; None is `{}`, as Step Functions' default)
+        and wait for its end; TimeoutError, the execution stopped, after `timeout` seconds."""
+        from ._tooling._workflow_runner import run_workflow
+        from ._tooling._workflows import workflow_entries
+
+        functions = [*self._app.handlers, *self._app.authorizers]
+        # Read and checked as the app's manifest is: a bad workflow raises WorkflowError.
+        entries = workflow_entries(self._app, functions, Path(self._project_dir))
+        entry = next((entry for entry in entries if entry.name == name), None)
+        if entry is None:
+            raise WorkflowNotFoundError(_unknown_workflow(self._app.app_name, name, entries))
+        try:
+            input_json = json.dumps({} if input is None else input)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"workflow {name!r}: the input must be JSON (dicts, lists, str, numbers, "
+                f"bool, None), as Step Functions takes it: {error}"
+            ) from None
+        return run_workflow(
+            entry,
+            input_json,
+            lambda function, event: self._lambda.invoke(function, event).payload,
+            app_name=self._app.app_name,
+            stage=self._stage_name,
+            timeout=timeout,
+        )
+
+
+def _unknown_workflow(app_name: str, name: str, entries: Sequence[Any]) -> str:
+    if not entries:
+        return f"No workflow named {name!r}: app {app_name!r} declares none (app.workflow)"
+    names = ", ".join(repr(entry.name) for entry in sorted(entries, key=lambda e: e.name))
+    return f"No workflow named {name!r} in app {app_name!r}; its workflows: {names}"
+
+
 class Client:
     """A test client for an app: `with Client(app) as client: client.http.get('/')`."""
 
@@ -394,6 +466,7 @@ class Client:
         self._http = TestHTTPClient(app, stage_name, functions=functions)
         self._lambda = TestLambdaClient(app, stage_name, functions=functions)
         self._events = TestEventsClient()
+        self._workflows = TestWorkflowsClient(app, stage_name, project_dir, self._lambda)
 
     @property
     def http(self) -> TestHTTPClient:
@@ -406,6 +479,10 @@ class Client:
     @property
     def events(self) -> TestEventsClient:
         return self._events
+
+    @property
+    def workflows(self) -> TestWorkflowsClient:
+        return self._workflows
 
     def __enter__(self) -> Client:
         self._http.api_stage = api_gateway_stage(self._project_dir, self._stage_name)
@@ -426,3 +503,13 @@ class Client:
             else:
                 os.environ[name] = value
         self._saved_environ.clear()
+
+
+def __getattr__(name: str) -> Any:
+    # WorkflowRun's module (and the workflow checker it needs) loads with the first run,
+    # not with every test module that imports the client.
+    if name == "WorkflowRun":
+        from ._tooling._workflow_runner import WorkflowRun
+
+        return WorkflowRun
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

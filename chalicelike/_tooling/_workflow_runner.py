@@ -1,0 +1,281 @@
+"""One Step Functions execution of an app's workflow, run in this process for the test client
+(`client.workflows.run`): moto's ASL interpreter walks the definition, and each Task's Lambda
+call runs the app's function here, through a callback, as Lambda would answer it."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import enum
+import io
+import json
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+
+from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
+from ._manifest import deployed_name
+from ._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
+from ._workflows import WorkflowEntry
+
+__all__ = ["Invoke", "WorkflowRun", "function_arn", "run_workflow"]
+
+# What runs one of the app's functions: (its name in the app, the event) -> its result.
+Invoke = Callable[[str, Any], Any]
+
+# How often the caller looks at an execution moto runs in its own thread.
+_POLL_SECONDS = 0.002
+# The name in moto's lambda_eval_utils its Tasks get their Lambda client from.
+_FACTORY = "boto_client_for"
+# Step Functions' limit on a state machine's name.
+_MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """One finished execution: `status` as Step Functions reports it (SUCCEEDED, FAILED,
+    TIMED_OUT, ABORTED), `output` (parsed JSON; None unless it succeeded), `error` and
+    `cause` (a failure's), `history` (the events, as get_execution_history lists them)."""
+
+    workflow: str
+    execution_arn: str
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    @property
+    def states(self) -> list[str]:
+        """The names of the states entered, in order (a retried Task is entered once)."""
+        return [
+            event["stateEnteredEventDetails"]["name"]
+            for event in self.history
+            if "stateEnteredEventDetails" in event
+        ]
+
+
+def function_arn(app_name: str, stage: str, function: str) -> str:
+    """The ARN a Task calls for the app's `function`, named as `deploy` names it."""
+    name = deployed_name(app_name, stage, function)
+    return f"arn:aws:lambda:{DEFAULT_REGION}:{ACCOUNT_ID}:function:{name}"
+
+
+def run_workflow(
+    entry: WorkflowEntry,
+    input_json: str,
+    invoke: Invoke,
+    *,
+    app_name: str,
+    stage: str,
+    timeout: float | None = None,
+) -> WorkflowRun:
+    """Run `entry` once on `input_json` (a JSON document), each app function through `invoke`;
+    TimeoutError (the execution stopped) when `timeout` seconds pass first."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    arns = {function_arn(app_name, stage, name): name for name in entry.functions}
+    definition = _with_arns(entry.definition, {name: arn for arn, name in arns.items()})
+    # A backend of our own, not moto's shared one: nothing an app's test does with
+    # mock_aws sees it, and two runs never share state machines.
+    backend = StepFunctionsParserBackend(DEFAULT_REGION, ACCOUNT_ID)
+    machine_name = deployed_name(app_name, stage, entry.name)
+    # The execution role is this run's own: moto hands it to the Lambda client factory,
+    # which is how a call finds its run (see _LambdaRouter).
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/chalicelike-test-{uuid.uuid4().hex}"
+    machine = backend.create_state_machine(
+        name=machine_name if len(machine_name) <= _MAX_NAME else entry.name,
+        definition=json.dumps(definition),
+        roleArn=role_arn,
+    )
+    with _ROUTER.routed(role_arn, _InProcessLambda(arns, invoke)):
+        execution = backend.start_execution(
+            machine.arn, name=uuid.uuid4().hex, execution_input=input_json
+        )
+        _wait(execution, entry.name, timeout)
+    return WorkflowRun(
+        entry.name,
+        execution.execution_arn,
+        str(execution.status),
+        execution.output,
+        execution.error,
+        execution.cause,
+        [_plain(event) for event in execution.to_history_output()["events"]],
+    )
+
+
+def _wait(execution: Any, workflow: str, timeout: float | None) -> None:
+    """Until moto's worker thread has ended the execution (its status leaves RUNNING)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while str(execution.status) == "RUNNING":
+        if deadline is not None and time.monotonic() > deadline:
+            now = datetime.datetime.now(tz=datetime.timezone.utc)
+            execution.stop(now, "States.Timeout", "stopped by the test client")
+            raise TimeoutError(f"workflow {workflow!r} still running after {timeout} s")
+        time.sleep(_POLL_SECONDS)
+
+
+def _with_arns(machine: dict[str, Any], arns: dict[str, str]) -> dict[str, Any]:
+    """A copy of `machine` whose Tasks name the functions' ARNs instead of "function:NAME"
+    (Step Functions accepts only ARNs), nested machines of Parallel and Map included."""
+    states = {}
+    for state_name, state in machine.get("States", {}).items():
+        state = dict(state)
+        resource = state.get("Resource")
+        if isinstance(resource, str) and resource.startswith(FUNCTION_PREFIX):
+            state["Resource"] = arns.get(resource[len(FUNCTION_PREFIX) :], resource)
+        elif resource == LAMBDA_INVOKE and isinstance(state.get("Parameters"), dict):
+            parameters = state["Parameters"] = dict(state["Parameters"])
+            target = parameters.get("FunctionName")
+            if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
+                parameters["FunctionName"] = arns.get(target[len(FUNCTION_PREFIX) :], target)
+        if isinstance(state.get("Branches"), list):
+            state["Branches"] = [_with_arns(branch, arns) for branch in state["Branches"]]
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                state[key] = _with_arns(state[key], arns)
+        states[state_name] = state
+    return {**machine, "States": states}
+
+
+def _plain(value: Any) -> Any:
+    """A history event as boto3 gives it: names as str (moto keeps enums), the timestamp
+    a datetime (moto keeps the ISO text it would send)."""
+    if isinstance(value, dict):
+        plain = {key: _plain(item) for key, item in value.items()}
+        stamp = plain.get("timestamp")
+        if isinstance(stamp, str):
+            plain["timestamp"] = datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        return plain
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+class _InProcessLambda:
+    """The Lambda client moto's interpreter calls: `invoke(FunctionName=, Payload=)` on one
+    of the app's functions runs it here and answers as Lambda's Invoke API does; any other
+    function is left to the client moto would have used."""
+
+    # A function's environment variables are the process's own while it runs, so two
+    # calls (branches of a Parallel, items of a Map) run one after the other.
+    _calls = threading.Lock()
+
+    def __init__(self, arns: dict[str, str], invoke: Invoke) -> None:
+        self._arns = arns
+        self._invoke = invoke
+
+    def owns(self, parameters: dict[str, Any]) -> bool:
+        return parameters.get("FunctionName") in self._arns
+
+    def invoke(self, **parameters: Any) -> dict[str, Any]:
+        name = self._arns[parameters["FunctionName"]]
+        event = json.loads(parameters.get("Payload") or b"{}")
+        try:
+            with self._calls:
+                result = self._invoke(name, event)
+        except Exception as error:
+            return _function_error(type(error).__name__, str(error), error)
+        try:
+            payload = json.dumps(result, default=_decimal)
+        except (TypeError, ValueError) as error:
+            # What Lambda's Python runtime answers for a result json cannot write.
+            return _function_error("Runtime.MarshalError", f"Unable to marshal response: {error}")
+        return {
+            "StatusCode": 200,
+            "ExecutedVersion": "$LATEST",
+            "Payload": io.BytesIO(payload.encode("utf-8")),
+        }
+
+
+def _function_error(
+    error_type: str, message: str, error: BaseException | None = None
+) -> dict[str, Any]:
+    """Lambda's answer when a function raises: status 200, FunctionError "Unhandled" and
+    the runtime's error document; Step Functions takes errorType as the error's name (what
+    Retry and Catch match) and the document as its cause."""
+    stack = traceback.format_tb(error.__traceback__) if error is not None else []
+    document = {
+        "errorMessage": message,
+        "errorType": error_type,
+        "requestId": str(uuid.uuid4()),
+        "stackTrace": stack,
+    }
+    return {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "ExecutedVersion": "$LATEST",
+        "Payload": io.BytesIO(json.dumps(document).encode("utf-8")),
+    }
+
+
+def _decimal(value: Any) -> Any:
+    """Lambda's Python runtime writes a Decimal (DynamoDB's numbers) as a JSON number."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class _LambdaRouter:
+    """moto's interpreter makes its Lambda client with `boto_client_for(region, service,
+    state_credentials)` in lambda_eval_utils, from the threads it runs states in. While a
+    run is on, that name is ours: a call whose credentials carry a run's execution role
+    gets that run's in-process client; any other call gets what moto would have made.
+    The original is put back when the last run ends."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, _InProcessLambda] = {}
+        self._original: Callable[..., Any] | None = None
+
+    @contextlib.contextmanager
+    def routed(self, role_arn: str, client: _InProcessLambda) -> Iterator[None]:
+        from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+            lambda_eval_utils,
+        )
+
+        with self._lock:
+            if not self._runs:
+                self._original = getattr(lambda_eval_utils, _FACTORY)
+                setattr(lambda_eval_utils, _FACTORY, self._client_for)
+            self._runs[role_arn] = client
+        try:
+            yield
+        finally:
+            with self._lock:
+                del self._runs[role_arn]
+                if not self._runs and self._original is not None:
+                    setattr(lambda_eval_utils, _FACTORY, self._original)
+
+    def _client_for(self, region: str, service: str, state_credentials: Any = None) -> Any:
+        # Set before the first run was routed (and kept: a stopped run's thread may
+        # still be on its way here).
+        original = cast("Callable[..., Any]", self._original)
+        role_arn = getattr(state_credentials, "role_arn", None)
+        client = self._runs.get(role_arn) if service == "lambda" and role_arn else None
+        if client is None:
+            return original(region=region, service=service, state_credentials=state_credentials)
+        return _Routed(client, lambda: original(region, service, state_credentials))
+
+
+class _Routed:
+    """The client a run's Task gets: its app's functions in-process, others as moto would."""
+
+    def __init__(self, client: _InProcessLambda, fallback: Callable[[], Any]) -> None:
+        self._client = client
+        self._fallback = fallback
+
+    def invoke(self, **parameters: Any) -> Any:
+        if self._client.owns(parameters):
+            return self._client.invoke(**parameters)
+        return self._fallback().invoke(**parameters)
+
+
+_ROUTER = _LambdaRouter()

@@ -1,0 +1,229 @@
+"""`client.workflows.run(name, input)`: one Step Functions execution in-process (moto's
+interpreter), each Task running the app's function as `client.lambda_.invoke` does."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chalicelike import Chalice
+from chalicelike._tooling._workflow_check import check_definition
+from chalicelike._tooling._workflows import WorkflowError
+from chalicelike.test import Client, WorkflowNotFoundError, WorkflowRun
+from tests.workflow_support import EXPECTED_ADDITIONS, order_input, write_workflow_project
+
+
+def import_app(project: Path) -> Any:
+    """The project's app.py under a module name of its own (no sys.path or sys.modules
+    entry left behind for the next test)."""
+    spec = importlib.util.spec_from_file_location(f"app_{uuid.uuid4().hex}", project / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+@pytest.fixture
+def orders(tmp_path: Path) -> Client:
+    project = write_workflow_project(tmp_path / "orders")
+    return Client(import_app(project), project_dir=str(project))
+
+
+def task_events(run: WorkflowRun, kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [event for event in run.history if event["type"] in kinds]
+
+
+@pytest.mark.slow  # Reserve's two retries wait their IntervalSeconds (1 s each)
+def test_an_order_succeeds_after_reserve_is_retried_twice(orders: Client, tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts"
+    order = order_input(attempts)
+    run = orders.workflows.run("order", order)
+    assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
+    assert run.output == {**order, **EXPECTED_ADDITIONS}
+    assert attempts.read_text() == "3"
+    # Reserve is the only lambda:invoke integration: Task* events are its attempts.
+    outcomes = task_events(run, ("TaskFailed", "TaskSucceeded"))
+    assert [event["type"] for event in outcomes] == ["TaskFailed", "TaskFailed", "TaskSucceeded"]
+    failure = outcomes[0]["taskFailedEventDetails"]
+    assert failure["error"] == "FlakyError"
+    assert json.loads(failure["cause"])["errorMessage"] == "attempt 1"
+    assert run.states[:3] == ["Validate", "Route", "Prepare"]
+    assert run.states.count("LineTotal") == 2 and run.states[-1] == "Charge"
+    assert run.history[-1]["type"] == "ExecutionSucceeded"
+
+
+def test_an_order_that_is_not_a_book_is_rejected(orders: Client, tmp_path: Path) -> None:
+    run = orders.workflows.run("order", order_input(tmp_path / "attempts", kind="dvd"))
+    assert (run.status, run.error, run.cause) == ("FAILED", "Rejected", "only books are sold")
+    assert run.output is None
+    assert run.states == ["Validate", "Route", "Rejected"]
+    assert not (tmp_path / "attempts").exists()  # Reserve never ran
+    assert run.history[-1]["type"] == "ExecutionFailed"
+
+
+def test_a_declined_card_ends_in_payment_failed(orders: Client, tmp_path: Path) -> None:
+    attempts = tmp_path / "attempts"
+    attempts.write_text("2")  # Reserve succeeds at once: no retry to wait for
+    run = orders.workflows.run("order", order_input(attempts, card="declined"))
+    assert (run.status, run.error) == ("FAILED", "PaymentFailed")
+    assert run.states[-2:] == ["Charge", "PaymentFailed"]
+    # Charge raised DeclinedError: Lambda's function error, named after the class.
+    (failed,) = task_events(run, ("LambdaFunctionFailed",))
+    details = failed["lambdaFunctionFailedEventDetails"]
+    assert details["error"] == "DeclinedError"
+    cause = json.loads(details["cause"])
+    assert (cause["errorType"], cause["errorMessage"]) == ("DeclinedError", "card declined")
+    assert any("raise DeclinedError" in line for line in cause["stackTrace"])
+
+
+def test_an_unknown_workflow_is_named_with_the_apps_workflows(orders: Client) -> None:
+    with pytest.raises(WorkflowNotFoundError) as raised:
+        orders.workflows.run("ordr", {})
+    assert str(raised.value) == ("No workflow named 'ordr' in app 'orders'; its workflows: 'order'")
+    assert isinstance(raised.value, LookupError)
+
+
+def test_an_app_without_workflows_says_so() -> None:
+    app = Chalice(app_name="plain", configure_logs=False)
+    with pytest.raises(WorkflowNotFoundError, match=r"app 'plain' declares none"):
+        Client(app).workflows.run("order")
+
+
+def test_a_bad_definition_raises_the_checkers_message() -> None:
+    app = Chalice(app_name="broken", configure_logs=False)
+
+    @app.lambda_function()
+    def step(event: Any, context: Any) -> Any:
+        return event
+
+    definition = {
+        "StartAt": "Step",
+        "States": {"Step": {"Type": "Task", "Resource": "function:step", "Next": "Nowhere"}},
+    }
+    app.workflow("broken", definition)
+    problems = check_definition(definition, {"step"}).problems
+    assert problems  # the checker finds the dangling Next
+    with pytest.raises(WorkflowError) as raised:
+        Client(app).workflows.run("broken")
+    assert str(raised.value) == "\n".join(f"workflow 'broken': {p}" for p in problems)
+
+
+def test_input_that_is_not_json_is_refused(orders: Client) -> None:
+    with pytest.raises(TypeError, match=r"workflow 'order': the input must be JSON"):
+        orders.workflows.run("order", {"when": object()})
+
+
+def echo_app(app_name: str, marker: str) -> Chalice:
+    """An app whose workflow 'echo' runs `mark` (adds `marker`), then, if the input says so,
+    waits a second and runs `mark` again."""
+    app = Chalice(app_name=app_name, configure_logs=False)
+    started = threading.Event()
+
+    @app.lambda_function()
+    def mark(event: Any, context: Any) -> Any:
+        started.set()
+        return {
+            **event,
+            "marks": [*event.get("marks", []), marker],
+            "function": context.function_name,
+            "variable": os.environ.get("CHL_WORKFLOW_VAR"),
+        }
+
+    app.started = started  # type: ignore[attr-defined]
+    app.workflow(
+        "echo",
+        {
+            "StartAt": "Mark",
+            "States": {
+                "Mark": {"Type": "Task", "Resource": "function:mark", "Next": "Again?"},
+                "Again?": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.again", "BooleanEquals": True, "Next": "Wait"}],
+                    "Default": "Done",
+                },
+                "Wait": {"Type": "Wait", "Seconds": 1, "Next": "MarkAgain"},
+                "MarkAgain": {"Type": "Task", "Resource": "function:mark", "End": True},
+                "Done": {"Type": "Succeed"},
+            },
+        },
+    )
+    return app
+
+
+def test_a_task_runs_with_its_functions_environment_and_context(tmp_path: Path) -> None:
+    config = {
+        "version": "2.0",
+        "app_name": "echo",
+        "stages": {
+            "dev": {
+                "lambda_functions": {
+                    "mark": {"environment_variables": {"CHL_WORKFLOW_VAR": "from-config"}}
+                }
+            }
+        },
+    }
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    client = Client(echo_app("echo", "a"), project_dir=str(tmp_path))
+    run = client.workflows.run("echo", {"n": 1})
+    assert run.status == "SUCCEEDED"
+    assert run.output == {"n": 1, "marks": ["a"], "function": "mark", "variable": "from-config"}
+    assert "CHL_WORKFLOW_VAR" not in os.environ  # set while `mark` ran only
+
+
+def test_a_function_result_json_cannot_write_is_lambdas_marshal_error() -> None:
+    app = Chalice(app_name="marshal", configure_logs=False)
+
+    @app.lambda_function()
+    def odd(event: Any, context: Any) -> Any:
+        return {"value": object()}
+
+    app.workflow(
+        "odd",
+        {
+            "StartAt": "Odd",
+            "States": {"Odd": {"Type": "Task", "Resource": "function:odd", "End": True}},
+        },
+    )
+    run = Client(app).workflows.run("odd")
+    assert (run.status, run.error) == ("FAILED", "Runtime.MarshalError")
+    assert "Unable to marshal response" in json.loads(run.cause or "{}")["errorMessage"]
+
+
+@pytest.mark.slow  # the first run's Wait state lasts a second
+def test_two_clients_running_at_once_each_call_their_own_app() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import (
+        lambda_eval_utils,
+    )
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    first_app, second_app = echo_app("same", "first"), echo_app("same", "second")
+    outcome: dict[str, WorkflowRun] = {}
+
+    def run_first() -> None:
+        outcome["first"] = Client(first_app).workflows.run("echo", {"again": True})
+
+    worker = threading.Thread(target=run_first)
+    worker.start()
+    assert first_app.started.wait(10)  # type: ignore[attr-defined]
+    # The first execution is in its Wait state, its run still routed, while the second runs.
+    second = Client(second_app).workflows.run("echo", {"again": False})
+    worker.join(10)
+    assert second.output["marks"] == ["second"]
+    assert outcome["first"].output["marks"] == ["first", "first"]
+    assert outcome["first"].states == ["Mark", "Again?", "Wait", "MarkAgain"]
+    # moto's own Lambda client factory is back once no run is on.
+    assert vars(lambda_eval_utils)["boto_client_for"] is boto_client.boto_client_for
+
+
+def test_a_run_past_its_timeout_is_stopped_and_raises() -> None:
+    app = echo_app("slow", "only")
+    with pytest.raises(TimeoutError, match=r"workflow 'echo' still running after 0.2 s"):
+        Client(app).workflows.run("echo", {"again": True}, timeout=0.2)
