@@ -227,3 +227,23 @@ def test_a_run_past_its_timeout_is_stopped_and_raises() -> None:
     app = echo_app("slow", "only")
     with pytest.raises(TimeoutError, match=r"workflow 'echo' still running after 0.2 s"):
         Client(app).workflows.run("echo", {"again": True}, timeout=0.2)
+
+
+def test_a_workflow_run_from_inside_a_task_is_refused_not_hung() -> None:
+    app = Chalice(app_name="nested", configure_logs=False)
+    client = Client(app)
+
+    @app.lambda_function()
+    def outer(event: Any, context: Any) -> Any:
+        return client.workflows.run("inner").status
+
+    @app.lambda_function()
+    def inner(event: Any, context: Any) -> Any:
+        return event
+
+    for name in ("outer", "inner"):
+        task = {"Type": "Task", "Resource": f"function:{name}", "End": True}
+        app.workflow(name, {"StartAt": "Only", "States": {"Only": task}})
+    run = client.workflows.run("outer", timeout=10)
+    assert (run.status, run.error) == ("FAILED", "RuntimeError")
+    assert "from inside a function" in json.loads(run.cause or "{}")["errorMessage"]

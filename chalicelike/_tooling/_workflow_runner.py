@@ -77,6 +77,13 @@ def run_workflow(
 ) -> WorkflowRun:
     """Run `entry` once on `input_json` (a JSON document), each app function through `invoke`;
     TimeoutError (the execution stopped) when `timeout` seconds pass first."""
+    if getattr(_InProcessLambda.inside, "call", False):
+        # Its Tasks would wait for the call this thread is making to end: a hang.
+        raise RuntimeError(
+            f"workflow {entry.name!r}: the test client cannot run a workflow from inside "
+            "a function one of its workflows is calling (start it with boto3 under "
+            "`chalicelike local` instead)"
+        )
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     arns = {function_arn(app_name, stage, name): name for name in entry.functions}
@@ -165,8 +172,10 @@ class _InProcessLambda:
     function is left to the client moto would have used."""
 
     # A function's environment variables are the process's own while it runs, so two
-    # calls (branches of a Parallel, items of a Map) run one after the other.
+    # calls (branches of a Parallel, items of a Map, two runs) run one after the other.
     _calls = threading.Lock()
+    # Whether this thread is running one of those calls (see run_workflow).
+    inside = threading.local()
 
     def __init__(self, arns: dict[str, str], invoke: Invoke) -> None:
         self._arns = arns
@@ -180,7 +189,11 @@ class _InProcessLambda:
         event = json.loads(parameters.get("Payload") or b"{}")
         try:
             with self._calls:
-                result = self._invoke(name, event)
+                self.inside.call = True
+                try:
+                    result = self._invoke(name, event)
+                finally:
+                    self.inside.call = False
         except Exception as error:
             return _function_error(type(error).__name__, str(error), error)
         try:
