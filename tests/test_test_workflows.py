@@ -247,3 +247,31 @@ def test_a_workflow_run_from_inside_a_task_is_refused_not_hung() -> None:
     run = client.workflows.run("outer", timeout=10)
     assert (run.status, run.error) == ("FAILED", "RuntimeError")
     assert "from inside a function" in json.loads(run.cause or "{}")["errorMessage"]
+
+
+def test_a_run_inside_an_apps_mock_aws_leaves_its_moto_to_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    app = Chalice(app_name="stores", configure_logs=False)
+
+    @app.lambda_function()
+    def store(event: Any, context: Any) -> Any:
+        boto3.client("s3").put_object(Bucket="orders-bucket", Key="order", Body=b"42")
+        return {"stored": True}
+
+    task = {"Type": "Task", "Resource": "function:store", "End": True}
+    app.workflow("store", {"StartAt": "Store", "States": {"Store": task}})
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="orders-bucket")
+        run = Client(app).workflows.run("store")
+        # The Task ran the app's function (not moto's Lambda), whose S3 call reached the
+        # test's moto, whose bucket the run left in place.
+        assert (run.status, run.output) == ("SUCCEEDED", {"stored": True})
+        assert s3.get_object(Bucket="orders-bucket", Key="order")["Body"].read() == b"42"
