@@ -174,6 +174,7 @@ class Run:
     entered_at: float | None
     output: str | None = None
     exited_at: float | None = None
+    exited: bool = False
     error: str | None = None
     cause: str | None = None
     container_failed: bool = False  # a Parallel or Map said <Type>StateFailed
@@ -201,7 +202,7 @@ class StateView:
     def status(self, execution_running: bool) -> str:
         if not self.runs:
             return "not_entered"
-        if self.runs[-1].exited_at is None:
+        if not self.runs[-1].exited:
             # A state left without exiting ended its branch or the execution: a Fail state,
             # an error no Catch took (or a Parallel's sibling branch failing).
             return "running" if execution_running else "failed"
@@ -313,6 +314,7 @@ def _exit(event: dict[str, Any], states: dict[str, StateView], open_runs: list[A
             run = open_runs.pop(index)[1]
             run.output = details.get("output")
             run.exited_at = _stamp(event.get("timestamp"))
+            run.exited = True
             return
 
 
