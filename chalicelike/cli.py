@@ -32,6 +32,10 @@ COMMANDS = {
         "chalicelike.local._invoke_command:command",
         "run one of the app's functions once and print its payload",
     ),
+    "workflow": CommandEntry(
+        "chalicelike.local._workflow_command:command",
+        "start one of the app's workflows on the running local cloud and print its output",
+    ),
     "generate-event": CommandEntry(
         "chalicelike.local._event_samples:command",
         "print a sample event for an event source, or for one of the app's functions",

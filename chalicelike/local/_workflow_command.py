@@ -1,0 +1,148 @@
+"""`chalicelike workflow start NAME`: run one of the app's workflows on the local cloud.
+
+The execution starts on the running `chalicelike local`'s AWS endpoint, where the app's
+workflows are state machines named `<app>-<stage>-<name>`; the command waits for it to end
+and prints its output (or its error and cause), as `aws stepfunctions` would show them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ._commands import UsageError, report_usage_error
+
+__all__ = ["command", "start"]
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4566"
+EXIT_OK, EXIT_FAILED = 0, 1
+SHORT_HELP = "start one of the app's workflows on the running local cloud and print its output"
+POLL_SECONDS = 0.2  # how often the execution's status is read while it runs
+
+
+@click.command(
+    "workflow",
+    short_help=SHORT_HELP,
+    help=(
+        "start: start an execution of workflow NAME on the running `chalicelike local`'s "
+        "AWS endpoint, wait for it to end and print its output JSON (exit 0), or its error "
+        "and cause (exit 1). The execution's ARN goes to stderr; an unknown workflow or no "
+        "local cloud: exit 2."
+    ),
+)
+@click.argument("action", type=click.Choice(["start"]))
+@click.argument("name")
+@click.option("--input", "input_file", metavar="FILE", help="the input JSON, '-' for stdin")
+@click.option("--stage", default="dev", help="the stage whose state machine runs")
+@click.option(
+    "--endpoint",
+    metavar="URL",
+    help=f"the local cloud's AWS endpoint (default: $AWS_ENDPOINT_URL or {DEFAULT_ENDPOINT})",
+)
+@click.pass_obj
+def command(common: argparse.Namespace, /, **params: Any) -> int:
+    return start(argparse.Namespace(**vars(common), **params))
+
+
+def start(args: argparse.Namespace) -> int:
+    endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    try:
+        document = _read_input(args.input_file)
+        states = _client(endpoint)
+        arn = _machine_arn(states, _app_name(Path(args.project_dir)), args.stage, args.name)
+    except UsageError as error:
+        return report_usage_error("workflow", error)
+    execution = states.start_execution(stateMachineArn=arn, input=document)
+    print(execution["executionArn"], file=sys.stderr, flush=True)
+    while True:
+        ended = states.describe_execution(executionArn=execution["executionArn"])
+        if ended["status"] != "RUNNING":
+            break
+        time.sleep(POLL_SECONDS)
+    if ended["status"] == "SUCCEEDED":
+        print(ended.get("output", "null"))
+        return EXIT_OK
+    print(
+        f"{ended['status']}: {ended.get('error', '')}: {ended.get('cause', '')}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _read_input(source: str | None) -> str:
+    if source is None:
+        return "{}"  # what Step Functions starts with when given no input
+    where = "stdin" if source == "-" else source
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read the input file {where}: {error.strerror}") from None
+    try:
+        json.loads(text)
+    except ValueError as error:
+        raise UsageError(f"the input in {where} is not JSON: {error}") from None
+    return text
+
+
+def _app_name(project_dir: Path) -> str | None:
+    """The config's app_name (the machines' prefix), None if the config has none."""
+    from .._tooling._config import ConfigError, load_config
+
+    try:
+        name = load_config(project_dir).get("app_name")
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    return name if isinstance(name, str) else None
+
+
+def _client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    from .._core._aws import DEFAULT_REGION
+
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=endpoint,
+        region_name=os.environ.get("AWS_REGION") or DEFAULT_REGION,
+        aws_access_key_id="testing",  # the local endpoint checks none
+        aws_secret_access_key="testing",
+        config=Config(connect_timeout=2, retries={"max_attempts": 1}),
+    )
+
+
+def _machine_arn(states: Any, app_name: str | None, stage: str, name: str) -> str:
+    """The ARN of the machine `<app>-<stage>-<name>`; a UsageError listing the app's
+    workflows when there is none, or saying to start the local cloud when it is not up."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        machines = [
+            machine
+            for page in states.get_paginator("list_state_machines").paginate()
+            for machine in page["stateMachines"]
+        ]
+    except (BotoCoreError, ClientError) as error:
+        raise UsageError(
+            f"no local cloud answers at {states.meta.endpoint_url} ({error}):"
+            " run `chalicelike local` first"
+        ) from None
+    workflows: dict[str, Any] = {}
+    for machine in machines:
+        # Without an app_name in the config: any app's machines of this stage.
+        found = machine["name"] if app_name else machine["name"].partition("-")[2]
+        prefix = f"{app_name}-{stage}-" if app_name else f"{stage}-"
+        if found.startswith(prefix):
+            workflows[found[len(prefix) :]] = machine["stateMachineArn"]
+    if name not in workflows:
+        known = ", ".join(sorted(workflows)) or "none"
+        raise UsageError(f"no workflow {name!r} in stage {stage}; the workflows are: {known}")
+    arn: str = workflows[name]
+    return arn

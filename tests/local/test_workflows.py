@@ -1,0 +1,214 @@
+"""Workflows on the local cloud: the real `chalicelike local` in a subprocess, its endpoint
+running the app's state machines (moto's interpreter) whose Tasks run in the server's own
+workers, driven with boto3 and with `chalicelike workflow start`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.local.test_server import free_port, local_server
+from tests.workflow_support import EXPECTED_ADDITIONS, order_input, write_workflow_project
+
+pytestmark = pytest.mark.slow
+
+MACHINE = "orders-dev-order"
+CLI = (sys.executable, "-m", "chalicelike.cli")
+
+
+class Cloud:
+    def __init__(self, endpoint: str, log_path: Path) -> None:
+        self.endpoint = endpoint
+        self.log_path = log_path
+        self.states = self.client("stepfunctions")
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def machines(self) -> list[str]:
+        return [m["name"] for m in self.states.list_state_machines()["stateMachines"]]
+
+    def wait_for(self, what: str, check: Any, timeout: float = 30) -> Any:
+        deadline = time.monotonic() + timeout
+        while not (found := check()):
+            assert time.monotonic() < deadline, f"no {what}:\n{self.log_path.read_text()}"
+            time.sleep(0.1)
+        return found
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:states:us-east-1:123456789012:stateMachine:{name}"
+
+    def run(self, document: dict[str, Any], name: str = MACHINE) -> dict[str, Any]:
+        """Start an execution, wait for it to end; describe_execution's answer."""
+        started = self.states.start_execution(
+            stateMachineArn=self.arn(name), input=json.dumps(document)
+        )
+
+        def ended() -> Any:
+            answer = self.states.describe_execution(executionArn=started["executionArn"])
+            return None if answer["status"] == "RUNNING" else answer
+
+        ended_answer: dict[str, Any] = self.wait_for("end of the execution", ended, 60)
+        return ended_answer
+
+
+@contextlib.contextmanager
+def live_cloud(project: Path, env: dict[str, str] | None = None) -> Iterator[Cloud]:
+    aws_port = free_port()
+    with local_server(project, "--aws-port", str(aws_port), env=env) as (_, log_path, _):
+        cloud = Cloud(f"http://127.0.0.1:{aws_port}", log_path)
+        cloud.wait_for("state machine", lambda: MACHINE in cloud.machines())
+        yield cloud
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_workflow_project(tmp_path / "orders")
+
+
+def test_the_order_workflow_runs_its_tasks_in_the_local_lambda(
+    project: Path, tmp_path: Path
+) -> None:
+    with live_cloud(project) as cloud:
+        assert cloud.machines() == [MACHINE]
+        book = order_input(tmp_path / "attempts")
+        ended = cloud.run(book)
+        assert ended["status"] == "SUCCEEDED", ended
+        assert json.loads(ended["output"]) == {**book, **EXPECTED_ADDITIONS}
+        # The Retry saw the function's own errorType, twice, then the third attempt passed.
+        events = cloud.states.get_execution_history(executionArn=ended["executionArn"])["events"]
+        failures = [
+            event.get("taskFailedEventDetails") or event.get("lambdaFunctionFailedEventDetails")
+            for event in events
+            if event["type"] in ("TaskFailed", "LambdaFunctionFailed")
+        ]
+        assert [failure["error"] for failure in failures] == ["FlakyError", "FlakyError"]
+        assert json.loads(failures[0]["cause"])["errorMessage"] == "attempt 1"
+        assert (tmp_path / "attempts").read_text() == "3"
+        # Each Task ran in the server's workers, logged as any invocation is.
+        assert cloud.log_path.read_text().count("FlakyError: attempt") >= 2
+
+        dvd = cloud.run(order_input(tmp_path / "dvd", kind="dvd"))
+        assert (dvd["status"], dvd["error"]) == ("FAILED", "Rejected")
+        declined = cloud.run(order_input(tmp_path / "declined", card="declined"))
+        assert (declined["status"], declined["error"]) == ("FAILED", "PaymentFailed")
+
+
+def workflow_command(project: Path, endpoint: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "--project-dir", str(project), "workflow", "start", *args, "--endpoint", endpoint],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_workflow_start_prints_the_output_or_the_error(project: Path, tmp_path: Path) -> None:
+    with live_cloud(project) as cloud:
+        book = order_input(tmp_path / "attempts")
+        (tmp_path / "book.json").write_text(json.dumps(book))
+        done = workflow_command(
+            project, cloud.endpoint, "order", "--input", str(tmp_path / "book.json")
+        )
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == {**book, **EXPECTED_ADDITIONS}
+        assert f"execution:{MACHINE}:" in done.stderr
+
+        (tmp_path / "dvd.json").write_text(json.dumps(order_input(tmp_path / "d", kind="dvd")))
+        failed = workflow_command(
+            project, cloud.endpoint, "order", "--input", str(tmp_path / "dvd.json")
+        )
+        assert failed.returncode == 1
+        assert "Rejected" in failed.stderr and "only books are sold" in failed.stderr
+
+        unknown = workflow_command(project, cloud.endpoint, "refund")
+        assert unknown.returncode == 2
+        assert unknown.stderr.strip().splitlines()[-1].endswith("the workflows are: order")
+
+
+def test_workflow_start_without_a_local_cloud_says_to_start_one(project: Path) -> None:
+    done = workflow_command(project, f"http://127.0.0.1:{free_port()}", "order")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "chalicelike local" in done.stderr
+
+
+def test_a_save_that_removes_the_workflow_deletes_its_machine(project: Path) -> None:
+    with live_cloud(project) as cloud:
+        app = project / "app.py"
+        app.write_text(app.read_text().replace('app.workflow("order", "order.asl.json")', ""))
+        cloud.wait_for("deletion", lambda: cloud.machines() == [])
+        app.write_text(app.read_text() + '\napp.workflow("order", "order.asl.json")\n')
+        cloud.wait_for("machine made again", lambda: cloud.machines() == [MACHINE])
+
+
+TRIGGERED_APP = """\
+from chalicelike import Chalice
+
+app = Chalice(app_name="orders")
+
+
+@app.lambda_function()
+def echo(event, context):
+    return event
+
+
+ECHO = {"Type": "Task", "Resource": "function:echo", "End": True}
+DEFINITION = {"StartAt": "Echo", "States": {"Echo": ECHO}}
+app.workflow("order", DEFINITION, event_pattern={"source": ["shop.orders"]})
+app.workflow("nightly", DEFINITION, schedule="rate(1 minute)")
+"""
+
+
+def outputs(cloud: Cloud, name: str) -> list[dict[str, Any]]:
+    found = []
+    for execution in cloud.states.list_executions(stateMachineArn=cloud.arn(name))["executions"]:
+        answer = cloud.states.describe_execution(executionArn=execution["executionArn"])
+        if answer["status"] == "SUCCEEDED":
+            found.append(json.loads(answer["output"]))
+    return found
+
+
+def test_schedules_and_event_patterns_start_executions(project: Path) -> None:
+    (project / "app.py").write_text(TRIGGERED_APP)
+    # A minute of schedule time every second.
+    with live_cloud(project, env={"CHALICELIKE_LOCAL_CLOCK_SPEED": "60"}) as cloud:
+        cloud.wait_for(
+            "both machines", lambda: sorted(cloud.machines()) == ["orders-dev-nightly", MACHINE]
+        )
+        scheduled = cloud.wait_for("a scheduled run", lambda: outputs(cloud, "orders-dev-nightly"))
+        assert scheduled[0]["detail-type"] == "Scheduled Event"
+        assert scheduled[0]["source"] == "aws.events"
+
+        events = cloud.client("events")
+
+        def put() -> list[dict[str, Any]]:
+            # The rule may still be on its way: put until an execution shows it matched.
+            events.put_events(
+                Entries=[
+                    {"Source": "shop.orders", "DetailType": "Order Placed", "Detail": '{"id": 7}'},
+                    {"Source": "shop.other", "DetailType": "Order Placed", "Detail": '{"id": 8}'},
+                ]
+            )
+            time.sleep(0.5)
+            return outputs(cloud, MACHINE)
+
+        matched = cloud.wait_for("an event's run", put)
+        assert {run["source"] for run in matched} == {"shop.orders"}
+        assert matched[0]["detail"] == {"id": 7}
+        assert matched[0]["account"] == "123456789012"
