@@ -22,8 +22,15 @@ RUNTIME_RULES = {
     "_events": {"_core", "_events"},
     "_auth": {"_core", "_auth"},
     "_observe": {"_core", "_observe"},
+    "_workflows": {"_core", "_workflows"},
 }
-RUNTIME_TOP = {"chalicelike", "chalicelike.app", "chalicelike._app", "chalicelike._registry"}
+RUNTIME_TOP = {
+    "chalicelike",
+    "chalicelike.app",
+    "chalicelike._app",
+    "chalicelike._registry",
+    "chalicelike.workflows",
+}
 TOOLING = ("chalicelike.cli", "chalicelike.test", "chalicelike._tooling", "chalicelike.local")
 PACKAGER = "chalicelike.package"
 
