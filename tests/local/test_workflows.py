@@ -16,13 +16,36 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelike.local._workflow_machines import local_definition, machine_name
 from tests.local.test_server import free_port, local_server
-from tests.workflow_support import EXPECTED_ADDITIONS, order_input, write_workflow_project
-
-pytestmark = pytest.mark.slow
+from tests.workflow_support import (
+    EXPECTED_ADDITIONS,
+    ORDER_ASL,
+    order_input,
+    write_workflow_project,
+)
 
 MACHINE = "orders-dev-order"
 CLI = (sys.executable, "-m", "chalicelike.cli")
+
+
+def test_tasks_name_the_functions_local_arns_in_nested_machines_too() -> None:
+    def arn(function: str) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:orders-dev-{function}"
+
+    local = local_definition(ORDER_ASL, arn)
+    states = local["States"]
+    assert states["Validate"]["Resource"] == arn("validate")
+    price, reserve = (branch["States"] for branch in states["Prepare"]["Branches"])
+    assert price["Price"]["Resource"] == arn("price")
+    # The lambda:invoke integration keeps its Resource; its FunctionName is the ARN.
+    assert reserve["Reserve"]["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert reserve["Reserve"]["Parameters"] == {"FunctionName": arn("reserve"), "Payload.$": "$"}
+    assert states["Totals"]["ItemProcessor"]["States"]["LineTotal"]["Resource"] == arn("line_total")
+    # Nothing else changes, and the declaration's own definition is left as it was.
+    assert states["Rejected"] == ORDER_ASL["States"]["Rejected"]
+    assert ORDER_ASL["States"]["Validate"]["Resource"] == "function:validate"
+    assert machine_name("orders", "prod", "order") == "orders-prod-order"
 
 
 class Cloud:
@@ -81,6 +104,7 @@ def project(tmp_path: Path) -> Path:
     return write_workflow_project(tmp_path / "orders")
 
 
+@pytest.mark.slow
 def test_the_order_workflow_runs_its_tasks_in_the_local_lambda(
     project: Path, tmp_path: Path
 ) -> None:
@@ -118,6 +142,7 @@ def workflow_command(project: Path, endpoint: str, *args: str) -> subprocess.Com
     )
 
 
+@pytest.mark.slow
 def test_workflow_start_prints_the_output_or_the_error(project: Path, tmp_path: Path) -> None:
     with live_cloud(project) as cloud:
         book = order_input(tmp_path / "attempts")
@@ -141,6 +166,7 @@ def test_workflow_start_prints_the_output_or_the_error(project: Path, tmp_path: 
         assert unknown.stderr.strip().splitlines()[-1].endswith("the workflows are: order")
 
 
+@pytest.mark.slow
 def test_workflow_start_without_a_local_cloud_says_to_start_one(project: Path) -> None:
     done = workflow_command(project, f"http://127.0.0.1:{free_port()}", "order")
     assert done.returncode == 2
@@ -148,6 +174,7 @@ def test_workflow_start_without_a_local_cloud_says_to_start_one(project: Path) -
     assert "chalicelike local" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_save_that_removes_the_workflow_deletes_its_machine(project: Path) -> None:
     with live_cloud(project) as cloud:
         app = project / "app.py"
@@ -184,6 +211,7 @@ def outputs(cloud: Cloud, name: str) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.slow
 def test_schedules_and_event_patterns_start_executions(project: Path) -> None:
     (project / "app.py").write_text(TRIGGERED_APP)
     # A minute of schedule time every second.
