@@ -12,11 +12,14 @@ from typing import Any
 
 import pytest
 
+from chalicelike import Chalice
+from chalicelike._tooling._manifest import describe_app
 from chalicelike.cli import main
+from chalicelike.deploy._template import deploy_template
+from chalicelike.package.templates import build_templates
 from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
-from tests.workflow_support import write_workflow_project
-
-pytestmark = pytest.mark.slow
+from tests.package.template_support import POLICY, configs_for, stage_for
+from tests.workflow_support import ORDER_ASL, write_workflow_project
 
 PATTERN = {"source": ["shop.orders"]}
 
@@ -85,6 +88,32 @@ def _record(project: Path) -> dict[str, Any]:
     return json.loads((project / ".chalice" / "deployed" / "dev.json").read_text())
 
 
+def test_the_deploy_form_calls_every_alias(tmp_path: Path) -> None:
+    """Plain functions and one published by `package` behind its own alias alike."""
+    app = Chalice(app_name="orders")
+    for name in ("validate", "price", "reserve", "line_total", "charge"):
+        app.lambda_function(name=name)(lambda event, context: event)
+    app.workflow("order", ORDER_ASL)
+    manifest = describe_app(app, project_dir=tmp_path)
+    configs = configs_for(manifest)
+    configs["charge"] = configs_for(manifest, provisioned_concurrency=1)["charge"]
+    (package,) = build_templates(
+        manifest, stage_for(manifest), configs, POLICY, "cloudformation"
+    ).values()
+    document = deploy_template(package, "dev").document
+    machine = document["Resources"]["OrderStateMachine"]["Properties"]
+    tasks = _tasks(json.loads(machine["DefinitionString"]["Fn::Sub"]))
+    assert tasks["Validate"]["Resource"] == "${Validate.Arn}:dev"
+    assert tasks["LineTotal"]["Resource"] == "${LineTotal.Arn}:dev"
+    assert tasks["Charge"]["Resource"] == "${Charge.Arn}:dev"  # package's alias, deploy's now
+    assert tasks["Reserve"]["Parameters"]["FunctionName"] == "${Reserve.Arn}:dev"
+    # The role is left as written: the function's ARN and its qualified ARNs (`:*`).
+    role = document["Resources"]["OrderStateMachineRole"]["Properties"]
+    resources = role["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"]
+    assert {"Fn::Sub": "${Charge.Arn}:*"} in resources
+
+
+@pytest.mark.slow
 def test_deploy_url_redeploy_delete(
     aws: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
