@@ -21,7 +21,7 @@ from ._core import _context
 from ._core._cors import CORSConfig, resolve_cors
 from ._core._errors import RegistrationError
 from ._core._middleware import EventType, MiddlewareStack
-from ._core._response import DEFAULT_BINARY_TYPES
+from ._core._response import DEFAULT_BINARY_TYPES, Response
 from ._core._route_options import check_same_cors, checked_content_types, checked_methods
 from ._core._routing import RouteEntry, RouteTable, check_view_signature
 from ._events._event_sources import EventHandler, EventSource, event_class_for
@@ -304,6 +304,7 @@ class Chalice(DecoratorAPI):
         api_key_required: bool | None = None,
         content_types: Sequence[str] | None = None,
         cors: bool | CORSConfig | None = None,
+        workflow: str | None = None,
         **unknown: Any,
     ) -> None:
         check_options("add_route", unknown, ROUTE_OPTIONS)
@@ -311,6 +312,8 @@ class Chalice(DecoratorAPI):
         method_list = checked_methods(methods, view_name)
         type_list = checked_content_types(content_types, view_name)
         check_view_signature(view_function, path, view_name)
+        if workflow is not None:
+            view_function = _starts_workflow(view_function, view_name, workflow)
         if authorizer is not None and not hasattr(authorizer, "with_scopes"):
             raise RegistrationError(
                 f"In view {view_name!r}, authorizer must be an authorizer (@app.authorizer, "
@@ -330,6 +333,7 @@ class Chalice(DecoratorAPI):
                 content_types=type_list,
                 cors=cors_config,
                 authorizer=authorizer,
+                workflow=workflow,
             )
             for method in method_list
         ]
@@ -553,3 +557,27 @@ def _run_on_thread_loop(coro: Any) -> Any:
     from ._core._coroutines import run_coroutine
 
     return run_coroutine(coro)
+
+
+def _starts_workflow(view: Callable[..., Any], view_name: str, workflow: str) -> Callable[..., Any]:
+    """A route that starts `workflow`: API Gateway's StartExecution integration answers it on
+    AWS (and `local` and the test client do the same), so the view is never called; served
+    any other way (an ASGI server), it says so with a 501."""
+    from ._workflows._declaration import check_workflow_name
+
+    check_workflow_name(workflow)
+
+    def starts_workflow(*_args: Any, **_kwargs: Any) -> Response:
+        return Response(
+            body={
+                "Code": "NotImplemented",
+                "Message": f"route {view_name!r} starts workflow {workflow!r} through API "
+                "Gateway's StartExecution integration: deploy the app, or serve it with "
+                "`chalicelike local`",
+            },
+            status_code=501,
+        )
+
+    starts_workflow.__wrapped__ = view  # type: ignore[attr-defined]
+    starts_workflow.__name__ = getattr(view, "__name__", "starts_workflow")
+    return starts_workflow

@@ -35,7 +35,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROUTE_OPTIONS = frozenset(
-    {"methods", "name", "authorizer", "api_key_required", "content_types", "cors"}
+    {"methods", "name", "authorizer", "api_key_required", "content_types", "cors", "workflow"}
 )
 
 
@@ -105,6 +105,7 @@ class Blueprint(DecoratorAPI):
         self._import_name = import_name
         self._deferred: list[Callable[[Any, str, str], None]] = []
         self._current_app: Chalice | None = None
+        self._workflow_names: set[str] = set()
 
     @property
     def current_app(self) -> Chalice:
@@ -147,6 +148,8 @@ class Blueprint(DecoratorAPI):
                     "__name__ (a functools.partial?); pass name=..."
                 )
             options["name"] = name_prefix + view_name
+            if options.get("workflow") in self._workflow_names:  # the blueprint's own
+                options["workflow"] = name_prefix + options["workflow"]
             app.add_route(join_url(url_prefix, path), view_function, **options)
 
         self._deferred.append(replay)
@@ -173,6 +176,8 @@ class Blueprint(DecoratorAPI):
 
     def add_workflow(self, declaration: Any) -> None:
         import dataclasses
+
+        self._workflow_names.add(declaration.name)
 
         def replay(app: Any, name_prefix: str, _url_prefix: str) -> None:
             named = name_prefix + declaration.name

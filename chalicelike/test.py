@@ -161,11 +161,13 @@ class TestHTTPClient:
         stage_name: str,
         api_stage: str = "api",
         functions: FunctionScope | None = None,
+        workflows: TestWorkflowsClient | None = None,
     ) -> None:
         self._app = app
         self._stage_name = stage_name
         self.api_stage = api_stage  # requestContext.stage: the API Gateway stage
         self._functions = functions or FunctionScope(stage_name, ".")
+        self._workflows = workflows  # what a route with workflow= starts
 
     def request(
         self,
@@ -225,6 +227,8 @@ class TestHTTPClient:
             denied = self._authorize(entry.authorizer, event)
             if denied is not None:
                 return _from_rendered(render(denied))
+        if entry is not None and entry.workflow is not None and self._workflows is not None:
+            return self._workflows.start_from_route(entry.workflow, body)
         return _from_rest_answer(self._app(event, self._functions.context(API_HANDLER)))
 
     def _event(
@@ -417,6 +421,25 @@ class TestWorkflowsClient:
         self._stage_name = stage_name
         self._project_dir = project_dir
         self._lambda = lambda_client
+        self.last_run: WorkflowRun | None = None  # what a route with workflow= last started
+
+    def start_from_route(self, name: str, body: bytes | str) -> HTTPResponse:
+        """What API Gateway's StartExecution integration answers for a route with
+        `workflow=`: the execution's ARN and start date (the body is its input). Here the
+        execution has run to its end by then; `last_run` holds it."""
+        import time
+
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        try:
+            given = json.loads(text) if text.strip() else {}
+        except ValueError:
+            refused = {"__type": "InvalidExecutionInput", "message": "the body is not JSON"}
+            return _json_answer(400, refused)
+        started = time.time()
+        self.last_run = self.run(name, given)
+        return _json_answer(
+            200, {"executionArn": self.last_run.execution_arn, "startDate": started}
+        )
 
     def run(self, name: str, input: Any = None, *, timeout: float | None = None) -> WorkflowRun:
         """Start `name` with `input` (JSON-able; None is `{}`, as Step Functions' default)
@@ -447,6 +470,10 @@ class TestWorkflowsClient:
         )
 
 
+def _json_answer(status: int, body: dict[str, Any]) -> HTTPResponse:
+    return HTTPResponse(json.dumps(body).encode(), [("Content-Type", "application/json")], status)
+
+
 def _unknown_workflow(app_name: str, name: str, entries: Sequence[Any]) -> str:
     if not entries:
         return f"No workflow named {name!r}: app {app_name!r} declares none (app.workflow)"
@@ -463,10 +490,10 @@ class Client:
         self._project_dir = project_dir
         self._saved_environ: dict[str, str | None] = {}
         functions = FunctionScope(stage_name, project_dir)
-        self._http = TestHTTPClient(app, stage_name, functions=functions)
         self._lambda = TestLambdaClient(app, stage_name, functions=functions)
         self._events = TestEventsClient()
         self._workflows = TestWorkflowsClient(app, stage_name, project_dir, self._lambda)
+        self._http = TestHTTPClient(app, stage_name, functions=functions, workflows=self._workflows)
 
     @property
     def http(self) -> TestHTTPClient:

@@ -275,3 +275,34 @@ def test_a_run_inside_an_apps_mock_aws_leaves_its_moto_to_the_app(
         # test's moto, whose bucket the run left in place.
         assert (run.status, run.output) == ("SUCCEEDED", {"stored": True})
         assert s3.get_object(Bucket="orders-bucket", Key="order")["Body"].read() == b"42"
+
+
+ROUTE = """
+
+@app.route("/orders", methods=["POST"], workflow="order")
+def start_order():
+    raise AssertionError("API Gateway starts the workflow: the view is never called")
+"""
+
+
+def test_a_route_with_a_workflow_starts_it_and_answers_its_arn(tmp_path: Path) -> None:
+    project = write_workflow_project(tmp_path / "orders")
+    (project / "app.py").write_text((project / "app.py").read_text() + ROUTE)
+    client = Client(import_app(project), project_dir=str(project))
+    attempts = tmp_path / "attempts"
+    attempts.write_text("2")  # no retry to wait for
+    order = order_input(attempts)
+    answer = client.http.post(
+        "/orders", body=json.dumps(order), headers={"Content-Type": "application/json"}
+    )
+    assert answer.status_code == 200, answer.body
+    started = answer.json_body
+    assert set(started) == {"executionArn", "startDate"}
+    assert ":execution:orders-dev-order:" in started["executionArn"]
+    run = client.workflows.last_run
+    assert run is not None and run.execution_arn == started["executionArn"]
+    assert (run.status, run.output) == ("SUCCEEDED", {**order, **EXPECTED_ADDITIONS})
+    # A body that is not JSON is refused as Step Functions refuses such an input.
+    refused = client.http.post("/orders", body="{", headers={"Content-Type": "application/json"})
+    assert refused.status_code == 400
+    assert refused.json_body["__type"] == "InvalidExecutionInput"

@@ -204,3 +204,35 @@ def test_a_blueprint_carries_workflows_that_name_its_functions(tmp_path: Path) -
     assert workflow is not None
     assert workflow.functions == ["billing_charge"]
     assert workflow.definition["States"]["C"]["Resource"] == "function:billing_charge"
+
+
+def test_a_route_may_start_a_workflow_that_the_app_declares(tmp_path: Path) -> None:
+    from chalicelike.test import TestHTTPClient
+
+    app = order_app()
+    app.workflow("order", ORDER_ASL)
+
+    @app.route("/orders", methods=["POST"], workflow="order")
+    def start_order() -> None:
+        raise AssertionError("never called")
+
+    (route,) = describe_app(app, project_dir=tmp_path).routes
+    assert (route.path, route.method, route.workflow) == ("/orders", "POST", "order")
+    # Served without API Gateway's integration (an ASGI server, Lambda behind another
+    # door), the route says what it is for.
+    answer = TestHTTPClient(app, "dev").post("/orders", body="{}")
+    assert answer.status_code == 501
+    assert (
+        "starts workflow 'order' through API Gateway's StartExecution"
+        in answer.json_body["Message"]
+    )
+
+
+def test_a_route_naming_an_undeclared_workflow_is_named(tmp_path: Path) -> None:
+    app = order_app()
+    app.workflow("order", ORDER_ASL)
+    app.route("/orders", methods=["POST"], workflow="ordr")(lambda: None)
+    with pytest.raises(WorkflowError, match=r"route POST /orders starts workflow 'ordr', which"):
+        describe_app(app, project_dir=tmp_path)
+    with pytest.raises(RegistrationError, match="Step Functions takes 1-80 characters"):
+        app.route("/x", methods=["POST"], workflow="a b")(lambda: None)

@@ -120,8 +120,11 @@ class RouteEntry:
         content_types: Sequence[str] | None = None,
         cors: Any = None,
         authorizer: Any = None,
+        workflow: str | None = None,
     ) -> None:
         self.view_function = view_function
+        # The workflow API Gateway starts for this route (StartExecution), no Lambda call.
+        self.workflow = workflow
         self.view_name = view_name
         self.uri_pattern = path
         self.method = method

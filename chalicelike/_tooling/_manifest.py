@@ -87,6 +87,7 @@ class RouteSpec:
     cors: dict[str, Any] | None = None  # CORSConfig's constructor arguments
     content_types: list[str] = field(default_factory=list)
     api_key_required: bool = False
+    workflow: str | None = None  # started by API Gateway (StartExecution), no function
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,8 @@ def describe_app(
             FunctionEntry(name, _handler_of(handler.func), source.kind.value, settings)
         )
     names = [entry.name for entry in functions]
+    workflows = workflow_entries(app, names, project_dir or Path.cwd())
+    _check_workflow_routes(routes, workflows)
     return AppManifest(
         app.app_name,
         functions,
@@ -180,8 +183,22 @@ def describe_app(
         list(app.api.binary_types),
         mounts,
         deployment_problems(app),
-        workflow_entries(app, names, project_dir or Path.cwd()),
+        workflows,
     )
+
+
+def _check_workflow_routes(routes: list[RouteSpec], workflows: list[WorkflowEntry]) -> None:
+    from ._workflows import WorkflowError
+
+    declared = {entry.name for entry in workflows}
+    problems = [
+        f"route {route.method} {route.path} starts workflow {route.workflow!r}, which the app "
+        f"does not declare (workflows: {', '.join(sorted(declared)) or 'none'})"
+        for route in routes
+        if route.workflow is not None and route.workflow not in declared
+    ]
+    if problems:
+        raise WorkflowError("\n".join(problems))
 
 
 # Chalice names a websocket route's function after the route, whatever the handler is
@@ -212,6 +229,7 @@ def _route_spec(entry: Any) -> RouteSpec:
         cors=None if cors is None else cors_options(cors),
         content_types=list(entry.content_types),
         api_key_required=bool(entry.api_key_required),
+        workflow=getattr(entry, "workflow", None),
     )
 
 

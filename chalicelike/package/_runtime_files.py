@@ -35,8 +35,9 @@ __all__ = [
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-# What a deployed app imports: the package, and `chalicelike.app` (Chalice's `chalice.app`).
-ENTRY_MODULES = ("chalicelike", "chalicelike.app")
+# What a deployed app imports: the package, `chalicelike.app` (Chalice's `chalice.app`) and
+# the workflow builder an app.py may declare its workflows with.
+ENTRY_MODULES = ("chalicelike", "chalicelike.app", "chalicelike.workflows")
 # Never on Lambda, by layout: the CLI, the test client, the tooling layer (config, manifest,
 # project reading, sample events, API Gateway's authorizer emulation), the dev server, this
 # packager and the deployer.
