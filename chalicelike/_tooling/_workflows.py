@@ -13,7 +13,16 @@ from typing import Any
 from .._core._errors import ChaliceError
 from ._workflow_check import check_definition
 
-__all__ = ["WorkflowEntry", "WorkflowError", "load_definition", "workflow_entries"]
+__all__ = [
+    "WorkflowEntry",
+    "WorkflowError",
+    "load_definition",
+    "state_machine_name",
+    "workflow_entries",
+]
+
+# Step Functions' limit on a state machine's name.
+MAX_NAME = 80
 
 
 class WorkflowError(ChaliceError):
@@ -30,6 +39,19 @@ class WorkflowEntry:
     functions: list[str]
     schedule: str | None = None  # a schedule expression: rate(...) or cron(...)
     event_pattern: dict[str, Any] | None = None
+
+
+def state_machine_name(app_name: str, stage: str, workflow: str) -> str:
+    """'<app>-<stage>-<workflow>', everywhere a workflow becomes a state machine (templates,
+    the local cloud); a name over Step Functions' 80 characters keeps its first 71 and eight
+    hex digits of a hash of the whole (stable, and still unique)."""
+    import hashlib
+
+    name = f"{app_name}-{stage}-{workflow}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(json.dumps(name).encode()).hexdigest()[:8].upper()
+    return f"{name[:71]}-{digest}"
 
 
 def workflow_entries(app: Any, functions: list[str], project_dir: Path) -> list[WorkflowEntry]:

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
 from .._auth._authorizers import AuthorizerType
@@ -73,6 +73,10 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 logger = logging.getLogger("chalicelike.local")
 
 
+# What a route with workflow= calls: (app name, workflow, input JSON) -> StartExecution's answer.
+StartWorkflow = Callable[[str, str, str], Awaitable[dict[str, Any]]]
+
+
 class AppState(Protocol):
     async def current(self) -> AppManifest: ...
 
@@ -91,6 +95,7 @@ class GatewayRoute(RouteEntry):
             spec.api_key_required, spec.content_types, cors,
         )  # fmt: skip
         self.function = spec.function
+        self.workflow = spec.workflow
         self.authorizer_kind = spec.authorizer.kind if spec.authorizer else None
         self.authorizer_problem: str | None = None
         if spec.authorizer is not None:
@@ -135,6 +140,7 @@ class LocalGateway:
         payload_version: str = "1.0",
         log: Callable[[str], None] | None = None,
         traces: TraceStore | None = None,
+        start_workflow: StartWorkflow | None = None,
     ) -> None:
         if payload_version not in ("1.0", "2.0"):
             raise ValueError(f"payload_version must be '1.0' or '2.0', not {payload_version!r}")
@@ -149,6 +155,7 @@ class LocalGateway:
         self._log = log or logger.error
         self._routes: _Routes | None = None
         self._auth_cache = AuthorizerCache()
+        self._start_workflow = start_workflow  # what a route with workflow= calls
         # A REST API stage's X-Ray segments go here (X-Ray traces no HTTP API).
         self._traces = traces if self.kind.is_rest else None
 
@@ -211,6 +218,8 @@ class LocalGateway:
             refused = await self._authorize(route, request, params, event)
             if refused is not None:
                 return refused
+        if route.workflow is not None:
+            return await self._workflow_answer(routes.manifest, route.workflow, body)
         payload = json.dumps(event).encode()
         if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
             # Lambda refuses a synchronous event above 6 MB; API Gateway passes on the 413.
@@ -219,6 +228,28 @@ class LocalGateway:
         if isinstance(result, GatewayAnswer):
             return result
         return lambda_answer(result, self.kind)
+
+    async def _workflow_answer(
+        self, manifest: AppManifest, workflow: str, body: bytes
+    ) -> GatewayAnswer:
+        """API Gateway's StartExecution integration: the body is the input, Step Functions'
+        answer (executionArn, startDate) the response; no function is called."""
+        text = body.decode("utf-8", "replace").strip() or "{}"
+        try:
+            json.loads(text)
+        except ValueError:
+            return message_answer(400, "the body is not JSON", "StartExecution: input not JSON")
+        if self._start_workflow is None:
+            problem = f"no local cloud to start workflow {workflow!r} on (--no-aws)"
+            return message_answer(500, self.kind.function_error[1], problem)
+        try:
+            started = await self._start_workflow(manifest.app_name, workflow, text)
+        except Exception as error:  # the endpoint down, the machine not made yet
+            problem = f"StartExecution of {workflow!r} failed: {type(error).__name__}: {error}"
+            return message_answer(500, self.kind.function_error[1], problem)
+        return GatewayAnswer(
+            200, [(b"content-type", b"application/json")], json.dumps(started).encode()
+        )
 
     def _routes_of(self, manifest: AppManifest) -> _Routes:
         routes = self._routes

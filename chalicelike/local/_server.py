@@ -160,6 +160,7 @@ class LocalServer:
             payload_version=payload_version,
             log=self.log,
             traces=self.traces,
+            start_workflow=self._start_workflow if aws_endpoint_url is not None else None,
         )
         # The Invoke API runs the app's code (with the developer's credentials under --no-aws):
         # no foreign page may.
@@ -188,6 +189,13 @@ class LocalServer:
         # The endpoint's Lambda Invokes of the app's functions (Step Functions' Tasks),
         # when this server serves the endpoint (`_run` sets it): attached on start.
         self.app_invokes: Any = None
+
+    async def _start_workflow(self, app_name: str, workflow: str, input_text: str) -> Any:
+        """A route's workflow started on the local cloud (its machine made by the last sync)."""
+        machines = self.cloud.workflows if self.cloud is not None else None
+        if machines is None:
+            raise LookupError(f"workflow {workflow!r} has no state machine on the endpoint yet")
+        return await machines.start(app_name, workflow, input_text)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

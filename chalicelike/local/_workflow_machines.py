@@ -14,9 +14,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .._tooling._manifest import AppManifest, deployed_name
+from .._tooling._manifest import AppManifest
 from .._tooling._workflow_check import FUNCTION_PREFIX
-from .._tooling._workflows import WorkflowEntry
+from .._tooling._workflows import WorkflowEntry, state_machine_name
 from ._live_sources import CloudContext, LiveSource
 
 __all__ = ["WorkflowMachines", "local_definition", "machine_arn", "machine_name"]
@@ -30,7 +30,7 @@ _FUNCTION_FIELDS = ("Resource", "FunctionName")
 
 def machine_name(app_name: str, stage: str, workflow: str) -> str:
     """The state machine's name, as `package` names it: '<app>-<stage>-<workflow>'."""
-    return deployed_name(app_name, stage, workflow)
+    return state_machine_name(app_name, stage, workflow)
 
 
 def machine_arn(region: str, account_id: str, name: str) -> str:
@@ -94,6 +94,16 @@ class WorkflowMachines:
 
     def arn(self, name: str) -> str:
         return machine_arn(self.context.region, self.context.account_id, name)
+
+    async def start(self, app_name: str, workflow: str, input_text: str) -> dict[str, Any]:
+        """StartExecution of the app's `workflow`, as API Gateway's integration calls it:
+        the service's answer (executionArn, startDate as epoch seconds)."""
+        arn = self.arn(machine_name(app_name, self.stage, workflow))
+        client = self.context.clients.get("stepfunctions")
+        found = await self.context.call(
+            lambda: client.start_execution(stateMachineArn=arn, input=input_text)
+        )
+        return {"executionArn": found["executionArn"], "startDate": found["startDate"].timestamp()}
 
     async def _put(self, name: str, definition: str) -> bool:
         try:

@@ -240,3 +240,40 @@ def test_schedules_and_event_patterns_start_executions(project: Path) -> None:
         assert {run["source"] for run in matched} == {"shop.orders"}
         assert matched[0]["detail"] == {"id": 7}
         assert matched[0]["account"] == "123456789012"
+
+
+ROUTE = """
+
+@app.route("/orders", methods=["POST"], workflow="order")
+def start_order():
+    raise AssertionError("API Gateway starts the workflow: the view is never called")
+"""
+
+
+@pytest.mark.slow
+def test_a_route_with_a_workflow_starts_an_execution(project: Path, tmp_path: Path) -> None:
+    import requests
+
+    (project / "app.py").write_text((project / "app.py").read_text() + ROUTE)
+    aws_port = free_port()
+    with local_server(project, "--aws-port", str(aws_port)) as (base_url, log_path, _):
+        cloud = Cloud(f"http://127.0.0.1:{aws_port}", log_path)
+        cloud.wait_for("state machine", lambda: MACHINE in cloud.machines())
+        attempts = tmp_path / "attempts"
+        attempts.write_text("2")  # no retry to wait for
+        order = order_input(attempts)
+        answer = requests.post(base_url + "/orders", json=order, timeout=30)
+        assert answer.status_code == 200, answer.text
+        started = answer.json()
+        assert set(started) == {"executionArn", "startDate"}
+        assert f":execution:{MACHINE}:" in started["executionArn"]
+
+        def ended() -> Any:
+            found = cloud.states.describe_execution(executionArn=started["executionArn"])
+            return None if found["status"] == "RUNNING" else found
+
+        done = cloud.wait_for("end of the execution", ended, 60)
+        assert done["status"] == "SUCCEEDED"
+        assert json.loads(done["output"]) == {**order, **EXPECTED_ADDITIONS}
+        refused = requests.post(base_url + "/orders", data="{", timeout=30)
+        assert refused.status_code == 400
