@@ -274,12 +274,14 @@ _INTEGRATION_FIELDS = {
     "passthroughBehavior": "PassthroughBehavior",
     "contentHandling": "ContentHandling",
     "requestTemplates": "RequestTemplates",
+    "credentials": "Credentials",  # the role an AWS integration (StartExecution) calls with
 }
 _RESPONSE_FIELDS = {"statusCode": "StatusCode", "responseParameters": "ResponseParameters"}
 
 
 def _integration(integration: dict[str, Any], where: str) -> Properties:
-    """`aws_proxy` → AWS_PROXY with the body's very Uri; `mock` → MOCK, with no Uri or
+    """`aws_proxy` → AWS_PROXY with the body's very Uri; `aws` (a route starting a workflow)
+    → AWS with its Uri, Credentials and RequestTemplates; `mock` → MOCK, with no Uri or
     IntegrationHttpMethod (CloudFormation: "If you specify MOCK, don't specify" a Uri)."""
     spelled: Properties = {}
     for key, value in integration.items():

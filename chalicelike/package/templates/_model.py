@@ -34,6 +34,7 @@ from ._aws import (
     topic_arn,
     user_pool_arn,
 )
+from ._openapi import calls_function
 
 __all__ = [
     "REPORT_FAILURES",
@@ -150,12 +151,14 @@ class HttpAuthorizer:
 
 @dataclass(frozen=True)
 class HttpRoute:
-    """One route of an HTTP API: its key ('GET /orders') and how it is authorized."""
+    """One route of an HTTP API: its key ('GET /orders'), how it is authorized, and the
+    workflow it starts (StartExecution, no function) if any."""
 
     key: str
     authorization: str  # NONE | AWS_IAM | JWT | CUSTOM
     authorizer: HttpAuthorizer | None = None
     scopes: tuple[str, ...] = ()
+    workflow: str | None = None
 
 
 @dataclass(frozen=True)
@@ -311,11 +314,27 @@ class Deployment:
         return tags
 
     @property
+    def route_workflows(self) -> tuple[Workflow, ...]:
+        """The workflows routes start (API Gateway's StartExecution integration)."""
+        started = {route.workflow for route in self.manifest.routes if route.workflow}
+        return tuple(workflow for workflow in self.workflows if workflow.entry.name in started)
+
+    @property
+    def api_function_called(self) -> bool:
+        """Whether API Gateway invokes the API function: a route that starts a workflow
+        calls none, but a preflight may (an HTTP API sends every one to the function)."""
+        routes = self.manifest.routes
+        if self.front_door is FrontDoor.HTTP:
+            return any(route.workflow is None or route.cors is not None for route in routes)
+        return calls_function(routes)
+
+    @property
     def gateway_functions(self) -> list[str]:
-        """What API Gateway invokes: the API function and the Lambda authorizers routes use."""
+        """What API Gateway invokes: the API function (unless every route starts a workflow)
+        and the Lambda authorizers routes use."""
         used = {r.authorizer.function for r in self.manifest.routes if r.authorizer is not None}
         authorizers = [f.name for f in self.of_kind("authorizer") if f.name in used]
-        return [API_FUNCTION, *authorizers]
+        return [API_FUNCTION, *authorizers] if self.api_function_called else authorizers
 
     def websocket_api(self) -> dict[str, str]:
         """The websocket API's settings, in API Gateway's API's words (snake_case)."""
@@ -500,13 +519,15 @@ def _http_routes(routes: list[RouteSpec]) -> tuple[HttpRoute, ...]:
 def _http_route(route: RouteSpec) -> HttpRoute:
     key = f"{route.method} {route.path}"
     auth = route.authorizer
+    workflow = route.workflow
     if auth is None:
-        return HttpRoute(key, "NONE")
+        return HttpRoute(key, "NONE", workflow=workflow)
     if auth.kind == "IAMAuthorizer":
-        return HttpRoute(key, "AWS_IAM")
+        return HttpRoute(key, "AWS_IAM", workflow=workflow)
     jwt = auth.kind == "JWTAuthorizer"
     scopes = tuple(auth.options.get("scopes") or ()) if jwt else ()
-    return HttpRoute(key, "JWT" if jwt else "CUSTOM", _http_authorizer(auth), scopes)
+    authorization = "JWT" if jwt else "CUSTOM"
+    return HttpRoute(key, authorization, _http_authorizer(auth), scopes, workflow)
 
 
 def _http_authorizer(auth: AuthorizerSpec) -> HttpAuthorizer:

@@ -1,5 +1,6 @@
 """The REST API as an OpenAPI 3 document in API Gateway's import format: `generate-models`
-prints it, and the templates embed it as the RestApi body with real integration URIs."""
+prints it, and the templates embed it as the RestApi body with real integration URIs (a
+Lambda proxy per route, or Step Functions' StartExecution for a route that starts a workflow)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,28 @@ from ..._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
 from ..._tooling._settings import StageConfig
 from ._aws import TemplateError
 
-__all__ = ["openapi_document", "path_parameters", "placeholder_uri"]
+__all__ = [
+    "START_EXECUTION_URI",
+    "StartFor",
+    "UriFor",
+    "calls_function",
+    "openapi_document",
+    "path_parameters",
+    "placeholder_start",
+    "placeholder_uri",
+    "start_execution_integration",
+    "start_request_template",
+]
 
 # A function name → the integration URI API Gateway invokes it by (a string, or a template
 # intrinsic such as Fn::Sub).
 UriFor = Callable[[str], Any]
+# A workflow name → the StartExecution integration of a route that starts it (a format names
+# the state machine and the role its own way: `start_execution_integration` builds it).
+StartFor = Callable[[str], dict[str, Any]]
+
+# API Gateway's "AWS service action" URI for Step Functions' StartExecution (Sub syntax).
+START_EXECUTION_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartExecution"
 
 _EMPTY = {"$ref": "#/components/schemas/Empty"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
@@ -31,11 +49,55 @@ def placeholder_uri(function: str) -> str:
     )
 
 
+def placeholder_start(workflow: str) -> dict[str, Any]:
+    """generate-models' StartExecution integration: the role's and the machine's ARNs are
+    placeholders, filled in as the functions' are."""
+    return start_execution_integration(
+        "arn:{partition}:apigateway:{region_name}:states:action/StartExecution",
+        "{api_gateway_workflows_role_arn}",
+        start_request_template(f"{{{workflow}_state_machine_arn}}"),
+    )
+
+
+def start_request_template(machine_arn: str) -> str:
+    """The mapping template turning a request into StartExecution's parameters: the body's
+    JSON becomes the execution's input, which StartExecution takes as a string (escaped)."""
+    return (
+        """{"input": "$util.escapeJavaScript($input.json('$'))", """
+        f'"stateMachineArn": "{machine_arn}"}}'
+    )
+
+
+def start_execution_integration(uri: Any, credentials: Any, template: Any) -> dict[str, Any]:
+    """API Gateway calls StartExecution itself (an AWS integration, no Lambda) with the role
+    `credentials`, and passes its JSON answer (executionArn, startDate) through as a 200."""
+    return {
+        "type": "aws",
+        "httpMethod": "POST",  # every AWS service action is a POST
+        "uri": uri,
+        "credentials": credentials,
+        "requestTemplates": {"application/json": template},
+        # Another content type would reach StartExecution as it came, not as its parameters:
+        # API Gateway answers 415 instead.
+        "passthroughBehavior": "never",
+        "responses": {"default": {"statusCode": "200"}},
+    }
+
+
+def calls_function(routes: list[RouteSpec]) -> bool:
+    """Whether the REST API invokes the API function: a route that starts a workflow calls
+    none, but its path's CORS preflight does when several origins are allowed."""
+    if any(route.workflow is None for route in routes):
+        return True
+    return any(_proxied_preflight(group) for group in _routes_by_path(routes).values())
+
+
 def openapi_document(
     manifest: AppManifest,
     stage: StageConfig,
     uri_for: UriFor = placeholder_uri,
     api_gateway_policy: Mapping[str, Any] | None = None,
+    start_for: StartFor = placeholder_start,
 ) -> dict[str, Any]:
     """The app's routes, authorizers, CORS preflights and binary types as OpenAPI 3.0."""
     document: dict[str, Any] = {
@@ -52,7 +114,12 @@ def openapi_document(
     for path, routes in _routes_by_path(manifest.routes).items():
         operations: dict[str, Any] = {}
         for route in routes:
-            operation = _operation(route, uri_for, operation_ids)
+            integration = (
+                proxy_integration(uri_for(route.function))
+                if route.workflow is None
+                else start_for(route.workflow)
+            )
+            operation = _operation(route, integration, operation_ids)
             operations[_method_key(route.method)] = operation
             _add_schemes(schemes, route, uri_for)
         preflight = _preflight(routes, uri_for, operation_ids)
@@ -86,7 +153,7 @@ def _method_key(method: str) -> str:
     return "x-amazon-apigateway-any-method" if method == "ANY" else method.lower()
 
 
-def _operation(route: RouteSpec, uri_for: UriFor, taken: set[str]) -> dict[str, Any]:
+def _operation(route: RouteSpec, integration: dict[str, Any], taken: set[str]) -> dict[str, Any]:
     operation: dict[str, Any] = {"operationId": _operation_id(route, taken)}
     parameters = _parameters(route.path)
     if parameters:
@@ -101,7 +168,7 @@ def _operation(route: RouteSpec, uri_for: UriFor, taken: set[str]) -> dict[str, 
     requirement = _security_requirement(route)
     if requirement:
         operation["security"] = [requirement]
-    operation["x-amazon-apigateway-integration"] = proxy_integration(uri_for(route.function))
+    operation["x-amazon-apigateway-integration"] = integration
     return operation
 
 
@@ -223,16 +290,10 @@ def _preflight(routes: list[RouteSpec], uri_for: UriFor, taken: set[str]) -> dic
     Several: the header can name only one, so the preflight goes to the function, which
     echoes the request's Origin when it is listed.
     """
-    if any(route.method == "OPTIONS" for route in routes):
-        return None  # the app answers OPTIONS itself
-    cors_by_method = {
-        route.method: CORSConfig(**route.cors) if route.cors is not None else None
-        for route in routes
-    }
-    enabled = [config for config in cors_by_method.values() if config is not None]
-    if not enabled:
+    cors_by_method = _cors_by_method(routes)
+    if cors_by_method is None:
         return None
-    if not isinstance(enabled[0].allow_origin, str):
+    if _proxied_preflight(routes):
         return {
             "operationId": _operation_id(
                 RouteSpec(routes[0].path, "OPTIONS", f"{routes[0].view_name}_preflight"), taken
@@ -264,3 +325,25 @@ def _preflight(routes: list[RouteSpec], uri_for: UriFor, taken: set[str]) -> dic
             },
         },
     }
+
+
+def _cors_by_method(routes: list[RouteSpec]) -> dict[str, CORSConfig | None] | None:
+    """The path's CORS settings by method; None when API Gateway answers no preflight there
+    (the app answers OPTIONS itself, or no route has CORS)."""
+    if any(route.method == "OPTIONS" for route in routes):
+        return None
+    cors_by_method = {
+        route.method: CORSConfig(**route.cors) if route.cors is not None else None
+        for route in routes
+    }
+    enabled = any(config is not None for config in cors_by_method.values())
+    return cors_by_method if enabled else None
+
+
+def _proxied_preflight(routes: list[RouteSpec]) -> bool:
+    """Whether the path's preflight goes to the function (several allowed origins)."""
+    cors_by_method = _cors_by_method(routes)
+    if cors_by_method is None:
+        return False
+    enabled = [config for config in cors_by_method.values() if config is not None]
+    return not isinstance(enabled[0].allow_origin, str)

@@ -1,5 +1,6 @@
 """The stack's front doors: a REST API (OpenAPI body), an HTTP API (`api_gateway_type` HTTP),
-Function URLs (`function_url`; on the API function it replaces API Gateway), websockets."""
+Function URLs (`function_url`; on the API function it replaces API Gateway), websockets. A
+route that starts a workflow is API Gateway's StartExecution integration (`_workflows`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .._model import Function, HttpAuthorizer, HttpRoute
 from .._openapi import openapi_document
 from ._domains import add_rest_domain, add_v2_domain
 from ._stack import Stack
+from ._workflows import http_start_integration, rest_start_integration, start_role
 
 __all__ = ["function_url", "http_api", "rest_api", "websocket_api"]
 
@@ -43,7 +45,11 @@ def _uri_for(stack: Stack, function: str) -> Any:
 def rest_api(stack: Stack) -> None:
     stage = stack.stage
     policy = stack.deployment.api_gateway_policy
-    body = openapi_document(stack.manifest, stage, lambda f: _uri_for(stack, f), policy)
+    body = openapi_document(
+        stack.manifest, stage, lambda f: _uri_for(stack, f), policy, rest_start_integration
+    )
+    if stack.deployment.route_workflows:
+        start_role(stack)
     endpoint: dict[str, Any] = {"Types": [stage.api_gateway_endpoint_type]}
     if stage.api_gateway_endpoint_vpce:
         endpoint["VpcEndpointIds"] = list(stage.api_gateway_endpoint_vpce)
@@ -94,28 +100,16 @@ def http_api(stack: Stack) -> None:
         "AWS::ApiGatewayV2::Api",
         {"Name": stack.manifest.app_name, "ProtocolType": "HTTP", "Tags": stack.tags()},
     )
-    integration = stack.add(
-        "HttpAPIIntegration",
-        "AWS::ApiGatewayV2::Integration",
-        {
-            "ApiId": {"Ref": "HttpAPI"},
-            "IntegrationType": "AWS_PROXY",
-            "IntegrationUri": stack.caller_arn(API_FUNCTION),
-            "PayloadFormatVersion": "2.0",
-        },
-    )
+    integrations = _http_integrations(stack)
     authorizers: dict[str, str] = {}
-    routes = []
     for route in stack.deployment.http_routes:
         properties: dict[str, Any] = {
             "ApiId": {"Ref": "HttpAPI"},
             "RouteKey": route.key,
-            "Target": sub(f"integrations/${{{integration}}}"),
+            "Target": sub(f"integrations/${{{integrations[route.workflow]}}}"),
         }
         properties.update(_http_route_auth(stack, route, authorizers))
-        routes.append(
-            stack.add(f"HttpRoute{short_hash(route.key)}", "AWS::ApiGatewayV2::Route", properties)
-        )
+        stack.add(f"HttpRoute{short_hash(route.key)}", "AWS::ApiGatewayV2::Route", properties)
     stack.add(
         "HttpAPIStage",
         "AWS::ApiGatewayV2::Stage",
@@ -130,6 +124,34 @@ def http_api(stack: Stack) -> None:
     stack.output(
         "EndpointURL", _endpoint("HttpAPI", stage.api_gateway_stage), "The HTTP API's base URL"
     )
+
+
+def _http_integrations(stack: Stack) -> dict[str | None, str]:
+    """The HTTP API's integrations: the API function's (key None) where a route calls it,
+    and one StartExecution per workflow routes start (by its name)."""
+    integrations: dict[str | None, str] = {}
+    if stack.deployment.api_function_called:
+        integrations[None] = stack.add(
+            "HttpAPIIntegration",
+            "AWS::ApiGatewayV2::Integration",
+            {
+                "ApiId": {"Ref": "HttpAPI"},
+                "IntegrationType": "AWS_PROXY",
+                "IntegrationUri": stack.caller_arn(API_FUNCTION),
+                "PayloadFormatVersion": "2.0",
+            },
+        )
+    workflows = stack.deployment.route_workflows
+    if workflows:
+        start_role(stack)
+    for workflow in workflows:
+        name = workflow.entry.name
+        integrations[name] = stack.add(
+            f"HttpAPI{logical_id(name)}StartExecution",
+            "AWS::ApiGatewayV2::Integration",
+            {"ApiId": {"Ref": "HttpAPI"}, **http_start_integration(name)},
+        )
+    return integrations
 
 
 def _http_route_auth(stack: Stack, route: HttpRoute, authorizers: dict[str, str]) -> dict[str, Any]:

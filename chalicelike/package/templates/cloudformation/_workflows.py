@@ -1,18 +1,30 @@
 """The app's workflows as CloudFormation resources, SAM's and plain alike: a state machine per
 workflow with its role (invoking exactly the functions it calls), its log group when logging is
-on, and an EventBridge rule per trigger. Functions are named as callers name them
-(`Stack.caller_arn`'s spelling), so `deploy` points them at the stage's alias."""
+on, and an EventBridge rule per trigger; the role API Gateway starts executions with, for
+routes that start a workflow. Functions are named as callers name them (`Stack.caller_arn`'s
+spelling), so `deploy` points them at the stage's alias."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from .._aws import PARTITION, logical_id
+from .._aws import PARTITION, logical_id, sub
 from .._model import Workflow
+from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
 from ._stack import Stack
 
-__all__ = ["state_machines"]
+__all__ = [
+    "START_ROLE",
+    "http_start_integration",
+    "rest_start_integration",
+    "start_role",
+    "state_machine_id",
+    "state_machines",
+]
+
+# The role API Gateway calls StartExecution with, for the routes that start a workflow.
+START_ROLE = "APIGatewayStartExecutionRole"
 
 # Placeholders put in the ASL before it is made the text of an Fn::Sub: the ASL's own "${"
 # must be escaped first ("${!" is Sub's literal "${"), then these become Sub's variables.
@@ -46,8 +58,13 @@ def state_machines(stack: Stack) -> None:
         _state_machine(stack, workflow)
 
 
+def state_machine_id(workflow: str) -> str:
+    """The logical ID of a workflow's state machine ('order' → 'OrderStateMachine')."""
+    return f"{logical_id(workflow)}StateMachine"
+
+
 def _state_machine(stack: Stack, workflow: Workflow) -> None:
-    machine_id = f"{logical_id(workflow.entry.name)}StateMachine"
+    machine_id = state_machine_id(workflow.entry.name)
     level = stack.stage.workflow_logging
     log_group = None
     if level != "OFF":
@@ -188,3 +205,61 @@ def _triggers(stack: Stack, workflow: Workflow, machine_id: str) -> None:
             "AWS::Events::Rule",
             properties | {"State": "ENABLED", "Targets": [target]},
         )
+
+
+# -- routes that start a workflow ---------------------------------------------------------------
+
+
+def start_role(stack: Stack) -> str:
+    """The role API Gateway assumes to call StartExecution on exactly the machines routes
+    start. Its trust names the service alone, as AWS's own API Gateway role does: API
+    Gateway is not documented to send aws:SourceAccount when it assumes an integration's role."""
+    machines = [{"Ref": state_machine_id(w.entry.name)} for w in stack.deployment.route_workflows]
+    start = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": machines}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "apigateway.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    return stack.add(
+        START_ROLE,
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": trust,
+            "Policies": [
+                {
+                    "PolicyName": f"{START_ROLE}Policy",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": [start]},
+                }
+            ],
+            "Tags": stack.tag_list(),
+        },
+    )
+
+
+def rest_start_integration(workflow: str) -> dict[str, Any]:
+    """A REST route's StartExecution integration (`x-amazon-apigateway-integration`)."""
+    template = start_request_template(f"${{{state_machine_id(workflow)}}}")
+    return start_execution_integration(
+        sub(START_EXECUTION_URI), {"Fn::GetAtt": [START_ROLE, "Arn"]}, {"Fn::Sub": template}
+    )
+
+
+def http_start_integration(workflow: str) -> dict[str, Any]:
+    """An HTTP API's StartExecution integration (a first-class AWS service integration:
+    payload 1.0 is the only one it takes, and the request's body is the execution's input)."""
+    return {
+        "IntegrationType": "AWS_PROXY",
+        "IntegrationSubtype": "StepFunctions-StartExecution",
+        "PayloadFormatVersion": "1.0",
+        "CredentialsArn": {"Fn::GetAtt": [START_ROLE, "Arn"]},
+        "RequestParameters": {
+            "StateMachineArn": {"Ref": state_machine_id(workflow)},
+            "Input": "$request.body",
+        },
+    }

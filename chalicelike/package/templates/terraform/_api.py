@@ -1,5 +1,6 @@
 """The front doors in Terraform: REST API (OpenAPI body), HTTP API, Function URLs, websockets;
-which ones is the deployment model's choice, the spelling is Terraform's."""
+which ones is the deployment model's choice, the spelling is Terraform's. A route that starts
+a workflow is API Gateway's StartExecution integration (`_workflows`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .._model import Function, HttpRoute
 from .._openapi import openapi_document
 from ._document import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
 from ._domains import add_rest_domain, add_v2_domain
+from ._workflows import http_start_integration, rest_start_integration, start_role
 
 __all__ = ["function_url", "http_api", "rest_api", "websocket_api"]
 
@@ -25,7 +27,10 @@ def rest_api(document: Document) -> None:
         stage,
         lambda f: document.caller(f, "invoke_arn"),
         document.deployment.api_gateway_policy,
+        rest_start_integration,
     )
+    if document.deployment.route_workflows:
+        start_role(document)
     document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
     endpoint: dict[str, Any] = {"types": [stage.api_gateway_endpoint_type]}
     if stage.api_gateway_endpoint_vpce:
@@ -124,21 +129,12 @@ def http_api(document: Document) -> None:
         "http_api",
         {"name": document.manifest.app_name, "protocol_type": "HTTP", "tags": document.tags()},
     )
-    document.add(
-        "aws_apigatewayv2_integration",
-        "http_api",
-        {
-            "api_id": api,
-            "integration_type": "AWS_PROXY",
-            "integration_uri": document.caller(API_FUNCTION),
-            "payload_format_version": "2.0",
-        },
-    )
+    integrations = _http_integrations(document)
     for route in document.deployment.http_routes:
         body: dict[str, Any] = {
             "api_id": api,
             "route_key": route.key,
-            "target": "integrations/${aws_apigatewayv2_integration.http_api.id}",
+            "target": f"integrations/${{{integrations[route.workflow]}.id}}",
             "authorization_type": "NONE",
         }
         body.update(_route_auth(document, route))
@@ -156,6 +152,35 @@ def http_api(document: Document) -> None:
         add_v2_domain(document, document.stage.api_gateway_custom_domain, "http_api", "Api")
     document.output("HttpAPIId", api)
     document.output("EndpointURL", "${aws_apigatewayv2_stage.http_api.invoke_url}/")
+
+
+def _http_integrations(document: Document) -> dict[str | None, str]:
+    """The HTTP API's integrations: the API function's (key None) where a route calls it,
+    and one StartExecution per workflow routes start (by its name)."""
+    api = "${aws_apigatewayv2_api.http_api.id}"
+    integrations: dict[str | None, str] = {}
+    if document.deployment.api_function_called:
+        integrations[None] = document.add(
+            "aws_apigatewayv2_integration",
+            "http_api",
+            {
+                "api_id": api,
+                "integration_type": "AWS_PROXY",
+                "integration_uri": document.caller(API_FUNCTION),
+                "payload_format_version": "2.0",
+            },
+        )
+    workflows = document.deployment.route_workflows
+    if workflows:
+        start_role(document)
+    for workflow in workflows:
+        name = workflow.entry.name
+        integrations[name] = document.add(
+            "aws_apigatewayv2_integration",
+            f"start_{tf_name(name)}",
+            {"api_id": api, **http_start_integration(name)},
+        )
+    return integrations
 
 
 def _route_auth(document: Document, route: HttpRoute) -> dict[str, Any]:

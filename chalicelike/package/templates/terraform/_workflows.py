@@ -1,6 +1,7 @@
 """The app's workflows as Terraform resources: an `aws_sfn_state_machine` per workflow with its
 role (invoking exactly the functions it calls), its log group when logging is on, and an
-EventBridge rule and target per trigger. Functions are named as their callers name them
+EventBridge rule and target per trigger; the role API Gateway starts executions with, for
+routes that start a workflow. Functions are named as their callers name them
 (`Document.caller`: the alias, where a function publishes versions)."""
 
 from __future__ import annotations
@@ -10,9 +11,19 @@ from typing import Any
 
 from .._aws import ACCOUNT, PARTITION, logical_id
 from .._model import Workflow
+from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
 from ._document import Document, tf_arn, tf_name
 
-__all__ = ["state_machines"]
+__all__ = [
+    "START_ROLE",
+    "http_start_integration",
+    "rest_start_integration",
+    "start_role",
+    "state_machines",
+]
+
+# The role API Gateway calls StartExecution with, for the routes that start a workflow.
+START_ROLE = "api_gateway_start_execution"
 
 # Placeholders put in the ASL before it becomes a Terraform string: the ASL's own "${" and
 # "%{" are escaped first (Terraform's "$${" and "%%{"), then these become interpolations.
@@ -115,21 +126,21 @@ def _role(document: Document, workflow: Workflow, *, logging: bool) -> str:
     return role
 
 
-def _add_role(document: Document, resource: str, name: str, service: str) -> str:
+def _add_role(
+    document: Document, resource: str, name: str, service: str, *, source_account: bool = True
+) -> str:
     """A role only `service`, acting for this account, may assume (AWS's advice against a
-    confused deputy: aws:SourceAccount). IAM role names stop at 64 characters, so the role
-    takes a name_prefix of the machine's name and Terraform adds the rest."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": tf_arn(ACCOUNT)}},
-            }
-        ],
+    confused deputy: aws:SourceAccount, where the service sends it). IAM role names stop at
+    64 characters, so the role takes a name_prefix of the machine's name and Terraform adds
+    the rest."""
+    statement: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
     }
+    if source_account:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": tf_arn(ACCOUNT)}}
+    trust = {"Version": "2012-10-17", "Statement": [statement]}
     body = {
         "name_prefix": name[:38],
         "assume_role_policy": json.dumps(trust),
@@ -183,3 +194,47 @@ def _triggers(document: Document, workflow: Workflow, machine: str) -> None:
             "role_arn": f"${{{role}.arn}}",
         }
         document.add("aws_cloudwatch_event_target", rule_name, target)
+
+
+# -- routes that start a workflow ---------------------------------------------------------------
+
+
+def _machine_arn(workflow: str) -> str:
+    return f"${{aws_sfn_state_machine.{tf_name(workflow)}.arn}}"
+
+
+def start_role(document: Document) -> str:
+    """The role API Gateway assumes to call StartExecution on exactly the machines routes
+    start. Its trust names the service alone, as AWS's own API Gateway role does: API
+    Gateway is not documented to send aws:SourceAccount when it assumes an integration's role."""
+    workflows = document.deployment.route_workflows
+    name = f"{document.manifest.app_name}-{document.stage.stage}-api-start"
+    role = _add_role(document, START_ROLE, name, "apigateway.amazonaws.com", source_account=False)
+    machines = [_machine_arn(workflow.entry.name) for workflow in workflows]
+    start = {"Effect": "Allow", "Action": "states:StartExecution", "Resource": machines}
+    _add_policy(document, START_ROLE, name, [start])
+    return role
+
+
+def rest_start_integration(workflow: str) -> dict[str, Any]:
+    """A REST route's StartExecution integration (`x-amazon-apigateway-integration`)."""
+    return start_execution_integration(
+        tf_arn(START_EXECUTION_URI),
+        f"${{aws_iam_role.{START_ROLE}.arn}}",
+        start_request_template(_machine_arn(workflow)),
+    )
+
+
+def http_start_integration(workflow: str) -> dict[str, Any]:
+    """An HTTP API's StartExecution integration (a first-class AWS service integration:
+    payload 1.0 is the only one it takes, and the request's body is the execution's input)."""
+    return {
+        "integration_type": "AWS_PROXY",
+        "integration_subtype": "StepFunctions-StartExecution",
+        "payload_format_version": "1.0",
+        "credentials_arn": f"${{aws_iam_role.{START_ROLE}.arn}}",
+        "request_parameters": {
+            "StateMachineArn": _machine_arn(workflow),
+            "Input": "$request.body",
+        },
+    }
