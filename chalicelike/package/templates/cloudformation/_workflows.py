@@ -7,6 +7,7 @@ spelling), so `deploy` points them at the stage's alias."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from .._aws import PARTITION, logical_id, sub
@@ -118,7 +119,13 @@ def _definition(stack: Stack, workflow: Workflow) -> Any:
             variables[variable] = {"Ref": alias}
             reference = f"${{{variable}}}"
         text = text.replace(_FUNCTION_MARK.format(function), reference)
-    return {"Fn::Sub": [text, variables]} if variables else {"Fn::Sub": text}
+    if variables:
+        return {"Fn::Sub": [text, variables]}
+    if not re.search(r"\$\{(?!!)", text):
+        # Nothing to substitute (no Task names a function or an integration's partition):
+        # the ASL as it is, which cfn-lint would otherwise flag (W1020, a needless Sub).
+        return json.dumps(asl, indent=2)
+    return {"Fn::Sub": text}
 
 
 def _role(stack: Stack, workflow: Workflow, machine_id: str, *, logging: bool) -> str:
