@@ -10,16 +10,19 @@ import json
 import re
 import textwrap
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelike._tooling._manifest import AppManifest
+from chalicelike import Chalice
+from chalicelike._tooling._manifest import AppManifest, describe_app
 from chalicelike._tooling._settings import CustomDomain
+from chalicelike.cli import main
 from chalicelike.deploy._rest_api_resources import explicit_rest_api
 from chalicelike.package.templates import build_templates
 from chalicelike.package.templates._aws import TemplateError
-from tests.deploy.moto_support import aws_client, plain_moto_server
+from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
 from tests.package.package_support import SAMPLE_APP
 from tests.package.template_support import (
     EVERYTHING,
@@ -32,6 +35,7 @@ from tests.package.template_support import (
     stage_for,
 )
 from tests.package.test_command import copy_project, run
+from tests.workflow_support import ORDER_ASL, write_workflow_project
 
 METHOD = "AWS::ApiGateway::Method"
 RESOURCE = "AWS::ApiGateway::Resource"
@@ -588,3 +592,99 @@ def test_a_plain_moto_server_builds_the_sample_apps_api(
         assert found == expected
         stages = apigateway.get_stages(restApiId=api["id"])["item"]
         assert [stage["stageName"] for stage in stages] == ["api"]
+
+
+# -- routes that start a workflow ---------------------------------------------------------------
+
+START_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartExecution"
+ORDER_ROUTES = """
+
+@app.route("/orders", methods=["POST"], workflow="order", cors=True)
+def place_order():
+    pass
+
+
+@app.route("/orders/{order_id}")
+def order(order_id):
+    return {"id": order_id}
+"""
+
+
+@pytest.fixture
+def workflow_routes(tmp_path: Path) -> dict[str, Any]:
+    """The order workflow started by POST /orders, beside a route the API function serves."""
+    app = Chalice(app_name="orders")
+    for name in ("validate", "price", "reserve", "line_total", "charge"):
+        app.lambda_function(name=name)(lambda event, context: event)
+    app.workflow("order", ORDER_ASL)
+    app.route("/orders", methods=["POST"], workflow="order", cors=True)(lambda: None)
+    app.route("/orders/{order_id}")(lambda order_id: {"id": order_id})
+    return _template(describe_app(app, project_dir=tmp_path))
+
+
+def test_a_workflow_route_is_an_aws_integration_method(workflow_routes: dict[str, Any]) -> None:
+    methods = _methods(explicit_rest_api(workflow_routes["Resources"]))
+    start = methods["/orders", "POST"]
+    assert start["Integration"] == {
+        "Type": "AWS",
+        "IntegrationHttpMethod": "POST",
+        "Uri": {"Fn::Sub": START_URI},
+        "Credentials": {"Fn::GetAtt": ["APIGatewayStartExecutionRole", "Arn"]},
+        "RequestTemplates": {
+            "application/json": {
+                "Fn::Sub": '{"input": "$util.escapeJavaScript($input.json(\'$\'))", '
+                '"stateMachineArn": "${OrderStateMachine}"}'
+            }
+        },
+        "PassthroughBehavior": "NEVER",
+        "IntegrationResponses": [{"StatusCode": "200"}],
+    }
+    assert start["MethodResponses"] == [
+        {"StatusCode": "200", "ResponseModels": {"application/json": "Empty"}}
+    ]
+    assert methods["/orders/{order_id}", "GET"]["Integration"]["Type"] == "AWS_PROXY"
+    # The preflight, as every other, is answered by the API function in deploy's form.
+    assert methods["/orders", "OPTIONS"]["Integration"]["Type"] == "AWS_PROXY"
+
+
+@pytest.mark.slow
+def test_cfn_lint_passes_a_workflow_routes_explicit_form(workflow_routes: dict[str, Any]) -> None:
+    assert cfn_lint(_explicit(workflow_routes)) == []
+
+
+@pytest.mark.slow
+def test_a_plain_moto_server_deploys_a_workflow_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`chalicelike deploy` builds the route as a Method with the StartExecution integration
+    (moto keeps it; it does not run it)."""
+    project = write_workflow_project(tmp_path / "orders")
+    (project / "app.py").write_text((project / "app.py").read_text() + ORDER_ROUTES)
+    with plain_moto_server() as url:
+        for name in ("AWS_PROFILE", "AWS_REGION"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
+        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        status = main(["--project-dir", str(project), "deploy"])
+        captured = capsys.readouterr()
+        assert status == 0, captured.out + captured.err
+        apigateway = aws_client(url, "apigateway")
+        (api,) = apigateway.get_rest_apis()["items"]
+        by_path = {r["path"]: r for r in apigateway.get_resources(restApiId=api["id"])["items"]}
+        start = apigateway.get_method(
+            restApiId=api["id"], resourceId=by_path["/orders"]["id"], httpMethod="POST"
+        )["methodIntegration"]
+        assert start["type"] == "AWS"
+        assert start["httpMethod"] == "POST"
+        assert start["uri"] == "arn:aws:apigateway:us-east-1:states:action/StartExecution"
+        proxy = apigateway.get_method(
+            restApiId=api["id"], resourceId=by_path["/orders/{order_id}"]["id"], httpMethod="GET"
+        )["methodIntegration"]
+        assert proxy["type"] == "AWS_PROXY"
+        states = aws_client(url, "stepfunctions")
+        (machine,) = states.list_state_machines()["stateMachines"]
+        assert machine["name"] == "orders-dev-order"
