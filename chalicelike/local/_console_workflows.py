@@ -43,11 +43,15 @@ class ConsoleWorkflows:
 
     async def workflows(self, request: Request) -> dict[str, Any]:
         manifest = await current_manifest(self.server)
-        cloud = self._cloud()
+        cloud = getattr(self.server, "cloud", None)
         workflows = []
         for entry in manifest.workflows:
-            arn = self._machine_arn(manifest.app_name, entry.name)
-            executions = await cloud.context.call(_recent_executions, self._client(), arn)
+            # Without the local cloud (--no-aws) the workflows are still the app's: listed,
+            # with nothing run. The page opens with this read, so it is no error.
+            arn = None if cloud is None else self._machine_arn(manifest.app_name, entry.name)
+            executions = None
+            if cloud is not None:
+                executions = await cloud.context.call(_recent_executions, self._client(), arn)
             workflows.append(
                 {
                     "name": entry.name,
@@ -60,7 +64,11 @@ class ConsoleWorkflows:
                     "executions": executions or [],
                 }
             )
-        return {"app_name": manifest.app_name, "workflows": workflows}
+        return {
+            "app_name": manifest.app_name,
+            "local_cloud": cloud is not None,
+            "workflows": workflows,
+        }
 
     async def execution(self, request: Request) -> dict[str, Any]:
         name, wanted = request.params
@@ -352,7 +360,8 @@ def _task_event(event: dict[str, Any], run: Run) -> None:
         if kind in _TASK_FAILED:
             attempt.failed = True
             attempt.error, attempt.cause = details.get("error"), details.get("cause")
-            run.error, run.cause = attempt.error, attempt.cause
+        # The run's error is its last attempt's: one that a Retry got past is not.
+        run.error, run.cause = attempt.error, attempt.cause
 
 
 def _finish(

@@ -49,9 +49,10 @@ FLOW_ASL: dict[str, Any] = {
                     "States": {"Broken": {"Type": "Fail", "Error": "Half", "Cause": "one half"}},
                 },
             ],
-            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Pause"}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Recover"}],
             "Next": "Pause",
         },
+        "Recover": {"Type": "Pass", "Next": "Pause"},
         "Pause": {"Type": "Wait", "Seconds": 0, "End": True},
         "Refuse": {"Type": "Fail", "Error": "Refused", "Cause": "asked to fail"},
     },
@@ -151,6 +152,7 @@ def test_workflows_list_their_definition_and_executions(tmp_path: Path) -> None:
         run(client, "shop-dev-flow", "second", {"go": "fail"})
         answer = requests.get(base_url + API, timeout=10)
         assert answer.status_code == 200, answer.text
+        assert answer.json()["local_cloud"] is True
         (flow,) = answer.json()["workflows"]
         assert flow["name"] == "flow"
         assert flow["state_machine_arn"] == machine_arn("shop-dev-flow")
@@ -178,7 +180,16 @@ def test_an_execution_is_folded_per_state(tmp_path: Path) -> None:
         assert json.loads(body["execution"]["input"]) == {"go": "on"}
         states = by_name(body["states"])
         # Every state of the machine, nested ones included, in the definition's order.
-        assert list(states) == ["Stamp", "Route", "Both", "Left", "Broken", "Pause", "Refuse"]
+        assert list(states) == [
+            "Stamp",
+            "Route",
+            "Both",
+            "Left",
+            "Broken",
+            "Recover",
+            "Pause",
+            "Refuse",
+        ]
         assert states["Stamp"]["status"] == "succeeded"
         (stamp,) = states["Stamp"]["runs"]
         assert json.loads(stamp["input"]) == {"go": "on"}
@@ -189,6 +200,7 @@ def test_an_execution_is_folded_per_state(tmp_path: Path) -> None:
         assert states["Broken"]["status"] == "failed"
         assert states["Broken"]["runs"][0]["error"] == "Half"
         assert states["Left"]["status"] == "succeeded"
+        assert states["Recover"]["status"] == "succeeded"
         assert states["Pause"]["status"] == "succeeded"
         assert states["Refuse"] == {**states["Refuse"], "status": "not_entered", "entered": 0}
         # The ARN, quoted, names the same execution.
@@ -210,9 +222,9 @@ def test_a_failed_execution_marks_its_fail_state(tmp_path: Path) -> None:
         assert states["Refuse"]["runs"][0]["error"] == "Refused"
         assert states["Refuse"]["runs"][0]["cause"] == "asked to fail"
         assert states["Route"]["status"] == "succeeded"
-        assert {states[name]["status"] for name in ("Both", "Left", "Broken", "Pause")} == {
-            "not_entered"
-        }
+        assert {
+            states[name]["status"] for name in ("Both", "Left", "Broken", "Recover", "Pause")
+        } == {"not_entered"}
 
 
 @pytest.mark.slow
@@ -232,13 +244,18 @@ def test_unknown_workflows_and_executions_are_404s(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_without_the_local_cloud_workflows_are_a_503(tmp_path: Path) -> None:
+def test_without_the_local_cloud_workflows_are_listed_but_not_run(tmp_path: Path) -> None:
     project = write_project(tmp_path, APP, CONFIG)
     with local_server(project, "--no-aws") as (base_url, _, _):
-        for path in (API, API + "/flow/executions/x"):
-            answer = requests.get(base_url + path, timeout=10)
-            assert answer.status_code == 503
-            assert "--no-aws" in answer.json()["error"]
+        listed = requests.get(base_url + API, timeout=10).json()
+        assert listed["local_cloud"] is False
+        (flow,) = listed["workflows"]
+        assert (flow["name"], flow["deployed"], flow["executions"]) == ("flow", False, [])
+        assert flow["state_machine_arn"] is None
+        assert flow["definition"]["StartAt"] == "Stamp"
+        answer = requests.get(base_url + API + "/flow/executions/x", timeout=10)
+        assert answer.status_code == 503
+        assert "--no-aws" in answer.json()["error"]
 
 
 @pytest.mark.slow
@@ -323,6 +340,7 @@ def test_folding_keeps_a_retried_task_s_attempts_apart() -> None:
     )
     assert [a["failed"] for a in validate["runs"][0]["attempts"]] == [True, False]
     assert validate["runs"][0]["attempts"][0]["error"] == "Flaky"
+    assert validate["runs"][0]["error"] is None  # the Retry got past it
     assert states["Route"].to_json()["status"] == "not_entered"
 
 
