@@ -26,6 +26,7 @@ STATIC_DIR = Path(__file__).parent / "console"
 # The only files served: no path from a request ever reaches the filesystem.
 STATIC_FILES = {
     "console.js": b"text/javascript; charset=utf-8",
+    "console-workflows.js": b"text/javascript; charset=utf-8",
     "console.css": b"text/css; charset=utf-8",
 }
 
