@@ -228,10 +228,10 @@ def test_a_failed_execution_marks_its_fail_state(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_unknown_workflows_and_executions_are_404s(tmp_path: Path) -> None:
+def test_unknown_workflows_and_executions_are_404s_and_other_sites_403s(tmp_path: Path) -> None:
     project = write_project(tmp_path, APP, CONFIG)
     with served(project) as (base_url, endpoint):
-        ensure_flow_machine(endpoint)
+        client = ensure_flow_machine(endpoint)
         answer = requests.get(f"{base_url}{API}/nope/executions/x", timeout=10)
         assert answer.status_code == 404
         assert answer.json()["error"] == "the app has no workflow 'nope'; its workflows: flow"
@@ -241,6 +241,13 @@ def test_unknown_workflows_and_executions_are_404s(tmp_path: Path) -> None:
         other = quote(f"arn:aws:states:{REGION}:{ACCOUNT}:execution:other:x", safe="")
         answer = requests.get(f"{base_url}{API}/flow/executions/{other}", timeout=10)
         assert answer.status_code == 404
+        # Executions hold what the app was sent: another site's page reads none of it.
+        run(client, "shop-dev-flow", "private", {"go": "on"})
+        for headers in ({"Host": "evil.example"}, {"Origin": "http://evil.example"}):
+            for path in (API, API + "/flow/executions/private"):
+                answer = requests.get(base_url + path, headers=headers, timeout=10)
+                assert answer.status_code == 403, (path, headers)
+                assert "private" not in answer.text
 
 
 @pytest.mark.slow
