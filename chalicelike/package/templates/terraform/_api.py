@@ -20,11 +20,12 @@ __all__ = ["function_url", "http_api", "rest_api", "websocket_api"]
 APIGATEWAY = "apigateway.amazonaws.com"
 
 
-def rest_api(document: Document) -> None:
-    stage = document.stage
+def _rest_api_body(document: Document) -> None:
+    """The OpenAPI body as a local (the deployment's trigger hashes it), and the role routes
+    that start a workflow call StartExecution with."""
     body = openapi_document(
         document.manifest,
-        stage,
+        document.stage,
         lambda f: document.caller(f, "invoke_arn"),
         document.deployment.api_gateway_policy,
         rest_start_integration,
@@ -32,6 +33,11 @@ def rest_api(document: Document) -> None:
     if document.deployment.route_workflows:
         start_role(document)
     document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
+
+
+def rest_api(document: Document) -> None:
+    stage = document.stage
+    _rest_api_body(document)
     endpoint: dict[str, Any] = {"types": [stage.api_gateway_endpoint_type]}
     if stage.api_gateway_endpoint_vpce:
         endpoint["vpc_endpoint_ids"] = list(stage.api_gateway_endpoint_vpce)
