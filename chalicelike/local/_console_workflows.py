@@ -51,7 +51,7 @@ class ConsoleWorkflows:
             arn = None if cloud is None else self._machine_arn(manifest.app_name, entry.name)
             executions = None
             if cloud is not None:
-                executions = await cloud.context.call(_recent_executions, self._client(), arn)
+                executions = await _ask(cloud, _recent_executions, self._client(), arn)
             workflows.append(
                 {
                     "name": entry.name,
@@ -80,7 +80,7 @@ class ConsoleWorkflows:
         cloud = self._cloud()
         machine = self._machine_arn(manifest.app_name, name)
         arn = wanted if wanted.startswith("arn:") else _execution_arn(machine, wanted)
-        found = await cloud.context.call(_read_execution, self._client(), arn)
+        found = await _ask(cloud, _read_execution, self._client(), arn)
         if found is None or found[0].get("stateMachineArn") != machine:
             raise ConsoleError(404, f"workflow {name!r} has no execution {wanted!r}")
         described, events = found
@@ -109,6 +109,17 @@ class ConsoleWorkflows:
         context = self.server.cloud.context
         machine = deployed_name(app_name, self.server.state.stage, workflow)
         return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{machine}"
+
+
+async def _ask(cloud: Any, call: Any, *args: Any) -> Any:
+    """`call(*args)` (blocking boto3) in the cloud's threads; 503 when the endpoint fails."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return await cloud.context.call(call, *args)
+    except (BotoCoreError, ClientError) as error:
+        # The endpoint stopped, or answered what we did not expect: it is not the request's.
+        raise ConsoleError(503, f"the local AWS endpoint failed: {error}") from None
 
 
 def _execution_arn(machine_arn: str, execution: str) -> str:

@@ -358,3 +358,13 @@ def _entered(event_id: int, previous: int, kind: str, name: str, payload: str) -
         "previousEventId": previous,
         "stateEnteredEventDetails": {"name": name, "input": payload},
     }
+
+
+@pytest.mark.slow
+def test_an_endpoint_that_does_not_answer_is_a_503(tmp_path: Path) -> None:
+    project = write_project(tmp_path, APP, CONFIG)
+    gone = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with local_server(project, "--aws-endpoint", gone) as (base_url, _, _):
+        answer = requests.get(base_url + API, timeout=30)
+        assert answer.status_code == 503, answer.text
+        assert answer.json()["error"].startswith("the local AWS endpoint failed: ")
