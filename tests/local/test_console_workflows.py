@@ -368,3 +368,41 @@ def test_an_endpoint_that_does_not_answer_is_a_503(tmp_path: Path) -> None:
         answer = requests.get(base_url + API, timeout=30)
         assert answer.status_code == 503, answer.text
         assert answer.json()["error"].startswith("the local AWS endpoint failed: ")
+
+
+WAIT_ASL: dict[str, Any] = {
+    "StartAt": "Hold",
+    "States": {
+        "Hold": {"Type": "Wait", "Seconds": 4, "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+@pytest.mark.slow
+def test_a_running_execution_shows_the_state_it_is_in(tmp_path: Path) -> None:
+    project = write_project(tmp_path, APP + f"\napp.workflow('wait', {WAIT_ASL!r})\n", CONFIG)
+    with served(project) as (base_url, endpoint):
+        client = ensure_flow_machine(endpoint)
+        if not machine_exists(client, "shop-dev-wait"):
+            client.create_state_machine(
+                name="shop-dev-wait",
+                definition=json.dumps(WAIT_ASL),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/flow",
+            )
+        client.start_execution(stateMachineArn=machine_arn("shop-dev-wait"), name="held")
+        deadline = time.monotonic() + 10
+        while True:
+            body = requests.get(f"{base_url}{API}/wait/executions/held", timeout=10).json()
+            if body["states"][0]["entered"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert body["execution"]["status"] == "RUNNING"
+        assert [(s["name"], s["status"]) for s in body["states"]] == [
+            ("Hold", "running"),
+            ("Done", "not_entered"),
+        ]
+        listed = requests.get(base_url + API, timeout=10).json()["workflows"]
+        assert [e["status"] for w in listed if w["name"] == "wait" for e in w["executions"]] == [
+            "RUNNING"
+        ]

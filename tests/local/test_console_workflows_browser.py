@@ -17,7 +17,9 @@ from tests.local.test_console_browser import browser_page, open_console
 from tests.local.test_console_workflows import (
     APP,
     CONFIG,
+    WAIT_ASL,
     ensure_flow_machine,
+    machine_arn,
     machine_exists,
     run,
     served,
@@ -107,3 +109,28 @@ def test_the_order_workflows_tasks_open_their_invocations(tmp_path: Path) -> Non
         shot(page, "workflow-order")
         panel.locator(".attempts li").last.locator("button[data-open]").click()
         expect(page.locator("#detail-title")).to_contain_text("reserve · ok")
+
+
+def test_a_running_execution_is_followed_until_it_ends(tmp_path: Path) -> None:
+    project = write_project(tmp_path, APP + f"\napp.workflow('wait', {WAIT_ASL!r})\n", CONFIG)
+    with served(project) as (base_url, endpoint), browser_page() as page:
+        client = ensure_flow_machine(endpoint)
+        if not machine_exists(client, "shop-dev-wait"):
+            client.create_state_machine(
+                name="shop-dev-wait",
+                definition=json.dumps(WAIT_ASL),
+                roleArn="arn:aws:iam::123456789012:role/flow",
+            )
+        open_console(page, base_url)
+        client.start_execution(stateMachineArn=machine_arn("shop-dev-wait"), name="held")
+        # The list is read again every 3 s: the new execution comes without a reload.
+        held = page.locator('.card.workflow[data-workflow="wait"] button.execution')
+        expect(held).to_have_attribute("data-status", "RUNNING", timeout=10_000)
+        held.click()
+        hold = page.locator('#workflow-graph g.state[data-state="Hold"]')
+        expect(hold).to_have_attribute("data-status", "running")
+        expect(hold).to_have_attribute("data-status", "succeeded", timeout=15_000)
+        expect(page.locator('#workflow-graph g.state[data-state="Done"]')).to_have_attribute(
+            "data-status", "succeeded"
+        )
+        assert page.evaluate("window.notReloaded") is True
