@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from chalicelike import Chalice, CORSConfig, CustomAuthorizer
+from chalicelike import Chalice, CORSConfig, CustomAuthorizer, JWTAuthorizer
 from chalicelike._tooling._manifest import AppManifest, describe_app
 from chalicelike.package.templates import build_templates
 from chalicelike.package.templates._openapi import openapi_document
@@ -218,6 +218,26 @@ def test_http_preflight_goes_to_the_function(tmp_path: Path) -> None:
     routes = _http_routes(template)
     assert routes["OPTIONS /orders"]["Target"] == {"Fn::Sub": "integrations/${HttpAPIIntegration}"}
     assert _permissions(template) == ["APIHandler"]
+
+
+def test_http_route_keeps_its_authorizer(tmp_path: Path) -> None:
+    app = _app()
+    jwt = JWTAuthorizer(
+        "pool_jwt",
+        issuer="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123",
+        audience=["client-one"],
+    )
+    app.route("/greetings", methods=["POST"], workflow="greeting", authorizer=jwt)(lambda: 0)
+    manifest = describe_app(app, project_dir=tmp_path)
+    template = _template(manifest, "cloudformation", api_gateway_type="HTTP")
+    route = _http_routes(template)["POST /greetings"]
+    assert route["Target"] == {"Fn::Sub": "integrations/${HttpAPIGreetingStartExecution}"}
+    assert route["AuthorizationType"] == "JWT"
+    assert route["AuthorizerId"] == {"Ref": "HttpAuthorizerPoolJwt"}
+    role = template["Resources"]["APIGatewayStartExecutionRole"]["Properties"]
+    statement = role["Policies"][0]["PolicyDocument"]["Statement"][0]
+    assert statement["Resource"] == [{"Ref": "OrderStateMachine"}, {"Ref": "GreetingStateMachine"}]
+    assert cfn_lint(template) == []
 
 
 # -- cfn-lint -----------------------------------------------------------------------------------
