@@ -258,6 +258,9 @@ def test_a_run_inside_an_apps_mock_aws_leaves_its_moto_to_the_app(
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # mock_aws intercepts AWS's own endpoints only: no endpoint another test pointed at.
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
     app = Chalice(app_name="stores", configure_logs=False)
 
     @app.lambda_function()
