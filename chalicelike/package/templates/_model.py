@@ -20,7 +20,7 @@ from ..._tooling._manifest import (
 )
 from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
 from ..._tooling._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
-from ..._tooling._workflows import WorkflowEntry
+from ..._tooling._workflows import WorkflowEntry, state_machine_name
 from ._aws import (
     TemplateError,
     arn_region,
@@ -29,7 +29,6 @@ from ._aws import (
     queue_arn,
     s3_eventbridge_pattern,
     ses_rule_arn,
-    short_hash,
     stream_arn,
     topic_arn,
     user_pool_arn,
@@ -223,13 +222,6 @@ class Workflow:
         FunctionName) made `arn_of(NAME)`, and Step Functions' integrations' ARNs in
         `partition` (aws-cn and aws-us-gov refuse "arn:aws:...")."""
         return _rewrite_machine(copy.deepcopy(self.entry.definition), arn_of, partition)
-
-
-def state_machine_name(app_name: str, stage: str, workflow: str) -> str:
-    """'<app>-<stage>-<workflow>'; Step Functions refuses names over 80 characters, so a
-    longer one keeps its first 71 and a hash of the whole (stable, and still unique)."""
-    name = f"{app_name}-{stage}-{workflow}"
-    return name if len(name) <= 80 else f"{name[:71]}-{short_hash(name)}"
 
 
 def _rewrite_machine(
