@@ -109,6 +109,16 @@ def machine_exists(client: Any, name: str) -> bool:
     return True
 
 
+def wait_for_machine(client: Any, name: str, timeout: float = 30) -> None:
+    """The local cloud makes the app's state machines on its first sync, just after start."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not machine_exists(client, name):
+        assert time.monotonic() < deadline, f"the local cloud made no state machine {name}"
+        time.sleep(0.1)
+
+
 def ensure_flow_machine(endpoint: str) -> Any:
     """shop-dev-flow on the endpoint, run by moto's interpreter: made here if the local
     cloud did not deploy the app's workflow itself."""
@@ -270,9 +280,7 @@ def test_the_order_workflows_tasks_link_to_their_invocations(tmp_path: Path) -> 
     project = write_workflow_project(tmp_path / "orders")
     with served(project) as (base_url, endpoint):
         client = stepfunctions(endpoint)
-        if not machine_exists(client, "orders-dev-order"):
-            # Until the local cloud deploys the app's workflows itself: then this goes.
-            pytest.skip("the local cloud made no state machine orders-dev-order")
+        wait_for_machine(client, "orders-dev-order")
         run(client, "orders-dev-order", "book", order_input(tmp_path / "attempts"))
         run(client, "orders-dev-order", "declined", order_input(tmp_path / "a2", card="declined"))
         body = requests.get(f"{base_url}{API}/order/executions/book", timeout=10).json()

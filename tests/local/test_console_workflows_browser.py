@@ -24,6 +24,7 @@ from tests.local.test_console_workflows import (
     run,
     served,
     stepfunctions,
+    wait_for_machine,
 )
 from tests.workflow_support import order_input, write_workflow_project
 
@@ -88,9 +89,7 @@ def test_the_order_workflows_tasks_open_their_invocations(tmp_path: Path) -> Non
     project = write_workflow_project(tmp_path / "orders")
     with served(project) as (base_url, endpoint), browser_page(1600, 1200) as page:
         client = stepfunctions(endpoint)
-        if not machine_exists(client, "orders-dev-order"):
-            # Until the local cloud deploys the app's workflows itself: then this goes.
-            pytest.skip("the local cloud made no state machine orders-dev-order")
+        wait_for_machine(client, "orders-dev-order")
         run(client, "orders-dev-order", "book", order_input(tmp_path / "attempts"))
         open_console(page, base_url)
         page.locator('button.execution[data-execution="book"]').click()
