@@ -138,3 +138,139 @@ def test_other_resources_are_left_as_they_are() -> None:
 def test_what_is_not_a_machine_says_so() -> None:
     assert problems([]) == ["the definition is not a JSON object"]
     assert problems({"StartAt": "A"}) == ["States must be an object naming at least one state"]
+
+
+def machine(**states: Any) -> dict[str, Any]:
+    return {"StartAt": next(iter(states)), "States": states}
+
+
+END = {"Type": "Succeed"}
+
+
+@pytest.mark.parametrize(
+    ("definition", "expected"),
+    [
+        (
+            machine(
+                A={
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "kind", "StringEqual": "book", "Next": "B"}],
+                    "Default": "B",
+                },
+                B=END,
+            ),
+            [
+                "state 'A': choice 0: Variable 'kind' is not a JSONPath ($.field)",
+                "state 'A': choice 0: needs one comparison (StringEquals, NumericGreaterThan, "
+                "IsPresent, ...), not 'StringEqual'",
+            ],
+        ),
+        (
+            machine(A={"Type": "Pass", "ResultPth": "$.x", "End": True}),
+            [
+                "state 'A': 'ResultPth' is not a field of a Pass state (Assign, End, InputPath, "
+                "Next, Output, OutputPath, Parameters, Result, ResultPath)"
+            ],
+        ),
+        (
+            machine(A={"Type": "Wait", "End": True}),
+            [
+                "state 'A': a Wait needs exactly one of Seconds, Timestamp, SecondsPath, "
+                "TimestampPath"
+            ],
+        ),
+        (
+            machine(
+                A={"Type": "Pass", "Parameters": {"x.$": "States.Formatt('{}', $.a)"}, "End": True}
+            ),
+            [
+                "state 'A': Parameters.x.$: States.Formatt is not an intrinsic function "
+                "(States.Format, States.StringToJson, States.Array, ...)"
+            ],
+        ),
+        (
+            machine(
+                A={
+                    "Type": "Task",
+                    "Resource": "function:validate",
+                    "Retry": [{"ErrorEquals": ["X"], "MaxAttempts": -1, "BackoffRate": 0.5}],
+                    "End": True,
+                }
+            ),
+            [
+                "state 'A': Retry[0]: MaxAttempts must be a whole number >= 0, not -1",
+                "state 'A': Retry[0]: BackoffRate must be a number >= 1.0, not 0.5",
+            ],
+        ),
+        (
+            machine(
+                A={
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "validate"},
+                    "End": True,
+                }
+            ),
+            [
+                "state 'A': FunctionName 'validate' is the app's function: write "
+                '"function:validate" (a bare name is a function of that name on AWS)'
+            ],
+        ),
+        (
+            machine(A={"Type": "Pass", "ResultPath": "$..b", "End": True}),
+            ["state 'A': ResultPath '$..b' is not a JSONPath ($, $.field, $[0])"],
+        ),
+        (
+            machine(A={"Type": "Parallel", "Branches": [machine(A=END)], "End": True}),
+            [
+                "state 'A': the name is used twice (names are unique in the whole machine, "
+                "branches and Map processors included)"
+            ],
+        ),
+        (
+            {**machine(A={"Type": "Pass", "End": True}), "QueryLanguage": "JSONata"},
+            [
+                "QueryLanguage JSONata: the local interpreter and the test client run JSONPath "
+                "workflows only; write this one with JSONPath (InputPath, Parameters, ...)"
+            ],
+        ),
+    ],
+)
+def test_what_create_state_machine_refuses_is_named(
+    definition: dict[str, Any], expected: list[str]
+) -> None:
+    assert problems(definition, {"validate", "api_handler"}) == expected
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"Type": "Pass", "InputPath": "$..b", "End": True},  # a deep scan: not in ResultPath
+        {"Type": "Pass", "ResultPath": None, "End": True},  # null: the input kept
+        {"Type": "Pass", "Parameters": {"id.$": "States.UUID()"}, "End": True},
+        {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.a", "IsPresent": True},
+                        {"Not": {"Variable": "$.b", "NumericGreaterThanPath": "$.c"}},
+                    ],
+                    "Next": "B",
+                }
+            ],
+            "Default": "B",
+        },
+    ],
+)
+def test_what_asl_allows_passes(state: dict[str, Any]) -> None:
+    assert (
+        problems(machine(A=state, B=END) if state["Type"] == "Choice" else machine(A=state)) == []
+    )
+
+
+def test_the_functions_listed_leave_out_the_api_handler() -> None:
+    found = problems(
+        machine(A={"Type": "Task", "Resource": "function:x", "End": True}), {"api_handler", "a"}
+    )
+    assert found == ["state 'A': 'function:x' names no function of the app (a)"]

@@ -6,9 +6,17 @@ or in the lambda:invoke integration's FunctionName, names the app's function NAM
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._workflow_fields import (
+    check_choice_rules,
+    check_intrinsic,
+    check_retry_numbers,
+    check_state_fields,
+)
 
 __all__ = ["FUNCTION_PREFIX", "LAMBDA_INVOKE", "CheckedWorkflow", "check_definition"]
 
@@ -38,9 +46,10 @@ _STATES_ERRORS = frozenset(
     }
 )
 _PATH_FIELDS = ("InputPath", "OutputPath", "ResultPath", "ItemsPath")
-# A reference path: $ or $$, then .name, ['name'] or [index] steps (a subset of JSONPath
-# wide enough for ASL's documented paths; filters and wildcards are allowed inside []).
-_PATH = re.compile(r"^\$\$?((\.[^.\[\]\s]+)|(\[[^\[\]]+\]))*$")
+# A reference path (ResultPath): $ or $$, then .name, ['name'] or [index] steps; other paths
+# may also scan deep ($..name). Filters and wildcards are allowed inside [].
+_REFERENCE_PATH = re.compile(r"^\$\$?((\.[^.\[\]\s]+)|(\[[^\[\]]+\]))*$")
+_PATH = re.compile(r"^\$\$?((\.\.?[^.\[\]\s]+)|(\.\.)?(\[[^\[\]]+\]))*$")
 _INTRINSIC = re.compile(r"^States\.[A-Za-z0-9]+\(.*\)$", re.S)
 
 
@@ -63,8 +72,40 @@ def check_definition(
     if not isinstance(definition, dict):
         checked.problems.append("the definition is not a JSON object")
         return checked
+    if _uses_jsonata(definition):
+        checked.problems.append(
+            "QueryLanguage JSONata: the local interpreter and the test client run JSONPath "
+            "workflows only; write this one with JSONPath (InputPath, Parameters, ...)"
+        )
+        return checked
     _check_machine(definition, "", checked, functions, function_prefix)
+    _check_unique_names(definition, checked.problems)
     return checked
+
+
+def _uses_jsonata(machine: dict[str, Any]) -> bool:
+    """QueryLanguage JSONata on the machine or on any state of it."""
+    return '"QueryLanguage": "JSONata"' in json.dumps(machine)
+
+
+def _check_unique_names(machine: dict[str, Any], problems: list[str]) -> None:
+    """A state's name is unique in the whole machine, branches and item processors too."""
+    seen: set[str] = set()
+    todo = [machine]
+    while todo:
+        states = todo.pop().get("States")
+        for name, state in (states or {}).items() if isinstance(states, dict) else ():
+            if name in seen:
+                problems.append(
+                    f"state {name!r}: the name is used twice (names are unique in "
+                    "the whole machine, branches and Map processors included)"
+                )
+            seen.add(name)
+            if isinstance(state, dict):
+                todo += [b for b in state.get("Branches") or [] if isinstance(b, dict)]
+                inner = state.get("ItemProcessor") or state.get("Iterator")
+                if isinstance(inner, dict):
+                    todo.append(inner)
 
 
 def _check_machine(
@@ -94,6 +135,9 @@ def _check_machine(
         for target in _successors(state, label, problems):
             if target not in states:
                 problems.append(f"{label}: Next {target!r} is not a state ({_names(states)})")
+        check_state_fields(state, label, problems)
+        if kind == "Choice" and isinstance(state.get("Choices"), list):
+            check_choice_rules(state["Choices"], label, problems, _is_path)
         _check_paths(state, label, problems)
         _check_errors(state, label, problems)
         if kind == "Task":
@@ -181,9 +225,10 @@ def _check_reach(states: dict[str, Any], start: str, where: str, problems: list[
 def _check_paths(state: dict[str, Any], label: str, problems: list[str]) -> None:
     for name in _PATH_FIELDS:
         value = state.get(name)
-        if value is None or (name == "ResultPath" and value is None):
+        if value is None:  # null: the input discarded (ResultPath: the input kept)
             continue
-        if not isinstance(value, str) or not _PATH.match(value):
+        pattern = _REFERENCE_PATH if name == "ResultPath" else _PATH
+        if not isinstance(value, str) or not pattern.match(value):
             problems.append(f"{label}: {name} {value!r} is not a JSONPath ($, $.field, $[0])")
     for name in ("Parameters", "ResultSelector", "ItemSelector"):
         _check_templates(state.get(name), f"{label}: {name}", problems)
@@ -197,6 +242,8 @@ def _check_templates(value: Any, where: str, problems: list[str]) -> None:
                 ok = isinstance(inner, str) and (_PATH.match(inner) or _INTRINSIC.match(inner))
                 if not ok:
                     problems.append(f"{where}.{key} {inner!r} is not a JSONPath or States.*()")
+                elif _INTRINSIC.match(inner):
+                    check_intrinsic(inner, f"{where}.{key}", problems)
             else:
                 _check_templates(inner, f"{where}.{key}", problems)
     elif isinstance(value, list):
@@ -230,6 +277,8 @@ def _check_errors(state: dict[str, Any], label: str, problems: list[str]) -> Non
                     )
             if "States.ALL" in names and (len(names) > 1 or index != len(rules) - 1):
                 problems.append(f"{where}: States.ALL must be alone, in the last rule")
+            if field_name == "Retry":
+                check_retry_numbers(rule, where, problems)
 
 
 def _check_task(
@@ -252,6 +301,12 @@ def _check_task(
             parameters["FunctionName"] = FUNCTION_PREFIX + _function(
                 target, label, checked, functions, prefix
             )
+        elif isinstance(target, str) and (target in functions or prefix + target in functions):
+            # On AWS a bare name calls a function of that name, not the app's.
+            checked.problems.append(
+                f"{label}: FunctionName {target!r} is the app's function: write "
+                f'"function:{target}" (a bare name is a function of that name on AWS)'
+            )
 
 
 def _function(
@@ -264,6 +319,10 @@ def _function(
             if candidate not in checked.functions:
                 checked.functions.append(candidate)
             return candidate
-    known = ", ".join(sorted(functions)) or "none"
+    known = ", ".join(sorted(functions - {"api_handler"})) or "none"
     checked.problems.append(f"{label}: {reference!r} names no function of the app ({known})")
     return name
+
+
+def _is_path(value: str) -> bool:
+    return bool(_PATH.match(value))
