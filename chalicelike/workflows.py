@@ -11,7 +11,8 @@ Each state is one ASL state (Task, Choice, Parallel, Map, Wait, Pass, Succeed, F
 and Catch rules); `a.next(b)` chains them and returns the chain, whose `.next(c)` goes on.
 `Workflow(start).to_asl()` is the ASL dict: every state reachable from `start`, a state
 with nowhere to go ending the execution. `Task("Name", "fn")` calls the app's function fn.
-The result is checked like any definition when the app loads.
+The result is checked like any definition when the app loads. `NULL` writes ASL's null
+(`Pass("Log", result_path=NULL)`: the input passes on, the result is dropped).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from ._core._errors import RegistrationError
 
 __all__ = [
+    "NULL",
     "Catch",
     "Chain",
     "Choice",
@@ -35,6 +37,17 @@ __all__ = [
     "Wait",
     "Workflow",
 ]
+
+
+class _Null:
+    """ASL's JSON null where a field takes one (`ResultPath: null` keeps the state's input and
+    drops its result); a keyword argument of None means "not written"."""
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+
+NULL: Any = _Null()
 
 
 class Retry:
@@ -72,7 +85,7 @@ class Catch:
     def rule(self) -> dict[str, Any]:
         found: dict[str, Any] = {"ErrorEquals": self.errors, "Next": self.target.name}
         if self.result_path is not None:
-            found["ResultPath"] = self.result_path
+            found["ResultPath"] = None if self.result_path is NULL else self.result_path
         return found
 
 
@@ -303,8 +316,18 @@ class Fail(State):
     type = "Fail"
     terminal = True
 
-    def __init__(self, name: str, *, error: str | None = None, cause: str | None = None):
-        super().__init__(name, error=error, cause=cause)
+    def __init__(
+        self,
+        name: str,
+        *,
+        error: str | None = None,
+        cause: str | None = None,
+        error_path: str | None = None,
+        cause_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            name, error=error, cause=cause, error_path=error_path, cause_path=cause_path
+        )
 
 
 class Workflow:
@@ -343,4 +366,7 @@ class Workflow:
 
 def _asl_fields(fields: dict[str, Any]) -> dict[str, Any]:
     """snake_case keyword arguments as ASL's field names (result_path -> ResultPath)."""
-    return {"".join(part.capitalize() for part in key.split("_")): v for key, v in fields.items()}
+    return {
+        "".join(part.capitalize() for part in key.split("_")): None if value is NULL else value
+        for key, value in fields.items()
+    }

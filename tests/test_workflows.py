@@ -236,3 +236,26 @@ def test_a_route_naming_an_undeclared_workflow_is_named(tmp_path: Path) -> None:
         describe_app(app, project_dir=tmp_path)
     with pytest.raises(RegistrationError, match="Step Functions takes 1-80 characters"):
         app.route("/x", methods=["POST"], workflow="a b")(lambda: None)
+
+
+def test_null_is_written_where_asl_takes_one() -> None:
+    from chalicelike.workflows import NULL
+
+    failed = Fail("Failed", error_path="$.error.Error", cause_path="$.error.Cause")
+    task = Task("Work", "work", catch=[Catch(["States.ALL"], failed, result_path="$.error")])
+    asl = Workflow(Pass("Log", result_path=NULL, output_path=NULL).next(task)).to_asl()
+    assert asl["States"]["Log"] == {
+        "Type": "Pass",
+        "ResultPath": None,
+        "OutputPath": None,
+        "Next": "Work",
+    }
+    assert asl["States"]["Failed"] == {
+        "Type": "Fail",
+        "ErrorPath": "$.error.Error",
+        "CausePath": "$.error.Cause",
+    }
+    functions = {"work"}
+    from chalicelike._tooling._workflow_check import check_definition
+
+    assert check_definition(asl, functions).problems == []
