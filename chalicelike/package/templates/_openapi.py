@@ -16,6 +16,7 @@ __all__ = [
     "START_EXECUTION_URI",
     "StartFor",
     "UriFor",
+    "answer_cors_headers",
     "calls_function",
     "openapi_document",
     "path_parameters",
@@ -23,6 +24,7 @@ __all__ = [
     "placeholder_uri",
     "start_execution_integration",
     "start_request_template",
+    "start_responses",
 ]
 
 # A function name → the integration URI API Gateway invokes it by (a string, or a template
@@ -59,18 +61,21 @@ def placeholder_start(workflow: str) -> dict[str, Any]:
     )
 
 
+# The body's JSON as a JSON string. escapeJavaScript also turns ' into \', which JSON has no
+# such escape for (Step Functions refuses the input): API Gateway's documented fix undoes it.
+_INPUT = r"""$util.escapeJavaScript($input.json('$')).replaceAll("\\'","'")"""
+
+
 def start_request_template(machine_arn: str) -> str:
     """The mapping template turning a request into StartExecution's parameters: the body's
     JSON becomes the execution's input, which StartExecution takes as a string (escaped)."""
-    return (
-        """{"input": "$util.escapeJavaScript($input.json('$'))", """
-        f'"stateMachineArn": "{machine_arn}"}}'
-    )
+    return f'{{"input": "{_INPUT}", "stateMachineArn": "{machine_arn}"}}'
 
 
 def start_execution_integration(uri: Any, credentials: Any, template: Any) -> dict[str, Any]:
     """API Gateway calls StartExecution itself (an AWS integration, no Lambda) with the role
-    `credentials`, and passes its JSON answer (executionArn, startDate) through as a 200."""
+    `credentials`, and passes its JSON answer (executionArn, startDate) through as a 200
+    (its errors as 400 and 500: `start_responses`)."""
     return {
         "type": "aws",
         "httpMethod": "POST",  # every AWS service action is a POST
@@ -80,8 +85,56 @@ def start_execution_integration(uri: Any, credentials: Any, template: Any) -> di
         # Another content type would reach StartExecution as it came, not as its parameters:
         # API Gateway answers 415 instead.
         "passthroughBehavior": "never",
-        "responses": {"default": {"statusCode": "200"}},
+        "responses": start_responses(None)[1],
     }
+
+
+# An AWS integration answers 200 whatever the service said unless a selection pattern (a
+# regex on the service's status code) picks another response: StartExecution's 4xx (bad
+# input, an execution name taken, access denied) become a 400, its 5xx a 500.
+_START_STATUSES = (("default", "200"), ("4\\d{2}", "400"), ("5\\d{2}", "500"))
+# What a browser reads from an actual (not preflight) answer: the preflight's other headers
+# (Allow-Headers, Allow-Methods, Max-Age) mean nothing there. Vary: only with several origins.
+_ANSWER_CORS = (
+    "Access-Control-Allow-Origin",
+    "Vary",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Allow-Credentials",
+)
+
+
+def start_responses(cors: CORSConfig | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A StartExecution route's method responses (by status) and integration responses (by
+    selection pattern). A non-proxy integration adds no header of its own: with CORS, each
+    response carries the route's as static values, which its method response declares."""
+    headers = answer_cors_headers(cors)
+    method: dict[str, Any] = {}
+    integration: dict[str, Any] = {}
+    for pattern, status in _START_STATUSES:
+        response: dict[str, Any] = {"description": f"{status} response"}
+        answer: dict[str, Any] = {"statusCode": status}
+        if headers:
+            response["headers"] = {name: {"schema": {"type": "string"}} for name in headers}
+            answer["responseParameters"] = {
+                f"method.response.header.{name}": f"'{value}'" for name, value in headers.items()
+            }
+        response["content"] = {"application/json": {"schema": _EMPTY}}
+        method[status] = response
+        integration[pattern] = answer
+    return method, integration
+
+
+def answer_cors_headers(cors: CORSConfig | None) -> dict[str, str]:
+    """The CORS headers of an answer API Gateway gives without the app: its origin, and the
+    exposed headers and credentials if the config has them.
+
+    Several allowed origins: the header names one, the request's if listed, and a static
+    value cannot echo it; the answer carries `Vary: Origin` and no Allow-Origin (a browser
+    then keeps it from the page, though the execution has started)."""
+    if cors is None:
+        return {}
+    headers = cors.get_access_control_headers()
+    return {name: value for name, value in headers.items() if name in _ANSWER_CORS}
 
 
 def calls_function(routes: list[RouteSpec]) -> bool:
@@ -114,12 +167,12 @@ def openapi_document(
     for path, routes in _routes_by_path(manifest.routes).items():
         operations: dict[str, Any] = {}
         for route in routes:
-            integration = (
-                proxy_integration(uri_for(route.function))
-                if route.workflow is None
-                else start_for(route.workflow)
-            )
-            operation = _operation(route, integration, operation_ids)
+            operation_id = _operation_id(route, operation_ids)
+            if route.workflow is None:
+                integration = proxy_integration(uri_for(route.function))
+                operation = _operation(route, integration, operation_id)
+            else:
+                operation = _start_operation(route, start_for(route.workflow), operation_id)
             operations[_method_key(route.method)] = operation
             _add_schemes(schemes, route, uri_for)
         preflight = _preflight(routes, uri_for, operation_ids)
@@ -153,8 +206,21 @@ def _method_key(method: str) -> str:
     return "x-amazon-apigateway-any-method" if method == "ANY" else method.lower()
 
 
-def _operation(route: RouteSpec, integration: dict[str, Any], taken: set[str]) -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": _operation_id(route, taken)}
+def _start_operation(
+    route: RouteSpec, integration: dict[str, Any], operation_id: str
+) -> dict[str, Any]:
+    """A route that starts a workflow: its answers, CORS headers included (API Gateway adds
+    none to a non-proxy integration's answer: only the preflight had them)."""
+    cors = CORSConfig(**route.cors) if route.cors is not None else None
+    method_responses, integration_responses = start_responses(cors)
+    integration = {**integration, "responses": integration_responses}
+    operation = _operation(route, integration, operation_id)
+    operation["responses"] = method_responses
+    return operation
+
+
+def _operation(route: RouteSpec, integration: dict[str, Any], operation_id: str) -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": operation_id}
     parameters = _parameters(route.path)
     if parameters:
         operation["parameters"] = parameters

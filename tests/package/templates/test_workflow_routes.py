@@ -27,8 +27,12 @@ from tests.package.templates.test_terraform import _terraform_validate
 from tests.workflow_support import ORDER_ASL
 
 FUNCTIONS = ("validate", "price", "reserve", "line_total", "charge")
-# StartExecution's request, as API Gateway's mapping template writes it for a machine.
-TEMPLATE = """{{"input": "$util.escapeJavaScript($input.json('$'))", "stateMachineArn": "{}"}}"""
+# StartExecution's request, as API Gateway's mapping template writes it for a machine: the
+# VTL exactly as AWS documents it (escapeJavaScript's \' undone: JSON has no such escape).
+VTL = r"""$util.escapeJavaScript($input.json('$')).replaceAll("\\'","'")"""
+TEMPLATE = '{{"input": "' + VTL + '", "stateMachineArn": "{}"}}'
+# StartExecution's errors by the regex on its status code, and the statuses they become.
+ERRORS = {"4\\d{2}": "400", "5\\d{2}": "500"}
 START_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartExecution"
 PARTNER = CustomAuthorizer(
     "partner",
@@ -99,11 +103,18 @@ def test_rest_route_starts_the_machine_through_a_role(tmp_path: Path, fmt: str) 
             "application/json": {"Fn::Sub": TEMPLATE.format("${OrderStateMachine}")}
         },
         "passthroughBehavior": "never",
-        "responses": {"default": {"statusCode": "200"}},
+        "responses": {
+            "default": {"statusCode": "200"},
+            "4\\d{2}": {"statusCode": "400"},
+            "5\\d{2}": {"statusCode": "500"},
+        },
     }
-    # StartExecution's answer (executionArn, startDate) passes through as the 200's JSON.
-    assert operation["responses"]["200"]["content"] == {
-        "application/json": {"schema": {"$ref": "#/components/schemas/Empty"}}
+    # StartExecution's answer (executionArn, startDate) passes through as the 200's JSON,
+    # its errors as a 400 or a 500; no CORS, no headers.
+    empty = {"application/json": {"schema": {"$ref": "#/components/schemas/Empty"}}}
+    assert operation["responses"] == {
+        status: {"description": f"{status} response", "content": empty}
+        for status in ("200", "400", "500")
     }
     role = template["Resources"]["APIGatewayStartExecutionRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
@@ -117,6 +128,59 @@ def test_rest_route_starts_the_machine_through_a_role(tmp_path: Path, fmt: str) 
         "Resource": [{"Ref": "OrderStateMachine"}],
     }
     assert "GreetingStateMachine" in template["Resources"]
+
+
+def test_the_template_lands_as_the_documented_vtl(tmp_path: Path) -> None:
+    """Two backslashes in the VTL: four in the JSON text (and CloudFormation's Fn::Sub
+    leaves backslashes alone), eight in Terraform's local holding the body as a string."""
+    manifest = _manifest(tmp_path)
+    text = json.dumps(_template(manifest, "cloudformation"))
+    assert r"""replaceAll(\"\\\\'\",\"'\")""" in text
+    assert VTL.count("\\") == 2
+    tf = _template(manifest, "terraform")
+    body = json.loads(tf["locals"]["chalicelike_openapi"])
+    template = body["paths"]["/orders"]["post"]["x-amazon-apigateway-integration"]
+    assert template["requestTemplates"]["application/json"].startswith('{"input": "' + VTL)
+
+
+def test_cors_headers_on_every_answer_of_the_route(tmp_path: Path) -> None:
+    """API Gateway adds no header to an AWS integration's answer: the route's CORS headers
+    (origin, exposed headers, credentials) are static values on the 200, 400 and 500 alike,
+    declared by each method response."""
+    cors = CORSConfig(
+        allow_origin="https://shop.example",
+        expose_headers=["X-Order"],
+        allow_credentials=True,
+        max_age=600,
+    )
+    operation = _body(_template(_manifest(tmp_path, cors=cors), "sam"))["paths"]["/orders"]
+    expected = {
+        "Access-Control-Allow-Origin": "'https://shop.example'",
+        "Access-Control-Expose-Headers": "'X-Order'",
+        "Access-Control-Allow-Credentials": "'true'",
+    }
+    integration = operation["post"]["x-amazon-apigateway-integration"]
+    assert set(integration["responses"]) == {"default", *ERRORS}
+    for answer in integration["responses"].values():
+        assert answer["responseParameters"] == {
+            f"method.response.header.{name}": value for name, value in expected.items()
+        }
+    for status in ("200", "400", "500"):
+        headers = operation["post"]["responses"][status]["headers"]
+        assert headers == {name: {"schema": {"type": "string"}} for name in expected}
+    # The preflight keeps its own (Max-Age is the preflight's alone).
+    preflight = operation["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+    assert preflight["responseParameters"]["method.response.header.Access-Control-Max-Age"]
+
+
+def test_cors_with_several_origins_varies_by_origin(tmp_path: Path) -> None:
+    """No static value can echo the request's Origin: Vary alone (see `answer_cors_headers`)."""
+    cors = CORSConfig(allow_origin=["https://a.example", "https://b.example"])
+    body = _body(_template(_manifest(tmp_path, cors=cors), "cloudformation"))
+    integration = body["paths"]["/orders"]["post"]["x-amazon-apigateway-integration"]
+    assert integration["responses"]["4\\d{2}"]["responseParameters"] == {
+        "method.response.header.Vary": "'Origin'"
+    }
 
 
 def test_no_function_is_called_no_permission_is_written(tmp_path: Path) -> None:
