@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from ._app import Chalice
 from ._auth._authorizers import ChaliceAuthorizer
+from ._core._cors import CORSConfig
 from ._core._errors import ChaliceError
 from ._core._lambda_context import LambdaContext
 from ._core._pipeline import gateway_answer
@@ -84,6 +85,10 @@ class FunctionScope:
                 self._project_dir, self._stage_name, name
             )
         return config
+
+    def timeout(self, name: str) -> float:
+        """The function's configured `lambda_timeout`, in seconds."""
+        return float(self._config(name).lambda_timeout)
 
     def context(self, name: str) -> LambdaContext:
         config = self._config(name)
@@ -228,7 +233,7 @@ class TestHTTPClient:
             if denied is not None:
                 return _from_rendered(render(denied))
         if entry is not None and entry.workflow is not None and self._workflows is not None:
-            return self._workflows.start_from_route(entry.workflow, body)
+            return self._workflows.start_from_route(entry.workflow, body, headers, entry.cors)
         return _from_rest_answer(self._app(event, self._functions.context(API_HANDLER)))
 
     def _event(
@@ -375,6 +380,11 @@ class TestLambdaClient:
         self._stage_name = stage_name
         self._functions = functions or FunctionScope(stage_name, ".")
 
+    @property
+    def functions(self) -> FunctionScope:
+        """Each function's config, context and environment, as this client runs them."""
+        return self._functions
+
     def invoke(self, name: str, payload: Any = None) -> InvokeResponse:
         handlers = self._app.handlers
         handler = handlers.get(name) or self._app.authorizers.get(name)
@@ -423,27 +433,42 @@ class TestWorkflowsClient:
         self._lambda = lambda_client
         self.last_run: WorkflowRun | None = None  # what a route with workflow= last started
 
-    def start_from_route(self, name: str, body: bytes | str) -> HTTPResponse:
+    def start_from_route(
+        self,
+        name: str,
+        body: bytes | str,
+        headers: Mapping[str, str] | None = None,
+        cors: CORSConfig | None = None,
+    ) -> HTTPResponse:
         """What API Gateway's StartExecution integration answers for a route with
-        `workflow=`: the execution's ARN and start date (the body is its input). Here the
-        execution has run to its end by then; `last_run` holds it."""
+        `workflow=`: the execution's ARN and start date (the body is its input), with the
+        route's `cors` headers. Here the execution has run to its end by then; `last_run`
+        holds it."""
         import time
 
+        headers = headers or {}
+        content_type = _find(headers, "content-type")
+        # Only an application/json request template, passthroughBehavior NEVER: API
+        # Gateway refuses another Content-Type with 415 and takes none as application/json.
+        if content_type and content_type.split(";")[0].strip().lower() != "application/json":
+            return _json_answer(415, {"message": "Unsupported Media Type"})
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         try:
             given = json.loads(text) if text.strip() else {}
         except ValueError:
             refused = {"__type": "InvalidExecutionInput", "message": "the body is not JSON"}
-            return _json_answer(400, refused)
+            return _json_answer(400, refused, cors, headers)
         started = time.time()
         self.last_run = self.run(name, given)
-        return _json_answer(
-            200, {"executionArn": self.last_run.execution_arn, "startDate": started}
-        )
+        started_answer = {"executionArn": self.last_run.execution_arn, "startDate": started}
+        return _json_answer(200, started_answer, cors, headers)
 
     def run(self, name: str, input: Any = None, *, timeout: float | None = None) -> WorkflowRun:
         """Start `name` with `input` (JSON-able; None is `{}`, as Step Functions' default)
-        and wait for its end; TimeoutError, the execution stopped, after `timeout` seconds."""
+        and wait for its end; TimeoutError, the execution stopped, after `timeout` seconds;
+        ValueError for an input above Step Functions' 256 KiB. A Task's function that runs
+        past its `lambda_timeout` fails with Lambda's `Sandbox.Timedout` (its thread cannot be
+        stopped: it finishes in the background)."""
         from ._tooling._workflow_runner import run_workflow
         from ._tooling._workflows import workflow_entries
 
@@ -467,11 +492,23 @@ class TestWorkflowsClient:
             app_name=self._app.app_name,
             stage=self._stage_name,
             timeout=timeout,
+            # Each Task's call stops at its function's timeout, as Lambda stops it.
+            timeout_of=self._lambda.functions.timeout,
         )
 
 
-def _json_answer(status: int, body: dict[str, Any]) -> HTTPResponse:
-    return HTTPResponse(json.dumps(body).encode(), [("Content-Type", "application/json")], status)
+def _json_answer(
+    status: int,
+    body: dict[str, Any],
+    cors: CORSConfig | None = None,
+    request_headers: Mapping[str, str] | None = None,
+) -> HTTPResponse:
+    """A JSON answer; with the route's CORS headers for the request's Origin when `cors`."""
+    lines = [("Content-Type", "application/json")]
+    if cors is not None:
+        origin = _find(request_headers or {}, "origin")
+        lines.extend(cors.get_access_control_headers(origin).items())
+    return HTTPResponse(json.dumps(body).encode(), lines, status)
 
 
 def _unknown_workflow(app_name: str, name: str, entries: Sequence[Any]) -> str:

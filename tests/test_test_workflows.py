@@ -7,15 +7,21 @@ import importlib.util
 import json
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelike import Chalice
+from chalicelike import Chalice, CORSConfig
 from chalicelike._tooling._workflow_check import check_definition
-from chalicelike._tooling._workflows import WorkflowError
+from chalicelike._tooling._workflow_runner import (
+    MAX_INPUT_BYTES,
+    PARSER_LOGGER,
+    with_function_arns,
+)
+from chalicelike._tooling._workflows import WorkflowError, state_machine_name
 from chalicelike.test import Client, WorkflowNotFoundError, WorkflowRun
 from tests.workflow_support import EXPECTED_ADDITIONS, order_input, write_workflow_project
 
@@ -309,3 +315,124 @@ def test_a_route_with_a_workflow_starts_it_and_answers_its_arn(tmp_path: Path) -
     refused = client.http.post("/orders", body="{", headers={"Content-Type": "application/json"})
     assert refused.status_code == 400
     assert refused.json_body["__type"] == "InvalidExecutionInput"
+
+
+def echo_route_app(cors: Any = None) -> Chalice:
+    """An app whose POST /echo starts the workflow 'echo' (one Task returning its input)."""
+    app = Chalice(app_name="routes", configure_logs=False)
+
+    @app.lambda_function()
+    def echo(event: Any, context: Any) -> Any:
+        return event
+
+    task = {"Type": "Task", "Resource": "function:echo", "End": True}
+    app.workflow("echo", {"StartAt": "Echo", "States": {"Echo": task}})
+
+    @app.route("/echo", methods=["POST"], workflow="echo", cors=cors)
+    def start_echo() -> None:
+        raise AssertionError("API Gateway starts the workflow: the view is never called")
+
+    return app
+
+
+def test_a_workflow_route_with_cors_answers_with_its_headers() -> None:
+    client = Client(echo_route_app(cors=CORSConfig(allow_origin=["https://shop.example"])))
+    answer = client.http.post(
+        "/echo",
+        body='{"n": 1}',
+        headers={"Content-Type": "application/json", "Origin": "https://shop.example"},
+    )
+    assert answer.status_code == 200, answer.body
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert answer.headers["Vary"] == "Origin"
+    plain = Client(echo_route_app()).http.post("/echo", body="{}")
+    assert "Access-Control-Allow-Origin" not in plain.headers
+
+
+def test_a_workflow_route_refuses_a_body_that_is_not_json_typed() -> None:
+    client = Client(echo_route_app(cors=True))
+    # A cross-site form can POST text/plain without a preflight: API Gateway's integration
+    # has no template for it (passthroughBehavior NEVER) and answers 415; nothing starts.
+    refused = client.http.post("/echo", body='{"n": 1}', headers={"Content-Type": "text/plain"})
+    assert (refused.status_code, refused.json_body) == (415, {"message": "Unsupported Media Type"})
+    assert client.workflows.last_run is None
+    # No Content-Type is taken as application/json; a charset parameter changes nothing.
+    for headers in ({}, {"content-type": "application/json; charset=utf-8"}):
+        started = client.http.post("/echo", body='{"n": 2}', headers=headers)
+        assert started.status_code == 200, started.body
+        assert client.workflows.last_run is not None
+        assert client.workflows.last_run.output == {"n": 2}
+
+
+def test_a_task_past_its_functions_lambda_timeout_fails_as_lambda_times_out(
+    tmp_path: Path,
+) -> None:
+    config = {
+        "version": "2.0",
+        "app_name": "slow",
+        "stages": {"dev": {"lambda_functions": {"sleepy": {"lambda_timeout": 1}}}},
+    }
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    app = Chalice(app_name="slow", configure_logs=False)
+    release = threading.Event()
+
+    @app.lambda_function()
+    def sleepy(event: Any, context: Any) -> Any:
+        release.wait(10)
+        return event
+
+    task = {"Type": "Task", "Resource": "function:sleepy", "End": True}
+    app.workflow("nap", {"StartAt": "Nap", "States": {"Nap": task}})
+    started = time.monotonic()
+    try:
+        run = Client(app, project_dir=str(tmp_path)).workflows.run("nap", timeout=8)
+    finally:
+        release.set()  # the function's thread ends in the background
+    assert 1 <= time.monotonic() - started < 5
+    assert (run.status, run.error) == ("FAILED", "Sandbox.Timedout")
+    cause = json.loads(run.cause or "{}")
+    assert cause["errorType"] == "Sandbox.Timedout"
+    assert cause["errorMessage"] == "Task timed out after 1.00 seconds"
+
+
+def test_wait_for_task_token_tasks_name_the_functions_arn_too() -> None:
+    token_task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "function:ask", "Payload": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    definition = {"StartAt": "Ask", "States": {"Ask": token_task}}
+    substituted = with_function_arns(definition, lambda name: f"arn:{name}")
+    assert substituted["States"]["Ask"]["Parameters"]["FunctionName"] == "arn:ask"
+    assert definition["States"]["Ask"]["Parameters"]["FunctionName"] == "function:ask"
+
+
+def test_an_input_above_256_kib_is_refused_before_it_runs(orders: Client) -> None:
+    with pytest.raises(ValueError, match=r"above Step Functions' limit of 262144 bytes"):
+        orders.workflows.run("order", {"blob": "x" * MAX_INPUT_BYTES})
+
+
+def test_names_are_as_aws_gives_them_and_a_stack_trace_starts_at_the_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = Chalice(app_name="a" * 70, configure_logs=False)
+
+    @app.lambda_function()
+    def fail(event: Any, context: Any) -> Any:
+        raise KeyError("missing")
+
+    task = {"Type": "Task", "Resource": "function:fail", "End": True}
+    app.workflow("failing", {"StartAt": "Fail", "States": {"Fail": task}})
+    run = Client(app).workflows.run("failing")
+    machine, execution = run.execution_arn.split(":")[-2:]
+    assert machine == state_machine_name("a" * 70, "dev", "failing")
+    assert len(machine) == 80
+    assert str(uuid.UUID(execution)) == execution  # a dashed UUID
+    stack = json.loads(run.cause or "{}")["stackTrace"]
+    # From the handler down, as Lambda's runtime shows it: none of the client's frames.
+    assert not any("chalicelike/test.py" in line or "_workflow_runner" in line for line in stack)
+    assert 'raise KeyError("missing")' in stack[-1]
+    # moto's interpreter logs nothing of the failed state (its context is kilobytes long).
+    assert not [record for record in caplog.records if record.name.startswith(PARSER_LOGGER)]

@@ -5,10 +5,12 @@ call runs the app's function here, through a callback, as Lambda would answer it
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime
 import enum
 import io
 import json
+import logging
 import threading
 import time
 import traceback
@@ -16,24 +18,46 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, cast
 
 from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
 from ._manifest import deployed_name
 from ._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
-from ._workflows import WorkflowEntry
+from ._workflows import WorkflowEntry, state_machine_name
 
-__all__ = ["Invoke", "WorkflowRun", "function_arn", "run_workflow"]
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "PARSER_LOGGER",
+    "Invoke",
+    "TimeoutOf",
+    "WorkflowRun",
+    "function_arn",
+    "run_workflow",
+    "with_function_arns",
+]
 
 # What runs one of the app's functions: (its name in the app, the event) -> its result.
 Invoke = Callable[[str, Any], Any]
+# A function's configured timeout in seconds (lambda_timeout), by its name in the app.
+TimeoutOf = Callable[[str], float]
+
+# Step Functions' quota on an execution's input: 256 KiB as UTF-8.
+MAX_INPUT_BYTES = 256 * 1024
+# moto's interpreter logs each failed state at ERROR with the whole execution's context
+# (kilobytes a line), though a failed state is an outcome the execution's history records
+# (its error and cause): that logger is quieted, and only that one.
+PARSER_LOGGER = "moto.stepfunctions.parser"
 
 # How often the caller looks at an execution moto runs in its own thread.
 _POLL_SECONDS = 0.002
 # The name in moto's lambda_eval_utils its Tasks get their Lambda client from.
 _FACTORY = "boto_client_for"
-# Step Functions' limit on a state machine's name.
-_MAX_NAME = 80
+# The files of the client's own frames, trimmed from a Task error's stackTrace (Lambda's
+# runtime shows the trace from the handler down, not its bootstrap).
+_CLIENT_FILES = frozenset(
+    {__file__, threading.__file__, str(Path(__file__).parent.parent / "test.py")}
+)
 
 
 @dataclass(frozen=True)
@@ -74,9 +98,12 @@ def run_workflow(
     app_name: str,
     stage: str,
     timeout: float | None = None,
+    timeout_of: TimeoutOf | None = None,
 ) -> WorkflowRun:
-    """Run `entry` once on `input_json` (a JSON document), each app function through `invoke`;
-    TimeoutError (the execution stopped) when `timeout` seconds pass first."""
+    """Run `entry` once on `input_json` (a JSON document), each app function through `invoke`
+    and stopped, as Lambda stops it, after `timeout_of(function)` seconds; TimeoutError (the
+    execution stopped) when `timeout` seconds pass first. ValueError for an input above
+    Step Functions' 256 KiB."""
     if getattr(_InProcessLambda.inside, "call", False):
         # Its Tasks would wait for the call this thread is making to end: a hang.
         raise RuntimeError(
@@ -84,25 +111,34 @@ def run_workflow(
             "a function one of its workflows is calling (start it with boto3 under "
             "`chalicelike local` instead)"
         )
+    size = len(input_json.encode("utf-8"))
+    if size > MAX_INPUT_BYTES:
+        # StartExecution refuses it (InvalidExecutionInput): say so before anything runs.
+        raise ValueError(
+            f"workflow {entry.name!r}: the input is {size} bytes, above Step Functions' "
+            f"limit of {MAX_INPUT_BYTES} bytes (256 KiB)"
+        )
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+    logging.getLogger(PARSER_LOGGER).setLevel(logging.CRITICAL)
     arns = {function_arn(app_name, stage, name): name for name in entry.functions}
-    definition = _with_arns(entry.definition, {name: arn for arn, name in arns.items()})
+    by_name = {name: arn for arn, name in arns.items()}
+    definition = with_function_arns(entry.definition, lambda name: by_name.get(name, name))
     # A backend of our own, not moto's shared one: nothing an app's test does with
     # mock_aws sees it, and two runs never share state machines.
     backend = StepFunctionsParserBackend(DEFAULT_REGION, ACCOUNT_ID)
-    machine_name = deployed_name(app_name, stage, entry.name)
     # The execution role is this run's own: moto hands it to the Lambda client factory,
     # which is how a call finds its run (see _LambdaRouter).
     role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/chalicelike-test-{uuid.uuid4().hex}"
     machine = backend.create_state_machine(
-        name=machine_name if len(machine_name) <= _MAX_NAME else entry.name,
+        name=state_machine_name(app_name, stage, entry.name),
         definition=json.dumps(definition),
         roleArn=role_arn,
     )
-    with _ROUTER.routed(role_arn, _InProcessLambda(arns, invoke)):
+    with _ROUTER.routed(role_arn, _InProcessLambda(arns, invoke, timeout_of)):
+        # Named as AWS names an execution started without a name: a UUID.
         execution = backend.start_execution(
-            machine.arn, name=uuid.uuid4().hex, execution_input=input_json
+            machine.arn, name=str(uuid.uuid4()), execution_input=input_json
         )
         _wait(execution, entry.name, timeout)
     return WorkflowRun(
@@ -127,25 +163,32 @@ def _wait(execution: Any, workflow: str, timeout: float | None) -> None:
         time.sleep(_POLL_SECONDS)
 
 
-def _with_arns(machine: dict[str, Any], arns: dict[str, str]) -> dict[str, Any]:
-    """A copy of `machine` whose Tasks name the functions' ARNs instead of "function:NAME"
-    (Step Functions accepts only ARNs), nested machines of Parallel and Map included."""
+def with_function_arns(machine: Any, arn_of: Callable[[str], str]) -> Any:
+    """A copy of `machine` whose Tasks name `arn_of(name)` instead of "function:NAME" (Step
+    Functions accepts only ARNs): a Task's Resource, or the FunctionName of a lambda:invoke
+    integration (.waitForTaskToken included), nested machines of Parallel and Map too."""
+    if not isinstance(machine, dict):
+        return machine
     states = {}
     for state_name, state in machine.get("States", {}).items():
         state = dict(state)
         resource = state.get("Resource")
         if isinstance(resource, str) and resource.startswith(FUNCTION_PREFIX):
-            state["Resource"] = arns.get(resource[len(FUNCTION_PREFIX) :], resource)
-        elif resource == LAMBDA_INVOKE and isinstance(state.get("Parameters"), dict):
+            state["Resource"] = arn_of(resource[len(FUNCTION_PREFIX) :])
+        elif (
+            isinstance(resource, str)
+            and resource.startswith(LAMBDA_INVOKE)
+            and isinstance(state.get("Parameters"), dict)
+        ):
             parameters = state["Parameters"] = dict(state["Parameters"])
             target = parameters.get("FunctionName")
             if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
-                parameters["FunctionName"] = arns.get(target[len(FUNCTION_PREFIX) :], target)
+                parameters["FunctionName"] = arn_of(target[len(FUNCTION_PREFIX) :])
         if isinstance(state.get("Branches"), list):
-            state["Branches"] = [_with_arns(branch, arns) for branch in state["Branches"]]
+            state["Branches"] = [with_function_arns(b, arn_of) for b in state["Branches"]]
         for key in ("ItemProcessor", "Iterator"):
             if isinstance(state.get(key), dict):
-                state[key] = _with_arns(state[key], arns)
+                state[key] = with_function_arns(state[key], arn_of)
         states[state_name] = state
     return {**machine, "States": states}
 
@@ -177,9 +220,12 @@ class _InProcessLambda:
     # Whether this thread is running one of those calls (see run_workflow).
     inside = threading.local()
 
-    def __init__(self, arns: dict[str, str], invoke: Invoke) -> None:
+    def __init__(
+        self, arns: dict[str, str], invoke: Invoke, timeout_of: TimeoutOf | None = None
+    ) -> None:
         self._arns = arns
         self._invoke = invoke
+        self._timeout_of = timeout_of
 
     def owns(self, parameters: dict[str, Any]) -> bool:
         return parameters.get("FunctionName") in self._arns
@@ -187,13 +233,14 @@ class _InProcessLambda:
     def invoke(self, **parameters: Any) -> dict[str, Any]:
         name = self._arns[parameters["FunctionName"]]
         event = json.loads(parameters.get("Payload") or b"{}")
+        seconds = self._timeout_of(name) if self._timeout_of is not None else None
         try:
             with self._calls:
-                self.inside.call = True
-                try:
-                    result = self._invoke(name, event)
-                finally:
-                    self.inside.call = False
+                result = self._call(name, event, seconds)
+        except _TimedOut:
+            # What Lambda answers when a function outlives its configured timeout.
+            message = f"Task timed out after {seconds:.2f} seconds"
+            return _function_error("Sandbox.Timedout", message)
         except Exception as error:
             return _function_error(type(error).__name__, str(error), error)
         try:
@@ -207,6 +254,41 @@ class _InProcessLambda:
             "Payload": io.BytesIO(payload.encode("utf-8")),
         }
 
+    def _call(self, name: str, event: Any, seconds: float | None) -> Any:
+        """The function's result, run in a thread of its own when it has a timeout: past
+        it, _TimedOut. Python cannot stop that thread; it finishes in the background (its
+        environment variables may then be set while the next call runs)."""
+        if seconds is None:
+            return self._run(name, event)
+        outcome: dict[str, Any] = {}
+        context = contextvars.copy_context()
+
+        def target() -> None:
+            try:
+                outcome["result"] = context.run(self._run, name, event)
+            except BaseException as error:  # handed to the caller below
+                outcome["error"] = error
+
+        worker = threading.Thread(target=target, name=f"chalicelike-task-{name}", daemon=True)
+        worker.start()
+        worker.join(seconds)
+        if worker.is_alive():
+            raise _TimedOut
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
+
+    def _run(self, name: str, event: Any) -> Any:
+        self.inside.call = True
+        try:
+            return self._invoke(name, event)
+        finally:
+            self.inside.call = False
+
+
+class _TimedOut(Exception):
+    """A function ran past its configured timeout."""
+
 
 def _function_error(
     error_type: str, message: str, error: BaseException | None = None
@@ -214,12 +296,11 @@ def _function_error(
     """Lambda's answer when a function raises: status 200, FunctionError "Unhandled" and
     the runtime's error document; Step Functions takes errorType as the error's name (what
     Retry and Catch match) and the document as its cause."""
-    stack = traceback.format_tb(error.__traceback__) if error is not None else []
     document = {
         "errorMessage": message,
         "errorType": error_type,
         "requestId": str(uuid.uuid4()),
-        "stackTrace": stack,
+        "stackTrace": _handler_frames(error) if error is not None else [],
     }
     return {
         "StatusCode": 200,
@@ -227,6 +308,16 @@ def _function_error(
         "ExecutedVersion": "$LATEST",
         "Payload": io.BytesIO(json.dumps(document).encode("utf-8")),
     }
+
+
+def _handler_frames(error: BaseException) -> list[str]:
+    """The error's traceback from the handler down, as Lambda's runtime shows it: the
+    client's own frames (this runner, the test client, the thread it ran in) are left out."""
+    frames = traceback.extract_tb(error.__traceback__)
+    start = 0
+    while start < len(frames) and frames[start].filename in _CLIENT_FILES:
+        start += 1
+    return traceback.format_list(frames[start:])
 
 
 def _decimal(value: Any) -> Any:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 from .._tooling._manifest import AppManifest
-from .._tooling._workflow_check import FUNCTION_PREFIX
 from .._tooling._workflows import WorkflowEntry, state_machine_name
 from ._live_sources import CloudContext, LiveSource
 
@@ -23,9 +22,6 @@ __all__ = ["WorkflowMachines", "local_definition", "machine_arn", "machine_name"
 
 # Step Functions wants an execution role; the endpoint checks only its form.
 ROLE_NAME = "chalicelike-local-workflows"
-# The Task fields that name a function: a Task's Resource, or the lambda:invoke
-# integration's FunctionName (the checker made both "function:<name>").
-_FUNCTION_FIELDS = ("Resource", "FunctionName")
 
 
 def machine_name(app_name: str, stage: str, workflow: str) -> str:
@@ -39,18 +35,11 @@ def machine_arn(region: str, account_id: str, name: str) -> str:
 
 def local_definition(definition: Any, function_arn: Callable[[str], str]) -> Any:
     """`definition` with every "function:<name>" a Task names replaced by
-    `function_arn(name)`, in nested machines (Parallel branches, Map processors) too."""
-    if isinstance(definition, list):
-        return [local_definition(item, function_arn) for item in definition]
-    if not isinstance(definition, dict):
-        return definition
-    result = {}
-    for key, value in definition.items():
-        if key in _FUNCTION_FIELDS and isinstance(value, str) and value.startswith(FUNCTION_PREFIX):
-            result[key] = function_arn(value[len(FUNCTION_PREFIX) :])
-        else:
-            result[key] = local_definition(value, function_arn)
-    return result
+    `function_arn(name)`, in nested machines (Parallel branches, Map processors) too: the
+    substitution the test client's runner makes."""
+    from .._tooling._workflow_runner import with_function_arns
+
+    return with_function_arns(definition, function_arn)
 
 
 class WorkflowMachines:
