@@ -597,6 +597,9 @@ def test_a_plain_moto_server_builds_the_sample_apps_api(
 # -- routes that start a workflow ---------------------------------------------------------------
 
 START_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:action/StartExecution"
+# The documented VTL: escapeJavaScript's \' (not JSON) turned back into '.
+START_INPUT = r"""$util.escapeJavaScript($input.json('$')).replaceAll("\\'","'")"""
+ALLOW_ORIGIN = {"method.response.header.Access-Control-Allow-Origin": "'*'"}
 ORDER_ROUTES = """
 
 @app.route("/orders", methods=["POST"], workflow="order", cors=True)
@@ -632,15 +635,33 @@ def test_a_workflow_route_is_an_aws_integration_method(workflow_routes: dict[str
         "Credentials": {"Fn::GetAtt": ["APIGatewayStartExecutionRole", "Arn"]},
         "RequestTemplates": {
             "application/json": {
-                "Fn::Sub": '{"input": "$util.escapeJavaScript($input.json(\'$\'))", '
+                "Fn::Sub": '{"input": "' + START_INPUT + '", '
                 '"stateMachineArn": "${OrderStateMachine}"}'
             }
         },
         "PassthroughBehavior": "NEVER",
-        "IntegrationResponses": [{"StatusCode": "200"}],
+        # StartExecution's errors by their status code; the route's CORS origin on each.
+        "IntegrationResponses": [
+            {"StatusCode": "200", "ResponseParameters": ALLOW_ORIGIN},
+            {
+                "StatusCode": "400",
+                "ResponseParameters": ALLOW_ORIGIN,
+                "SelectionPattern": "4\\d{2}",
+            },
+            {
+                "StatusCode": "500",
+                "ResponseParameters": ALLOW_ORIGIN,
+                "SelectionPattern": "5\\d{2}",
+            },
+        ],
     }
     assert start["MethodResponses"] == [
-        {"StatusCode": "200", "ResponseModels": {"application/json": "Empty"}}
+        {
+            "StatusCode": status,
+            "ResponseParameters": {"method.response.header.Access-Control-Allow-Origin": False},
+            "ResponseModels": {"application/json": "Empty"},
+        }
+        for status in ("200", "400", "500")
     ]
     assert methods["/orders/{order_id}", "GET"]["Integration"]["Type"] == "AWS_PROXY"
     # The preflight, as every other, is answered by the API function in deploy's form.
@@ -681,6 +702,8 @@ def test_a_plain_moto_server_deploys_a_workflow_route(
         assert start["type"] == "AWS"
         assert start["httpMethod"] == "POST"
         assert start["uri"] == "arn:aws:apigateway:us-east-1:states:action/StartExecution"
+        # moto 5's CloudFormation keeps no request template or integration response of a
+        # Method: their shape is checked on the template (the tests above) and by cfn-lint.
         proxy = apigateway.get_method(
             restApiId=api["id"], resourceId=by_path["/orders/{order_id}"]["id"], httpMethod="GET"
         )["methodIntegration"]

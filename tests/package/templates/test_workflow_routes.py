@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from chalicelike import Chalice, CORSConfig, CustomAuthorizer, JWTAuthorizer
 from chalicelike._tooling._manifest import AppManifest, describe_app
+from chalicelike.package._command import _yaml as package_yaml
 from chalicelike.package.templates import build_templates
 from chalicelike.package.templates._openapi import openapi_document
 from tests.package.template_support import (
@@ -131,12 +133,17 @@ def test_rest_route_starts_the_machine_through_a_role(tmp_path: Path, fmt: str) 
 
 
 def test_the_template_lands_as_the_documented_vtl(tmp_path: Path) -> None:
-    """Two backslashes in the VTL: four in the JSON text (and CloudFormation's Fn::Sub
-    leaves backslashes alone), eight in Terraform's local holding the body as a string."""
+    """Two backslashes in the VTL: four in the JSON text (CloudFormation's Fn::Sub leaves
+    backslashes alone), the same VTL back from YAML and from Terraform's local holding the
+    body as a string (Terraform's templates read only ${ and %{ there)."""
     manifest = _manifest(tmp_path)
     text = json.dumps(_template(manifest, "cloudformation"))
     assert r"""replaceAll(\"\\\\'\",\"'\")""" in text
     assert VTL.count("\\") == 2
+    sam = _template(manifest, "sam")
+    as_yaml = yaml.safe_load(package_yaml(sam))["Resources"]["RestAPI"]["Properties"]["Body"]
+    start = as_yaml["paths"]["/orders"]["post"]["x-amazon-apigateway-integration"]
+    assert start["requestTemplates"]["application/json"]["Fn::Sub"].startswith('{"input": "' + VTL)
     tf = _template(manifest, "terraform")
     body = json.loads(tf["locals"]["chalicelike_openapi"])
     template = body["paths"]["/orders"]["post"]["x-amazon-apigateway-integration"]
