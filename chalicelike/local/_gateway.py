@@ -21,7 +21,7 @@ from .._auth._authorizers import AuthorizerType
 from .._core._cors import CORSConfig
 from .._core._errors import RegistrationError
 from .._core._pipeline import gateway_answer
-from .._core._response import lowered_media_types
+from .._core._response import lowered_media_types, media_type_in
 from .._core._routing import Match, RouteEntry, RouteMatch, RouteTable
 from .._core._types import Receive, Scope, Send
 from .._tooling._describe import AppLoadError
@@ -69,6 +69,8 @@ __all__ = ["LocalGateway"]
 
 # API Gateway's payload quota: a larger request is refused before anything runs.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+# The media types a workflow route's StartExecution integration has a request template for.
+WORKFLOW_MEDIA_TYPES = frozenset({"application/json"})
 
 logger = logging.getLogger("chalicelike.local")
 
@@ -219,7 +221,7 @@ class LocalGateway:
             if refused is not None:
                 return refused
         if route.workflow is not None:
-            return await self._workflow_answer(routes.manifest, route.workflow, body)
+            return await self._workflow_answer(routes.manifest, route, request)
         payload = json.dumps(event).encode()
         if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
             # Lambda refuses a synchronous event above 6 MB; API Gateway passes on the 413.
@@ -230,10 +232,31 @@ class LocalGateway:
         return lambda_answer(result, self.kind)
 
     async def _workflow_answer(
-        self, manifest: AppManifest, workflow: str, body: bytes
+        self, manifest: AppManifest, route: GatewayRoute, request: IncomingRequest
     ) -> GatewayAnswer:
         """API Gateway's StartExecution integration: the body is the input, Step Functions'
-        answer (executionArn, startDate) the response; no function is called."""
+        answer (executionArn, startDate) the response, with the route's CORS headers as
+        any answer of the route has them; no function is called."""
+        content_type = request.header("content-type")
+        # The integration has only an application/json request template and
+        # passthroughBehavior NEVER: API Gateway refuses any other Content-Type with 415
+        # (so a browser's cross-site text/plain form POST starts nothing), and takes a
+        # request without one as application/json.
+        if content_type and not media_type_in(content_type, WORKFLOW_MEDIA_TYPES):
+            problem = f"no request template for Content-Type {content_type!r}"
+            return message_answer(415, "Unsupported Media Type", problem)
+        answer = await self._start(manifest, route.workflow or "", request.body)
+        if route.cors is None:
+            return answer
+        cors = route.cors.get_access_control_headers(request.header("origin"))
+        added = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in cors.items()
+        ]
+        return answer._replace(headers=[*answer.headers, *added])
+
+    async def _start(self, manifest: AppManifest, workflow: str, body: bytes) -> GatewayAnswer:
+        """StartExecution of `workflow` with the body as its input."""
         text = body.decode("utf-8", "replace").strip() or "{}"
         try:
             json.loads(text)

@@ -4,6 +4,7 @@ workers, driven with boto3 and with `chalicelike workflow start`."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import subprocess
@@ -16,7 +17,10 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelike import Chalice, CORSConfig
+from chalicelike.local._gateway import LocalGateway
 from chalicelike.local._workflow_machines import local_definition, machine_name
+from tests.local.gateway_support import AppLambda, AppState
 from tests.local.test_server import free_port, local_server
 from tests.workflow_support import (
     EXPECTED_ADDITIONS,
@@ -277,3 +281,100 @@ def test_a_route_with_a_workflow_starts_an_execution(project: Path, tmp_path: Pa
         assert json.loads(done["output"]) == {**order, **EXPECTED_ADDITIONS}
         refused = requests.post(base_url + "/orders", data="{", timeout=30)
         assert refused.status_code == 400
+
+
+def workflow_route_app() -> Chalice:
+    app = Chalice(app_name="shop", configure_logs=False)
+
+    @app.lambda_function()
+    def echo(event: Any, context: Any) -> Any:
+        return event
+
+    task = {"Type": "Task", "Resource": "function:echo", "End": True}
+    app.workflow("order", {"StartAt": "Echo", "States": {"Echo": task}})
+
+    @app.route(
+        "/orders",
+        methods=["POST"],
+        workflow="order",
+        cors=CORSConfig(allow_origin=["https://shop.example"], expose_headers=["X-Total"]),
+    )
+    def start_order() -> None:
+        raise AssertionError("API Gateway starts the workflow: the view is never called")
+
+    return app
+
+
+class Starts:
+    """What the gateway's StartExecution calls reach: (app, workflow, input) each."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    async def __call__(self, app_name: str, workflow: str, text: str) -> dict[str, Any]:
+        self.calls.append((app_name, workflow, text))
+        return {"executionArn": f"arn:aws:states:::execution:{workflow}:1", "startDate": 1.5}
+
+
+def post(gateway: LocalGateway, headers: dict[str, str], body: bytes) -> tuple[int, Any, Any]:
+    """POST /api/orders straight to the ASGI app: (status, headers, parsed body)."""
+    lines = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    lines.append((b"content-length", str(len(body)).encode()))
+    scope = {
+        "type": "http", "http_version": "1.1", "method": "POST", "path": "/orders",
+        "raw_path": b"/orders", "query_string": b"", "headers": lines,
+        "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 8000), "scheme": "http",
+    }  # fmt: skip
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(gateway(scope, receive, send))
+    answer_headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], answer_headers, json.loads(sent[1]["body"])
+
+
+@pytest.fixture
+def shop_gateway() -> tuple[LocalGateway, Starts]:
+    app = workflow_route_app()
+    starts = Starts()
+    gateway = LocalGateway(
+        AppState.of(app), AppLambda(app), log=lambda line: None, start_workflow=starts
+    )
+    return gateway, starts
+
+
+def test_a_workflow_route_answers_with_its_cors_headers(
+    shop_gateway: tuple[LocalGateway, Starts],
+) -> None:
+    gateway, starts = shop_gateway
+    headers = {"Content-Type": "application/json", "Origin": "https://shop.example"}
+    status, answered, body = post(gateway, headers, b'{"n": 1}')
+    assert (status, body) == (
+        200,
+        {"executionArn": "arn:aws:states:::execution:order:1", "startDate": 1.5},
+    )
+    assert answered["access-control-allow-origin"] == "https://shop.example"
+    assert answered["access-control-expose-headers"] == "X-Total"
+    assert answered["vary"] == "Origin"
+    assert starts.calls == [("shop", "order", '{"n": 1}')]
+
+
+def test_a_workflow_route_refuses_another_content_type_with_415(
+    shop_gateway: tuple[LocalGateway, Starts],
+) -> None:
+    gateway, starts = shop_gateway
+    # A cross-site form POSTs text/plain without a preflight: API Gateway's integration
+    # (only an application/json template, passthroughBehavior NEVER) refuses it.
+    status, _, body = post(gateway, {"Content-Type": "text/plain"}, b'{"n": 1}')
+    assert (status, body) == (415, {"message": "Unsupported Media Type"})
+    assert starts.calls == []
+    # No Content-Type is taken as application/json, a charset parameter is no other type.
+    for headers in ({}, {"Content-Type": "application/json; charset=utf-8"}):
+        status, _, _ = post(gateway, headers, b'{"n": 2}')
+        assert status == 200
+    assert [text for _, _, text in starts.calls] == ['{"n": 2}', '{"n": 2}']
