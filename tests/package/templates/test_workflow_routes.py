@@ -341,6 +341,11 @@ def test_terraform_rest(tmp_path: Path) -> None:
     assert integration["requestTemplates"] == {
         "application/json": TEMPLATE.format("${aws_sfn_state_machine.order.arn}")
     }
+    # The same body as CloudFormation's: StartExecution's errors answered as 400 and 500.
+    assert {pattern: r["statusCode"] for pattern, r in integration["responses"].items()} == {
+        "default": "200",
+        **ERRORS,
+    }
     resources = document["resource"]
     role = resources["aws_iam_role"]["api_gateway_start_execution"]
     trust = json.loads(role["assume_role_policy"])["Statement"][0]

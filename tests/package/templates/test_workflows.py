@@ -4,6 +4,7 @@ role, logging, tracing and triggers; cfn-lint for SAM and CloudFormation, Terraf
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from chalicelike import Chalice
 from chalicelike._tooling._config import ConfigError, resolve_stage_config
 from chalicelike._tooling._manifest import AppManifest, describe_app
+from chalicelike._tooling._settings import StageConfig
 from chalicelike.package.templates import build_templates
 from chalicelike.package.templates._model import state_machine_name
 from tests.package.template_support import (
@@ -27,6 +29,7 @@ from tests.package.templates.test_terraform import _terraform_validate
 from tests.workflow_support import ORDER_ASL
 
 FUNCTIONS = ("validate", "price", "reserve", "line_total", "charge")
+GREETING = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": True}}}
 PATTERN = {"source": ["shop.orders"], "detail-type": ["Order Placed"]}
 
 
@@ -149,6 +152,45 @@ def test_logging_and_tracing_keys(manifest: AppManifest) -> None:
     assert "logs:CreateLogDelivery" in actions[1] and "xray:PutTraceSegments" in actions[2]
 
 
+@dataclasses.dataclass(frozen=True)
+class _RetainingStage(StageConfig):
+    """A stage carrying `log_retention_in_days`, as StageConfig will (see `_log_retention`)."""
+
+    log_retention_in_days: int | None = None
+
+
+def _retaining(manifest: AppManifest, fmt: str, level: str) -> dict[str, Any]:
+    stage = _RetainingStage(
+        app_name=manifest.app_name, stage="dev", workflow_logging=level, log_retention_in_days=14
+    )
+    (document,) = build_templates(manifest, stage, configs_for(manifest), POLICY, fmt).values()
+    return document
+
+
+@pytest.mark.parametrize(("level", "included"), [("ALL", True), ("ERROR", False), ("FATAL", False)])
+def test_execution_data_is_logged_at_level_all_only(
+    manifest: AppManifest, level: str, included: bool
+) -> None:
+    """An execution's input may carry personal data: only ALL, which follows every state,
+    logs it; the log group keeps what it holds as long as the stage's functions' do."""
+    template = _retaining(manifest, "cloudformation", level)
+    resources = template["Resources"]
+    logging = resources["OrderStateMachine"]["Properties"]["LoggingConfiguration"]
+    assert logging["IncludeExecutionData"] is included
+    assert resources["OrderStateMachineLogGroup"]["Properties"]["RetentionInDays"] == 14
+    assert cfn_lint(template) == []
+    document = _retaining(manifest, "terraform", level)
+    machine = document["resource"]["aws_sfn_state_machine"]["order"]
+    assert machine["logging_configuration"]["include_execution_data"] is included
+    group = document["resource"]["aws_cloudwatch_log_group"]["order_state_machine"]
+    assert group["retention_in_days"] == 14
+
+
+def test_no_retention_set_keeps_the_logs(manifest: AppManifest) -> None:
+    template = _template(manifest, "cloudformation", workflow_logging="ALL")
+    assert "RetentionInDays" not in template["Resources"]["OrderStateMachineLogGroup"]["Properties"]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["sam", "cloudformation"])
 def test_cfn_lint_finds_nothing(manifest: AppManifest, fmt: str) -> None:
@@ -196,6 +238,35 @@ def test_the_asl_own_placeholders_are_kept_literal(tmp_path: Path) -> None:
     definition = tf["resource"]["aws_sfn_state_machine"]["greeting"]["definition"]
     assert "$${not.a.reference} %%{nor.this}" in definition
     assert "${aws_lambda_function.greet.arn}" in definition
+
+
+def _calling_nothing(tmp_path: Path, asl: dict[str, Any]) -> dict[str, Any]:
+    app = Chalice(app_name="orders")
+    app.lambda_function(name="unused")(lambda event, context: event)  # the stack has code
+    app.workflow("greeting", asl)
+    manifest = describe_app(app, project_dir=tmp_path)
+    return _template(manifest, "cloudformation")
+
+
+def test_a_machine_calling_nothing_keeps_its_own_placeholders(tmp_path: Path) -> None:
+    """No function to name: no Sub (cfn-lint W1020); the ASL's "${" stays out of every string
+    of the template (E1029), a Join putting it back."""
+    asl = {
+        "StartAt": "Say",
+        "States": {"Say": {"Type": "Pass", "Result": {"t": "${a} and ${b}"}, "End": True}},
+    }
+    template = _calling_nothing(tmp_path, asl)
+    definition = template["Resources"]["GreetingStateMachine"]["Properties"]["DefinitionString"]
+    delimiter, pieces = definition["Fn::Join"]
+    assert json.loads(delimiter.join(pieces)) == asl
+    assert cfn_lint(template) == []
+
+
+def test_a_machine_without_placeholders_is_plain_text(tmp_path: Path) -> None:
+    template = _calling_nothing(tmp_path, GREETING)
+    definition = template["Resources"]["GreetingStateMachine"]["Properties"]["DefinitionString"]
+    assert json.loads(definition) == GREETING
+    assert cfn_lint(template) == []
 
 
 def test_long_names_are_shortened_deterministically() -> None:
@@ -246,6 +317,10 @@ def test_terraform_shape(manifest: AppManifest) -> None:
 def test_terraform_validates(manifest: AppManifest, tmp_path: Path) -> None:
     document = _template(manifest, "terraform", workflow_logging="ALL", workflow_tracing=True)
     report = json.loads(_terraform_validate(document, tmp_path))
+    assert report["valid"], report["diagnostics"]
+    retaining = _retaining(manifest, "terraform", "ERROR")
+    (tmp_path / "retaining").mkdir()
+    report = json.loads(_terraform_validate(retaining, tmp_path / "retaining"))
     assert report["valid"], report["diagnostics"]
 
 

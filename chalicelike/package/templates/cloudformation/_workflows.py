@@ -10,6 +10,7 @@ import json
 import re
 from typing import Any
 
+from ...._tooling._settings import StageConfig
 from .._aws import PARTITION, logical_id, sub
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
@@ -69,13 +70,13 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
     level = stack.stage.workflow_logging
     log_group = None
     if level != "OFF":
-        log_group = stack.add(
-            f"{machine_id}LogGroup",
-            "AWS::Logs::LogGroup",
-            # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
-            # resource policy does not grow with every machine logging to it.
-            {"LogGroupName": f"/aws/vendedlogs/states/{workflow.name}"},
-        )
+        # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
+        # resource policy does not grow with every machine logging to it.
+        group: dict[str, Any] = {"LogGroupName": f"/aws/vendedlogs/states/{workflow.name}"}
+        retention = _log_retention(stack.stage)
+        if retention is not None:
+            group["RetentionInDays"] = retention
+        log_group = stack.add(f"{machine_id}LogGroup", "AWS::Logs::LogGroup", group)
     role = _role(stack, workflow, machine_id, logging=log_group is not None)
     properties: dict[str, Any] = {
         "StateMachineName": workflow.name,
@@ -87,7 +88,11 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
     if log_group is not None:
         properties["LoggingConfiguration"] = {
             "Level": level,
-            "IncludeExecutionData": True,
+            # ALL logs every state's input and output, so that an execution can be
+            # followed; ERROR and FATAL keep only that something failed: an execution's
+            # input is a request's body and may carry personal data, which a log group
+            # should not hold longer than the level asks for.
+            "IncludeExecutionData": level == "ALL",
             "Destinations": [
                 {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [log_group, "Arn"]}}}
             ],
@@ -98,6 +103,14 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
     description = f"The state machine of workflow {workflow.entry.name}"
     stack.output(f"{machine_id}Arn", {"Ref": machine_id}, description)
     _triggers(stack, workflow, machine_id)
+
+
+def _log_retention(stage: StageConfig) -> int | None:
+    """The days the machines' log groups keep, as the stage's functions' do
+    (`log_retention_in_days`); None keeps them for ever (CloudWatch's default)."""
+    # StageConfig has no field of its own yet: read it where the stage carries it.
+    retention = getattr(stage, "log_retention_in_days", None)
+    return retention if isinstance(retention, int) else None
 
 
 def _definition(stack: Stack, workflow: Workflow) -> Any:
@@ -121,11 +134,16 @@ def _definition(stack: Stack, workflow: Workflow) -> Any:
         text = text.replace(_FUNCTION_MARK.format(function), reference)
     if variables:
         return {"Fn::Sub": [text, variables]}
-    if not re.search(r"\$\{(?!!)", text):
-        # Nothing to substitute (no Task names a function or an integration's partition):
-        # the ASL as it is, which cfn-lint would otherwise flag (W1020, a needless Sub).
-        return json.dumps(asl, indent=2)
-    return {"Fn::Sub": text}
+    if re.search(r"\$\{(?!!)", text):
+        return {"Fn::Sub": text}
+    # Nothing to substitute (no Task names a function or an integration's partition): a
+    # Sub would be needless (cfn-lint W1020). The ASL as it is, unless it has a "${" of its
+    # own, which CloudFormation reads as a reference outside a Sub (cfn-lint E1029): then
+    # a Join puts it back between the pieces, so that no string of the template holds it.
+    plain = json.dumps(asl, indent=2)
+    if "${" in plain:
+        return {"Fn::Join": ["${", plain.split("${")]}
+    return plain
 
 
 def _role(stack: Stack, workflow: Workflow, machine_id: str, *, logging: bool) -> str:

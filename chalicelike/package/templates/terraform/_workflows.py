@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ...._tooling._settings import StageConfig
 from .._aws import ACCOUNT, PARTITION, logical_id
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
@@ -71,14 +72,20 @@ def _state_machine(document: Document, workflow: Workflow) -> None:
     if level != "OFF":
         # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
         # resource policy does not grow with every machine logging to it.
+        group: dict[str, Any] = {"name": f"/aws/vendedlogs/states/{workflow.name}"}
+        retention = _log_retention(document.stage)
+        if retention is not None:
+            group["retention_in_days"] = retention
         log_group = document.add(
-            "aws_cloudwatch_log_group",
-            f"{name}_state_machine",
-            {"name": f"/aws/vendedlogs/states/{workflow.name}", "tags": document.tags()},
+            "aws_cloudwatch_log_group", f"{name}_state_machine", group | {"tags": document.tags()}
         )
         body["logging_configuration"] = {
             "level": level,
-            "include_execution_data": True,
+            # ALL logs every state's input and output, so that an execution can be followed;
+            # ERROR and FATAL keep only that something failed: an execution's input is a
+            # request's body and may carry personal data, which a log group should not hold
+            # longer than the level asks for.
+            "include_execution_data": level == "ALL",
             # Step Functions takes the log group's ARN ending ":*"; the provider's has none.
             "log_destination": f"${{{log_group}.arn}}:*",
         }
@@ -88,6 +95,14 @@ def _state_machine(document: Document, workflow: Workflow) -> None:
     # The output names CloudFormation's template gives (`package` writes the same names).
     document.output(f"{logical_id(workflow.entry.name)}StateMachineArn", f"${{{machine}.arn}}")
     _triggers(document, workflow, machine)
+
+
+def _log_retention(stage: StageConfig) -> int | None:
+    """The days the machines' log groups keep, as the stage's functions' do
+    (`log_retention_in_days`); None keeps them for ever (CloudWatch's default)."""
+    # StageConfig has no field of its own yet: read it where the stage carries it.
+    retention = getattr(stage, "log_retention_in_days", None)
+    return retention if isinstance(retention, int) else None
 
 
 def _definition(document: Document, workflow: Workflow) -> str:
