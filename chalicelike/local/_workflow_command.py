@@ -56,7 +56,10 @@ def start(args: argparse.Namespace) -> int:
     try:
         document = _read_input(args.input_file)
         states = _client(endpoint)
-        arn = _machine_arn(states, _app_name(Path(args.project_dir)), args.stage, args.name)
+        project_dir = Path(args.project_dir)
+        arn = _machine_arn(states, _app_name(project_dir), args.stage, args.name)
+        if arn is None:
+            raise UsageError(_no_machine(project_dir, args.stage, args.name, states))
     except UsageError as error:
         return report_usage_error("workflow", error)
     execution = states.start_execution(stateMachineArn=arn, input=document)
@@ -69,10 +72,9 @@ def start(args: argparse.Namespace) -> int:
     if ended["status"] == "SUCCEEDED":
         print(ended.get("output", "null"))
         return EXIT_OK
-    print(
-        f"{ended['status']}: {ended.get('error', '')}: {ended.get('cause', '')}",
-        file=sys.stderr,
-    )
+    # "FAILED: error: cause", leaving out what the execution did not record.
+    parts = [ended["status"], *(ended[key] for key in ("error", "cause") if ended.get(key))]
+    print(": ".join(parts), file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -118,10 +120,12 @@ def _client(endpoint: str) -> Any:
     )
 
 
-def _machine_arn(states: Any, app_name: str | None, stage: str, name: str) -> str:
-    """The ARN of the machine `<app>-<stage>-<name>`; a UsageError listing the app's
-    workflows when there is none, or saying to start the local cloud when it is not up."""
+def _machine_arn(states: Any, app_name: str | None, stage: str, name: str) -> str | None:
+    """The ARN of workflow `name`'s machine `<app>-<stage>-<name>` on the endpoint, None
+    when there is none; a UsageError saying to start the local cloud when it is not up."""
     from botocore.exceptions import BotoCoreError, ClientError
+
+    from .._tooling._workflows import state_machine_name
 
     try:
         machines = [
@@ -131,18 +135,34 @@ def _machine_arn(states: Any, app_name: str | None, stage: str, name: str) -> st
         ]
     except (BotoCoreError, ClientError) as error:
         raise UsageError(
-            f"no local cloud answers at {states.meta.endpoint_url} ({error}):"
-            " run `chalicelike local` first"
+            f"no local cloud answers at {states.meta.endpoint_url} ({error}): run "
+            "`chalicelike local` first, or name its endpoint with --endpoint or AWS_ENDPOINT_URL"
         ) from None
-    workflows: dict[str, Any] = {}
-    for machine in machines:
-        # Without an app_name in the config: any app's machines of this stage.
-        found = machine["name"] if app_name else machine["name"].partition("-")[2]
-        prefix = f"{app_name}-{stage}-" if app_name else f"{stage}-"
-        if found.startswith(prefix):
-            workflows[found[len(prefix) :]] = machine["stateMachineArn"]
-    if name not in workflows:
-        known = ", ".join(sorted(workflows)) or "none"
-        raise UsageError(f"no workflow {name!r} in stage {stage}; the workflows are: {known}")
-    arn: str = workflows[name]
-    return arn
+    by_name = {machine["name"]: machine["stateMachineArn"] for machine in machines}
+    if app_name:
+        return by_name.get(state_machine_name(app_name, stage, name))
+    # Without an app_name in the config: any app's machine of this stage.
+    for machine_name, arn in by_name.items():
+        if machine_name.partition("-")[2] == f"{stage}-{name}":
+            return str(arn)
+    return None
+
+
+def _no_machine(project_dir: Path, stage: str, name: str, states: Any) -> str:
+    """Why there is no machine for `name`: the app declares no such workflow (listing those
+    it declares), or its machine could not be made on the endpoint."""
+    from .._tooling._describe import AppLoadError, describe_project_now
+
+    try:
+        declared = sorted(
+            entry.name for entry in describe_project_now(project_dir, stage).workflows
+        )
+    except AppLoadError as error:
+        return f"no workflow {name!r} in stage {stage}, and the app cannot be read: {error}"
+    if name in declared:
+        return (
+            f"the state machine of workflow {name!r} could not be created on the local cloud "
+            f"at {states.meta.endpoint_url}: the `chalicelike local` log says why"
+        )
+    known = ", ".join(declared) or "none"
+    return f"no workflow {name!r} in stage {stage}; the workflows are: {known}"

@@ -176,6 +176,7 @@ def test_workflow_start_without_a_local_cloud_says_to_start_one(project: Path) -
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert "chalicelike local" in done.stderr
+    assert "--endpoint" in done.stderr and "AWS_ENDPOINT_URL" in done.stderr
 
 
 @pytest.mark.slow
@@ -378,3 +379,47 @@ def test_a_workflow_route_refuses_another_content_type_with_415(
         status, _, _ = post(gateway, headers, b'{"n": 2}')
         assert status == 200
     assert [text for _, _, text in starts.calls] == ['{"n": 2}', '{"n": 2}']
+
+
+@pytest.fixture(scope="module")
+def bare_endpoint() -> Iterator[str]:
+    """A moto endpoint running executions, on which no `chalicelike local` made machines."""
+    from moto.server import ThreadedMotoServer
+
+    from chalicelike.local._workflow_moto_patches import patch_moto_stepfunctions
+
+    assert patch_moto_stepfunctions()
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.mark.slow
+def test_workflow_start_says_a_declared_workflows_machine_could_not_be_made(
+    project: Path, bare_endpoint: str
+) -> None:
+    done = workflow_command(project, bare_endpoint, "order")
+    assert done.returncode == 2
+    last = done.stderr.strip().splitlines()[-1]
+    assert "state machine of workflow 'order' could not be created" in last
+    assert "`chalicelike local` log says why" in last
+    unknown = workflow_command(project, bare_endpoint, "refund")
+    assert unknown.stderr.strip().splitlines()[-1].endswith("the workflows are: order")
+
+
+@pytest.mark.slow
+def test_workflow_start_prints_a_failure_without_a_cause_plainly(
+    project: Path, bare_endpoint: str
+) -> None:
+    states = Cloud(bare_endpoint, project / "no.log").states
+    fail = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Rejected"}}}
+    role = "arn:aws:iam::123456789012:role/chalicelike-local-workflows"
+    made = states.create_state_machine(name=MACHINE, definition=json.dumps(fail), roleArn=role)
+    try:
+        done = workflow_command(project, bare_endpoint, "order")
+    finally:
+        states.delete_state_machine(stateMachineArn=made["stateMachineArn"])
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == "FAILED: Rejected"
