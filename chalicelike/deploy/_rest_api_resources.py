@@ -281,7 +281,8 @@ _RESPONSE_FIELDS = {"statusCode": "StatusCode", "responseParameters": "ResponseP
 
 def _integration(integration: dict[str, Any], where: str) -> Properties:
     """`aws_proxy` → AWS_PROXY with the body's very Uri; `aws` (a route starting a workflow)
-    → AWS with its Uri, Credentials and RequestTemplates; `mock` → MOCK, with no Uri or
+    → AWS with its Uri, Credentials, RequestTemplates and a response per selection pattern
+    (StartExecution's errors, with the route's CORS headers); `mock` → MOCK, with no Uri or
     IntegrationHttpMethod (CloudFormation: "If you specify MOCK, don't specify" a Uri)."""
     spelled: Properties = {}
     for key, value in integration.items():

@@ -88,10 +88,10 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
     if log_group is not None:
         properties["LoggingConfiguration"] = {
             "Level": level,
-            # ALL logs every state's input and output, so that an execution can be
-            # followed; ERROR and FATAL keep only that something failed: an execution's
-            # input is a request's body and may carry personal data, which a log group
-            # should not hold longer than the level asks for.
+            # Execution data (every state's input and output) only at ALL, the level
+            # that asks to follow an execution: an input is a request's body and may carry
+            # personal data, which ERROR and FATAL (that something failed) need not copy
+            # into a log group.
             "IncludeExecutionData": level == "ALL",
             "Destinations": [
                 {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": [log_group, "Arn"]}}}

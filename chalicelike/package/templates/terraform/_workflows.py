@@ -81,10 +81,10 @@ def _state_machine(document: Document, workflow: Workflow) -> None:
         )
         body["logging_configuration"] = {
             "level": level,
-            # ALL logs every state's input and output, so that an execution can be followed;
-            # ERROR and FATAL keep only that something failed: an execution's input is a
-            # request's body and may carry personal data, which a log group should not hold
-            # longer than the level asks for.
+            # Execution data (every state's input and output) only at ALL, the level that
+            # asks to follow an execution: an input is a request's body and may carry
+            # personal data, which ERROR and FATAL (that something failed) need not copy
+            # into a log group.
             "include_execution_data": level == "ALL",
             # Step Functions takes the log group's ARN ending ":*"; the provider's has none.
             "log_destination": f"${{{log_group}.arn}}:*",
