@@ -48,6 +48,8 @@ class StageConfig:
     runtime: str = "python3.12"  # python3.10 - python3.14 (ours), stage-wide like the zip
     workflow_logging: str = "OFF"  # OFF | ALL | ERROR | FATAL: Step Functions' log level
     workflow_tracing: bool = False  # X-Ray traces of the workflows' executions
+    # The stage's log_retention_in_days (also a function key): the workflows' log groups.
+    log_retention_in_days: int | None = None
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ role, logging, tracing and triggers; cfn-lint for SAM and CloudFormation, Terraf
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -152,15 +151,8 @@ def test_logging_and_tracing_keys(manifest: AppManifest) -> None:
     assert "logs:CreateLogDelivery" in actions[1] and "xray:PutTraceSegments" in actions[2]
 
 
-@dataclasses.dataclass(frozen=True)
-class _RetainingStage(StageConfig):
-    """A stage carrying `log_retention_in_days`, as StageConfig will (see `_log_retention`)."""
-
-    log_retention_in_days: int | None = None
-
-
 def _retaining(manifest: AppManifest, fmt: str, level: str) -> dict[str, Any]:
-    stage = _RetainingStage(
+    stage = StageConfig(
         app_name=manifest.app_name, stage="dev", workflow_logging=level, log_retention_in_days=14
     )
     (document,) = build_templates(manifest, stage, configs_for(manifest), POLICY, fmt).values()
@@ -184,6 +176,13 @@ def test_execution_data_is_logged_at_level_all_only(
     assert machine["logging_configuration"]["include_execution_data"] is included
     group = document["resource"]["aws_cloudwatch_log_group"]["order_state_machine"]
     assert group["retention_in_days"] == 14
+
+
+def test_the_stages_retention_is_read_from_its_config(tmp_path: Path) -> None:
+    (tmp_path / ".chalice").mkdir()
+    config = {"stages": {"dev": {"log_retention_in_days": 30, "workflow_logging": "ERROR"}}}
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps(config))
+    assert resolve_stage_config(tmp_path, "dev", "orders").log_retention_in_days == 30
 
 
 def test_no_retention_set_keeps_the_logs(manifest: AppManifest) -> None:
