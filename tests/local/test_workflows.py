@@ -10,7 +10,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -331,8 +331,8 @@ def post(gateway: LocalGateway, headers: dict[str, str], body: bytes) -> tuple[i
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     asyncio.run(gateway(scope, receive, send))
     answer_headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
