@@ -14,6 +14,12 @@ from ...._tooling._settings import StageConfig
 from .._aws import PARTITION, logical_id, sub
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
+from .._workflow_parts import (
+    FUNCTION_MARK,
+    LOG_DELIVERY_ACTIONS,
+    PARTITION_MARK,
+    XRAY_ACTIONS,
+)
 from ._stack import Stack
 
 __all__ = [
@@ -27,31 +33,6 @@ __all__ = [
 
 # The role API Gateway calls StartExecution with, for the routes that start a workflow.
 START_ROLE = "APIGatewayStartExecutionRole"
-
-# Placeholders put in the ASL before it is made the text of an Fn::Sub: the ASL's own "${"
-# must be escaped first ("${!" is Sub's literal "${"), then these become Sub's variables.
-_FUNCTION_MARK = "@@chalicelike-function:{}@@"
-_PARTITION_MARK = "@@chalicelike-partition@@"
-
-# Step Functions delivers logs through CloudWatch Logs' log delivery APIs, which take no
-# resource-level permissions ("Using CloudWatch Logs to log execution history": Resource *).
-_LOG_DELIVERY = [
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-]
-# What X-Ray's daemonless tracing of an execution needs (the AWSXRayDaemonWriteAccess set).
-_XRAY = [
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "xray:PutTelemetryRecords",
-    "xray:PutTraceSegments",
-]
 
 
 def state_machines(stack: Stack) -> None:
@@ -117,9 +98,9 @@ def _definition(stack: Stack, workflow: Workflow) -> Any:
     """The ASL as the text of an Fn::Sub naming each function as its callers do: its ARN, or
     its alias's when it publishes versions (SAM's alias through a Sub variable, see
     `Stack.caller_sub`)."""
-    asl = workflow.definition(_FUNCTION_MARK.format, _PARTITION_MARK)
+    asl = workflow.definition(FUNCTION_MARK.format, PARTITION_MARK)
     text = json.dumps(asl, indent=2).replace("${", "${!")
-    text = text.replace(_PARTITION_MARK, PARTITION)
+    text = text.replace(PARTITION_MARK, PARTITION)
     variables: dict[str, Any] = {}
     for function in workflow.entry.functions:
         alias = stack.alias_reference(function)
@@ -131,7 +112,7 @@ def _definition(stack: Stack, workflow: Workflow) -> Any:
             variable = f"{logical_id(function)}AliasArn"
             variables[variable] = {"Ref": alias}
             reference = f"${{{variable}}}"
-        text = text.replace(_FUNCTION_MARK.format(function), reference)
+        text = text.replace(FUNCTION_MARK.format(function), reference)
     if variables:
         return {"Fn::Sub": [text, variables]}
     if re.search(r"\$\{(?!!)", text):
@@ -160,9 +141,9 @@ def _role(stack: Stack, workflow: Workflow, machine_id: str, *, logging: bool) -
             {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resources}
         )
     if logging:
-        statements.append({"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"})
+        statements.append({"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"})
     if stack.stage.workflow_tracing:
-        statements.append({"Effect": "Allow", "Action": _XRAY, "Resource": "*"})
+        statements.append({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
     properties: dict[str, Any] = {
         "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
         "Tags": stack.tag_list(),

@@ -13,6 +13,12 @@ from ...._tooling._settings import StageConfig
 from .._aws import ACCOUNT, PARTITION, logical_id
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
+from .._workflow_parts import (
+    FUNCTION_MARK,
+    LOG_DELIVERY_ACTIONS,
+    PARTITION_MARK,
+    XRAY_ACTIONS,
+)
 from ._document import Document, tf_arn, tf_name
 
 __all__ = [
@@ -25,31 +31,6 @@ __all__ = [
 
 # The role API Gateway calls StartExecution with, for the routes that start a workflow.
 START_ROLE = "api_gateway_start_execution"
-
-# Placeholders put in the ASL before it becomes a Terraform string: the ASL's own "${" and
-# "%{" are escaped first (Terraform's "$${" and "%%{"), then these become interpolations.
-_FUNCTION_MARK = "@@chalicelike-function:{}@@"
-_PARTITION_MARK = "@@chalicelike-partition@@"
-
-# Step Functions delivers logs through CloudWatch Logs' log delivery APIs, which take no
-# resource-level permissions ("Using CloudWatch Logs to log execution history": Resource *).
-_LOG_DELIVERY = [
-    "logs:CreateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:DescribeLogGroups",
-    "logs:DescribeResourcePolicies",
-    "logs:GetLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:UpdateLogDelivery",
-]
-# What X-Ray's tracing of an execution needs (the AWSXRayDaemonWriteAccess set).
-_XRAY = [
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "xray:PutTelemetryRecords",
-    "xray:PutTraceSegments",
-]
 
 
 def state_machines(document: Document) -> None:
@@ -108,11 +89,11 @@ def _log_retention(stage: StageConfig) -> int | None:
 def _definition(document: Document, workflow: Workflow) -> str:
     """The ASL as a Terraform string (what jsonencode would give), each function named by
     its callers' ARN."""
-    asl = workflow.definition(_FUNCTION_MARK.format, _PARTITION_MARK)
+    asl = workflow.definition(FUNCTION_MARK.format, PARTITION_MARK)
     text = json.dumps(asl, indent=2).replace("${", "$${").replace("%{", "%%{")
-    text = text.replace(_PARTITION_MARK, tf_arn(PARTITION))
+    text = text.replace(PARTITION_MARK, tf_arn(PARTITION))
     for function in workflow.entry.functions:
-        text = text.replace(_FUNCTION_MARK.format(function), document.caller(function))
+        text = text.replace(FUNCTION_MARK.format(function), document.caller(function))
     return text
 
 
@@ -132,9 +113,9 @@ def _role(document: Document, workflow: Workflow, *, logging: bool) -> str:
             }
         )
     if logging:
-        statements.append({"Effect": "Allow", "Action": _LOG_DELIVERY, "Resource": "*"})
+        statements.append({"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"})
     if document.stage.workflow_tracing:
-        statements.append({"Effect": "Allow", "Action": _XRAY, "Resource": "*"})
+        statements.append({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
     role = _add_role(document, resource, workflow.name, "states.amazonaws.com")
     if statements:
         _add_policy(document, resource, workflow.name, statements)
