@@ -35,6 +35,7 @@ def test_a_writer_imports_the_model_and_shared_helpers_never_another_writer(
         f"{TEMPLATES}._write",
         f"{TEMPLATES}._aws",
         f"{TEMPLATES}._openapi",
+        f"{TEMPLATES}._workflow_parts",
         "chalicelike._tooling._manifest",
         "chalicelike._tooling._settings",
     )
