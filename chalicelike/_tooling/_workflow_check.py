@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +19,18 @@ from ._workflow_fields import (
     check_state_fields,
 )
 
-__all__ = ["FUNCTION_PREFIX", "LAMBDA_INVOKE", "CheckedWorkflow", "check_definition"]
+__all__ = [
+    "FUNCTION_PREFIX",
+    "LAMBDA_INVOKE",
+    "CheckedWorkflow",
+    "check_definition",
+    "with_function_arns",
+]
 
 FUNCTION_PREFIX = "function:"
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+# Step Functions' own integrations, as ASL names them in AWS's main partition.
+_STATES_INTEGRATION = "arn:aws:states:::"
 _TYPES = frozenset({"Task", "Choice", "Parallel", "Map", "Wait", "Pass", "Succeed", "Fail"})
 _TERMINAL = frozenset({"Succeed", "Fail"})
 # The errors Step Functions itself names (a name outside "States." is the task's own).
@@ -58,6 +67,42 @@ class CheckedWorkflow:
     definition: dict[str, Any]  # Task references made "function:<app function name>"
     functions: list[str] = field(default_factory=list)  # the app functions its Tasks call
     problems: list[str] = field(default_factory=list)
+
+
+def with_function_arns(machine: Any, arn_of: Callable[[str], str], partition: str = "") -> Any:
+    """A copy of `machine` whose Tasks name `arn_of(name)` instead of "function:NAME" (Step
+    Functions accepts only ARNs): a Task's Resource, or the FunctionName of a lambda:invoke
+    integration (.waitForTaskToken included), nested machines of Parallel and Map too. With
+    `partition`, Step Functions' own integrations' ARNs are written in it (aws-cn and
+    aws-us-gov refuse "arn:aws:states:::...")."""
+    if not isinstance(machine, dict):
+        return machine
+    states = {}
+    for state_name, state in machine.get("States", {}).items():
+        state = dict(state)
+        resource = state.get("Resource")
+        if isinstance(resource, str) and resource.startswith(FUNCTION_PREFIX):
+            state["Resource"] = arn_of(resource[len(FUNCTION_PREFIX) :])
+        elif (
+            isinstance(resource, str)
+            and resource.startswith(LAMBDA_INVOKE)
+            and isinstance(state.get("Parameters"), dict)
+        ):
+            parameters = state["Parameters"] = dict(state["Parameters"])
+            target = parameters.get("FunctionName")
+            if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
+                parameters["FunctionName"] = arn_of(target[len(FUNCTION_PREFIX) :])
+        if partition and isinstance(resource, str) and resource.startswith(_STATES_INTEGRATION):
+            state["Resource"] = f"arn:{partition}:states:::{resource[len(_STATES_INTEGRATION) :]}"
+        if isinstance(state.get("Branches"), list):
+            state["Branches"] = [
+                with_function_arns(b, arn_of, partition) for b in state["Branches"]
+            ]
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                state[key] = with_function_arns(state[key], arn_of, partition)
+        states[state_name] = state
+    return {**machine, "States": states}
 
 
 def check_definition(

@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from .._core._aws import ACCOUNT_ID, DEFAULT_REGION
 from ._manifest import deployed_name
-from ._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
+from ._workflow_check import with_function_arns
 from ._workflows import WorkflowEntry, state_machine_name
 
 __all__ = [
@@ -161,36 +161,6 @@ def _wait(execution: Any, workflow: str, timeout: float | None) -> None:
             execution.stop(now, "States.Timeout", "stopped by the test client")
             raise TimeoutError(f"workflow {workflow!r} still running after {timeout} s")
         time.sleep(_POLL_SECONDS)
-
-
-def with_function_arns(machine: Any, arn_of: Callable[[str], str]) -> Any:
-    """A copy of `machine` whose Tasks name `arn_of(name)` instead of "function:NAME" (Step
-    Functions accepts only ARNs): a Task's Resource, or the FunctionName of a lambda:invoke
-    integration (.waitForTaskToken included), nested machines of Parallel and Map too."""
-    if not isinstance(machine, dict):
-        return machine
-    states = {}
-    for state_name, state in machine.get("States", {}).items():
-        state = dict(state)
-        resource = state.get("Resource")
-        if isinstance(resource, str) and resource.startswith(FUNCTION_PREFIX):
-            state["Resource"] = arn_of(resource[len(FUNCTION_PREFIX) :])
-        elif (
-            isinstance(resource, str)
-            and resource.startswith(LAMBDA_INVOKE)
-            and isinstance(state.get("Parameters"), dict)
-        ):
-            parameters = state["Parameters"] = dict(state["Parameters"])
-            target = parameters.get("FunctionName")
-            if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
-                parameters["FunctionName"] = arn_of(target[len(FUNCTION_PREFIX) :])
-        if isinstance(state.get("Branches"), list):
-            state["Branches"] = [with_function_arns(b, arn_of) for b in state["Branches"]]
-        for key in ("ItemProcessor", "Iterator"):
-            if isinstance(state.get(key), dict):
-                state[key] = with_function_arns(state[key], arn_of)
-        states[state_name] = state
-    return {**machine, "States": states}
 
 
 def _plain(value: Any) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._tooling._manifest import AppManifest
+from .._tooling._workflow_check import with_function_arns
 from .._tooling._workflows import WorkflowEntry, state_machine_name
 from ._live_sources import CloudContext, LiveSource
 
@@ -37,8 +38,6 @@ def local_definition(definition: Any, function_arn: Callable[[str], str]) -> Any
     """`definition` with every "function:<name>" a Task names replaced by
     `function_arn(name)`, in nested machines (Parallel branches, Map processors) too: the
     substitution the test client's runner makes."""
-    from .._tooling._workflow_runner import with_function_arns
-
     return with_function_arns(definition, function_arn)
 
 

@@ -4,7 +4,6 @@ the manifest and the stage's config. `_write` hands it to a format's writer, par
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import enum
 from collections.abc import Callable, Mapping
@@ -19,7 +18,7 @@ from ..._tooling._manifest import (
     RouteSpec,
 )
 from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
-from ..._tooling._workflow_check import FUNCTION_PREFIX, LAMBDA_INVOKE
+from ..._tooling._workflow_check import with_function_arns
 from ..._tooling._workflows import WorkflowEntry, state_machine_name
 from ._aws import (
     TemplateError,
@@ -206,10 +205,6 @@ class EventSource:
         return mapping
 
 
-# Step Functions' own integrations, written for AWS's main partition in ASL.
-_STATES_INTEGRATION = "arn:aws:states:::"
-
-
 @dataclass(frozen=True)
 class Workflow:
     """A Step Functions state machine of the app, named '<app>-<stage>-<workflow>'."""
@@ -221,41 +216,8 @@ class Workflow:
         """The ASL with every "function:NAME" (a Task's Resource, or lambda:invoke's
         FunctionName) made `arn_of(NAME)`, and Step Functions' integrations' ARNs in
         `partition` (aws-cn and aws-us-gov refuse "arn:aws:...")."""
-        return _rewrite_machine(copy.deepcopy(self.entry.definition), arn_of, partition)
-
-
-def _rewrite_machine(
-    machine: dict[str, Any], arn_of: Callable[[str], str], partition: str
-) -> dict[str, Any]:
-    for state in machine.get("States", {}).values():
-        if not isinstance(state, dict):
-            continue
-        # Parallel branches and Map processors are machines of their own, Tasks and all.
-        for branch in state.get("Branches") or ():
-            if isinstance(branch, dict):
-                _rewrite_machine(branch, arn_of, partition)
-        for key in ("ItemProcessor", "Iterator"):
-            if isinstance(state.get(key), dict):
-                _rewrite_machine(state[key], arn_of, partition)
-        if state.get("Type") == "Task":
-            _rewrite_task(state, arn_of, partition)
-    return machine
-
-
-def _rewrite_task(state: dict[str, Any], arn_of: Callable[[str], str], partition: str) -> None:
-    resource = state.get("Resource")
-    if not isinstance(resource, str):
-        return
-    if resource.startswith(FUNCTION_PREFIX):
-        state["Resource"] = arn_of(resource.removeprefix(FUNCTION_PREFIX))
-        return
-    parameters = state.get("Parameters")
-    if resource.startswith(LAMBDA_INVOKE) and isinstance(parameters, dict):
-        target = parameters.get("FunctionName")
-        if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
-            parameters["FunctionName"] = arn_of(target.removeprefix(FUNCTION_PREFIX))
-    if resource.startswith(_STATES_INTEGRATION):
-        state["Resource"] = f"arn:{partition}:states:::{resource[len(_STATES_INTEGRATION) :]}"
+        rewritten: dict[str, Any] = with_function_arns(self.entry.definition, arn_of, partition)
+        return rewritten
 
 
 @dataclass(frozen=True)
