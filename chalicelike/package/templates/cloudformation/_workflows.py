@@ -10,16 +10,10 @@ import json
 import re
 from typing import Any
 
-from ...._tooling._settings import StageConfig
 from .._aws import PARTITION, logical_id, sub
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
-from .._workflow_parts import (
-    FUNCTION_MARK,
-    LOG_DELIVERY_ACTIONS,
-    PARTITION_MARK,
-    XRAY_ACTIONS,
-)
+from .._workflow_parts import FUNCTION_MARK, PARTITION_MARK, machine_statements
 from ._stack import Stack
 
 __all__ = [
@@ -54,9 +48,9 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
         # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
         # resource policy does not grow with every machine logging to it.
         group: dict[str, Any] = {"LogGroupName": f"/aws/vendedlogs/states/{workflow.name}"}
-        retention = _log_retention(stack.stage)
-        if retention is not None:
-            group["RetentionInDays"] = retention
+        # As long as the stage's functions' logs (`log_retention_in_days`); none: for ever.
+        if stack.stage.log_retention_in_days is not None:
+            group["RetentionInDays"] = stack.stage.log_retention_in_days
         log_group = stack.add(f"{machine_id}LogGroup", "AWS::Logs::LogGroup", group)
     role = _role(stack, workflow, machine_id, logging=log_group is not None)
     properties: dict[str, Any] = {
@@ -84,14 +78,6 @@ def _state_machine(stack: Stack, workflow: Workflow) -> None:
     description = f"The state machine of workflow {workflow.entry.name}"
     stack.output(f"{machine_id}Arn", {"Ref": machine_id}, description)
     _triggers(stack, workflow, machine_id)
-
-
-def _log_retention(stage: StageConfig) -> int | None:
-    """The days the machines' log groups keep, as the stage's functions' do
-    (`log_retention_in_days`); None keeps them for ever (CloudWatch's default)."""
-    # StageConfig has no field of its own yet: read it where the stage carries it.
-    retention = getattr(stage, "log_retention_in_days", None)
-    return retention if isinstance(retention, int) else None
 
 
 def _definition(stack: Stack, workflow: Workflow) -> Any:
@@ -130,20 +116,12 @@ def _definition(stack: Stack, workflow: Workflow) -> Any:
 def _role(stack: Stack, workflow: Workflow, machine_id: str, *, logging: bool) -> str:
     """The machine's role: it invokes exactly the functions its Tasks call (`:*` for the
     alias a caller calls, an ARN of its own)."""
-    functions = sorted(set(workflow.entry.functions))
-    statements: list[dict[str, Any]] = []
-    if functions:
-        resources: list[Any] = []
-        for function in functions:
-            resources.append(stack.function_arn(function))
-            resources.append({"Fn::Sub": f"${{{logical_id(function)}.Arn}}:*"})
-        statements.append(
-            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": resources}
-        )
-    if logging:
-        statements.append({"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"})
-    if stack.stage.workflow_tracing:
-        statements.append({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
+    invoked = [
+        arn
+        for function in sorted(set(workflow.entry.functions))
+        for arn in (stack.function_arn(function), sub(f"${{{logical_id(function)}.Arn}}:*"))
+    ]
+    statements = machine_statements(invoked, logging, stack.stage.workflow_tracing)
     properties: dict[str, Any] = {
         "AssumeRolePolicyDocument": _trust("states.amazonaws.com"),
         "Tags": stack.tag_list(),

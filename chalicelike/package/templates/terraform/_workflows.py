@@ -9,16 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...._tooling._settings import StageConfig
 from .._aws import ACCOUNT, PARTITION, logical_id
 from .._model import Workflow
 from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
-from .._workflow_parts import (
-    FUNCTION_MARK,
-    LOG_DELIVERY_ACTIONS,
-    PARTITION_MARK,
-    XRAY_ACTIONS,
-)
+from .._workflow_parts import FUNCTION_MARK, PARTITION_MARK, machine_statements
 from ._document import Document, tf_arn, tf_name
 
 __all__ = [
@@ -54,9 +48,9 @@ def _state_machine(document: Document, workflow: Workflow) -> None:
         # Step Functions asks for a /aws/vendedlogs/ prefix: below it, the log group's
         # resource policy does not grow with every machine logging to it.
         group: dict[str, Any] = {"name": f"/aws/vendedlogs/states/{workflow.name}"}
-        retention = _log_retention(document.stage)
-        if retention is not None:
-            group["retention_in_days"] = retention
+        # As long as the stage's functions' logs (`log_retention_in_days`); none: for ever.
+        if document.stage.log_retention_in_days is not None:
+            group["retention_in_days"] = document.stage.log_retention_in_days
         log_group = document.add(
             "aws_cloudwatch_log_group", f"{name}_state_machine", group | {"tags": document.tags()}
         )
@@ -78,14 +72,6 @@ def _state_machine(document: Document, workflow: Workflow) -> None:
     _triggers(document, workflow, machine)
 
 
-def _log_retention(stage: StageConfig) -> int | None:
-    """The days the machines' log groups keep, as the stage's functions' do
-    (`log_retention_in_days`); None keeps them for ever (CloudWatch's default)."""
-    # StageConfig has no field of its own yet: read it where the stage carries it.
-    retention = getattr(stage, "log_retention_in_days", None)
-    return retention if isinstance(retention, int) else None
-
-
 def _definition(document: Document, workflow: Workflow) -> str:
     """The ASL as a Terraform string (what jsonencode would give), each function named by
     its callers' ARN."""
@@ -101,21 +87,9 @@ def _role(document: Document, workflow: Workflow, *, logging: bool) -> str:
     """The machine's role: it invokes exactly the functions its Tasks call (`:*` for the
     alias a caller calls, an ARN of its own)."""
     resource = f"{tf_name(workflow.entry.name)}_state_machine"
-    statements: list[dict[str, Any]] = []
-    functions = sorted(set(workflow.entry.functions))
-    if functions:
-        arns = [document.fn(function) for function in functions]
-        statements.append(
-            {
-                "Effect": "Allow",
-                "Action": "lambda:InvokeFunction",
-                "Resource": [arn for own in arns for arn in (own, f"{own}:*")],
-            }
-        )
-    if logging:
-        statements.append({"Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"})
-    if document.stage.workflow_tracing:
-        statements.append({"Effect": "Allow", "Action": XRAY_ACTIONS, "Resource": "*"})
+    arns = [document.fn(function) for function in sorted(set(workflow.entry.functions))]
+    invoked = [arn for own in arns for arn in (own, f"{own}:*")]
+    statements = machine_statements(invoked, logging, document.stage.workflow_tracing)
     role = _add_role(document, resource, workflow.name, "states.amazonaws.com")
     if statements:
         _add_policy(document, resource, workflow.name, statements)
