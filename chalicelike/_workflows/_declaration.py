@@ -12,7 +12,7 @@ from typing import Any
 
 from .._core._errors import RegistrationError
 
-__all__ = ["WorkflowDeclaration", "check_workflow_name"]
+__all__ = ["WorkflowDeclaration", "check_workflow_name", "is_step_functions_name"]
 
 # Step Functions' state machine names: 1-80 characters, none of whitespace, brackets,
 # wildcards, control characters or " # % \ ^ | ~ ` $ & , ; : / (CreateStateMachine).
@@ -29,8 +29,13 @@ class WorkflowDeclaration:
     function_prefix: str = ""
 
 
+def is_step_functions_name(name: str) -> bool:
+    """A name Step Functions takes for a state machine or an execution."""
+    return _NAME.fullmatch(name) is not None  # fullmatch: "$" would let a final "\n" in
+
+
 def check_workflow_name(name: object) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not is_step_functions_name(name):
         raise RegistrationError(
             f"workflow name {name!r}: Step Functions takes 1-80 characters without "
             'whitespace, brackets, wildcards or any of " # % \\ ^ | ~ ` $ & , ; : /'

@@ -92,11 +92,11 @@ def _target(value: Any) -> str:
 def _state_machines(state: StackState, built: Any) -> list[dict[str, Any]]:
     """The record's entries for the workflows' state machines, read from the stack's
     resources: a state machine's physical ID is its ARN (as the stack's outputs say)."""
-    from ..package.templates._aws import logical_id
+    from ..package.templates.cloudformation._workflows import state_machine_id
 
     found = []
     for workflow in built.manifest.workflows:
-        arn = state.physical.get(f"{logical_id(workflow.name)}StateMachine")
+        arn = state.physical.get(state_machine_id(workflow.name))
         if arn is not None:
             found.append(
                 {"name": workflow.name, "resource_type": "state_machine", "state_machine_arn": arn}

@@ -104,11 +104,13 @@ class ConsoleWorkflows:
         return self.server.cloud.context.clients.get("stepfunctions")
 
     def _machine_arn(self, app_name: str, workflow: str) -> str:
-        from .._tooling._manifest import deployed_name
+        """The machine the local cloud made for `workflow` (names over 80 characters hashed,
+        as every state machine name is)."""
+        from ._workflow_machines import machine_arn, machine_name
 
         context = self.server.cloud.context
-        machine = deployed_name(app_name, self.server.state.stage, workflow)
-        return f"arn:aws:states:{context.region}:{context.account_id}:stateMachine:{machine}"
+        name = machine_name(app_name, self.server.state.stage, workflow)
+        return machine_arn(context.region, context.account_id, name)
 
 
 async def _ask(cloud: Any, call: Any, *args: Any) -> Any:

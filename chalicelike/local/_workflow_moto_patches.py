@@ -11,26 +11,20 @@ from __future__ import annotations
 
 import inspect
 import logging
-import re
 import uuid
 from typing import Any
 
-__all__ = ["MAX_INPUT_BYTES", "patch_moto_stepfunctions", "refused_name"]
+from .._tooling._workflow_runner import MAX_INPUT_BYTES, PARSER_LOGGER
+from .._workflows._declaration import is_step_functions_name
 
-# StartExecution's quota on the input: 256 KiB, as UTF-8.
-MAX_INPUT_BYTES = 256 * 1024
-# The logger moto's interpreter writes each failed state to, at ERROR with the whole
-# execution's context (kilobytes a line): the execution's history has its error and cause.
-PARSER_LOGGER = "moto.stepfunctions.parser"
-# What an execution's name may not hold (StartExecution's `name`): white space, brackets,
-# wildcards, special characters and control characters; 1 to 80 characters.
-_REFUSED = re.compile(r"[\s<>{}\[\]?*\"#%\\^|~`$&,;:/\x00-\x1f\x7f-\x9f]")
-_MAX_NAME = 80
+__all__ = ["MAX_INPUT_BYTES", "PARSER_LOGGER", "patch_moto_stepfunctions", "refused_name"]
 
 
 def refused_name(name: str) -> bool:
-    """Whether StartExecution refuses `name` as InvalidName."""
-    return not 1 <= len(name) <= _MAX_NAME or _REFUSED.search(name) is not None
+    """Whether StartExecution refuses `name` as InvalidName: an execution's name follows the
+    rules of a state machine's (1-80 characters, no white space, brackets, wildcards,
+    special or control characters)."""
+    return not is_step_functions_name(name)
 
 
 def patch_moto_stepfunctions() -> bool:
