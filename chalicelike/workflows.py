@@ -95,13 +95,22 @@ class State:
     type = ""
     terminal = False  # Succeed and Fail end the execution themselves
 
-    def __init__(self, name: str, **fields: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        retry: list[Retry] | None = None,
+        catch: list[Catch] | None = None,
+        **fields: Any,
+    ) -> None:
         if not isinstance(name, str) or not name or len(name) > 80:
             raise RegistrationError(f"a state's name must be 1-80 characters, not {name!r}")
         self.name = name
+        if retry:  # Task, Parallel and Map take Retry and Catch rules
+            fields["retry"] = [rule.rule for rule in retry]
         self.fields = {key: value for key, value in fields.items() if value is not None}
         self.following: State | None = None
-        self.catches: list[Catch] = []
+        self.catches: list[Catch] = list(catch or [])
 
     def next(self, state: State | Chain) -> Chain:
         """Go on to `state` after this one; the chain, to go on from `state`."""
@@ -169,12 +178,12 @@ class Task(State):
             result_path=result_path,
             input_path=input_path,
             output_path=output_path,
-            retry=[rule.rule for rule in retry] if retry else None,
+            retry=retry,
+            catch=catch,
             timeout_seconds=timeout_seconds,
             heartbeat_seconds=heartbeat_seconds,
             comment=comment,
         )
-        self.catches = list(catch or [])
 
 
 class Choice(State):
@@ -229,9 +238,8 @@ class Parallel(State):
         catch: list[Catch] | None = None,
         **fields: Any,
     ) -> None:
-        super().__init__(name, retry=[r.rule for r in retry] if retry else None, **fields)
+        super().__init__(name, retry=retry, catch=catch, **fields)
         self.branches = [Workflow(branch) for branch in branches]
-        self.catches = list(catch or [])
 
     def to_state(self) -> dict[str, Any]:
         return {**super().to_state(), "Branches": [b.to_asl() for b in self.branches]}
@@ -257,11 +265,11 @@ class Map(State):
             name,
             items_path=items_path,
             max_concurrency=max_concurrency,
-            retry=[r.rule for r in retry] if retry else None,
+            retry=retry,
+            catch=catch,
             **fields,
         )
         self.processor = Workflow(iterator)
-        self.catches = list(catch or [])
 
     def to_state(self) -> dict[str, Any]:
         processor = {"ProcessorConfig": {"Mode": "INLINE"}, **self.processor.to_asl()}
