@@ -444,13 +444,10 @@ class TestWorkflowsClient:
         `workflow=`: the execution's ARN and start date (the body is its input), with the
         route's `cors` headers. Here the execution has run to its end by then; `last_run`
         holds it."""
-        import time
+        from ._tooling._workflows import refused_content_type
 
         headers = headers or {}
-        content_type = _find(headers, "content-type")
-        # Only an application/json request template, passthroughBehavior NEVER: API
-        # Gateway refuses another Content-Type with 415 and takes none as application/json.
-        if content_type and content_type.split(";")[0].strip().lower() != "application/json":
+        if refused_content_type(_find(headers, "content-type")):
             return _json_answer(415, {"message": "Unsupported Media Type"})
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
         try:

@@ -17,12 +17,15 @@ __all__ = [
     "WorkflowEntry",
     "WorkflowError",
     "load_definition",
+    "refused_content_type",
     "state_machine_name",
     "workflow_entries",
 ]
 
 # Step Functions' limit on a state machine's name.
 MAX_NAME = 80
+# The media types a workflow route's StartExecution integration has a request template for.
+_START_MEDIA_TYPES = frozenset({"application/json"})
 
 
 class WorkflowError(ChaliceError):
@@ -52,6 +55,16 @@ def state_machine_name(app_name: str, stage: str, workflow: str) -> str:
         return name
     digest = hashlib.sha256(json.dumps(name).encode()).hexdigest()[:8].upper()
     return f"{name[:71]}-{digest}"
+
+
+def refused_content_type(content_type: str | None) -> bool:
+    """Whether API Gateway's StartExecution integration (a route with workflow=) answers
+    415: it has only an application/json request template and passthroughBehavior NEVER, so
+    another Content-Type is refused (a browser's cross-site text/plain form POST starts
+    nothing), and a request without one is taken as application/json."""
+    from .._core._response import media_type_in
+
+    return bool(content_type) and not media_type_in(content_type or "", _START_MEDIA_TYPES)
 
 
 def workflow_entries(app: Any, functions: list[str], project_dir: Path) -> list[WorkflowEntry]:

@@ -21,7 +21,7 @@ from .._auth._authorizers import AuthorizerType
 from .._core._cors import CORSConfig
 from .._core._errors import RegistrationError
 from .._core._pipeline import gateway_answer
-from .._core._response import lowered_media_types, media_type_in
+from .._core._response import lowered_media_types
 from .._core._routing import Match, RouteEntry, RouteMatch, RouteTable
 from .._core._types import Receive, Scope, Send
 from .._tooling._describe import AppLoadError
@@ -35,6 +35,7 @@ from .._tooling._gateway_auth import (
     token_event,
 )
 from .._tooling._manifest import AppManifest, RouteSpec, authorizer_from_spec
+from .._tooling._workflows import refused_content_type
 from ._asgi_types import run_lifespan
 from ._gateway_answers import (
     HTTP_API,
@@ -69,8 +70,6 @@ __all__ = ["LocalGateway"]
 
 # API Gateway's payload quota: a larger request is refused before anything runs.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
-# The media types a workflow route's StartExecution integration has a request template for.
-WORKFLOW_MEDIA_TYPES = frozenset({"application/json"})
 
 logger = logging.getLogger("chalicelike.local")
 
@@ -238,11 +237,7 @@ class LocalGateway:
         answer (executionArn, startDate) the response, with the route's CORS headers as
         any answer of the route has them; no function is called."""
         content_type = request.header("content-type")
-        # The integration has only an application/json request template and
-        # passthroughBehavior NEVER: API Gateway refuses any other Content-Type with 415
-        # (so a browser's cross-site text/plain form POST starts nothing), and takes a
-        # request without one as application/json.
-        if content_type and not media_type_in(content_type, WORKFLOW_MEDIA_TYPES):
+        if refused_content_type(content_type):
             problem = f"no request template for Content-Type {content_type!r}"
             return message_answer(415, "Unsupported Media Type", problem)
         answer = await self._start(manifest, route.workflow or "", request.body)
