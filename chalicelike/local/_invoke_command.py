@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from ._commands import UsageError, report_usage_error
+from ._commands import UsageError, read_json_document, report_usage_error
 
 if TYPE_CHECKING:
     from ._project_state import ProjectState
@@ -115,16 +114,7 @@ def run_remote(args: argparse.Namespace) -> int:
 def read_event(source: str | None) -> bytes:
     if source is None:
         return b"{}"  # what Lambda hands a function invoked without a payload
-    where = "stdin" if source == "-" else source
-    try:
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as error:
-        raise UsageError(f"cannot read the event file {where}: {error.strerror}") from None
-    try:
-        json.loads(data)
-    except ValueError as error:
-        raise UsageError(f"the event in {where} is not JSON: {error}") from None
-    return data
+    return read_json_document(source, "event")
 
 
 async def invoke(project_dir: Path, stage: str, name: str, payload: bytes) -> int:

@@ -8,7 +8,6 @@ and prints its output (or its error and cause), as `aws stepfunctions` would sho
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -17,7 +16,7 @@ from typing import Any
 
 import click
 
-from ._commands import UsageError, report_usage_error
+from ._commands import UsageError, read_json_document, report_usage_error
 
 __all__ = ["command", "start"]
 
@@ -81,16 +80,7 @@ def start(args: argparse.Namespace) -> int:
 def _read_input(source: str | None) -> str:
     if source is None:
         return "{}"  # what Step Functions starts with when given no input
-    where = "stdin" if source == "-" else source
-    try:
-        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read the input file {where}: {error.strerror}") from None
-    try:
-        json.loads(text)
-    except ValueError as error:
-        raise UsageError(f"the input in {where} is not JSON: {error}") from None
-    return text
+    return read_json_document(source, "input").decode("utf-8")
 
 
 def _app_name(project_dir: Path) -> str | None:
