@@ -14,7 +14,7 @@ from .._tooling._manifest import FunctionEntry
 from ._live_sources import CloudContext
 from ._relay_queues import Relay, RelayedSource, RelaySetup, internal_name
 
-__all__ = ["EventBridgeRule", "eventbridge_event"]
+__all__ = ["EventBridgeRule", "RuleSetup", "eventbridge_event"]
 
 RULE_PREFIX = "chalicelike-"
 RULE_NAME_LIMIT = 64  # EventBridge's
@@ -38,7 +38,7 @@ class EventBridgeRule(RelayedSource):
         spec = context.local_lambda.find(entry.name)
         resource = spec.resource_name if spec is not None else entry.name
         self.rule_name = internal_name(RULE_PREFIX, resource, RULE_NAME_LIMIT)
-        self._setup = _RuleSetup(context, bus, self.rule_name, entry.settings["event_pattern"])
+        self._setup = RuleSetup(context, bus, self.rule_name, entry.settings["event_pattern"])
         self.relay = Relay(
             context,
             self._setup,
@@ -48,7 +48,10 @@ class EventBridgeRule(RelayedSource):
         )
 
 
-class _RuleSetup(RelaySetup):
+class RuleSetup(RelaySetup):
+    """A rule on `bus` matching `pattern` into a queue (`connect`), removed (`disconnect`),
+    and each message it delivers as EventBridge hands the event to a target (`convert`)."""
+
     def __init__(
         self, context: CloudContext, bus: str, rule_name: str, pattern: dict[str, Any]
     ) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from .._tooling._manifest import FunctionEntry
 from .._tooling._workflows import WorkflowEntry
 from ._aws_clients import LONG_POLL_SECONDS
-from ._eventbridge_rules import eventbridge_event
+from ._eventbridge_rules import RuleSetup
 from ._live_sources import CloudContext, LiveSource
 from ._relay_queues import internal_name
 from ._schedule_timers import ScheduleTimer, rule_arn, scheduled_event
@@ -29,7 +29,6 @@ RULE_PREFIX = "chalicelike-sfn-"
 RULE_NAME_LIMIT = 64  # EventBridge's
 QUEUE_PREFIX = "chalicelike-sfn-events-"
 QUEUE_NAME_LIMIT = 80  # SQS's
-TARGET_ID = "chalicelike-workflow"
 RETRY_SECONDS = 1.0  # the bus or queue not there yet, the endpoint restarting
 
 
@@ -84,12 +83,13 @@ class WorkflowEventRule:
     """A workflow's event pattern: a rule on the default bus into our queue, polled."""
 
     def __init__(self, pattern: dict[str, Any], name: str, arn: str, context: CloudContext) -> None:
-        self.pattern = pattern
         self.machine_arn = arn
         self.context = context
         self.source = f"eventbridge default/{name}"
         self.rule_name = internal_name(RULE_PREFIX, name, RULE_NAME_LIMIT)
         self.queue_name = internal_name(QUEUE_PREFIX, name, QUEUE_NAME_LIMIT)
+        # The rule, its removal and the event as a target gets it: as a handler's rule.
+        self._setup = RuleSetup(context, "default", self.rule_name, pattern)
         self.ready = asyncio.Event()  # the rule is in place: events match from now on
         self._task: asyncio.Task[None] | None = None
 
@@ -129,12 +129,12 @@ class WorkflowEventRule:
 
     def _deliver(self, body: str) -> None:
         try:
-            event = json.loads(body)
-        except ValueError:
-            self.context.deliveries.note(self.source, "dropped a message that is no event")
+            payload = self._setup.convert(body)
+        except ValueError as error:
+            self.context.deliveries.note(self.source, f"dropped a message: {error}")
             return
-        document = eventbridge_event(event, self.context.account_id)
-        start_execution(self.context, self.machine_arn, self.source, document)
+        if payload is not None:
+            start_execution(self.context, self.machine_arn, self.source, json.loads(payload))
 
     async def _connected(self) -> str:
         while True:
@@ -150,19 +150,8 @@ class WorkflowEventRule:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        events = self.context.clients.get("events")
-        # PutRule on an existing name replaces its pattern: a reload never matches by the old.
-        events.put_rule(
-            Name=self.rule_name,
-            EventPattern=json.dumps(self.pattern),
-            State="ENABLED",
-            Description="chalicelike local: starts the workflow's executions",
-        )
-        events.put_targets(Rule=self.rule_name, Targets=[{"Id": TARGET_ID, "Arn": queue_arn}])
+        self._setup.connect(queue_arn)
         return queue_url
 
     def _disconnect(self) -> None:
-        events = self.context.clients.get("events")
-        # A rule with targets cannot be deleted (EventBridge's rule).
-        events.remove_targets(Rule=self.rule_name, Ids=[TARGET_ID])
-        events.delete_rule(Name=self.rule_name)
+        self._setup.disconnect()
