@@ -23,6 +23,7 @@ __all__ = [
     "FUNCTION_PREFIX",
     "LAMBDA_INVOKE",
     "CheckedWorkflow",
+    "all_states",
     "check_definition",
     "with_function_arns",
 ]
@@ -133,24 +134,30 @@ def _uses_jsonata(machine: dict[str, Any]) -> bool:
     return '"QueryLanguage": "JSONata"' in json.dumps(machine)
 
 
+def all_states(machine: Any) -> list[tuple[str, Any]]:
+    """(name, state) of a machine and of its Parallel branches and Map processors, in
+    definition order (a state that is not an object is listed, and not entered)."""
+    states = machine.get("States") if isinstance(machine, dict) else None
+    found: list[tuple[str, Any]] = []
+    for name, state in states.items() if isinstance(states, dict) else ():
+        found.append((name, state))
+        if isinstance(state, dict):
+            for branch in state.get("Branches") or []:
+                found += all_states(branch)
+            found += all_states(state.get("ItemProcessor") or state.get("Iterator"))
+    return found
+
+
 def _check_unique_names(machine: dict[str, Any], problems: list[str]) -> None:
     """A state's name is unique in the whole machine, branches and item processors too."""
     seen: set[str] = set()
-    todo = [machine]
-    while todo:
-        states = todo.pop().get("States")
-        for name, state in (states or {}).items() if isinstance(states, dict) else ():
-            if name in seen:
-                problems.append(
-                    f"state {name!r}: the name is used twice (names are unique in "
-                    "the whole machine, branches and Map processors included)"
-                )
-            seen.add(name)
-            if isinstance(state, dict):
-                todo += [b for b in state.get("Branches") or [] if isinstance(b, dict)]
-                inner = state.get("ItemProcessor") or state.get("Iterator")
-                if isinstance(inner, dict):
-                    todo.append(inner)
+    for name, _ in all_states(machine):
+        if name in seen:
+            problems.append(
+                f"state {name!r}: the name is used twice (names are unique in "
+                "the whole machine, branches and Map processors included)"
+            )
+        seen.add(name)
 
 
 def _check_machine(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from .._tooling._workflow_check import FUNCTION_PREFIX, all_states
 from ._console_api import current_manifest
 from ._console_http import ConsoleError, Request
 
@@ -268,29 +269,14 @@ def _run_json(run: Run) -> dict[str, Any]:
 def state_functions(definition: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
     """Every state of `definition`, nested machines included: its type and the app function
     a Task calls. ASL state names are unique across the whole machine, so a name is a key."""
-    from .._tooling._workflow_check import FUNCTION_PREFIX
-
     found: dict[str, tuple[str, str | None]] = {}
-    for name, state in _all_states(definition):
+    for name, state in all_states(definition):
         resource = state.get("Resource")
         target = (state.get("Parameters") or {}).get("FunctionName", resource)
         function = None
         if isinstance(target, str) and target.startswith(FUNCTION_PREFIX):
             function = target.removeprefix(FUNCTION_PREFIX)
         found[name] = (str(state.get("Type")), function)
-    return found
-
-
-def _all_states(definition: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, state) of a machine and of its Parallel branches and Map processors, in order."""
-    found = []
-    for name, state in (definition.get("States") or {}).items():
-        found.append((name, state))
-        for branch in state.get("Branches") or []:
-            found += _all_states(branch)
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            found += _all_states(processor)
     return found
 
 
@@ -396,7 +382,7 @@ def _finish(
 
 def _fail_states(definition: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
     found = {}
-    for name, state in _all_states(definition):
+    for name, state in all_states(definition):
         if state.get("Type") == "Fail":
             found[name] = (state.get("Error"), state.get("Cause"))
     return found
