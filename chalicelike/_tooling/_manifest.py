@@ -88,6 +88,10 @@ class RouteSpec:
     content_types: list[str] = field(default_factory=list)
     api_key_required: bool = False
     workflow: str | None = None  # started by API Gateway (StartExecution), no function
+    # The view's declared contract as OpenAPI 3.1 objects (issue 16); empty without one.
+    parameters: list[dict[str, Any]] = field(default_factory=list)  # Parameter Objects
+    request_body: dict[str, Any] | None = None  # a Request Body Object
+    responses: dict[str, Any] | None = None  # a Responses Object, by status
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,8 @@ class AppManifest:
     # placeholder ARN), one message each: `package` stops on them, `local` warns.
     deploy_problems: list[str] = field(default_factory=list)
     workflows: list[WorkflowEntry] = field(default_factory=list)  # Step Functions machines
+    # The named schemas the routes' contracts refer to ("#/components/schemas/<name>").
+    schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def workflow(self, name: str) -> WorkflowEntry | None:
         return next((entry for entry in self.workflows if entry.name == name), None)
@@ -137,6 +143,7 @@ class AppManifest:
             mounts=list(data.get("mounts", [])),
             deploy_problems=list(data.get("deploy_problems", [])),
             workflows=[WorkflowEntry(**entry) for entry in data.get("workflows", [])],
+            schemas=dict(data.get("schemas", {})),
         )
 
 
