@@ -67,13 +67,12 @@ if mode == "source":
 
     _bootstrap.cache_from_source = _stdlib_only
 module = __import__(module_name)
-if case == "plain":
-    import events
+import events
 
+if case == "plain":
     answer = module.handler(events.fresh_event(), events.LambdaContext())
     found = events.http_problem(module, answer)
 else:
-    import events
     import models_events
 
     answer = module.handler(models_events.fresh(case), events.LambdaContext())
