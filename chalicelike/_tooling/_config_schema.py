@@ -386,6 +386,9 @@ _TABLE = (
     Key("websocket_api_stage", API_STAGE, STAGE_WIDE, ours=True),  # default: api_gateway_stage
     # API Gateway's own bounds for minimumCompressionSize (Chalice's constants).
     Key("minimum_compression_size", Integer(0, 10485760, "bytes"), STAGE_WIDE),
+    # API Gateway checks a typed route's required parameters and JSON body itself (its
+    # request validators, from the views' declared contracts) before the function runs.
+    Key("api_gateway_request_validation", Boolean(), STAGE_WIDE, False, ours=True),
     # The app's Step Functions workflows: which executions' events Step Functions logs to
     # CloudWatch Logs (its LoggingConfiguration levels), and X-Ray tracing of executions.
     Key("workflow_logging", Choice(WORKFLOW_LOG_LEVELS), STAGE_WIDE, "OFF", ours=True),

@@ -40,6 +40,8 @@ class StageConfig:
     api_gateway_type: str = "REST"  # REST | HTTP (ours: an HTTP API, payload 2.0)
     api_gateway_custom_domain: CustomDomain | None = None
     minimum_compression_size: int | None = None
+    # API Gateway's own request validators on routes with a declared contract (ours).
+    api_gateway_request_validation: bool = False
     websocket_api_stage: str = "api"  # api_gateway_stage unless configured (Chalice uses one)
     websocket_api_custom_domain: CustomDomain | None = None
     tags: dict[str, str] = field(default_factory=dict)  # top level and stage, merged

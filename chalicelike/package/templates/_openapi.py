@@ -1,6 +1,7 @@
-"""The REST API as an OpenAPI 3 document in API Gateway's import format: `generate-models`
-prints it, and the templates embed it as the RestApi body with real integration URIs (a
-Lambda proxy per route, or Step Functions' StartExecution for a route that starts a workflow)."""
+"""The REST API as an OpenAPI document: 3.1 with the views' schemas as they are (what
+`generate-models` prints), or 3.0 in API Gateway's import format (what the templates embed as
+the RestApi body, with real integration URIs: a Lambda proxy per route, or Step Functions'
+StartExecution for a route that starts a workflow). Schemas are converted in `_openapi_schemas`."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from ..._core._cors import CORSConfig, preflight_headers
 from ..._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
 from ..._tooling._settings import StageConfig
 from ._aws import TemplateError
+from ._openapi_schemas import SchemaWriter
 
 __all__ = [
+    "REQUEST_VALIDATOR",
     "START_EXECUTION_URI",
     "StartFor",
     "UriFor",
@@ -40,6 +43,10 @@ START_EXECUTION_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:ac
 _EMPTY = {"$ref": "#/components/schemas/Empty"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 API_KEY_SCHEME = "api_key"
+# The one request validator `api_gateway_request_validation` declares: API Gateway checks
+# the required parameters and the body against its model before invoking the function.
+REQUEST_VALIDATOR = "all"
+_VALIDATORS = {REQUEST_VALIDATOR: {"validateRequestBody": True, "validateRequestParameters": True}}
 
 
 def placeholder_uri(function: str) -> str:
@@ -151,10 +158,14 @@ def openapi_document(
     uri_for: UriFor = placeholder_uri,
     api_gateway_policy: Mapping[str, Any] | None = None,
     start_for: StartFor = placeholder_start,
+    *,
+    version: str = "3.1",
 ) -> dict[str, Any]:
-    """The app's routes, authorizers, CORS preflights and binary types as OpenAPI 3.0."""
+    """The app's routes (with their declared parameters, bodies and answers), schemas,
+    authorizers, CORS preflights and binary types as OpenAPI `version` ("3.1" or "3.0")."""
+    schemas = SchemaWriter(manifest.schemas, version)
     document: dict[str, Any] = {
-        "openapi": "3.0.1",
+        "openapi": "3.1.0" if version == "3.1" else "3.0.1",
         "info": {"title": manifest.app_name, "version": "1.0"},
         "paths": {},
         "components": {
@@ -173,7 +184,11 @@ def openapi_document(
                 operation = _operation(route, integration, operation_id)
             else:
                 operation = _start_operation(route, start_for(route.workflow), operation_id)
-            operations[_method_key(route.method)] = operation
+            _add_contract(operation, route, schemas)
+            if stage.api_gateway_request_validation and _has_contract(route):
+                operation["x-amazon-apigateway-request-validator"] = REQUEST_VALIDATOR
+                document["x-amazon-apigateway-request-validators"] = _VALIDATORS
+            operations[_method_key(route.method)] = _in_order(operation)
             _add_schemes(schemes, route, uri_for)
         preflight = _preflight(routes, uri_for, operation_ids)
         if preflight is not None:
@@ -191,7 +206,47 @@ def openapi_document(
         }
     if api_gateway_policy is not None:
         document["x-amazon-apigateway-policy"] = dict(api_gateway_policy)
-    return document
+    document["components"]["schemas"] = schemas.components(document["components"]["schemas"])
+    return schemas.finish(document)
+
+
+def _has_contract(route: RouteSpec) -> bool:
+    return bool(route.parameters) or route.request_body is not None
+
+
+def _add_contract(operation: dict[str, Any], route: RouteSpec, schemas: SchemaWriter) -> None:
+    """The view's declared parameters, body and answers, over the untyped defaults.
+
+    A path parameter is declared once: the contract's (its type) where it has one, else the
+    path's string. A route that starts a workflow keeps API Gateway's own answers."""
+    if not (route.parameters or route.request_body is not None or route.responses is not None):
+        return
+    declared = {(p["name"], p["in"]): schemas.parameter(p) for p in route.parameters}
+    parameters = []
+    for parameter in _parameters(route.path):
+        typed = declared.pop((parameter["name"], "path"), None)
+        parameters.append({**typed, "required": True} if typed is not None else parameter)
+    # A path parameter the path does not name would make the document invalid: never sent.
+    parameters += [p for (_, where), p in declared.items() if where != "path"]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.request_body is not None:
+        operation["requestBody"] = schemas.with_content(route.request_body)
+    if route.responses is not None and route.workflow is None:
+        operation["responses"] = {
+            str(status): schemas.with_content(response)
+            for status, response in route.responses.items()
+        }
+
+
+_ORDER = ("operationId", "parameters", "requestBody", "responses", "security")
+
+
+def _in_order(operation: dict[str, Any]) -> dict[str, Any]:
+    # The same order on every operation, whatever added its parts: a reader (and a diff of
+    # two templates) finds them where it expects.
+    first = {key: operation[key] for key in _ORDER if key in operation}
+    return {**first, **{k: v for k, v in operation.items() if k not in first}}
 
 
 def _routes_by_path(routes: list[RouteSpec]) -> dict[str, list[RouteSpec]]:

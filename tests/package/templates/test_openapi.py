@@ -1,4 +1,6 @@
-"""The REST API as OpenAPI 3: routes, proxy integrations, authorizers, CORS preflights."""
+"""The REST API as OpenAPI 3: routes, proxy integrations, authorizers, CORS preflights; the
+views' declared parameters, bodies and answers in 3.1 and in API Gateway's 3.0; its request
+validators."""
 
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ from chalicelike.package.templates._openapi import (
     placeholder_uri,
 )
 from tests.package.template_support import EVERYTHING, manifest_of
+from tests.package.templates.contract_support import typed_manifest
 
 STAGE = StageConfig(app_name="everything", stage="dev")
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    return openapi_document(manifest_of(EVERYTHING), STAGE)
+    return openapi_document(manifest_of(EVERYTHING), STAGE, version="3.0")
 
 
 def _manifest(*routes: RouteSpec, binary_types: list[str] | None = None) -> AppManifest:
@@ -38,8 +41,17 @@ def _manifest(*routes: RouteSpec, binary_types: list[str] | None = None) -> AppM
 
 def test_the_document_is_valid_openapi_3(document: dict[str, Any]) -> None:
     validate(document)  # raises on any violation of the OpenAPI 3.0 schema
-    assert document["openapi"].startswith("3.0")
+    assert document["openapi"] == "3.0.1"
     assert document["info"]["title"] == "everything"
+
+
+def test_an_untyped_app_is_valid_openapi_3_1_too() -> None:
+    document = openapi_document(manifest_of(EVERYTHING), STAGE)  # 3.1 unless asked
+    validate(document)  # the 3.1 schema, picked from the document's "openapi"
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["schemas"] == {
+        "Empty": {"type": "object", "title": "Empty Schema"}
+    }
 
 
 def test_every_route_is_a_proxy_integration_to_the_api_function(document: dict[str, Any]) -> None:
@@ -228,3 +240,118 @@ def test_integration_uris_come_from_the_caller() -> None:
     assert document["paths"]["/a"]["get"]["x-amazon-apigateway-integration"]["uri"] == (
         "uri:api_handler"
     )
+
+
+# -- the views' contracts (issue 16) ------------------------------------------------------------
+
+
+def _typed(version: str, stage: StageConfig = STAGE) -> dict[str, Any]:
+    return openapi_document(typed_manifest(), stage, version=version)
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_a_typed_app_is_a_valid_document_in_both_versions(version: str) -> None:
+    document = _typed(version)
+    validate(document)
+    assert document["openapi"] == {"3.1": "3.1.0", "3.0": "3.0.1"}[version]
+
+
+def test_declared_parameters_join_the_paths_one_per_name() -> None:
+    operation = _typed("3.1")["paths"]["/orders/{order_id}"]["put"]
+    assert operation["parameters"] == [
+        # The contract's schema wins over the path's string; a path parameter stays required.
+        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+        {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "default": 10},
+        },
+        {"name": "X-Tenant", "in": "header", "required": True, "schema": {"type": "string"}},
+    ]
+    # The route of the same path without a contract keeps the path's string.
+    untyped = _typed("3.1")["paths"]["/orders/{order_id}"]["delete"]
+    assert untyped["parameters"] == [
+        {"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+
+
+def test_the_body_and_answers_are_the_declared_ones() -> None:
+    document = _typed("3.1")
+    operation = document["paths"]["/orders/{order_id}"]["put"]
+    assert operation["requestBody"] == {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Order"}}},
+    }
+    assert set(operation["responses"]) == {"200", "422"}
+    untyped = document["paths"]["/orders/{order_id}"]["delete"]
+    assert untyped["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Empty"
+    }
+    assert "x-amazon-apigateway-integration" in operation  # still API Gateway's to call
+
+
+def test_3_1_keeps_json_schema_2020_12_and_hoists_defs() -> None:
+    schemas = _typed("3.1")["components"]["schemas"]
+    assert set(schemas) == {"Empty", "Order", "Line", "Page_Order_", "OrderOut", "ValidationError"}
+    order = schemas["Order"]
+    assert "$defs" not in order
+    assert order["properties"]["lines"]["items"] == {"$ref": "#/components/schemas/Line"}
+    assert order["properties"]["qty"] == {"type": "integer", "exclusiveMinimum": 0}
+    assert order["properties"]["note"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    assert order["properties"]["kind"] == {"const": "retail"}
+    assert order["examples"] == [{"sku": "a-1", "qty": 2}]
+
+
+def test_3_0_is_api_gateways_import_form() -> None:
+    document = _typed("3.0")
+    schemas = document["components"]["schemas"]
+    # "Model names can only contain alphanumeric characters": renamed, references too.
+    assert "PageOrder" in schemas and "Page_Order_" not in schemas
+    put = document["paths"]["/orders/{order_id}"]["put"]
+    assert put["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PageOrder"
+    }
+    properties = schemas["Order"]["properties"]
+    assert properties["note"] == {"type": "string", "nullable": True, "default": None}
+    assert properties["kind"] == {"enum": ["retail"]}
+    # API Gateway supports no exclusiveMinimum: an integer's is the next one's minimum...
+    assert properties["qty"] == {"type": "integer", "minimum": 1}
+    # ... and a number's bound becomes inclusive (the app still refuses 1000 itself).
+    assert properties["price"] == {"type": "number", "maximum": 1000}
+    # "The example tag is not supported": neither 3.1's examples nor 3.0's example is left.
+    assert "examples" not in schemas["Order"] and "example" not in schemas["Order"]
+    assert properties["lines"]["items"] == {"$ref": "#/components/schemas/Line"}
+
+
+def test_request_validation_is_off_unless_the_stage_asks() -> None:
+    document = _typed("3.0")
+    assert "x-amazon-apigateway-request-validators" not in document
+    operations = [op for ops in document["paths"].values() for op in ops.values()]
+    assert all("x-amazon-apigateway-request-validator" not in op for op in operations)
+
+
+@pytest.mark.parametrize("version", ["3.1", "3.0"])
+def test_request_validation_checks_routes_with_a_contract(version: str) -> None:
+    stage = StageConfig(app_name="shop", stage="dev", api_gateway_request_validation=True)
+    document = _typed(version, stage)
+    validate(document)
+    assert document["x-amazon-apigateway-request-validators"] == {
+        "all": {"validateRequestBody": True, "validateRequestParameters": True}
+    }
+    paths = document["paths"]
+    assert paths["/orders/{order_id}"]["put"]["x-amazon-apigateway-request-validator"] == "all"
+    assert paths["/orders"]["get"]["x-amazon-apigateway-request-validator"] == "all"
+    # Nothing declared, nothing to check: API Gateway passes the request on as before.
+    assert "x-amazon-apigateway-request-validator" not in paths["/orders/{order_id}"]["delete"]
+
+
+def test_an_app_without_contracts_declares_no_validator_even_when_asked() -> None:
+    stage = StageConfig(app_name="shop", stage="dev", api_gateway_request_validation=True)
+    document = openapi_document(_manifest(RouteSpec("/a", "GET", "a")), stage, version="3.0")
+    assert "x-amazon-apigateway-request-validators" not in document
+
+
+def test_an_unknown_version_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"3\.2"):
+        openapi_document(typed_manifest(), STAGE, version="3.2")

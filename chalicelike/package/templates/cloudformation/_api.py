@@ -45,8 +45,14 @@ def _uri_for(stack: Stack, function: str) -> Any:
 def rest_api(stack: Stack) -> None:
     stage = stack.stage
     policy = stack.deployment.api_gateway_policy
+    # API Gateway imports OpenAPI 3.0, not 3.1: the body is its import form.
     body = openapi_document(
-        stack.manifest, stage, lambda f: _uri_for(stack, f), policy, rest_start_integration
+        stack.manifest,
+        stage,
+        lambda f: _uri_for(stack, f),
+        policy,
+        rest_start_integration,
+        version="3.0",
     )
     if stack.deployment.route_workflows:
         start_role(stack)

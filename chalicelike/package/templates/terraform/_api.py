@@ -29,6 +29,7 @@ def _rest_api_body(document: Document) -> None:
         lambda f: document.caller(f, "invoke_arn"),
         document.deployment.api_gateway_policy,
         rest_start_integration,
+        version="3.0",  # API Gateway imports OpenAPI 3.0, not 3.1
     )
     if document.deployment.route_workflows:
         start_role(document)
