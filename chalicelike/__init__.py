@@ -8,6 +8,7 @@ import typing as _typing
 
 from ._core._errors import (
     ALL_ERRORS,
+    AnswerInvalidError,
     BadRequestError,
     ChaliceError,
     ChaliceUnhandledError,
@@ -25,6 +26,7 @@ from ._core._errors import (
     UnauthorizedError,
     UnknownArgumentError,
     UnprocessableEntityError,
+    ValidationFailed,
     ViewSignatureWarning,
     WebsocketDisconnectedError,
 )
@@ -41,6 +43,7 @@ if _typing.TYPE_CHECKING:
         IAMAuthorizer,
         JWTAuthorizer,
     )
+    from ._contracts._params import Body, Header, Path, Query
     from ._core._cors import CORSConfig
     from ._core._middleware import ConvertToMiddleware
     from ._core._request import Request
@@ -74,6 +77,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ALL_ERRORS",
     "APIGateway",
+    "AnswerInvalidError",
     "AuthRequest",
     "AuthResponse",
     "AuthRoute",
@@ -81,6 +85,7 @@ __all__ = [
     "BaseLambdaEvent",
     "BatchItemFailures",
     "Blueprint",
+    "Body",
     "CORSConfig",
     "CaseInsensitiveMapping",
     "Chalice",
@@ -98,6 +103,7 @@ __all__ = [
     "DynamoDBEvent",
     "DynamoDBRecord",
     "ForbiddenError",
+    "Header",
     "IAMAuthorizer",
     "InvalidEventError",
     "InvalidResponseError",
@@ -108,6 +114,8 @@ __all__ = [
     "MultiDict",
     "NotFoundError",
     "NotRegisteredError",
+    "Path",
+    "Query",
     "Rate",
     "RegistrationError",
     "Request",
@@ -125,6 +133,7 @@ __all__ = [
     "UnauthorizedError",
     "UnknownArgumentError",
     "UnprocessableEntityError",
+    "ValidationFailed",
     "ViewSignatureWarning",
     "WebsocketAPI",
     "WebsocketDisconnectedError",
@@ -139,6 +148,10 @@ __all__ = [
 # itself too: the CLI's processes (deploy, package) import `chalicelike._tooling` and
 # friends, which would otherwise load the whole runtime first (20 ms) for nothing.
 _LAZY = {
+    "Body": "._contracts._params",
+    "Header": "._contracts._params",
+    "Path": "._contracts._params",
+    "Query": "._contracts._params",
     "APIGateway": "._app",
     "Chalice": "._app",
     "CORSConfig": "._core._cors",

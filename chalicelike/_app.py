@@ -23,7 +23,14 @@ from ._core._errors import RegistrationError
 from ._core._middleware import EventType, MiddlewareStack
 from ._core._response import DEFAULT_BINARY_TYPES, Response
 from ._core._route_options import check_same_cors, checked_content_types, checked_methods
-from ._core._routing import RouteEntry, RouteTable, check_view_signature
+from ._core._routing import (
+    RouteEntry,
+    RouteTable,
+    SegmentKind,
+    check_view_signature,
+    inspect_target,
+    parse_path,
+)
 from ._events._event_sources import EventHandler, EventSource, event_class_for
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 
@@ -63,6 +70,19 @@ class APIGateway:
         self.binary_types: list[str] = self.default_binary_types
         self._cors: bool | CORSConfig = False
         self._on_cors_change = on_cors_change
+        self._validation_error_status = 422
+
+    @property
+    def validation_error_status(self) -> int:
+        """The status of a request refused by a view's declared types: 422 (FastAPI's and
+        Powertools'), or 400 for clients that expect Chalice's BadRequestError."""
+        return self._validation_error_status
+
+    @validation_error_status.setter
+    def validation_error_status(self, value: int) -> None:
+        if value not in (400, 422):
+            raise RegistrationError(f"validation_error_status must be 400 or 422, not {value!r}")
+        self._validation_error_status = value
 
     @property
     def default_binary_types(self) -> list[str]:
@@ -305,13 +325,24 @@ class Chalice(DecoratorAPI):
         content_types: Sequence[str] | None = None,
         cors: bool | CORSConfig | None = None,
         workflow: str | None = None,
+        validate_response: bool = True,
         **unknown: Any,
     ) -> None:
         check_options("add_route", unknown, ROUTE_OPTIONS)
         view_name: str = name or str(getattr(view_function, "__name__", repr(view_function)))
         method_list = checked_methods(methods, view_name)
         type_list = checked_content_types(content_types, view_name)
-        check_view_signature(view_function, path, view_name)
+        contract = None
+        if workflow is None and getattr(inspect_target(view_function), "__annotations__", None):
+            # Only a view with hints can declare a contract: the others never load it.
+            from ._contracts._signature import contract_for
+
+            params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
+            contract = contract_for(
+                view_function, params, view_name, validate_response=validate_response
+            )
+        if contract is None:  # with one, the contract says what the view is called with
+            check_view_signature(view_function, path, view_name)
         if workflow is not None:
             view_function = _starts_workflow(view_function, view_name, workflow)
         if authorizer is not None and not hasattr(authorizer, "with_scopes"):
@@ -337,6 +368,8 @@ class Chalice(DecoratorAPI):
             )
             for method in method_list
         ]
+        for entry in entries:
+            entry.contract = contract
         self._route_table.add(*entries)
         for entry in entries:
             self._cors_given[entry] = cors

@@ -35,7 +35,16 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROUTE_OPTIONS = frozenset(
-    {"methods", "name", "authorizer", "api_key_required", "content_types", "cors", "workflow"}
+    {
+        "methods",
+        "name",
+        "authorizer",
+        "api_key_required",
+        "content_types",
+        "cors",
+        "workflow",
+        "validate_response",
+    }
 )
 
 

@@ -23,6 +23,7 @@ RUNTIME_RULES = {
     "_auth": {"_core", "_auth"},
     "_observe": {"_core", "_observe"},
     "_workflows": {"_core", "_workflows"},
+    "_contracts": {"_core", "_contracts"},
 }
 RUNTIME_TOP = {
     "chalicelike",

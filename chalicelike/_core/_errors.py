@@ -17,6 +17,9 @@
     │   └── UnknownArgumentError (TypeError)
     ├── InvalidResponseError           a view returned something that cannot be sent
     ├── InvalidEventError (ValueError) a Lambda event is not what the handler serves
+    ├── ValidationFailed (ValueError)  a value does not fit its declared type (a view's
+    │                                  argument: 422; an event's payload: a failed record)
+    ├── AnswerInvalidError             a view's answer does not fit its return type: a 500
     └── NotRegisteredError (RuntimeError) a blueprint used before register_blueprint
 
     ViewSignatureWarning (UserWarning)  a view cannot take its route's parameters: warned at
@@ -27,8 +30,11 @@ The view errors, their status codes and the JSON body they produce are Chalice's
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ALL_ERRORS",
+    "AnswerInvalidError",
     "BadRequestError",
     "ChaliceError",
     "ChaliceUnhandledError",
@@ -46,6 +52,7 @@ __all__ = [
     "UnauthorizedError",
     "UnknownArgumentError",
     "UnprocessableEntityError",
+    "ValidationFailed",
     "ViewSignatureWarning",
     "WebsocketDisconnectedError",
 ]
@@ -149,6 +156,21 @@ class InvalidEventError(ChaliceError, ValueError):
 
     The message names the handler's expectation and what the event held instead.
     """
+
+
+class ValidationFailed(ChaliceError, ValueError):
+    """A value does not fit its declared type; `errors` names each field that does not
+    (FieldErrors: `loc`, `msg`, `type`), and the message lists them all on one line."""
+
+    def __init__(self, errors: list[Any]) -> None:
+        self.errors = errors
+        count = len(errors)
+        parts = [f"{'.'.join(map(str, e.loc)) or 'value'}: {e.msg}" for e in errors]
+        super().__init__(f"{count} validation error{'s' if count != 1 else ''}: {'; '.join(parts)}")
+
+
+class AnswerInvalidError(ChaliceError):
+    """A view's answer does not fit its declared return type: a logged 500, as any bug."""
 
 
 class ViewSignatureWarning(UserWarning):

@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import _context
 from ._cors import preflight_headers
-from ._errors import ChaliceUnhandledError, ChaliceViewError, InvalidResponseError
+from ._errors import (
+    ChaliceUnhandledError,
+    ChaliceViewError,
+    InvalidResponseError,
+    ValidationFailed,
+)
 from ._http_request import HttpEventSource, HttpRequest
 from ._middleware import EventType
 from ._request import Request
@@ -177,7 +182,10 @@ class HttpPipeline:
         if early is not None or entry is None:
             return self.finish(request, early or self._unhandled(request))
         try:
-            result = await entry.view_function(**(route.params or {}))
+            if entry.contract is None:
+                result = await entry.view_function(**(route.params or {}))
+            else:
+                result = await self._contracted_async(request, entry, route.params)
             response = result if isinstance(result, Response) else Response(body=result)
         except ChaliceUnhandledError:
             response = self._unhandled(request)  # no middleware here to handle it
@@ -215,9 +223,12 @@ class HttpPipeline:
                 return early
         assert entry is not None  # _before_view answers every match without an entry
         try:
-            result = entry.view_function(**(route.params or {}))
-            if entry.is_async:
-                result = self._run_async(result)
+            if entry.contract is None:
+                result = entry.view_function(**(route.params or {}))
+                if entry.is_async:
+                    result = self._run_async(result)
+            else:
+                result = self._contracted(request, entry, route.params)
             response = result if isinstance(result, Response) else Response(body=result)
         except ChaliceUnhandledError:
             raise  # for middleware to handle; the outermost handler makes it a 500
@@ -236,6 +247,31 @@ class HttpPipeline:
                 if refused is not None:
                     return refused
         return response  # handle() adds the route's CORS headers
+
+    def _contracted(
+        self, request: Request, entry: RouteEntry, params: dict[str, str] | None
+    ) -> Any:
+        """A view with a contract: its arguments checked first (a refusal names every bad
+        field), its answer checked against its return type after."""
+        contract = entry.contract
+        try:
+            kwargs = contract.bind(request, params or {})
+        except ValidationFailed as failed:
+            return contract.refusal(failed, self._app.api.validation_error_status)
+        result = entry.view_function(**kwargs)
+        if entry.is_async:
+            result = self._run_async(result)
+        return contract.answer(result)
+
+    async def _contracted_async(
+        self, request: Request, entry: RouteEntry, params: dict[str, str] | None
+    ) -> Any:
+        contract = entry.contract
+        try:
+            kwargs = contract.bind(request, params or {})
+        except ValidationFailed as failed:
+            return contract.refusal(failed, self._app.api.validation_error_status)
+        return contract.answer(await entry.view_function(**kwargs))
 
     def _view_error(self, request: Request, error: Exception) -> Response:
         """The answer to an exception the view raised, recorded by the tracer if on."""

@@ -137,6 +137,9 @@ class RouteEntry:
             s.text for s in self.segments if s.kind is not SegmentKind.LITERAL
         ]
         self.is_async = is_coroutine_function(view_function)
+        # What the view's signature declares it takes and returns (a ViewContract), checked
+        # on every request; None for a view that declares nothing, called as Chalice does.
+        self.contract: Any = None
         # Lower-cased once here so each request compares without allocating.
         self.accepts_any_content_type = "*/*" in self.content_types
         self.lower_content_types = frozenset(c.lower() for c in self.content_types)
