@@ -19,7 +19,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / "chalicelike"
 RUNTIME_RULES = {
     "_core": {"_core"},
     "_doors": {"_core", "_doors"},
-    "_events": {"_core", "_events"},
+    "_events": {"_core", "_events", "_contracts"},  # a handler declaring a model
     "_auth": {"_core", "_auth"},
     "_observe": {"_core", "_observe"},
     "_workflows": {"_core", "_workflows"},
