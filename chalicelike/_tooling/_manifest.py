@@ -162,7 +162,8 @@ def describe_app(
         # A hosted ASGI/WSGI app (asgi_handler): one function routing every request itself.
         routes = [RouteSpec(p, "ANY", "app") for p in ("/", "/{proxy+}")]
         return AppManifest("app", [FunctionEntry(API_FUNCTION, api_handler, "api")], routes, [])
-    routes = [_route_spec(entry) for methods in app.routes.values() for entry in methods.values()]
+    schemas: dict[str, dict[str, Any]] = {}  # the named types of the routes' contracts
+    routes = [_route_spec(e, schemas, app.api) for ms in app.routes.values() for e in ms.values()]
     mounts = [path for path, _ in app.mounts]
     for path in mounts:
         prefix = path.rstrip("/")
@@ -191,6 +192,7 @@ def describe_app(
         mounts,
         deployment_problems(app),
         workflows,
+        schemas,
     )
 
 
@@ -226,7 +228,15 @@ def _websocket_function_name(
     return chalice_name if chalice_name and chalice_name not in taken else name
 
 
-def _route_spec(entry: Any) -> RouteSpec:
+def _route_spec(entry: Any, schemas: dict[str, dict[str, Any]], api: Any) -> RouteSpec:
+    """The route as data; a view that declares types adds its OpenAPI parts (issue 16)."""
+    contract = getattr(entry, "contract", None)
+    parts: dict[str, Any] = {}
+    if contract is not None:
+        from ._contract_spec import contract_parts  # only apps with contracts load it
+
+        status = getattr(api, "validation_error_status", 422)
+        parts = vars(contract_parts(contract, schemas, status))
     cors = entry.cors
     return RouteSpec(
         path=entry.uri_pattern,
@@ -237,6 +247,7 @@ def _route_spec(entry: Any) -> RouteSpec:
         content_types=list(entry.content_types),
         api_key_required=bool(entry.api_key_required),
         workflow=getattr(entry, "workflow", None),
+        **parts,
     )
 
 
