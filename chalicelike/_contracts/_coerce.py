@@ -127,6 +127,8 @@ def _compile_base(hint: Any) -> Check:
     if simple is not None:
         return simple
     origin = typing.get_origin(hint)
+    if origin is not None and origin in _KEY_QUALIFIERS:
+        return check_for(typing.get_args(hint)[0])
     if origin is typing.Union or origin is types.UnionType:
         return _union(typing.get_args(hint))
     if origin is typing.Literal:
@@ -146,6 +148,14 @@ def _compile_base(hint: Any) -> Check:
         if plain is not None:
             return _instance_of(*plain)
     return _other(hint)
+
+
+# A TypedDict's Required[X] / NotRequired[X]: X, its key's presence is the model's concern.
+_KEY_QUALIFIERS = frozenset(
+    qualifier
+    for qualifier in (getattr(typing, "Required", None), getattr(typing, "NotRequired", None))
+    if qualifier is not None
+)
 
 
 # -- plain values ------------------------------------------------------------------------
@@ -507,7 +517,7 @@ def _dataclass(model: type) -> Check:
 
 def _typeddict(model: type) -> Check:
     hints = _field_hints(model)
-    required, _optional = typeddict_keys(model)
+    required = typeddict_keys(model, hints)
     fields = [(name, check_for(hint), name in required) for name, hint in hints.items()]
     return _fields_check(model, fields, lambda values: values)
 

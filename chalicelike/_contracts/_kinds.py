@@ -56,8 +56,15 @@ def contains_model(hint: Any) -> bool:
     return any(contains_model(arg) for arg in typing.get_args(hint) if arg is not Ellipsis)
 
 
-def typeddict_keys(hint: Any) -> tuple[frozenset[str], frozenset[str]]:
-    """A TypedDict's (required, optional) keys, Required/NotRequired and total= applied."""
-    required = frozenset(getattr(hint, "__required_keys__", ()))
-    optional = frozenset(getattr(hint, "__optional_keys__", ()))
-    return required, optional
+def typeddict_keys(hint: Any, hints: dict[str, Any]) -> frozenset[str]:
+    """A TypedDict's required keys, given its resolved field hints (include_extras).
+
+    Read from the hints, not `__required_keys__`: under `from __future__ import annotations`
+    Python < 3.13 fills that before the strings are resolved, missing NotRequired[...]."""
+    required = set()
+    total = getattr(hint, "__total__", True)
+    for name, field_hint in hints.items():
+        qualifier = getattr(typing.get_origin(field_hint), "_name", None)
+        if qualifier == "Required" or (qualifier != "NotRequired" and total):
+            required.add(name)
+    return frozenset(required)

@@ -186,7 +186,7 @@ class _Writer:
         except NameError as exc:
             raise TypeError(f"cannot read the field types of {cls.__qualname__}: {exc}") from exc
         if is_typeddict(cls):
-            required_keys, _ = typeddict_keys(cls)
+            required_keys = typeddict_keys(cls, hints)
             properties = {key: self.schema(_unwrap_key(hint)) for key, hint in hints.items()}
             required = [k for k, hint in hints.items() if _key_required(hint, k in required_keys)]
             return properties, required
