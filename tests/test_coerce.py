@@ -36,7 +36,7 @@ class Item:
 class Order:
     items: list[Item]
     color: Color
-    note: Optional[str] = None
+    note: Optional[str] = None  # noqa: UP045 (the spelling users write, too)
     tags: list[str] = dataclasses.field(default_factory=list)
 
 
@@ -88,9 +88,9 @@ def errors_of(hint: Any, value: Any) -> list[FieldError]:
         (Color, "red", Color.RED),
         (Size, "2", Size.LARGE),
         (Literal["a", 1], "1", 1),
-        (Optional[int], None, None),
-        (Union[int, str], "x", "x"),
-        (Union[int, str], 5, 5),
+        (Optional[int], None, None),  # noqa: UP045
+        (Union[int, str], "x", "x"),  # noqa: UP007
+        (Union[int, str], 5, 5),  # noqa: UP007
         (list[int], ["1", 2], [1, 2]),
         (set[str], ["a", "a"], {"a"}),
         (tuple[int, ...], [1, "2"], (1, 2)),
@@ -185,7 +185,7 @@ def test_pydantic_models_are_validated_by_pydantic_with_locations_kept() -> None
 
 
 def test_a_union_reports_each_options_errors() -> None:
-    errors = errors_of(Union[int, Color], "purple")
+    errors = errors_of(Union[int, Color], "purple")  # noqa: UP007
     assert {e.loc for e in errors} == {("int",), ("Color",)}
 
 
