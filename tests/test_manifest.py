@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import Annotated, Any
 
+import pydantic
 import pytest
 
 from chalicelike import (
     Blueprint,
+    Body,
     Chalice,
     CognitoUserPoolAuthorizer,
     CORSConfig,
     CustomAuthorizer,
+    Header,
     IAMAuthorizer,
     JWTAuthorizer,
+    Path,
+    Query,
     Rate,
 )
 from chalicelike._tooling._manifest import (
@@ -23,6 +29,7 @@ from chalicelike._tooling._manifest import (
     authorizer_from_spec,
     describe_app,
 )
+from tests.test_schema import check_document
 
 
 def build_app() -> Chalice:
@@ -190,3 +197,134 @@ def test_what_aws_would_refuse_travels_with_the_manifest() -> None:
     ]
     again = AppManifest.from_json(json.loads(json.dumps(manifest.to_json())))
     assert again.deploy_problems == manifest.deploy_problems
+
+
+# Typed views (issue 16): their contracts travel as OpenAPI 3.1 parts.
+
+
+@dataclasses.dataclass
+class NewOrder:
+    sku: str
+    quantity: Annotated[int, Body(ge=1)] = 1
+
+
+@dataclasses.dataclass
+class OrderOut:
+    id: int
+    sku: str
+
+
+class Review(pydantic.BaseModel):
+    stars: int = pydantic.Field(ge=1, le=5)
+
+    @pydantic.computed_field  # type: ignore[prop-decorator]
+    @property
+    def happy(self) -> bool:
+        return self.stars > 3
+
+
+def build_typed_app() -> Chalice:
+    app = Chalice(app_name="typed")
+
+    @app.route("/orders", methods=["POST"])
+    def create(order: NewOrder) -> OrderOut:
+        return OrderOut(1, order.sku)
+
+    @app.route("/orders/{order_id}")
+    def read(
+        order_id: Annotated[int, Path(ge=1)],
+        x_request_id: Annotated[str | None, Header()] = None,
+    ) -> OrderOut:
+        return OrderOut(order_id, "pen")
+
+    @app.route("/orders")
+    def listing(
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+        tag: list[str] = [],  # noqa: B006  (the view never changes it)
+    ) -> list[OrderOut]:
+        return []
+
+    @app.route("/reviews", methods=["POST"])
+    def review(body: Review) -> Review:
+        return body
+
+    @app.route("/plain")
+    def plain() -> dict[str, str]:
+        return {}
+
+    return app
+
+
+def openapi_document(manifest: AppManifest) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for route in manifest.routes:
+        operation: dict[str, Any] = {"operationId": route.view_name}
+        operation["responses"] = route.responses or {"200": {"description": "Any answer"}}
+        if route.parameters:
+            operation["parameters"] = route.parameters
+        if route.request_body is not None:
+            operation["requestBody"] = route.request_body
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    info = {"title": manifest.app_name, "version": "1"}
+    components = {"schemas": manifest.schemas}
+    return {"openapi": "3.1.0", "info": info, "paths": paths, "components": components}
+
+
+def test_typed_views_carry_their_openapi_parts() -> None:
+    manifest = describe_app(build_typed_app())
+    routes = {(r.path, r.method): r for r in manifest.routes}
+    create = routes["/orders", "POST"]
+    assert create.parameters == []
+    assert create.request_body == {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewOrder"}}},
+    }
+    assert create.responses is not None and set(create.responses) == {"200", "422"}
+    read = routes["/orders/{order_id}", "GET"]
+    assert [(p["name"], p["in"], p["required"]) for p in read.parameters] == [
+        ("order_id", "path", True),
+        ("X-Request-Id", "header", False),
+    ]
+    assert read.parameters[0]["schema"] == {"type": "integer", "minimum": 1}
+    limit, tag = routes["/orders", "GET"].parameters
+    assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}
+    assert (tag["schema"]["type"], tag["style"], tag["explode"]) == ("array", "form", True)
+    plain = routes["/plain", "GET"]
+    assert (plain.parameters, plain.request_body, plain.responses) == ([], None, None)
+    assert manifest.schemas["NewOrder"]["properties"]["quantity"]["minimum"] == 1
+    check_document(openapi_document(manifest))
+
+
+def test_a_pydantic_model_taken_and_given_has_both_schemas() -> None:
+    manifest = describe_app(build_typed_app())
+    review = next(r for r in manifest.routes if r.path == "/reviews")
+    assert review.request_body is not None and review.responses is not None
+    taken = review.request_body["content"]["application/json"]["schema"]["$ref"]
+    given = review.responses["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert taken != given
+    name = given.rsplit("/", 1)[1]
+    assert "happy" in manifest.schemas[name]["properties"]  # what the view writes
+    assert "happy" not in manifest.schemas[taken.rsplit("/", 1)[1]]["properties"]
+
+
+def test_the_refusal_follows_the_apps_status() -> None:
+    app = build_typed_app()
+    app.api.validation_error_status = 400
+    manifest = describe_app(app)
+    create = next(r for r in manifest.routes if r.view_name == "create")
+    assert create.responses is not None and set(create.responses) == {"200", "400"}
+    assert "ValidationErrorAnswer" in manifest.schemas
+
+
+def test_typed_routes_round_trip_through_json() -> None:
+    manifest = describe_app(build_typed_app())
+    again = AppManifest.from_json(json.loads(json.dumps(manifest.to_json())))
+    assert again == manifest and again.schemas == manifest.schemas
+
+
+def test_an_app_without_typed_views_has_no_contract_parts() -> None:
+    manifest = describe_app(build_app())
+    assert manifest.schemas == {}
+    assert all(
+        (r.parameters, r.request_body, r.responses) == ([], None, None) for r in manifest.routes
+    )

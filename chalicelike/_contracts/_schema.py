@@ -186,10 +186,10 @@ class _Writer:
         except NameError as exc:
             raise TypeError(f"cannot read the field types of {cls.__qualname__}: {exc}") from exc
         if is_typeddict(cls):
+            # The validator's own answer (_kinds), so the schema and the check agree.
             required_keys = typeddict_keys(cls, hints)
             properties = {key: self.schema(_unwrap_key(hint)) for key, hint in hints.items()}
-            required = [k for k, hint in hints.items() if _key_required(hint, k in required_keys)]
-            return properties, required
+            return properties, [key for key in hints if key in required_keys]
         properties, required = {}, []
         for item in dataclasses.fields(cls):
             properties[item.name] = self.schema(hints.get(item.name, Any))
@@ -275,19 +275,6 @@ def _docstring(cls: type) -> str | None:
     if not doc or doc.startswith(f"{cls.__name__}(") or doc == "An enumeration.":
         return None
     return inspect.cleandoc(doc)
-
-
-def _key_required(hint: Any, declared: bool) -> bool:
-    """Whether a TypedDict key is required. The wrapper is read from the hint too: under
-    `from __future__ import annotations` the class (before Python 3.14) sees only strings
-    and counts a `NotRequired[...]` key as required."""
-    hint, _ = split_annotated(hint)
-    wrapper: str | None = getattr(typing.get_origin(hint), "_name", None)
-    if wrapper in ("Required", "NotRequired"):
-        return wrapper == "Required"
-    if wrapper == "ReadOnly":
-        return _key_required(typing.get_args(hint)[0], declared)
-    return declared
 
 
 def _unwrap_key(hint: Any) -> Any:
