@@ -3,7 +3,9 @@
 `package` writes the API as a RestApi `Body` plus a Stage; moto's CloudFormation reads no Body
 and has no Stage or Authorizer. This rewrites a template's resources into one Resource per path
 segment, one Method per operation and one Authorizer per scheme, with the Stage folded into the
-Deployment: a form AWS builds the same API from, and that moto can create too.
+Deployment: a form AWS builds the same API from, and that moto can create too. The views'
+schemas become Models and API Gateway's request validators RequestValidators
+(`_rest_api_models`; moto's CloudFormation makes neither, AWS makes both).
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from ..package.templates._aws import TemplateError, short_hash
 from ._resource_edits import check_keys, depend_on
+from ._rest_api_models import ApiModels, add_validators
 from ._rest_api_stage import deployments_of, fold_stage, stages_of
 
 __all__ = ["explicit_rest_api"]
@@ -27,14 +31,21 @@ Properties = dict[str, Any]
 
 _LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 _VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
-# API Gateway gives every new REST API these two models, so methods may name them unmade.
-_BUILT_IN_MODELS = frozenset({"Empty", "Error"})
-_SCHEMA_REF = "#/components/schemas/"
 _EXTENSION = "x-amazon-apigateway-"
 _INTEGRATION = f"{_EXTENSION}integration"
+_VALIDATORS = f"{_EXTENSION}request-validators"
+_VALIDATOR = f"{_EXTENSION}request-validator"
 _DOCUMENT_KEYS = frozenset(
-    ["openapi", "info", "paths", "components"]
+    ["openapi", "info", "paths", "components", _VALIDATORS]
     + [f"{_EXTENSION}{name}" for name in ("binary-media-types", "endpoint-configuration", "policy")]
+)
+# Where an OpenAPI parameter is → how a Method's RequestParameters name it.
+_PARAMETER_SOURCES = {"path": "path", "query": "querystring", "header": "header"}
+# A Parameter Object's fields: API Gateway reads name, in and required; the rest (its schema
+# included) is documentation, which a Method has no place for.
+_PARAMETER_FIELDS = frozenset(
+    {"name", "in", "required", "schema", "description", "deprecated", "example", "examples"}
+    | {"style", "explode", "allowEmptyValue", "allowReserved"}
 )
 # RestApi properties that only steer the import of a Body: meaningless once it is gone.
 _IMPORT_ONLY = ("FailOnWarnings", "Mode", "Parameters")
@@ -80,10 +91,13 @@ def _expand_api(result: Resources, api: str) -> list[str]:
     _apply_document(properties, body, api)
     components = body.get("components", {})
     check_keys(components, f"{api} Body components", {"schemas", "securitySchemes"})
-    for name in components.get("schemas", {}):
-        _model_name(f"{_SCHEMA_REF}{name}", f"{api} components.schemas")
     schemes: dict[str, Any] = components.get("securitySchemes", {})
-    authorizers = _add_authorizers(result, api, schemes)
+    parts = _ApiParts(
+        schemes,
+        _add_authorizers(result, api, schemes),
+        ApiModels(result, api, components.get("schemas", {})),
+        add_validators(result, api, body.get(_VALIDATORS, {})),
+    )
     paths: dict[str, Any] = body.get("paths", {})
     resource_ids = _add_path_resources(result, api, list(paths))
     methods = []
@@ -92,13 +106,15 @@ def _expand_api(result: Resources, api: str) -> list[str]:
         for key, operation in operations.items():
             operation = _preflight_by_proxy(key, operation, proxy)
             where = f"{api} {path} {key}"
-            method = _method(operation, schemes, authorizers, where)
+            method = _method(operation, parts, where)
             verb = _verb(key, where)
             method.update(
                 {"RestApiId": {"Ref": api}, "ResourceId": resource_ids[path], "HttpMethod": verb}
             )
             logical = f"{_path_key(api, path)}{verb.title()}"
             methods.append(_new(result, logical, "AWS::ApiGateway::Method", method))
+            # A Method names its models by name, not Ref: CloudFormation must be told.
+            depend_on(result[logical], parts.models.logical_ids(_model_names_of(method)))
     return methods
 
 
@@ -193,14 +209,36 @@ def _verb(key: str, where: str) -> str:
 # -- methods ------------------------------------------------------------------------------------
 
 
-def _method(
-    operation: dict[str, Any], schemes: dict[str, Any], authorizers: dict[str, str], where: str
-) -> Properties:
+@dataclass(frozen=True)
+class _ApiParts:
+    """What an API's methods refer to: its security schemes and the resources made of
+    them, its models and its request validators."""
+
+    schemes: dict[str, Any]
+    authorizers: dict[str, str]  # scheme name -> logical ID
+    models: ApiModels
+    validators: dict[str, str]  # validator name -> logical ID
+
+
+def _method(operation: dict[str, Any], parts: _ApiParts, where: str) -> Properties:
     """An OpenAPI operation → an AWS::ApiGateway::Method's properties (all but the ids)."""
     properties: Properties = {"AuthorizationType": "NONE"}
+    # An inline schema's model is named after the operation: 'list_orders' → 'ListOrders...'.
+    words = re.split(r"[^A-Za-z0-9]+", str(operation.get("operationId", "")))
+    hint = "".join(word[:1].upper() + word[1:] for word in words)
     for key, value in operation.items():
+        at = f"{where} {key}"
         if key == "security":
-            properties.update(_security(value, schemes, authorizers, f"{where} security"))
+            properties.update(_security(value, parts.schemes, parts.authorizers, at))
+        elif key == "requestBody":
+            check_keys(value, at, {"content", "required", "description"})
+            properties["RequestModels"] = _models(value["content"], parts, at, f"{hint}Request")
+        elif key == "responses":
+            properties["MethodResponses"] = _method_responses(value, parts, at, hint)
+        elif key == _VALIDATOR:
+            if value not in parts.validators:
+                raise TemplateError(f"{at}: no {_VALIDATORS} {value!r}")
+            properties["RequestValidatorId"] = {"Ref": parts.validators[value]}
         elif key in _OPERATION_FIELDS:
             name, convert = _OPERATION_FIELDS[key]
             properties[name] = convert(value, f"{where} {key}")
@@ -210,43 +248,44 @@ def _method(
 
 
 def _request_parameters(parameters: list[dict[str, Any]], where: str) -> dict[str, bool]:
-    # As API Gateway's importer declares a path's: method.request.path.<name>: required.
+    """As API Gateway's importer declares them: method.request.<source>.<name>: required
+    (with a request validator, API Gateway refuses a request that lacks a required one)."""
     declared = {}
     for parameter in parameters:
-        check_keys(parameter, where, {"name", "in", "required", "schema"})
-        if parameter["in"] != "path" or parameter.get("schema") != {"type": "string"}:
-            raise TemplateError(f"{where}: only string path parameters are spelled here")
-        declared[f"method.request.path.{parameter['name']}"] = bool(parameter.get("required"))
+        check_keys(parameter, where, _PARAMETER_FIELDS)
+        source = _PARAMETER_SOURCES.get(parameter.get("in", ""))
+        if source is None:
+            raise TemplateError(f"{where}: API Gateway has no {parameter.get('in')!r} parameters")
+        declared[f"method.request.{source}.{parameter['name']}"] = bool(parameter.get("required"))
     return declared
 
 
-def _request_models(request_body: dict[str, Any], where: str) -> dict[str, str]:
-    check_keys(request_body, where, {"content"})
-    return _models(request_body["content"], where)
-
-
-def _models(content: dict[str, Any], where: str) -> dict[str, str]:
-    """{'application/json': {'schema': {'$ref': '#/components/schemas/Empty'}}} → {..: 'Empty'}."""
+def _models(content: dict[str, Any], parts: _ApiParts, where: str, hint: str) -> dict[str, str]:
+    """{'application/json': {'schema': {'$ref': '#/components/schemas/Empty'}}} → {..: 'Empty'};
+    a schema written inline is a model of its own, named after the operation."""
     models = {}
     for content_type, media in content.items():
-        check_keys(media, f"{where} {content_type}", {"schema"})
-        models[content_type] = _model_name(media["schema"].get("$ref"), f"{where} {content_type}")
+        at = f"{where} {content_type}"
+        check_keys(media, at, {"schema", "example", "examples"})
+        models[content_type] = parts.models.name_for(media.get("schema", {}), at, hint)
     return models
 
 
-def _model_name(reference: Any, where: str) -> str:
-    if isinstance(reference, str) and reference.startswith(_SCHEMA_REF):
-        name = reference[len(_SCHEMA_REF) :]
-        if name in _BUILT_IN_MODELS:
-            return name
-    raise TemplateError(f"{where}: schema {reference!r} would need an AWS::ApiGateway::Model")
+def _model_names_of(method: Properties) -> list[str]:
+    names = list(method.get("RequestModels", {}).values())
+    for response in method.get("MethodResponses", []):
+        names += list(response.get("ResponseModels", {}).values())
+    return names
 
 
-def _method_responses(responses: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def _method_responses(
+    responses: dict[str, Any], parts: _ApiParts, where: str, hint: str
+) -> list[dict[str, Any]]:
     # `description` is documentation only: API Gateway keeps none on a method response.
     spelled = []
     for status, response in responses.items():
-        check_keys(response, f"{where} {status}", {"description", "headers", "content"})
+        at = f"{where} {status}"
+        check_keys(response, at, {"description", "headers", "content"})
         entry: dict[str, Any] = {"StatusCode": str(status)}
         if response.get("headers"):
             # false: the integration may leave a header out (what the importer declares).
@@ -254,7 +293,8 @@ def _method_responses(responses: dict[str, Any], where: str) -> list[dict[str, A
                 f"method.response.header.{name}": False for name in response["headers"]
             }
         if response.get("content"):
-            entry["ResponseModels"] = _models(response["content"], f"{where} {status}")
+            named = f"{hint}Response{status}"
+            entry["ResponseModels"] = _models(response["content"], parts, at, named)
         spelled.append(entry)
     return spelled
 
@@ -320,8 +360,6 @@ def _integration_responses(responses: dict[str, Any], where: str) -> list[dict[s
 _OPERATION_FIELDS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
     "operationId": ("OperationName", _operation_name),
     "parameters": ("RequestParameters", _request_parameters),
-    "requestBody": ("RequestModels", _request_models),
-    "responses": ("MethodResponses", _method_responses),
     "x-amazon-apigateway-integration": ("Integration", _integration),
 }
 

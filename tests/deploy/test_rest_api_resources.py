@@ -458,8 +458,15 @@ def _break(resources: dict[str, Any], where: str, value: Any) -> dict[str, Any]:
         (
             "Body|paths|/a|get|requestBody",
             {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Book"}}}},
-            "AWS::ApiGateway::Model",
+            "no components.schemas 'Book'",
         ),
+        (
+            "Body|paths|/a|get|parameters",
+            [{"name": "session", "in": "cookie"}],
+            "no 'cookie' parameters",
+        ),
+        ("Body|paths|/a|get|x-amazon-apigateway-request-validator", "all", "'all'"),
+        ("Body|components", {"schemas": {"Page[Book]": {}}}, "'Page[Book]'"),
         ("Body|paths|/a|get|x-amazon-apigateway-integration|tlsConfig", {}, "'tlsConfig'"),
         ("Body|servers", [], "'servers'"),
         ("Body|paths|/a/", {}, "'/a/'"),

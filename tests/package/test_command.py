@@ -176,6 +176,65 @@ def test_generate_models_prints_openapi(sample_app: Path) -> None:
     assert "/books" in document["paths"]
 
 
+TYPED_APP = """
+from dataclasses import dataclass
+from typing import Optional
+
+from chalicelike import Chalice
+
+app = Chalice("typed")
+
+
+@dataclass
+class Order:
+    sku: str
+    qty: int
+    note: Optional[str] = None
+
+
+@dataclass
+class OrderOut:
+    id: int
+    order: Order
+
+
+@app.route("/orders/{order_id}", methods=["PUT"])
+def update(order_id: int, order: Order, limit: int = 10) -> OrderOut:
+    return OrderOut(order_id, order)
+
+
+@app.route("/plain")
+def plain():
+    return {}
+"""
+
+
+def test_generate_models_prints_a_typed_apps_contracts_in_3_1_and_3_0(tmp_path: Path) -> None:
+    from openapi_spec_validator import validate
+
+    (tmp_path / "app.py").write_text(TYPED_APP)
+    documents = {}
+    for version in ("3.1", "3.0"):
+        args = () if version == "3.1" else ("--openapi-version", "3.0")
+        done = run(tmp_path, "generate-models", *args)
+        assert done.returncode == 0, done.stderr
+        documents[version] = document = json.loads(done.stdout)
+        validate(document)  # the validator of the document's own version
+        put = document["paths"]["/orders/{order_id}"]["put"]
+        parameters = {p["name"]: p for p in put["parameters"]}
+        assert parameters["order_id"]["schema"] == {"type": "integer"}
+        assert parameters["limit"]["in"] == "query"
+        assert put["requestBody"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Order"
+        }
+    assert documents["3.1"]["openapi"] == "3.1.0"  # the default
+    assert documents["3.0"]["openapi"] == "3.0.1"
+    note_31 = documents["3.1"]["components"]["schemas"]["Order"]["properties"]["note"]
+    note_30 = documents["3.0"]["components"]["schemas"]["Order"]["properties"]["note"]
+    assert {"type": "null"} in note_31["anyOf"]
+    assert note_30["nullable"] is True and note_30["type"] == "string"
+
+
 def test_a_broken_app_and_a_bad_config_are_one_line_errors(tmp_path: Path) -> None:
     project = copy_project(ROOT / "sample_app", tmp_path / "sample_app")
     config_path = project / ".chalice" / "config.json"
