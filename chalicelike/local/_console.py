@@ -38,6 +38,7 @@ class ConsoleApi:
     invocation log, trace store, guard and local cloud)."""
 
     def __init__(self, server: Any) -> None:
+        from ._api_docs import ApiDocs
         from ._console_actions import ConsoleActions
         from ._console_api import ConsoleReads
         from ._console_stream import InvocationStreams
@@ -48,6 +49,7 @@ class ConsoleApi:
         self.actions = ConsoleActions(server)
         self.streams = InvocationStreams(server.invocations)
         self.workflows = ConsoleWorkflows(server)
+        self.docs = ApiDocs(server)  # Swagger UI and the app's OpenAPI document
         api = CONSOLE_PREFIX + "/api"
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = [
             ("GET", re.compile(api + "/functions"), self.reads.functions),
@@ -79,6 +81,10 @@ class ConsoleApi:
             if path == CONSOLE_PREFIX + "/api/stream":
                 _allow(method, "GET")
                 await self.streams.serve(scope, receive, send)
+                return
+            if self.docs.handles(path):
+                _allow(method, "GET", "HEAD")
+                await self.docs.serve(scope, send)
                 return
             if (
                 path == CONSOLE_PREFIX
