@@ -7,10 +7,11 @@ import datetime
 import decimal
 import enum
 import uuid
-from typing import Annotated, Any, Literal, NotRequired, Optional, TypedDict, Union
+from typing import Annotated, Any, Literal, Optional, TypedDict, Union
 
 import pydantic
 import pytest
+from typing_extensions import NotRequired
 
 from chalicelike import Query, RegistrationError, ValidationFailed
 from chalicelike._contracts._coerce import FieldError, loader_for

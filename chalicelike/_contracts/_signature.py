@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import types
 import typing
 import uuid
 from typing import Any
@@ -174,7 +175,7 @@ def _is_plain_value(hint: Any) -> bool:
     origin = typing.get_origin(base)
     if origin is typing.Literal:
         return True
-    if origin is typing.Union or type(origin).__name__ == "UnionType":
+    if origin is typing.Union or origin is types.UnionType:
         args = [arg for arg in typing.get_args(base) if arg is not type(None)]
         return all(_is_plain_value(arg) for arg in args)
     return False
@@ -183,7 +184,7 @@ def _is_plain_value(hint: Any) -> bool:
 def _is_plain_list(hint: Any) -> bool:
     base, _ = split_annotated(hint)
     origin = typing.get_origin(base)
-    if origin is typing.Union or type(origin).__name__ == "UnionType":
+    if origin is typing.Union or origin is types.UnionType:
         options = [arg for arg in typing.get_args(base) if arg is not type(None)]
         return len(options) == 1 and _is_plain_list(options[0])
     if origin in (list, set, frozenset) or (origin is tuple and ... in typing.get_args(base)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import types
 import typing
 from typing import Any
 
@@ -181,7 +182,7 @@ def _read(spec: ParamSpec, request: Any, uri_params: dict[str, str], query: Any)
 def _is_sequence(hint: Any) -> bool:
     base, _ = split_annotated(hint)
     origin = typing.get_origin(base)
-    if origin is typing.Union or type(origin).__name__ == "UnionType":
+    if origin is typing.Union or origin is types.UnionType:
         return any(_is_sequence(arg) for arg in typing.get_args(base) if arg is not type(None))
     return origin in (list, set, frozenset, tuple) or base in (list, set, frozenset, tuple)
 
