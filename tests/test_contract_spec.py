@@ -7,6 +7,7 @@ so these tests pin down the writing alone; tests/test_manifest.py describes real
 from __future__ import annotations
 
 import dataclasses
+import enum
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -131,6 +132,21 @@ def test_an_optional_parameter_keeps_its_limits_without_null() -> None:
         "anyOf": [{"type": "string"}, {"type": "integer"}],
         "minLength": 2,
     }
+
+
+class Sort(enum.Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+def test_a_default_is_shown_as_a_client_sends_it() -> None:
+    sort_spec = query("sort", Sort, default=Sort.DESC)
+    contract = Contract(params=(sort_spec, query("o", Any, default=object())))
+    parts, schemas = written(contract)
+    sort, anything = parts.parameters
+    assert sort["schema"] == {"$ref": REF_PREFIX + "Sort", "default": "desc"}
+    assert schemas["Sort"]["enum"] == ["asc", "desc"]
+    assert anything["schema"] == {}  # no JSON form: no default shown
 
 
 def test_a_query_list_is_an_array_sent_as_repeated_names() -> None:

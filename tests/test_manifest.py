@@ -241,6 +241,7 @@ def build_typed_app() -> Chalice:
     def listing(
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
         tag: list[str] = [],  # noqa: B006  (the view never changes it)
+        after: str | None = None,
     ) -> list[OrderOut]:
         return []
 
@@ -286,7 +287,8 @@ def test_typed_views_carry_their_openapi_parts() -> None:
         ("X-Request-Id", "header", False),
     ]
     assert read.parameters[0]["schema"] == {"type": "integer", "minimum": 1}
-    limit, tag = routes["/orders", "GET"].parameters
+    limit, tag, after = routes["/orders", "GET"].parameters
+    assert (after["in"], after["required"], after["schema"]) == ("query", False, {"type": "string"})
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}
     assert (tag["schema"]["type"], tag["style"], tag["explode"]) == ("array", "form", True)
     plain = routes["/plain", "GET"]

@@ -168,7 +168,6 @@ class Listing:
         (bool, {"type": "boolean"}),
         (None, {"type": "null"}),
         (type(None), {"type": "null"}),
-        (decimal.Decimal, {"type": "number"}),
         (datetime.datetime, {"type": "string", "format": "date-time"}),
         (datetime.date, {"type": "string", "format": "date"}),
         (datetime.time, {"type": "string", "format": "time"}),
@@ -178,6 +177,12 @@ class Listing:
 )
 def test_plain_values(hint: Any, expected: Schema) -> None:
     assert written(hint) == (expected, {})
+
+
+def test_a_decimal_is_taken_as_a_number_or_text_and_written_as_text() -> None:
+    taken, _ = written(decimal.Decimal)
+    assert accepts(taken, {}, 1.5) and accepts(taken, {}, "1.50") and not accepts(taken, {}, [])
+    assert written(decimal.Decimal, "serialization") == ({"type": "string"}, {})
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ to. Imported only by tooling (the manifest, the OpenAPI writers), never on a req
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import decimal
@@ -39,12 +40,17 @@ _SCALARS: dict[Any, Schema] = {
     bool: {"type": "boolean"},
     int: {"type": "integer"},
     float: {"type": "number"},
-    decimal.Decimal: {"type": "number"},
     type(None): {"type": "null"},
     datetime.datetime: {"type": "string", "format": "date-time"},
     datetime.date: {"type": "string", "format": "date"},
     datetime.time: {"type": "string", "format": "time"},
     uuid.UUID: {"type": "string", "format": "uuid"},
+}
+# A Decimal is taken as a number or as numeric text (what _coerce accepts), and written as
+# text so its digits survive (what _jsonable writes, as pydantic does).
+_DECIMAL: dict[str, Schema] = {
+    "validation": {"anyOf": [{"type": "number"}, {"type": "string"}]},
+    "serialization": {"type": "string"},
 }
 _ARRAYS = (list, set, frozenset, tuple)
 # The wrappers a TypedDict key may carry; matched by name so typing_extensions' match too.
@@ -104,6 +110,8 @@ class _Writer:
         if isinstance(hint, type):
             if hint in _SCALARS:
                 return dict(_SCALARS[hint])
+            if hint is decimal.Decimal:
+                return copy.deepcopy(_DECIMAL[self.mode])
             if issubclass(hint, enum.Enum) or _is_named(hint):
                 return self._named(hint)
         origin, args = typing.get_origin(hint), typing.get_args(hint)

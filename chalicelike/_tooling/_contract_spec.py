@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._contracts._jsonable import jsonable
 from .._contracts._params import ParamLocation
 from .._contracts._schema import REF_PREFIX, Schema, schema_for
 
@@ -134,9 +135,9 @@ def _name_in_request(spec: Any) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    """A default a document can show (None when it cannot, or when it is None)."""
-    if value is None:
-        return None
+    """A default as a client sends it (an enum's value), or None when JSON has no form
+    for it (or when it is None)."""
+    value = jsonable(value)
     try:
         json.dumps(value)
     except (TypeError, ValueError):
