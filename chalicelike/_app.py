@@ -333,14 +333,8 @@ class Chalice(DecoratorAPI):
         method_list = checked_methods(methods, view_name)
         type_list = checked_content_types(content_types, view_name)
         contract = None
-        if workflow is None and getattr(inspect_target(view_function), "__annotations__", None):
-            # Only a view with hints can declare a contract: the others never load it.
-            from ._contracts._signature import contract_for
-
-            params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
-            contract = contract_for(
-                view_function, params, view_name, validate_response=validate_response
-            )
+        if workflow is None:
+            contract = _contract_of(view_function, path, view_name, validate_response)
         if contract is None:  # with one, the contract says what the view is called with
             check_view_signature(view_function, path, view_name)
         if workflow is not None:
@@ -583,6 +577,24 @@ class Chalice(DecoratorAPI):
             f"{self.app_name!r} is called as app(scope, receive, send) by an ASGI server or "
             "app(event, context) by Lambda; it got no context"
         )
+
+
+def _contract_of(
+    view_function: Callable[..., Any], path: str, view_name: str, validate_response: bool
+) -> Any:
+    """The view's ViewContract, or None: a view without hints, or with only Chalice's plain
+    ones (`name: str`, `-> dict`), never loads the contract machinery."""
+    hints = getattr(inspect_target(view_function), "__annotations__", None)
+    if not hints:
+        return None
+    from ._contracts._plain_hints import declares_nothing
+
+    params = [s.text for s in parse_path(path) if s.kind is not SegmentKind.LITERAL]
+    if declares_nothing(hints, params):
+        return None
+    from ._contracts._signature import contract_for
+
+    return contract_for(view_function, params, view_name, validate_response=validate_response)
 
 
 def _run_on_thread_loop(coro: Any) -> Any:

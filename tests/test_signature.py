@@ -165,3 +165,30 @@ def test_a_bound_method_and_a_partial_skip_what_is_already_given() -> None:
     bound = functools.partial(view, db="x")
     found = contract_for(bound, ["order_id"], "view")
     assert set(where(found)) == {"order_id", "limit"}
+
+
+def test_plain_chalice_hints_never_load_the_contract_machinery() -> None:
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys
+        from chalicelike import Chalice
+        app = Chalice(app_name="x")
+
+        @app.route("/a/{name}")
+        def a(name: str) -> dict:
+            return {}
+
+        @app.route("/b")
+        def b():
+            return {}
+
+        loaded = sorted(m for m in sys.modules if m.startswith("chalicelike._contracts."))
+        print(loaded, "pydantic" in sys.modules)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['chalicelike._contracts._plain_hints'] False"

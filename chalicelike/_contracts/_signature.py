@@ -21,28 +21,13 @@ from .._core._errors import RegistrationError
 from .._core._routing import inspect_target
 from ._kinds import contains_model, split_annotated
 from ._params import ParamInfo, ParamLocation
+from ._plain_hints import declares_nothing
 from ._view_contract import MISSING, ParamSpec, ViewContract
 
 __all__ = ["contract_for"]
 
 _SCALARS = (str, int, float, bool, decimal.Decimal, datetime.datetime, datetime.date,
             datetime.time, uuid.UUID)  # fmt: skip
-# Hints Chalice apps write that declare nothing to check: such a view keeps no contract.
-_PLAIN_HINTS = frozenset(
-    {
-        "str",
-        "dict",
-        "list",
-        "Any",
-        "None",
-        "Response",
-        "object",
-        "bytes",
-        "typing.Any",
-        "Dict[str, Any]",
-        "dict[str, Any]",
-    }
-)
 
 
 def contract_for(
@@ -53,7 +38,7 @@ def contract_for(
     target = inspect_target(view)
     raw = getattr(target, "__annotations__", None)
     code = getattr(target, "__code__", None)
-    if not raw or code is None or _declares_nothing(raw, path_params):
+    if not raw or code is None or declares_nothing(raw, path_params):
         return None
     try:
         hints = typing.get_type_hints(target, include_extras=True)
@@ -79,17 +64,6 @@ def contract_for(
     if not bodies and return_type is None and all(_plain_path(spec) for spec in params):
         return None
     return ViewContract(view_name, params, bodies[0] if bodies else None, return_type)
-
-
-def _declares_nothing(raw: dict[str, Any], path_params: list[str]) -> bool:
-    for name, hint in raw.items():
-        text = hint if isinstance(hint, str) else getattr(hint, "__name__", None)
-        if name == "return":
-            if text not in _PLAIN_HINTS and hint is not None:
-                return False
-        elif name not in path_params or text not in ("str", "Any"):
-            return False
-    return True
 
 
 def _plain_path(spec: ParamSpec) -> bool:
