@@ -465,3 +465,10 @@ def test_components_of_earlier_calls_are_kept() -> None:
     components: dict[str, Schema] = {"Existing": {"type": "string"}}
     schema_for(Line, components)
     assert set(components) == {"Existing", "Line"}
+
+
+def test_a_refused_type_leaves_the_components_as_they_were() -> None:
+    components: dict[str, Schema] = {"Existing": {"type": "string"}}
+    with pytest.raises(TypeError, match="bytes"):
+        schema_for(tuple[Order, bytes], components)
+    assert components == {"Existing": {"type": "string"}}

@@ -68,10 +68,11 @@ def schema_for(
     components: MutableMapping[str, Schema],
     mode: SchemaMode = "validation",
 ) -> Schema:
-    """The schema of `hint`; the named types it meets are added to `components` (a class
-    already there under its name is referred to, a different class of the same name gets
-    `Name2`, `Name3`, ... in the order met). Raises TypeError for a type outside the
-    universe a view may declare (bytes, a callable, a generic class)."""
+    """The schema of `hint`; the named types it meets are added to `components`. A type
+    whose schema is already there under its name (described by an earlier route) is
+    referred to; a different one of the same name gets `Name2`, `Name3`, ... in the order
+    met. Raises TypeError for a type outside the universe a view may declare (bytes, a
+    callable, a generic class), leaving `components` as it was."""
     writer = _Writer(components, mode, {})
     schema = writer.schema(hint)
     components.update(writer.added)
@@ -86,7 +87,7 @@ class _Writer:
     """One walk over a hint: the components it added so far (`added`, over the ones that
     were there before, `base`) and the name each named class got."""
 
-    def __init__(self, base: Mapping[str, Schema], mode: SchemaMode, names: dict[Any, str]):
+    def __init__(self, base: Mapping[str, Schema], mode: SchemaMode, names: dict[Any, str]) -> None:
         self.base = base
         self.added: dict[str, Schema] = {}
         self.mode = mode
