@@ -116,6 +116,9 @@ def test_the_return_type_is_checked_only_when_it_names_a_model() -> None:
     assert found is not None and found.return_type is None
     unchecked = contract_for(model, ["order_id"], "model", validate_response=False)
     assert unchecked is not None and unchecked.return_type is None
+    # Still written into the API's documentation, as declared.
+    assert unchecked.declared_return is Order
+    assert found.declared_return == dict[str, int]
 
 
 def test_an_unannotated_extra_parameter_is_left_to_its_default() -> None:

@@ -59,12 +59,25 @@ def contains_model(hint: Any) -> bool:
 def typeddict_keys(hint: Any, hints: dict[str, Any]) -> frozenset[str]:
     """A TypedDict's required keys, given its resolved field hints (include_extras).
 
-    Read from the hints, not `__required_keys__`: under `from __future__ import annotations`
-    Python < 3.13 fills that before the strings are resolved, missing NotRequired[...]."""
+    A key's own Required[...] / NotRequired[...] decides (read from the resolved hint: under
+    `from __future__ import annotations` Python < 3.13 fills `__required_keys__` before the
+    strings are resolved, missing them); otherwise `__required_keys__`, which knows each
+    key's class's `total=` along the inheritance chain."""
+    declared = frozenset(getattr(hint, "__required_keys__", ()))
     required = set()
-    total = getattr(hint, "__total__", True)
     for name, field_hint in hints.items():
-        qualifier = getattr(typing.get_origin(field_hint), "_name", None)
-        if qualifier == "Required" or (qualifier != "NotRequired" and total):
+        qualifier = _key_qualifier(field_hint)
+        if qualifier == "Required" or (qualifier is None and name in declared):
             required.add(name)
     return frozenset(required)
+
+
+def _key_qualifier(field_hint: Any) -> str | None:
+    """'Required' / 'NotRequired' when the hint is so wrapped (also inside Annotated)."""
+    while True:
+        origin = typing.get_origin(field_hint)
+        if origin is typing.Annotated:
+            field_hint = field_hint.__origin__
+            continue
+        name = getattr(origin, "_name", None)
+        return name if name in ("Required", "NotRequired") else None

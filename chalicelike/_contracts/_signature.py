@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from .._core._errors import RegistrationError
+from .._core._response import Response
 from .._core._routing import inspect_target
 from ._kinds import contains_model, split_annotated
 from ._params import ParamInfo, ParamLocation
@@ -63,7 +64,16 @@ def contract_for(
     params = tuple(spec for spec in specs if spec.location is not ParamLocation.BODY)
     if not bodies and return_type is None and all(_plain_path(spec) for spec in params):
         return None
-    return ViewContract(view_name, params, bodies[0] if bodies else None, return_type)
+    documented = return_hint if _documents(return_hint) else None
+    return ViewContract(view_name, params, bodies[0] if bodies else None, return_type, documented)
+
+
+def _documents(hint: Any) -> bool:
+    """Whether a return hint says something about the answer's JSON (not a Response)."""
+    if hint is None or hint is Any or hint is type(None):
+        return False
+    base, _ = split_annotated(hint)
+    return not (isinstance(base, type) and issubclass(base, Response))
 
 
 def _plain_path(spec: ParamSpec) -> bool:

@@ -64,7 +64,15 @@ class ParamSpec:
 class ViewContract:
     """What one view declares; `bind` and `answer` apply it to a request and a result."""
 
-    __slots__ = ("body", "params", "pydantic_body", "return_check", "return_type", "view_name")
+    __slots__ = (
+        "body",
+        "declared_return",
+        "params",
+        "pydantic_body",
+        "return_check",
+        "return_type",
+        "view_name",
+    )
 
     def __init__(
         self,
@@ -72,8 +80,11 @@ class ViewContract:
         params: tuple[ParamSpec, ...],
         body: ParamSpec | None,
         return_type: Any,
+        declared_return: Any = None,
     ) -> None:
         self.view_name = view_name
+        # The return hint as written, for the API's documentation, whether checked or not.
+        self.declared_return = declared_return if declared_return is not None else return_type
         self.params = params
         self.body = body
         self.return_type = return_type  # None: the answer is not checked

@@ -159,7 +159,10 @@ def _responses(
 ) -> dict[str, Any]:
     status = str(getattr(contract, "status", None) or 200)
     answer: dict[str, Any] = {"description": "The view's answer"}
-    return_type = getattr(contract, "return_type", None)
+    # The declared return hint, checked or not (validate_response=False, `-> dict[str, int]`).
+    return_type = getattr(contract, "declared_return", None) or getattr(
+        contract, "return_type", None
+    )
     if return_type is not None:
         schema = schema_for(return_type, schemas, mode="serialization")
         answer["content"] = {"application/json": {"schema": schema}}
