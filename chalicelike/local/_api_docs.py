@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from ._asgi_types import send_answer
 from ._console_api import current_manifest
 from ._console_http import SECURITY_HEADERS, ConsoleError, json_bytes
 
-__all__ = ["DOCS_PATH", "SPEC_PATH", "ApiDocs", "without_amazon_keys"]
+__all__ = ["DOCS_PATH", "SPEC_PATH", "ApiDocs", "spread_any_methods", "without_amazon_keys"]
 
 PREFIX = "/_chalicelike"
 SPEC_PATH = PREFIX + "/openapi.json"
@@ -25,6 +26,10 @@ DOCS_PATH = PREFIX + "/docs"
 STATIC_PREFIX = DOCS_PATH + "/static/"
 OUR_DIR = Path(__file__).parent / "console"
 AMAZON_PREFIX = "x-amazon-"
+_GREEDY = re.compile(r"\{([^{}/]+)\+\}")
+ANY_METHOD_KEY = "x-amazon-apigateway-any-method"
+# The methods an ANY method serves (API Gateway's list), in Swagger UI's order.
+ANY_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 
 # Swagger UI's page, as strict as Swagger UI 5 runs under (found in Chromium, each
 # refusal reported by a securitypolicyviolation event): nothing but what is named, and
@@ -126,8 +131,13 @@ class ApiDocs:
             raise ConsoleError(503, f"the app cannot be read: {error}") from None
         # As generate-models names the API: the config's app_name wins.
         manifest = dataclasses.replace(manifest, app_name=config.app_name)
-        document: dict[str, Any] = without_amazon_keys(openapi_document(manifest, config))
-        return document
+        document = openapi_document(manifest, config)
+        # API Gateway's greedy '{proxy+}' names the parameter 'proxy' (OpenAPI templates
+        # have no '+'): as '{proxy}', Swagger UI fills it in.
+        paths = {_GREEDY.sub(r"{\1}", path): item for path, item in document["paths"].items()}
+        document["paths"] = spread_any_methods(paths)
+        cleaned: dict[str, Any] = without_amazon_keys(document)
+        return cleaned
 
     def _static(self, name: str) -> StaticFile:
         if name in OUR_FILES:
@@ -146,6 +156,33 @@ class ApiDocs:
             etag = b'"' + hashlib.sha256(body).hexdigest()[:32].encode() + b'"'
             found = self._files[name] = StaticFile(body, content_type, cache, etag)
         return found
+
+
+def spread_any_methods(paths: dict[str, Any]) -> dict[str, Any]:
+    """Each path's ANY route (API Gateway's x-amazon-apigateway-any-method, which OpenAPI
+    and Swagger UI know nothing of) as one operation per method it serves: every method
+    the path does not declare itself, as API Gateway routes them."""
+    taken = {
+        operation.get("operationId")
+        for item in paths.values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    }
+    spread_paths = {}
+    for path, item in paths.items():
+        operation = item.get(ANY_METHOD_KEY)
+        spread = dict(item)
+        for method in ANY_METHODS if operation is not None else ():
+            if method in spread:
+                continue
+            # operationIds are unique within a document (OpenAPI 3.1, Operation Object).
+            named = f"{operation.get('operationId') or 'any'}_{method}"
+            while named in taken:
+                named += "_"
+            taken.add(named)
+            spread[method] = {**operation, "operationId": named}
+        spread_paths[path] = spread
+    return spread_paths
 
 
 def without_amazon_keys(value: Any) -> Any:

@@ -14,7 +14,7 @@ import pytest
 import requests
 from openapi_spec_validator import validate
 
-from chalicelike.local._api_docs import without_amazon_keys
+from chalicelike.local._api_docs import spread_any_methods, without_amazon_keys
 from tests.local.test_server import local_server
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,17 @@ def test_the_spec_is_valid_and_points_at_this_server(base_url: str) -> None:
     assert spec["openapi"] == "3.1.0"  # Swagger UI 5 reads 3.1; API Gateway's 3.0 is not needed
     assert spec["info"]["title"] == "docs-shop"
     assert set(spec["paths"]) == {"/orders", "/orders/{order_id}"}
-    assert "post" in spec["paths"]["/orders"] and "get" in spec["paths"]["/orders/{order_id}"]
+    # The typed views' contracts: the body's and the answer's schemas, the parameters.
+    create = spec["paths"]["/orders"]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/Order"}
+    assert set(create["responses"]) == {"200", "422"}
+    get = spec["paths"]["/orders/{order_id}"]["get"]
+    assert [(p["name"], p["in"], p["schema"]["type"]) for p in get["parameters"]] == [
+        ("order_id", "path", "integer"),
+        ("extra", "query", "integer"),
+    ]
+    assert spec["components"]["schemas"]["Order"]["required"] == ["item", "quantity"]
     # The integrations' placeholders are gone; the routes are at the server's root (no
     # /api stage prefix locally).
     assert amazon_keys(spec) == []
@@ -91,6 +101,62 @@ def test_the_spec_follows_an_edit_of_the_app(tmp_path: Path) -> None:
     assert "/refunds" not in before["paths"]
     assert list(after["paths"]["/refunds"]) == ["put"]
     validate(after)
+
+
+MOUNTED = """
+
+@app.route("/files/{path+}")
+def file(path):
+    return {"path": path}
+
+
+async def legacy(scope, receive, send):
+    start = {"type": "http.response.start", "status": 200, "headers": []}
+    await send(start)
+    await send({"type": "http.response.body", "body": b"legacy"})
+
+
+app.mount("/legacy", legacy)
+"""
+
+
+def test_greedy_and_any_routes_are_spelt_as_openapi_has_them(tmp_path: Path) -> None:
+    """API Gateway's '{path+}' and ANY method (a mounted app's) mean nothing to Swagger UI:
+    the parameter's template is '{path}', and ANY is one operation per method."""
+    project = copy_shop(tmp_path)
+    (project / "app.py").write_text((project / "app.py").read_text() + MOUNTED)
+    with local_server(project) as (base_url, _, _):
+        spec = requests.get(base_url + SPEC, timeout=10).json()
+        # Swagger UI's request for GET /files/{path} with path "a.txt" is served.
+        assert requests.get(base_url + "/files/a.txt", timeout=10).json() == {"path": "a.txt"}
+    validate(spec)
+    assert "/files/{path}" in spec["paths"] and "/files/{path+}" not in spec["paths"]
+    legacy = spec["paths"]["/legacy/{proxy}"]
+    methods = ["get", "put", "post", "delete", "options", "head", "patch"]
+    assert list(legacy) == methods
+    assert legacy["put"]["parameters"][0]["name"] == "proxy"
+    ids = [
+        operation["operationId"]
+        for item in spec["paths"].values()
+        for method, operation in item.items()
+        if method in methods
+    ]
+    assert len(ids) == len(set(ids)), ids
+
+
+def test_spread_any_methods_keeps_declared_methods_and_unique_ids() -> None:
+    paths = {
+        "/a": {
+            "get": {"operationId": "a"},
+            "x-amazon-apigateway-any-method": {"operationId": "a_any", "summary": "any"},
+        },
+        "/b": {"post": {"operationId": "a_any_post"}},
+    }
+    spread = spread_any_methods(paths)
+    assert spread["/a"]["get"] == {"operationId": "a"}  # declared: API Gateway's choice too
+    assert spread["/a"]["put"] == {"operationId": "a_any_put", "summary": "any"}
+    assert spread["/a"]["post"]["operationId"] == "a_any_post_"  # /b has a_any_post
+    assert spread["/b"] == paths["/b"]
 
 
 def test_the_page_redirects_to_its_folder_and_is_served_with_a_strict_csp(

@@ -39,21 +39,39 @@ def open_docs(page: Any, base_url: str) -> None:
     page.wait_for_selector(".opblock")
 
 
-def try_create(page: Any, body: dict[str, Any]) -> tuple[str, str]:
-    """POST /orders through "Try it out" with `body`: the status and body the page shows."""
-    operation = page.locator(".opblock-post", has_text="/orders").first
-    if not operation.locator(".body-param__text").count():
-        if not operation.locator(".opblock-body").count():
-            operation.locator(".opblock-summary").click()
-        operation.get_by_role("button", name="Try it out").click()
-    operation.locator("textarea.body-param__text").fill(json.dumps(body))
-    operation.get_by_role("button", name="Execute").click()
-    answer = operation.locator(".live-responses-table tbody .response").first
+def operation(page: Any, kind: str) -> Any:
+    """The operation ('opblock-post', 'opblock-get'), opened, with "Try it out" on."""
+    block = page.locator(f".{kind}").first
+    if not block.locator(".opblock-body").count():
+        block.locator(".opblock-summary").click()
+    toggle = block.locator(".try-out__btn").first  # "Try it out", then "Cancel"
+    if toggle.inner_text().strip() == "Try it out":
+        toggle.click()
+    block.get_by_role("button", name="Execute").wait_for()
+    return block
+
+
+def execute(block: Any) -> tuple[str, str]:
+    """Execute: the status and the body the page shows of the app's answer."""
+    previous = block.locator(".live-responses-table .response-col_description .microlight")
+    if previous.count():
+        block.get_by_role("button", name="Clear").click()
+    block.get_by_role("button", name="Execute").click()
+    answer = block.locator(".live-responses-table tbody .response").first
     answer.locator(".response-col_status").wait_for()
-    # "422", and "Undocumented" under it when the spec declares no such answer.
-    status = answer.locator(".response-col_status").inner_text().split()[0]
+    # "422", and "Undocumented" under it were it not in the spec (it is).
+    status = answer.locator(".response-col_status").inner_text().strip()
     shown = answer.locator(".response-col_description .microlight").first.inner_text()
     return status, shown
+
+
+def try_create(page: Any, body: dict[str, Any] | None) -> tuple[str, str]:
+    """POST /orders through "Try it out" with `body` (None: Swagger UI's own example,
+    made from the Order schema)."""
+    block = operation(page, "opblock-post")
+    if body is not None:
+        block.locator("textarea.body-param__text").fill(json.dumps(body))
+    return execute(block)
 
 
 def test_the_docs_list_the_operations_and_try_a_post(base_url: str) -> None:
@@ -71,9 +89,18 @@ def test_the_docs_list_the_operations_and_try_a_post(base_url: str) -> None:
         # The spec's one server: this origin, so the request below stays same-origin.
         assert page.locator(".servers select").input_value() == base_url + "/"
 
+        # The example Swagger UI writes from the Order schema is a valid order.
+        status, shown = try_create(page, None)
+        assert (status, json.loads(shown)) == ("200", {"id": 1, "item": "string", "quantity": 0})
         status, shown = try_create(page, {"item": "tea", "quantity": 2})
-        assert status == "200"
-        assert json.loads(shown) == {"id": 1, "item": "tea", "quantity": 2}
+        assert (status, json.loads(shown)) == ("200", {"id": 1, "item": "tea", "quantity": 2})
+
+        # A path and a query parameter, typed: filled in and sent as the spec says.
+        block = operation(page, "opblock-get")
+        block.locator("tr[data-param-name=order_id] input").fill("4")
+        block.locator("tr[data-param-name=extra] input").fill("2")
+        status, shown = execute(block)
+        assert (status, json.loads(shown)) == ("200", {"id": 4, "item": "tea", "quantity": 3})
         assert page.evaluate("window.cspViolations") == []
 
 
@@ -83,7 +110,9 @@ def test_a_bad_body_shows_the_422(base_url: str) -> None:
         open_docs(page, base_url)
         status, shown = try_create(page, {"item": "tea", "quantity": "lots"})
         assert status == "422"
-        assert json.loads(shown)["Code"] == "UnprocessableEntityError"
+        answer = json.loads(shown)
+        assert answer["Code"] == "UnprocessableEntityError"
+        assert [error["loc"] for error in answer["detail"]] == [["body", "quantity"]]
         # The same operation again, now right: the page keeps working after an error.
         status, _ = try_create(page, {"item": "tea", "quantity": 3})
         assert status == "200"

@@ -1,19 +1,32 @@
-"""The shop the API docs tests serve: a POST with a JSON body and a GET with a path
-parameter (plain views until typed views land)."""
+"""The shop the API docs tests serve: typed views (dataclasses), so its spec has a JSON
+body, a path parameter, a query parameter and the answers' schemas."""
 
-from chalicelike import Chalice, Response
+from dataclasses import dataclass
+from typing import Annotated
+
+from chalicelike import Chalice, Query
 
 app = Chalice(app_name="docs-shop")
 
 
+@dataclass
+class Order:
+    item: str
+    quantity: int
+
+
+@dataclass
+class OrderOut:
+    id: int
+    item: str
+    quantity: int
+
+
 @app.route("/orders", methods=["POST"])
-def create():
-    order = app.current_request.json_body or {}
-    if not isinstance(order.get("quantity"), int):
-        return Response({"Code": "UnprocessableEntityError"}, status_code=422)
-    return {"id": 1, "item": order.get("item"), "quantity": order["quantity"]}
+def create(order: Order) -> OrderOut:
+    return OrderOut(id=1, item=order.item, quantity=order.quantity)
 
 
 @app.route("/orders/{order_id}")
-def get(order_id):
-    return {"id": int(order_id), "item": "tea", "quantity": 1}
+def get(order_id: int, extra: Annotated[int, Query(ge=0)] = 0) -> OrderOut:
+    return OrderOut(id=order_id, item="tea", quantity=1 + extra)
