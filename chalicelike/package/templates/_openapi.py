@@ -15,7 +15,7 @@ from ._aws import TemplateError
 from ._openapi_schemas import SchemaWriter
 
 __all__ = [
-    "REQUEST_VALIDATOR",
+    "REQUEST_VALIDATORS",
     "START_EXECUTION_URI",
     "StartFor",
     "UriFor",
@@ -43,10 +43,14 @@ START_EXECUTION_URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:states:ac
 _EMPTY = {"$ref": "#/components/schemas/Empty"}
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 API_KEY_SCHEME = "api_key"
-# The one request validator `api_gateway_request_validation` declares: API Gateway checks
-# the required parameters and the body against its model before invoking the function.
-REQUEST_VALIDATOR = "all"
-_VALIDATORS = {REQUEST_VALIDATOR: {"validateRequestBody": True, "validateRequestParameters": True}}
+# The request validators `api_gateway_request_validation` declares: API Gateway checks the
+# required parameters, and the body against its model, before invoking the function. A
+# route that declares parameters but no body gets "params": its body's model would be the
+# Empty one (an object), which would refuse a list or a body the view reads itself.
+REQUEST_VALIDATORS = {
+    "all": {"validateRequestBody": True, "validateRequestParameters": True},
+    "params": {"validateRequestBody": False, "validateRequestParameters": True},
+}
 
 
 def placeholder_uri(function: str) -> str:
@@ -185,9 +189,11 @@ def openapi_document(
             else:
                 operation = _start_operation(route, start_for(route.workflow), operation_id)
             _add_contract(operation, route, schemas)
-            if stage.api_gateway_request_validation and _has_contract(route):
-                operation["x-amazon-apigateway-request-validator"] = REQUEST_VALIDATOR
-                document["x-amazon-apigateway-request-validators"] = _VALIDATORS
+            validator = _validator(route) if stage.api_gateway_request_validation else None
+            if validator is not None:
+                operation["x-amazon-apigateway-request-validator"] = validator
+                validators = document.setdefault("x-amazon-apigateway-request-validators", {})
+                validators[validator] = REQUEST_VALIDATORS[validator]
             operations[_method_key(route.method)] = _in_order(operation)
             _add_schemes(schemes, route, uri_for)
         preflight = _preflight(routes, uri_for, operation_ids)
@@ -210,8 +216,11 @@ def openapi_document(
     return schemas.finish(document)
 
 
-def _has_contract(route: RouteSpec) -> bool:
-    return bool(route.parameters) or route.request_body is not None
+def _validator(route: RouteSpec) -> str | None:
+    """The request validator of a route: none without declared parameters or body."""
+    if route.request_body is not None:
+        return "all"
+    return "params" if route.parameters else None
 
 
 def _add_contract(operation: dict[str, Any], route: RouteSpec, schemas: SchemaWriter) -> None:

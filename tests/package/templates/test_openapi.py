@@ -332,16 +332,18 @@ def test_request_validation_is_off_unless_the_stage_asks() -> None:
 
 
 @pytest.mark.parametrize("version", ["3.1", "3.0"])
-def test_request_validation_checks_routes_with_a_contract(version: str) -> None:
+def test_request_validation_checks_routes_with_declared_parameters_or_body(version: str) -> None:
     stage = StageConfig(app_name="shop", stage="dev", api_gateway_request_validation=True)
     document = _typed(version, stage)
     validate(document)
     assert document["x-amazon-apigateway-request-validators"] == {
-        "all": {"validateRequestBody": True, "validateRequestParameters": True}
+        "all": {"validateRequestBody": True, "validateRequestParameters": True},
+        "params": {"validateRequestBody": False, "validateRequestParameters": True},
     }
     paths = document["paths"]
     assert paths["/orders/{order_id}"]["put"]["x-amazon-apigateway-request-validator"] == "all"
-    assert paths["/orders"]["get"]["x-amazon-apigateway-request-validator"] == "all"
+    # Parameters but no declared body: the body is not checked against the Empty model.
+    assert paths["/orders"]["get"]["x-amazon-apigateway-request-validator"] == "params"
     # Nothing declared, nothing to check: API Gateway passes the request on as before.
     assert "x-amazon-apigateway-request-validator" not in paths["/orders/{order_id}"]["delete"]
 

@@ -25,7 +25,10 @@ from tests.package.template_support import (
 )
 from tests.package.templates.contract_support import typed_manifest
 
-VALIDATORS = {"all": {"validateRequestBody": True, "validateRequestParameters": True}}
+VALIDATORS = {
+    "all": {"validateRequestBody": True, "validateRequestParameters": True},
+    "params": {"validateRequestBody": False, "validateRequestParameters": True},
+}
 MODEL = "AWS::ApiGateway::Model"
 METHOD = "AWS::ApiGateway::Method"
 
@@ -90,16 +93,22 @@ def _method(template: dict[str, Any], verb: str, operation: str) -> dict[str, An
 def test_a_validator_and_the_declared_parameters_are_the_methods(
     explicit: dict[str, Any],
 ) -> None:
-    (validator_id, validator), *others = resources_of_type(
-        explicit, "AWS::ApiGateway::RequestValidator"
-    ).items()
-    assert others == []
-    assert validator["Properties"] == {
+    validators = {
+        resource["Properties"]["Name"]: (logical, resource["Properties"])
+        for logical, resource in resources_of_type(
+            explicit, "AWS::ApiGateway::RequestValidator"
+        ).items()
+    }
+    validator_id, validator = validators["all"]
+    assert validator == {
         "RestApiId": {"Ref": "RestAPI"},
         "Name": "all",
         "ValidateRequestBody": True,
         "ValidateRequestParameters": True,
     }
+    assert validators["params"][1]["ValidateRequestBody"] is False
+    listed = _method(explicit, "GET", "list_orders")["Properties"]
+    assert listed["RequestValidatorId"] == {"Ref": validators["params"][0]}
     put = _method(explicit, "PUT", "update_order")["Properties"]
     assert put["RequestValidatorId"] == {"Ref": validator_id}
     assert put["RequestParameters"] == {
