@@ -4,6 +4,7 @@ API spells them as RequestValidator, Model and Method resources (cfn-lint passes
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,18 @@ def test_terraforms_body_is_the_same_form() -> None:
     validate(body)
     assert body["openapi"] == "3.0.1"
     assert body["x-amazon-apigateway-request-validators"] == VALIDATORS
+
+
+def test_terraform_reads_the_views_text_as_written() -> None:
+    # `${` and `%{` start Terraform's template sequences in any string of the file.
+    manifest = typed_manifest()
+    order = {**manifest.schemas["Order"], "description": "costs ${price}, %{if} any"}
+    manifest = dataclasses.replace(manifest, schemas={**manifest.schemas, "Order": order})
+    document = _templates("terraform", manifest, validation=False)
+    text = document["locals"]["chalicelike_openapi"]
+    assert "costs $${price}, %%{if} any" in text
+    # The body's own references to resources stay live.
+    assert "${aws_lambda_function." in text or "${aws_lambda_alias." in text
 
 
 @pytest.mark.slow

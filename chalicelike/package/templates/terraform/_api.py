@@ -4,10 +4,11 @@ a workflow is API Gateway's StartExecution integration (`_workflows`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
-from ...._tooling._manifest import API_FUNCTION, FunctionEntry
+from ...._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry
 from .._aws import logical_id, short_hash
 from .._model import Function, HttpRoute
 from .._openapi import openapi_document
@@ -24,7 +25,7 @@ def _rest_api_body(document: Document) -> None:
     """The OpenAPI body as a local (the deployment's trigger hashes it), and the role routes
     that start a workflow call StartExecution with."""
     body = openapi_document(
-        document.manifest,
+        _literal_contracts(document.manifest),
         document.stage,
         lambda f: document.caller(f, "invoke_arn"),
         document.deployment.api_gateway_policy,
@@ -34,6 +35,33 @@ def _rest_api_body(document: Document) -> None:
     if document.deployment.route_workflows:
         start_role(document)
     document.locals["chalicelike_openapi"] = json.dumps(body, sort_keys=True)
+
+
+def _literal(value: Any) -> Any:
+    """A JSON value whose strings Terraform reads as written: `${` and `%{` begin its
+    template sequences in any string of the file, so each is doubled."""
+    if isinstance(value, str):
+        return value.replace("${", "$${").replace("%{", "%%{")
+    if isinstance(value, list):
+        return [_literal(item) for item in value]
+    if isinstance(value, dict):
+        return {_literal(key): _literal(item) for key, item in value.items()}
+    return value
+
+
+def _literal_contracts(manifest: AppManifest) -> AppManifest:
+    """The views' own text in the body (a description, a pattern, an example) kept as
+    written; the body's references to resources are Terraform's and stay live."""
+    routes = [
+        dataclasses.replace(
+            route,
+            parameters=_literal(route.parameters),
+            request_body=_literal(route.request_body),
+            responses=_literal(route.responses),
+        )
+        for route in manifest.routes
+    ]
+    return dataclasses.replace(manifest, routes=routes, schemas=_literal(manifest.schemas))
 
 
 def rest_api(document: Document) -> None:
