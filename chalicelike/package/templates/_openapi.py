@@ -189,11 +189,8 @@ def openapi_document(
             else:
                 operation = _start_operation(route, start_for(route.workflow), operation_id)
             _add_contract(operation, route, schemas)
-            validator = _validator(route) if stage.api_gateway_request_validation else None
-            if validator is not None:
-                operation["x-amazon-apigateway-request-validator"] = validator
-                validators = document.setdefault("x-amazon-apigateway-request-validators", {})
-                validators[validator] = REQUEST_VALIDATORS[validator]
+            if stage.api_gateway_request_validation:
+                _add_validator(document, operation, route)
             operations[_method_key(route.method)] = _in_order(operation)
             _add_schemes(schemes, route, uri_for)
         preflight = _preflight(routes, uri_for, operation_ids)
@@ -216,11 +213,14 @@ def openapi_document(
     return schemas.finish(document)
 
 
-def _validator(route: RouteSpec) -> str | None:
-    """The request validator of a route: none without declared parameters or body."""
-    if route.request_body is not None:
-        return "all"
-    return "params" if route.parameters else None
+def _add_validator(document: dict[str, Any], operation: dict[str, Any], route: RouteSpec) -> None:
+    """The route's request validator (none without declared parameters or body), declared
+    on the document the first time an operation names it."""
+    validator = "all" if route.request_body is not None else "params" if route.parameters else None
+    if validator is not None:
+        operation["x-amazon-apigateway-request-validator"] = validator
+        validators = document.setdefault("x-amazon-apigateway-request-validators", {})
+        validators[validator] = REQUEST_VALIDATORS[validator]
 
 
 def _add_contract(operation: dict[str, Any], route: RouteSpec, schemas: SchemaWriter) -> None:

@@ -159,7 +159,6 @@ def _one_31(node: Schema) -> Schema:
             node["type"] = [*kind, "null"] if "null" not in kind else kind
         else:
             node = {"anyOf": [node, {"type": "null"}]}
-    node.pop("x-nullable", None)
     return node
 
 
