@@ -203,14 +203,21 @@ def openapi_document(
         document["paths"][path] = operations
     if schemes:
         document["components"]["securitySchemes"] = schemes
+    _add_access(document, stage, api_gateway_policy)
+    document["components"]["schemas"] = schemas.components(document["components"]["schemas"])
+    return schemas.finish(document)
+
+
+def _add_access(
+    document: dict[str, Any], stage: StageConfig, api_gateway_policy: Mapping[str, Any] | None
+) -> None:
+    """Who may reach the API: a private API's VPC endpoints, its resource policy."""
     if stage.api_gateway_endpoint_vpce:
         document["x-amazon-apigateway-endpoint-configuration"] = {
             "vpcEndpointIds": list(stage.api_gateway_endpoint_vpce)
         }
     if api_gateway_policy is not None:
         document["x-amazon-apigateway-policy"] = dict(api_gateway_policy)
-    document["components"]["schemas"] = schemas.components(document["components"]["schemas"])
-    return schemas.finish(document)
 
 
 def _add_validator(document: dict[str, Any], operation: dict[str, Any], route: RouteSpec) -> None:
