@@ -4,7 +4,8 @@
 `ConsoleApi`; none of them reaches the app. Each request passes the server's HostGuard
 first (a foreign page must neither read the invocations nor replay them), POSTs must say
 `Content-Type: application/json` (a form on another site cannot), and every answer carries
-a strict CSP: the page shows attacker-controlled event bodies.
+a strict CSP: the page shows attacker-controlled event bodies. Swagger UI and the app's
+OpenAPI document (/_chalicelike/docs, /_chalicelike/openapi.json) are `_api_docs`'s.
 """
 
 from __future__ import annotations
