@@ -127,6 +127,7 @@ KEY_CASES: list[tuple[str, Any, Any, Any, str]] = [
      "'python3.9'"),
     ("automatic_layer", True, True, "yes", "true or false, not 'yes'"),
     ("api_gateway_type", "HTTP", "HTTP", "WEBSOCKET", "one of 'REST', 'HTTP', not 'WEBSOCKET'"),
+    ("api_gateway_request_validation", True, True, "yes", "true or false, not 'yes'"),
     ("api_gateway_stage", "v1", "v1", "v 1", "1 to 128 letters, digits, hyphens and underscores"),
     ("websocket_api_stage", "ws", "ws", "", "1 to 128 letters, digits, hyphens and underscores"),
     ("api_gateway_endpoint_type", "REGIONAL", "REGIONAL", "edge",

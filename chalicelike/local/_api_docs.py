@@ -122,7 +122,7 @@ class ApiDocs:
         import dataclasses
 
         from .._tooling._config import ConfigError, resolve_stage_config
-        from ..package.templates._openapi import openapi_document
+        from .._tooling._openapi import openapi_document
 
         state = self.server.state
         try:

@@ -258,7 +258,7 @@ def _yaml(document: dict[str, Any]) -> str:
 
 def _generate_models(args: argparse.Namespace) -> int:
     from .._tooling._config import resolve_stage_config
-    from .templates._openapi import openapi_document
+    from .._tooling._openapi import openapi_document
 
     project_dir = Path(args.project_dir).resolve()
     manifest = read_manifest(project_dir, args.stage)

@@ -9,9 +9,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..._core._errors import ChaliceError
 from ..._tooling._manifest import API_FUNCTION, deployed_name
 from ..._tooling._settings import FunctionConfig
+from ..._tooling._template_error import TemplateError
 
 __all__ = [
     "ACCOUNT",
@@ -57,10 +57,6 @@ LAMBDA_TRUST_POLICY: dict[str, Any] = {
 
 # What API Gateway sends to an aws_proxy integration: always a POST to Lambda's Invoke API.
 LAMBDA_INVOKE_PATH = "lambda:path/2015-03-31/functions/{arn}/invocations"
-
-
-class TemplateError(ChaliceError, ValueError):
-    """The app or its config asks for something a template cannot express; says what to change."""
 
 
 def logical_id(name: str) -> str:

@@ -17,6 +17,7 @@ from ..._tooling._manifest import (
     FunctionEntry,
     RouteSpec,
 )
+from ..._tooling._openapi import calls_function
 from ..._tooling._settings import CustomDomain, FunctionConfig, StageConfig
 from ..._tooling._workflow_check import with_function_arns
 from ..._tooling._workflows import WorkflowEntry, state_machine_name
@@ -32,7 +33,6 @@ from ._aws import (
     topic_arn,
     user_pool_arn,
 )
-from ._openapi import calls_function
 
 __all__ = [
     "REPORT_FAILURES",

@@ -14,9 +14,9 @@ import yaml
 
 from chalicelike import Chalice, CORSConfig, CustomAuthorizer, JWTAuthorizer
 from chalicelike._tooling._manifest import AppManifest, describe_app
+from chalicelike._tooling._openapi import openapi_document
 from chalicelike.package._command import _yaml as package_yaml
 from chalicelike.package.templates import build_templates
-from chalicelike.package.templates._openapi import openapi_document
 from tests.package.template_support import (
     POLICY,
     cfn_lint,

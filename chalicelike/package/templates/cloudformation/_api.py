@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...._tooling._manifest import API_FUNCTION, FunctionEntry
+from ...._tooling._openapi import openapi_document
 from .._aws import (
     ACCOUNT,
     PARTITION,
@@ -19,7 +20,6 @@ from .._aws import (
     sub,
 )
 from .._model import Function, HttpAuthorizer, HttpRoute
-from .._openapi import openapi_document
 from ._domains import add_rest_domain, add_v2_domain
 from ._stack import Stack
 from ._workflows import http_start_integration, rest_start_integration, start_role

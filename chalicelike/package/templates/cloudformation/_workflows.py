@@ -10,9 +10,13 @@ import json
 import re
 from typing import Any
 
+from ...._tooling._openapi import (
+    START_EXECUTION_URI,
+    start_execution_integration,
+    start_request_template,
+)
 from .._aws import PARTITION, logical_id, sub
 from .._model import Workflow
-from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
 from .._workflow_parts import FUNCTION_MARK, PARTITION_MARK, machine_statements
 from ._stack import Stack
 

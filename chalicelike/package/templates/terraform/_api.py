@@ -9,9 +9,9 @@ import json
 from typing import Any
 
 from ...._tooling._manifest import API_FUNCTION, AppManifest, FunctionEntry
+from ...._tooling._openapi import openapi_document
 from .._aws import logical_id, short_hash
 from .._model import Function, HttpRoute
-from .._openapi import openapi_document
 from ._document import FUNCTION_URL_PROVIDER_VERSION, Document, tf_name
 from ._domains import add_rest_domain, add_v2_domain
 from ._workflows import http_start_integration, rest_start_integration, start_role

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ...._tooling._openapi import (
+    START_EXECUTION_URI,
+    start_execution_integration,
+    start_request_template,
+)
 from .._aws import ACCOUNT, PARTITION, logical_id
 from .._model import Workflow
-from .._openapi import START_EXECUTION_URI, start_execution_integration, start_request_template
 from .._workflow_parts import FUNCTION_MARK, PARTITION_MARK, machine_statements
 from ._document import Document, tf_arn, tf_name
 

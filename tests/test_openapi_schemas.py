@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from chalicelike.package.templates._openapi_schemas import (
+from chalicelike._tooling._openapi_schemas import (
     DefsHoister,
     SchemaWriter,
     api_gateway_schema,

@@ -16,13 +16,13 @@ from chalicelike._tooling._manifest import (
     FunctionEntry,
     RouteSpec,
 )
-from chalicelike._tooling._settings import StageConfig
-from chalicelike.package.templates._aws import TemplateError
-from chalicelike.package.templates._openapi import (
+from chalicelike._tooling._openapi import (
     openapi_document,
     path_parameters,
     placeholder_uri,
 )
+from chalicelike._tooling._settings import StageConfig
+from chalicelike.package.templates._aws import TemplateError
 from tests.package.template_support import EVERYTHING, manifest_of
 from tests.package.templates.contract_support import typed_manifest
 

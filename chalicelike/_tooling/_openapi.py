@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..._core._cors import CORSConfig, preflight_headers
-from ..._tooling._manifest import AppManifest, AuthorizerSpec, RouteSpec
-from ..._tooling._settings import StageConfig
-from ._aws import TemplateError
+from .._core._cors import CORSConfig, preflight_headers
+from ._manifest import AppManifest, AuthorizerSpec, RouteSpec
 from ._openapi_schemas import SchemaWriter
+from ._settings import StageConfig
+from ._template_error import TemplateError
 
 __all__ = [
     "REQUEST_VALIDATORS",
