@@ -15,8 +15,8 @@ import pytest
 from openapi_schema_validator import OAS31Validator
 
 from chalicelike._contracts._params import Body, Header, ParamLocation, Path, Query
-from chalicelike._contracts._schema import REF_PREFIX
 from chalicelike._tooling._contract_spec import ERROR_ANSWER, ContractParts, contract_parts
+from chalicelike._tooling._schema import REF_PREFIX
 from tests.test_schema import check_document
 
 Schema = dict[str, Any]

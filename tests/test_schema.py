@@ -19,7 +19,7 @@ from openapi_spec_validator import validate
 from typing_extensions import NotRequired, Required
 
 from chalicelike._contracts._params import Body, Header, Query
-from chalicelike._contracts._schema import REF_PREFIX, schema_for
+from chalicelike._tooling._schema import REF_PREFIX, schema_for
 
 Schema = dict[str, Any]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from .._contracts._jsonable import jsonable
 from .._contracts._params import ParamLocation
-from .._contracts._schema import REF_PREFIX, Schema, schema_for
+from ._schema import REF_PREFIX, Schema, schema_for
 
 __all__ = ["ERROR_ANSWER", "ContractParts", "contract_parts"]
 

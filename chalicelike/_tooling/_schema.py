@@ -18,14 +18,14 @@ import uuid
 from collections.abc import Mapping, MutableMapping
 from typing import Any, Literal
 
-from ._kinds import (
+from .._contracts._kinds import (
     is_dataclass_type,
     is_pydantic_model,
     is_typeddict,
     split_annotated,
     typeddict_keys,
 )
-from ._params import CONSTRAINTS
+from .._contracts._params import CONSTRAINTS
 
 __all__ = ["REF_PREFIX", "Schema", "SchemaMode", "schema_for"]
 
