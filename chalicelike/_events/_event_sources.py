@@ -4,8 +4,10 @@ Registration is data (an `EventSource`: kind, function name, settings) that pack
 reads later; the decorated name becomes an `EventHandler`, the object Lambda calls as
 `app.<name>`. It turns the raw event into its typed class, runs the middleware for its
 kind, calls the function and, for SQS, Kinesis and DynamoDB streams, reports partial
-batch failures in AWS's format so the source retries exactly what failed. What the app
-registers that AWS would refuse at deploy time is collected by `deployment_problems`.
+batch failures in AWS's format so the source retries exactly what failed. A handler whose
+first parameter declares its data's type (`SQSRecord[Order]`, see `_event_models`) has
+each body checked before it runs, a body that does not fit being a failed record. What the
+app registers that AWS would refuse at deploy time is collected by `deployment_problems`.
 When the app observes its invocations (tracing, JSON logs, metrics), each call runs
 through the app's observer, which this module knows only as a callable.
 """
@@ -18,11 +20,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .._core import _context
-from .._core._errors import InvalidEventError, InvalidResponseError
+from .._core._errors import InvalidEventError, InvalidResponseError, ValidationFailed
 from .._core._middleware import EventType
 
 if TYPE_CHECKING:
     from .._app import Chalice
+    from ._event_models import EventModel
 
 __all__ = [
     "BatchItemFailures",
@@ -176,6 +179,7 @@ class EventHandler:
                 websocket_event, default_route=source.settings.get("route_key")
             )
         self._event_class = event_class
+        self._model = _declared_model(func, source)
         self._chain = app.middleware_stack.chain(source.kind, self._invoke)
         self._observer: Any = None  # the app's Observer, once it observes invocations
         functools.update_wrapper(self, func)
@@ -235,11 +239,19 @@ class EventHandler:
         if isinstance(event, LambdaFunctionEvent):  # @app.lambda_function: func(event, context)
             return self.func(event.event, event.context)
         batch = _BATCH_SOURCES.get(self.source.kind)
+        model = self._model
         if batch is None:
-            return self.func(event)
+            return self.func(event) if model is None else model.run(self.func, event)
         if self.source.per_record:
             return _report(self._each_record(event, *batch))
+        if model is not None:
+            return self._checked_batch(event, model, *batch)
         return self.func(event)  # middleware sees what the function returned
+
+    def _run_record(self, record: Any) -> Any:
+        if self._model is not None:
+            self._model.load_into(record)  # a body that does not fit: a failed record
+        return self.func(record)
 
     def _each_record(self, event: Iterable[Any], id_field: str, stop_at_first: bool) -> list[str]:
         """Run the function on every record; the ids of those that raised (streams: the first).
@@ -251,34 +263,74 @@ class EventHandler:
         records = list(event)
         for index, record in enumerate(records):
             try:
-                self.func(record)
+                self._run_record(record)
             except Exception as error:
-                record_id = getattr(record, id_field)
-                if not record_id:
-                    raise InvalidEventError(
-                        f"Handler {self.source.handler_name!r}: record {index} failed and has "
-                        f"no {id_field} (AWS always sends one), by which the per_record "
-                        "failure report must name it"
-                    ) from error
-                record_id = str(record_id)
-                failed.append(record_id)
-                log = self._app.log
-                log.error(
-                    "%s: record %s failed: %s: %s",
-                    self.source.handler_name, record_id, type(error).__name__,
-                    str(error).replace("\n", "\\n"),  # one line per record, always
-                )  # fmt: skip
-                log.debug("Traceback of record %s:", record_id, exc_info=True)
+                failed.append(self._record_failed(records, index, id_field, error))
                 if stop_at_first:
                     # A stream's checkpoint is its first failure: Lambda retries from that
                     # record on, so the later ones are left for the retry, not run twice.
-                    if index + 1 < len(records):
-                        log.info(
-                            "%s: %d later record(s) left for the retry from %s",
-                            self.source.handler_name, len(records) - index - 1, record_id,
-                        )  # fmt: skip
+                    self._left_for_retry(records, index, failed[-1])
                     return failed
         return failed
+
+    def _checked_batch(
+        self, event: Any, model: EventModel, id_field: str, stop_at_first: bool
+    ) -> Any:
+        """Call a handler declaring the whole batch (`SQSEvent[Order]`) with the records
+        whose body fits; report the others as failed, beside what the handler reports.
+
+        On a stream the handler gets the records before the first that does not fit: Lambda
+        retries from that one on (the lowest sequence number reported), so no later record
+        is run twice. If every body fits, the handler's answer is returned unchanged.
+        """
+        from ._event_models import with_records
+
+        records = list(event)
+        good: list[Any] = []
+        failed: list[str] = []
+        for index, record in enumerate(records):
+            try:
+                model.load_into(record)
+            except ValidationFailed as error:
+                failed.append(self._record_failed(records, index, id_field, error))
+                if stop_at_first:
+                    self._left_for_retry(records, index, failed[-1])
+                    break
+            else:
+                good.append(record)
+        if not failed:
+            return self.func(event)
+        reported = self.func(with_records(event, good)) if good else None
+        theirs = _reported_ids(reported, self.source.handler_name)
+        return _report(failed + [item for item in theirs if item not in failed])
+
+    def _record_failed(
+        self, records: list[Any], index: int, id_field: str, error: Exception
+    ) -> str:
+        """The id of a record that failed, after logging one line naming it and why."""
+        record_id = getattr(records[index], id_field)
+        if not record_id:
+            report = "per_record failure report" if self.source.per_record else "batch response"
+            raise InvalidEventError(
+                f"Handler {self.source.handler_name!r}: record {index} failed and has "
+                f"no {id_field} (AWS always sends one), by which the {report} must name it"
+            ) from error
+        record_id = str(record_id)
+        log = self._app.log
+        log.error(
+            "%s: record %s failed: %s: %s",
+            self.source.handler_name, record_id, type(error).__name__,
+            str(error).replace("\n", "\\n"),  # one line per record, always
+        )  # fmt: skip
+        log.debug("Traceback of record %s:", record_id, exc_info=True)
+        return record_id
+
+    def _left_for_retry(self, records: list[Any], index: int, record_id: str) -> None:
+        if index + 1 < len(records):
+            self._app.log.info(
+                "%s: %d later record(s) left for the retry from %s",
+                self.source.handler_name, len(records) - index - 1, record_id,
+            )  # fmt: skip
 
 
 class LambdaFunctionEvent:
@@ -323,6 +375,42 @@ def event_class_for(kind: EventType) -> Callable[[Any, Any], Any]:
         EventType.SCHEDULED: CloudWatchEvent,
     }
     return classes[kind]
+
+
+def _declared_model(func: Callable[..., Any], source: EventSource) -> EventModel | None:
+    """The data type the handler's first parameter declares, None if none. A record type
+    (`SQSRecord[Order]`) makes a batch handler per_record."""
+    if not getattr(getattr(func, "__func__", func), "__annotations__", None):
+        return None  # nothing declared: the models' module is not even loaded
+    from ._event_models import ModelForm, event_model_for
+
+    model = event_model_for(func, source.kind, source.handler_name, source.per_record)
+    if model is not None and model.form is ModelForm.RECORD and source.kind in _BATCH_SOURCES:
+        source.per_record = True
+    return model
+
+
+def _reported_ids(result: Any, handler_name: str) -> list[str]:
+    """The ids a batch handler's answer names as failed (none for any other answer)."""
+    if isinstance(result, BatchItemFailures):
+        return result.item_ids()
+    if not isinstance(result, dict) or "batchItemFailures" not in result:
+        return []
+    items = result["batchItemFailures"]
+    if not items:  # null or empty: Lambda reads a complete success
+        return []
+    ids: list[str] = []
+    for item in items if isinstance(items, list) else [items]:
+        item_id = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not isinstance(item_id, str) or not item_id:
+            # Lambda takes an answer with an empty, null or missing itemIdentifier as the
+            # whole batch failing: so does raising here, rather than dropping the item.
+            raise InvalidResponseError(
+                f"Handler {handler_name!r} answered batchItemFailures {items!r}: each item "
+                'must be {"itemIdentifier": "<message id or sequence number>"}'
+            )
+        ids.append(item_id)
+    return ids
 
 
 def _batch_answer(result: Any) -> Any:

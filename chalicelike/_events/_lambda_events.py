@@ -5,36 +5,57 @@ documents for its source and raises InvalidEventError naming what it expected
 and what it got. Unlike Chalice, S3Event and SNSEvent iterate over every
 record; their first-record attributes stay for compatibility. The queue and
 stream events (SQS, Kinesis, DynamoDB) are in `_stream_events`, which shares
-the helpers here. Stdlib only, nothing heavy imported: this is the cold path.
+the helpers here. The classes carrying a sender's data are generic in its type
+(`SNSEvent[Order]`): `payload` is that data, checked against the type a handler
+declares (`_event_models`). Stdlib only, nothing heavy imported: this is the cold path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Generic
 
 from .._core._errors import InvalidEventError
+
+if TYPE_CHECKING:
+    # typing_extensions' TypeVar takes a default (PEP 696), by which apps keep writing a
+    # bare `SQSEvent` under mypy --strict; only type checkers read it (their stubs ship it).
+    from typing_extensions import TypeVar
+else:
+    from typing import TypeVar
 
 __all__ = [
     "EVENTBRIDGE_EXPECTED",
     "S3_EXPECTED",
     "SNS_EXPECTED",
+    "UNSET",
     "BaseLambdaEvent",
+    "BodyT",
     "CloudWatchEvent",
     "S3Event",
     "S3Record",
     "SNSEvent",
     "SNSRecord",
+    "WithPayload",
     "describe",
     "field",
     "invalid",
     "json_type",
+    "parse_json",
     "records_of",
 ]
 
 S3_EXPECTED = "an S3 event (Records[].s3)"
 SNS_EXPECTED = "an SNS event (Records[].Sns)"
 EVENTBRIDGE_EXPECTED = "an EventBridge event (source, detail-type, detail)"
+
+UNSET: Any = object()  # a lazily read value not read yet
+
+if TYPE_CHECKING:
+    BodyT = TypeVar("BodyT", default=Any)  # the type a handler declares for the sender's data
+else:
+    BodyT = TypeVar("BodyT")  # Python 3.11's TypeVar takes no default
 
 
 class BaseLambdaEvent:
@@ -52,6 +73,43 @@ class BaseLambdaEvent:
 
     def to_original_event(self) -> dict[str, Any]:
         return self._event_dict
+
+
+class WithPayload(Generic[BodyT]):
+    """What an event or record carrying a sender's data adds: `payload`, that data.
+
+    It is the type the handler declares (`SQSRecord[Order]`: an Order), checked before
+    the handler runs; without a declared type, the data parsed as JSON (read on first
+    use), which is what most senders put there. A mixin without slots of its own: each
+    class lists `_payload` in its `__slots__`.
+    """
+
+    __slots__ = ()
+    _payload: Any
+
+    def _payload_json(self) -> Any:
+        """The data as JSON values; InvalidEventError if it is not JSON."""
+        raise NotImplementedError
+
+    @property
+    def payload(self) -> BodyT:
+        if self._payload is UNSET:
+            self._payload = self._payload_json()
+        result: BodyT = self._payload
+        return result
+
+    def load_payload(self, load: Callable[[Any], Any]) -> None:
+        """Make `payload` what `load` (the declared type's loader) makes of the JSON data;
+        `load`'s error (ValidationFailed) or InvalidEventError if the data is not JSON."""
+        self._payload = load(self._payload_json())
+
+
+def parse_json(text: str | bytes, what: str) -> Any:
+    """`text` parsed as JSON; InvalidEventError naming `what` (its cause the JSON error)."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise InvalidEventError(f"{what} is not JSON: {error}") from error
 
 
 # -- checking shapes: every failure says what was expected and what was there ---------
@@ -281,10 +339,12 @@ class S3Event(BaseLambdaEvent):
 # -- SNS --------------------------------------------------------------------------------
 
 
-class SNSRecord(BaseLambdaEvent):
-    """One SNS notification: the message and what SNS says about it."""
+class SNSRecord(BaseLambdaEvent, WithPayload[BodyT]):
+    """One SNS notification: the message and what SNS says about it; `payload` is the
+    message parsed as JSON, or as the handler's declared type (`SNSRecord[Order]`)."""
 
     __slots__ = (
+        "_payload",
         "message",
         "message_attributes",
         "message_id",
@@ -307,14 +367,19 @@ class SNSRecord(BaseLambdaEvent):
         self.message_id: str = sns.get("MessageId", "")
         self.topic_arn: str = sns.get("TopicArn", "")
         self.timestamp: str = sns.get("Timestamp", "")  # ISO 8601, as SNS sends it
+        self._payload = UNSET
+
+    def _payload_json(self) -> Any:
+        return parse_json(self.message, f"The message of SNS notification {self.message_id!r}")
 
     def __repr__(self) -> str:
         return f"SNSRecord(message_id={self.message_id!r}, subject={self.subject!r})"
 
 
-class SNSEvent(BaseLambdaEvent):
+class SNSEvent(BaseLambdaEvent, Generic[BodyT]):
     """The notifications of one SNS invoke; `message`, `subject` and
-    `message_attributes` are the first one's, as in Chalice.
+    `message_attributes` are the first one's, as in Chalice, and so is `payload`
+    (SNS sends one notification per invoke).
     """
 
     __slots__ = ("message", "message_attributes", "records", "subject")
@@ -322,7 +387,7 @@ class SNSEvent(BaseLambdaEvent):
     def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
         super().__init__(event_dict, context)
         raw = records_of(event_dict, SNS_EXPECTED, "aws:sns", "Sns")
-        self.records: tuple[SNSRecord, ...] = tuple(
+        self.records: tuple[SNSRecord[BodyT], ...] = tuple(
             SNSRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
         )
         first = self.records[0]
@@ -330,7 +395,11 @@ class SNSEvent(BaseLambdaEvent):
         self.subject: str | None = first.subject
         self.message_attributes: dict[str, Any] = first.message_attributes
 
-    def __iter__(self) -> Iterator[SNSRecord]:
+    @property
+    def payload(self) -> BodyT:
+        return self.records[0].payload
+
+    def __iter__(self) -> Iterator[SNSRecord[BodyT]]:
         return iter(self.records)
 
     def __len__(self) -> int:
@@ -340,14 +409,16 @@ class SNSEvent(BaseLambdaEvent):
 # -- EventBridge (CloudWatch Events) and schedules --------------------------------------
 
 
-class CloudWatchEvent(BaseLambdaEvent):
+class CloudWatchEvent(BaseLambdaEvent, WithPayload[BodyT]):
     """An EventBridge event: a rule match or a schedule ("detail-type": "Scheduled Event").
 
     Chalice's name is kept; the fields are EventBridge's envelope, with
-    `detail-type` as `detail_type` and `id` as `event_id`.
+    `detail-type` as `detail_type` and `id` as `event_id`. `payload` is the detail, as
+    the handler's declared type (`CloudWatchEvent[Order]`) or as it came.
     """
 
     __slots__ = (
+        "_payload",
         "account",
         "detail",
         "detail_type",
@@ -379,6 +450,10 @@ class CloudWatchEvent(BaseLambdaEvent):
         self.region: str = event_dict.get("region", "")
         self.time: str = event_dict.get("time", "")  # ISO 8601, as EventBridge sends it
         self.event_id: str = event_dict.get("id", "")
+        self._payload = UNSET
+
+    def _payload_json(self) -> Any:
+        return self.detail
 
     def __repr__(self) -> str:
         return f"CloudWatchEvent(source={self.source!r}, detail_type={self.detail_type!r})"

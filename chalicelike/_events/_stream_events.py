@@ -3,20 +3,30 @@
 Each event iterates over its records, as Chalice's do. What costs something is
 done on first use only: a message's JSON body, a Kinesis record's base64 data,
 a DynamoDB image turned into Python values (the way boto3's TypeDeserializer
-does it, without importing boto3 on the cold path). Malformed events raise
-InvalidEventError through the helpers in `_events`.
+does it, without importing boto3 on the cold path). SQS and Kinesis records are
+generic in the type of their data (`SQSRecord[Order]`), which `payload` gives.
+Malformed events raise InvalidEventError through the helpers in `_events`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic
 
 from .._core._errors import InvalidEventError
-from ._lambda_events import BaseLambdaEvent, field, invalid, json_type, records_of
+from ._lambda_events import (
+    UNSET,
+    BaseLambdaEvent,
+    BodyT,
+    WithPayload,
+    field,
+    invalid,
+    json_type,
+    parse_json,
+    records_of,
+)
 
 if TYPE_CHECKING:
     import datetime
@@ -40,8 +50,6 @@ SNS_AS_SQS_EXPECTED = "an SQS event, or an SNS event read as one (Records[].Sns.
 KINESIS_EXPECTED = "a Kinesis event (Records[].kinesis)"
 DYNAMODB_EXPECTED = "a DynamoDB stream event (Records[].dynamodb)"
 
-_UNSET: Any = object()
-
 
 def _utc_datetime(seconds: float) -> datetime.datetime:
     """A naive datetime in UTC, as Chalice gives these timestamps."""
@@ -60,11 +68,13 @@ def _epoch_seconds(value: object, expected: str, where: str) -> float:
 # -- SQS --------------------------------------------------------------------------------
 
 
-class SQSRecord(BaseLambdaEvent):
-    """One queue message. `message_id` is what a partial batch response names."""
+class SQSRecord(BaseLambdaEvent, WithPayload[BodyT]):
+    """One queue message. `message_id` is what a partial batch response names; `payload`
+    is the body parsed as JSON, or as the handler's declared type (`SQSRecord[Order]`)."""
 
     __slots__ = (
         "_json_body",
+        "_payload",
         "attributes",
         "body",
         "event_source_arn",
@@ -91,22 +101,23 @@ class SQSRecord(BaseLambdaEvent):
         custom = field(event_dict, "messageAttributes", dict, SQS_EXPECTED, _where, False)
         self.message_attributes: dict[str, Any] = custom if custom is not None else {}
         self.event_source_arn: str = event_dict.get("eventSourceARN", "")
-        self._json_body: Any = _UNSET
+        self._json_body: Any = UNSET
+        self._payload = UNSET
 
     @property
     def json_body(self) -> Any:
         """The body parsed as JSON, on first use; InvalidEventError if it is not JSON."""
-        if self._json_body is _UNSET:
-            try:
-                self._json_body = json.loads(self.body)
-            except ValueError as error:
-                raise InvalidEventError(
-                    f"The body of SQS message {self.message_id!r} is not JSON: {error}"
-                ) from error
+        if self._json_body is UNSET:
+            self._json_body = parse_json(self.body, f"The body of SQS message {self.message_id!r}")
         return self._json_body
 
+    def _payload_json(self) -> Any:
+        return self.json_body
+
     @classmethod
-    def from_sns(cls, event_dict: dict[str, Any], context: Any = None, *, _where: str) -> SQSRecord:
+    def from_sns(
+        cls, event_dict: dict[str, Any], context: Any = None, *, _where: str
+    ) -> SQSRecord[Any]:
         """An SNS notification read as the message SNS would put on a queue with raw
         delivery: its Message is the body, its MessageId the message id."""
         sns = field(event_dict, "Sns", dict, SNS_AS_SQS_EXPECTED, _where)
@@ -122,7 +133,8 @@ class SQSRecord(BaseLambdaEvent):
             name: _sqs_attribute(value) for name, value in (attributes or {}).items()
         }
         record.event_source_arn = sns.get("TopicArn", "")
-        record._json_body = _UNSET
+        record._json_body = UNSET
+        record._payload = UNSET
         return record
 
     def __repr__(self) -> str:
@@ -145,17 +157,18 @@ def _is_sns(event: object) -> bool:
     return isinstance(first, dict) and first.get("EventSource") == "aws:sns"
 
 
-class SQSEvent(BaseLambdaEvent):
+class SQSEvent(BaseLambdaEvent, Generic[BodyT]):
     """A batch of SQS messages (up to 10, or 10,000 with a batching window).
 
     An SNS event is read too, each notification as the message SNS would have queued.
+    `payloads` are the records' payloads, in order.
     """
 
     __slots__ = ("records",)
 
     def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
         super().__init__(event_dict, context)
-        self.records: tuple[SQSRecord, ...]
+        self.records: tuple[SQSRecord[BodyT], ...]
         if _is_sns(event_dict):
             # An SNS event given to a queue handler (Chalice serves it too): each
             # notification is read as the message SNS would have queued.
@@ -170,7 +183,11 @@ class SQSEvent(BaseLambdaEvent):
             SQSRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
         )
 
-    def __iter__(self) -> Iterator[SQSRecord]:
+    @property
+    def payloads(self) -> list[BodyT]:
+        return [record.payload for record in self.records]
+
+    def __iter__(self) -> Iterator[SQSRecord[BodyT]]:
         return iter(self.records)
 
     def __len__(self) -> int:
@@ -180,14 +197,16 @@ class SQSEvent(BaseLambdaEvent):
 # -- Kinesis Data Streams ---------------------------------------------------------------
 
 
-class KinesisRecord(BaseLambdaEvent):
-    """One stream record; `data` is the producer's bytes, base64-decoded on first use."""
+class KinesisRecord(BaseLambdaEvent, WithPayload[BodyT]):
+    """One stream record; `data` is the producer's bytes, base64-decoded on first use, and
+    `payload` those bytes parsed as JSON, or as the declared type (`KinesisRecord[Order]`)."""
 
     __slots__ = (
         "_arrival",
         "_data",
         "_encoded",
         "_path",
+        "_payload",
         "_timestamp",
         "event_source_arn",
         "partition_key",
@@ -212,6 +231,7 @@ class KinesisRecord(BaseLambdaEvent):
         self.event_source_arn: str = event_dict.get("eventSourceARN", "")
         self._data: bytes | None = None
         self._timestamp: datetime.datetime | None = None
+        self._payload = UNSET
 
     @property
     def data(self) -> bytes:
@@ -223,6 +243,9 @@ class KinesisRecord(BaseLambdaEvent):
                     f"The data of Kinesis record {self.sequence_number!r} is not base64: {error}"
                 ) from error
         return self._data
+
+    def _payload_json(self) -> Any:
+        return parse_json(self.data, f"The data of Kinesis record {self.sequence_number!r}")
 
     @property
     def timestamp(self) -> datetime.datetime | None:
@@ -239,19 +262,24 @@ class KinesisRecord(BaseLambdaEvent):
         return f"KinesisRecord(sequence_number={self.sequence_number!r})"
 
 
-class KinesisEvent(BaseLambdaEvent):
-    """A batch of Kinesis Data Streams records from one shard."""
+class KinesisEvent(BaseLambdaEvent, Generic[BodyT]):
+    """A batch of Kinesis Data Streams records from one shard; `payloads` are the records'
+    payloads, in order."""
 
     __slots__ = ("records",)
 
     def __init__(self, event_dict: dict[str, Any], context: Any = None) -> None:
         super().__init__(event_dict, context)
         raw = records_of(event_dict, KINESIS_EXPECTED, "aws:kinesis", "kinesis")
-        self.records: tuple[KinesisRecord, ...] = tuple(
+        self.records: tuple[KinesisRecord[BodyT], ...] = tuple(
             KinesisRecord(record, context, _where=f"Records[{i}]") for i, record in enumerate(raw)
         )
 
-    def __iter__(self) -> Iterator[KinesisRecord]:
+    @property
+    def payloads(self) -> list[BodyT]:
+        return [record.payload for record in self.records]
+
+    def __iter__(self) -> Iterator[KinesisRecord[BodyT]]:
         return iter(self.records)
 
     def __len__(self) -> int:
