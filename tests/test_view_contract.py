@@ -251,3 +251,12 @@ def test_over_real_http() -> None:
             "type": "less_than_equal",
         }
     ]
+
+
+def test_a_body_nested_thousands_deep_is_refused_not_a_500(client: Any) -> None:
+    bomb = '{"items": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    answer = post(client, "/orders", bomb)
+    assert answer.status_code == 422
+    assert answer.json_body["detail"] == [
+        {"loc": ["body"], "msg": "JSON nested too deeply", "type": "recursion_loop"}
+    ]

@@ -142,10 +142,14 @@ class ViewContract:
             return
         try:
             value = json.loads(raw)
+            result = spec.check(value, ("body",), errors)
         except ValueError as error:
             errors.append(FieldError(("body",), f"Invalid JSON: {error}", "json_invalid"))
             return
-        result = spec.check(value, ("body",), errors)
+        except RecursionError:
+            # A body nested thousands deep (a JSON bomb): the client's fault, not a 500.
+            errors.append(FieldError(("body",), "JSON nested too deeply", "recursion_loop"))
+            return
         if result is not INVALID:
             kwargs[spec.name] = result
 
