@@ -12,15 +12,11 @@ is never imported to check anything else.
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import decimal
 import enum
-import re
 import types
 import typing
-import uuid
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from .._core._errors import RegistrationError, ValidationFailed
 from ._kinds import (
@@ -29,6 +25,18 @@ from ._kinds import (
     is_typeddict,
     split_annotated,
     typeddict_keys,
+)
+from ._limits import limited, limits_of
+from ._values import (
+    INVALID,
+    PLAIN_CONTAINERS,
+    SIMPLE,
+    Check,
+    FieldError,
+    Loc,
+    anything,
+    instance_of,
+    none,
 )
 
 __all__ = [
@@ -40,30 +48,6 @@ __all__ = [
     "loader_for",
     "pydantic_errors",
 ]
-
-Loc = tuple["str | int", ...]
-
-
-class FieldError(NamedTuple):
-    """One reason a value was refused: where (`("body", "items", 0, "qty")`), why, and
-    pydantic's name for the kind of error."""
-
-    loc: Loc
-    msg: str
-    type: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
-
-
-class _Invalid:
-    def __repr__(self) -> str:
-        return "INVALID"
-
-
-INVALID: Any = _Invalid()  # what a Check returns after recording why
-
-Check = Callable[[Any, Loc, list[FieldError]], Any]
 
 
 def loader_for(hint: Any) -> Callable[[Any], Any]:
@@ -112,18 +96,18 @@ _CACHE: dict[Any, _Deferred] = {}
 def _compile(hint: Any) -> Check:
     base, metadata = split_annotated(hint)
     check = _compile_base(base)
-    limits = _limits(metadata)
+    limits = limits_of(metadata)
     if limits:
-        return _limited(check, limits)
+        return limited(check, limits)
     return check
 
 
 def _compile_base(hint: Any) -> Check:
     if hint is Any or hint is object:
-        return _anything
+        return anything
     if hint is None or hint is type(None):
-        return _none
-    simple = _SIMPLE.get(hint)
+        return none
+    simple = SIMPLE.get(hint)
     if simple is not None:
         return simple
     origin = typing.get_origin(hint)
@@ -144,9 +128,9 @@ def _compile_base(hint: Any) -> Check:
             return _dataclass(hint)
         if is_typeddict(hint):
             return _typeddict(hint)
-        plain = _PLAIN_CONTAINERS.get(hint)
+        plain = PLAIN_CONTAINERS.get(hint)
         if plain is not None:
-            return _instance_of(*plain)
+            return instance_of(*plain)
     return _other(hint)
 
 
@@ -156,174 +140,6 @@ _KEY_QUALIFIERS = frozenset(
     for qualifier in (getattr(typing, "Required", None), getattr(typing, "NotRequired", None))
     if qualifier is not None
 )
-
-
-# -- plain values ------------------------------------------------------------------------
-
-
-def _anything(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    return value
-
-
-def _none(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if value is None:
-        return None
-    errors.append(FieldError(loc, "Input should be None", "none_required"))
-    return INVALID
-
-
-def _str(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, enum.Enum) and isinstance(value.value, str):
-        return value.value
-    errors.append(FieldError(loc, "Input should be a valid string", "string_type"))
-    return INVALID
-
-
-def _int(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if type(value) is int:
-        return value
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            pass
-        errors.append(
-            FieldError(
-                loc, "Input should be a valid integer, unable to parse string as an integer",
-                "int_parsing",
-            )
-        )  # fmt: skip
-        return INVALID
-    if isinstance(value, float):
-        if value.is_integer():
-            return int(value)
-        errors.append(
-            FieldError(
-                loc, "Input should be a valid integer, got a number with a fractional part",
-                "int_from_float",
-            )
-        )  # fmt: skip
-        return INVALID
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    errors.append(FieldError(loc, "Input should be a valid integer", "int_type"))
-    return INVALID
-
-
-def _float(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-        errors.append(
-            FieldError(
-                loc, "Input should be a valid number, unable to parse string as a number",
-                "float_parsing",
-            )
-        )  # fmt: skip
-        return INVALID
-    errors.append(FieldError(loc, "Input should be a valid number", "float_type"))
-    return INVALID
-
-
-_TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
-_FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
-
-
-def _bool(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if value is True or value is False:
-        return value
-    if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-    elif type(value) is int and value in (0, 1):
-        return bool(value)
-    errors.append(
-        FieldError(
-            loc, "Input should be a valid boolean, unable to interpret input", "bool_parsing"
-        )
-    )
-    return INVALID
-
-
-def _decimal(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return value
-    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        try:
-            return decimal.Decimal(str(value).strip())
-        except decimal.InvalidOperation:
-            pass
-    errors.append(FieldError(loc, "Input should be a valid decimal", "decimal_parsing"))
-    return INVALID
-
-
-def _parsed(kind: type, parse: Callable[[str], Any], name: str, error_type: str) -> Check:
-    """A check for a type read from its ISO text (dates, times, UUIDs)."""
-
-    def check(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-        if isinstance(value, kind) and not (kind is datetime.date and type(value) is not kind):
-            return value
-        if isinstance(value, str):
-            try:
-                return parse(value.strip())
-            except ValueError:
-                pass
-        errors.append(FieldError(loc, f"Input should be a valid {name}", error_type))
-        return INVALID
-
-    return check
-
-
-def _iso_datetime(text: str) -> datetime.datetime:
-    # Python 3.10's fromisoformat does not read the 'Z' JSON dates usually end with.
-    return datetime.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-
-
-def _iso_time(text: str) -> datetime.time:
-    return datetime.time.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-
-
-_SIMPLE: dict[Any, Check] = {
-    str: _str,
-    int: _int,
-    float: _float,
-    bool: _bool,
-    decimal.Decimal: _decimal,
-    datetime.datetime: _parsed(datetime.datetime, _iso_datetime, "datetime", "datetime_parsing"),
-    datetime.date: _parsed(datetime.date, datetime.date.fromisoformat, "date", "date_parsing"),
-    datetime.time: _parsed(datetime.time, _iso_time, "time", "time_parsing"),
-    uuid.UUID: _parsed(uuid.UUID, uuid.UUID, "UUID", "uuid_parsing"),
-}
-
-# Unparameterised containers: checked for their kind only.
-_PLAIN_CONTAINERS: dict[Any, tuple[tuple[type, ...], str, str]] = {
-    list: ((list, tuple), "list", "list_type"),
-    tuple: ((list, tuple), "tuple", "tuple_type"),
-    set: ((list, tuple, set, frozenset), "set", "set_type"),
-    frozenset: ((list, tuple, set, frozenset), "frozenset", "frozen_set_type"),
-    dict: ((dict,), "dictionary", "dict_type"),
-}
-
-
-def _instance_of(kinds: tuple[type, ...], name: str, error_type: str) -> Check:
-    convert = {"tuple": tuple, "set": set, "frozenset": frozenset}.get(name)
-
-    def check(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-        if isinstance(value, kinds):
-            return convert(value) if convert is not None else value
-        errors.append(FieldError(loc, f"Input should be a valid {name}", error_type))
-        return INVALID
-
-    return check
 
 
 def _enum(hint: type[enum.Enum]) -> Check:
@@ -609,104 +425,3 @@ def _other(hint: Any) -> Check:
             return INVALID
 
     return check
-
-
-# -- limits (ge, max_length, pattern, ...) ---------------------------------------------------
-
-
-_LIMIT_NAMES = ("gt", "ge", "lt", "le", "multiple_of", "min_length", "max_length", "pattern")
-
-
-def _limits(metadata: tuple[Any, ...]) -> dict[str, Any]:
-    """The limits named by Annotated metadata (our markers, annotated-types, FieldInfo)."""
-    found: dict[str, Any] = {}
-    for item in metadata:
-        for name in _LIMIT_NAMES:
-            value = getattr(item, name, None)
-            if value is not None:
-                found[name] = value
-        for nested in getattr(item, "metadata", ()) or ():  # pydantic FieldInfo keeps them here
-            found.update(_limits((nested,)))
-    return found
-
-
-def _limited(check: Check, limits: dict[str, Any]) -> Check:
-    tests = _limit_tests(limits)
-
-    def limited(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
-        result = check(value, loc, errors)
-        if result is INVALID:
-            return result
-        for test in tests:
-            failure = test(result)
-            if failure is not None:
-                errors.append(FieldError(loc, *failure))
-                return INVALID
-        return result
-
-    return limited
-
-
-LimitTest = Callable[[Any], "tuple[str, str] | None"]
-
-
-def _limit_tests(limits: dict[str, Any]) -> list[LimitTest]:
-    tests: list[LimitTest] = []
-    bounds = (
-        ("gt", lambda v, b: v > b, "greater than", "greater_than"),
-        ("ge", lambda v, b: v >= b, "greater than or equal to", "greater_than_equal"),
-        ("lt", lambda v, b: v < b, "less than", "less_than"),
-        ("le", lambda v, b: v <= b, "less than or equal to", "less_than_equal"),
-    )
-    for name, holds, words, error_type in bounds:
-        if name in limits:
-            tests.append(_bound(limits[name], holds, words, error_type))
-    if "multiple_of" in limits:
-        step = limits["multiple_of"]
-        tests.append(
-            lambda v: (
-                None
-                if not isinstance(v, (int, float, decimal.Decimal)) or v % step == 0
-                else (f"Input should be a multiple of {step}", "multiple_of")
-            )
-        )
-    if "min_length" in limits or "max_length" in limits:
-        tests.append(_length(limits.get("min_length"), limits.get("max_length")))
-    if "pattern" in limits:
-        pattern = re.compile(limits["pattern"])
-        tests.append(
-            lambda v: (
-                None
-                if not isinstance(v, str) or pattern.search(v)
-                else (f"String should match pattern '{pattern.pattern}'", "string_pattern_mismatch")
-            )
-        )
-    return tests
-
-
-def _bound(bound: Any, holds: Callable[[Any, Any], bool], words: str, error_type: str) -> LimitTest:
-    def test(value: Any) -> tuple[str, str] | None:
-        if isinstance(value, (int, float, decimal.Decimal)) and not holds(value, bound):
-            return f"Input should be {words} {bound}", error_type
-        return None
-
-    return test
-
-
-def _length(shortest: int | None, longest: int | None) -> LimitTest:
-    def test(value: Any) -> tuple[str, str] | None:
-        if not hasattr(value, "__len__"):
-            return None
-        size = len(value)
-        text = isinstance(value, str)
-        noun, unit = ("String", "character") if text else ("Value", "item")
-        prefix = "string_" if text else ""
-        if shortest is not None and size < shortest:
-            plural = "s" if shortest != 1 else ""
-            return f"{noun} should have at least {shortest} {unit}{plural}", f"{prefix}too_short"
-        if longest is not None and size > longest:
-            plural = "s" if longest != 1 else ""
-            return f"{noun} should have at most {longest} {unit}{plural}", f"{prefix}too_long"
-        return None
-
-    return test
