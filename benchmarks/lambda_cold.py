@@ -99,10 +99,9 @@ FORBIDDEN = (
 # mode makes cache_from_source refuse every path outside the stdlib, so importlib compiles
 # those modules from source and writes nothing (it treats NotImplementedError as "no cache").
 # A wrong answer exits non-zero with the problem on stderr; "modules" prints sys.modules.
-CHILD = """\
-import sys
-paths, module_name, handler_name, event_name, check_name, mode, stdlib, action = sys.argv[1:]
-sys.path[:0] = paths.split(":")
+# A child's lines that make "source" mode (they read `mode` and `stdlib`): shared with the
+# other cold-start benchmarks.
+SOURCE_MODE = """\
 if mode == "source":
     import _frozen_importlib_external as _bootstrap
 
@@ -114,6 +113,16 @@ if mode == "source":
         return _cache_from_source(path, debug_override, optimization=optimization)
 
     _bootstrap.cache_from_source = _stdlib_only
+"""
+
+CHILD = (
+    """\
+import sys
+paths, module_name, handler_name, event_name, check_name, mode, stdlib, action = sys.argv[1:]
+sys.path[:0] = paths.split(":")
+"""
+    + SOURCE_MODE
+    + """\
 module = __import__(module_name)
 import events
 
@@ -125,6 +134,7 @@ else:
     if problem:
         raise SystemExit(problem)
 """
+)
 
 # What the Lambda runtime sets that these apps could read; nothing from this shell leaks in.
 ENVIRONMENT = {

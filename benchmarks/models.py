@@ -34,7 +34,7 @@ ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(HERE / "apps")]
 
 from events import LambdaContext  # noqa: E402
-from lambda_cold import ENVIRONMENT, p90  # noqa: E402
+from lambda_cold import ENVIRONMENT, SOURCE_MODE, p90  # noqa: E402
 from lambda_warm import load_handler  # noqa: E402
 from models_events import CASES, fresh, problem  # noqa: E402
 
@@ -51,21 +51,14 @@ WARM_UP = 200  # invokes per case before timing: pydantic and the routers build 
 # cache_from_source refuse every path outside the stdlib, so importlib compiles those
 # modules from source and writes nothing (it treats NotImplementedError as "no cache").
 # "run" prints the number of modules loaded; "pydantic" also whether pydantic is one.
-CHILD = """\
+CHILD = (
+    """\
 import sys
 paths, module_name, case, mode, stdlib, action = sys.argv[1:]
 sys.path[:0] = paths.split(":")
-if mode == "source":
-    import _frozen_importlib_external as _bootstrap
-
-    _cache_from_source = _bootstrap.cache_from_source
-
-    def _stdlib_only(path, debug_override=None, *, optimization=None):
-        if not path.startswith(stdlib):
-            raise NotImplementedError
-        return _cache_from_source(path, debug_override, optimization=optimization)
-
-    _bootstrap.cache_from_source = _stdlib_only
+"""
+    + SOURCE_MODE
+    + """\
 module = __import__(module_name)
 import events
 
@@ -81,6 +74,7 @@ if found:
     raise SystemExit(found)
 print(len(sys.modules), "pydantic" in sys.modules)
 """
+)
 
 
 def cold_start(module: str, case: str, mode: str) -> tuple[float, list[str]]:

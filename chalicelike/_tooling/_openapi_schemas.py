@@ -9,6 +9,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ._schema import rename_refs
+
 __all__ = [
     "COMPONENTS",
     "VERSIONS",
@@ -18,7 +20,6 @@ __all__ = [
     "model_names",
     "openapi_30_schema",
     "openapi_31_schema",
-    "rename_refs",
 ]
 
 COMPONENTS = "#/components/schemas/"
@@ -82,20 +83,6 @@ def _walk(schema: Any, convert: Callable[[Schema], Schema]) -> Any:
         if isinstance(walked.get(key), dict):
             walked[key] = {name: _walk(sub, convert) for name, sub in walked[key].items()}
     return convert(walked)
-
-
-def rename_refs(value: Any, renamed: Mapping[str, str]) -> Any:
-    """A copy of any JSON value (a schema, a whole document) with each `$ref` found in
-    `renamed` (old reference → new) replaced."""
-    if isinstance(value, list):
-        return [rename_refs(item, renamed) for item in value]
-    if not isinstance(value, dict):
-        return value
-    copied = {key: rename_refs(item, renamed) for key, item in value.items()}
-    ref = copied.get("$ref")
-    if isinstance(ref, str) and ref in renamed:
-        copied["$ref"] = renamed[ref]
-    return copied
 
 
 class DefsHoister:

@@ -27,7 +27,7 @@ from .._contracts._kinds import (
 )
 from .._contracts._params import CONSTRAINTS
 
-__all__ = ["REF_PREFIX", "Schema", "SchemaMode", "schema_for"]
+__all__ = ["REF_PREFIX", "Schema", "SchemaMode", "rename_refs", "schema_for"]
 
 REF_PREFIX = "#/components/schemas/"
 # pydantic's two views of a model: what it accepts, and what it writes (computed fields,
@@ -363,14 +363,22 @@ def _apply_metadata(schema: Schema, meta: Any) -> None:
 
 
 def _rewrite_refs(value: Any, renames: Mapping[str, str]) -> Any:
+    """`rename_refs` by component name (old name → new)."""
     if not renames:
         return value
+    full = {REF_PREFIX + old: REF_PREFIX + new for old, new in renames.items()}
+    return rename_refs(value, full)
+
+
+def rename_refs(value: Any, renamed: Mapping[str, str]) -> Any:
+    """A copy of any JSON value (a schema, a whole document) with each `$ref` found in
+    `renamed` (old reference → new) replaced."""
     if isinstance(value, list):
-        return [_rewrite_refs(item, renames) for item in value]
+        return [rename_refs(item, renamed) for item in value]
     if not isinstance(value, dict):
         return value
-    out = {key: _rewrite_refs(item, renames) for key, item in value.items()}
-    ref = out.get("$ref")
-    if isinstance(ref, str) and ref.startswith(REF_PREFIX):
-        out["$ref"] = REF_PREFIX + renames.get(ref[len(REF_PREFIX) :], ref[len(REF_PREFIX) :])
-    return out
+    copied = {key: rename_refs(item, renamed) for key, item in value.items()}
+    ref = copied.get("$ref")
+    if isinstance(ref, str) and ref in renamed:
+        copied["$ref"] = renamed[ref]
+    return copied

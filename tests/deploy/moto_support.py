@@ -60,6 +60,19 @@ def plain_moto_server() -> Iterator[str]:
                 server.wait()
 
 
+def point_cli_at(url: str, monkeypatch: Any, home: Any) -> None:
+    """A user's environment pointing the CLI at the moto server `url` (and at no profile or
+    credentials file of the machine's: `home` holds the empty ones)."""
+    for name in ("AWS_PROFILE", "AWS_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "aws-credentials"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
 def aws_client(url: str, service: str) -> Any:
     """A boto3 client for `service` at the moto server, with dummy credentials."""
     import boto3

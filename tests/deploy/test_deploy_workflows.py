@@ -17,7 +17,11 @@ from chalicelike._tooling._manifest import describe_app
 from chalicelike.cli import main
 from chalicelike.deploy._template import deploy_template
 from chalicelike.package.templates import build_templates
-from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
+from tests.deploy.moto_support import (
+    aws_client,
+    plain_moto_server,
+    point_cli_at,
+)
 from tests.package.template_support import POLICY, configs_for, stage_for
 from tests.workflow_support import ORDER_ASL, write_workflow_project
 
@@ -33,14 +37,7 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
     """A user's environment pointing the CLI at moto (and at no profile of the machine's)."""
-    for name in ("AWS_PROFILE", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    point_cli_at(moto_url, monkeypatch, tmp_path)
     return moto_url
 
 

@@ -22,7 +22,11 @@ from chalicelike.cli import main
 from chalicelike.deploy._rest_api_resources import explicit_rest_api
 from chalicelike.package.templates import build_templates
 from chalicelike.package.templates._aws import TemplateError
-from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
+from tests.deploy.moto_support import (
+    aws_client,
+    plain_moto_server,
+    point_cli_at,
+)
 from tests.package.package_support import SAMPLE_APP
 from tests.package.template_support import (
     EVERYTHING,
@@ -689,14 +693,7 @@ def test_a_plain_moto_server_deploys_a_workflow_route(
     project = write_workflow_project(tmp_path / "orders")
     (project / "app.py").write_text((project / "app.py").read_text() + ORDER_ROUTES)
     with plain_moto_server() as url:
-        for name in ("AWS_PROFILE", "AWS_REGION"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
-        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        point_cli_at(url, monkeypatch, tmp_path)
         status = main(["--project-dir", str(project), "deploy"])
         captured = capsys.readouterr()
         assert status == 0, captured.out + captured.err

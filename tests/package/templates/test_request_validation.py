@@ -16,7 +16,11 @@ from chalicelike._tooling._manifest import AppManifest
 from chalicelike.cli import main
 from chalicelike.deploy._rest_api_resources import explicit_rest_api
 from chalicelike.package.templates import build_templates
-from tests.deploy.moto_support import CREDENTIALS, REGION, aws_client, plain_moto_server
+from tests.deploy.moto_support import (
+    aws_client,
+    plain_moto_server,
+    point_cli_at,
+)
 from tests.package.template_support import (
     POLICY,
     cfn_lint,
@@ -200,14 +204,7 @@ def test_a_plain_moto_server_deploys_a_typed_app_with_validation(
     config = {"app_name": "typed", "api_gateway_request_validation": True}
     (project / ".chalice" / "config.json").write_text(json.dumps(config))
     with plain_moto_server() as url:
-        for name in ("AWS_PROFILE", "AWS_REGION"):
-            monkeypatch.delenv(name, raising=False)
-        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
-        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
-        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
-        monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+        point_cli_at(url, monkeypatch, tmp_path)
         status = main(["--project-dir", str(project), "deploy"])
         captured = capsys.readouterr()
         assert status == 0, captured.out + captured.err
