@@ -14,7 +14,7 @@ import pydantic
 import pytest
 import requests
 
-from chalicelike import Chalice, Header, Query, Response
+from chalicelike import Body, Chalice, Header, Query, Response
 from chalicelike.test import Client
 from tests.servers import serve
 
@@ -260,3 +260,62 @@ def test_a_body_nested_thousands_deep_is_refused_not_a_500(client: Any) -> None:
     assert answer.json_body["detail"] == [
         {"loc": ["body"], "msg": "JSON nested too deeply", "type": "recursion_loop"}
     ]
+
+
+def test_a_body_of_many_bad_items_answers_a_bounded_refusal() -> None:
+    app = Chalice(app_name="bounded")
+
+    @app.route("/ids", methods=["POST"])
+    def ids(ids: Annotated[list[int], Body()]) -> dict[str, int]:
+        return {"n": len(ids)}
+
+    with Client(app) as test_client:
+        answer = post(test_client, "/ids", ["x"] * 100_000)
+    assert answer.status_code == 422
+    assert len(answer.body) < 5_000
+    assert len(answer.json_body["detail"]) == 20
+    assert answer.json_body["Message"].endswith("; and 17 more")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"amount": NaN}', "Invalid JSON: NaN is not a JSON number"),
+        (b'{"items": [{"sku": "a", "qty": 1}], "note": "\xff"}', "Invalid JSON: not UTF-8"),
+        (b'{"items": [], "x": ' + b"9" * 5000 + b"}", "Invalid JSON: a number too large"),
+    ],
+)
+def test_unreadable_bodies_are_named_in_our_words(client: Any, body: bytes, message: str) -> None:
+    answer = client.http.post("/orders", headers={"content-type": "application/json"}, body=body)
+    assert answer.status_code == 422
+    assert answer.json_body["detail"][0]["msg"] == message
+
+
+def test_non_finite_numbers_are_refused() -> None:
+    app = Chalice(app_name="finite")
+
+    @app.route("/f")
+    def f(x: float) -> dict[str, float]:
+        return {"x": x}
+
+    with Client(app) as test_client:
+        assert test_client.http.get("/f?x=2.5").json_body == {"x": 2.5}
+        for text in ("nan", "inf", "-Infinity", "1e999"):
+            refused = test_client.http.get(f"/f?x={text}")
+            assert refused.json_body["detail"][0]["type"] == "finite_number", text
+
+
+class Aliased(pydantic.BaseModel):
+    user_id: int = pydantic.Field(alias="userId")
+
+
+def test_pydantic_aliases_are_used_both_ways() -> None:
+    app = Chalice(app_name="aliases")
+
+    @app.route("/users", methods=["POST"])
+    def echo(user: Aliased) -> Aliased:
+        return user
+
+    with Client(app) as test_client:
+        answer = post(test_client, "/users", {"userId": 7})
+    assert answer.json_body == {"userId": 7}

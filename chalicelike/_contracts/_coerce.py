@@ -29,6 +29,7 @@ from ._kinds import (
 from ._limits import limited, limits_of
 from ._values import (
     INVALID,
+    MAX_ERRORS,
     PLAIN_CONTAINERS,
     SIMPLE,
     Check,
@@ -259,7 +260,11 @@ def _sequence(item: Check, kind: type) -> Check:
             errors.append(FieldError(loc, f"Input should be a valid {name}", f"{name}_type"))
             return INVALID
         before = len(errors)
-        items = [item(element, (*loc, index), errors) for index, element in enumerate(value)]
+        items = []
+        for index, element in enumerate(value):
+            items.append(item(element, (*loc, index), errors))
+            if len(errors) >= MAX_ERRORS:
+                return INVALID  # enough to tell the client; the rest is not read
         if len(errors) != before:
             return INVALID
         return items if kind is list else kind(items)
@@ -291,10 +296,11 @@ def _mapping(key: Check, item: Check) -> Check:
             errors.append(FieldError(loc, "Input should be a valid dictionary", "dict_type"))
             return INVALID
         before = len(errors)
-        result = {
-            key(name, (*loc, str(name)), errors): item(element, (*loc, str(name)), errors)
-            for name, element in value.items()
-        }
+        result = {}
+        for name, element in value.items():
+            result[key(name, (*loc, str(name)), errors)] = item(element, (*loc, str(name)), errors)
+            if len(errors) >= MAX_ERRORS:
+                return INVALID
         return INVALID if len(errors) != before else result
 
     return check

@@ -29,7 +29,8 @@ def jsonable(value: Any) -> Any:
         return [jsonable(item) for item in value]
     serializer = getattr(type(value), "__pydantic_serializer__", None)
     if serializer is not None:
-        return serializer.to_python(value, mode="json")
+        # by_alias: the names the model's schema (and its clients) use, as FastAPI writes them.
+        return serializer.to_python(value, mode="json", by_alias=True)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             field.name: jsonable(getattr(value, field.name)) for field in dataclasses.fields(value)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import math
 import uuid
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 __all__ = [
     "INVALID",
+    "MAX_ERRORS",
     "PLAIN_CONTAINERS",
     "SIMPLE",
     "Check",
@@ -44,6 +46,10 @@ class _Invalid:
 
 
 INVALID: Any = _Invalid()  # what a Check returns after recording why
+
+# Checking stops at this many errors: a 1 MB body of bad items must not become a 50 MB
+# answer (over Lambda's 6 MB response limit) or the memory to build one.
+MAX_ERRORS = 20
 
 Check = Callable[[Any, Loc, list[FieldError]], Any]
 
@@ -101,20 +107,25 @@ def _int(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
 
 def _float(value: Any, loc: Loc, errors: list[FieldError]) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
-            pass
-        errors.append(
-            FieldError(
-                loc, "Input should be a valid number, unable to parse string as a number",
-                "float_parsing",
-            )
-        )  # fmt: skip
+            errors.append(
+                FieldError(
+                    loc, "Input should be a valid number, unable to parse string as a number",
+                    "float_parsing",
+                )
+            )  # fmt: skip
+            return INVALID
+    else:
+        errors.append(FieldError(loc, "Input should be a valid number", "float_type"))
         return INVALID
-    errors.append(FieldError(loc, "Input should be a valid number", "float_type"))
+    if math.isfinite(number):
+        return number
+    # NaN and ±Infinity ("nan", 1e999) are no JSON number: no answer could carry them back.
+    errors.append(FieldError(loc, "Input should be a finite number", "finite_number"))
     return INVALID
 
 

@@ -22,6 +22,7 @@ from ._coerce import INVALID, Check, FieldError, check_for, pydantic_errors
 from ._jsonable import jsonable
 from ._kinds import is_pydantic_model, split_annotated
 from ._params import ParamLocation
+from ._values import MAX_ERRORS
 
 __all__ = ["MISSING", "ParamSpec", "ViewContract"]
 
@@ -141,10 +142,11 @@ class ViewContract:
                 errors.extend(found)
             return
         try:
-            value = json.loads(raw)
+            value = json.loads(raw, parse_constant=_refuse_constant)
             result = spec.check(value, ("body",), errors)
         except ValueError as error:
-            errors.append(FieldError(("body",), f"Invalid JSON: {error}", "json_invalid"))
+            errors.append(FieldError(("body",), f"Invalid JSON: {_json_problem(error)}",
+                                     "json_invalid"))  # fmt: skip
             return
         except RecursionError:
             # A body nested thousands deep (a JSON bomb): the client's fault, not a 500.
@@ -178,8 +180,23 @@ class ViewContract:
         field named in `detail`, in the shape FastAPI's and Powertools' clients read."""
         code = "BadRequestError" if status == 400 else "UnprocessableEntityError"
         response = error_response(code, str(failed), status)
-        response.body["detail"] = [error.to_dict() for error in failed.errors]
+        response.body["detail"] = [error.to_dict() for error in failed.errors[:MAX_ERRORS]]
         return response
+
+
+def _refuse_constant(name: str) -> Any:
+    """json.loads' hook for NaN and ±Infinity: not JSON (RFC 8259), and no answer could
+    carry them back."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_problem(error: ValueError) -> str:
+    """What was wrong with a body, in words of our own (not Python's advice)."""
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8"
+    if isinstance(error, json.JSONDecodeError) or "JSON number" in str(error):
+        return str(error)
+    return "a number too large"  # int() refusing over 4,300 digits (CVE-2020-10735)
 
 
 def _read(spec: ParamSpec, request: Any, uri_params: dict[str, str], query: Any) -> Any:

@@ -165,7 +165,10 @@ class ValidationFailed(ChaliceError, ValueError):
     def __init__(self, errors: list[Any]) -> None:
         self.errors = errors
         count = len(errors)
-        parts = [f"{'.'.join(map(str, e.loc)) or 'value'}: {e.msg}" for e in errors]
+        # The first few on the one line: every error is in `errors` (a 422's `detail`).
+        parts = [f"{'.'.join(map(str, e.loc)) or 'value'}: {e.msg}" for e in errors[:3]]
+        if count > 3:
+            parts.append(f"and {count - 3} more")
         super().__init__(f"{count} validation error{'s' if count != 1 else ''}: {'; '.join(parts)}")
 
 
