@@ -335,6 +335,7 @@ class Chalice(DecoratorAPI):
         contract = None
         if workflow is None:
             contract = _contract_of(view_function, path, view_name, validate_response)
+            _check_body_type(contract, type_list, view_name)
         if contract is None:  # with one, the contract says what the view is called with
             check_view_signature(view_function, path, view_name)
         if workflow is not None:
@@ -595,6 +596,20 @@ def _contract_of(
     from ._contracts._signature import contract_for
 
     return contract_for(view_function, params, view_name, validate_response=validate_response)
+
+
+def _check_body_type(contract: Any, content_types: list[str], view_name: str) -> None:
+    """A declared body is read as JSON: a route that takes no JSON could never fill it."""
+    if contract is None or contract.body is None:
+        return
+    json_types = ("application/json", "application/*", "*/*")
+    if any(t.lower() in json_types or t.lower().endswith("+json") for t in content_types):
+        return
+    raise RegistrationError(
+        f"In view {view_name!r}, {contract.body.name!r} is read from a JSON body, but the route "
+        f"takes {', '.join(content_types)}: add 'application/json' to content_types, or read "
+        "the body yourself (app.current_request.raw_body)"
+    )
 
 
 def _run_on_thread_loop(coro: Any) -> Any:

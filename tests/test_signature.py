@@ -55,10 +55,10 @@ def test_chalice_style_hints_declare_nothing() -> None:
 
 
 def test_unresolvable_hints_leave_the_view_as_chalice_calls_it() -> None:
-    def view(amount: Decimal) -> dict[str, Any]:
+    def view(order_id: Decimal, amount: Decimal | None = None) -> dict[str, Any]:
         return {}
 
-    assert contract(view) is None
+    assert contract(view, ("order_id",)) is None
 
 
 def test_each_parameter_is_read_from_where_its_hint_says() -> None:
@@ -195,3 +195,28 @@ def test_plain_chalice_hints_never_load_the_contract_machinery() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['chalicelike._contracts._plain_hints'] False"
+
+
+def test_a_needed_argument_with_an_unresolvable_hint_is_refused_at_import() -> None:
+    def view(order: Later) -> None: ...  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(RegistrationError, match=r"takes order, but its type hints cannot be"):
+        contract(view)
+
+
+def test_no_type_check_keeps_chalices_call() -> None:
+    import typing
+
+    @typing.no_type_check
+    def view(order_id: int, verbose: bool = False) -> Order:
+        return Order("a")
+
+    assert contract(view, ("order_id",)) is None
+
+
+def test_a_body_on_a_route_taking_no_json_is_refused() -> None:
+    app = Chalice(app_name="t")
+    with pytest.raises(RegistrationError, match="is read from a JSON body, but the route takes"):
+
+        @app.route("/form", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+        def form(order: Order) -> None: ...

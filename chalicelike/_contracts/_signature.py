@@ -43,9 +43,8 @@ def contract_for(
         return None
     try:
         hints = typing.get_type_hints(target, include_extras=True)
-    except Exception:
-        # A hint the module cannot resolve (a name imported under TYPE_CHECKING): the view
-        # is served as Chalice would serve it, unchecked.
+    except Exception as error:
+        _refuse_unresolved(view, target, code, raw, path_params, view_name, error)
         return None
     specs = [
         spec
@@ -74,6 +73,31 @@ def _documents(hint: Any) -> bool:
         return False
     base, _ = split_annotated(hint)
     return not (isinstance(base, type) and issubclass(base, Response))
+
+
+def _refuse_unresolved(
+    view: Any,
+    target: Any,
+    code: Any,
+    raw: dict[str, Any],
+    path_params: list[str],
+    view_name: str,
+    error: Exception,
+) -> None:
+    """Hints the module cannot resolve (a name imported only under TYPE_CHECKING, a model
+    defined below its view): the view is served as Chalice serves it, unchecked, unless it
+    needs an argument only its contract could give, and then every request would be a 500."""
+    needed = [
+        name
+        for name, default in _parameters(view, target, code)
+        if default is MISSING and name not in path_params and name in raw
+    ]
+    if needed:
+        raise RegistrationError(
+            f"View {view_name!r} takes {', '.join(needed)}, but its type hints cannot be "
+            f"resolved ({error}): define the types above the view, or import them at run "
+            "time (not only under TYPE_CHECKING)"
+        ) from None
 
 
 def _plain_path(spec: ParamSpec) -> bool:
