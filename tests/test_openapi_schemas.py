@@ -245,3 +245,25 @@ def test_a_writer_converts_parameters_bodies_and_headers() -> None:
     assert converted["content"]["application/json"]["schema"] == {"nullable": True, "enum": [None]}
     with pytest.raises(ValueError, match=r"one of 3\.1, 3\.0"):
         SchemaWriter({}, "2.0")
+
+
+def test_api_gateways_models_take_null_where_the_app_does() -> None:
+    # Draft 4 (API Gateway's models) has no `nullable`: the type and a reference beside it go.
+    model = api_gateway_schema(
+        {
+            "type": "object",
+            "properties": {
+                "note": {"type": "string", "nullable": True, "maxLength": 3},
+                "item": {"allOf": [{"$ref": "#/components/schemas/Item"}], "nullable": True},
+            },
+        }
+    )
+    assert model["properties"] == {
+        "note": {"nullable": True, "maxLength": 3},
+        "item": {"nullable": True},
+    }
+    # A parameter's schema is no model (API Gateway checks only that it is there): kept.
+    assert api_gateway_schema({"type": "integer", "nullable": True}, model=False) == {
+        "type": "integer",
+        "nullable": True,
+    }

@@ -290,12 +290,24 @@ _NUMBER_FORMATS_REFUSED = frozenset({"int32", "int64", "decimal"})
 _EXCLUSIVE_STEPS = (("exclusiveMinimum", "minimum", 1), ("exclusiveMaximum", "maximum", -1))
 
 
-def api_gateway_schema(schema: Any) -> Any:
-    """An OpenAPI 3.0 schema (`openapi_30_schema`'s) as API Gateway builds a model from it."""
-    return _walk(schema, _one_gateway)
+def api_gateway_schema(schema: Any, model: bool = True) -> Any:
+    """An OpenAPI 3.0 schema (`openapi_30_schema`'s) as API Gateway builds a model from it
+    (`model`: a body's or component's; a parameter's schema is checked for presence only)."""
+    return _walk(schema, _one_gateway if model else _one_gateway_parameter)
 
 
 def _one_gateway(node: Schema) -> Schema:
+    node = _one_gateway_parameter(node)
+    if node.get("nullable") is True:
+        # API Gateway's models are draft 4, which has no `nullable`: a `type` or a reference
+        # (allOf) left beside it would refuse the null the app accepts. Without them the model
+        # takes null (and more: the app's own check still refuses the rest).
+        node.pop("type", None)
+        node.pop("allOf", None)
+    return node
+
+
+def _one_gateway_parameter(node: Schema) -> Schema:
     node = {key: value for key, value in node.items() if key not in _NOT_IN_GATEWAY}
     if node.get("type") == "number" and node.get("format") in _NUMBER_FORMATS_REFUSED:
         del node["format"]
@@ -351,16 +363,16 @@ class SchemaWriter:
     def schema(self, schema: Any) -> Any:
         return self._convert(self._hoister.hoist(schema))
 
-    def _convert(self, schema: Any) -> Any:
+    def _convert(self, schema: Any, model: bool = True) -> Any:
         if self.version == "3.1":
             return openapi_31_schema(schema)
-        return api_gateway_schema(openapi_30_schema(schema))
+        return api_gateway_schema(openapi_30_schema(schema), model)
 
     def parameter(self, parameter: Mapping[str, Any]) -> dict[str, Any]:
         """A Parameter (or Header) Object with its schema converted."""
         converted = self.with_content(parameter)
         if "schema" in converted:
-            converted["schema"] = self.schema(converted["schema"])
+            converted["schema"] = self._convert(self._hoister.hoist(converted["schema"]), False)
         return converted
 
     def with_content(self, holder: Mapping[str, Any]) -> dict[str, Any]:
