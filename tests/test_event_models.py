@@ -495,6 +495,8 @@ CONTRACTS = [
     "chalicelike._contracts",
     "chalicelike._contracts._coerce",
     "chalicelike._contracts._kinds",
+    "chalicelike._contracts._limits",
+    "chalicelike._contracts._values",
 ]
 
 
@@ -510,3 +512,39 @@ def test_an_app_without_models_does_not_load_the_contracts(
     result = subprocess.run([sys.executable, "-c", COLD_START, app_kind],
                             capture_output=True, text=True, check=True)  # fmt: skip
     assert json.loads(result.stdout) == loaded
+
+
+# -- FIFO queues keep their order ------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", ["record", "batch", "untyped per_record"])
+def test_on_a_fifo_queue_nothing_after_a_failure_runs_and_all_of_it_comes_back(form: str) -> None:
+    app = make_app()
+    seen: list[Any] = []
+    if form == "record":
+
+        @app.on_sqs_message(queue="orders.fifo", batch_size=10)
+        def take(record: SQSRecord[Order]) -> None:
+            seen.append(record.payload.order_id)
+
+    elif form == "batch":
+
+        @app.on_sqs_message(queue="orders.fifo", batch_size=10)
+        def take(event: SQSEvent[Order]) -> None:
+            seen.extend(order.order_id for order in event.payloads)
+
+    else:
+
+        @app.on_sqs_message(queue="orders.fifo", batch_size=10, per_record=True)
+        def take(record):
+            order = json.loads(record.body)
+            if "items" not in order:
+                raise ValueError("no items")
+            seen.append(order["order_id"])
+
+    with Client(app) as client:
+        event, ids = sqs(client, GOOD, NO_ITEMS, GOOD_TOO)
+        answer = client.lambda_.invoke("take", event).payload
+    # SQS deletes what the answer does not name: the third must come back, after the second.
+    assert answer == failures([ids[1], ids[2]])
+    assert seen == [1]

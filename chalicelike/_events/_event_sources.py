@@ -242,10 +242,14 @@ class EventHandler:
         model = self._model
         if batch is None:
             return self.func(event) if model is None else model.run(self.func, event)
+        id_field, stop_at_first = batch
+        # A FIFO queue keeps order: after a failure, the later messages must come back after
+        # it (AWS's guidance for partial batch responses on FIFO queues), never before.
+        stop_at_first = stop_at_first or self._fifo
         if self.source.per_record:
-            return _report(self._each_record(event, *batch))
+            return _report(self._each_record(event, id_field, stop_at_first))
         if model is not None:
-            return self._checked_batch(event, model, *batch)
+            return self._checked_batch(event, model, id_field, stop_at_first)
         return self.func(event)  # middleware sees what the function returned
 
     def _run_record(self, record: Any) -> Any:
@@ -269,7 +273,7 @@ class EventHandler:
                 if stop_at_first:
                     # A stream's checkpoint is its first failure: Lambda retries from that
                     # record on, so the later ones are left for the retry, not run twice.
-                    self._left_for_retry(records, index, failed[-1])
+                    failed.extend(self._left_for_retry(records, index, failed[-1]))
                     return failed
         return failed
 
@@ -294,7 +298,7 @@ class EventHandler:
             except ValidationFailed as error:
                 failed.append(self._record_failed(records, index, id_field, error))
                 if stop_at_first:
-                    self._left_for_retry(records, index, failed[-1])
+                    failed.extend(self._left_for_retry(records, index, failed[-1]))
                     break
             else:
                 good.append(record)
@@ -325,12 +329,24 @@ class EventHandler:
         log.debug("Traceback of record %s:", record_id, exc_info=True)
         return record_id
 
-    def _left_for_retry(self, records: list[Any], index: int, record_id: str) -> None:
-        if index + 1 < len(records):
+    def _left_for_retry(self, records: list[Any], index: int, record_id: str) -> list[str]:
+        """Log the records after a failure left unrun; on a FIFO queue, their ids too: SQS
+        deletes every message a batch response does not name, so they must be named."""
+        later = records[index + 1 :]
+        if later:
             self._app.log.info(
                 "%s: %d later record(s) left for the retry from %s",
-                self.source.handler_name, len(records) - index - 1, record_id,
+                self.source.handler_name, len(later), record_id,
             )  # fmt: skip
+        if not self._fifo:
+            return []  # a stream retries from the first failure's sequence number
+        return [str(record.message_id) for record in later]
+
+    @property
+    def _fifo(self) -> bool:
+        settings = self.source.settings
+        name = settings.get("queue") or settings.get("queue_arn") or ""
+        return self.source.kind is EventType.SQS and str(name).endswith(".fifo")
 
 
 class LambdaFunctionEvent:
