@@ -1,6 +1,7 @@
 """Lambda cold starts, chalicelike beside its anchors, in one run: HTTP, then event handlers.
 
-    python benchmarks/lambda_cold.py [--runs 15] [--no-source] [--part all|http|events]
+    python benchmarks/lambda_cold.py [--runs 15] [--no-source] [--no-preloaded]
+                                     [--part all|http|events]
 
 Two parts, each its own set of stacks (apps in benchmarks/apps/, events in events.py):
 "http", one REST API GET through six stacks' HTTP handlers; "events", one batch of three
@@ -24,6 +25,17 @@ bytecode read or written outside the standard library (what a plain zip pays: La
 zips normally ship without .pyc files, so every module of the app and its
 dependencies is compiled on a cold start).
 
+Beside those whole-process figures, "preloaded" is the handler init as AWS's Python
+runtime pays it (on by default; `--no-preloaded` skips it). The runtime client
+(awslambdaric's bootstrap) has already imported json, logging, re, enum, decimal,
+traceback... before it imports the handler's module, so only what comes after is the
+function's own: the child imports `awslambdaric.bootstrap`, parses the event as the
+runtime does, then times with perf_counter_ns from just before importing the app's
+module to the handler's first answer, and prints that. The event and context are built
+without the benchmark's events module (it imports typing, which the runtime has not).
+"preloaded" reads the warm .pyc cache, "preloaded-source" compiles as from a plain zip;
+benchmarks/lambda_zip_cold.py times the same from each framework's own deployment.zip.
+
 Then, in each part, for chalicelike alone, the modules its cold path imports beyond
 the bare handler's, from `-X importtime`, and a check that it imports no server, SDK or
 CLI (FORBIDDEN below).
@@ -32,6 +44,7 @@ CLI (FORBIDDEN below).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -45,6 +58,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import events as bench_events  # noqa: E402
 from events import ANCHORS, SQS_ANCHORS, SQS_STACKS, STACKS  # noqa: E402
 
 
@@ -72,10 +86,16 @@ PARTS = {
         "sqs_problem",
     ),
 }
-MODES = ("pyc", "source")
+MODES = ("pyc", "source", "preloaded", "preloaded-source")
+SOURCE_MODES = {"source", "preloaded-source"}
+PRELOADED_MODES = {"preloaded", "preloaded-source"}
 CAPTIONS = {
-    "pyc": "pyc: bytecode cache warm",
-    "source": "source: no .pyc outside the stdlib, as from a plain zip",
+    "pyc": "pyc: whole process, bytecode cache warm",
+    "source": "source: whole process, no .pyc outside the stdlib, as from a plain zip",
+    "preloaded": "preloaded: handler init after AWS's runtime client, in-process ms from the "
+    "app's import to its first answer, bytecode cache warm",
+    "preloaded-source": "preloaded-source: the same, no .pyc outside the stdlib "
+    "(as from a plain zip)",
 }
 
 # Never on chalicelike's Lambda path for a sync view or an event handler: each is a server,
@@ -95,14 +115,14 @@ FORBIDDEN = (
     "uvicorn",
 )
 
-# The child: argv is [paths, module, handler, event, check, mode, stdlib, action]. "source"
-# mode makes cache_from_source refuse every path outside the stdlib, so importlib compiles
+# The child: argv is [paths, module, handler, event, check, mode, stdlib, action, preload].
+# "source" mode makes cache_from_source refuse every path outside the stdlib, so importlib compiles
 # those modules from source and writes nothing (it treats NotImplementedError as "no cache").
 # A wrong answer exits non-zero with the problem on stderr; "modules" prints sys.modules.
 # A child's lines that make "source" mode (they read `mode` and `stdlib`): shared with the
 # other cold-start benchmarks.
 SOURCE_MODE = """\
-if mode == "source":
+if mode.endswith("source"):
     import _frozen_importlib_external as _bootstrap
 
     _cache_from_source = _bootstrap.cache_from_source
@@ -115,18 +135,46 @@ if mode == "source":
     _bootstrap.cache_from_source = _stdlib_only
 """
 
+# A child's lines that time handler init as AWS's runtime pays it (they read `mode` and
+# argv[9], the event as JSON, and leave `module`, `answer` and `events` defined). The
+# runtime client has loaded these before importing the handler's module; it hands the
+# handler the parsed event and its own LambdaContext. Shared with lambda_zip_cold.py.
+PRELOADED = """\
+if mode.startswith("preloaded"):
+    import json
+    import time
+
+    import awslambdaric.bootstrap  # noqa: F401
+    from awslambdaric.lambda_context import LambdaContext
+
+    event = json.loads(sys.argv[9])
+    context = LambdaContext(
+        "8f5e1c2a-1111-2222-3333-444455556666", None, None, 4102444800000,
+        "arn:aws:lambda:us-east-1:123456789012:function:bench-dev",
+    )
+    started = time.perf_counter_ns()
+    module = __import__(module_name)
+    answer = getattr(module, handler_name)(event, context)
+    elapsed_ns = time.perf_counter_ns() - started
+    if action == "run":
+        print(elapsed_ns)
+    import events
+"""
+
 CHILD = (
     """\
 import sys
-paths, module_name, handler_name, event_name, check_name, mode, stdlib, action = sys.argv[1:]
+paths, module_name, handler_name, event_name, check_name, mode, stdlib, action = sys.argv[1:9]
 sys.path[:0] = paths.split(":")
 """
     + SOURCE_MODE
+    + PRELOADED
     + """\
-module = __import__(module_name)
-import events
+else:
+    module = __import__(module_name)
+    import events
 
-answer = getattr(module, handler_name)(getattr(events, event_name)(), events.LambdaContext())
+    answer = getattr(module, handler_name)(getattr(events, event_name)(), events.LambdaContext())
 if action == "modules":
     print(" ".join(sorted(sys.modules)))
 else:
@@ -169,7 +217,13 @@ def child_command(part: Part, module: str, mode: str, action: str, *flags: str) 
         mode,
         stdlib,
         action,
+        event_json(part) if mode in PRELOADED_MODES else "",
     ]
+
+
+def event_json(part: Part) -> str:
+    """The part's event as the JSON the runtime reads from its API (it parses it itself)."""
+    return json.dumps(getattr(bench_events, part.event)())
 
 
 def run_child(
@@ -210,6 +264,8 @@ def time_cold_starts(
                 elapsed = (time.perf_counter() - start) * 1e3
                 if result.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{result.stderr.decode()}")
+                if mode in PRELOADED_MODES:  # the child timed its own handler init
+                    elapsed = int(result.stdout) / 1e6
                 samples[mode][name].append(elapsed)
     return samples
 
@@ -226,7 +282,7 @@ def print_table(samples: dict[str, list[float]], anchors: list[str]) -> None:
     print(header)
     for name, values in samples.items():
         ratios = "  ".join(f"{medians[name] / medians[a]:>17.2f}x" for a in anchors)
-        print(f"{name:<18} {medians[name]:>10.1f} {p90(values):>8.1f}  {ratios}")
+        print(f"{name:<18} {medians[name]:>10.2f} {p90(values):>8.2f}  {ratios}")
 
 
 def parse_importtime(stderr: str) -> dict[str, tuple[float, float, str]]:
@@ -303,14 +359,22 @@ def run_part(part: Part, args: argparse.Namespace, modes: tuple[str, ...]) -> bo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="cold starts per stack and mode")
-    parser.add_argument("--no-source", action="store_true", help="skip the no-.pyc mode")
+    parser.add_argument("--no-source", action="store_true", help="skip the no-.pyc modes")
+    parser.add_argument(
+        "--no-preloaded", action="store_true", help="skip the runtime-preloaded handler init"
+    )
     parser.add_argument("--top", type=int, default=15, help="modules listed for chalicelike")
     parser.add_argument("--importtime-runs", type=int, default=5)
     parser.add_argument("--part", choices=["all", *PARTS], default="all", help="default: all")
     args = parser.parse_args()
     if args.runs < 2:
         parser.error("--runs must be at least 2 (a p90 needs two samples)")
-    modes = MODES[:1] if args.no_source else MODES
+    modes = tuple(
+        mode
+        for mode in MODES
+        if not (args.no_source and mode in SOURCE_MODES)
+        and not (args.no_preloaded and mode in PRELOADED_MODES)
+    )
     parts = list(PARTS.values()) if args.part == "all" else [PARTS[args.part]]
     for part in parts:
         check(part)
