@@ -4,8 +4,6 @@ Importing this package imports only the runtime core (no server, CLI or AWS SDK)
 so a Lambda cold start pays for nothing it does not use.
 """
 
-import typing as _typing
-
 from ._core._errors import (
     ALL_ERRORS,
     AnswerInvalidError,
@@ -31,7 +29,10 @@ from ._core._errors import (
     WebsocketDisconnectedError,
 )
 
-if _typing.TYPE_CHECKING:
+# Not typing.TYPE_CHECKING: importing typing costs a cold start ~2.5 ms.
+TYPE_CHECKING = False
+
+if TYPE_CHECKING:
     # What mypy and IDEs see: the real classes. At run time they load on first use (below).
     from ._app import APIGateway, Chalice
     from ._auth._auth_policy import AuthResponse, AuthRoute
@@ -71,6 +72,8 @@ if _typing.TYPE_CHECKING:
     from ._events._trigger_events import CognitoEvent, SESEvent, SESRecord
     from ._events._websockets import WebsocketAPI, WebsocketEvent
     from ._registry import Blueprint
+
+del TYPE_CHECKING  # not a public name of the package
 
 __version__ = "0.1.0"
 

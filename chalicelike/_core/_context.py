@@ -7,7 +7,10 @@ requests; a ContextVar gives every thread and every asyncio task its own value.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
+
+TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["current_request", "lambda_context"]
 

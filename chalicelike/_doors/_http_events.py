@@ -9,8 +9,6 @@ problem for anything else. No I/O, no dependencies: this runs on every warm invo
 
 from __future__ import annotations
 
-from typing import Any
-
 from .._core._errors import InvalidEventError
 from .._core._http_request import (
     HttpEventSource,
@@ -25,6 +23,10 @@ from .._core._http_request import (
     read_rest_event,
     text_field,
 )
+
+TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "HttpEventSource",

@@ -17,13 +17,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
 
 from .._core import _context
 from .._core._errors import InvalidEventError, InvalidResponseError, ValidationFailed
 from .._core._middleware import EventType
 
+TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
+
 if TYPE_CHECKING:
+    from typing import Any
+
     from .._app import Chalice
     from ._event_models import EventModel
 

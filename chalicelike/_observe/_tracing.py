@@ -21,8 +21,11 @@ from ._invocation import current_invocation
 if TYPE_CHECKING:
     import logging
 
-    from .._core._middleware import Handler, Middleware
     from ._invocation import Invocation
+
+    # A middleware chain's link and a middleware, as _core._middleware types them.
+    Handler = Callable[[Any], Any]
+    Middleware = Callable[[Any, Handler], Any]
 
 __all__ = [
     "NO_OP_SUBSEGMENT",
