@@ -138,7 +138,7 @@ if mode.endswith("source"):
 # A child's lines that time handler init as AWS's runtime pays it (they read `mode` and
 # argv[9], the event as JSON, and leave `module`, `answer` and `events` defined). The
 # runtime client has loaded these before importing the handler's module; it hands the
-# handler the parsed event and its own LambdaContext. Shared with lambda_zip_cold.py.
+# handler the parsed event and its own LambdaContext (lambda_zip_cold.py does the same).
 PRELOADED = """\
 if mode.startswith("preloaded"):
     import json
