@@ -30,7 +30,6 @@ from ._core._routing import (
     inspect_target,
     parse_path,
 )
-from ._events._event_sources import EventHandler, EventSource, event_class_for
 from ._registry import ROUTE_OPTIONS, Blueprint, DecoratorAPI, check_options
 
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from ._core._pipeline import HttpPipeline
     from ._core._request import Request
     from ._core._types import ASGIApp
+    from ._events._event_sources import EventHandler, EventSource
     from ._events._websockets import WebsocketAPI
     from ._observe._invocation import Observer
     from ._observe._metrics import Metrics
@@ -454,6 +454,9 @@ class Chalice(DecoratorAPI):
             if other.source.kind is EventType.WEBSOCKET
         ):
             raise RegistrationError(f"A websocket handler for {route_key!r} is already registered")
+        # Here, not at the top: an app of routes alone never loads the event layer's handlers.
+        from ._events._event_sources import EventHandler, EventSource, event_class_for
+
         source = EventSource(kind, function_name, handler_name, dict(settings), per_record)
         handler = EventHandler(self, func, event_class_for(kind), source)
         if self._observer is not None:
