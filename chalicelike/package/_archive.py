@@ -1,7 +1,8 @@
 """deployment.zip: the app, chalicelib/, vendor/, chalicelike's runtime and the wheels, unpacked.
 
 Laid out as Chalice lays it out, all at the zip's root (Lambda unpacks it as /var/task), with
-entries sorted and times and modes fixed: packaging twice gives the same bytes.
+entries sorted and times and modes fixed: packaging twice gives the same bytes. Each module's
+bytecode for the target runtime ships beside it when that Python is at hand (`_bytecode`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from ._bytecode import compile_sources, pyc_name
 from ._runtime_files import lean_runtime
 from ._wheels import PackagingError, PipRunner, Target, resolve_wheels
 
@@ -30,7 +32,8 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 COMPRESS_LEVEL = 6
 _UNIX = 3  # create_system: the external attributes hold Unix modes
 # Never shipped from the project's folders (besides every hidden file and folder: .git, .env*,
-# .chalice/): bytecode (Lambda compiles for its own Python), tests, and virtualenvs.
+# .chalice/): bytecode found there (whatever Python made it; ours is compiled for the target
+# runtime instead), tests, and virtualenvs.
 _EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "node_modules"})
 _BYTECODE = (".pyc", ".pyo")
 
@@ -46,6 +49,8 @@ class ArchiveReport:
     wheels: tuple[str, ...]  # the wheel files unpacked into the zip
     cache_hit: bool  # the wheels came from the cache: no pip ran
     skipped: tuple[str, ...] = ()  # links not followed, each "path: why"
+    compiled: int = 0  # the modules shipped with their bytecode
+    no_bytecode: str = ""  # why none ships, when it was asked for
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ def build_deployment_zip(
     pip: PipRunner | None = None,
     hosts_asgi_apps: bool = True,
     tracing: bool = False,
+    bytecode: bool = True,
 ) -> ArchiveReport:
     """Write the project's deployment package for `runtime` (python3.10-3.14) on `architecture`.
 
@@ -76,7 +82,8 @@ def build_deployment_zip(
     what it needs) ships only when the app hosts ASGI/WSGI apps (`hosts_asgi_apps`): the
     runtime's own routes never import it. aws-xray-sdk and wrapt ship only when a function
     traces (`tracing`: its `xray` is on), unless requirements.txt names the SDK or vendor/
-    holds it.
+    holds it. With `bytecode`, each module's .pyc for `runtime` ships beside it when an
+    interpreter of that version is found (`no_bytecode` says when none is).
     """
     project_dir = Path(project_dir).resolve()
     target = Target(runtime, architecture)
@@ -95,7 +102,11 @@ def build_deployment_zip(
     with ExitStack() as stack:
         skipped: list[str] = []
         entries = collect_entries(project_dir, wheel_set.wheels, runtime_layer, stack, skipped)
-        unzipped = check_unzipped_size(entries)
+        unzipped = check_unzipped_size(entries)  # before compiling what cannot ship anyway
+        compiled, no_bytecode = 0, ""
+        if bytecode:
+            entries, compiled, no_bytecode = with_bytecode(entries, runtime, cache)
+            unzipped = check_unzipped_size(entries)
         zipped = write_zip(entries, Path(out_zip))
     return ArchiveReport(
         path=Path(out_zip),
@@ -105,6 +116,8 @@ def build_deployment_zip(
         wheels=tuple(wheel.name for wheel in wheel_set.wheels),
         cache_hit=wheel_set.cache_hit,
         skipped=tuple(skipped),
+        compiled=compiled,
+        no_bytecode=no_bytecode,
     )
 
 
@@ -140,6 +153,28 @@ def collect_entries(
     for source in sources:
         entries.update((entry.name, entry) for entry in source)
     return [entries[name] for name in sorted(entries)]
+
+
+def with_bytecode(
+    entries: list[Entry], runtime: str, cache_dir: Path
+) -> tuple[list[Entry], int, str]:
+    """`entries` with each module's bytecode for `runtime` beside it, sorted by name; how
+    many modules have it, and why none does (or "")."""
+    sources = {entry.name: entry.read() for entry in entries if entry.name.endswith(".py")}
+    compiled = compile_sources(sources, runtime, cache_dir)
+    # The sources were read once already: the zip is written from these bytes, not re-read.
+    kept = [
+        Entry(e.name, len(sources[e.name]), e.executable, partial(bytes, sources[e.name]))
+        if e.name in sources
+        else e
+        for e in entries
+    ]
+    added = [
+        Entry(pyc_name(name, runtime), len(pyc), False, partial(bytes, pyc))
+        for name, pyc in compiled.pycs.items()
+    ]
+    merged = sorted([*kept, *added], key=lambda entry: entry.name)
+    return merged, len(compiled.pycs), compiled.missing
 
 
 def check_app_file(project_dir: Path) -> str:

@@ -49,6 +49,11 @@ FORMATS = ("sam", "cloudformation", "terraform")
     default="json",
     help="SAM and CloudFormation templates as JSON or YAML",
 )
+@click.option(
+    "--bytecode/--no-bytecode",
+    default=True,
+    help="ship each module's .pyc for the stage's runtime (when that Python is found here)",
+)
 @click.pass_obj
 def package_command(common: argparse.Namespace, /, **params: Any) -> int:
     return _package(argparse.Namespace(**vars(common), **params))
@@ -152,9 +157,12 @@ def build_package(
     pkg_format: str,
     outdir: Path,
     reading: AppReading | None = None,
+    *,
+    bytecode: bool = True,
 ) -> BuiltPackage:
     """deployment.zip in `outdir` and the templates of `pkg_format` (not yet written);
-    `deploy` builds its stack from this too, with its read of the app already started."""
+    `deploy` builds its stack from this too, with its read of the app already started.
+    With `bytecode`, the zip holds each module's .pyc for the stage's runtime."""
     from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
     from .iam._policy import function_policies, load_policy_file, stage_policy
@@ -197,9 +205,12 @@ def build_package(
         hosts_asgi_apps=any(route.method == "ANY" for route in manifest.routes),
         # One zip serves every function of the stage: one tracing function brings the SDK.
         tracing=any(config.xray for config in configs.values()),
+        bytecode=bytecode,
     )
     for skipped in report.skipped:
         print(f"chalicelike package: left out {skipped}", file=sys.stderr)
+    if report.no_bytecode:
+        print(f"chalicelike package: {report.no_bytecode}", file=sys.stderr)
     return BuiltPackage(
         manifest=manifest,
         stage_config=stage_config,
@@ -215,7 +226,13 @@ def build_package(
 def _package(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     outdir = Path(args.outdir)
-    built = build_package(Path(args.project_dir).resolve(), args.stage, args.pkg_format, outdir)
+    built = build_package(
+        Path(args.project_dir).resolve(),
+        args.stage,
+        args.pkg_format,
+        outdir,
+        bytecode=getattr(args, "bytecode", True),
+    )
     written = [built.zip_path.name]
     for name, document in built.documents.items():
         path = outdir / name

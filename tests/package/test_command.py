@@ -370,3 +370,43 @@ def test_what_aws_would_refuse_stops_package(tmp_path: Path) -> None:
         "(arn:aws:sqs:REGION:ACCOUNT:QUEUE), which Lambda needs",
     ]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_bytecode_for_the_stages_runtime_or_one_line_saying_there_is_none(tmp_path: Path) -> None:
+    project = tmp_path / "small"
+    (project / ".chalice").mkdir(parents=True)
+    (project / "app.py").write_text(
+        "from chalicelike import Chalice\napp = Chalice('small')\n\n"
+        "@app.route('/')\ndef index():\n    return {}\n"
+    )
+    # A runtime whose Python is nowhere: not this one, not on PATH, not among pyenv's.
+    other = next(f"python3.{m}" for m in range(10, 15) if m != sys.version_info.minor)
+    config = {"version": "2.0", "app_name": "small", "stages": {"dev": {"runtime": other}}}
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(project), "package"]
+    env = {"PATH": str(Path(sys.executable).parent), "PYENV_ROOT": str(tmp_path / "no-pyenv")}
+    done = subprocess.run(
+        [*command, str(tmp_path / "out")], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "interpreter" in line]
+    assert said == [
+        f"chalicelike package: no {other} interpreter here (on PATH or pyenv's): "
+        "deployment.zip ships sources only, which Lambda compiles at every cold start"
+    ]
+    with zipfile.ZipFile(tmp_path / "out" / "deployment.zip") as package:
+        assert not any(name.endswith(".pyc") for name in package.namelist())
+    # This interpreter's runtime gets its bytecode; --no-bytecode turns it off.
+    config["stages"]["dev"]["runtime"] = f"python3.{sys.version_info.minor}"
+    (project / ".chalice" / "config.json").write_text(json.dumps(config))
+    for flag, shipped in (("--bytecode", True), ("--no-bytecode", False)):
+        out = tmp_path / flag
+        done = subprocess.run(
+            [*command, flag, str(out)], capture_output=True, text=True, env=env, timeout=300
+        )
+        assert done.returncode == 0, done.stderr
+        assert "interpreter" not in done.stderr
+        with zipfile.ZipFile(out / "deployment.zip") as package:
+            names = package.namelist()
+        assert (f"__pycache__/app.cpython-3{sys.version_info.minor}.pyc" in names) is shipped
