@@ -146,10 +146,18 @@ class ProjectState:
             previous.cancel()
         # Taken before reading: a save during the read is seen by the next request.
         self._snapshot = SourceSnapshot(self.project_dir)
+        # Workers for the new code start beside the read, not after it (the worker pool's
+        # spares; the in-process runner has none): a reload costs one child's start, not two.
+        prepare = getattr(self.local_lambda, "prepare_reload", None)
+        if prepare is not None:
+            prepare()
         try:
             manifest = await describe_project(self.project_dir, self.stage)
             specs = function_specs(manifest, self.project_dir, self.stage)
         except (AppLoadError, ConfigError) as error:
+            discard = getattr(self.local_lambda, "discard_spares", None)
+            if discard is not None:
+                discard()  # the broken code's workers: never taken, so never kept
             self._error = str(error)
             logger.error("chalicelike local: the app cannot be served: %s", error)
             return

@@ -288,6 +288,46 @@ async def test_replace_functions_forgets_removed_ones(
         await pool.invoke("echo", b"{}")
 
 
+async def test_a_reload_takes_the_worker_started_beside_the_read(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    sink: list[str] = []
+    pool = open_pool(spec("echo"), log_sink=sink.append)
+    old = body(await pool.invoke("echo", b"{}"))["pid"]
+    logged = len(sink)
+    pool.prepare_reload()  # the app is being read again: a spare starts now
+    await asyncio.sleep(0.5)
+    (spare,) = set(pool.worker_pids("echo")) - {old}
+    assert sink[logged:] == []  # its init output waits for the invocation that takes it
+    pool.replace_functions([spec("echo")])
+    result = await pool.invoke("echo", b"{}")
+    assert body(result)["pid"] == spare
+    assert result.cold_start and pool.cold_starts == 2
+    assert check_log(result, cold=True) == ["init: app imported"]
+    assert sink[-4:] == lines(result)  # the sink gets them in the same order
+
+
+async def test_a_spare_is_not_taken_when_its_spec_changed_or_the_read_failed(
+    spec: SpecFactory, open_pool: PoolFactory
+) -> None:
+    pool = open_pool(spec("echo"))
+    old = body(await pool.invoke("echo", b"{}"))["pid"]
+    pool.prepare_reload()
+    await asyncio.sleep(0.3)
+    (spare,) = set(pool.worker_pids("echo")) - {old}
+    pool.replace_functions([spec("echo", timeout=5)])  # .chalice/config.json changed
+    fresh = body(await pool.invoke("echo", b"{}"))["pid"]
+    assert fresh not in (old, spare)
+    await asyncio.sleep(0.1)
+    assert not _alive(spare)
+    pool.prepare_reload()
+    await asyncio.sleep(0.3)
+    (failed,) = set(pool.worker_pids("echo")) - {fresh}
+    pool.discard_spares()  # the new code could not be read
+    await asyncio.sleep(0.1)
+    assert not _alive(failed)
+
+
 async def test_close_leaves_no_process(spec: SpecFactory) -> None:
     pool = WorkerPool([spec("echo"), spec("sleep")])
     await pool.invoke("echo", b"{}")
