@@ -7,17 +7,23 @@ bytecode for the target runtime ships beside it when that Python is at hand (`_b
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import stat
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from ._bytecode import FORMAT as BYTECODE_FORMAT
 from ._bytecode import compile_sources, pyc_name
+from ._json_cache import read_cached, write_cached
 from ._runtime_files import lean_runtime
 from ._wheels import PackagingError, PipRunner, Target, resolve_wheels
 
@@ -31,6 +37,7 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 # zlib's default; 9 saves 0.5 % on sample_app for 2.5x the time. The level is part of the bytes.
 COMPRESS_LEVEL = 6
 _UNIX = 3  # create_system: the external attributes hold Unix modes
+_ZIP_FORMAT = 1  # bump when what the zip holds changes for the same entries (the kept zip's key)
 # Never shipped from the project's folders (besides every hidden file and folder: .git, .env*,
 # .chalice/): bytecode found there (whatever Python made it; ours is compiled for the target
 # runtime instead), tests, and virtualenvs.
@@ -51,6 +58,7 @@ class ArchiveReport:
     skipped: tuple[str, ...] = ()  # links not followed, each "path: why"
     compiled: int = 0  # the modules shipped with their bytecode
     no_bytecode: str = ""  # why none ships, when it was asked for
+    reused: bool = False  # nothing changed since the last zip: it was copied, not rewritten
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ class Entry:
     size: int
     executable: bool
     read: Callable[[], bytes]
+    stamp: str = ""  # what identifies the content without reading it ("" until read)
 
 
 def build_deployment_zip(
@@ -102,23 +111,108 @@ def build_deployment_zip(
     with ExitStack() as stack:
         skipped: list[str] = []
         entries = collect_entries(project_dir, wheel_set.wheels, runtime_layer, stack, skipped)
-        unzipped = check_unzipped_size(entries)  # before compiling what cannot ship anyway
-        compiled, no_bytecode = 0, ""
-        if bytecode:
-            entries, compiled, no_bytecode = with_bytecode(entries, runtime, cache)
-            unzipped = check_unzipped_size(entries)
-        zipped = write_zip(entries, Path(out_zip))
+        check_unzipped_size(entries)  # before compiling what cannot ship anyway
+        entries = [loaded(entry) for entry in entries]
+        key = zip_key(entries, runtime, bytecode)
+        made = reuse_zip(cache, key, Path(out_zip))
+        if made is None:
+            made = make_zip(entries, Path(out_zip), runtime, cache if bytecode else None)
+            if not made["no_bytecode"]:
+                remember_zip(cache, key, Path(out_zip), made)
     return ArchiveReport(
         path=Path(out_zip),
-        zipped_bytes=zipped,
-        unzipped_bytes=unzipped,
-        file_count=len(entries),
+        zipped_bytes=made["zipped"],
+        unzipped_bytes=made["unzipped"],
+        file_count=made["file_count"],
         wheels=tuple(wheel.name for wheel in wheel_set.wheels),
         cache_hit=wheel_set.cache_hit,
         skipped=tuple(skipped),
-        compiled=compiled,
-        no_bytecode=no_bytecode,
+        compiled=made["compiled"],
+        no_bytecode=made["no_bytecode"],
+        reused=made.get("reused", False),
     )
+
+
+def make_zip(
+    entries: list[Entry], out_zip: Path, runtime: str, bytecode_cache: Path | None
+) -> dict[str, Any]:
+    """Write `entries` (with their bytecode when `bytecode_cache` is given) to `out_zip`;
+    what was written, as `ArchiveReport` counts it."""
+    compiled, no_bytecode = 0, ""
+    if bytecode_cache is not None:
+        entries, compiled, no_bytecode = with_bytecode(entries, runtime, bytecode_cache)
+    unzipped = check_unzipped_size(entries)
+    return {
+        "zipped": write_zip(entries, out_zip),
+        "unzipped": unzipped,
+        "file_count": len(entries),
+        "compiled": compiled,
+        "no_bytecode": no_bytecode,
+    }
+
+
+def loaded(entry: Entry) -> Entry:
+    """`entry` read now, once, and stamped with its content's hash (a wheel's file keeps the
+    stamp its wheel's index gives it: read only if the zip is written)."""
+    if entry.stamp:
+        return entry
+    data = entry.read()
+    digest = hashlib.sha256(data).hexdigest()
+    return Entry(entry.name, len(data), entry.executable, partial(bytes, data), digest)
+
+
+def zip_key(entries: Iterable[Entry], runtime: str, bytecode: bool) -> str:
+    """What the zip's bytes depend on: every entry's name, mode and content, the runtime and
+    the bytecode it ships, and the compressor (another zlib may deflate differently)."""
+    digest = hashlib.sha256(
+        f"{_ZIP_FORMAT}\0{runtime}\0{bytecode and BYTECODE_FORMAT}\0{COMPRESS_LEVEL}\0"
+        f"{zlib.ZLIB_RUNTIME_VERSION}\0".encode()
+    )
+    for entry in entries:
+        digest.update(f"{entry.name}\0{entry.executable:d}\0{entry.stamp}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def reuse_zip(cache: Path, key: str, out_zip: Path) -> dict[str, Any] | None:
+    """The last zip built from the same `key`, copied to `out_zip`, or None when there is none.
+
+    A repeat `package` with nothing changed then deflates nothing: the copy is the same bytes
+    a rewrite would give.
+    """
+    kept, facts = cache / f"zip-{key}.zip", read_cached(cache / f"zip-{key}.json")
+    if not isinstance(facts, dict):
+        return None
+    try:
+        if kept.stat().st_size != facts.get("zipped"):
+            return None
+        _copy_whole(kept, out_zip)
+    except OSError:
+        return None
+    return {**facts, "reused": True}
+
+
+def remember_zip(cache: Path, key: str, out_zip: Path, facts: dict[str, Any]) -> None:
+    """Keep a copy of `out_zip` as the zip of `key`, replacing the one kept before (one per
+    cache: each can be tens of MB). A copy, not a link: the user's zip may be edited in place."""
+    try:
+        for old in cache.glob("zip-*"):
+            old.unlink(missing_ok=True)
+        _copy_whole(out_zip, cache / f"zip-{key}.zip")
+        write_cached(cache / f"zip-{key}.json", facts)
+    except OSError:
+        pass  # a cache that cannot be written costs the next run a rewrite, nothing more
+
+
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copied aside, then renamed: the file appears whole or not at all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        shutil.copyfile(source, scratch)
+        os.replace(scratch, target)
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
 
 
 def default_cache_dir(project_dir: Path) -> Path:
@@ -162,18 +256,11 @@ def with_bytecode(
     many modules have it, and why none does (or "")."""
     sources = {entry.name: entry.read() for entry in entries if entry.name.endswith(".py")}
     compiled = compile_sources(sources, runtime, cache_dir)
-    # The sources were read once already: the zip is written from these bytes, not re-read.
-    kept = [
-        Entry(e.name, len(sources[e.name]), e.executable, partial(bytes, sources[e.name]))
-        if e.name in sources
-        else e
-        for e in entries
-    ]
     added = [
         Entry(pyc_name(name, runtime), len(pyc), False, partial(bytes, pyc))
         for name, pyc in compiled.pycs.items()
     ]
-    merged = sorted([*kept, *added], key=lambda entry: entry.name)
+    merged = sorted([*entries, *added], key=lambda entry: entry.name)
     return merged, len(compiled.pycs), compiled.missing
 
 
@@ -367,6 +454,8 @@ def wheel_entries(archive: zipfile.ZipFile, wheel_name: str) -> Iterator[Entry]:
             size=info.file_size,
             executable=bool((info.external_attr >> 16) & 0o111),
             read=partial(archive.read, info),
+            # The wheel's index: its name and the file's CRC and size, known without inflating.
+            stamp=f"{wheel_name}:{info.filename}:{info.CRC:08x}:{info.file_size}",
         )
 
 

@@ -7,12 +7,8 @@ never invalidate them, and Lambda's importer loads them without reading the sour
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import json
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from ._json_cache import make_cache_dir
 
-__all__ = ["Bytecode", "compile_sources", "find_interpreter", "pyc_name"]
+__all__ = ["FORMAT", "Bytecode", "compile_sources", "find_interpreter", "pyc_name"]
 
 # Run by the target's interpreter: compile each source as py_compile does with
 # PycInvalidationMode.UNCHECKED_HASH (flags 0b01: hash-based, never checked), and write it
@@ -43,7 +39,7 @@ for name, source, out in jobs:
         file.write(pyc)
     os.replace(out + ".tmp", out)
 """
-_FORMAT = 1  # bump when what a cached .pyc holds changes
+FORMAT = 1  # bump when what a cached .pyc holds changes
 
 
 @dataclass(frozen=True)
@@ -65,6 +61,9 @@ def find_interpreter(runtime: str) -> Iterator[str]:
     """Interpreters that may be `runtime`'s Python, best first: this one when it matches, then
     `python3.X` on PATH (a pyenv shim included), then pyenv's installed versions. The compiler
     checks the version it runs under, so a shim for a version not selected is passed over."""
+    import glob
+    import shutil
+
     version = runtime.removeprefix("python")
     if f"{sys.version_info[0]}.{sys.version_info[1]}" == version:
         yield sys.executable
@@ -78,7 +77,7 @@ def find_interpreter(runtime: str) -> Iterator[str]:
 def compile_sources(sources: dict[str, bytes], runtime: str, cache_dir: Path) -> Bytecode:
     """The bytecode of each (zip entry name, source) for `runtime`, from the cache when that
     name and source were compiled before; what is missing is compiled in one child process."""
-    folder = cache_dir / f"bytecode-{_FORMAT}-{runtime}"
+    folder = cache_dir / f"bytecode-{FORMAT}-{runtime}"
     wanted = {name: folder / f"{_key(name, source)}.pyc" for name, source in sources.items()}
     found = {name: _read(path) for name, path in wanted.items()}
     todo = {name: path for name, path in wanted.items() if found[name] is None}
@@ -106,6 +105,9 @@ def _read(path: Path) -> bytes | None:
 
 def _run_compiler(runtime: str, jobs: list[tuple[str, bytes, str]]) -> str:
     """Compile `jobs` with the first interpreter of `runtime` that runs; why not, or ""."""
+    import json
+    import subprocess
+
     want = [int(part) for part in runtime.removeprefix("python").split(".")]
     payload = json.dumps([want, [(n, s.decode("latin-1"), out) for n, s, out in jobs]])
     # A fixed hash seed: a set or frozenset constant (`x in {"a", "b"}`) is marshalled in

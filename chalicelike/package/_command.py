@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -126,14 +127,20 @@ def _sources_digest(project_dir: Path, stage: str) -> str:
     from .._tooling._project import app_sources
 
     digest = hashlib.sha256(stage.encode() + b"\0")
-    package_dir = Path(__file__).resolve().parent.parent
     sources = [*app_sources(project_dir), project_dir / ".chalice" / "config.json"]
-    for folder in (project_dir / "vendor", package_dir):
-        sources += sorted(folder.rglob("*.py"))
+    sources += sorted((project_dir / "vendor").rglob("*.py"))
     for path in sources:
         if path.is_file() and "__pycache__" not in path.parts:
             stat = path.stat()
             digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    # chalicelike's own ~200 modules, walked with plain strings (pathlib costs more than the
+    # walk): a repeat `package` pays this.
+    for folder, subfolders, files in os.walk(os.path.dirname(os.path.dirname(__file__))):
+        subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                stat = os.stat(os.path.join(folder, name))
+                digest.update(f"{folder}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()[:24]
 
 

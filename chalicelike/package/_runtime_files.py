@@ -12,6 +12,7 @@ import fnmatch
 import functools
 import hashlib
 import io
+import os
 import re
 import tokenize
 from collections.abc import Iterator
@@ -127,10 +128,11 @@ def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple
     find the cached copy takes milliseconds, which a repeat `package` is all that pays.
     """
     digest = hashlib.sha256()
-    for name, path in sorted(package_modules(package_dir).items()):
+    for name, path in sorted(_module_paths(str(package_dir))):
         if name.startswith(_TOOLING_PACKAGES):
             continue  # the dev server and packager never ship; editing them changes nothing
-        source = path.read_bytes()
+        with open(path, "rb") as file:
+            source = file.read()
         digest.update(f"{name}\0{len(source)}\0".encode() + source)
     layer = cache_dir / f"runtime-{digest.hexdigest()[:20]}"
     if not layer.is_dir():
@@ -145,6 +147,22 @@ def lean_runtime(cache_dir: Path, package_dir: Path = PACKAGE_DIR) -> list[tuple
                 copy.write_bytes(lean_source(module_file.read_bytes(), str(module_file)))
             publish(staged, layer)
     return sorted((path.relative_to(layer).as_posix(), path) for path in layer.rglob("*.py"))
+
+
+def _module_paths(package_dir: str) -> Iterator[tuple[str, str]]:
+    """(dotted name, file) of every module, as `package_modules` names them, with plain
+    strings: a repeat `package` pays this walk, and pathlib's objects cost more than it."""
+    root = os.path.dirname(package_dir)
+    for folder, subfolders, files in os.walk(package_dir):
+        subfolders[:] = [name for name in subfolders if name != "__pycache__"]
+        package = os.path.relpath(folder, root).replace(os.sep, ".")
+        for name in files:
+            if name.endswith(".py"):
+                stem = name[:-3]
+                yield (
+                    (package if stem == "__init__" else f"{package}.{stem}"),
+                    os.path.join(folder, name),
+                )
 
 
 def imports_of(module: str, modules: dict[str, Path]) -> set[str]:

@@ -478,6 +478,32 @@ def test_packaging_twice_gives_the_same_bytes(tmp_path: Path, wheel_cache: Path)
 
 
 @pytest.mark.slow
+def test_an_unchanged_project_reuses_its_zip_and_an_edit_rewrites_it(
+    tmp_path: Path, wheel_cache: Path
+) -> None:
+    project = make_project(tmp_path / "project")
+    cache = tmp_path / "cache"
+    shutil.copytree(wheel_cache, cache)  # the wheels, without other tests' kept zips
+    first = build(project, tmp_path / "a" / "deployment.zip", cache)
+    again = build(project, tmp_path / "b" / "deployment.zip", cache)
+    assert (first.reused, again.reused) == (False, True)
+    assert again.path.read_bytes() == first.path.read_bytes()
+    assert (again.file_count, again.unzipped_bytes) == (first.file_count, first.unzipped_bytes)
+    os.utime(project / "app.py", (1_900_000_000, 1_900_000_000))  # a new time, the same content
+    assert build(project, tmp_path / "c" / "deployment.zip", cache).reused
+    (project / "chalicelib" / "logic.py").write_text("VALUE = 2\n")
+    edited = build(project, tmp_path / "d" / "deployment.zip", cache)
+    assert not edited.reused
+    with zipfile.ZipFile(edited.path) as new, zipfile.ZipFile(first.path) as old:
+        assert new.read("chalicelib/logic.py") == b"VALUE = 2\n"
+        pyc = f"chalicelib/__pycache__/logic.cpython-3{sys.version_info.minor}.pyc"
+        assert new.read(pyc) != old.read(pyc)
+    unchanged = build(project, tmp_path / "e" / "deployment.zip", cache, bytecode=False)
+    assert not unchanged.reused  # another kind of zip: without bytecode
+    assert not any(name.endswith(".pyc") for name in names_in(unchanged.path))
+
+
+@pytest.mark.slow
 def test_entries_are_sorted_relative_with_fixed_times_and_modes(
     tmp_path: Path, wheel_cache: Path
 ) -> None:
