@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import stat
 import unicodedata
 import zipfile
@@ -208,7 +207,8 @@ def _copy_whole(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        shutil.copyfile(source, scratch)
+        # shutil's copyfile would bring bz2 and lzma in with shutil: a few ms a repeat.
+        scratch.write_bytes(source.read_bytes())
         os.replace(scratch, target)
     except BaseException:
         scratch.unlink(missing_ok=True)

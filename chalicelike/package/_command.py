@@ -88,37 +88,43 @@ def models_command(common: argparse.Namespace, /, **params: Any) -> int:
 def read_manifest(project_dir: Path, stage: str, reading: AppReading | None = None) -> AppManifest:
     """The app's manifest, from the cache when no source it is read from has changed.
 
-    Reading it means starting Python and importing the app (0.1-0.3 s): the child starts
-    first (or was started by the caller, `reading`) and runs on another core while the
-    cache is checked; the caller that started it ends it. The cache is keyed by app.py,
-    chalicelib/, vendor/, the config, the stage and chalicelike's own source, so any edit
-    reads it afresh.
+    Reading it means starting Python and importing the app (0.1-0.3 s). The cache is
+    checked first (a millisecond: the stat of the sources), so a repeat starts no child;
+    a caller that started the child already (`reading`) ends it. The cache is keyed by
+    app.py, chalicelib/, vendor/, the config, the stage and chalicelike's own source, so
+    any edit reads it afresh.
     """
+    from ._json_cache import write_cached
+
+    digest = _sources_digest(project_dir, stage)
+    cache = project_dir / ".chalice" / "cache" / f"manifest-{digest}.json"
+    cached = _cached_manifest(cache)
+    if cached is not None:
+        return cached
     from .._tooling._describe import AppLoadError, AppReading
 
     try:
         if reading is not None:
-            return _cached_or_read(project_dir, stage, reading)
-        with AppReading(project_dir, stage) as started:
-            return _cached_or_read(project_dir, stage, started)
+            manifest = reading.manifest()
+        else:
+            with AppReading(project_dir, stage) as started:
+                manifest = started.manifest()
     except AppLoadError as error:
         raise ChaliceError(str(error)) from None
+    write_cached(cache, manifest.to_json())
+    return manifest
 
 
-def _cached_or_read(project_dir: Path, stage: str, reading: AppReading) -> AppManifest:
-    from ._json_cache import read_cached, write_cached
+def _cached_manifest(cache: Path) -> AppManifest | None:
+    from ._json_cache import read_cached
 
-    digest = _sources_digest(project_dir, stage)
-    cache = project_dir / ".chalice" / "cache" / f"manifest-{digest}.json"
     cached = read_cached(cache)
     if cached is not None:
         try:
             return AppManifest.from_json(cached)
         except (KeyError, TypeError):
             pass  # a cache of another shape: the app's own answer then
-    manifest = reading.manifest()
-    write_cached(cache, manifest.to_json())
-    return manifest
+    return None
 
 
 def _sources_digest(project_dir: Path, stage: str) -> str:
