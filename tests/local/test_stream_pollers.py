@@ -492,7 +492,10 @@ async def test_dynamodb_partial_failure_and_checkpoint_across_a_restart(
     recorder = Recorder(answer)
     aws = cloud(recorder)
     aws.table("orders")
-    poller = DynamoDbStreamPoller(dynamodb_entry(), aws.context, tuning=FAST)
+    # A batching window, so the first batch holds all three puts however slowly they land
+    # (under load a read between two puts once made it ['0'] alone).
+    entry = dynamodb_entry(maximum_batching_window_in_seconds=1)
+    poller = DynamoDbStreamPoller(entry, aws.context, tuning=FAST)
     pollers.append(poller)
     poller.start()
     await until(lambda: poller.shards)
