@@ -33,6 +33,7 @@ class Spec:
     annotation: Any
     info: Any = None
     default: Any = MISSING
+    many: bool = False  # a list-typed query parameter: ParamSpec works it out from the hint
 
     @property
     def required(self) -> bool:
@@ -64,8 +65,10 @@ class Receipt(pydantic.BaseModel):
         return f"{self.quantity} x {self.sku}"
 
 
-def query(name: str, annotation: Any, info: Any = None, default: Any = MISSING) -> Spec:
-    return Spec(name, ParamLocation.QUERY, name, annotation, info, default)
+def query(
+    name: str, annotation: Any, info: Any = None, default: Any = MISSING, many: bool = False
+) -> Spec:
+    return Spec(name, ParamLocation.QUERY, name, annotation, info, default, many)
 
 
 def document(parts: ContractParts, schemas: dict[str, Schema], path: str = "/orders") -> Schema:
@@ -150,7 +153,12 @@ def test_a_default_is_shown_as_a_client_sends_it() -> None:
 
 
 def test_a_query_list_is_an_array_sent_as_repeated_names() -> None:
-    contract = Contract(params=(query("tag", list[str], default=[]), query("id", set[int] | None)))
+    contract = Contract(
+        params=(
+            query("tag", list[str], default=[], many=True),
+            query("id", set[int] | None, many=True),
+        )
+    )
     parts, _ = written(contract)
     tag, ids = parts.parameters
     assert tag["schema"] == {"type": "array", "items": {"type": "string"}, "default": []}

@@ -70,6 +70,7 @@ class ViewContract:
         "declared_return",
         "params",
         "pydantic_body",
+        "reads_query",
         "return_check",
         "return_type",
         "view_name",
@@ -90,6 +91,8 @@ class ViewContract:
         self.body = body
         self.return_type = return_type  # None: the answer is not checked
         self.return_check: Check | None = None if return_type is None else check_for(return_type)
+        # Decided once, not on every request: whether any argument comes from the query.
+        self.reads_query = any(p.location is ParamLocation.QUERY for p in params)
         # A pydantic body is read from the raw bytes by pydantic itself (no json.loads).
         self.pydantic_body = body is not None and is_pydantic_model(body.annotation)
 
@@ -101,11 +104,7 @@ class ViewContract:
         """The view's keyword arguments from the request, or ValidationFailed."""
         errors: list[FieldError] = []
         kwargs: dict[str, Any] = {}
-        query = (
-            request.query_params
-            if any(p.location is ParamLocation.QUERY for p in self.params)
-            else None
-        )
+        query = request.query_params if self.reads_query else None
         for spec in self.params:
             raw = _read(spec, request, uri_params, query)
             if raw is MISSING:

@@ -6,7 +6,6 @@ manifest's components. Read by `describe_app`; the OpenAPI writers take it from 
 from __future__ import annotations
 
 import json
-import types
 import typing
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ _ERROR_ANSWER_SCHEMA: Schema = {
     },
     "required": ["Code", "Message", "detail"],
 }
-_SEQUENCES = (list, set, frozenset, tuple)
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def _parameter(spec: Any, schemas: MutableMapping[str, Schema]) -> dict[str, Any
         if default is not None:
             schema["default"] = default
     parameter["schema"] = schema
-    if location is ParamLocation.QUERY and _is_sequence(spec.annotation):
+    if spec.many:  # a list-typed query parameter (ParamSpec decided it, for `bind` too)
         # `?tag=a&tag=b`: how API Gateway's multiValueQueryStringParameters carries a list.
         parameter.update(style="form", explode=True)
     return parameter
@@ -143,15 +141,6 @@ def _json_default(value: Any) -> Any:
     except (TypeError, ValueError):
         return None
     return value
-
-
-def _is_sequence(hint: Any) -> bool:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin is typing.Annotated:
-        return _is_sequence(args[0])
-    if origin is typing.Union or origin is types.UnionType:
-        return any(_is_sequence(arg) for arg in args if arg is not type(None))
-    return (origin or hint) in _SEQUENCES
 
 
 def _responses(
