@@ -24,6 +24,7 @@ from ._kinds import (
     is_pydantic_model,
     is_typeddict,
     split_annotated,
+    type_name,
     typeddict_keys,
 )
 from ._limits import limited, limits_of
@@ -213,7 +214,7 @@ def _union(options: tuple[Any, ...]) -> Check:
         found: list[FieldError] = []
         for option, option_check in checks:
             attempt: list[FieldError] = []
-            result = option_check(value, (*loc, _type_name(option)), attempt)
+            result = option_check(value, (*loc, type_name(option)), attempt)
             if not attempt:
                 return result
             found.extend(attempt)
@@ -221,10 +222,6 @@ def _union(options: tuple[Any, ...]) -> Check:
         return INVALID
 
     return check
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
 # -- containers ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ __all__ = [
     "is_pydantic_model",
     "is_typeddict",
     "split_annotated",
+    "type_name",
     "typeddict_keys",
 ]
 
@@ -24,6 +25,11 @@ def split_annotated(hint: Any) -> tuple[Any, tuple[Any, ...]]:
     if typing.get_origin(hint) is typing.Annotated:
         return hint.__origin__, tuple(hint.__metadata__)
     return hint, ()
+
+
+def type_name(hint: Any) -> str:
+    """A hint as a message names it: `Order`, `list[Order]`."""
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
 def is_pydantic_model(hint: Any) -> bool:

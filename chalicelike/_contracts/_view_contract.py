@@ -20,7 +20,7 @@ from .._core._errors import AnswerInvalidError, ValidationFailed
 from .._core._response import Response, error_response
 from ._coerce import INVALID, Check, FieldError, check_for, pydantic_errors
 from ._jsonable import jsonable
-from ._kinds import is_pydantic_model, split_annotated
+from ._kinds import is_pydantic_model, split_annotated, type_name
 from ._params import ParamLocation
 from ._values import MAX_ERRORS
 
@@ -169,7 +169,7 @@ class ViewContract:
         if errors:
             raise AnswerInvalidError(
                 f"The answer of view {self.view_name!r} does not fit its return type "
-                f"{_type_name(self.return_type)}: {ValidationFailed(errors)}"
+                f"{type_name(self.return_type)}: {ValidationFailed(errors)}"
             )
         return jsonable(checked)
 
@@ -216,7 +216,3 @@ def _is_sequence(hint: Any) -> bool:
     if origin is typing.Union or origin is types.UnionType:
         return any(_is_sequence(arg) for arg in typing.get_args(base) if arg is not type(None))
     return origin in (list, set, frozenset, tuple) or base in (list, set, frozenset, tuple)
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
