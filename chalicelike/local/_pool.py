@@ -243,37 +243,38 @@ class WorkerPool:
         return None
 
     async def _spawn(self, spec: FunctionSpec, log: list[str]) -> Worker:
-        worker = await Worker.start(
-            spec,
-            self._command(spec),
-            region=self.region,
-            generation=self._generation,
-            log_sink=self._log_sink,
-            reaper=self._reaper,
-            xray_daemon=self.xray_daemon,
-        )
+        worker = await self._start_worker(spec, self._generation, self._log_sink)
         if self._closed:  # closed while the Runtime API was starting
             await worker.stop()
             raise RuntimeError("the worker pool is closed")
         worker.capture = log  # init output belongs to the invocation that waits for it
         self.cold_starts += 1
-        self._workers.add(worker)
-        worker.exited.add_done_callback(lambda _: self._workers.discard(worker))
+        self._track(worker)
         return worker
 
-    async def _spawn_spare(self, spec: FunctionSpec) -> Worker:
-        worker = await Worker.start(
+    async def _start_worker(
+        self, spec: FunctionSpec, generation: int, log_sink: LogSink | None
+    ) -> Worker:
+        return await Worker.start(
             spec,
             self._command(spec),
             region=self.region,
-            generation=self._generation + 1,
-            log_sink=None,  # its init output waits for the invocation that takes it
+            generation=generation,
+            log_sink=log_sink,
             reaper=self._reaper,
             xray_daemon=self.xray_daemon,
         )
-        worker.capture = []
+
+    def _track(self, worker: Worker) -> None:
+        """Known to the pool (killed when it closes) until the process exits."""
         self._workers.add(worker)
         worker.exited.add_done_callback(lambda _: self._workers.discard(worker))
+
+    async def _spawn_spare(self, spec: FunctionSpec) -> Worker:
+        # No log sink: its init output waits for the invocation that takes it.
+        worker = await self._start_worker(spec, self._generation + 1, None)
+        worker.capture = []
+        self._track(worker)
         if self._closed:
             worker.kill()
         return worker
