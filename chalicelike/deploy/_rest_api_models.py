@@ -103,7 +103,8 @@ class ApiModels:
 
 def _draft_4(schema: Any, api: str, referred: list[str]) -> Any:
     """An OpenAPI 3.0 schema (the body's, already within API Gateway's limits) as draft 4:
-    a component reference as the other model's URL, `nullable` as a "null" type."""
+    a component reference as the other model's URL, and no `nullable` (draft 4 has none:
+    `api_gateway_schema` already left no type or reference beside it to refuse the null)."""
     if isinstance(schema, list):
         return [_draft_4(item, api, referred) for item in schema]
     if not isinstance(schema, dict):
@@ -114,15 +115,7 @@ def _draft_4(schema: Any, api: str, referred: list[str]) -> Any:
         name = reference[len(SCHEMA_REF) :]
         referred.append(name)
         converted["$ref"] = {"Fn::Sub": _MODEL_URL % (api, name)}
-    if converted.pop("nullable", False) is True:
-        kind = converted.get("type")
-        if isinstance(kind, str):
-            converted["type"] = [kind, "null"]
-        elif "allOf" in converted:
-            # A nullable reference: draft 4 can say "this model or null" only with anyOf,
-            # which API Gateway's models do not take; accepting any value is the safe side
-            # (the app's own validation still checks it).
-            return {k: v for k, v in converted.items() if k in ("description", "title")}
+    converted.pop("nullable", None)
     return converted
 
 
