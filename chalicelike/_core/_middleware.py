@@ -10,14 +10,16 @@ chain is built, so a chain without one runs exactly as before.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 
 from ._errors import RegistrationError
 
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
 if TYPE_CHECKING:
+    from enum import Enum as LeanEnum
     from typing import Any, Protocol
+else:
+    from ._lean_types import LeanEnum
 
 __all__ = [
     "ConvertToMiddleware",
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
             it answers (a ChaliceViewError's own 4xx or 5xx, else 500)."""
 
 
-class EventType(str, enum.Enum):
+class EventType(LeanEnum):
     """The kinds of event middleware can be registered for (Chalice's names)."""
 
     ALL = "all"

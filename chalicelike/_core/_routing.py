@@ -8,8 +8,6 @@ the depth of its path, not on how many routes the app has. Static paths (no
 
 from __future__ import annotations
 
-import collections
-import enum
 from collections.abc import Callable, Sequence
 from types import FunctionType, MethodType
 
@@ -17,7 +15,10 @@ from ._errors import RegistrationError, ViewSignatureWarning
 
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
 if TYPE_CHECKING:
+    from enum import Enum as LeanEnum
     from typing import Any, NamedTuple
+else:
+    from ._lean_types import LeanEnum, lean_record
 
 __all__ = [
     "HTTP_METHODS",
@@ -36,7 +37,7 @@ __all__ = [
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class Match(enum.Enum):
+class Match(LeanEnum):
     """How a request's method and path relate to the route table."""
 
     FULL = "full"  # path and method are routed
@@ -44,7 +45,7 @@ class Match(enum.Enum):
     NONE = "none"  # the path is not routed: API Gateway's 403
 
 
-class SegmentKind(enum.Enum):
+class SegmentKind(LeanEnum):
     LITERAL = "literal"
     PARAM = "param"  # {name}: exactly one non-empty segment
     GREEDY = "greedy"  # {name+}: one or more segments, always last
@@ -57,7 +58,7 @@ if TYPE_CHECKING:
         text: str  # the literal, or the parameter's name
 
 else:  # typing's NamedTuple without typing (a cold start's ~2.5 ms)
-    Segment = collections.namedtuple("Segment", ("kind", "text"))
+    Segment = lean_record("Segment", ("kind", "text"))
 
 
 def parse_path(path: object) -> tuple[Segment, ...]:
@@ -173,8 +174,8 @@ if TYPE_CHECKING:
         methods: dict[str, RouteEntry] | None = None  # every method routed on `resource`
 
 else:
-    RouteMatch = collections.namedtuple(
-        "RouteMatch", ("kind", "resource", "entry", "params", "methods"), defaults=(None,) * 4
+    RouteMatch = lean_record(
+        "RouteMatch", ("kind", "resource", "entry", "params", "methods"), (None,) * 4
     )
 
 

@@ -1,0 +1,88 @@
+"""The runtime's Enum and namedtuple lookalikes behave as the classes they stand in for."""
+
+from __future__ import annotations
+
+import copy
+import enum
+import json
+import pickle
+
+import pytest
+
+from chalicelike._core._lean_types import LeanEnum, lean_record
+from chalicelike._core._middleware import EventType
+from chalicelike._core._routing import Match
+
+
+class Colour(LeanEnum):
+    RED = "red"
+    GREEN = "green"
+
+    def shout(self) -> str:  # methods are not members
+        return self.value.upper()
+
+
+class RealColour(str, enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+def test_members_read_like_a_str_enums() -> None:
+    red, real = Colour.RED, RealColour.RED
+    assert (red.name, red.value) == (real.name, real.value) == ("RED", "red")
+    assert type(red.value) is str
+    assert repr(red) == "<Colour.RED: 'red'>"
+    assert str(red) == "Colour.RED" and str(real) == "RealColour.RED"
+    assert f"{red}" == "Colour.RED" and f"{real}" == "RealColour.RED"
+    assert red == "red" and json.dumps([red]) == '["red"]'
+    assert isinstance(red, Colour) and red.shout() == "RED"
+
+
+def test_lookup_iteration_and_identity() -> None:
+    assert Colour("green") is Colour.GREEN
+    assert list(Colour) == [Colour.RED, Colour.GREEN] and len(Colour) == 2
+    with pytest.raises(ValueError, match="'blue' is not a valid Colour"):
+        Colour("blue")
+    with pytest.raises(ValueError, match="is not a valid Colour"):
+        Colour(["red"])  # unhashable: still a ValueError, as Enum raises
+    assert pickle.loads(pickle.dumps(Colour.RED)) is Colour.RED
+    assert copy.deepcopy({"c": Colour.RED})["c"] is Colour.RED
+
+
+def test_the_runtimes_kinds_are_lean_with_enum_behaviour() -> None:
+    assert EventType.parse("sqs") is EventType.SQS
+    with pytest.raises(Exception, match="Unknown middleware event type 'nope'; use one of 'all'"):
+        EventType.parse("nope")
+    assert Match("partial") is Match.PARTIAL and Match.FULL is not Match.NONE
+
+
+Point = lean_record("Point", ("x", "y", "z"), (0,))
+
+
+def test_records_are_tuples_with_names_and_defaults() -> None:
+    point = Point(1, 2)
+    assert point == (1, 2, 0) and isinstance(point, tuple)
+    assert (point.x, point.y, point.z) == (1, 2, 0)
+    assert Point(1, y=2, z=3) == (1, 2, 3) and Point(x=1, y=2) == (1, 2, 0)
+    assert repr(point) == "Point(x=1, y=2, z=0)"
+    assert Point._fields == ("x", "y", "z")
+    x, y, z = point
+    assert (x, y, z) == (1, 2, 0)
+    with pytest.raises(AttributeError):
+        point.x = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((1,), {}, "missing the argument 'y'"),
+        ((1, 2, 3, 4), {}, "takes 3 arguments, not 4"),
+        ((1, 2), {"w": 1}, "unexpected or repeated arguments \\['w'\\]"),
+        ((1, 2), {"x": 1}, "unexpected or repeated arguments \\['x'\\]"),
+    ],
+)
+def test_records_refuse_wrong_arguments_as_namedtuple_does(
+    args: tuple[int, ...], kwargs: dict[str, int], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        Point(*args, **kwargs)
