@@ -86,3 +86,18 @@ def test_records_refuse_wrong_arguments_as_namedtuple_does(
 ) -> None:
     with pytest.raises(TypeError, match=message):
         Point(*args, **kwargs)
+
+
+def test_generic_subscripts_read_as_typings_aliases() -> None:
+    import typing
+
+    from chalicelike import SQSEvent, SQSRecord
+
+    class Order:
+        pass
+
+    alias = SQSRecord[Order]
+    assert typing.get_origin(alias) is SQSRecord and typing.get_args(alias) == (Order,)
+    assert typing.get_origin(SQSEvent[Order]) is SQSEvent
+    record = alias({"messageId": "m1", "receiptHandle": "h", "body": "{}", "attributes": {}})
+    assert type(record) is SQSRecord and record.payload == {}
