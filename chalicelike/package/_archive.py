@@ -23,6 +23,7 @@ from typing import Any
 from ._bytecode import FORMAT as BYTECODE_FORMAT
 from ._bytecode import compile_sources, pyc_name
 from ._json_cache import read_cached, write_cached
+from ._repeat import write_whole
 from ._runtime_files import lean_runtime
 from ._wheels import PackagingError, PipRunner, Target, resolve_wheels
 
@@ -58,6 +59,7 @@ class ArchiveReport:
     compiled: int = 0  # the modules shipped with their bytecode
     no_bytecode: str = ""  # why none ships, when it was asked for
     reused: bool = False  # nothing changed since the last zip: it was copied, not rewritten
+    kept_zip: str = ""  # the cache's copy of this zip ("" when none is kept)
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,8 @@ def build_deployment_zip(
         made = reuse_zip(cache, key, Path(out_zip))
         if made is None:
             made = make_zip(entries, Path(out_zip), runtime, cache if bytecode else None)
-            if not made["no_bytecode"]:
-                remember_zip(cache, key, Path(out_zip), made)
+            if not made["no_bytecode"] and remember_zip(cache, key, Path(out_zip), made):
+                made["kept_zip"] = str(cache / f"zip-{key}.zip")
     return ArchiveReport(
         path=Path(out_zip),
         zipped_bytes=made["zipped"],
@@ -129,6 +131,7 @@ def build_deployment_zip(
         compiled=made["compiled"],
         no_bytecode=made["no_bytecode"],
         reused=made.get("reused", False),
+        kept_zip=made.get("kept_zip", ""),
     )
 
 
@@ -187,32 +190,28 @@ def reuse_zip(cache: Path, key: str, out_zip: Path) -> dict[str, Any] | None:
         _copy_whole(kept, out_zip)
     except OSError:
         return None
-    return {**facts, "reused": True}
+    return {**facts, "reused": True, "kept_zip": str(kept)}
 
 
-def remember_zip(cache: Path, key: str, out_zip: Path, facts: dict[str, Any]) -> None:
+def remember_zip(cache: Path, key: str, out_zip: Path, facts: dict[str, Any]) -> bool:
     """Keep a copy of `out_zip` as the zip of `key`, replacing the one kept before (one per
-    cache: each can be tens of MB). A copy, not a link: the user's zip may be edited in place."""
+    cache: each can be tens of MB). A copy, not a link: the user's zip may be edited in place.
+    Whether it was kept."""
     try:
         for old in cache.glob("zip-*"):
             old.unlink(missing_ok=True)
         _copy_whole(out_zip, cache / f"zip-{key}.zip")
         write_cached(cache / f"zip-{key}.json", facts)
     except OSError:
-        pass  # a cache that cannot be written costs the next run a rewrite, nothing more
+        return False  # a cache that cannot be written costs the next run a rewrite, nothing more
+    return True
 
 
 def _copy_whole(source: Path, target: Path) -> None:
     """Copied aside, then renamed: the file appears whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        # shutil's copyfile would bring bz2 and lzma in with shutil: a few ms a repeat.
-        scratch.write_bytes(source.read_bytes())
-        os.replace(scratch, target)
-    except BaseException:
-        scratch.unlink(missing_ok=True)
-        raise
+    # shutil's copyfile would bring bz2 and lzma in with shutil: a few ms a repeat.
+    write_whole(str(target), source.read_bytes())
 
 
 def default_cache_dir(project_dir: Path) -> Path:

@@ -20,6 +20,15 @@ import click
 
 from .._core._errors import ChaliceError
 from .._tooling._manifest import AppManifest
+from ._repeat import (
+    FORMATS,
+    RepeatOptions,
+    fingerprint,
+    fingerprint_files,
+    fingerprint_review,
+    fingerprint_wheel_sets,
+    remember_build,
+)
 
 if TYPE_CHECKING:
     from .._tooling._describe import AppReading
@@ -32,8 +41,6 @@ __all__ = [
     "package_command",
     "read_manifest",
 ]
-
-FORMATS = ("sam", "cloudformation", "terraform")
 
 
 @click.command(
@@ -162,6 +169,8 @@ class BuiltPackage:
     wheels: int
     cache_hit: bool
     documents: dict[str, dict[str, Any]]
+    kept_zip: str = ""  # the cache's copy of the zip ("" when none was kept)
+    review_written: bool = False  # the generated policy was written to .chalice/policy-<stage>
 
 
 def build_package(
@@ -178,7 +187,12 @@ def build_package(
     With `bytecode`, the zip holds each module's .pyc for the stage's runtime."""
     from .._tooling._config import resolve_function_configs, resolve_stage_config
     from ._archive import build_deployment_zip
-    from .iam._policy import function_policies, load_policy_file, stage_policy
+    from .iam._policy import (
+        function_policies,
+        load_policy_file,
+        stage_policy,
+        writes_review_file,
+    )
     from .templates import build_templates
 
     manifest = read_manifest(project_dir, stage, reading)
@@ -233,21 +247,67 @@ def build_package(
         wheels=len(report.wheels),
         cache_hit=report.cache_hit,
         documents=documents,
+        kept_zip=report.kept_zip,
+        review_written=writes_review_file(manifest, configs),
     )
 
 
 def _package(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     outdir = Path(args.outdir)
+    project_dir = Path(args.project_dir).resolve()
+    options = RepeatOptions({**vars(args), "bytecode": getattr(args, "bytecode", True)})
+    # Stamped before the build reads them: an edit made while it runs is seen next time.
+    inputs = fingerprint(str(project_dir), args.stage)
     built = build_package(
-        Path(args.project_dir).resolve(),
-        args.stage,
-        args.pkg_format,
-        outdir,
-        bytecode=getattr(args, "bytecode", True),
+        project_dir, args.stage, args.pkg_format, outdir, bytecode=options.bytecode
     )
-    written = [built.zip_path.name]
-    for name, document in built.documents.items():
+    templates = _write_templates(built.documents, outdir, args)
+    config = built.stage_config
+    summary = {
+        "runtime": config.runtime,
+        "architecture": config.lambda_architecture,
+        "zipped": built.zipped_bytes,
+        "wheels": built.wheels,
+    }
+    if inputs is not None:
+        _remember(options, project_dir, inputs, built, templates, summary)
+    written = ", ".join([built.zip_path.name, *(name for name, _ in templates)])
+    print(
+        f"chalicelike package: {written} in {outdir} for {config.runtime} "
+        f"{config.lambda_architecture} ({built.zipped_bytes:,} bytes zipped, "
+        f"{built.wheels} wheels{', cached' if built.cache_hit else ''}) "
+        f"in {time.perf_counter() - started:.2f} s"
+    )
+    return 0
+
+
+def _remember(
+    options: RepeatOptions,
+    project_dir: Path,
+    inputs: dict[str, str],
+    built: BuiltPackage,
+    templates: list[tuple[str, str]],
+    summary: dict[str, Any],
+) -> None:
+    """Record the build for a repeat (`_repeat`): its inputs as stamped before it, plus
+    files read elsewhere and what it wrote as the next build will find it (the review file
+    it generated with autogen_policy, the wheel sets it downloaded)."""
+    extra = _inputs_elsewhere(project_dir, built)
+    inputs.update(fingerprint_files(extra))
+    if built.review_written:
+        inputs.update(fingerprint_review(str(project_dir), options.stage))
+    inputs.update(fingerprint_wheel_sets(str(project_dir)))
+    kept = {"kept_zip": built.kept_zip, "templates": templates, "summary": summary}
+    remember_build(options, str(project_dir), inputs, extra, kept)
+
+
+def _write_templates(
+    documents: dict[str, dict[str, Any]], outdir: Path, args: argparse.Namespace
+) -> list[tuple[str, str]]:
+    """Write each template to `outdir`, as JSON or YAML; (file name, text) of each."""
+    written = []
+    for name, document in documents.items():
         path = outdir / name
         if (
             args.template_format == "yaml"
@@ -255,18 +315,34 @@ def _package(args: argparse.Namespace) -> int:
             and args.pkg_format != "terraform"
         ):
             path = path.with_suffix(".yaml")
-            path.write_text(_yaml(document), encoding="utf-8")
+            text = _yaml(document)
         else:
-            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        written.append(path.name)
-    config = built.stage_config
-    print(
-        f"chalicelike package: {', '.join(written)} in {outdir} for {config.runtime} "
-        f"{config.lambda_architecture} ({built.zipped_bytes:,} bytes zipped, "
-        f"{built.wheels} wheels{', cached' if built.cache_hit else ''}) "
-        f"in {time.perf_counter() - started:.2f} s"
-    )
-    return 0
+            text = json.dumps(document, indent=2) + "\n"
+        path.write_text(text, encoding="utf-8")
+        written.append((path.name, text))
+    return written
+
+
+def _inputs_elsewhere(project_dir: Path, built: BuiltPackage) -> list[str]:
+    """Files the build read outside the folders a repeat stamps: requirement files nested
+    from elsewhere (`-r ../shared.txt`), policy files named outside .chalice/."""
+    from ._wheels import requirement_files
+
+    files = requirement_files(project_dir / "requirements.txt")
+    chalice_dir = project_dir / ".chalice"
+    names = [config.iam_policy_file for config in built.configs.values()]
+    names.append(built.stage_config.api_gateway_policy_file)
+    files += [(chalice_dir / name).resolve() for name in names if name]
+    return sorted({str(path) for path in files if not _stamped_anyway(path, project_dir)})
+
+
+def _stamped_anyway(path: Path, project_dir: Path) -> bool:
+    """Whether a repeat's fingerprint covers `path` already: a file at the project's top
+    level or under chalicelib/, vendor/ or .chalice/."""
+    if not path.is_relative_to(project_dir):
+        return False
+    parts = path.relative_to(project_dir).parts
+    return len(parts) == 1 or parts[0] in ("chalicelib", "vendor", ".chalice")
 
 
 def _yaml(document: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "cache_key",
     "project_requirements",
     "publish",
+    "requirement_files",
     "resolve_wheels",
     "runtime_requirements",
     "tracing_requirements",
@@ -430,6 +431,23 @@ def project_requirements(path: Path, _seen: frozenset[Path] = frozenset()) -> li
         elif _project_name(line) not in SHIPPED_FROM_HERE:
             lines.append(line)
     return lines
+
+
+def requirement_files(path: Path, _seen: frozenset[Path] = frozenset()) -> list[Path]:
+    """The files pip reads for the requirements file `path`: itself, the files it nests and
+    its constraint files (what `project_requirements` reads), whether or not they exist."""
+    path = path.resolve()
+    if path in _seen or not path.is_file():
+        return [path]
+    files = [path]
+    for line in _logical_lines(path.read_text(encoding="utf-8")):
+        nested = _option_value(line, "-r", "--requirement")
+        constraint = _option_value(line, "-c", "--constraint")
+        if nested is not None:
+            files += requirement_files(path.parent / nested, _seen | {path})
+        elif constraint is not None:
+            files.append((path.parent / constraint).resolve())
+    return files
 
 
 def runtime_requirements(exclude: set[str] | frozenset[str] = frozenset()) -> list[str]:

@@ -21,6 +21,7 @@ __all__ = [
     "load_policy_file",
     "review_file",
     "stage_policy",
+    "writes_review_file",
 ]
 
 VERSION = "2012-10-17"
@@ -252,8 +253,7 @@ def stage_policy(
     policies are written to the review file (which a later run with autogen_policy
     false reads back, with the user's edits).
     """
-    configs = [config_for(function_configs, entry.name) for entry in manifest.functions]
-    if not any(config.manage_iam_role for config in configs):
+    if not _manages_a_role(manifest, function_configs):
         return None
     default = _stage_default(manifest, function_configs)
     if not default.autogen_policy:
@@ -263,6 +263,22 @@ def stage_policy(
         write_review_file(project_dir, stage, policy)
     policy.pop(NOTES_KEY, None)
     return policy
+
+
+def writes_review_file(
+    manifest: AppManifest, function_configs: Mapping[str, FunctionConfig]
+) -> bool:
+    """Whether `stage_policy` generates the policy and writes it to the review file."""
+    return (
+        _manages_a_role(manifest, function_configs)
+        and _stage_default(manifest, function_configs).autogen_policy
+    )
+
+
+def _manages_a_role(manifest: AppManifest, function_configs: Mapping[str, FunctionConfig]) -> bool:
+    return any(
+        config_for(function_configs, entry.name).manage_iam_role for entry in manifest.functions
+    )
 
 
 def function_policies(
