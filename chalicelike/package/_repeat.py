@@ -130,30 +130,37 @@ def fingerprint(project: str, stage: str, extra: Iterable[str] = ()) -> dict[str
     build would have to judge: the full build does, every time."""
     import zlib  # the compressor's version is part of the kept zip's key
 
-    stamps = {"python": f"{sys.executable}\0{sys.version}\0{zlib.ZLIB_RUNTIME_VERSION}"}
+    # The console script and `python -m` name the same interpreter differently.
+    python = os.path.realpath(sys.executable)
+    stamps = {"python": f"{python}\0{sys.prefix}\0{sys.version}\0{zlib.ZLIB_RUNTIME_VERSION}"}
     stamps.update(fingerprint_review(project, stage))
     stamps.update(fingerprint_wheel_sets(project))
     # A pip install or upgrade renames .dist-info folders: their parent's status changes.
     stamps.update(fingerprint_files(p for p in sys.path if p.endswith(_SITE_FOLDERS)))
-    _walk(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stamps, "")
     stamps.update(fingerprint_files(extra))
     try:
-        with os.scandir(project) as scan:
-            top = sorted(scan, key=lambda entry: entry.name)
+        _walk(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stamps, "")
+        return stamps if _stamp_project(project, stage, stamps) else None
     except OSError:
-        return None
+        return None  # a folder that cannot be read: the full build says why
+
+
+def _stamp_project(project: str, stage: str, stamps: dict[str, str]) -> bool:
+    """Stamp the project's files into `stamps`; False on a link the build would judge."""
+    with os.scandir(project) as scan:
+        top = sorted(scan, key=lambda entry: entry.name)
     for entry in top:
         if entry.name in _WALKED or entry.name in ("app.py", "requirements.txt"):
             if entry.is_symlink():
-                return None
+                return False
             if entry.name in _WALKED and entry.is_dir():
                 skip = f"policy-{stage}.json" if entry.name == ".chalice" else ""
                 if not _walk(entry.path, stamps, skip):
-                    return None
+                    return False
                 continue
         if not entry.is_dir():
             stamps[entry.path] = _stamp(entry.path)
-    return stamps
+    return True
 
 
 def fingerprint_files(paths: Iterable[str]) -> dict[str, str]:
@@ -218,7 +225,7 @@ def _format(status: os.stat_result) -> str:
 
 def answer_repeat(argv: Sequence[str]) -> int | None:
     """Exit status 0 when `argv` is a `package` repeat whose outputs were written from its
-    record, or None: the full build's to do (and nothing was written)."""
+    record, or None: the full build's to do (it writes them all again)."""
     import time
 
     started = time.perf_counter()
@@ -235,16 +242,21 @@ def answer_repeat(argv: Sequence[str]) -> int | None:
     ):
         return None
     try:
+        summary = record["summary"]
+        facts = (
+            f"for {summary['runtime']} {summary['architecture']} ({summary['zipped']:,} bytes "
+            f"zipped, {summary['wheels']} wheels, cached)"
+        )
         written = _write_outputs(record, options.outdir)
-    except OSError:
-        return None  # the full build meets the same problem, and says so
+    except (OSError, LookupError, TypeError, ValueError):
+        # A record of another shape, or a write the full build will meet too (and explain).
+        return None
     if written is None:
         return None
-    summary = record["summary"]
+    shown = _shown(options.outdir)
     _say(
-        f"chalicelike package: {', '.join(written)} in {_shown(options.outdir)} "
-        f"for {summary['runtime']} {summary['architecture']} ({summary['zipped']:,} bytes "
-        f"zipped, {summary['wheels']} wheels, cached) in {time.perf_counter() - started:.2f} s"
+        f"chalicelike package: {', '.join(written)} in {shown} {facts} "
+        f"in {time.perf_counter() - started:.2f} s"
     )
     return 0
 

@@ -164,8 +164,13 @@ def test_anything_changed_goes_to_the_full_build(tmp_path: Path) -> None:
     assert answer_repeat([*argv[:3], "--pkg-format", "nope", argv[3]]) is None
     (project / "app.py").write_text("from chalicelike import Chalice\napp = Chalice('other')\n")
     assert answer_repeat(argv) is None
-    # Recorded again, then the kept zip goes: nothing is written.
+    # Recorded again: a record of another shape, then a kept zip gone: nothing is written.
     recorded_build(project, options)
+    record_file = Path(options.record_path(str(project.resolve())))
+    good = record_file.read_text()
+    record_file.write_text(good.replace('"runtime"', '"engine"'))
+    assert answer_repeat(argv) is None
+    record_file.write_text(good)
     (project / ".chalice" / "cache" / "zip-1.zip").write_bytes(b"PK cut short")
     assert answer_repeat(argv) is None
     (project / ".chalice" / "cache" / "zip-1.zip").unlink()
