@@ -167,10 +167,41 @@ class Base64Body:
 def read_rest_event(event: dict[str, Any]) -> HttpRequest:
     """The request in an API Gateway REST (payload 1.0) event; InvalidEventError naming the
     field for a malformed one."""
+    # The hot path of every REST invoke: few calls, each field checked once.
     try:
-        return _parse_rest(event, HttpEventSource.REST_API)
+        method, path, resource = event.get("httpMethod"), event.get("path"), event.get("resource")
+        if method is None or path is None or resource is None:
+            method, path, resource = _rest_from_context(event, method, path, resource)
+        if type(method) is not str or type(path) is not str:
+            raise InvalidEventError("fields 'httpMethod' and 'path' must be strings")
+        query = event.get("multiValueQueryStringParameters")
+        if query is None:
+            if event.get("queryStringParameters"):
+                single = mapping_field(event, "queryStringParameters")
+                query = checked_multi({k: [v] for k, v in single.items()}, _MULTI_QUERY)
+        else:
+            query = checked_multi(query, _MULTI_QUERY)
+        params = event.get("pathParameters")
+        if params is not None and type(params) is not dict:
+            params = optional_mapping(event, "pathParameters")  # raises, naming the field
+        body = event.get("body")
+        return HttpRequest(
+            HttpEventSource.REST_API,
+            method.upper(),
+            path,
+            _rest_headers(event.get("headers"), event.get("multiValueHeaders")),
+            event_body(body, event.get("isBase64Encoded")) if body else b"",
+            "",
+            query,
+            "",
+            resource if type(resource) is str else None,
+            params,
+        )
     except (InvalidEventError, KeyError, TypeError, AttributeError, ValueError) as error:
         raise malformed(HttpEventSource.REST_API, error) from None
+
+
+_MULTI_QUERY = "multiValueQueryStringParameters"
 
 
 def malformed(source: HttpEventSource, error: Exception) -> InvalidEventError:
@@ -184,31 +215,6 @@ def _describe(error: Exception) -> str:
     if isinstance(error, KeyError):
         return f"missing field {error.args[0]!r}"
     return str(error)
-
-
-def _parse_rest(event: dict[str, Any], source: HttpEventSource) -> HttpRequest:
-    # The hot path of every REST invoke: few calls, each field checked once.
-    method, path, resource = event.get("httpMethod"), event.get("path"), event.get("resource")
-    if method is None or path is None or resource is None:
-        method, path, resource = _rest_from_context(event, method, path, resource)
-    if type(method) is not str or type(path) is not str:
-        raise InvalidEventError("fields 'httpMethod' and 'path' must be strings")
-    multi_query = event.get("multiValueQueryStringParameters")
-    if multi_query is None and event.get("queryStringParameters"):
-        multi_query = {k: [v] for k, v in mapping_field(event, "queryStringParameters").items()}
-    body = event.get("body")
-    return HttpRequest(
-        source,
-        method.upper(),
-        path,
-        _rest_headers(event.get("headers"), event.get("multiValueHeaders")),
-        event_body(body, event.get("isBase64Encoded")) if body else b"",
-        "",
-        checked_multi(multi_query, "multiValueQueryStringParameters"),
-        "",
-        resource if type(resource) is str else None,
-        optional_mapping(event, "pathParameters"),
-    )
 
 
 def _rest_from_context(

@@ -119,11 +119,21 @@ class MiddlewareChain:
         self._version = -1
 
     def __call__(self, event: Any) -> Any:
-        stack = self._stack
-        if self._version != stack._version:
-            self._handler = chain(stack.for_kind(self._kind), self._innermost, stack.instrument)
-            self._version = stack._version
+        if self._version != self._stack._version:
+            self._rebuild()
         return self._handler(event)
+
+    def is_bare(self) -> bool:
+        """Whether a call now runs the innermost handler alone: no middleware, no instrument
+        (the HTTP pipeline then skips wrapping the view's answer for them)."""
+        if self._version != self._stack._version:
+            self._rebuild()
+        return self._handler is self._innermost
+
+    def _rebuild(self) -> None:
+        stack = self._stack
+        self._handler = chain(stack.for_kind(self._kind), self._innermost, stack.instrument)
+        self._version = stack._version
 
 
 def chain(

@@ -36,6 +36,7 @@ from ._response import (
     lowered_media_types,
     media_type_in,
     render,
+    render_body,
 )
 from ._routing import Match, RouteEntry, RouteMatch
 
@@ -55,6 +56,10 @@ __all__ = [
 
 if TYPE_CHECKING:
     RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+_new_tuple = tuple.__new__
+_REST = HttpEventSource.REST_API
 
 
 def gateway_answer(
@@ -96,7 +101,17 @@ class HttpPipeline:
         self._chain = self._stack.chain(EventType.HTTP, self._dispatch)
         self._routes = app.route_table.routes  # the table's own dict: later routes show
         self._binary_types: list[str] = []  # app.api.binary_types when last seen
+        self._lowered_binary: frozenset[str] = frozenset()  # the same, lowered_media_types'
         self._json_is_binary = False  # whether they make a JSON answer binary
+
+    def binary_types(self) -> frozenset[str]:
+        """app.api.binary_types as `lowered_media_types` gives them, remade when it changes."""
+        binary_types = self._app.api.binary_types
+        if binary_types != self._binary_types:  # a C-level list comparison
+            self._binary_types = list(binary_types)
+            self._lowered_binary = lowered_media_types(binary_types)
+            self._json_is_binary = not _JSON_MATCHES.isdisjoint(self._lowered_binary)
+        return self._lowered_binary
 
     def serve(self, http: HttpRequest) -> RenderedResponse | None:
         """Steps 1 to 5 for one request; None when it is a mounted app's to serve."""
@@ -108,7 +123,34 @@ class HttpPipeline:
     def start(self, http: HttpRequest) -> Request | RenderedResponse | None:
         """Step 1: the Request for the matched route, API Gateway's own answer, or None
         when no route matches and a mounted app owns the path."""
-        match, uri_params = self._match(http)
+        resource = http.resource
+        if resource is not None:
+            # A REST API has already matched the route: trust it, as Chalice does, unless
+            # it is not one of ours (a catch-all '/{proxy+}' in front of the app, say). Its
+            # pathParameters are the view's, as API Gateway sent them.
+            methods = self._routes.get(resource)
+            if methods is not None:
+                entry = methods.get(http.method)
+                params = http.path_params
+                # tuple.__new__: the record's own __new__ is Python, run on every request.
+                if entry is not None:  # the usual request: a routed method, no gateway answer
+                    match = _new_tuple(
+                        RouteMatch, (Match.FULL, resource, entry, params or {}, methods)
+                    )
+                    return Request.for_route(http, match, params)
+                match = _new_tuple(
+                    RouteMatch, (Match.PARTIAL, resource, None, params or {}, methods)
+                )
+                return self._unrouted(http, match, params)
+        match = self._app.route_table.match(http.method, http.route_path)
+        if match.kind is Match.FULL:
+            return Request.for_route(http, match, match.params or None)
+        return self._unrouted(http, match, match.params or None)
+
+    def _unrouted(
+        self, http: HttpRequest, match: RouteMatch, uri_params: dict[str, str] | None
+    ) -> Request | RenderedResponse | None:
+        """start() for a path or method the app does not route."""
         if match.kind is Match.NONE:
             if self._app.mounts and self._app.mounted_app(http.route_path) is not None:
                 return None
@@ -116,25 +158,10 @@ class HttpPipeline:
                 # Where the app routes for itself, an unknown path is what an HTTP API
                 # answers when no route matches; a REST API's answer is a 403.
                 return render(Response({"message": "Not Found"}, status_code=404))
-        if match.kind is not Match.FULL:  # a routed method never gets a gateway answer
-            early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
-            if early is not None:
-                return render(early)
+        early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
+        if early is not None:
+            return render(early)
         return Request.for_route(http, match, uri_params)
-
-    def _match(self, http: HttpRequest) -> tuple[RouteMatch, dict[str, str] | None]:
-        # A REST API has already matched the route: trust it, as Chalice does, unless it
-        # is not one of ours (a catch-all '/{proxy+}' in front of the app, say). Its
-        # pathParameters are the view's, as API Gateway sent them.
-        if http.resource is not None:
-            methods = self._routes.get(http.resource)
-            if methods is not None:
-                entry = methods.get(http.method)
-                kind = Match.FULL if entry is not None else Match.PARTIAL
-                params = http.path_params
-                return RouteMatch(kind, http.resource, entry, params or {}, methods), params
-        match = self._app.route_table.match(http.method, http.route_path)
-        return match, match.params or None
 
     def handle(self, request: Request) -> RenderedResponse:
         """Steps 2 to 5 for a request `start` made."""
@@ -142,7 +169,16 @@ class HttpPipeline:
         context_token = _context.lambda_context.set(request.lambda_context)
         try:
             try:
-                response = self._chain(request)
+                if self._chain.is_bare():  # no middleware: the view's value needs no Response
+                    response = self._call_view(request)
+                    if type(response) is not Response and self._plain(request):
+                        try:
+                            return render_body(response)
+                        except Exception as error:
+                            return self._unsendable(request, error)
+                    response = self._as_response(request, response)
+                else:
+                    response = self._chain(request)
             except ChaliceViewError as error:
                 # Raised by middleware (an auth check, say): the client gets its status,
                 # where Chalice answers 500. A traced middleware's subsegment recorded it.
@@ -159,6 +195,18 @@ class HttpPipeline:
             _context.current_request.reset(token)
             if self._app._metrics_held:  # the view first used app.metrics: write them now
                 self._app._release_held_metrics()
+
+    def _plain(self, request: Request) -> bool:
+        """Whether a view's own value is answered as it is: no CORS headers to add, and
+        no binary JSON for a REST API to refuse (what _as_response would check)."""
+        entry = request._route.entry
+        if entry is None or entry.cors is not None:  # a view ran, so it has an entry
+            return False
+        if request._http.source is _REST:
+            if self._app.api.binary_types != self._binary_types:  # binary_types(), inlined
+                self.binary_types()
+            return not self._json_is_binary
+        return True
 
     def awaits_on_loop(self, request: Request) -> bool:
         """Whether an async door may await this request's view on its own loop: an async
@@ -202,16 +250,24 @@ class HttpPipeline:
             response = Response(body=response)
         try:
             return render(response)
-        except InvalidResponseError as error:
+        except Exception as error:  # never a Lambda function error for an answer we cannot write
+            return self._unsendable(request, error)
+
+    def _unsendable(self, request: Request, error: Exception) -> RenderedResponse:
+        if isinstance(error, InvalidResponseError):
             self._app.log.error("Invalid response for path %s: %s", request.path, error)
             return render(self._internal_error_response(str(error)))
-        except Exception:  # never a Lambda function error for an answer we cannot write
-            self._app.log.error("Invalid response for path %s", request.path, exc_info=True)
-            return render(self._internal_error_response(None))
+        self._app.log.error("Invalid response for path %s", request.path, exc_info=True)
+        return render(self._internal_error_response(None))
 
     # -- steps 3 to 5 ------------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> Response:
+        """The innermost handler of the middleware chain: the view's answer as a Response."""
+        return self._as_response(request, self._call_view(request))
+
+    def _call_view(self, request: Request) -> Any:
+        """405 or 415 before the view, else the view's return value (or its error's answer)."""
         route: RouteMatch = request._route
         entry = route.entry
         # 405 and 415 checks, skipped in the usual case: a routed method and a request
@@ -230,23 +286,20 @@ class HttpPipeline:
                 result = entry.view_function(**(route.params or {}))
                 if entry.is_async:
                     result = self._run_async(result)
-            else:
-                result = self._contracted(request, entry, route.params)
-            response = result if isinstance(result, Response) else Response(body=result)
+                return result
+            return self._contracted(request, entry, route.params)
         except ChaliceUnhandledError:
             raise  # for middleware to handle; the outermost handler makes it a 500
         except Exception as error:
-            response = self._view_error(request, error)
-        if request._via_rest_api:
-            # The usual answer (JSON, no headers) is decided here without a call.
-            binary_types = self._app.api.binary_types
-            if binary_types != self._binary_types:  # a C-level list comparison
-                self._binary_types = list(binary_types)
-                self._json_is_binary = not _JSON_MATCHES.isdisjoint(
-                    lowered_media_types(binary_types)
-                )
+            return self._view_error(request, error)
+
+    def _as_response(self, request: Request, result: Any) -> Response:
+        response = result if isinstance(result, Response) else Response(body=result)
+        if request._http.source is _REST:
+            # The usual answer (JSON, no headers) is decided here without parsing a header.
+            self.binary_types()  # brings _json_is_binary and _binary_types up to date
             if response.headers or self._json_is_binary:
-                refused = binary_without_accept(request, response, binary_types)
+                refused = binary_without_accept(request, response, self._binary_types)
                 if refused is not None:
                     return refused
         return response  # handle() adds the route's CORS headers

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Request"]
 
 _UNSET: Any = object()
+_new_object = object.__new__
 # The route of a Request made with Chalice's constructor: no pipeline matched it.
 _NOT_MATCHED = RouteMatch(Match.NONE)
 
@@ -31,13 +32,27 @@ class Request:
     """An HTTP request as Chalice exposes it (query_params is None when there is none)."""
 
     _NON_SERIALIZED_ATTRS = ("lambda_context",)
-    _headers: CaseInsensitiveMapping | None
+    # The fields built on first read start as these class values, so making a request
+    # (on every invoke) sets none of them: headers, query, body (a base64 body that is not
+    # base64 fails only the views that read it), request context and stage variables.
+    _headers: CaseInsensitiveMapping | None = None
+    _query_params: MultiDict | None = _UNSET
+    _raw_body: bytes = _UNSET
+    _json_body: Any = _UNSET
+    _context: dict[str, Any] = _UNSET
+    _stage_vars: dict[str, str] | None = _UNSET
 
     def __init__(self, event_dict: dict[str, Any], lambda_context: Any = None) -> None:
         """Build a request from an API Gateway REST (payload 1.0) proxy event."""
         http = read_rest_event(event_dict)
         http.event = event_dict
-        self._start(http, http.resource or http.route_path, http.path_params, lambda_context)
+        self._http = http
+        self.method: str = http.method
+        self.path: str = http.resource or http.route_path
+        self.uri_params = http.path_params
+        self.lambda_context = lambda_context
+        self._route = _NOT_MATCHED  # no pipeline matched it
+        self._query_params = MultiDict(http.query) if http.query else None
         # As Chalice's constructor: the headers are the event's `headers` field alone.
         self._headers = CaseInsensitiveMapping(event_dict.get("headers") or {})
 
@@ -46,41 +61,20 @@ class Request:
         cls, http: HttpRequest, route: RouteMatch, uri_params: dict[str, str] | None
     ) -> Request:
         """The request a front door's HttpRequest makes once the pipeline matched its route."""
-        request = cls.__new__(cls)
-        request._start(http, route.resource or "", uri_params, http.lambda_context, route)
+        # Every invoke makes one: the fields are set here, not by a shared initialiser.
+        request = _new_object(cls)
+        request._http = http
+        request.method = http.method
+        request.path = route.resource or ""
+        request.uri_params = uri_params
+        request.lambda_context = http.lambda_context
+        request._route = route
         return request
 
-    def _start(
-        self,
-        http: HttpRequest,
-        resource: str,
-        uri_params: dict[str, str] | None,
-        lambda_context: Any,
-        route: RouteMatch = _NOT_MATCHED,
-    ) -> None:
-        """The one initialiser: every field is read from `http`, the costly ones lazily."""
-        self._http = http
-        self._headers = None  # built on first read
-        self.method: str = http.method
-        self.path: str = resource
-        self.uri_params = uri_params
-        self.lambda_context = lambda_context
-        # Read when first asked for (raw_body): a base64 body that is not base64 fails only
-        # the views that read it.
-        self._raw_body: bytes = _UNSET
-        self._json_body: Any = _UNSET
-        self._query_params: MultiDict | None
-        if http.query is None:
-            self._query_params = _UNSET
-            self._raw_query = http.query_string
-        else:  # REST and ALB give the query already split and decoded
-            self._query_params = MultiDict(http.query) if http.query else None
-            self._raw_query = ""
-        self._context: dict[str, Any] = _UNSET
-        self._stage_vars: dict[str, str] | None = _UNSET
-        self._route = route  # what the pipeline matched
-        # A REST API refuses a binary answer the Accept header did not ask for.
-        self._via_rest_api = http.source is HttpEventSource.REST_API
+    @property
+    def _via_rest_api(self) -> bool:
+        """A REST API refuses a binary answer the Accept header did not ask for."""
+        return self._http.source is HttpEventSource.REST_API
 
     # -- lazily built fields ------------------------------------------------------------
 
@@ -102,10 +96,16 @@ class Request:
 
     @property
     def query_params(self) -> MultiDict | None:
-        if self._query_params is _UNSET:
-            raw = self._raw_query
-            self._query_params = MultiDict.from_pairs(_parse_query(raw)) if raw else None
-        return self._query_params
+        query: MultiDict | None = self._query_params
+        if query is _UNSET:
+            split = self._http.query
+            if split is not None:  # REST and ALB give the query already split and decoded
+                query = MultiDict(split) if split else None
+            else:
+                raw = self._http.query_string
+                query = MultiDict.from_pairs(_parse_query(raw)) if raw else None
+            self._query_params = query
+        return query
 
     @query_params.setter
     def query_params(self, value: MultiDict | None) -> None:

@@ -29,11 +29,13 @@ __all__ = [
     "error_response",
     "handle_extra_types",
     "header_bytes",
+    "json_body_bytes",
     "json_default",
     "lowered_media_types",
     "media_type_in",
     "media_type_matches",
     "render",
+    "render_body",
     "split_headers",
 ]
 
@@ -200,25 +202,25 @@ def handle_extra_types(value: Any) -> Any:
 
 
 def _make_encoder() -> Any:
-    """A compact JSON encoder built once; NaN and Infinity refused (they are not JSON)."""
+    """A compact JSON encoder built once, called `(value, 0)` for a sequence of chunks;
+    NaN and Infinity refused (they are not JSON)."""
     c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if c_make_encoder is None:  # no C accelerator: the pure-Python encoder, same output
         encoder = json.JSONEncoder(separators=(",", ":"), default=json_default, allow_nan=False)
-        return lambda value: encoder.encode(value)
+        return lambda value, _level: (encoder.encode(value),)
     # json.dumps builds this C encoder again on every call; building it once halves the
     # cost of a small body. No circular-reference markers: a cycle ends in RecursionError.
-    iterencode = c_make_encoder(
+    return c_make_encoder(
         None, json_default, json.encoder.encode_basestring_ascii, None,
         ":", ",", False, False, False,
     )  # fmt: skip
-    return lambda value: "".join(iterencode(value, 0))
 
 
-_encode = _make_encoder()
+_iterencode = _make_encoder()
 
 
 def encode_json(value: Any) -> str:
-    return _encode(value)  # type: ignore[no-any-return]
+    return "".join(_iterencode(value, 0))
 
 
 def render(response: Response) -> RenderedResponse:
@@ -232,30 +234,70 @@ def render(response: Response) -> RenderedResponse:
     elif isinstance(body, str):
         body_bytes = body.encode("utf-8")
     else:
+        body_bytes = json_body_bytes(body)
+    headers = response.headers
+    if not headers and type(headers) is dict:
+        # The usual answer names no header: tuple.__new__ skips the record's Python __new__.
+        return _new_tuple(RenderedResponse, (status, [_JSON_LINE], body_bytes, True, ()))
+    return _render_headers(status, headers, body_bytes)
+
+
+def render_body(body: Any) -> RenderedResponse:
+    """`render(Response(body))` without the Response: a view's own return value."""
+    if isinstance(body, bytes):
+        body_bytes = body
+    elif isinstance(body, str):
+        body_bytes = body.encode("utf-8")
+    else:
         try:
-            body_bytes = encode_json(body).encode("utf-8")
-        except RecursionError:
-            raise InvalidResponseError(
-                "Response body cannot be encoded as JSON: it refers to itself "
-                "(a circular reference) or is nested too deeply"
-            ) from None
-        except (TypeError, ValueError) as error:
-            raise InvalidResponseError(
-                f"Response body cannot be encoded as JSON: {error}"
-            ) from None
-        except Exception as error:  # a Mapping or __iter__ of the body's own raised
-            raise InvalidResponseError(
-                f"Response body cannot be encoded as JSON: encoding it raised "
-                f"{type(error).__name__}: {error}"
-            ) from error
+            body_bytes = "".join(_iterencode(body, 0)).encode("utf-8")  # json_body_bytes, inlined
+        except Exception as error:
+            raise _unencodable(error) from _cause(error)
+    return _new_tuple(RenderedResponse, (200, [_JSON_LINE], body_bytes, True, ()))
+
+
+_new_tuple = tuple.__new__
+# API Gateway labels a proxy answer without Content-Type as JSON; so do we on the wire.
+_JSON_LINE = ("Content-Type", "application/json")
+
+
+def json_body_bytes(body: Any) -> bytes:
+    """A body as JSON bytes, or InvalidResponseError saying why it cannot be."""
+    try:
+        return "".join(_iterencode(body, 0)).encode("utf-8")  # encode_json, one call less
+    except Exception as error:
+        raise _unencodable(error) from _cause(error)
+
+
+def _unencodable(error: Exception) -> InvalidResponseError:
+    if isinstance(error, RecursionError):
+        return InvalidResponseError(
+            "Response body cannot be encoded as JSON: it refers to itself "
+            "(a circular reference) or is nested too deeply"
+        )
+    if isinstance(error, (TypeError, ValueError)):
+        return InvalidResponseError(f"Response body cannot be encoded as JSON: {error}")
+    # A Mapping or __iter__ of the body's own raised.
+    return InvalidResponseError(
+        f"Response body cannot be encoded as JSON: encoding it raised "
+        f"{type(error).__name__}: {error}"
+    )
+
+
+def _cause(error: Exception) -> Exception | None:
+    # Our own messages say all about JSON's errors; another error is chained as the cause.
+    return None if isinstance(error, (RecursionError, TypeError, ValueError)) else error
+
+
+def _render_headers(status: int, raw_headers: Any, body_bytes: bytes) -> RenderedResponse:
+    if not isinstance(raw_headers, Mapping):
+        raise InvalidResponseError(
+            f"Response headers must be a dict, not {type(raw_headers).__name__}"
+        )
     headers: list[tuple[str, str]] = []
     listed: tuple[str, ...] = ()
     has_content_type = False
-    if not isinstance(response.headers, Mapping):
-        raise InvalidResponseError(
-            f"Response headers must be a dict, not {type(response.headers).__name__}"
-        )
-    for name, value in response.headers.items():
+    for name, value in raw_headers.items():
         _check_header_name(name)
         if not has_content_type and name.lower() == "content-type":
             has_content_type = True
@@ -267,8 +309,7 @@ def render(response: Response) -> RenderedResponse:
             headers.append((name, _checked_header(name, value)))
     if has_content_type:
         return RenderedResponse(status, headers, body_bytes, False, listed)
-    # API Gateway labels a proxy answer without Content-Type as JSON; so do we on the wire.
-    headers.append(("Content-Type", "application/json"))
+    headers.append(_JSON_LINE)
     return RenderedResponse(status, headers, body_bytes, True, listed)
 
 

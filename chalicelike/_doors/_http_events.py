@@ -119,6 +119,17 @@ def _refuse_edge_response(cf: Any) -> None:
 
 def parse_http_event(event: Any) -> HttpRequest:
     """Read the HTTP request out of a Lambda event from any of Lambda's front doors."""
+    if type(event) is dict:  # identify_source's first test, inlined for the usual event
+        context = event.get("requestContext")
+        if (
+            type(context) is dict
+            and "resource" in event
+            and "elb" not in context
+            and "methodArn" not in event
+        ):
+            http = read_rest_event(event)
+            http.event = event
+            return http
     source = identify_source(event)
     if source is HttpEventSource.REST_API:
         http = read_rest_event(event)  # the common case, without a table lookup

@@ -11,7 +11,7 @@ does translate events for the ASGI and WSGI apps chalicelike hosts (`_hosted_app
 from __future__ import annotations
 
 from .._core._request import Request
-from ._http_answers import answer_for
+from ._http_answers import answer_with
 from ._http_events import parse_http_event
 
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
@@ -50,7 +50,7 @@ class LambdaHttpHandler:
             return self._hosted(prefix, asgi_app).handle(http, event, context, prefix)
         else:
             rendered = started  # API Gateway's own answer
-        return answer_for(http, rendered, self._app.api.binary_types)
+        return answer_with(http, rendered, pipeline.binary_types())
 
     def _hosted(self, prefix: str, asgi_app: Any) -> AsgiLambdaHandler:
         """The Mangum-backed handler of a mounted ASGI app, made on its first request."""
