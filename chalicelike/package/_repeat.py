@@ -138,9 +138,10 @@ def fingerprint(project: str, stage: str, extra: Iterable[str] = ()) -> dict[str
     # A pip install or upgrade renames .dist-info folders: their parent's status changes.
     stamps.update(fingerprint_files(p for p in sys.path if p.endswith(_SITE_FOLDERS)))
     stamps.update(fingerprint_files(extra))
+    ours = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
-        _walk(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stamps, "")
-        return stamps if _stamp_project(project, stage, stamps) else None
+        whole = _walk(ours, stamps, "") and _stamp_project(project, stage, stamps)
+        return stamps if whole else None
     except OSError:
         return None  # a folder that cannot be read: the full build says why
 
