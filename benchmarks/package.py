@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_APP = ROOT / "sample_app"
 CHALICE = Path(sys.executable).parent / "chalice"
+CHALICELIKE = Path(sys.executable).parent / "chalicelike"  # each tool's console script, as run
 RUNTIME = f"python3.{sys.version_info.minor}"  # what `chalice package` builds for
 
 
@@ -97,7 +98,7 @@ class Builds:
 
     def ours(self, n: int) -> tuple[float, dict[str, Any]]:
         out = self.ours_zip(n).parent
-        command = [sys.executable, "-m", "chalicelike.cli", "--project-dir", str(self.ours_project)]
+        command = [str(CHALICELIKE), "--project-dir", str(self.ours_project)]
         elapsed, stdout = timed(
             [*command, "package", "--pkg-format", "terraform", str(out)], self.env
         )

@@ -3,7 +3,8 @@
 Never imported on the Lambda path. `COMMANDS` names each command's module and one-line
 help; only the module of the command being run is imported (the others would cost 0.1 s
 of imports on every `package` or `invoke`), and `--help` lists the commands from the table.
-A `package` repeat with nothing changed is answered before click is imported (`_repeat`).
+The console script enters through `__main__`, which answers a `package` repeat with nothing
+changed before this module (and click) is imported; `python -m chalicelike.cli` does the same.
 """
 
 from __future__ import annotations
@@ -196,12 +197,6 @@ def _run(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and __name__ != "__main__":  # the console script (-m asked at the top)
-        from .package._repeat import answer_repeat
-
-        status = answer_repeat(sys.argv[1:])
-        if status is not None:
-            return status
     try:
         return _main(argv)
     finally:

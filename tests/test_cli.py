@@ -391,8 +391,14 @@ def test_a_command_imports_only_its_own_module(argv: list[str], expected: set[st
 def test_the_console_script_runs_main() -> None:
     from importlib.metadata import entry_points
 
+    import chalicelike.__main__ as entry
+
     [script] = entry_points(group="console_scripts", name="chalicelike")
-    assert script.load() is main
+    assert script.load() is entry.main  # a package repeat's shortcut, then cli.main
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelike", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "package" in done.stdout, done.stderr
 
 
 @pytest.mark.slow

@@ -199,8 +199,8 @@ def test_a_repeat_imports_no_click_and_writes_what_the_full_build_wrote(tmp_path
     done = run(*base, str(tmp_path / "repeat"), importtime=True)
     assert done.returncode == 0, done.stderr
     assert "| click" not in done.stderr and "_archive" not in done.stderr
-    # As the console script runs it (click imported with the CLI, the packager not).
-    script = "import sys\nfrom chalicelike.cli import main\nsys.exit(main())\n"
+    # As the console script runs it (pip's wrapper calls chalicelike.__main__:main).
+    script = "import sys\nfrom chalicelike.__main__ import main\nsys.exit(main())\n"
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", script, *base, str(tmp_path / "script")],
         capture_output=True,
@@ -208,7 +208,7 @@ def test_a_repeat_imports_no_click_and_writes_what_the_full_build_wrote(tmp_path
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert "_archive" not in done.stderr
+    assert "| click" not in done.stderr and "_archive" not in done.stderr
     for name in ("deployment.zip", "chalicelike.tf.json"):
         for out in ("repeat", "script"):
             assert (tmp_path / out / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
