@@ -39,9 +39,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # What a deployed app imports: the package, `chalicelike.app` (Chalice's `chalice.app`) and
 # the workflow builder an app.py may declare its workflows with.
 ENTRY_MODULES = ("chalicelike", "chalicelike.app", "chalicelike.workflows")
-# Never on Lambda, by layout: the command line's entry and the CLI, the test client, the tooling layer (config, manifest,
-# project reading, sample events, API Gateway's authorizer emulation), the dev server, this
-# packager and the deployer.
+# Never on Lambda, by layout: the command line's entry and the CLI, the test client, the
+# tooling layer (config, manifest, project reading, sample events, API Gateway's authorizer
+# emulation), the dev server, this packager and the deployer.
 TOOLING_MODULES = (
     "chalicelike.__main__",
     "chalicelike.cli",
