@@ -58,8 +58,10 @@ if TYPE_CHECKING:
     RunAsync = Callable[[Coroutine[Any, Any, Any]], Any]
 
 
+# Bound once: the hot path reads these on every request.
 _new_tuple = tuple.__new__
 _REST = HttpEventSource.REST_API
+_current_request, _lambda_context = _context.current_request, _context.lambda_context
 
 
 def gateway_answer(
@@ -165,36 +167,46 @@ class HttpPipeline:
 
     def handle(self, request: Request) -> RenderedResponse:
         """Steps 2 to 5 for a request `start` made."""
-        token = _context.current_request.set(request)
-        context_token = _context.lambda_context.set(request.lambda_context)
+        token = _current_request.set(request)
+        context_token = _lambda_context.set(request.lambda_context)
         try:
+            if self._chain.is_bare():
+                return self._handle_bare(request)
             try:
-                if self._chain.is_bare():  # no middleware: the view's value needs no Response
-                    response = self._call_view(request)
-                    if type(response) is not Response and self._plain(request):
-                        try:
-                            return render_body(response)
-                        except Exception as error:
-                            return self._unsendable(request, error)
-                    response = self._as_response(request, response)
-                else:
-                    response = self._chain(request)
+                response = self._chain(request)
             except ChaliceViewError as error:
                 # Raised by middleware (an auth check, say): the client gets its status,
                 # where Chalice answers 500. A traced middleware's subsegment recorded it.
                 response = _chalice_error(error)
             except Exception:
                 response = self._unhandled(request)
-            entry = request._route.entry
-            if entry is not None and entry.cors is not None and isinstance(response, Response):
-                # Also for answers middleware made itself, so browsers can read them.
-                response = _with_cors(request, entry, response)
-            return self.finish(request, response)
+            return self._finish_with_cors(request, response)
         finally:
-            _context.lambda_context.reset(context_token)
-            _context.current_request.reset(token)
+            _lambda_context.reset(context_token)
+            _current_request.reset(token)
             if self._app._metrics_held:  # the view first used app.metrics: write them now
                 self._app._release_held_metrics()
+
+    def _handle_bare(self, request: Request) -> RenderedResponse:
+        """handle() with no middleware: a view's own value is rendered as it is, with no
+        Response made, unless CORS headers are due or a REST API would refuse it."""
+        try:
+            result = self._call_view(request)
+        except Exception:  # ChaliceUnhandledError: no middleware here to handle it
+            return self._finish_with_cors(request, self._unhandled(request))
+        if type(result) is not Response and self._plain(request):
+            try:
+                return render_body(result)
+            except Exception as error:
+                return self._unsendable(request, error)
+        return self._finish_with_cors(request, self._as_response(request, result))
+
+    def _finish_with_cors(self, request: Request, response: Any) -> RenderedResponse:
+        entry = request._route.entry
+        if entry is not None and entry.cors is not None and isinstance(response, Response):
+            # Also for answers middleware made itself, so browsers can read them.
+            response = _with_cors(request, entry, response)
+        return self.finish(request, response)
 
     def _plain(self, request: Request) -> bool:
         """Whether a view's own value is answered as it is: no CORS headers to add, and
