@@ -105,6 +105,8 @@ class HttpPipeline:
         self._binary_types: list[str] = []  # app.api.binary_types when last seen
         self._lowered_binary: frozenset[str] = frozenset()  # the same, lowered_media_types'
         self._json_is_binary = False  # whether they make a JSON answer binary
+        # Whether the chain is the view alone (no middleware), as of the stack's version.
+        self._bare, self._bare_version = False, -1
 
     def binary_types(self) -> frozenset[str]:
         """app.api.binary_types as `lowered_media_types` gives them, remade when it changes."""
@@ -170,36 +172,45 @@ class HttpPipeline:
         token = _current_request.set(request)
         context_token = _lambda_context.set(request.lambda_context)
         try:
-            if self._chain.is_bare():
-                return self._handle_bare(request)
+            if self._bare_version != self._stack._version:  # middleware added or removed
+                self._bare = self._chain.is_bare()
+                self._bare_version = self._stack._version
+            if not self._bare:
+                return self._handle_chained(request)
+            # No middleware: the view's own value is rendered as it is, with no Response
+            # made, unless CORS headers are due or a REST API would refuse it as binary.
             try:
-                response = self._chain(request)
-            except ChaliceViewError as error:
-                # Raised by middleware (an auth check, say): the client gets its status,
-                # where Chalice answers 500. A traced middleware's subsegment recorded it.
-                response = _chalice_error(error)
-            except Exception:
-                response = self._unhandled(request)
-            return self._finish_with_cors(request, response)
+                result = self._call_view(request)
+            except Exception:  # ChaliceUnhandledError: no middleware here to handle it
+                return self._finish_with_cors(request, self._unhandled(request))
+            entry = request._route.entry  # None only for a 405, which is a Response
+            if type(result) is not Response and entry is not None and entry.cors is None:
+                via_rest = request._http.source is _REST
+                if via_rest and self._app.api.binary_types != self._binary_types:
+                    self.binary_types()  # brings _json_is_binary up to date
+                if not (via_rest and self._json_is_binary):
+                    try:
+                        return render_body(result)
+                    except Exception as error:
+                        return self._unsendable(request, error)
+            return self._finish_with_cors(request, self._as_response(request, result))
         finally:
             _lambda_context.reset(context_token)
             _current_request.reset(token)
             if self._app._metrics_held:  # the view first used app.metrics: write them now
                 self._app._release_held_metrics()
 
-    def _handle_bare(self, request: Request) -> RenderedResponse:
-        """handle() with no middleware: a view's own value is rendered as it is, with no
-        Response made, unless CORS headers are due or a REST API would refuse it."""
+    def _handle_chained(self, request: Request) -> RenderedResponse:
+        """handle() with middleware around the view."""
         try:
-            result = self._call_view(request)
-        except Exception:  # ChaliceUnhandledError: no middleware here to handle it
-            return self._finish_with_cors(request, self._unhandled(request))
-        if type(result) is not Response and self._plain(request):
-            try:
-                return render_body(result)
-            except Exception as error:
-                return self._unsendable(request, error)
-        return self._finish_with_cors(request, self._as_response(request, result))
+            response = self._chain(request)
+        except ChaliceViewError as error:
+            # Raised by middleware (an auth check, say): the client gets its status,
+            # where Chalice answers 500. A traced middleware's subsegment recorded it.
+            response = _chalice_error(error)
+        except Exception:
+            response = self._unhandled(request)
+        return self._finish_with_cors(request, response)
 
     def _finish_with_cors(self, request: Request, response: Any) -> RenderedResponse:
         entry = request._route.entry
@@ -207,18 +218,6 @@ class HttpPipeline:
             # Also for answers middleware made itself, so browsers can read them.
             response = _with_cors(request, entry, response)
         return self.finish(request, response)
-
-    def _plain(self, request: Request) -> bool:
-        """Whether a view's own value is answered as it is: no CORS headers to add, and
-        no binary JSON for a REST API to refuse (what _as_response would check)."""
-        entry = request._route.entry
-        if entry is None or entry.cors is not None:  # a view ran, so it has an entry
-            return False
-        if request._http.source is _REST:
-            if self._app.api.binary_types != self._binary_types:  # binary_types(), inlined
-                self.binary_types()
-            return not self._json_is_binary
-        return True
 
     def awaits_on_loop(self, request: Request) -> bool:
         """Whether an async door may await this request's view on its own loop: an async
