@@ -33,6 +33,7 @@ from ._response import (
     RenderedResponse,
     Response,
     error_response,
+    json_text_of,
     lowered_media_types,
     media_type_in,
     render,
@@ -43,7 +44,7 @@ from ._routing import Match, RouteEntry, RouteMatch
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
 
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, overload
 
     from .._app import Chalice
 
@@ -167,8 +168,20 @@ class HttpPipeline:
             return render(early)
         return Request.for_route(http, match, uri_params)
 
-    def handle(self, request: Request) -> RenderedResponse:
-        """Steps 2 to 5 for a request `start` made."""
+    if TYPE_CHECKING:
+
+        @overload
+        def handle(self, request: Request) -> RenderedResponse: ...
+        @overload
+        def handle(self, request: Request, json_text: bool) -> RenderedResponse | str: ...
+
+    def handle(self, request: Request, json_text: bool = False) -> RenderedResponse | str:
+        """Steps 2 to 5 for a request `start` made.
+
+        With `json_text`, a view's own value that becomes a JSON body with no headers of
+        its own (the usual answer) comes back as that JSON text, for a door that writes it
+        without the bytes and header lines (a REST API's answer, on every invoke).
+        """
         token = _current_request.set(request)
         context_token = _lambda_context.set(request.lambda_context)
         try:
@@ -190,6 +203,8 @@ class HttpPipeline:
                     self.binary_types()  # brings _json_is_binary up to date
                 if not (via_rest and self._json_is_binary):
                     try:
+                        if json_text and not isinstance(result, (bytes, str)):
+                            return json_text_of(result)
                         return render_body(result)
                     except Exception as error:
                         return self._unsendable(request, error)

@@ -31,6 +31,7 @@ __all__ = [
     "header_bytes",
     "json_body_bytes",
     "json_default",
+    "json_text_of",
     "lowered_media_types",
     "media_type_in",
     "media_type_matches",
@@ -265,6 +266,14 @@ def json_body_bytes(body: Any) -> bytes:
     """A body as JSON bytes, or InvalidResponseError saying why it cannot be."""
     try:
         return "".join(_iterencode(body, 0)).encode("utf-8")  # encode_json, one call less
+    except Exception as error:
+        raise _unencodable(error) from _cause(error)
+
+
+def json_text_of(body: Any) -> str:
+    """The same as text: JSON written by this module is ASCII, so the bytes decode to it."""
+    try:
+        return "".join(_iterencode(body, 0))
     except Exception as error:
         raise _unencodable(error) from _cause(error)
 

@@ -10,9 +10,9 @@ does translate events for the ASGI and WSGI apps chalicelike hosts (`_hosted_app
 
 from __future__ import annotations
 
-from .._core._http_request import read_rest_event
+from .._core._http_request import HttpEventSource, read_rest_event
 from .._core._request import Request
-from ._http_answers import answer_with
+from ._http_answers import answer_with, rest_json_answer
 from ._http_events import parse_http_event
 
 TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the names
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ._hosted_apps import AsgiLambdaHandler
 
 __all__ = ["LambdaHttpHandler"]
+
+_REST = HttpEventSource.REST_API
 
 
 class LambdaHttpHandler:
@@ -50,10 +52,12 @@ class LambdaHttpHandler:
         pipeline = self._pipeline
         started = pipeline.start(http)
         if isinstance(started, Request):
-            rendered = pipeline.handle(started)
+            rendered = pipeline.handle(started, http.source is _REST)
             # As Chalice: app.current_request and app.lambda_context stay the last call's
             # after it returns (a test reads them).
             self._app._keep_last_call(started, context)
+            if isinstance(rendered, str):  # a REST API's usual answer: a view's value as JSON
+                return rest_json_answer(rendered)
         elif started is None:  # no route of ours: the mounted app's path
             mounted = self._app.mounted_app(http.route_path)
             assert mounted is not None  # what start() answering None means
