@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import decimal
 import json
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelike import Chalice, CORSConfig, Response
+from chalicelike import Chalice, ChaliceUnhandledError, CORSConfig, NotFoundError, Response
 from chalicelike._core._errors import InvalidEventError
 from chalicelike._doors._http_events import HttpEventSource, identify_source
 from tests.lambda_events import VARIANTS, Answer, Context, Headers, read_answer, rest
@@ -661,3 +662,124 @@ def test_rest_event_with_method_and_path_only_in_request_context() -> None:
     # Without a method anywhere it cannot be served: the error names the field.
     with pytest.raises(InvalidEventError, match="missing field 'httpMethod'"):
         app({"requestContext": {"resourcePath": "/users/{name}"}}, Context())
+
+
+# -- the REST shortcut answers what the general writer writes ------------------------------
+#
+# The door writes a REST API's usual answer (a view's own value as JSON, no headers of its
+# own) straight from the pipeline's JSON text. Every answer must be the one the pipeline's
+# rendered response gives through the general writer, field for field and in order.
+
+
+def _shortcut_app(debug: bool = False) -> Chalice:
+    app = Chalice(app_name="shortcut-test", debug=debug, configure_logs=False)
+    values: dict[str, Callable[[], Any]] = {
+        "dict": lambda: {"id": "42", "total": 12.5, "tags": ("a", "b")},
+        "list": lambda: [1, "two", None, {"three": 3.0}],
+        "number": lambda: 7,
+        "none": lambda: None,
+        "text": lambda: "plain text",
+        "unicode": lambda: {"name": "Zoë ☃"},
+        "utf8-bytes": lambda: "é".encode(),
+        "raw-bytes": lambda: b"\x00\xff\xfe",
+        "response": lambda: Response({"made": True}, headers={"X-Made": "yes"}),
+        "nan": lambda: float("nan"),
+        "unencodable": lambda: object(),
+        "decimal": lambda: {"price": decimal.Decimal("1.50")},
+    }
+
+    @app.route("/values/{kind}")
+    def value(kind: str) -> Any:
+        return values[kind]()
+
+    @app.route("/raises/{kind}")
+    def raises(kind: str) -> Any:
+        if kind == "view-error":
+            raise NotFoundError("no such order")
+        if kind == "unhandled":
+            raise ChaliceUnhandledError("bad")
+        raise RuntimeError("broken")
+
+    @app.route("/cors", cors=True)
+    def with_cors() -> dict[str, str]:
+        return {"cors": "on"}
+
+    return app
+
+
+SHORTCUT_PATHS = [
+    *(f"/values/{kind}" for kind in (
+        "dict", "list", "number", "none", "text", "unicode", "utf8-bytes", "raw-bytes",
+        "response", "nan", "unencodable", "decimal",
+    )),
+    "/raises/view-error", "/raises/unhandled", "/raises/other", "/cors",
+]  # fmt: skip
+
+
+def _general_answer(app: Chalice, event: dict[str, Any]) -> dict[str, Any]:
+    """The pipeline's rendered response through the general writer (no shortcut)."""
+    from chalicelike._core._request import Request
+    from chalicelike._doors._http_answers import answer_for
+    from chalicelike._doors._http_events import parse_http_event
+
+    http = parse_http_event(event)
+    http.lambda_context = Context()
+    pipeline = app.http_pipeline
+    started = pipeline.start(http)
+    rendered = pipeline.handle(started) if isinstance(started, Request) else started
+    assert rendered is not None
+    return answer_for(http, rendered, app.api.binary_types)
+
+
+def _rest_event(path: str, **headers: str) -> dict[str, Any]:
+    resource, params = path, None
+    if path.count("/") == 2 and not path.startswith("/cors"):
+        resource = path.rsplit("/", 1)[0] + "/{kind}"
+        params = {"kind": path.rsplit("/", 1)[1]}
+    return rest("GET", path, headers or None, resource=resource, path_params=params)
+
+
+@pytest.mark.parametrize("path", SHORTCUT_PATHS)
+@pytest.mark.parametrize("debug", [False, True])
+def test_rest_shortcut_answers_as_the_general_writer(path: str, debug: bool) -> None:
+    app = _shortcut_app(debug)
+    answer = app(_rest_event(path), Context())
+    expected = _general_answer(app, _rest_event(path))
+    if debug and answer["statusCode"] == 500 and "Traceback" in answer["body"]:
+        # A debug trace names the lines it passed through: compare all but the trace.
+        assert answer["body"].startswith("Traceback") and expected["body"].startswith("Traceback")
+        answer, expected = {**answer, "body": ""}, {**expected, "body": ""}
+    assert list(answer.items()) == list(expected.items())
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*"])
+def test_rest_shortcut_yields_to_binary_json(accept: str | None) -> None:
+    # With application/json a binary type, a REST API answers JSON base64-encoded, or 400
+    # without an Accept header that asks for it: the general writer's answers.
+    app = _shortcut_app()
+    app.api.binary_types.append("application/json")
+    headers = {"Accept": accept} if accept else {}
+    answer = app(_rest_event("/values/dict", **headers), Context())
+    assert list(answer.items()) == list(
+        _general_answer(app, _rest_event("/values/dict", **headers)).items()
+    )
+    assert answer["statusCode"] == (400 if accept is None else 200)
+    assert answer["isBase64Encoded"] is True  # the 400's own JSON body is binary too
+
+
+def test_rest_shortcut_yields_to_middleware_and_cors() -> None:
+    app = _shortcut_app()
+    plain = app(_rest_event("/values/dict"), Context())
+    assert plain["headers"] == {} and plain["multiValueHeaders"] == {}
+    cors = app(_rest_event("/cors"), Context())
+    assert cors["headers"]["Access-Control-Allow-Origin"] == "*"
+
+    @app.middleware("http")
+    def tag(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        response = get_response(event)
+        response.headers["X-Tagged"] = "1"
+        return response
+
+    tagged = app(_rest_event("/values/dict"), Context())
+    assert tagged["headers"] == {"X-Tagged": "1"}
+    assert json.loads(tagged["body"]) == json.loads(plain["body"])

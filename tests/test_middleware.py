@@ -495,3 +495,31 @@ def test_the_app_hands_one_middleware_stack_to_every_handler() -> None:
     assert not stack.wraps(EventType.S3)
     app = Chalice(app_name="stacked")
     assert isinstance(app.middleware_stack, MiddlewareStack)
+
+
+def test_a_chain_is_bare_until_middleware_or_an_instrument_wraps_it() -> None:
+    stack = MiddlewareStack()
+
+    def view(event: Any) -> Any:
+        return event
+
+    chained = stack.chain(EventType.HTTP, view)
+    assert chained.is_bare()
+    stack.add(EventType.S3, lambda event, get_response: get_response(event))
+    assert chained.is_bare()  # another event type's middleware does not wrap it
+    stack.add(EventType.ALL, lambda event, get_response: ("wrapped", get_response(event)))
+    assert not chained.is_bare()
+    assert chained("e") == ("wrapped", "e")
+
+    class Instrument:
+        def wrap(self, handler: Any, middleware: Any) -> Any:
+            return lambda event: handler(event)
+
+        def view_failed(self, error: BaseException, status: int) -> None:
+            pass
+
+    alone = MiddlewareStack()
+    traced = alone.chain(EventType.HTTP, view)
+    assert traced.is_bare()
+    alone.set_instrument(Instrument())
+    assert not traced.is_bare()

@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 
 from chalicelike import Chalice, InvalidResponseError, Response
-from chalicelike._core._response import RenderedResponse, error_response, media_type_matches, render
+from chalicelike._core._response import (
+    RenderedResponse,
+    error_response,
+    json_text_of,
+    media_type_matches,
+    render,
+    render_body,
+)
 
 
 def test_response_defaults() -> None:
@@ -356,3 +363,36 @@ def test_a_body_whose_mapping_raises_is_an_invalid_response() -> None:
     assert str(caught.value) == (
         "Response body cannot be encoded as JSON: encoding it raised LookupError: the mapping broke"
     )
+
+
+# -- a view's own value, rendered without a Response (the pipeline's usual answer) --------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"a": 1, "b": [1.5, None]}, [1, "two"], "text", "Zoë", b"\x00\xff", b"", 0, None, (1, 2)],
+)
+def test_render_body_is_render_of_a_response(body: Any) -> None:
+    assert render_body(body) == render(Response(body))
+
+
+def _circular() -> list[Any]:
+    looped: list[Any] = []
+    looped.append(looped)
+    return looped
+
+
+@pytest.mark.parametrize("body", [float("nan"), object(), _circular(), {1.5j: "x"}])
+def test_render_body_and_json_text_refuse_as_render_does(body: Any) -> None:
+    with pytest.raises(InvalidResponseError) as by_render:
+        render(Response(body))
+    for render_alone in (render_body, json_text_of):
+        with pytest.raises(InvalidResponseError) as refused:
+            render_alone(body)
+        assert str(refused.value) == str(by_render.value)
+        assert refused.value.__cause__ is by_render.value.__cause__ is None
+
+
+@pytest.mark.parametrize("body", [{"a": "é☃"}, [1, 2.5], 3, None])
+def test_json_text_is_the_rendered_body_as_text(body: Any) -> None:
+    assert json_text_of(body).encode("ascii") == render(Response(body)).body
