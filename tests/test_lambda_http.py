@@ -666,9 +666,14 @@ def test_rest_event_with_method_and_path_only_in_request_context() -> None:
 
 # -- the REST shortcut answers what the general writer writes ------------------------------
 #
-# The door writes a REST API's usual answer (a view's own value as JSON, no headers of its
-# own) straight from the pipeline's JSON text. Every answer must be the one the pipeline's
-# rendered response gives through the general writer, field for field and in order.
+# Without middleware, the door writes a REST API's usual answer (a view's own value as JSON,
+# no headers of its own) straight from the pipeline's JSON text. Every answer must be the
+# one the same app gives with a pass-through middleware, which takes the general path
+# (Response, render, the general writer): field for field and in order.
+
+
+class _OwnResponse(Response):
+    """An app's own Response subclass: still a Response, never a JSON body."""
 
 
 def _shortcut_app(debug: bool = False) -> Chalice:
@@ -683,6 +688,8 @@ def _shortcut_app(debug: bool = False) -> Chalice:
         "utf8-bytes": lambda: "é".encode(),
         "raw-bytes": lambda: b"\x00\xff\xfe",
         "response": lambda: Response({"made": True}, headers={"X-Made": "yes"}),
+        "response-subclass": lambda: _OwnResponse({"own": True}),
+        "headers-not-a-dict": lambda: Response("x", headers=[("X-A", "b")]),  # type: ignore[arg-type]
         "nan": lambda: float("nan"),
         "unencodable": lambda: object(),
         "decimal": lambda: {"price": decimal.Decimal("1.50")},
@@ -710,25 +717,23 @@ def _shortcut_app(debug: bool = False) -> Chalice:
 SHORTCUT_PATHS = [
     *(f"/values/{kind}" for kind in (
         "dict", "list", "number", "none", "text", "unicode", "utf8-bytes", "raw-bytes",
-        "response", "nan", "unencodable", "decimal",
+        "response", "response-subclass", "headers-not-a-dict", "nan", "unencodable", "decimal",
     )),
     "/raises/view-error", "/raises/unhandled", "/raises/other", "/cors",
 ]  # fmt: skip
 
 
 def _general_answer(app: Chalice, event: dict[str, Any]) -> dict[str, Any]:
-    """The pipeline's rendered response through the general writer (no shortcut)."""
-    from chalicelike._core._request import Request
-    from chalicelike._doors._http_answers import answer_for
-    from chalicelike._doors._http_events import parse_http_event
+    """The answer of the same app with a pass-through middleware: the pipeline then makes
+    every answer a Response, rendered and written by the general writer (no shortcut)."""
+    reference = _shortcut_app(app.debug)
+    reference.api.binary_types[:] = app.api.binary_types
 
-    http = parse_http_event(event)
-    http.lambda_context = Context()
-    pipeline = app.http_pipeline
-    started = pipeline.start(http)
-    rendered = pipeline.handle(started) if isinstance(started, Request) else started
-    assert rendered is not None
-    return answer_for(http, rendered, app.api.binary_types)
+    @reference.middleware("http")
+    def pass_through(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        return get_response(event)
+
+    return reference(event, Context())
 
 
 def _rest_event(path: str, **headers: str) -> dict[str, Any]:

@@ -197,7 +197,7 @@ class HttpPipeline:
             except Exception:  # ChaliceUnhandledError: no middleware here to handle it
                 return self._finish_with_cors(request, self._unhandled(request))
             entry = request._route.entry  # None only for a 405, which is a Response
-            if type(result) is not Response and entry is not None and entry.cors is None:
+            if not isinstance(result, Response) and entry is not None and entry.cors is None:
                 via_rest = request._http.source is _REST
                 if via_rest and self._app.api.binary_types != self._binary_types:
                     self.binary_types()  # brings _json_is_binary up to date
@@ -208,7 +208,11 @@ class HttpPipeline:
                         return render_body(result)
                     except Exception as error:
                         return self._unsendable(request, error)
-            return self._finish_with_cors(request, self._as_response(request, result))
+            try:
+                response = self._as_response(request, result)
+            except Exception:  # a Response whose headers are not a dict, say
+                response = self._unhandled(request)
+            return self._finish_with_cors(request, response)
         finally:
             _lambda_context.reset(context_token)
             _current_request.reset(token)
