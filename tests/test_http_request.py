@@ -129,3 +129,29 @@ def test_the_test_client_runs_what_lambda_runs() -> None:
     assert event["body"] == "hi" and event["stageVariables"] == {}
     assert Request(event).to_dict() == seen[0].to_dict()
     assert app.lambda_context.function_name == "api_handler"
+
+
+def test_a_rest_event_malformed_in_several_fields_names_them_in_one_order() -> None:
+    # Headers first, then the body, the query and the path parameters: the same field is
+    # named whatever the reader checks first internally.
+    event: dict[str, Any] = {
+        "resource": "/orders/{order_id}",
+        "path": "/orders/7",
+        "httpMethod": "GET",
+        "headers": {"Host": 5},
+        "body": 12,
+        "multiValueQueryStringParameters": {"tag": "a"},
+        "pathParameters": ["7"],
+        "requestContext": {},
+    }
+    expected = {
+        "headers": "header 'Host' must be a string",
+        "body": "body must be a string, not int",
+        "multiValueQueryStringParameters": "must map names to lists of strings",
+        "pathParameters": "field 'pathParameters' must be an object, not list",
+    }
+    for field, message in expected.items():
+        with pytest.raises(InvalidEventError, match=message):
+            read_rest_event(event)
+        del event[field]
+    assert read_rest_event(event).path_params is None

@@ -181,22 +181,25 @@ def read_rest_event(event: dict[str, Any]) -> HttpRequest:
         if type(method) is not str or type(path) is not str:
             raise InvalidEventError("fields 'httpMethod' and 'path' must be strings")
         query = event.get("multiValueQueryStringParameters")
-        if query is None:
-            if event.get("queryStringParameters"):
-                single = mapping_field(event, "queryStringParameters")
-                query = checked_multi({k: [v] for k, v in single.items()}, _MULTI_QUERY)
-        else:
+        if query is None and event.get("queryStringParameters"):
+            single = mapping_field(event, "queryStringParameters")
+            query = {k: [v] for k, v in single.items()}
+        # Checked in this order (headers, body, query, path parameters): an event with
+        # several malformed fields is refused naming the same one as ever.
+        headers = _rest_headers(event.get("headers"), event.get("multiValueHeaders"))
+        body = event.get("body")
+        body = event_body(body, event.get("isBase64Encoded")) if body else b""
+        if query is not None:
             query = checked_multi(query, _MULTI_QUERY)
         params = event.get("pathParameters")
         if params is not None and type(params) is not dict:
             params = optional_mapping(event, "pathParameters")  # raises, naming the field
-        body = event.get("body")
         return HttpRequest(
             HttpEventSource.REST_API,
             method.upper(),
             path,
-            _rest_headers(event.get("headers"), event.get("multiValueHeaders")),
-            event_body(body, event.get("isBase64Encoded")) if body else b"",
+            headers,
+            body,
             "",
             query,
             "",
