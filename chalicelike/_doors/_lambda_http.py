@@ -10,7 +10,7 @@ does translate events for the ASGI and WSGI apps chalicelike hosts (`_hosted_app
 
 from __future__ import annotations
 
-from .._core._http_request import HttpEventSource, read_rest_event
+from .._core._http_request import HttpEventSource
 from .._core._request import Request
 from ._http_answers import answer_with, rest_json_answer
 from ._http_events import parse_http_event
@@ -37,17 +37,7 @@ class LambdaHttpHandler:
         self._mounted: dict[str, AsgiLambdaHandler] = {}
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
-        if (  # parse_http_event's first case, without its call: a REST API's event
-            type(event) is dict
-            and type(event.get("requestContext")) is dict
-            and "resource" in event
-            and "elb" not in event["requestContext"]
-            and "methodArn" not in event
-        ):
-            http = read_rest_event(event)
-            http.event = event
-        else:
-            http = parse_http_event(event)  # InvalidEventError for anything else
+        http = parse_http_event(event)  # InvalidEventError for anything else
         http.lambda_context = context
         pipeline = self._pipeline
         started = pipeline.start(http)
