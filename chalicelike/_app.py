@@ -178,18 +178,13 @@ class Chalice(DecoratorAPI):
 
     @property
     def lambda_context(self) -> Any:
-        context = _context.lambda_context.get()
+        context = _context.current_lambda_context()
         return self._last_lambda_context if context is None else context
 
     @lambda_context.setter
     def lambda_context(self, context: Any) -> None:
         _context.lambda_context.set(context)
         self._last_lambda_context = context
-
-    def _keep_last_call(self, request: Request, lambda_context: Any) -> None:
-        """Remember what a finished Lambda call or test request was, as Chalice does."""
-        self._last_request = request
-        self._last_lambda_context = lambda_context
 
     @property
     def routes(self) -> dict[str, dict[str, RouteEntry]]:

@@ -62,7 +62,7 @@ if TYPE_CHECKING:
 # Bound once: the hot path reads these on every request.
 _new_tuple = tuple.__new__
 _REST = HttpEventSource.REST_API
-_current_request, _lambda_context = _context.current_request, _context.lambda_context
+_current_request = _context.current_request
 
 
 def gateway_answer(
@@ -182,8 +182,7 @@ class HttpPipeline:
         its own (the usual answer) comes back as that JSON text, for a door that writes it
         without the bytes and header lines (a REST API's answer, on every invoke).
         """
-        token = _current_request.set(request)
-        context_token = _lambda_context.set(request.lambda_context)
+        token = _current_request.set(request)  # its lambda_context is the one being served
         try:
             if self._bare_version != self._stack._version:  # middleware added or removed
                 self._bare = self._chain.is_bare()
@@ -214,7 +213,6 @@ class HttpPipeline:
                 response = self._unhandled(request)
             return self._finish_with_cors(request, response)
         finally:
-            _lambda_context.reset(context_token)
             _current_request.reset(token)
             if self._app._metrics_held:  # the view first used app.metrics: write them now
                 self._app._release_held_metrics()
@@ -246,13 +244,11 @@ class HttpPipeline:
 
     async def handle_async_view(self, request: Request) -> RenderedResponse:
         """The same, for an async view with no middleware: awaited on the caller's loop."""
-        token = _context.current_request.set(request)
-        context_token = _context.lambda_context.set(request.lambda_context)
+        token = _current_request.set(request)
         try:
             return await self._dispatch_async(request)
         finally:
-            _context.lambda_context.reset(context_token)
-            _context.current_request.reset(token)
+            _current_request.reset(token)
             if self._app._metrics_held:
                 self._app._release_held_metrics()
 

@@ -114,7 +114,7 @@ def _invocation_fields() -> dict[str, Any]:
         request_id, trace_id = invocation.request_id, invocation.trace_id
         fields["function"] = invocation.function
     else:  # logged outside an observed call: what the Lambda context and runtime say
-        request_id = getattr(_context.lambda_context.get(), "aws_request_id", None)
+        request_id = getattr(_context.current_lambda_context(), "aws_request_id", None)
         trace_id = trace_root(os.environ.get(TRACE_HEADER_ENV))
     if request_id:
         fields["requestId"] = request_id
