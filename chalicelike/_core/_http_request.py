@@ -10,7 +10,6 @@ the same field readers. No I/O, no dependencies: this runs on every warm invoke.
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Callable
 
 from ._errors import InvalidEventError
@@ -163,6 +162,7 @@ class Base64Body:
 
     def decode(self) -> bytes:
         import base64  # here: most requests carry no base64 body (a cold start's ~0.8 ms)
+        import binascii
 
         try:
             return base64.b64decode(self.text, validate=True)

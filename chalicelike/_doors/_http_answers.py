@@ -10,7 +10,6 @@ text travel base64-encoded.
 
 from __future__ import annotations
 
-import binascii  # not base64: its import (struct, re) costs a cold start ~0.8 ms
 from collections.abc import Callable, Sequence
 
 from .._core._response import (
@@ -65,6 +64,8 @@ def encode_body(
             return body.decode("utf-8"), False
         except UnicodeDecodeError:
             pass
+    import binascii  # not base64 (struct, re); and only a binary answer loads it
+
     return binascii.b2a_base64(body, newline=False).decode("ascii"), True
 
 
