@@ -416,9 +416,7 @@ def project_requirements(path: Path, _seen: frozenset[Path] = frozenset()) -> li
     if path in _seen:
         return []
     lines: list[str] = []
-    for line in _logical_lines(path.read_text(encoding="utf-8")):
-        nested = _option_value(line, "-r", "--requirement")
-        constraint = _option_value(line, "-c", "--constraint")
+    for line, nested, constraint in _read_lines(path):
         if nested is not None:
             lines += project_requirements(path.parent / nested, _seen | {path})
         elif constraint is not None:
@@ -440,9 +438,7 @@ def requirement_files(path: Path, _seen: frozenset[Path] = frozenset()) -> list[
     if path in _seen or not path.is_file():
         return [path]
     files = [path]
-    for line in _logical_lines(path.read_text(encoding="utf-8")):
-        nested = _option_value(line, "-r", "--requirement")
-        constraint = _option_value(line, "-c", "--constraint")
+    for _line, nested, constraint in _read_lines(path):
         if nested is not None:
             files += requirement_files(path.parent / nested, _seen | {path})
         elif constraint is not None:
@@ -513,6 +509,16 @@ def _project_name(requirement: str) -> str:
     """The PEP 503 normalised project name a requirement line starts with ('' for options)."""
     match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
     return re.sub(r"[-_.]+", "-", match[1]).lower() if match else ""
+
+
+def _read_lines(path: Path) -> list[tuple[str, str | None, str | None]]:
+    """Each logical line of a requirements file, with the file it nests (`-r`) and the
+    constraints file it names (`-c`), if any."""
+    found = []
+    for line in _logical_lines(path.read_text(encoding="utf-8")):
+        nested = _option_value(line, "-r", "--requirement")
+        found.append((line, nested, _option_value(line, "-c", "--constraint")))
+    return found
 
 
 def _logical_lines(text: str) -> list[str]:
