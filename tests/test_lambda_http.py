@@ -788,3 +788,26 @@ def test_rest_shortcut_yields_to_middleware_and_cors() -> None:
     tagged = app(_rest_event("/values/dict"), Context())
     assert tagged["headers"] == {"X-Tagged": "1"}
     assert json.loads(tagged["body"]) == json.loads(plain["body"])
+
+
+@pytest.mark.parametrize("binary_types", [["*/*"], ["application/json"], ["application/*"]])
+@pytest.mark.parametrize("with_middleware", [False, True])
+def test_405_and_415_are_not_refused_as_binary(
+    binary_types: list[str], with_middleware: bool
+) -> None:
+    # API Gateway's own 405/415 answers come before the view: the binary types (the view's
+    # media types) do not turn them into a 400 for a missing Accept header.
+    app = Chalice(app_name="early", configure_logs=False)
+    app.api.binary_types = binary_types
+    if with_middleware:
+        app.register_middleware(lambda event, get_response: get_response(event), "http")
+
+    @app.route("/items", methods=["POST"])
+    def create() -> dict[str, int]:
+        return {"ok": 1}
+
+    wrong_method = app(rest("GET", "/items", resource="/items"), Context())
+    assert wrong_method["statusCode"] == 405
+    assert wrong_method["headers"].get("Allow") == "POST"
+    text = rest("POST", "/items", {"Content-Type": "text/plain"}, "x", resource="/items")
+    assert app(text, Context())["statusCode"] == 415

@@ -189,13 +189,16 @@ class HttpPipeline:
                 self._bare_version = self._stack._version
             if not self._bare:
                 return self._handle_chained(request)
+            early = self._early_answer(request)
+            if early is not None:  # a 405 or 415: never refused as binary (as with middleware)
+                return self._finish_with_cors(request, early)
             # No middleware: the view's own value is rendered as it is, with no Response
             # made, unless CORS headers are due or a REST API would refuse it as binary.
             try:
                 result = self._call_view(request)
             except Exception:  # ChaliceUnhandledError: no middleware here to handle it
                 return self._finish_with_cors(request, self._unhandled(request))
-            entry = request._route.entry  # None only for a 405, which is a Response
+            entry = request._route.entry  # not None: _early_answer answered those
             if not isinstance(result, Response) and entry is not None and entry.cors is None:
                 via_rest = request._http.source is _REST
                 if via_rest and self._app.api.binary_types != self._binary_types:
@@ -289,23 +292,31 @@ class HttpPipeline:
     # -- steps 3 to 5 ------------------------------------------------------------------
 
     def _dispatch(self, request: Request) -> Response:
-        """The innermost handler of the middleware chain: the view's answer as a Response."""
+        """The innermost handler of the middleware chain: the view's answer as a Response
+        (a 405 or 415 as it is: not checked against the binary types, which are the view's)."""
+        early = self._early_answer(request)
+        if early is not None:
+            return early
         return self._as_response(request, self._call_view(request))
 
-    def _call_view(self, request: Request) -> Any:
-        """405 or 415 before the view, else the view's return value (or its error's answer)."""
+    @staticmethod
+    def _early_answer(request: Request) -> Response | None:
+        """405 or 415 before the view: checked only when the request could get one (not for
+        a routed method without Content-Type to a route that takes JSON, or takes anything)."""
         route: RouteMatch = request._route
         entry = route.entry
-        # 405 and 415 checks, skipped in the usual case: a routed method and a request
-        # without Content-Type to a route that takes JSON (or a route that takes anything).
         if entry is None or (
             entry.content_types
             and not entry.accepts_any_content_type
             and not (entry.accepts_no_content_type and not request._has_header("content-type"))
         ):
-            early = _before_view(request, route)
-            if early is not None:
-                return early
+            return _before_view(request, route)
+        return None
+
+    def _call_view(self, request: Request) -> Any:
+        """The view's return value (or its error's answer), once _early_answer found none."""
+        route: RouteMatch = request._route
+        entry = route.entry
         assert entry is not None  # _before_view answers every match without an entry
         try:
             if entry.contract is None:
