@@ -183,7 +183,14 @@ class Chalice(DecoratorAPI):
 
     @lambda_context.setter
     def lambda_context(self, context: Any) -> None:
-        _context.lambda_context.set(context)
+        # Scoped as the value it replaces: the request's while one is served, an event
+        # handler's while it runs (reset after it), else the app's own. Never the ContextVar
+        # at top level: every later request in this thread would read it.
+        request = _context.current_request.get()
+        if request is not None:
+            request.lambda_context = context
+        elif _context.lambda_context.get() is not None:
+            _context.lambda_context.set(context)
         self._last_lambda_context = context
 
     @property

@@ -559,3 +559,28 @@ def test_mounted_app_on_every_lambda_front_door(source: str) -> None:
     assert answer["url"].endswith(f"{stage}/api/items/7")
     routed = lambda_events.read_answer(app(build("GET", "/orders"), lambda_events.Context()))
     assert json.loads(routed[2]) == {"from": "orders"}
+
+
+def test_a_lambda_context_set_by_hand_stays_in_its_scope(app: Chalice) -> None:
+    # Chalice overwrites app.lambda_context on every invoke: one set by hand (a unit test of
+    # a helper, say) or inside a view never reaches a later request's view.
+    class Fake:
+        aws_request_id = "set-by-hand"
+
+    seen: list[str] = []
+
+    @app.route("/rid")
+    def rid() -> dict[str, str]:
+        seen.append(app.lambda_context.aws_request_id)
+        app.lambda_context = Fake()  # this request's own, from here on
+        seen.append(app.lambda_context.aws_request_id)
+        return {}
+
+    app.lambda_context = Fake()
+    assert app.lambda_context.aws_request_id == "set-by-hand"
+    for request_id in ("first", "second"):
+        context = lambda_events.Context()
+        context.aws_request_id = request_id
+        app(lambda_events.rest("GET", "/rid"), context)
+    assert seen == ["first", "set-by-hand", "second", "set-by-hand"]
+    assert app.lambda_context.aws_request_id == "second"  # the last call's, as Chalice
