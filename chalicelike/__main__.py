@@ -15,7 +15,10 @@ __all__ = ["main"]
 def main() -> int:
     from .package._repeat import answer_repeat
 
-    status = answer_repeat(sys.argv[1:])
+    try:
+        status = answer_repeat(sys.argv[1:])
+    except KeyboardInterrupt:
+        return 130  # as the CLI answers a Ctrl-C: no traceback
     if status is not None:
         return status
     from .cli import main as cli_main

@@ -28,6 +28,7 @@ from ._repeat import (
     fingerprint_review,
     fingerprint_wheel_sets,
     remember_build,
+    settled,
 )
 
 if TYPE_CHECKING:
@@ -258,6 +259,7 @@ def _package(args: argparse.Namespace) -> int:
     project_dir = Path(args.project_dir).resolve()
     options = RepeatOptions({**vars(args), "bytecode": getattr(args, "bytecode", True)})
     # Stamped before the build reads them: an edit made while it runs is seen next time.
+    build_started_ns = time.time_ns()
     inputs = fingerprint(str(project_dir), args.stage)
     built = build_package(
         project_dir, args.stage, args.pkg_format, outdir, bytecode=options.bytecode
@@ -271,7 +273,7 @@ def _package(args: argparse.Namespace) -> int:
         "wheels": built.wheels,
     }
     if inputs is not None:
-        _remember(options, project_dir, inputs, built, templates, summary)
+        _remember(options, project_dir, inputs, built, templates, summary, build_started_ns)
     written = ", ".join([built.zip_path.name, *(name for name, _ in templates)])
     print(
         f"chalicelike package: {written} in {outdir} for {config.runtime} "
@@ -289,12 +291,16 @@ def _remember(
     built: BuiltPackage,
     templates: list[tuple[str, str]],
     summary: dict[str, Any],
+    started_ns: int,
 ) -> None:
     """Record the build for a repeat (`_repeat`): its inputs as stamped before it, plus
     files read elsewhere and what it wrote as the next build will find it (the review file
-    it generated with autogen_policy, the wheel sets it downloaded)."""
+    it generated with autogen_policy, the wheel sets it downloaded). Not when an input
+    changed while it ran (or too close to its start to tell): the next build is full."""
     extra = _inputs_elsewhere(project_dir, built)
-    inputs.update(fingerprint_files(extra))
+    inputs.update(fingerprint_files(extra))  # stamped after the build: checked by `settled`
+    if not settled(inputs, started_ns):
+        return
     if built.review_written:
         inputs.update(fingerprint_review(str(project_dir), options.stage))
     inputs.update(fingerprint_wheel_sets(str(project_dir)))

@@ -28,6 +28,7 @@ __all__ = [
     "fingerprint_wheel_sets",
     "parse_package_argv",
     "remember_build",
+    "settled",
     "write_whole",
 ]
 
@@ -219,6 +220,24 @@ def _stamp(path: str) -> str:
         return "missing"
 
 
+def settled(stamps: dict[str, str], started_ns: int) -> bool:
+    """Whether no stamped file changed from just before `started_ns` (the build's start) on.
+
+    A change while the build ran, or one the file system's clock cannot tell from the
+    build's start, may not be in what it read: such a build is not recorded, and the next
+    one is full. File clocks tick coarsely (a few ms on Linux; 2 s on FAT, some network
+    shares): a file stamped in whole seconds gets a 2 s margin, others 50 ms."""
+    for stamp in stamps.values():
+        fields = stamp.split(" ")
+        if len(fields) != 4:
+            continue  # not a file's status ("missing", the interpreter, a file's text)
+        mtime, ctime = int(fields[2]), int(fields[3])
+        margin = 2_000_000_000 if mtime % 1_000_000_000 == 0 else 50_000_000
+        if max(mtime, ctime) >= started_ns - margin:
+            return False
+    return True
+
+
 def _format(status: os.stat_result) -> str:
     # ctime too: a chmod (the zip keeps the executable bit) or a copy that keeps mtimes.
     return f"{status.st_mode:o} {status.st_size} {status.st_mtime_ns} {status.st_ctime_ns}"
@@ -235,12 +254,13 @@ def answer_repeat(argv: Sequence[str]) -> int | None:
         return None
     project = os.path.realpath(options.project_dir)
     record = _read_record(options.record_path(project))
-    if (
-        record is None
-        or record.get("format") != _RECORD_FORMAT
-        or record.get("options") != options.key()
-        or record.get("inputs") != fingerprint(project, options.stage, record.get("extra", []))
-    ):
+    if record is None or record.get("format") != _RECORD_FORMAT:
+        return None
+    try:
+        inputs = fingerprint(project, options.stage, record.get("extra", []))
+    except (TypeError, ValueError):  # a record of another shape: the full build's
+        return None
+    if record.get("options") != options.key() or record.get("inputs") != inputs:
         return None
     try:
         summary = record["summary"]

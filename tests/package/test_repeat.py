@@ -16,8 +16,10 @@ from chalicelike.package._repeat import (
     _shown,
     answer_repeat,
     fingerprint,
+    fingerprint_files,
     parse_package_argv,
     remember_build,
+    settled,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,3 +226,37 @@ def test_a_repeat_imports_no_click_and_writes_what_the_full_build_wrote(tmp_path
     done = run(*base[:3], "--pkg-format", "zip", str(tmp_path / "bad"))
     assert done.returncode == 2
     assert "Invalid value for '--pkg-format'" in done.stderr
+
+
+def test_a_build_is_recorded_only_when_its_inputs_had_settled_before_it(tmp_path: Path) -> None:
+    # An input changed while the build ran (or too close to its start for the file
+    # system's clock to tell) may not be what it read: no record, the next build is full.
+    path = tmp_path / "policy.json"
+    path.write_text("{}")
+    stamps = fingerprint_files([str(path), str(tmp_path / "gone")])
+    status = path.stat()
+    changed_ns = max(status.st_mtime_ns, status.st_ctime_ns)
+    assert settled(stamps, changed_ns + 60_000_000)  # changed 60 ms before the start
+    assert not settled(stamps, changed_ns + 10_000_000)  # within a clock's few ms
+    assert not settled(stamps, changed_ns - 1)  # changed after the start
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))  # whole seconds
+    coarse = fingerprint_files([str(path)])
+    mtime = 1_700_000_000_000_000_000
+    ctime = path.stat().st_ctime_ns
+    assert not settled({"f": f"100644 2 {mtime} {mtime}"}, mtime + 1_500_000_000)
+    assert settled({"f": f"100644 2 {mtime} {mtime}"}, mtime + 2_500_000_000)
+    assert not settled(coarse, ctime)  # its ctime: just now
+
+
+def test_a_record_of_another_shape_leaves_the_repeat_to_the_full_build(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / ".chalice").mkdir(parents=True)
+    (project / "app.py").write_text("from chalicelike import Chalice\napp = Chalice('odd')\n")
+    base = ["--project-dir", str(project), "package"]
+    done = run(*base, str(tmp_path / "full"))
+    assert done.returncode == 0, done.stderr
+    [record_path] = (project / ".chalice" / "cache").glob("repeat-*.json")
+    record = json.loads(record_path.read_text())
+    record["extra"] = [None]
+    record_path.write_text(json.dumps(record))
+    assert answer_repeat([*base, str(tmp_path / "again")]) is None
