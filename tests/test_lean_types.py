@@ -101,3 +101,22 @@ def test_generic_subscripts_read_as_typings_aliases() -> None:
     assert typing.get_origin(SQSEvent[Order]) is SQSEvent
     record = alias({"messageId": "m1", "receiptHandle": "h", "body": "{}", "attributes": {}})
     assert type(record) is SQSRecord and record.payload == {}
+
+
+def test_records_copy_and_pickle_as_namedtuples_do() -> None:
+    from chalicelike._core._response import RenderedResponse
+    from chalicelike._core._routing import RouteMatch
+
+    match = RouteMatch(Match.FULL, "/a", None, {"x": "1"}, None)
+    assert copy.copy(match) == match and copy.deepcopy(match) == match
+    assert type(copy.copy(match)) is RouteMatch
+    rendered = RenderedResponse(200, [("a", "b")], b"{}")
+    assert pickle.loads(pickle.dumps(rendered)) == rendered
+    assert RenderedResponse.__module__ == "chalicelike._core._response"
+
+
+def test_generic_events_take_one_type() -> None:
+    from chalicelike import SQSEvent
+
+    with pytest.raises(TypeError, match=r"takes one type, not 2"):
+        SQSEvent[int, str]  # type: ignore[misc]

@@ -9,6 +9,7 @@ stay what they were.
 
 from __future__ import annotations
 
+import sys
 from operator import itemgetter
 from types import GenericAlias
 
@@ -106,12 +107,18 @@ def lean_record(name: str, fields: tuple[str, ...], defaults: tuple[Any, ...] = 
         shown = ", ".join(f"{field}={value!r}" for field, value in zip(fields, self, strict=True))
         return f"{name}({shown})"
 
+    def __getnewargs__(self: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(self)  # copy and pickle make the record again from its fields
+
     namespace: dict[str, Any] = {
         "__slots__": (),
         "__new__": __new__,
         "__repr__": __repr__,
+        "__getnewargs__": __getnewargs__,
         "_fields": fields,
         "__match_args__": fields,
+        # Pickle finds a class by module and name: the caller's, as namedtuple's are.
+        "__module__": sys._getframe(1).f_globals.get("__name__", __name__),
     }
     for position, field in enumerate(fields):
         namespace[field] = property(itemgetter(position))
@@ -123,4 +130,10 @@ class LeanGeneric:
     `typing.get_origin`/`get_args` read as they read typing's own aliases (and `list[int]`)."""
 
     __slots__ = ()
-    __class_getitem__: Any = classmethod(GenericAlias)
+
+    def __class_getitem__(cls, item: Any) -> GenericAlias:
+        if type(item) is tuple:  # typing re-subscripts with (A,) when it resolves a hint
+            if len(item) != 1:  # as typing refuses `SQSEvent[A, B]`: one type parameter
+                raise TypeError(f"{cls.__name__}[...] takes one type, not {len(item)}")
+            item = item[0]
+        return GenericAlias(cls, (item,))
