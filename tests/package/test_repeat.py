@@ -97,7 +97,7 @@ def test_the_fingerprint_sees_every_input_and_no_cache(tmp_path: Path) -> None:
         lambda: (project / "chalicelib" / "util.py").chmod(0o755),  # the zip keeps the mode
         lambda: (project / "chalicelib" / "new.py").write_text(""),
         lambda: (project / "chalicelib" / "new.py").unlink(),
-        lambda: (project / "vendor").mkdir() or (project / "vendor" / "lib.py").write_text(""),
+        lambda: _write_into_new_folder(project / "vendor" / "lib.py"),
         lambda: (project / ".chalice" / "config.json").write_text('{"version": "2.0"}'),
         lambda: (project / ".chalice" / "policy-dev.json").write_text('{"Statement": []}'),
         lambda: (project / "requirements.txt").write_text("requests\n"),
@@ -260,3 +260,8 @@ def test_a_record_of_another_shape_leaves_the_repeat_to_the_full_build(tmp_path:
     record["extra"] = [None]
     record_path.write_text(json.dumps(record))
     assert answer_repeat([*base, str(tmp_path / "again")]) is None
+
+
+def _write_into_new_folder(path: Path) -> None:
+    path.parent.mkdir()
+    path.write_text("")
