@@ -25,11 +25,9 @@ __all__ = [
     "DEFAULT_BINARY_TYPES",
     "RenderedResponse",
     "Response",
-    "encode_json",
     "error_response",
     "handle_extra_types",
     "header_bytes",
-    "json_body_bytes",
     "json_default",
     "json_text_of",
     "lowered_media_types",
@@ -222,41 +220,22 @@ def _make_encoder() -> Any:
 _iterencode = _make_encoder()
 
 
-def encode_json(value: Any) -> str:
-    return "".join(_iterencode(value, 0))
-
-
 def render(response: Response) -> RenderedResponse:
     """Check and serialise a response; raise InvalidResponseError naming what is wrong."""
     status = response.status_code
     if not isinstance(status, int) or not 100 <= status <= 599:
         raise InvalidResponseError(f"Bad status code {status!r}: it must be an int from 100 to 599")
-    body = response.body
-    if isinstance(body, bytes):
-        body_bytes = body
-    elif isinstance(body, str):
-        body_bytes = body.encode("utf-8")
-    else:
-        body_bytes = json_body_bytes(body)
     headers = response.headers
-    if not headers and type(headers) is dict:
-        # The usual answer names no header: tuple.__new__ skips the record's Python __new__.
-        return _new_tuple(RenderedResponse, (status, [_JSON_LINE], body_bytes, True, ()))
-    return _render_headers(status, headers, body_bytes)
+    if not headers and type(headers) is dict:  # the usual answer names no header
+        return render_body(response.body, status)
+    return _render_headers(status, headers, _body_bytes(response.body))
 
 
-def render_body(body: Any) -> RenderedResponse:
-    """`render(Response(body))` without the Response: a view's own return value."""
-    if isinstance(body, bytes):
-        body_bytes = body
-    elif isinstance(body, str):
-        body_bytes = body.encode("utf-8")
-    else:
-        try:
-            body_bytes = "".join(_iterencode(body, 0)).encode("utf-8")  # json_body_bytes, inlined
-        except Exception as error:
-            raise _unencodable(error) from _cause(error)
-    return _new_tuple(RenderedResponse, (200, [_JSON_LINE], body_bytes, True, ()))
+def render_body(body: Any, status: int = 200) -> RenderedResponse:
+    """`render(Response(body, status_code=status))` without the Response and its checks: a
+    view's own return value, or a Response of no headers whose status render checked."""
+    # tuple.__new__ skips the record's Python __new__: this runs on most invokes.
+    return _new_tuple(RenderedResponse, (status, [_JSON_LINE], _body_bytes(body), True, ()))
 
 
 _new_tuple = tuple.__new__
@@ -264,10 +243,15 @@ _new_tuple = tuple.__new__
 _JSON_LINE = ("Content-Type", "application/json")
 
 
-def json_body_bytes(body: Any) -> bytes:
-    """A body as JSON bytes, or InvalidResponseError saying why it cannot be."""
+def _body_bytes(body: Any) -> bytes:
+    """A body's bytes: as given, a text's UTF-8, or JSON (InvalidResponseError saying why it
+    cannot be)."""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
     try:
-        return "".join(_iterencode(body, 0)).encode("utf-8")  # encode_json, one call less
+        return "".join(_iterencode(body, 0)).encode("utf-8")
     except Exception as error:
         raise _unencodable(error) from _cause(error)
 
