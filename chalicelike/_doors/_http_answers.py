@@ -84,19 +84,8 @@ def _rest(event: HttpRequest, response: RenderedResponse, binary: frozenset[str]
     # Chalice's dict: only the app's own headers (API Gateway labels an answer with no
     # Content-Type as JSON itself), and isBase64Encoded only when the body is base64.
     if response.content_type_added:
-        lines = response.headers
-        if len(lines) == 1:  # the usual answer: only the Content-Type render added
-            if _JSON_MATCHES.isdisjoint(binary):  # encode_body's first case, inlined
-                try:
-                    body = response.body.decode("utf-8")
-                    return {
-                        "statusCode": response.status_code,
-                        "headers": {},
-                        "multiValueHeaders": {},
-                        "body": body,
-                    }
-                except UnicodeDecodeError:
-                    pass  # base64, below
+        lines = response.headers  # the last one is the Content-Type render added
+        if len(lines) == 1:  # the usual answer: nothing to split
             single: dict[str, str] = {}
             multi: dict[str, list[str]] = {}
         else:
