@@ -193,6 +193,11 @@ class Chalice(DecoratorAPI):
             _context.lambda_context.set(context)
         self._last_lambda_context = context
 
+    def _keep_last_call(self, request: Request, lambda_context: Any) -> None:
+        """Remember what a finished Lambda call was, as Chalice does."""
+        self._last_request = request
+        self._last_lambda_context = lambda_context
+
     @property
     def routes(self) -> dict[str, dict[str, RouteEntry]]:
         return self._route_table.routes

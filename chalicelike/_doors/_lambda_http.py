@@ -44,10 +44,8 @@ class LambdaHttpHandler:
         if isinstance(started, Request):
             rendered = pipeline.handle(started, http.source is _REST)
             # As Chalice: app.current_request and app.lambda_context stay the last call's
-            # after it returns (a test reads them). Stored here, not by a method of the
-            # app's: a call costs 2% of an invoke.
-            app = self._app
-            app._last_request, app._last_lambda_context = started, context
+            # after it returns (a test reads them).
+            self._app._keep_last_call(started, context)
             if isinstance(rendered, str):  # a REST API's usual answer: a view's value as JSON
                 return rest_json_answer(rendered)
         elif started is None:  # no route of ours: the mounted app's path
