@@ -11,10 +11,11 @@ import sys
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from chalicelike.package._archive import build_deployment_zip
+from chalicelike.package._archive import ArchiveReport, build_deployment_zip
 from chalicelike.package._bytecode import compile_sources, pyc_name
 from tests.lambda_events import rest
 from tests.package.package_support import HOST_ARCHITECTURE, HOST_RUNTIME, SAMPLE_APP, unzip
@@ -103,13 +104,7 @@ _LOAD = textwrap.dedent(
 def test_a_read_only_package_loads_its_bytecode_without_compiling(
     tmp_path: Path, wheel_cache: Path
 ) -> None:
-    report = build_deployment_zip(
-        SAMPLE_APP,
-        tmp_path / "deployment.zip",
-        runtime=HOST_RUNTIME,
-        architecture=HOST_ARCHITECTURE,
-        cache_dir=wheel_cache,
-    )
+    report = _sample_app_zip(tmp_path, wheel_cache)
     with zipfile.ZipFile(report.path) as package:
         names = set(package.namelist())
     modules = {n for n in names if n.endswith(".py")}
@@ -135,14 +130,19 @@ def test_a_read_only_package_loads_its_bytecode_without_compiling(
 
 @pytest.mark.slow
 def test_no_bytecode_ships_when_turned_off(tmp_path: Path, wheel_cache: Path) -> None:
-    report = build_deployment_zip(
+    report = _sample_app_zip(tmp_path, wheel_cache, bytecode=False)
+    with zipfile.ZipFile(report.path) as package:
+        assert not any("__pycache__" in name for name in package.namelist())
+    assert report.compiled == 0
+
+
+def _sample_app_zip(tmp_path: Path, wheel_cache: Path, **options: Any) -> ArchiveReport:
+    """sample_app's deployment.zip for this interpreter's runtime and machine."""
+    return build_deployment_zip(
         SAMPLE_APP,
         tmp_path / "deployment.zip",
         runtime=HOST_RUNTIME,
         architecture=HOST_ARCHITECTURE,
         cache_dir=wheel_cache,
-        bytecode=False,
+        **options,
     )
-    with zipfile.ZipFile(report.path) as package:
-        assert not any("__pycache__" in name for name in package.namelist())
-    assert report.compiled == 0
