@@ -50,6 +50,7 @@ import statistics
 import subprocess
 import sys
 import sysconfig
+import textwrap
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -135,31 +136,40 @@ if mode.endswith("source"):
     _bootstrap.cache_from_source = _stdlib_only
 """
 
-# A child's lines that time handler init as AWS's runtime pays it (they read `mode` and
-# argv[9], the event as JSON, and leave `module`, `answer` and `events` defined). The
-# runtime client has loaded these before importing the handler's module; it hands the
-# handler the parsed event and its own LambdaContext (lambda_zip_cold.py does the same).
-PRELOADED = """\
-if mode.startswith("preloaded"):
-    import json
-    import time
+# A child's lines that load what AWS's runtime client has loaded before it imports the
+# handler's module, and then time handler init as the runtime pays it: the parsed event
+# (`event_json`) and the runtime's own LambdaContext handed to the handler, from just before
+# the import of `module_name` to `handler_name`'s answer. They leave `module`, `answer` and
+# `elapsed_ns` defined. Shared with lambda_zip_cold.py, which switches sys.path between them.
+RUNTIME_CLIENT = """\
+import json
+import time
 
-    import awslambdaric.bootstrap  # noqa: F401
-    from awslambdaric.lambda_context import LambdaContext
+import awslambdaric.bootstrap  # noqa: F401
+from awslambdaric.lambda_context import LambdaContext
+"""
+HANDLER_INIT = """\
+event = json.loads(event_json)
+context = LambdaContext(
+    "8f5e1c2a-1111-2222-3333-444455556666", None, None, 4102444800000,
+    "arn:aws:lambda:us-east-1:123456789012:function:bench-dev",
+)
+started = time.perf_counter_ns()
+module = __import__(module_name)
+answer = getattr(module, handler_name)(event, context)
+elapsed_ns = time.perf_counter_ns() - started
+"""
 
-    event = json.loads(sys.argv[9])
-    context = LambdaContext(
-        "8f5e1c2a-1111-2222-3333-444455556666", None, None, 4102444800000,
-        "arn:aws:lambda:us-east-1:123456789012:function:bench-dev",
-    )
-    started = time.perf_counter_ns()
-    module = __import__(module_name)
-    answer = getattr(module, handler_name)(event, context)
-    elapsed_ns = time.perf_counter_ns() - started
+# The "preloaded" modes' lines (they read `mode` and argv[9], the event as JSON).
+PRELOADED = (
+    'if mode.startswith("preloaded"):\n    event_json = sys.argv[9]\n'
+    + textwrap.indent(RUNTIME_CLIENT + HANDLER_INIT, "    ")
+    + """\
     if action == "run":
         print(elapsed_ns)
     import events
 """
+)
 
 CHILD = (
     """\

@@ -48,7 +48,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from events import fresh_event  # noqa: E402
-from lambda_cold import ENVIRONMENT, p90  # noqa: E402
+from lambda_cold import ENVIRONMENT, HANDLER_INIT, RUNTIME_CLIENT, p90  # noqa: E402
 
 RUNTIME = f"python3.{sys.version_info.minor}"
 CONFIG = {"version": "2.0", "app_name": "bench", "stages": {"dev": {}}}
@@ -56,28 +56,20 @@ CONFIG = {"version": "2.0", "app_name": "bench", "stages": {"dev": {}}}
 # The child: argv is [task folder, runtime client's folder, module, handler, event JSON,
 # benchmarks folder]. It prints the ns from the app's import to its answer; a wrong answer
 # exits non-zero with the problem on stderr.
-CHILD = """\
+CHILD = (
+    """\
 import sys
 task, runtime, module_name, handler_name, event_json, benchmarks = sys.argv[1:]
 stdlib = [path for path in sys.path if path]
 sys.path[:] = [runtime, *stdlib]
-import json
-import time
-
-import awslambdaric.bootstrap  # noqa: F401
-from awslambdaric.lambda_context import LambdaContext
-
+"""
+    + RUNTIME_CLIENT
+    + """\
 # The function's own imports see /var/task and the stdlib, not the runtime's folder.
 sys.path[:] = [task, *stdlib]
-event = json.loads(event_json)
-context = LambdaContext(
-    "8f5e1c2a-1111-2222-3333-444455556666", None, None, 4102444800000,
-    "arn:aws:lambda:us-east-1:123456789012:function:bench-dev",
-)
-started = time.perf_counter_ns()
-module = __import__(module_name)
-answer = getattr(module, handler_name)(event, context)
-elapsed_ns = time.perf_counter_ns() - started
+"""
+    + HANDLER_INIT
+    + """\
 if not module.__file__.startswith(task):
     raise SystemExit(f"{module_name} came from {module.__file__}, not {task}")
 sys.path.append(benchmarks)
@@ -88,6 +80,7 @@ if problem:
     raise SystemExit(problem)
 print(elapsed_ns)
 """
+)
 
 
 class Task(NamedTuple):
