@@ -610,6 +610,10 @@ MALFORMED = {
         _with(rest_event(), multiValueHeaders={"Host": "abc"}),
         REST + "multiValueHeaders must map names to lists of strings",
     ),
+    "rest-multi-header-not-list-same-count": (
+        _with(rest_event(), headers={"Host": "a"}, multiValueHeaders={"Host": 5}),
+        REST + "multiValueHeaders must map names to lists of strings",
+    ),
     "rest-multi-query-not-lists": (
         _with(rest_event(), multiValueQueryStringParameters={"tag": "a"}),
         REST + "multiValueQueryStringParameters must map names to lists of strings",

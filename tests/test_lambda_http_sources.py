@@ -15,7 +15,7 @@ import pytest
 
 from chalicelike import Chalice, Response
 from chalicelike._core._errors import InvalidEventError
-from chalicelike._doors._http_events import HttpEventSource, identify_source
+from chalicelike._doors._http_events import HttpEventSource, identify_source, parse_http_event
 from tests.lambda_events import Context
 
 HOST = "orders-0a1b2c3d4e5f67890.7d67968.vpc-lattice-svcs.eu-west-1.on.aws"
@@ -143,6 +143,13 @@ def test_lattice_unknown_path_and_repeated_headers(app: Chalice, build: Any) -> 
     assert (status, body) == (404, {"message": "Not Found"})  # the app routes for itself
     status, headers, _ = answer_of(app(build("GET", "/cookies"), Context()))
     assert (status, headers["Set-Cookie"]) == (201, "a=1,b=2")
+
+
+def test_a_lattice_query_name_with_no_values_is_no_name_at_all() -> None:
+    # Read by HttpRequest's initialiser, as every door but REST's is.
+    event = lattice_v2("GET", "/orders/7", query={"tag": [], "page": ["1"]})
+    assert parse_http_event(event).query == {"page": ["1"]}
+    assert event["queryStringParameters"] == {"tag": [], "page": ["1"]}
 
 
 def test_lattice_v1_query_in_the_raw_path(app: Chalice) -> None:

@@ -28,7 +28,7 @@ from ._errors import (
 )
 from ._http_request import HttpEventSource, HttpRequest
 from ._middleware import EventType
-from ._request import Request
+from ._request import Request, request_for_route
 from ._response import (
     RenderedResponse,
     Response,
@@ -142,14 +142,14 @@ class HttpPipeline:
                     match = _new_tuple(
                         RouteMatch, (Match.FULL, resource, entry, params or {}, methods)
                     )
-                    return Request.for_route(http, match, params)
+                    return request_for_route(http, match, params)
                 match = _new_tuple(
                     RouteMatch, (Match.PARTIAL, resource, None, params or {}, methods)
                 )
                 return self._unrouted(http, match, params)
         match = self._app.route_table.match(http.method, http.route_path)
         if match.kind is Match.FULL:
-            return Request.for_route(http, match, match.params or None)
+            return request_for_route(http, match, match.params or None)
         return self._unrouted(http, match, match.params or None)
 
     def _unrouted(
@@ -166,7 +166,7 @@ class HttpPipeline:
         early = gateway_answer(match, http.method, lambda: http.headers.get("origin"))
         if early is not None:
             return render(early)
-        return Request.for_route(http, match, uri_params)
+        return request_for_route(http, match, uri_params)
 
     if TYPE_CHECKING:
 
@@ -189,7 +189,7 @@ class HttpPipeline:
                 self._bare_version = self._stack._version
             if not self._bare:
                 return self._handle_chained(request)
-            early = self._early_answer(request)
+            early = _early_answer(request)
             if early is not None:  # a 405 or 415: never refused as binary (as with middleware)
                 return self._finish_with_cors(request, early)
             # No middleware: the view's own value is rendered as it is, with no Response
@@ -294,24 +294,10 @@ class HttpPipeline:
     def _dispatch(self, request: Request) -> Response:
         """The innermost handler of the middleware chain: the view's answer as a Response
         (a 405 or 415 as it is: not checked against the binary types, which are the view's)."""
-        early = self._early_answer(request)
+        early = _early_answer(request)
         if early is not None:
             return early
         return self._as_response(request, self._call_view(request))
-
-    @staticmethod
-    def _early_answer(request: Request) -> Response | None:
-        """405 or 415 before the view: checked only when the request could get one (not for
-        a routed method without Content-Type to a route that takes JSON, or takes anything)."""
-        route: RouteMatch = request._route
-        entry = route.entry
-        if entry is None or (
-            entry.content_types
-            and not entry.accepts_any_content_type
-            and not (entry.accepts_no_content_type and not request._has_header("content-type"))
-        ):
-            return _before_view(request, route)
-        return None
 
     def _call_view(self, request: Request) -> Any:
         """The view's return value (or its error's answer), once _early_answer found none."""
@@ -398,6 +384,20 @@ class HttpPipeline:
 def _chalice_error(error: ChaliceViewError) -> Response:
     """Chalice's {"Code", "Message"} answer with the error's own status."""
     return error_response(type(error).__name__, str(error), error.STATUS_CODE)
+
+
+def _early_answer(request: Request) -> Response | None:
+    """405 or 415 before the view: checked only when the request could get one (not for
+    a routed method without Content-Type to a route that takes JSON, or takes anything)."""
+    route: RouteMatch = request._route
+    entry = route.entry
+    if entry is None or (
+        entry.content_types
+        and not entry.accepts_any_content_type
+        and not (entry.accepts_no_content_type and not request._has_content_type())
+    ):
+        return _before_view(request, route)
+    return None
 
 
 def _before_view(request: Request, route: RouteMatch) -> Response | None:

@@ -127,17 +127,14 @@ def parse_http_event(event: Any) -> HttpRequest:
             and "elb" not in context
             and "methodArn" not in event
         ):
-            http = read_rest_event(event)
-            http.event = event
-            return http
+            return read_rest_event(event)
     source = identify_source(event)
     if source is HttpEventSource.REST_API:
-        http = read_rest_event(event)  # the common case, without a table lookup
-    else:
-        try:
-            http = _PARSERS[source](event, source)
-        except (InvalidEventError, KeyError, TypeError, AttributeError, ValueError) as error:
-            raise malformed(source, error) from None  # says which event it was
+        return read_rest_event(event)  # the common case, without a table lookup
+    try:
+        http = _PARSERS[source](event, source)
+    except (InvalidEventError, KeyError, TypeError, AttributeError, ValueError) as error:
+        raise malformed(source, error) from None  # says which event it was
     http.event = event
     return http
 
