@@ -142,6 +142,7 @@ class Chalice(DecoratorAPI):
         self._pipeline: HttpPipeline | None = None
         self._asgi: Any = None
         self._lambda_http: Any = None
+        # The last Lambda call's, set by the Lambda door (`_doors/_lambda_http`) after it.
         self._last_request: Request | None = None
         self._last_lambda_context: Any = None
         # Observability, imported only when on: the Observer runs each invocation.
@@ -192,11 +193,6 @@ class Chalice(DecoratorAPI):
         elif _context.lambda_context.get() is not None:
             _context.lambda_context.set(context)
         self._last_lambda_context = context
-
-    def _keep_last_call(self, request: Request, lambda_context: Any) -> None:
-        """Remember what a finished Lambda call was, as Chalice does."""
-        self._last_request = request
-        self._last_lambda_context = lambda_context
 
     @property
     def routes(self) -> dict[str, dict[str, RouteEntry]]:

@@ -24,7 +24,7 @@ TYPE_CHECKING = False  # typing's own costs a cold start ~2.5 ms: mypy reads the
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["answer_for", "answer_with", "encode_body", "rest_json_answer"]
+__all__ = ["answer_for", "answer_with", "encode_body"]
 
 
 def answer_for(
@@ -40,12 +40,6 @@ def answer_with(
     """The same, given the binary types as `lowered_media_types` made them."""
     writer = _WRITERS[event.source]  # type: ignore[index]  # a Lambda event's, never None
     return writer(event, response, binary)
-
-
-def rest_json_answer(text: str) -> dict[str, Any]:
-    """What `_rest` writes for a JSON body of no headers of its own that is not binary:
-    the usual answer, made from the pipeline's JSON text (HttpPipeline.handle's json_text)."""
-    return {"statusCode": 200, "headers": {}, "multiValueHeaders": {}, "body": text}
 
 
 def encode_body(
