@@ -155,3 +155,36 @@ def test_a_rest_event_malformed_in_several_fields_names_them_in_one_order() -> N
             read_rest_event(event)
         del event[field]
     assert read_rest_event(event).path_params is None
+
+
+def test_the_rest_reader_sets_every_field_the_initialiser_sets() -> None:
+    # read_rest_event fills an HttpRequest without its initialiser: a field added to the
+    # class must be set there too, to what the initialiser would set.
+    event = {
+        "resource": "/orders/{order_id}",
+        "path": "/orders/7",
+        "httpMethod": "get",
+        "headers": {"Accept": "*/*"},
+        "multiValueHeaders": {"Accept": ["*/*"]},
+        "multiValueQueryStringParameters": {"tag": ["a"]},
+        "pathParameters": {"order_id": "7"},
+        "requestContext": {},
+        "body": "{}",
+    }
+    read = read_rest_event(event)
+    made = HttpRequest(
+        HttpEventSource.REST_API,
+        "GET",
+        "/orders/7",
+        {"accept": "*/*"},
+        b"{}",
+        query={"tag": ["a"]},
+        resource="/orders/{order_id}",
+        path_params={"order_id": "7"},
+    )
+    made.event = event
+    lazy = {"_headers", "_header_source"}  # REST's are read on first use
+    assert {n: getattr(read, n) for n in HttpRequest.__slots__ if n not in lazy} == {
+        n: getattr(made, n) for n in HttpRequest.__slots__ if n not in lazy
+    }
+    assert read.headers == made.headers

@@ -130,6 +130,45 @@ def test_a_query_name_sent_with_no_values_is_no_name_at_all() -> None:
     assert event["multiValueQueryStringParameters"] == {"tag": [], "page": ["2"]}
 
 
+def test_a_query_of_only_names_without_values_is_an_empty_multidict_not_none() -> None:
+    event = rest_event(multiValueQueryStringParameters={"tag": []})
+    for query in (Request(event).query_params, served_query(event)):
+        assert query is not None
+        assert (len(query), query.get("tag")) == (0, None)
+    empty = rest_event(multiValueQueryStringParameters={}, queryStringParameters={})
+    assert (Request(empty).query_params, served_query(empty)) == (None, None)
+
+
+def test_a_multi_value_header_without_values_takes_the_single_value() -> None:
+    # Hand-made: a repeated header beside one with no values; the repeat is joined, the
+    # empty one is read from `headers` (or left out), never an empty value.
+    headers = {"Content-Type": "text/plain", "B": "y", "C": "z"}
+    multi = {"Content-Type": [], "B": ["x", "y"], "C": ["z"]}
+    event = rest_event(headers=headers, multiValueHeaders=multi)
+    request = served_request(event, content_types=["text/plain"])
+    assert (request.headers.get("content-type"), request.headers.get("b")) == ("text/plain", "x,y")
+    del headers["Content-Type"]
+    request = served_request(
+        rest_event(headers=headers, multiValueHeaders=multi), content_types=["application/json"]
+    )
+    assert "content-type" not in request.headers
+
+
+def served_request(event: dict[str, Any], content_types: list[str]) -> Request:
+    """The request a POST view with these content types was called with."""
+    app = Chalice(app_name="headers", configure_logs=False)
+    seen: list[Request | None] = []
+
+    @app.route("/orders/{order_id}", methods=["POST"], content_types=content_types)
+    def order(order_id: str) -> dict[str, Any]:
+        seen.append(app.current_request)
+        return {}
+
+    assert app(event, None)["statusCode"] == 200
+    assert seen[0] is not None
+    return seen[0]
+
+
 def test_a_view_that_changes_its_query_params_leaves_the_event_as_it_came() -> None:
     app = Chalice(app_name="query", configure_logs=False)
 

@@ -25,7 +25,6 @@ __all__ = [
     "Base64Body",
     "HttpEventSource",
     "HttpRequest",
-    "RawHeaders",
     "checked_multi",
     "event_body",
     "headers_from",
@@ -98,12 +97,7 @@ class HttpRequest:
         self._headers: dict[str, str] | None = headers
         self._header_source: RawHeaders | None = None
         self._body = body
-        # Decoded values, when the source gives them decoded. A name with no values is no
-        # name at all (`{"a": []}` in a hand-made event): kept, a MultiDict would list it
-        # yet raise KeyError when it is read.
-        if query and not all(query.values()):
-            query = {name: values for name, values in query.items() if values}
-        self.query = query
+        self.query = _listed_query(query)  # decoded, when the source gives it decoded
         self.query_string = query_string  # the raw query, when the source gives it raw
         self.resource = resource  # REST only: the route API Gateway matched
         self.path_params = path_params  # REST only: its parameters
@@ -145,6 +139,18 @@ class HttpRequest:
         self._body = value  # a door that reads the body only once the route wants it
 
 
+def _listed_query(query: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
+    """A decoded query as HttpRequest.query keeps it: None when none (or an empty one) was
+    sent. A name with no values (`{"a": []}` in a hand-made event) is no name at all: kept,
+    a MultiDict would list it yet raise KeyError when it is read; a query of only such
+    names is `{}`, an empty query_params. read_rest_event keeps the same rules."""
+    if not query:
+        return None
+    if all(query.values()):
+        return query
+    return {name: values for name, values in query.items() if values}
+
+
 class Base64Body:
     """A body sent base64-encoded, decoded only when something reads it."""
 
@@ -183,8 +189,8 @@ def read_rest_event(event: dict[str, Any]) -> HttpRequest:
         headers = _rest_headers(event.get("headers"), event.get("multiValueHeaders"))
         body = event.get("body")
         body = event_body(body, event.get("isBase64Encoded")) if body else b""
-        if query is not None:
-            query = checked_multi(query, _MULTI_QUERY, True)
+        if query is not None:  # HttpRequest.query's rules: an empty one is None
+            query = checked_multi(query, _MULTI_QUERY, True) if query != {} else None
         params = event.get("pathParameters")
         if params is not None and type(params) is not dict:
             params = optional_mapping(event, "pathParameters")  # raises, naming the field
@@ -312,12 +318,17 @@ def checked_multi(value: Any, what: str, drop_empty: bool = False) -> dict[str, 
 
 
 def headers_from(single: Any, multi: Any) -> dict[str, str]:
-    """Lower-case header names; multi-value headers win and are comma-joined."""
+    """Lower-case header names; multi-value headers win and are comma-joined. A name they
+    list with no values (a hand-made event's) has the single value, if it is a string, or is
+    left out, as it was not sent."""
     headers: dict[str, str] = {}
     if multi:
         for name, values in (checked_multi(multi, "multiValueHeaders") or {}).items():
             lower = name.lower()
-            headers[lower] = values[0] if len(values) == 1 else join_header(lower, values)
+            if values:
+                headers[lower] = values[0] if len(values) == 1 else join_header(lower, values)
+            elif type(single) is dict and type(single.get(name)) is str:
+                headers[lower] = single[name]
         return headers
     if single:
         if type(single) is not dict:
@@ -350,7 +361,7 @@ def _rest_headers(single: Any, multi: Any) -> dict[str, str] | RawHeaders:
         for [_] in multi.values():  # one value each: `headers` holds them all
             pass
     except (TypeError, ValueError):  # a repeated header (or a malformed one: it says which)
-        return headers_from(None, multi)
+        return headers_from(single, multi)
     return (single, names)
 
 

@@ -51,7 +51,7 @@ class Request:
         self.uri_params = http.path_params
         self.lambda_context = lambda_context
         self._route = _NOT_MATCHED  # no pipeline matched it
-        self._query_params = query_multi_dict(http.query) if http.query else None
+        self._query_params = None if http.query is None else query_multi_dict(http.query)
         # As Chalice's constructor: the headers are the event's `headers` field alone.
         self._headers = CaseInsensitiveMapping(event_dict.get("headers") or {})
 
@@ -89,7 +89,7 @@ class Request:
         if query is _UNSET:
             split = self._http.query
             if split is not None:  # REST and ALB give the query already split and decoded
-                query = query_multi_dict(split) if split else None
+                query = query_multi_dict(split)  # {} when every name had no values
             else:
                 raw = self._http.query_string
                 query = MultiDict.from_pairs(_parse_query(raw)) if raw else None
