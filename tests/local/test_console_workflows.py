@@ -209,7 +209,12 @@ def test_an_execution_is_folded_per_state(tmp_path: Path) -> None:
         assert json.loads(states["Both"]["runs"][0]["output"])["caught"]["Error"] == "Half"
         assert states["Broken"]["status"] == "failed"
         assert states["Broken"]["runs"][0]["error"] == "Half"
-        assert states["Left"]["status"] == "succeeded"
+        # Step Functions stops a Parallel's other branches when one fails, so how far the
+        # sibling Pass got before Broken failed is a race (moto runs branches in threads):
+        # done, never entered, or entered and stopped (which the fold calls failed).
+        left = states["Left"]
+        assert left["status"] in ("succeeded", "not_entered", "failed")
+        assert (left["status"] == "not_entered") == (not left["runs"])
         assert states["Recover"]["status"] == "succeeded"
         assert states["Pause"]["status"] == "succeeded"
         assert states["Refuse"] == {**states["Refuse"], "status": "not_entered", "entered": 0}
