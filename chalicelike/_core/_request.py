@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from ._errors import BadRequestError, InvalidEventError
-from ._http_request import HttpEventSource, HttpRequest, read_rest_event
+from ._http_request import HttpRequest, read_rest_event
 from ._routing import Match, RouteMatch
 from ._structures import CaseInsensitiveMapping, MultiDict, query_multi_dict
 
@@ -54,11 +54,6 @@ class Request:
         self._query_params = None if http.query is None else query_multi_dict(http.query)
         # As Chalice's constructor: the headers are the event's `headers` field alone.
         self._headers = CaseInsensitiveMapping(event_dict.get("headers") or {})
-
-    @property
-    def _via_rest_api(self) -> bool:
-        """A REST API refuses a binary answer the Accept header did not ask for."""
-        return self._http.source is HttpEventSource.REST_API
 
     # -- lazily built fields ------------------------------------------------------------
 
