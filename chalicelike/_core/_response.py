@@ -250,14 +250,11 @@ def _body_bytes(body: Any) -> bytes:
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
-    try:
-        return "".join(_iterencode(body, 0)).encode("utf-8")
-    except Exception as error:
-        raise _unencodable(error) from _cause(error)
+    return json_text_of(body).encode("utf-8")
 
 
 def json_text_of(body: Any) -> str:
-    """The same as text: JSON written by this module is ASCII, so the bytes decode to it."""
+    """A body as JSON text (ASCII), or InvalidResponseError saying why it cannot be."""
     try:
         return "".join(_iterencode(body, 0))
     except Exception as error:
