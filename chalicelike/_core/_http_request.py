@@ -143,7 +143,7 @@ def _listed_query(query: dict[str, list[str]] | None) -> dict[str, list[str]] | 
     """A decoded query as HttpRequest.query keeps it: None when none (or an empty one) was
     sent. A name with no values (`{"a": []}` in a hand-made event) is no name at all: kept,
     a MultiDict would list it yet raise KeyError when it is read; a query of only such
-    names is `{}`, an empty query_params. read_rest_event keeps the same rules."""
+    names is `{}`, an empty query_params. (read_rest_event's through checked_multi.)"""
     if not query:
         return None
     if all(query.values()):
@@ -189,8 +189,8 @@ def read_rest_event(event: dict[str, Any]) -> HttpRequest:
         headers = _rest_headers(event.get("headers"), event.get("multiValueHeaders"))
         body = event.get("body")
         body = event_body(body, event.get("isBase64Encoded")) if body else b""
-        if query is not None:  # HttpRequest.query's rules: an empty one is None
-            query = checked_multi(query, _MULTI_QUERY, True) if query != {} else None
+        if query is not None:
+            query = checked_multi(query, _MULTI_QUERY, True)
         params = event.get("pathParameters")
         if params is not None and type(params) is not dict:
             params = optional_mapping(event, "pathParameters")  # raises, naming the field
@@ -296,9 +296,9 @@ def optional_mapping(container: dict[str, Any], key: str) -> dict[str, Any] | No
     return value
 
 
-def checked_multi(value: Any, what: str, drop_empty: bool = False) -> dict[str, list[str]] | None:
-    """`value` if it maps names to lists of strings; with `drop_empty`, without the names
-    that have no values (a query's, as HttpRequest.query keeps it)."""
+def checked_multi(value: Any, what: str, as_query: bool = False) -> dict[str, list[str]] | None:
+    """`value` if it maps names to lists of strings; `as_query`, as HttpRequest.query keeps
+    a query (`_listed_query`), shaped in the same pass."""
     if value is None:
         return None
     if type(value) is not dict:
@@ -312,8 +312,8 @@ def checked_multi(value: Any, what: str, drop_empty: bool = False) -> dict[str, 
         for item in values:
             if type(item) is not str:
                 raise InvalidEventError(f"{what}[{key!r}] holds a {type(item).__name__}")
-    if empty and drop_empty:
-        return {key: values for key, values in value.items() if values}
+    if as_query and (empty or not value):
+        return _listed_query(value)
     return value
 
 
